@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both bootstrap through `make setup`.
+VENV  := .venv
+STAMP := $(VENV)/.wall-setup
+
+.PHONY: setup demo test bench readme-images clean
+
+setup: $(STAMP)
+
+# Re-run set-up when the dependencies or the set-up script change; otherwise it is a no-op.
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	@scripts/bootstrap.sh $(VENV)
+	@touch $@
+
+demo: setup
+	@$(VENV)/bin/wallctl demo
+
+test: setup
+	@$(VENV)/bin/python -m pytest
+
+bench: setup
+	@$(VENV)/bin/wallctl bench config/demo.yaml
+
+# The pictures in README.md, made by wall itself at a fixed time.
+readme-images: setup
+	@$(VENV)/bin/python scripts/readme_images.py
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,1 @@
+"""Feeds: normalised models and the adapters that fill them. Never imports `wall`."""

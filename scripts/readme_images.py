@@ -1,0 +1,40 @@
+"""Render every scenario of the demo wall at a fixed time and save small previews in docs/."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wall.config.loader import load_config  # noqa: E402
+from wall.render.snapshot import wall_preview  # noqa: E402
+from wall.runtime import WallRuntime  # noqa: E402
+
+WHEN = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+WIDTH = 1440
+
+
+def main() -> None:
+    loaded = load_config(ROOT / "config" / "demo.yaml")
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    rt = WallRuntime(loaded)
+    try:
+        for name in loaded.scenarios:
+            rt.use_scenario(name)
+            img = Image.fromarray(wall_preview(loaded.wall, rt.render_at(WHEN))[:, :, :3])
+            img = img.resize((WIDTH, round(img.height * WIDTH / img.width)), Image.LANCZOS)
+            path = docs / f"demo-{name}.png"
+            img.save(path, optimize=True)
+            print(path.relative_to(ROOT))
+    finally:
+        rt.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""`wallctl bench`: frame-time figures of the real frame loop, next to the floor of any composite.
+
+The floor is one 1:1 framebuffer blit of a prepared full-size image into each output, measured in
+the same run and the same process between frames: no compositor can do less per frame than that
+for a fully changing wall. `shaded_pass` is one textured full-output quad per output, what a naive
+compositor that redraws everything through a shader pays every frame. Our frame time should sit
+near the floor when little changes (dirty rectangles), far below the shaded pass.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from datetime import datetime, timezone
+
+import moderngl
+import numpy as np
+
+from .config.loader import LoadedConfig
+from .render import gl
+from .render.frame_loop import FrameLoop, SteppedClock, SystemClock, percentiles_ms
+from .runtime import WallRuntime
+
+
+class _Floor:
+    """Prepared full-size images and scratch targets, one per output."""
+
+    def __init__(self, ctx: moderngl.Context, sizes: list[tuple[int, int]]):
+        rng = np.random.default_rng(7)
+        self.ctx = ctx
+        self.pairs = []
+        for w, h in sizes:
+            src_t = ctx.texture((w, h), 4, rng.integers(0, 255, (h, w, 4), dtype=np.uint8).tobytes())
+            dst_t = ctx.texture((w, h), 4)
+            self.pairs.append((src_t, ctx.framebuffer([src_t]), dst_t, ctx.framebuffer([dst_t])))
+        self.prog = gl.program(ctx, "zone_quad")
+        quad = np.array([0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 1], "f4")
+        self.vbo = ctx.buffer(quad.tobytes())
+        self.vao = ctx.vertex_array(self.prog, [(self.vbo, "2f 2f", "in_pos", "in_uv")])
+
+    def blit(self) -> float:
+        t = time.perf_counter()
+        for src_t, src, dst_t, dst in self.pairs:
+            if gl.blit_available():
+                gl.blit(src, dst, 0, 0, src_t.width, src_t.height, 0, 0)
+            else:
+                self.ctx.copy_framebuffer(dst, src)
+        self.ctx.finish()
+        return time.perf_counter() - t
+
+    def shaded(self) -> float:
+        t = time.perf_counter()
+        for src_t, _, dst_t, dst in self.pairs:
+            dst.use()
+            self.prog["u_output_size"].value = (1.0, 1.0)
+            src_t.use(0)
+            self.vao.render(moderngl.TRIANGLES)
+        self.ctx.finish()
+        return time.perf_counter() - t
+
+    def release(self) -> None:
+        for a, b, c, d in self.pairs:
+            for obj in (b, a, d, c):
+                obj.release()
+        self.vao.release()
+        self.vbo.release()
+        self.prog.release()
+
+
+def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10) -> dict:
+    rt = WallRuntime(loaded)
+    try:
+        rt.use_scenario(scenario)
+        start = datetime.now(timezone.utc)
+        t_settle = time.perf_counter()
+        rt.engine.settle(start)
+        rt.ctx.finish()
+        first_frame_ms = (time.perf_counter() - t_settle) * 1000
+        floor = _Floor(rt.ctx, [d.resolution for d in loaded.wall.displays])
+        floor_s: list[float] = []
+        totals = {"paints": 0, "uploads": 0, "uploaded_bytes": 0, "composited_px": 0}
+
+        def render(t: datetime) -> None:
+            report = rt.frame(t)
+            totals["paints"] += report.painted
+            totals["uploads"] += report.uploads
+            totals["uploaded_bytes"] += report.uploaded_bytes
+            totals["composited_px"] += report.compose.pixels
+
+        def after(n: int, work: float) -> None:
+            floor_s.append(floor.blit())
+
+        loop = FrameLoop(loaded.config.fps, SystemClock() if paced else SteppedClock(start))
+        loop.run(render, frames=frames, after_frame=after)
+        shaded_s = [floor.shaded() for _ in range(shaded_samples)]
+        gl.check(rt.ctx, "benchmark")
+        floor.release()
+        summary = loop.times.summary()
+        frame_ms = {k: summary[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}
+        floor_ms = percentiles_ms(np.array(floor_s) * 1000)
+        shaded_ms = percentiles_ms(np.array(shaded_s) * 1000)
+        n = max(1, summary["frames"])
+        return {
+            "config": str(loaded.path),
+            "scenario": scenario,
+            "renderer": rt.ctx.info.get("GL_RENDERER", "?"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "canvas": {"w": loaded.wall.canvas_w, "h": loaded.wall.canvas_h},
+            "displays": len(loaded.wall.displays),
+            "fps_target": loaded.config.fps,
+            "paced": paced,
+            "frames": summary["frames"],
+            "dropped_frames": summary["dropped"],
+            "frame_ms": frame_ms,
+            "floor_blit_ms": floor_ms,
+            "ratio_frame_to_floor": {
+                "p50": round(frame_ms["p50_ms"] / floor_ms["p50_ms"], 3) if floor_ms["p50_ms"] else None,
+                "p99": round(frame_ms["p99_ms"] / floor_ms["p99_ms"], 3) if floor_ms["p99_ms"] else None,
+            },
+            "shaded_full_pass_ms": shaded_ms,
+            "first_complete_frame_ms": round(first_frame_ms, 1),
+            "paints": totals["paints"],
+            "uploads": totals["uploads"],
+            "uploaded_mb": round(totals["uploaded_bytes"] / 1e6, 2),
+            "composited_px_per_frame": round(totals["composited_px"] / n),
+        }
+    finally:
+        rt.close()

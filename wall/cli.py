@@ -1,0 +1,286 @@
+"""wallctl: check, inspect, render, run and benchmark a wall.
+
+Every failure a user can cause ends in one clear line per problem and a non-zero exit, never a
+traceback (`--debug` shows one for bug reports). Exit codes: 0 ok, 1 bad config, 2 bad usage,
+3 no OpenGL, 70 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .assets import DEMO_CONFIG
+
+EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parse_time(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise UsageError(f"--time '{text}' is not an ISO 8601 time; write e.g. 2026-11-23T09:30:00+01:00") from None
+    if t.tzinfo is None:
+        raise UsageError(f"--time '{text}' has no UTC offset; add one (e.g. 'Z' or '+01:00') so the render is unambiguous")
+    return t
+
+
+def _load(path: str, warnings_to=sys.stderr):
+    from .config.loader import load_config
+
+    loaded = load_config(path)
+    for w in loaded.warnings:
+        print(w, file=warnings_to)
+    return loaded
+
+
+def _scenario(loaded, name: str | None) -> str:
+    if name is None:
+        return loaded.default_scenario
+    if name not in loaded.scenarios:
+        raise UsageError(f"unknown scenario '{name}'; scenarios: {', '.join(loaded.scenarios)}")
+    return name
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_check(args) -> int:
+    loaded = _load(args.config)
+    wall = loaded.wall
+    print(
+        f"{args.config}: ok: '{loaded.config.name}', {len(wall.displays)} displays, canvas "
+        f"{wall.canvas_w}x{wall.canvas_h} px, scenarios: {', '.join(loaded.scenarios)} "
+        f"(default {loaded.default_scenario}), {len(loaded.warnings)} warning(s)"
+    )
+    return 0
+
+
+def cmd_geometry(args) -> int:
+    loaded = _load(args.config)
+    data = loaded.wall.as_json()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"canvas {data['canvas']['w']}x{data['canvas']['h']} px at {loaded.wall.pitch_x:.4f} x {loaded.wall.pitch_y:.4f} mm/px")
+    for d in data["displays"]:
+        vp, mm = d["viewport"], d["mm"]
+        print(
+            f"  {d['id']:>4}  {d['resolution'][0]}x{d['resolution'][1]} rot {d['rotation']:>3}  "
+            f"viewport {vp['w']}x{vp['h']}+{vp['x']}+{vp['y']}  active {mm['w']:.1f}x{mm['h']:.1f} mm at ({mm['x']:.1f}, {mm['y']:.1f})"
+        )
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from .config.schema import WallConfig
+
+    schema = WallConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "wall config"
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def cmd_render(args) -> int:
+    from .runtime import PATTERNS, WallRuntime
+
+    loaded = _load(args.config)
+    t = _parse_time(args.time)
+    scenario = _scenario(loaded, args.scenario)
+    if args.pattern and args.pattern not in PATTERNS:
+        raise UsageError(f"unknown pattern '{args.pattern}'; patterns: {', '.join(PATTERNS)}")
+    rt = WallRuntime(loaded)
+    try:
+        if args.pattern:
+            rt.use_pattern(args.pattern)
+        else:
+            rt.use_scenario(scenario)
+        written = rt.snapshot(t, Path(args.out))
+    finally:
+        rt.close()
+    what = f"pattern {args.pattern}" if args.pattern else f"scenario {scenario}"
+    print(f"rendered {what} at {t.isoformat()} to {args.out}/: {', '.join(p.name for p in written)}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .runtime import WallRuntime
+
+    loaded = _load(args.config)
+    scenario = _scenario(loaded, args.scenario)
+    rt = WallRuntime(loaded, args.backend)
+    loop = rt.loop()
+    stop = lambda *_: loop.stop()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    last_report = [time.monotonic()]
+
+    def after(n: int, work: float) -> None:
+        now = time.monotonic()
+        if now - last_report[0] >= args.status_every:
+            last_report[0] = now
+            s = loop.times.summary()
+            print(
+                f"wall: {s['frames']} frames, frame time p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms, "
+                f"{s['dropped']} dropped",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        rt.use_scenario(scenario)
+        rt.engine.settle(loop.clock.wall_time(loop.clock.monotonic()))  # open on a complete wall
+        print(
+            f"wall: running '{loaded.config.name}' scenario {scenario} on {args.backend} "
+            f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps); Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        loop.run(rt.frame, frames=args.frames, duration=args.duration, after_frame=after)
+        if args.snapshot:
+            t = loop.clock.wall_time(loop.clock.monotonic())
+            rt.snapshot(t, Path(args.snapshot))
+            print(f"wall: last frame written to {args.snapshot}/", file=sys.stderr)
+    finally:
+        rt.close()
+    s = loop.times.summary()
+    print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
+    return 0
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_demo(args) -> int:
+    """The demo wall. Window backends arrive with the outputs issue; until then the demo is
+    rendered headless, every scenario, to out/demo/."""
+    from .runtime import WallRuntime
+
+    loaded = _load(str(DEMO_CONFIG))
+    t = _parse_time(args.time)
+    out = Path(args.out)
+    if _has_display():
+        print("wallctl demo: a display is present, but windowed output is not built yet; "
+              "rendering headless instead", file=sys.stderr)
+    rt = WallRuntime(loaded)
+    try:
+        for name in loaded.scenarios:
+            rt.use_scenario(name)
+            rt.snapshot(t, out / name)
+    finally:
+        rt.close()
+    print(f"Rendered the demo wall ({', '.join(loaded.scenarios)}) at {t.strftime('%Y-%m-%d %H:%M:%S %Z')} to {out}/")
+    for name in loaded.scenarios:
+        print(f"  {out / name / 'wall.png'}   (one PNG per display beside it)")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    loaded = _load(args.config)
+    result = run_bench(loaded, _scenario(loaded, args.scenario), args.frames, paced=not args.unpaced)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wallctl", description="Check, render, run and benchmark a video wall.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("check", help="validate a wall config (exit 0 when valid)")
+    s.add_argument("config")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("geometry", help="canvas size and every display's viewport")
+    s.add_argument("config")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_geometry)
+
+    s = sub.add_parser("schema", help="print the config's JSON Schema (for YAML editors)")
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("render", help="render one frame headless: a PNG per display and wall.png")
+    s.add_argument("config")
+    s.add_argument("--scenario")
+    s.add_argument("--time", help="ISO 8601 time with offset; default: now")
+    s.add_argument("--pattern", help="draw a test pattern instead of a scenario: bezel or grid")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("run", help="run the live wall")
+    s.add_argument("config")
+    s.add_argument("--backend", default="headless", choices=["headless"])
+    s.add_argument("--scenario")
+    s.add_argument("--frames", type=int, help="stop after N frames")
+    s.add_argument("--duration", type=float, help="stop after S seconds")
+    s.add_argument("--snapshot", help="when stopping, write the last frame's PNGs to this folder")
+    s.add_argument("--status-every", type=float, default=10.0, help="seconds between status lines")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("demo", help="the demo wall (config/demo.yaml)")
+    s.add_argument("--out", default="out/demo")
+    s.add_argument("--time", help="ISO 8601 time with offset; default: now")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("bench", help="frame-time benchmark (JSON)")
+    s.add_argument("config")
+    s.add_argument("--frames", type=int, default=300)
+    s.add_argument("--scenario")
+    s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(name)s: %(message)s")
+    from .config.errors import ConfigError
+    from .render.gl import GLUnavailable
+
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"wallctl {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except GLUnavailable as exc:
+        print(f"wallctl {args.command}: {exc}", file=sys.stderr)
+        return EXIT_GL
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"wallctl {args.command}: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""Load a wall config: YAML -> validated models -> geometry and resolved layouts, or errors that
+name file:line:column and say what is expected.
+
+Checks happen in layers, each reporting against the YAML it came from: syntax (pyyaml), shape and
+types (pydantic), references (layouts, zones, feeds, scenarios), then physics (geometry) and
+placement (layout). Warnings (text behind a bezel, a zone cut by the canvas edge) never stop a
+wall from running; errors always do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, Tag, ValidationError
+
+from ..assets import LAYOUTS
+from ..geometry import Bezels, DisplaySpec, GeometryError, Wall, active_size_mm, build_wall, expand_grid
+from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
+from ..widgets.registry import widget
+from .base import env_var_name, resolve_env_ref
+from .errors import ConfigError, Problem
+from .schema import BezelMm, DisplayConfig, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig
+from .yaml_source import Mark, SourceDoc, load_yaml_file
+
+
+@dataclass
+class ScenarioPlan:
+    name: str
+    layout_name: str
+    layout: ResolvedLayout
+    bindings: dict[str, Any]  # zone id -> widget Options
+    theme: ThemeConfig
+
+
+@dataclass
+class LoadedConfig:
+    path: Path
+    config: WallConfig
+    wall: Wall
+    scenarios: dict[str, ScenarioPlan]
+    default_scenario: str
+    warnings: list[Problem] = field(default_factory=list)
+    docs: dict[str, SourceDoc] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- pydantic errors -> positions
+
+
+def _unwrap(t: Any) -> Any:
+    while get_origin(t) is typing.Annotated:
+        t = get_args(t)[0]
+    return t
+
+
+def _tag_of(t: Any) -> str | None:
+    if get_origin(t) is typing.Annotated:
+        for meta in get_args(t)[1:]:
+            if isinstance(meta, Tag):
+                return meta.tag
+    inner = _unwrap(t)
+    if isinstance(inner, type) and issubclass(inner, BaseModel) and "widget" in inner.model_fields:
+        lit = get_args(inner.model_fields["widget"].annotation)
+        return lit[0] if lit else None
+    return None
+
+
+def _step(t: Any, part: Any) -> tuple[Any, bool]:
+    """Follow one element of a pydantic `loc` from type `t`. Returns (next type, consumed data)."""
+    t = _unwrap(t)
+    origin = get_origin(t)
+    if origin in (Union, getattr(__import__("types"), "UnionType", Union)):
+        for arg in get_args(t):
+            if _tag_of(arg) == part or getattr(_unwrap(arg), "__name__", None) == part:
+                return arg, False
+        return None, False
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        f = t.model_fields.get(part) if isinstance(part, str) else None
+        return (f.annotation if f else None), True
+    if origin is dict:
+        return get_args(t)[1], True
+    if origin in (list, tuple):
+        args = get_args(t)
+        if origin is tuple and args and args[-1] is not Ellipsis and isinstance(part, int) and part < len(args):
+            return args[part], True
+        return (args[0] if args else None), True
+    return None, True
+
+
+def _walk(root: type, loc: tuple) -> tuple[tuple, Any]:
+    """Data path (union tags removed) and the type found at the end of `loc`."""
+    t: Any = root
+    path: list = []
+    for part in loc:
+        if t is None:
+            path.append(part)
+            continue
+        t, consumed = _step(t, part)
+        if consumed:
+            path.append(part)
+    return tuple(path), t
+
+
+def _model_fields_at(root: type, loc: tuple) -> list[str]:
+    _, t = _walk(root, loc)
+    t = _unwrap(t)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return list(t.model_fields)
+    return []
+
+
+def _describe(error: dict, root: type) -> str:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        allowed = _model_fields_at(root, loc[:-1])
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key '{key}'{hint} (allowed here: {', '.join(allowed)})"
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return f"unknown widget '{ctx.get('tag')}'; expected one of: {ctx.get('expected_tags', '').replace(chr(39), '')}"
+    if kind == "union_tag_not_found":
+        return "missing required key 'widget' (which widget this zone shows)"
+    msg = error["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    elif msg.startswith("Assertion failed, "):
+        msg = msg[len("Assertion failed, ") :]
+    else:
+        got = error.get("input")
+        if isinstance(got, (str, int, float, bool)) or got is None:
+            msg = f"{msg[0].lower()}{msg[1:]} (got {got!r})"
+        else:
+            msg = f"{msg[0].lower()}{msg[1:]}"
+    return msg
+
+
+def _validation_problems(exc: ValidationError, root: type, doc: SourceDoc, prefix: tuple = ()) -> list[Problem]:
+    problems = []
+    seen = set()
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        path, _ = _walk(root, loc)
+        # an unknown key is reported where the key is; a missing one at its parent mapping
+        if error["type"] == "extra_forbidden":
+            mark = doc.mark_for(prefix + path, prefer_key=True)
+        else:
+            mark = doc.mark_for(prefix + path)
+        dotted = ".".join(str(p) for p in path)
+        text = _describe(error, root)
+        message = f"{dotted}: {text}" if dotted else text
+        if (mark, message) not in seen:
+            seen.add((mark, message))
+            problems.append(Problem(mark, message))
+    return problems
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _Loader:
+    def __init__(self, path: Path, layout_dirs: list[Path] | None):
+        self.path = path
+        self.shown = str(path)
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.docs: dict[str, SourceDoc] = {}
+        base = path.resolve().parent
+        self.layout_dirs = layout_dirs or [base / "layouts", base.parent / "layouts", LAYOUTS]
+        self._layouts: dict[str, tuple[LayoutConfig, SourceDoc, tuple] | None] = {}
+
+    def error(self, mark: Mark, message: str) -> None:
+        self.errors.append(Problem(mark, message))
+
+    def warn(self, mark: Mark, message: str) -> None:
+        self.warnings.append(Problem(mark, message, "warning"))
+
+    # -- layouts
+
+    def _find_layout_file(self, name: str) -> Path | None:
+        for d in self.layout_dirs:
+            for ext in (".yaml", ".yml"):
+                candidate = d / f"{name}{ext}"
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def named_layout(self, name: str, where: Mark) -> tuple[LayoutConfig, SourceDoc, tuple] | None:
+        if name in self._layouts:
+            return self._layouts[name]
+        found = self._find_layout_file(name)
+        result = None
+        if found is None:
+            known = sorted({p.stem for d in self.layout_dirs if d.is_dir() for p in d.glob("*.y*ml")})
+            self.error(
+                where,
+                f"layout '{name}' not found in {', '.join(str(d) for d in self.layout_dirs)}; "
+                f"available: {', '.join(known) or 'none'} (or write the layout inline as a mapping)",
+            )
+        else:
+            shown = _display_path(found)
+            try:
+                doc = load_yaml_file(found, shown)
+                self.docs[shown] = doc
+                result = (LayoutConfig.model_validate(doc.data), doc, ())
+            except ConfigError as exc:
+                self.errors.extend(exc.problems)
+            except ValidationError as exc:
+                self.errors.extend(_validation_problems(exc, LayoutConfig, doc))
+        self._layouts[name] = result
+        return result
+
+    # -- geometry
+
+    def wall(self, cfg: WallConfig, doc: SourceDoc) -> Wall | None:
+        displays = cfg.displays
+        try:
+            if isinstance(displays, GridDisplays):
+                g = displays.grid
+                p = g.panel
+                gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
+                specs = expand_grid(
+                    g.cols, g.rows, p.resolution, active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
+                    _bezels(p.bezel_mm), gap, g.rotation, g.outputs,
+                )
+                return build_wall(specs, grid=(g.cols, g.rows))
+            specs = [
+                DisplaySpec(
+                    d.id, d.resolution, active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
+                    _bezels(d.bezel_mm), d.position_mm, d.rotation, d.output,
+                )
+                for d in displays
+            ]
+            return build_wall(specs)
+        except GeometryError as exc:
+            at: tuple = ("displays", "grid") if isinstance(displays, GridDisplays) else ("displays",)
+            if exc.display is not None and not isinstance(displays, GridDisplays):
+                at = ("displays", exc.display)
+            self.error(doc.mark_for(at), str(exc))
+            return None
+
+    # -- scenarios
+
+    def scenario(self, name: str, sc: ScenarioConfig, cfg: WallConfig, doc: SourceDoc, wall: Wall) -> ScenarioPlan | None:
+        base = ("scenarios", name)
+        if sc.layout is not None:
+            layout_ref, ref_path = sc.layout, base + ("layout",)
+        else:
+            layout_ref, ref_path = cfg.layout, ("layout",)
+        if isinstance(layout_ref, str):
+            found = self.named_layout(layout_ref, doc.mark_for(ref_path))
+            if found is None:
+                return None
+            layout_cfg, layout_doc, prefix = found
+            layout_name = layout_ref
+        else:
+            layout_cfg, layout_doc, prefix = layout_ref, doc, ref_path
+            layout_name = f"{'.'.join(ref_path)} (inline)"
+        resolved = resolve_layout(layout_cfg, wall)
+        for f in resolved.findings:
+            mark = layout_doc.mark_for(prefix + tuple(f.path))
+            if f.severity == "error":
+                self.error(mark, f.message)
+            elif (mark, f.message) not in {(w.mark, w.message) for w in self.warnings}:
+                self.warn(mark, f.message)
+
+        zone_ids = set(layout_cfg.zones)
+        ok = True
+        for zone_id, binding in sc.zones.items():
+            zpath = base + ("zones", zone_id)
+            if zone_id not in zone_ids:
+                close = difflib.get_close_matches(zone_id, sorted(zone_ids), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.error(
+                    doc.mark_for(zpath, prefer_key=True),
+                    f"scenario '{name}' binds zone '{zone_id}', which layout {layout_name} does not have{hint} "
+                    f"(zones: {', '.join(sorted(zone_ids))})",
+                )
+                ok = False
+                continue
+            if binding.feed is not None and binding.feed not in cfg.feeds:
+                self.error(
+                    doc.mark_for(zpath + ("feed",)),
+                    f"feed '{binding.feed}' is not declared under feeds: "
+                    f"(declared: {', '.join(cfg.feeds) or 'none'})",
+                )
+                ok = False
+            if widget(binding.widget).TEXT_BEARING and zone_id in resolved.ids:
+                displays, hidden = bezel_crossings(resolved.zone(zone_id), wall)
+                if hidden > 0 and len(displays) > 1:
+                    self.warn(
+                        doc.mark_for(zpath),
+                        f"zone '{zone_id}' shows {binding.widget} across {len(displays)} displays "
+                        f"({', '.join(displays)}): {hidden} px of it sit behind bezels and text there is cut; "
+                        + ("keep text zones within one display" if _snapped(layout_cfg, zone_id)
+                         else "keep text zones within one display, or add `snap: bezels` to the zone"),
+                    )
+        for zone_id in layout_cfg.zones:
+            if zone_id not in sc.zones:
+                self.warn(
+                    doc.mark_for(base + ("zones",), prefer_key=True),
+                    f"scenario '{name}' leaves zone '{zone_id}' empty; it will show the theme background",
+                )
+        if not ok:
+            return None
+        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), sc.theme or cfg.theme)
+
+    def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
+        from feeds.registry import adapter_names
+
+        known = adapter_names()
+        for feed_id, fc in cfg.feeds.items():
+            if fc.adapter not in known:
+                self.error(
+                    doc.mark_for(("feeds", feed_id, "adapter")),
+                    f"no feed adapter named '{fc.adapter}'; available: {', '.join(known) or 'none yet'}",
+                )
+            for key, ref in fc.credentials.items():
+                if resolve_env_ref(ref) is None:
+                    self.warn(
+                        doc.mark_for(("feeds", feed_id, "credentials", key)),
+                        f"feed '{feed_id}' reads {key} from ${{{env_var_name(ref)}}}, which is not set here; "
+                        "the feed will report a 'credentials' error until it is",
+                    )
+
+    def load(self) -> LoadedConfig:
+        doc = load_yaml_file(self.path, self.shown)
+        self.docs[self.shown] = doc
+        if not isinstance(doc.data, dict):
+            raise ConfigError([Problem(doc.mark_for(()), "expected a mapping of wall settings at the top level")])
+        try:
+            cfg = WallConfig.model_validate(doc.data)
+        except ValidationError as exc:
+            raise ConfigError(_validation_problems(exc, WallConfig, doc)) from None
+
+        wall = self.wall(cfg, doc)
+        self.feeds(cfg, doc)
+        plans: dict[str, ScenarioPlan] = {}
+        if wall is not None:
+            for name, sc in cfg.scenarios.items():
+                plan = self.scenario(name, sc, cfg, doc, wall)
+                if plan is not None:
+                    plans[name] = plan
+        default = cfg.default_scenario or next(iter(cfg.scenarios))
+        if default not in cfg.scenarios:
+            self.error(
+                doc.mark_for(("default_scenario",)),
+                f"default_scenario '{default}' is not a scenario (scenarios: {', '.join(cfg.scenarios)})",
+            )
+        if self.errors:
+            raise ConfigError(self.errors)
+        assert wall is not None
+        return LoadedConfig(self.path, cfg, wall, plans, default, self.warnings, self.docs)
+
+
+def _snapped(layout: LayoutConfig, zone_id: str) -> bool:
+    return layout.zones[zone_id].snap == "bezels"
+
+
+def _bezels(spec: float | BezelMm) -> Bezels:
+    if isinstance(spec, BezelMm):
+        return Bezels(spec.top, spec.right, spec.bottom, spec.left)
+    return Bezels(spec, spec, spec, spec)
+
+
+def _display_path(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def load_config(path: str | Path, layout_dirs: list[Path] | None = None) -> LoadedConfig:
+    """Load and check a wall config. Raises ConfigError listing every problem found."""
+    return _Loader(Path(path), layout_dirs).load()

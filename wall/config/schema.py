@@ -1,0 +1,231 @@
+"""The wall config: pydantic v2 models. `wallctl schema` prints their JSON Schema for YAML editors.
+
+Physical values are what an installer reads off a datasheet or a tape measure: millimetres for
+sizes and bezels, the panel's native resolution, and the clockwise rotation at which it is mounted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, PositiveInt, Tag, field_validator, model_validator
+
+from ..widgets.registry import binding_models
+from pydantic import BaseModel
+
+from .base import Color, EnvRef, StrictModel
+
+Id = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$", description="letters, digits, '_' and '-'; starts with a letter"),
+]
+Mm = Annotated[float, Field(ge=0, description="millimetres")]
+PositiveMm = Annotated[float, Field(gt=0, description="millimetres")]
+
+
+def _scalar_or_mapping(number_tag: str, mapping_tag: str):
+    """A discriminator choosing a union branch by the YAML shape, so a mistake inside one form is
+    reported for that form only (not once per branch of the union)."""
+
+    def pick(value: Any) -> str:
+        return mapping_tag if isinstance(value, (dict, BaseModel)) else number_tag
+
+    return Discriminator(pick)
+
+
+class BezelMm(StrictModel):
+    """Bezel widths of one panel, per edge, in the panel's native (landscape) orientation."""
+
+    top: Mm = 0.0
+    right: Mm = 0.0
+    bottom: Mm = 0.0
+    left: Mm = 0.0
+
+
+_ASPECT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+class PanelModel(StrictModel):
+    """One model of monitor, as its datasheet describes it."""
+
+    resolution: tuple[PositiveInt, PositiveInt] = Field(description="native pixels: [width, height]")
+    active_mm: tuple[PositiveMm, PositiveMm] | None = Field(
+        default=None, description="active (lit) area: [width, height] in mm, landscape"
+    )
+    diagonal_in: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="active-area diagonal in inches; use instead of active_mm"
+    )
+    aspect: str | None = Field(
+        default=None,
+        description="active-area aspect with diagonal_in, e.g. '16:9'; default: the resolution's",
+    )
+    bezel_mm: Annotated[
+        Union[Annotated[Mm, Tag("number")], Annotated[BezelMm, Tag("edges")]],
+        _scalar_or_mapping("number", "edges"),
+    ] = Field(
+        default=0.0,
+        description="bezel width in mm: one number for every edge, or {top, right, bottom, left}",
+    )
+
+    @model_validator(mode="after")
+    def _size_given_once(self) -> "PanelModel":
+        if (self.active_mm is None) == (self.diagonal_in is None):
+            raise ValueError("give the panel's size either as active_mm: [w, h] or as diagonal_in (not both)")
+        if self.aspect is not None:
+            if self.diagonal_in is None:
+                raise ValueError("aspect only goes with diagonal_in")
+            if not _ASPECT.match(self.aspect):
+                raise ValueError(f"aspect '{self.aspect}' should look like '16:9'")
+        return self
+
+
+class DisplayConfig(PanelModel):
+    """One physical monitor of the wall."""
+
+    id: Id
+    position_mm: tuple[float, float] = Field(
+        description="top-left corner of the active area as mounted, in wall mm (x right, y down)"
+    )
+    rotation: Literal[0, 90, 180, 270] = Field(
+        default=0, description="clockwise degrees the panel is turned from landscape, seen from the front"
+    )
+    output: str | int | None = Field(
+        default=None, description="the system's name for the video output driving it (e.g. 'DP-1'), or its index"
+    )
+
+
+class GridConfig(StrictModel):
+    """cols x rows identical panels; display ids are spreadsheet-style: A1, B1, ... A2 ..."""
+
+    cols: PositiveInt
+    rows: PositiveInt
+    panel: PanelModel
+    gap_mm: Mm | tuple[Mm, Mm] = Field(default=0.0, description="extra gap between bezels: one number or [x, y]")
+    rotation: Literal[0, 90, 180, 270] = 0
+    outputs: list[str | int] | None = Field(
+        default=None, description="video outputs in display order (A1, B1, ..., A2, ...)"
+    )
+
+    @model_validator(mode="after")
+    def _outputs_match(self) -> "GridConfig":
+        if self.outputs is not None and len(self.outputs) != self.cols * self.rows:
+            raise ValueError(f"outputs lists {len(self.outputs)} entries for {self.cols * self.rows} displays")
+        return self
+
+
+class GridDisplays(StrictModel):
+    grid: GridConfig
+
+
+class FractionRect(StrictModel):
+    x: Annotated[float, Field(ge=0, le=1)] = 0.0
+    y: Annotated[float, Field(ge=0, le=1)] = 0.0
+    w: Annotated[float, Field(gt=0, le=1)]
+    h: Annotated[float, Field(gt=0, le=1)]
+
+
+class MmRect(StrictModel):
+    x: float
+    y: float
+    w: PositiveMm
+    h: PositiveMm
+
+
+_CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]*)(?::([A-Za-z]{1,2})([1-9][0-9]*))?$")
+
+
+class ZoneConfig(StrictModel):
+    """A rectangle of the canvas: grid cells ('A1:B2'), fractions of the canvas, or wall mm."""
+
+    cells: str | None = Field(default=None, description="spreadsheet-style cells of the layout grid: 'A1' or 'A1:C2'")
+    fraction: FractionRect | None = None
+    mm: MmRect | None = None
+    snap: Literal["none", "bezels"] = Field(
+        default="none", description="'bezels' moves edges near a bezel onto it, so text never straddles a mullion"
+    )
+
+    @field_validator("cells")
+    @classmethod
+    def _cells_syntax(cls, v: str | None) -> str | None:
+        if v is not None and not _CELLS.match(v.strip()):
+            raise ValueError(f"'{v}' is not a cell range; write it like 'A1' or 'A1:C2' (column letters, row numbers)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_placement(self) -> "ZoneConfig":
+        given = [k for k in ("cells", "fraction", "mm") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "place the zone with exactly one of cells, fraction or mm"
+                + (f" (found {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class LayoutConfig(StrictModel):
+    """Zones of the canvas, in drawing order (later zones are drawn over earlier ones)."""
+
+    grid: tuple[PositiveInt, PositiveInt] | None = Field(
+        default=None, description="[cols, rows] for cells; default: the display grid"
+    )
+    zones: dict[Id, ZoneConfig] = Field(min_length=1)
+
+
+LayoutRef = Annotated[
+    Union[Annotated[Id, Tag("name")], Annotated[LayoutConfig, Tag("inline")]],
+    _scalar_or_mapping("name", "inline"),
+]
+
+
+class ThemeConfig(StrictModel):
+    background: Color = "#0b1020"
+    surface: Color = "#151c33"
+    text: Color = "#f4f6fb"
+    muted: Color = "#9aa3b8"
+    accent: Color = "#ff7900"
+    font: str = Field(default="Noto Sans", description="font family shipped in assets/fonts")
+
+
+WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]
+
+
+class ScenarioConfig(StrictModel):
+    title: str | None = None
+    layout: LayoutRef | None = Field(
+        default=None, description="a layout from layouts/ by name, or inline; default: the wall's layout"
+    )
+    zones: dict[Id, WidgetBinding] = Field(description="zone id -> the widget shown there")
+    theme: ThemeConfig | None = None
+
+
+class FeedConfig(StrictModel):
+    adapter: Id
+    poll_s: Annotated[float, Field(gt=0)] = 60.0
+    options: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, EnvRef] = Field(default_factory=dict)
+
+
+class WallConfig(StrictModel):
+    """A complete wall: its displays, how the canvas is split, what each zone shows, where data comes from."""
+
+    name: str = "wall"
+    fps: Annotated[float, Field(gt=0, le=240)] = 30.0
+    displays: Annotated[
+        Union[Annotated[list[DisplayConfig], Tag("list")], Annotated[GridDisplays, Tag("grid")]],
+        _scalar_or_mapping("list", "grid"),
+    ] = Field(
+        description="either {grid: {...}} for identical panels, or a list of displays"
+    )
+    layout: LayoutRef = Field(description="a layout from layouts/ by name, or inline")
+    scenarios: dict[Id, ScenarioConfig] = Field(min_length=1)
+    default_scenario: Id | None = Field(default=None, description="default: the first scenario")
+    theme: ThemeConfig = ThemeConfig()
+    feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
+
+    @field_validator("displays")
+    @classmethod
+    def _some_displays(cls, v: Any) -> Any:
+        if isinstance(v, list) and not v:
+            raise ValueError("the wall needs at least one display")
+        return v

@@ -1,0 +1,1 @@
+"""Output backends: where composited display framebuffers go (headless now; windows, kiosk later)."""

@@ -1,0 +1,1 @@
+"""Painting helpers shared by widget painters (skia-python). Nothing here touches OpenGL."""

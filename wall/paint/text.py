@@ -1,0 +1,126 @@
+"""Text layout for painters: skia's paragraph engine over the fonts shipped in assets/fonts.
+
+Only shipped fonts are used (never the system's), so a fresh machine paints the same pixels, and
+fallback between them is skia's. Fitting finds the largest size at which the text fits its box;
+below the smallest legible size it is cut with an ellipsis instead of overflowing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+import skia
+
+from ..assets import FONTS
+from .surface import color
+
+Align = Literal["left", "center", "right"]
+_ALIGN = {
+    "left": skia.textlayout.TextAlign.kLeft,
+    "center": skia.textlayout.TextAlign.kCenter,
+    "right": skia.textlayout.TextAlign.kRight,
+}
+_local = threading.local()
+ELLIPSIS = "\u2026"
+
+
+def _collection() -> skia.textlayout.FontCollection:
+    # Painters run on worker threads; a FontCollection caches shaping results and is not
+    # documented as thread-safe, so each thread gets its own.
+    fc = getattr(_local, "collection", None)
+    if fc is None:
+        fc = skia.textlayout.FontCollection()
+        fc.setDefaultFontManager(skia.FontMgr.New_Custom_Directory(str(FONTS)))
+        _local.collection = fc
+    return fc
+
+
+def families() -> list[str]:
+    mgr = skia.FontMgr.New_Custom_Directory(str(FONTS))
+    return sorted(mgr.getFamilyName(i) for i in range(mgr.countFamilies()))
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    family: str = "Noto Sans"
+    color: str = "#ffffff"
+    bold: bool = False
+    align: Align = "left"
+
+
+def paragraph(text: str, size: float, width: float, style: TextStyle) -> skia.textlayout.Paragraph:
+    ts = skia.textlayout.TextStyle()
+    ts.setFontFamilies([style.family, "Noto Sans"])
+    ts.setFontSize(size)
+    ts.setColor(color(style.color))
+    if style.bold:
+        ts.setFontStyle(skia.FontStyle.Bold())
+    ps = skia.textlayout.ParagraphStyle()
+    ps.setTextStyle(ts)
+    ps.setTextAlign(_ALIGN[style.align])
+    builder = skia.textlayout.ParagraphBuilder(ps, _collection(), skia.Unicode())
+    builder.pushStyle(ts)
+    builder.addText(text)
+    p = builder.Build()
+    p.layout(max(1.0, width))
+    return p
+
+
+def _fits(p: skia.textlayout.Paragraph, w: float, h: float) -> bool:
+    return p.Height <= h + 0.5 and p.LongestLine <= w + 0.5
+
+
+@dataclass
+class Fitted:
+    paragraph: skia.textlayout.Paragraph
+    size: float
+    text: str  # the text as painted (ellipsised if it had to be cut)
+    truncated: bool
+
+
+def fit(
+    text: str,
+    width: float,
+    height: float,
+    style: TextStyle,
+    *,
+    max_size: float = 400.0,
+    min_size: float = 10.0,
+) -> Fitted:
+    """Largest whole-pixel size in [min_size, max_size] at which `text` fits width x height."""
+    lo, hi = int(min_size), int(max(min_size, min(max_size, height)))
+    best = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        p = paragraph(text, mid, width, style)
+        if _fits(p, width, height):
+            best = (p, mid)
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    if best is not None:
+        return Fitted(best[0], best[1], text, False)
+    return _ellipsise(text, width, height, style, int(min_size))
+
+
+def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: int) -> Fitted:
+    """Keep as much of the start of `text` as fits at `size`, ending with an ellipsis."""
+    lo, hi = 0, len(text)
+    best = paragraph(ELLIPSIS, size, width, style), ELLIPSIS
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = text[:mid].rstrip() + ELLIPSIS
+        p = paragraph(candidate, size, width, style)
+        if _fits(p, width, height):
+            best = (p, candidate)
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return Fitted(best[0], size, best[1], True)
+
+
+def draw_fitted(canvas: skia.Canvas, fitted: Fitted, x: float, y: float, height: float, valign: str = "middle") -> None:
+    dy = {"top": 0.0, "middle": (height - fitted.paragraph.Height) / 2, "bottom": height - fitted.paragraph.Height}[valign]
+    fitted.paragraph.paint(canvas, x, y + max(0.0, dy))

@@ -1,0 +1,1 @@
+"""Rendering: painting off the render thread, GL compositing, the frame loop, snapshots."""

@@ -1,0 +1,146 @@
+"""The fixed-rate frame loop, its injectable clock, and frame-time accounting.
+
+Frame n is shown at t0 + n/fps. Its content is computed for exactly that time (never for "now
+plus whatever the last frame took"), so animation is a pure function of time, every output of a
+frame shows the same instant, and two machines with synchronised clocks show one continuous wall.
+A frame whose work overruns its slot makes the loop skip the slots it missed: they are counted
+as dropped, and the next frame is computed for its own slot's time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
+
+import numpy as np
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def wall_time(self, monotonic: float) -> datetime: ...
+
+    def sleep_until(self, monotonic: float) -> None: ...
+
+
+class SystemClock:
+    """Real time: the wall-clock instant is fixed once against the monotonic clock, so frame
+    times advance smoothly even if NTP steps the system clock."""
+
+    def __init__(self) -> None:
+        self._mono0 = time.monotonic()
+        self._wall0 = datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall_time(self, monotonic: float) -> datetime:
+        return self._wall0 + timedelta(seconds=monotonic - self._mono0)
+
+    def sleep_until(self, monotonic: float) -> None:
+        delay = monotonic - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class SteppedClock:
+    """Simulated time for tests and deterministic runs: starts at `start`, moves only when the
+    loop sleeps (by exactly the time asked for), so frame n is at start + n/fps."""
+
+    def __init__(self, start: datetime):
+        self._start = start
+        self._now = 0.0
+
+    def monotonic(self) -> float:
+        return self._now
+
+    def wall_time(self, monotonic: float) -> datetime:
+        return self._start + timedelta(seconds=monotonic)
+
+    def sleep_until(self, monotonic: float) -> None:
+        self._now = max(self._now, monotonic)
+
+
+@dataclass
+class FrameTimes:
+    """Frame-time accounting for the rest of the program (status, metrics, bench)."""
+
+    window: int = 3600
+
+    def __post_init__(self) -> None:
+        self.samples: deque[float] = deque(maxlen=self.window)  # seconds of work per frame
+        self.frames = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float, dropped: int) -> None:
+        with self._lock:
+            self.samples.append(seconds)
+            self.frames += 1
+            self.dropped += dropped
+
+    def summary(self) -> dict[str, float | int]:
+        with self._lock:
+            data = np.array(self.samples, dtype=float) * 1000.0
+            frames, dropped = self.frames, self.dropped
+        return {"frames": frames, "dropped": dropped, **percentiles_ms(data)}
+
+
+def percentiles_ms(data_ms: np.ndarray) -> dict[str, float]:
+    if data_ms.size == 0:
+        return {"p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
+    p50, p95, p99 = np.percentile(data_ms, [50, 95, 99])
+    return {
+        "p50_ms": round(float(p50), 3),
+        "p95_ms": round(float(p95), 3),
+        "p99_ms": round(float(p99), 3),
+        "max_ms": round(float(data_ms.max()), 3),
+    }
+
+
+class FrameLoop:
+    def __init__(self, fps: float, clock: Clock | None = None):
+        self.fps = fps
+        self.period = 1.0 / fps
+        self.clock = clock or SystemClock()
+        self.times = FrameTimes()
+        self.stop_event = threading.Event()
+
+    def run(
+        self,
+        render: Callable[[datetime], None],
+        *,
+        frames: int | None = None,
+        duration: float | None = None,
+        after_frame: Callable[[int, float], None] | None = None,
+    ) -> None:
+        """Call render(t) once per frame slot until stopped, `frames` rendered or `duration` s."""
+        start = self.clock.monotonic()
+        slot = 0
+        rendered = 0
+        while not self.stop_event.is_set():
+            if frames is not None and rendered >= frames:
+                break
+            due = start + slot * self.period
+            if duration is not None and due - start >= duration:
+                break
+            self.clock.sleep_until(due)
+            began = time.perf_counter()  # work is always measured in real time
+            render(self.clock.wall_time(due))
+            work = time.perf_counter() - began
+            ended = self.clock.monotonic()
+            rendered += 1
+            # the next slot whose start is still ahead of us; slots in between are dropped
+            next_slot = max(slot + 1, math.floor((ended - start) / self.period) + 1)
+            self.times.add(work, next_slot - slot - 1)
+            if after_frame is not None:
+                after_frame(rendered, work)
+            slot = next_slot
+
+    def stop(self) -> None:
+        self.stop_event.set()

@@ -1,0 +1,69 @@
+"""Pictures of the wall: one PNG per display at native resolution, and a physical preview.
+
+`<display-id>.png` is exactly what that display's video output sends (native orientation, so a
+portrait-mounted panel's PNG is landscape with its content turned). `wall.png` is the wall as a
+visitor sees it: every display's picture turned upright and placed at its physical position, with
+bezels drawn, so a bezel-compensated line visibly continues across the mullions.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..geometry import Display, Wall
+
+BEZEL_RGBA = (38, 38, 42, 255)
+BACKDROP_RGBA = (14, 14, 16, 255)
+
+
+def upright(display: Display, native: np.ndarray) -> np.ndarray:
+    """A display's native framebuffer turned the way it appears on the wall."""
+    # native = rot90(canvas_crop, k) with k = rotation/90 (see geometry); undo it
+    k = (display.rotation // 90) % 4
+    return np.rot90(native, -k) if k else native
+
+
+def to_native(display: Display, canvas_crop: np.ndarray) -> np.ndarray:
+    k = (display.rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(canvas_crop, k)) if k else canvas_crop
+
+
+def wall_preview(wall: Wall, natives: dict[str, np.ndarray]) -> np.ndarray:
+    """Canvas-scale picture of the physical wall: displays, bezels and the outer frame."""
+    margin_x = max(math.ceil(max(d.bezel.left, d.bezel.right) / wall.pitch_x) for d in wall.displays)
+    margin_y = max(math.ceil(max(d.bezel.top, d.bezel.bottom) / wall.pitch_y) for d in wall.displays)
+    h, w = wall.canvas_h + 2 * margin_y, wall.canvas_w + 2 * margin_x
+    img = np.empty((h, w, 4), np.uint8)
+    img[...] = BACKDROP_RGBA
+    for d in wall.displays:
+        o = d.outer_mm
+        x0 = margin_x + math.floor(o.x / wall.pitch_x)
+        y0 = margin_y + math.floor(o.y / wall.pitch_y)
+        x1 = margin_x + math.ceil(o.x1 / wall.pitch_x)
+        y1 = margin_y + math.ceil(o.y1 / wall.pitch_y)
+        img[max(0, y0) : y1, max(0, x0) : x1] = BEZEL_RGBA
+    for d in wall.displays:
+        vp = d.viewport
+        img[margin_y + vp.y : margin_y + vp.y1, margin_x + vp.x : margin_x + vp.x1] = upright(d, natives[d.id])
+    return img
+
+
+def write_png(path: Path, pixels: np.ndarray) -> None:
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, :3]), "RGB").save(path, optimize=False, compress_level=3)
+
+
+def write_snapshot(out_dir: Path, wall: Wall, natives: dict[str, np.ndarray]) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for d in wall.displays:
+        p = out_dir / f"{d.id}.png"
+        write_png(p, natives[d.id])
+        written.append(p)
+    p = out_dir / "wall.png"
+    write_png(p, wall_preview(wall, natives))
+    written.append(p)
+    return written

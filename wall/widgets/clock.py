@@ -1,0 +1,118 @@
+"""`clock`: the time in one or several time zones. Driven by the frame's time only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from ..config.base import StrictModel
+from ..paint.surface import card, raster
+from ..paint.text import TextStyle, draw_fitted, fit
+from .base import BindingBase, BuildContext
+
+NAME = "clock"
+TEXT_BEARING = True
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class ClockZone(StrictModel):
+    tz: str = Field(default="local", description="IANA time zone, e.g. 'Europe/Paris', or 'local'")
+    label: str | None = Field(default=None, description="shown under the time; default: the city of tz")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_tz(cls, v: str) -> str:
+        if v != "local":
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone '{v}'; use an IANA name like 'Europe/Paris' or 'local'") from None
+        return v
+
+
+class Options(BindingBase):
+    widget: Literal["clock"]
+    zones: list[ClockZone] = Field(default_factory=lambda: [ClockZone()], min_length=1, max_length=8)
+    seconds: bool = False
+    hour_format: Literal["24h", "12h"] = "24h"
+    show_date: bool = True
+
+
+@dataclass(frozen=True)
+class ClockEntry:
+    label: str
+    time: str
+    date: str
+
+
+@dataclass(frozen=True)
+class ClockView:
+    entries: tuple[ClockEntry, ...]
+    text: str
+    muted: str
+    background: str
+    frame: str
+    accent: str
+
+
+def _label(zone: ClockZone) -> str:
+    if zone.label is not None:
+        return zone.label
+    if zone.tz == "local":
+        return ""
+    return zone.tz.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _entry(zone: ClockZone, now: datetime, options: Options) -> ClockEntry:
+    local = now.astimezone() if zone.tz == "local" else now.astimezone(ZoneInfo(zone.tz))
+    if options.hour_format == "12h":
+        hour = local.hour % 12 or 12
+        suffix = " AM" if local.hour < 12 else " PM"
+    else:
+        hour, suffix = local.hour, ""
+    time_text = f"{hour:02d}:{local.minute:02d}" + (f":{local.second:02d}" if options.seconds else "") + suffix
+    date_text = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}" if options.show_date else ""
+    return ClockEntry(_label(zone), time_text, date_text)
+
+
+def build(options: Options, ctx: BuildContext) -> ClockView:
+    return ClockView(
+        entries=tuple(_entry(z, ctx.time, options) for z in options.zones),
+        text=ctx.theme.text,
+        muted=ctx.theme.muted,
+        background=ctx.theme.surface,
+        frame=ctx.theme.background,
+        accent=ctx.theme.accent,
+    )
+
+
+def paint(view: ClockView, width: int, height: int) -> np.ndarray:
+    n = len(view.entries)
+    with raster(width, height, view.frame) as (canvas, pixels):
+        bx, by, bw, bh = card(canvas, width, height, view.background)
+        # side by side unless that would make each clock narrower than it is tall
+        horizontal = n == 1 or bw / n >= 0.8 * bh
+        for i, entry in enumerate(view.entries):
+            if horizontal:
+                x0, x1, y0, y1 = bx + bw * i // n, bx + bw * (i + 1) // n, by, by + bh
+            else:
+                x0, x1, y0, y1 = bx, bx + bw, by + bh * i // n, by + bh * (i + 1) // n
+            cw, ch = x1 - x0, y1 - y0
+            pad = max(2, round(min(cw, ch) * 0.06))
+            caption = " · ".join(s for s in (entry.label, entry.date) if s)
+            time_h = (ch - 2 * pad) * (0.68 if caption else 1.0)
+            big = fit(entry.time, cw - 2 * pad, time_h, TextStyle("Noto Sans Mono", view.text, True, "center"), min_size=6)
+            draw_fitted(canvas, big, x0 + pad, y0 + pad, time_h, "bottom")
+            if caption:
+                cap_h = (ch - 2 * pad) - time_h
+                small = fit(caption, cw - 2 * pad, cap_h, TextStyle("Noto Sans", view.muted, False, "center"),
+                            max_size=max(8.0, big.size * 0.4), min_size=6)
+                draw_fitted(canvas, small, x0 + pad, y0 + pad + time_h, cap_h, "top")
+    return pixels

@@ -1,0 +1,28 @@
+"""The widgets wall knows. Adding a widget: write its module, then add it to `_MODULES`."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from .base import WidgetModule
+
+_MODULES = ("text", "clock", "testpattern")
+
+
+@lru_cache(maxsize=None)
+def widgets() -> dict[str, WidgetModule]:
+    found = {}
+    for name in _MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
+        assert module.NAME == name, f"{module.__name__}.NAME is {module.NAME!r}"
+        found[name] = module
+    return found
+
+
+def widget(name: str) -> WidgetModule:
+    return widgets()[name]
+
+
+def binding_models() -> list[type]:
+    return [m.Options for m in widgets().values()]
