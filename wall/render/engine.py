@@ -9,6 +9,7 @@ instead of dropping one); then the compositor redraws only the zones whose textu
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,10 @@ log = logging.getLogger("wall.render")
 
 # Enough for two full-HD zones per frame; llvmpipe uploads ~3 GB/s, so about 8 ms at most.
 DEFAULT_UPLOAD_BUDGET = 16 * 1024 * 1024
+
+# Layout generations are unique across engines, so paints still in flight from an engine that
+# shared the pool (a reload, a test) can never be mistaken for current ones.
+_generations = itertools.count(1)
 
 
 @dataclass
@@ -70,7 +75,7 @@ class Engine:
     def set_scenario(self, name: str) -> None:
         plan = self.loaded.scenarios[name]
         self.plan = plan
-        self.generation += 1
+        self.generation = next(_generations)
         theme = plan.theme
         tv = ThemeView(theme.background, theme.surface, theme.text, theme.muted, theme.accent, theme.font)
         self._contexts = {

@@ -1,0 +1,102 @@
+"""The per-frame engine: repaint only on change, never wait for paints, budgeted uploads, and a
+failing widget confined to its zone."""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from wall.config.loader import load_config
+from wall.render.gl import create_headless_context
+from wall.render.engine import Engine
+from wall.render.paint_pool import PaintJob, PaintPool
+
+T0 = datetime(2026, 11, 23, 8, 30, 0, 250000, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = PaintPool(workers=1)
+    yield p
+    p.close()
+
+
+@pytest.fixture()
+def engine(pool):
+    ctx = create_headless_context()
+    assert ctx.error == "GL_NO_ERROR"
+    e = Engine(load_config("config/demo.yaml"), ctx, pool)
+    e.set_scenario("monitoring")
+    yield e
+    assert ctx.error == "GL_NO_ERROR"
+    e.close()
+    ctx.release()
+
+
+def _drain(engine, t, frames=400):
+    for _ in range(frames):
+        report = engine.frame(t)
+        if report.in_flight == 0 and report.waiting == 0 and report.uploads == 0:
+            return
+        time.sleep(0.01)
+    raise AssertionError("paints never arrived")
+
+
+def test_first_frame_does_not_wait_for_paints(engine):
+    report = engine.frame(T0)
+    assert report.painted == 8  # every zone of the monitoring layout is sent to the workers
+    assert report.in_flight > 0  # ...and the frame returned before they were painted
+    _drain(engine, T0)
+    assert all(engine.compositor.has_content(z) for z in engine.plan.bindings)
+
+
+def test_only_changed_views_are_repainted(engine):
+    engine.settle(T0)
+    assert engine.frame(T0 + timedelta(milliseconds=300)).painted == 0  # same second: nothing
+    report = engine.frame(T0 + timedelta(seconds=1))
+    # only the clock showing seconds changes; the world clock shows minutes
+    assert report.painted == 1
+    assert engine.views["clock"][1].entries[0].time == "09:30:01"
+
+
+def test_upload_budget_spreads_a_burst_over_frames(engine):
+    engine.upload_budget = 1  # smaller than any zone: one upload per frame, never zero
+    engine.frame(T0)
+    engine.pool.wait()
+    uploads = [engine.frame(T0).uploads for _ in range(10)]
+    assert uploads[:8] == [1] * 8
+    assert sum(uploads) == 8
+
+
+def test_a_failing_widget_shows_its_error_card_and_the_rest_of_the_wall_renders(engine, monkeypatch):
+    from wall.widgets import text
+
+    def broken(options, ctx):
+        if ctx.zone_id == "hours":
+            raise RuntimeError("boom")
+        return original(options, ctx)
+
+    original = text.build
+    monkeypatch.setattr(text, "build", broken)
+    engine.settle(T0)
+    hours = engine.loaded.scenarios["monitoring"].layout.zone("hours").rect
+    b1 = engine.compositor.read_output("B1")  # 'hours' sits on display B1
+    region = b1[hours.y : hours.y1, hours.x - 1923 : hours.x1 - 1923]
+    amber = np.all(region[:, :, :3] == (0xF2, 0xA9, 0x00), axis=2)
+    assert amber.sum() > 1000  # the error card's stripe
+    assert "boom" in engine.views["hours"][1].message
+    a1 = engine.compositor.read_output("A1")
+    assert len(np.unique(a1.reshape(-1, 4), axis=0)) > 20  # other zones painted normally
+
+
+def test_a_painter_crash_in_a_worker_becomes_an_error_card(pool):
+    view = {"any": "picklable view"}  # reaches the worker, which has no painter for it
+    pool.submit(PaintJob("z", "no-such-widget", view, 64, 32, 1, 1))
+    pool.wait()
+    (result,) = pool.collect()
+    try:
+        assert result.error and "no-such-widget" in result.error
+        assert result.pixels.shape == (32, 64, 4)
+    finally:
+        result.release()
