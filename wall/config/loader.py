@@ -151,6 +151,9 @@ def _validation_problems(exc: ValidationError, root: type, doc: SourceDoc, prefi
         # an unknown key is reported where the key is; a missing one at its parent mapping
         if error["type"] == "extra_forbidden":
             mark = doc.mark_for(prefix + path, prefer_key=True)
+        elif error["type"] == "union_tag_invalid":
+            # at the misspelt name (`widget: clok`), not at the first key of its mapping
+            mark = doc.mark_for(prefix + path + ("widget",))
         else:
             mark = doc.mark_for(prefix + path)
         dotted = ".".join(str(p) for p in path)

@@ -62,12 +62,37 @@ def _mark(file: str, node: yaml.Node) -> Mark:
     return Mark(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _own_keys(root: yaml.Node) -> set[tuple[int, int]]:
+    """(mapping node, key node) ids of the keys each mapping writes itself, noted before
+    `flatten_mapping` mixes in the keys merged from `<<: *anchor` (it does so in place)."""
+    own: set[tuple[int, int]] = set()
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.tag != _MERGE_TAG:
+                    own.add((id(node), id(key_node)))
+                todo.extend((key_node, value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return own
+
+
 class _Builder:
-    def __init__(self, file: str):
+    def __init__(self, file: str, root: yaml.Node):
         self.file = file
         self.key_marks: dict[Path_, Mark] = {}
         self.value_marks: dict[Path_, Mark] = {}
         self.constructor = yaml.constructor.SafeConstructor()
+        self.own_keys = _own_keys(root)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.value_marks[path] = _mark(self.file, node)
@@ -75,6 +100,7 @@ class _Builder:
             # `<<: *anchor` merge keys, as the safe loader would do them
             self.constructor.flatten_mapping(node)
             out: dict[Any, Any] = {}
+            written: set[Any] = set()  # keys this mapping writes itself: these must not repeat
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise ConfigError(
@@ -83,7 +109,14 @@ class _Builder:
                 key = self.constructor.construct_object(key_node)
                 if not isinstance(key, (str, int, float, bool)) or key is None:
                     key = str(key)
-                if key in out:
+                own = (id(node), id(key_node)) in self.own_keys
+                if key in out and not (own and key in written):
+                    # a merged key yields to a later one (flatten_mapping puts merged keys first,
+                    # the mapping's own last), as in every YAML loader: forget the merged one
+                    for marks in (self.key_marks, self.value_marks):
+                        for stale in [p for p in marks if p[: len(path) + 1] == path + (key,)]:
+                            del marks[stale]
+                elif key in out:
                     first = self.key_marks[path + (key,)]
                     raise ConfigError(
                         [
@@ -94,6 +127,8 @@ class _Builder:
                             )
                         ]
                     )
+                if own:
+                    written.add(key)
                 self.key_marks[path + (key,)] = _mark(self.file, key_node)
                 out[key] = self.build(value_node, path + (key,))
             return out
@@ -114,7 +149,7 @@ def parse_yaml_text(text: str, file: str) -> SourceDoc:
         raise ConfigError([Problem(Mark(file, 1, 1), f"invalid YAML: {exc}")]) from None
     if node is None:
         raise ConfigError([Problem(Mark(file, 1, 1), "the file is empty; expected a YAML mapping")])
-    builder = _Builder(file)
+    builder = _Builder(file, node)
     data = builder.build(node, ())
     return SourceDoc(file, data, builder.key_marks, builder.value_marks)
 
@@ -133,6 +168,8 @@ def load_yaml_file(path: Path, shown_as: str | None = None) -> SourceDoc:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        # in characters, as an editor (and every other mark here) counts them, not bytes
+        col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise ConfigError([Problem(Mark(shown, line, col), "not valid UTF-8; save the file as UTF-8")]) from None
     return parse_yaml_text(text, shown)
