@@ -37,13 +37,16 @@ class ClockZone(StrictModel):
         return v
 
 
-class Options(BindingBase):
+class ClockOptions(BindingBase):
     widget: Literal["clock"]
     zones: list[ClockZone] = Field(default_factory=lambda: [ClockZone()], min_length=1, max_length=8)
     seconds: bool = False
     hour_format: Literal["24h", "12h"] = "24h"
     show_date: bool = True
 
+
+
+Options = ClockOptions  # the name the widget registry looks for
 
 @dataclass(frozen=True)
 class ClockEntry:
@@ -70,7 +73,7 @@ def _label(zone: ClockZone) -> str:
     return zone.tz.rsplit("/", 1)[-1].replace("_", " ")
 
 
-def _entry(zone: ClockZone, now: datetime, options: Options) -> ClockEntry:
+def _entry(zone: ClockZone, now: datetime, options: ClockOptions) -> ClockEntry:
     local = now.astimezone() if zone.tz == "local" else now.astimezone(ZoneInfo(zone.tz))
     if options.hour_format == "12h":
         hour = local.hour % 12 or 12
@@ -82,7 +85,7 @@ def _entry(zone: ClockZone, now: datetime, options: Options) -> ClockEntry:
     return ClockEntry(_label(zone), time_text, date_text)
 
 
-def build(options: Options, ctx: BuildContext) -> ClockView:
+def build(options: ClockOptions, ctx: BuildContext) -> ClockView:
     return ClockView(
         entries=tuple(_entry(z, ctx.time, options) for z in options.zones),
         text=ctx.theme.text,

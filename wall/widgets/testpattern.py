@@ -25,10 +25,13 @@ LINE_WIDTH_PX = 3.0
 SPACING_MM = 100.0
 
 
-class Options(BindingBase):
+class TestPatternOptions(BindingBase):
     widget: Literal["testpattern"]
     pattern: Literal["bezel", "grid"] = "bezel"
 
+
+
+Options = TestPatternOptions  # the name the widget registry looks for
 
 @dataclass(frozen=True)
 class TestPatternView:
@@ -37,7 +40,7 @@ class TestPatternView:
     pitch_mm: tuple[float, float]
 
 
-def build(options: Options, ctx: BuildContext) -> TestPatternView:
+def build(options: TestPatternOptions, ctx: BuildContext) -> TestPatternView:
     return TestPatternView(options.pattern, ctx.origin, ctx.pitch_mm)
 
 

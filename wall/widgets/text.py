@@ -19,7 +19,7 @@ NAME = "text"
 TEXT_BEARING = True
 
 
-class Options(BindingBase):
+class TextOptions(BindingBase):
     widget: Literal["text"]
     text: str = Field(max_length=10_000, description="the message; line breaks are kept")
     align: Literal["left", "center", "right"] = "center"
@@ -28,6 +28,9 @@ class Options(BindingBase):
     bold: bool = True
     max_size_px: int = Field(default=400, ge=8, le=2000, description="never larger than this")
 
+
+
+Options = TextOptions  # the name the widget registry looks for
 
 @dataclass(frozen=True)
 class TextView:
@@ -42,7 +45,7 @@ class TextView:
     padding_px: int
 
 
-def build(options: Options, ctx: BuildContext) -> TextView:
+def build(options: TextOptions, ctx: BuildContext) -> TextView:
     return TextView(
         text=plain_text(options.text),
         align=options.align,
