@@ -115,7 +115,6 @@ class Compositor:
         stats = ComposeStats()
         for out in self.outputs.values():
             self._compose_output(out, stats)
-        self.ctx.fbo.use() if self.ctx.fbo is not None else None
         return stats
 
     def _compose_output(self, out: Output, stats: ComposeStats) -> None:
@@ -192,6 +191,10 @@ class Compositor:
         return np.frombuffer(data, np.uint8).reshape(h, w, 4)
 
     def release(self) -> None:
+        # moderngl rebinds the last framebuffer `use()`d (ctx.fbo) after creating any new one: bind
+        # the default framebuffer (ctx.screen; 0 on headless contexts, which have none) before our
+        # outputs are deleted, or the context's next framebuffer raises GL_INVALID_OPERATION.
+        (self.ctx.screen if self.ctx.screen is not None else self.ctx.detect_framebuffer(0)).use()
         for surf in self.zones.values():
             surf.release()
         for out in self.outputs.values():
