@@ -1,12 +1,11 @@
-"""Feed adapters by name (the `adapter:` value of a feed in a wall config).
-
-Adapters land with the feeds issue; until then no adapter exists and any declared feed is
-reported as an error by `wallctl check` rather than silently never polled.
-"""
+"""Feed adapters by name (the `adapter:` value of a feed in a wall config)."""
 
 from __future__ import annotations
 
-ADAPTERS: dict[str, str] = {}
+# name -> one line on what it reads. Network adapters land with the feeds issue.
+ADAPTERS: dict[str, str] = {
+    "demo": "deterministic synthetic posts, care metrics, volumes and countries (no network)",
+}
 
 
 def adapter_names() -> list[str]:

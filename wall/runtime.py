@@ -22,7 +22,7 @@ from .render import gl
 from .render.engine import Engine, FrameReport
 from .render.frame_loop import Clock, FrameLoop
 from .render.paint_pool import PaintPool
-from .render.snapshot import write_snapshot
+from .render.snapshot import write_snapshot, write_state
 from .widgets.registry import widget
 
 log = logging.getLogger("wall")
@@ -71,7 +71,13 @@ class WallRuntime:
         return {d.id: self.engine.compositor.read_output(d.id).copy() for d in self.loaded.wall.displays}
 
     def snapshot(self, t: datetime, out_dir: Path) -> list[Path]:
-        return write_snapshot(out_dir, self.loaded.wall, self.render_at(t))
+        written = write_snapshot(out_dir, self.loaded.wall, self.render_at(t))
+        plan = self.engine.plan
+        assert plan is not None
+        zones = {z.id: z.rect.as_dict() for z in plan.layout.zones}
+        state = out_dir / "state.json"
+        write_state(state, plan.name, t, zones, self.engine.views)
+        return written + [state]
 
     def frame(self, t: datetime) -> FrameReport:
         report = self.engine.frame(t)

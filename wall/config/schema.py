@@ -179,11 +179,20 @@ LayoutRef = Annotated[
 
 
 class ThemeConfig(StrictModel):
+    """Brand colours. `wallctl check` fails a theme whose text colours miss WCAG AA contrast."""
+
+    variant: Literal["dark", "light"] = "dark"
     background: Color = "#0b1020"
     surface: Color = "#151c33"
     text: Color = "#f4f6fb"
     muted: Color = "#9aa3b8"
     accent: Color = "#ff7900"
+    positive: Color = "#3ddc97"
+    neutral: Color = "#9aa3b8"
+    negative: Color = "#ff5c6c"
+    ok: Color = "#3ddc97"
+    warn: Color = "#f2a900"
+    breach: Color = "#ff5c6c"
     font: str = Field(default="Noto Sans", description="font family shipped in assets/fonts")
 
 

@@ -20,6 +20,7 @@ import moderngl
 from ..config.base import rgba
 from ..config.loader import LoadedConfig, ScenarioPlan
 from ..paint.error_card import ErrorView
+from ..store import Store
 from ..widgets.base import BuildContext, ThemeView
 from ..widgets.registry import widget
 from .compositor import ComposeStats, Compositor
@@ -52,11 +53,13 @@ class Engine:
         ctx: moderngl.Context,
         pool: PaintPool,
         upload_budget: int = DEFAULT_UPLOAD_BUDGET,
+        store: Store | None = None,
     ):
         self.loaded = loaded
         self.wall = loaded.wall
         self.ctx = ctx
         self.pool = pool
+        self.store = store or Store.from_config(loaded.config)
         self.upload_budget = upload_budget
         theme = loaded.config.theme
         self.compositor = Compositor(ctx, self.wall, rgba(theme.background))
@@ -77,7 +80,7 @@ class Engine:
         self.plan = plan
         self.generation = next(_generations)
         theme = plan.theme
-        tv = ThemeView(theme.background, theme.surface, theme.text, theme.muted, theme.accent, theme.font)
+        tv = ThemeView.from_config(theme)
         self._contexts = {
             z.id: BuildContext(
                 zone_id=z.id,
@@ -106,8 +109,8 @@ class Engine:
         views = {}
         for zone_id, base in self._contexts.items():
             binding = self.plan.bindings[zone_id]
-            ctx = dataclasses.replace(base, time=t)
             try:
+                ctx = dataclasses.replace(base, time=t, data=self.store.snapshot(binding.feed, t))
                 view = widget(binding.widget).build(binding, ctx)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)

@@ -38,6 +38,56 @@ class ThemeView:
     muted: str
     accent: str
     font: str
+    positive: str = "#3ddc97"
+    neutral: str = "#9aa3b8"
+    negative: str = "#ff5c6c"
+    ok: str = "#3ddc97"
+    warn: str = "#f2a900"
+    breach: str = "#ff5c6c"
+    variant: str = "dark"
+
+    @classmethod
+    def from_config(cls, theme: Any) -> "ThemeView":
+        return cls(**{f: getattr(theme, f) for f in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """How fresh the data a zone shows is, in words a room operator reads at a glance."""
+
+    state: str  # ok | loading | stale | failing | credentials | unbound
+    note: str = ""  # the badge text; empty when all is well
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def data_status(snapshot: Any, t: datetime) -> DataStatus:
+    """Status of a zone's FeedSnapshot (None: the zone is bound to no feed)."""
+    if snapshot is None:
+        return DataStatus("unbound", "no feed")
+    h = snapshot.health
+    since = f"data from {_ago((t - snapshot.as_of).total_seconds())}" if snapshot.as_of else "no data yet"
+    if h.state == "ok":
+        return DataStatus("ok")
+    if h.state == "loading":
+        return DataStatus("loading", "waiting for data")
+    if h.state == "stale":
+        return DataStatus("stale", f"stale · {since}")
+    if h.state == "credentials":
+        return DataStatus("credentials", f"credentials rejected · {since}")
+    return DataStatus("failing", f"source failing · {since}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""The normalised items every feed adapter produces and every widget reads.
+
+`Post` is one piece of content (a toot, a tweet, an article, a mention found by a listening tool);
+`Metric` is one computed figure (a care KPI, a sentiment split, a volume series, a leaderboard).
+Adapters map each vendor's shape onto these; widgets never see vendor shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .sanitize import plain_text
+
+Network = Literal["mastodon", "bluesky", "x", "rss", "brandwatch", "talkwalker", "radarly", "zendesk",
+                  "engage_digital", "json", "replay", "demo", "other"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Author(_Model):
+    id: str
+    handle: str = ""
+    name: str = ""
+    avatar_url: str | None = None
+    followers: int | None = Field(default=None, ge=0)
+    verified: bool = False
+
+    @field_validator("name", "handle")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return plain_text(v, keep_newlines=False, max_chars=200)
+
+
+class Media(_Model):
+    kind: Literal["image", "video", "gif", "link"] = "image"
+    url: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+    sensitive: bool = False
+
+
+class PostMetrics(_Model):
+    likes: int = Field(default=0, ge=0)
+    reposts: int = Field(default=0, ge=0)
+    replies: int = Field(default=0, ge=0)
+    quotes: int = Field(default=0, ge=0)
+    views: int | None = Field(default=None, ge=0)
+
+    @field_validator("likes", "reposts", "replies", "quotes", mode="before")
+    @classmethod
+    def _no_negative(cls, v: Any) -> Any:
+        # Vendors occasionally report -1 for "unknown"; a wall shows 0, never a negative count.
+        if isinstance(v, (int, float)) and v < 0:
+            return 0
+        return v
+
+
+class Sentiment(_Model):
+    score: float = Field(ge=-1.0, le=1.0)
+    label: Literal["positive", "neutral", "negative"]
+
+
+class Post(_Model):
+    key: str = Field(description="source:native_id; unique across feeds")
+    source: str
+    network: Network = "other"
+    url: str | None = None
+    published_at: datetime
+    text: str = ""
+    lang: str | None = None
+    author: Author
+    media: tuple[Media, ...] = ()
+    metrics: PostMetrics = PostMetrics()
+    reach: int | None = Field(default=None, ge=0)
+    engagement: float | None = Field(default=None, ge=0)
+    sentiment: Sentiment | None = None
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
+    hashtags: tuple[str, ...] = ()
+    kind: Literal["post", "reply", "repost", "quote", "article"] = "post"
+    content_policy: Literal["full", "ids_only"] = "full"
+    title: str | None = None
+    raw: dict[str, Any] | None = Field(default=None, exclude=True)
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, v: str) -> str:
+        return plain_text(v)
+
+    @field_validator("published_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            return v.replace(tzinfo=timezone.utc)
+        return v.astimezone(timezone.utc)
+
+    @property
+    def total_engagement(self) -> int:
+        m = self.metrics
+        return m.likes + m.reposts + m.replies + m.quotes
+
+
+class LeaderboardEntry(_Model):
+    author: Author
+    mentions: int = 0
+    reach: int | None = None
+    engagement: float | None = None
+
+
+class Metric(_Model):
+    """One figure. Exactly one of value / series / breakdown / leaderboard carries the data."""
+
+    name: str
+    unit: str = ""
+    value: float | None = None
+    previous: float | None = Field(default=None, description="the same figure for the previous period")
+    series: tuple[tuple[datetime, float], ...] | None = None
+    breakdown: dict[str, float] | None = None
+    leaderboard: tuple[LeaderboardEntry, ...] | None = None
+    window: str | None = Field(default=None, description="e.g. '24h', '7d'")
+    target: float | None = None
+    warn: float | None = None
+    breach: float | None = None
+    higher_is_better: bool = True
+    benchmarks: dict[str, float] | None = Field(default=None, description="competitor -> value")
+    computed_at: datetime
+    provenance: str = ""

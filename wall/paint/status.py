@@ -1,0 +1,60 @@
+"""The designed looks for data that is missing, old or failing: a zone never goes blank.
+
+- a badge ("stale · data from 12 min ago", "source failing · ...") over the last good data;
+- a placeholder when there is no data at all ("Waiting for data", "Source failing").
+"""
+
+from __future__ import annotations
+
+import skia
+
+from .surface import color
+from .text import TextStyle, draw_fitted, fit
+
+STATE_COLORS = {
+    "stale": "#f2a900",
+    "failing": "#e5484d",
+    "credentials": "#e5484d",
+    "loading": "#9aa3b8",
+    "unbound": "#9aa3b8",
+}
+
+
+def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str) -> None:
+    """A pill in the top-right corner of the box (x, y, w, h). Nothing when the data is fine."""
+    if not note or state == "ok":
+        return
+    size = max(10.0, min(h * 0.06, w * 0.035, 40.0))
+    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "center"), max_size=size, min_size=8)
+    pad = text.size * 0.6
+    bw = text.paragraph.LongestLine + 2 * pad
+    bh = text.paragraph.Height + pad * 0.8
+    bx, by = x + w - bw - pad, y + pad
+    paint = skia.Paint(Color=color(STATE_COLORS.get(state, "#f2a900")), AntiAlias=True)
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(bx, by, bw, bh), bh / 2, bh / 2, paint)
+    text.paragraph.paint(canvas, bx + pad, by + pad * 0.4)
+
+
+def draw_placeholder(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str,
+                     title: str, text_color: str, muted: str) -> None:
+    """Centred message for a zone with no data to show."""
+    headline = {
+        "loading": "Waiting for data",
+        "unbound": "No feed bound",
+        "credentials": "Credentials rejected",
+        "failing": "Source failing",
+        "stale": "No recent data",
+    }.get(state, "No data")
+    pad = min(w, h) * 0.08
+    if w - 2 * pad < 8 or h - 2 * pad < 8:
+        return
+    head_h = (h - 2 * pad) * 0.35
+    t1 = fit(title, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"), max_size=60, min_size=8)
+    draw_fitted(canvas, t1, x + pad, y + pad + head_h * 0.2, head_h * 0.5, "middle")
+    t2 = fit(headline, w - 2 * pad, head_h, TextStyle("Noto Sans", STATE_COLORS.get(state, text_color), True, "center"),
+             max_size=120, min_size=8)
+    draw_fitted(canvas, t2, x + pad, y + pad + head_h * 0.7, head_h, "middle")
+    if note:
+        t3 = fit(note, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"),
+                 max_size=max(8.0, t2.size * 0.45), min_size=8)
+        draw_fitted(canvas, t3, x + pad, y + pad + head_h * 1.8, head_h * 0.5, "top")
