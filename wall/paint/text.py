@@ -8,6 +8,7 @@ below the smallest legible size it is cut with an ellipsis instead of overflowin
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,14 +17,17 @@ import skia
 from ..assets import FONTS
 from .surface import color
 
-Align = Literal["left", "center", "right"]
+Align = Literal["left", "center", "right", "start", "end"]
 _ALIGN = {
     "left": skia.textlayout.TextAlign.kLeft,
     "center": skia.textlayout.TextAlign.kCenter,
     "right": skia.textlayout.TextAlign.kRight,
-}
+}  # 'start' and 'end' are resolved per text by _directed
 _local = threading.local()
 ELLIPSIS = "\u2026"
+# Tried in order for every character the chosen family lacks (skia's paragraph engine does the
+# per-character fallback; the shipped font manager has no system fallback of its own).
+FALLBACK = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Color Emoji")
 
 
 def _collection() -> skia.textlayout.FontCollection:
@@ -35,6 +39,29 @@ def _collection() -> skia.textlayout.FontCollection:
         fc.setDefaultFontManager(skia.FontMgr.New_Custom_Directory(str(FONTS)))
         _local.collection = fc
     return fc
+
+
+def is_rtl(text: str) -> bool:
+    """Paragraph direction by the first strong character (Unicode bidi rule P2)."""
+    for ch in text:
+        d = unicodedata.bidirectional(ch)
+        if d == "L":
+            return False
+        if d in ("R", "AL"):
+            return True
+    return False
+
+
+def _directed(text: str, align: str) -> tuple[str, str]:
+    """skia-python does not expose the paragraph's base direction, so a right-to-left text is
+    isolated (RLI ... PDI) inside the paragraph: punctuation and Latin runs then sit where an Arabic
+    or Hebrew reader expects them. 'start'/'end' alignments follow the direction."""
+    rtl = is_rtl(text)
+    if align in ("start", "end"):
+        align = ("right" if align == "start" else "left") if rtl else ("left" if align == "start" else "right")
+    if rtl:
+        text = "\n".join(f"\u2067{line}\u2069" for line in text.split("\n"))
+    return text, align
 
 
 def families() -> list[str]:
@@ -52,14 +79,15 @@ class TextStyle:
 
 def paragraph(text: str, size: float, width: float, style: TextStyle) -> skia.textlayout.Paragraph:
     ts = skia.textlayout.TextStyle()
-    ts.setFontFamilies([style.family, "Noto Sans"])
+    ts.setFontFamilies([style.family, *FALLBACK])
     ts.setFontSize(size)
     ts.setColor(color(style.color))
     if style.bold:
         ts.setFontStyle(skia.FontStyle.Bold())
+    text, align = _directed(text, style.align)
     ps = skia.textlayout.ParagraphStyle()
     ps.setTextStyle(ts)
-    ps.setTextAlign(_ALIGN[style.align])
+    ps.setTextAlign(_ALIGN[align])
     builder = skia.textlayout.ParagraphBuilder(ps, _collection(), skia.Unicode())
     builder.pushStyle(ts)
     builder.addText(text)
