@@ -6,6 +6,11 @@ drew. A frame redraws, per output, only the zones whose texture changed since (d
 everything else stays in the framebuffer from earlier frames. Unrotated displays receive zones by
 a 1:1 framebuffer blit; rotated ones by a textured quad restricted (scissored) to the dirty area.
 
+Scrolling zones (a ticker) hold a strip wider than the zone, one period of content, and a
+per-frame offset: the zone shows strip columns [offset, offset + width) with wrap-around. Moving
+it costs blits of the zone's area only, never a repaint, and because the offset is in canvas
+pixels the text runs on continuously across displays and bezels.
+
 Convention: row 0 of every texture and framebuffer is the *top* row of the picture (GL's y=0
 holds our top row). Reading an output back therefore gives a PNG-ordered image; windows flip once
 when they present.
@@ -29,6 +34,16 @@ class ZoneSurface:
     texture: moderngl.Texture
     fbo: moderngl.Framebuffer
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
+    offset: int = 0  # scroll position in strip columns (scrolling zones only)
+
+    @property
+    def period(self) -> int:
+        return self.texture.width
+
+    @property
+    def state(self) -> tuple[int, int]:
+        """What an output must have drawn to be up to date with this zone."""
+        return self.version, self.offset
 
     def release(self) -> None:
         self.fbo.release()
@@ -40,7 +55,7 @@ class Output:
     display: Display
     texture: moderngl.Texture
     fbo: moderngl.Framebuffer
-    drawn: dict[str, int] = field(default_factory=dict)  # zone id -> version last drawn here
+    drawn: dict[str, tuple[int, int]] = field(default_factory=dict)  # zone id -> state last drawn here
     needs_clear: bool = True
 
 
@@ -93,17 +108,32 @@ class Compositor:
             out.drawn.clear()
             out.needs_clear = True
 
-    def upload(self, zone_id: str, pixels: np.ndarray) -> int:
-        """New content for a zone: (h, w, 4) uint8 RGBA, row 0 at the top. Returns bytes sent."""
+    def upload(self, zone_id: str, pixels: np.ndarray, strip: bool = False) -> int:
+        """New content for a zone: (h, w, 4) uint8 RGBA, row 0 at the top. Returns bytes sent.
+        `strip`: a scrolling zone's strip, which may be wider than the zone (its period)."""
         surf = self.zones.get(zone_id)
         if surf is None:
             return 0  # the zone left the layout while its paint was in flight
         h, w = pixels.shape[:2]
-        if (w, h) != (surf.zone.rect.w, surf.zone.rect.h):
+        if h != surf.zone.rect.h or w < surf.zone.rect.w or (w != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
+        if w != surf.texture.width:
+            # a scrolling strip of another period: a texture of that width (repeating in x, for quads)
+            surf.release()
+            surf.texture = self.ctx.texture((w, h), 4)
+            surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+            surf.texture.repeat_x = True
+            surf.fbo = self.ctx.framebuffer([surf.texture])
+            surf.offset %= w
         surf.texture.write(np.ascontiguousarray(pixels))
         surf.version += 1
         return pixels.nbytes
+
+    def scroll(self, zone_id: str, offset: float) -> None:
+        """Set a scrolling zone's offset (canvas pixels; wrapped to the strip's period)."""
+        surf = self.zones.get(zone_id)
+        if surf is not None and surf.version > 0:
+            surf.offset = int(round(offset)) % surf.period
 
     def has_content(self, zone_id: str) -> bool:
         surf = self.zones.get(zone_id)
@@ -129,7 +159,7 @@ class Compositor:
             zid
             for zid in self.order
             if self.zones[zid].version > 0
-            and self.zones[zid].version != out.drawn.get(zid)
+            and self.zones[zid].state != out.drawn.get(zid)
             and self.zones[zid].zone.rect.intersects(vp)
         ]
         for zid in dirty:
@@ -143,11 +173,11 @@ class Compositor:
                 part = surf.zone.rect.intersect(region)
                 if not part.empty:
                     self._draw(out, surf, part, stats)
-            out.drawn[zid] = self.zones[zid].version
+            out.drawn[zid] = self.zones[zid].state
         # zones that do not meet this output are "drawn" by definition
         for zid in self.order:
             if not self.zones[zid].zone.rect.intersects(vp):
-                out.drawn[zid] = self.zones[zid].version
+                out.drawn[zid] = self.zones[zid].state
 
     def _draw(self, out: Output, surf: ZoneSurface, part: Rect, stats: ComposeStats) -> None:
         """Draw the canvas rectangle `part` of zone `surf` onto output `out`."""
@@ -155,8 +185,14 @@ class Compositor:
         zx, zy = part.x - surf.zone.rect.x, part.y - surf.zone.rect.y
         stats.pixels += part.w * part.h
         if d.rotation == 0 and self.use_blit:
-            gl.blit(surf.fbo, out.fbo, zx, zy, part.w, part.h, part.x - d.viewport.x, part.y - d.viewport.y)
+            dx, dy = part.x - d.viewport.x, part.y - d.viewport.y
+            sx = (zx + surf.offset) % surf.period
+            first = min(part.w, surf.period - sx)  # columns before the strip wraps around
+            gl.blit(surf.fbo, out.fbo, sx, zy, first, part.h, dx, dy)
             stats.blits += 1
+            if first < part.w:
+                gl.blit(surf.fbo, out.fbo, 0, zy, part.w - first, part.h, dx + first, dy)
+                stats.blits += 1
             return
         self._draw_quad(out, surf, part)
         stats.quads += 1
@@ -166,7 +202,8 @@ class Compositor:
         zr = surf.zone.rect
         corners = [(part.x, part.y), (part.x1, part.y), (part.x1, part.y1), (part.x, part.y1)]
         native = [_canvas_to_native(d, cx, cy) for cx, cy in corners]
-        uvs = [((cx - zr.x) / zr.w, (cy - zr.y) / zr.h) for cx, cy in corners]
+        # u runs over the texture's width (the strip period for scrolling zones, which repeat in x)
+        uvs = [((cx - zr.x + surf.offset) / surf.period, (cy - zr.y) / zr.h) for cx, cy in corners]
         verts = []
         for i in (0, 1, 2, 0, 2, 3):
             verts.extend([native[i][0], native[i][1], uvs[i][0], uvs[i][1]])

@@ -152,12 +152,28 @@ class Engine:
             result = self._waiting[zone_id]
             if budget is not None and uploads > 0 and sent + result.pixels.nbytes > budget:
                 break  # the rest waits for the next frame; at least one upload always happens
-            sent += self.compositor.upload(zone_id, result.pixels)
+            strip = hasattr(widget(result.job.widget), "scroll") if result.error is None else False
+            sent += self.compositor.upload(zone_id, result.pixels, strip=strip)
             self._shown_seq[zone_id] = result.job.seq
             uploads += 1
             result.release()
             del self._waiting[zone_id]
         return uploads, sent
+
+    def _scroll(self, t: datetime) -> None:
+        """Per-frame motion of scrolling widgets: an offset, a pure function of t, no repaint."""
+        assert self.plan is not None
+        for zone_id, (widget_name, view) in self.views.items():
+            module = widget(widget_name)
+            scroll = getattr(module, "scroll", None)
+            if scroll is None or isinstance(view, ErrorView):
+                continue
+            try:
+                offset = scroll(view, dataclasses.replace(self._contexts[zone_id], time=t))
+            except Exception:
+                log.exception("zone %s: scroll failed", zone_id)
+                continue
+            self.compositor.scroll(zone_id, offset)
 
     def frame(self, t: datetime) -> FrameReport:
         """Render the frame for time `t`. Never waits for paints."""
@@ -166,6 +182,7 @@ class Engine:
         report.painted = self._send_paints(self.views)
         self._take_results()
         report.uploads, report.uploaded_bytes = self._upload(self.upload_budget)
+        self._scroll(t)
         report.compose = self.compositor.compose()
         report.waiting = len(self._waiting)
         report.in_flight = self.pool.in_flight
@@ -183,6 +200,7 @@ class Engine:
         self._take_results()
         uploads, sent = self._upload(None)
         report.uploads, report.uploaded_bytes = uploads, sent
+        self._scroll(t)
         report.compose = self.compositor.compose()
         return report
 
