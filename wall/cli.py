@@ -60,6 +60,12 @@ def _scenario(loaded, name: str | None) -> str:
 
 def cmd_check(args) -> int:
     loaded = _load(args.config)
+    if not args.no_legibility:
+        from .legibility import check_legibility
+
+        for problem in check_legibility(loaded, _parse_time(args.time)):
+            print(problem, file=sys.stderr)
+            loaded.warnings.append(problem)
     wall = loaded.wall
     print(
         f"{args.config}: ok: '{loaded.config.name}', {len(wall.displays)} displays, canvas "
@@ -209,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="validate a wall config (exit 0 when valid)")
     s.add_argument("config")
+    s.add_argument("--no-legibility", action="store_true", help="skip painting zones to check text sizes")
+    s.add_argument("--time", help="ISO 8601 time the legibility check paints at; default: now")
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("geometry", help="canvas size and every display's viewport")

@@ -333,6 +333,34 @@ class _Loader:
                         "the feed will report a 'credentials' error until it is",
                     )
 
+    def themes(self, cfg: WallConfig, doc: SourceDoc) -> None:
+        from ..contrast import contrast, theme_failures
+
+        places: list[tuple[tuple, ThemeConfig]] = [(("theme",), cfg.theme)]
+        places += [(("scenarios", n, "theme"), sc.theme) for n, sc in cfg.scenarios.items() if sc.theme is not None]
+        for path, theme in places:
+            for fg, bg, ratio, need, use in theme_failures(theme):
+                at = path + (fg,) if doc.has(path + (fg,)) else path
+                self.error(
+                    doc.mark_for(at),
+                    f"theme colour {fg} {getattr(theme, fg)} on {bg} {getattr(theme, bg)} has a contrast of "
+                    f"{ratio:.2f}:1, under the {need:g}:1 WCAG AA asks for {use}; darken or lighten one of them",
+                )
+        for name, sc in cfg.scenarios.items():
+            theme = sc.theme or cfg.theme
+            for zone_id, b in sc.zones.items():
+                fg = getattr(b, "color", None)
+                bg = getattr(b, "background", None)
+                if fg is None and bg is None:
+                    continue
+                fg, bg = fg or theme.text, bg or theme.surface
+                ratio = contrast(fg, bg)
+                if ratio < 4.5:
+                    self.warn(
+                        doc.mark_for(("scenarios", name, "zones", zone_id)),
+                        f"zone '{zone_id}' draws {fg} on {bg}: contrast {ratio:.2f}:1, under WCAG AA's 4.5:1",
+                    )
+
     def load(self) -> LoadedConfig:
         doc = load_yaml_file(self.path, self.shown)
         self.docs[self.shown] = doc
@@ -345,6 +373,7 @@ class _Loader:
 
         wall = self.wall(cfg, doc)
         self.feeds(cfg, doc)
+        self.themes(cfg, doc)
         plans: dict[str, ScenarioPlan] = {}
         if wall is not None:
             for name, sc in cfg.scenarios.items():

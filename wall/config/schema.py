@@ -220,6 +220,10 @@ class WallConfig(StrictModel):
 
     name: str = "wall"
     fps: Annotated[float, Field(gt=0, le=240)] = 30.0
+    viewing_distance_m: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=4.0,
+        description="how far the room's viewers stand from the wall; `wallctl check` warns about text too small to read there",
+    )
     displays: Annotated[
         Union[Annotated[list[DisplayConfig], Tag("list")], Annotated[GridDisplays, Tag("grid")]],
         _scalar_or_mapping("list", "grid"),

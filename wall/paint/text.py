@@ -77,7 +77,36 @@ class TextStyle:
     align: Align = "left"
 
 
+class _Recorder(threading.local):
+    sizes: list[tuple[float, str]] | None = None
+
+
+_recorder = _Recorder()
+
+
+class record_text_sizes:
+    """Collect (font size px, text) of every paragraph painters lay out for painting, in this
+    thread (for the legibility check; trial layouts made while fitting are not recorded)."""
+
+    def __enter__(self) -> list[tuple[float, str]]:
+        _recorder.sizes = []
+        return _recorder.sizes
+
+    def __exit__(self, *exc: object) -> None:
+        _recorder.sizes = None
+
+
+def _record(size: float, text: str) -> None:
+    if _recorder.sizes is not None and text.strip():
+        _recorder.sizes.append((size, text))
+
+
 def paragraph(text: str, size: float, width: float, style: TextStyle) -> skia.textlayout.Paragraph:
+    _record(size, text)
+    return _layout(text, size, width, style)
+
+
+def _layout(text: str, size: float, width: float, style: TextStyle) -> skia.textlayout.Paragraph:
     ts = skia.textlayout.TextStyle()
     ts.setFontFamilies([style.family, *FALLBACK])
     ts.setFontSize(size)
@@ -122,25 +151,28 @@ def fit(
     best = None
     while lo <= hi:
         mid = (lo + hi) // 2
-        p = paragraph(text, mid, width, style)
+        p = _layout(text, mid, width, style)
         if _fits(p, width, height):
             best = (p, mid)
             lo = mid + 1
         else:
             hi = mid - 1
     if best is not None:
+        _record(best[1], text)
         return Fitted(best[0], best[1], text, False)
-    return _ellipsise(text, width, height, style, int(min_size))
+    fitted = _ellipsise(text, width, height, style, int(min_size))
+    _record(fitted.size, fitted.text)
+    return fitted
 
 
 def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: int) -> Fitted:
     """Keep as much of the start of `text` as fits at `size`, ending with an ellipsis."""
     lo, hi = 0, len(text)
-    best = paragraph(ELLIPSIS, size, width, style), ELLIPSIS
+    best = _layout(ELLIPSIS, size, width, style), ELLIPSIS
     while lo <= hi:
         mid = (lo + hi) // 2
         candidate = text[:mid].rstrip() + ELLIPSIS
-        p = paragraph(candidate, size, width, style)
+        p = _layout(candidate, size, width, style)
         if _fits(p, width, height):
             best = (p, candidate)
             lo = mid + 1

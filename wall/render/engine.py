@@ -46,6 +46,24 @@ class FrameReport:
     compose: ComposeStats = field(default_factory=ComposeStats)
 
 
+def zone_contexts(plan: ScenarioPlan, wall) -> dict[str, BuildContext]:
+    """A BuildContext per bound zone of a scenario (time and data are filled in per frame)."""
+    tv = ThemeView.from_config(plan.theme)
+    return {
+        z.id: BuildContext(
+            zone_id=z.id,
+            width=z.rect.w,
+            height=z.rect.h,
+            origin=(z.rect.x, z.rect.y),
+            pitch_mm=(wall.pitch_x, wall.pitch_y),
+            time=datetime.fromtimestamp(0).astimezone(),
+            theme=tv,
+        )
+        for z in plan.layout.zones
+        if z.id in plan.bindings
+    }
+
+
 class Engine:
     def __init__(
         self,
@@ -80,20 +98,7 @@ class Engine:
         self.plan = plan
         self.generation = next(_generations)
         theme = plan.theme
-        tv = ThemeView.from_config(theme)
-        self._contexts = {
-            z.id: BuildContext(
-                zone_id=z.id,
-                width=z.rect.w,
-                height=z.rect.h,
-                origin=(z.rect.x, z.rect.y),
-                pitch_mm=(self.wall.pitch_x, self.wall.pitch_y),
-                time=datetime.fromtimestamp(0).astimezone(),
-                theme=tv,
-            )
-            for z in plan.layout.zones
-            if z.id in plan.bindings
-        }
+        self._contexts = zone_contexts(plan, self.wall)
         for result in self._waiting.values():
             result.release()
         self._waiting.clear()
