@@ -68,6 +68,33 @@ class _Floor:
         self.prog.release()
 
 
+def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int = 3) -> dict[str, dict]:
+    """Median time to paint each zone of a scenario once (what a worker process spends when the
+    zone's content changes; never on the render thread)."""
+    import dataclasses
+
+    from .render.engine import zone_contexts
+    from .store import Store
+    from .widgets.registry import widget
+
+    plan = loaded.scenarios[scenario]
+    store = Store.from_config(loaded.config)
+    out = {}
+    for zone_id, ctx in zone_contexts(plan, loaded.wall).items():
+        binding = plan.bindings[zone_id]
+        module = widget(binding.widget)
+        ctx = dataclasses.replace(ctx, time=t, data=store.snapshot(binding.feed, t))
+        view = module.build(binding, ctx)
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            module.paint(view, ctx.width, ctx.height)
+            samples.append((time.perf_counter() - t0) * 1000)
+        out[zone_id] = {"widget": binding.widget, "size": [ctx.width, ctx.height],
+                        "paint_ms": round(float(np.median(samples)), 2)}
+    return out
+
+
 def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10) -> dict:
     rt = WallRuntime(loaded)
     try:
@@ -124,6 +151,7 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
             "uploads": totals["uploads"],
             "uploaded_mb": round(totals["uploaded_bytes"] / 1e6, 2),
             "composited_px_per_frame": round(totals["composited_px"] / n),
+            "paint_ms_per_zone": paint_costs(loaded, scenario, start),
         }
     finally:
         rt.close()

@@ -295,7 +295,9 @@ class _Loader:
                     f"(declared: {', '.join(cfg.feeds) or 'none'})",
                 )
                 ok = False
-            if widget(binding.widget).TEXT_BEARING and zone_id in resolved.ids:
+            module = widget(binding.widget)
+            # tickers and banners run across displays by design (compensated, like a line through a window frame)
+            if module.TEXT_BEARING and not getattr(module, "SPANS_BEZELS", False) and zone_id in resolved.ids:
                 displays, hidden = bezel_crossings(resolved.zone(zone_id), wall)
                 if hidden > 0 and len(displays) > 1:
                     self.warn(
