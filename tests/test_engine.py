@@ -26,7 +26,7 @@ def pool():
 def engine(pool):
     ctx = create_headless_context()
     assert ctx.error == "GL_NO_ERROR"
-    e = Engine(load_config("config/demo.yaml"), ctx, pool)
+    e = Engine(load_config("tests/configs/basic.yaml"), ctx, pool)
     e.set_scenario("monitoring")
     yield e
     assert ctx.error == "GL_NO_ERROR"

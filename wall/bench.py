@@ -80,7 +80,7 @@ def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int =
     plan = loaded.scenarios[scenario]
     store = Store.from_config(loaded.config)
     out = {}
-    for zone_id, ctx in zone_contexts(plan, loaded.wall).items():
+    for zone_id, ctx in zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m).items():
         binding = plan.bindings[zone_id]
         module = widget(binding.widget)
         ctx = dataclasses.replace(ctx, time=t, data=store.snapshot(binding.feed, t))

@@ -31,6 +31,11 @@ def min_cap_height_mm(distance_m: float) -> float:
     return 2 * distance_m * 1000 * math.tan(math.radians(MIN_ARCMIN / 60 / 2))
 
 
+def min_font_px(distance_m: float, pitch_mm: float) -> float:
+    """The smallest font size (px) whose cap height meets the rule on a panel of this pitch."""
+    return min_cap_height_mm(distance_m) / (CAP_HEIGHT_EM * pitch_mm)
+
+
 def check_legibility(loaded: LoadedConfig, t: datetime) -> list[Problem]:
     need = min_cap_height_mm(loaded.config.viewing_distance_m)
     pitch = loaded.wall.pitch_y
@@ -38,7 +43,7 @@ def check_legibility(loaded: LoadedConfig, t: datetime) -> list[Problem]:
     doc = loaded.docs[str(loaded.path)]
     problems = []
     for name, plan in loaded.scenarios.items():
-        for zone_id, ctx in zone_contexts(plan, loaded.wall).items():
+        for zone_id, ctx in zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m).items():
             binding = plan.bindings[zone_id]
             module = widget(binding.widget)
             if not module.TEXT_BEARING:

@@ -25,7 +25,8 @@ def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, stat
     if not note or state == "ok":
         return
     size = max(10.0, min(h * 0.06, w * 0.035, 40.0))
-    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "center"), max_size=size, min_size=8)
+    # left-aligned: the pill is sized to the text, and a centred line would sit (w*0.7 - line)/2 to the right
+    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "left"), max_size=size, min_size=8)
     pad = text.size * 0.6
     bw = text.paragraph.LongestLine + 2 * pad
     bh = text.paragraph.Height + pad * 0.8

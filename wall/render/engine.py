@@ -46,9 +46,12 @@ class FrameReport:
     compose: ComposeStats = field(default_factory=ComposeStats)
 
 
-def zone_contexts(plan: ScenarioPlan, wall) -> dict[str, BuildContext]:
+def zone_contexts(plan: ScenarioPlan, wall, viewing_distance_m: float | None = None) -> dict[str, BuildContext]:
     """A BuildContext per bound zone of a scenario (time and data are filled in per frame)."""
+    from ..legibility import min_font_px
+
     tv = ThemeView.from_config(plan.theme)
+    floor = round(min_font_px(viewing_distance_m, wall.pitch_y), 1) if viewing_distance_m else 0.0
     return {
         z.id: BuildContext(
             zone_id=z.id,
@@ -58,6 +61,7 @@ def zone_contexts(plan: ScenarioPlan, wall) -> dict[str, BuildContext]:
             pitch_mm=(wall.pitch_x, wall.pitch_y),
             time=datetime.fromtimestamp(0).astimezone(),
             theme=tv,
+            min_text_px=floor,
         )
         for z in plan.layout.zones
         if z.id in plan.bindings
@@ -98,7 +102,7 @@ class Engine:
         self.plan = plan
         self.generation = next(_generations)
         theme = plan.theme
-        self._contexts = zone_contexts(plan, self.wall)
+        self._contexts = zone_contexts(plan, self.wall, self.loaded.config.viewing_distance_m)
         for result in self._waiting.values():
             result.release()
         self._waiting.clear()

@@ -59,8 +59,12 @@ def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np
     try:
         if view.__class__.__name__ == "ErrorView":
             return paint_error_card(view, width, height), view.message
-        pixels = widget(widget_name).paint(view, width, height)
-        if pixels.shape != (height, width, 4) or pixels.dtype != np.uint8:
+        module = widget(widget_name)
+        pixels = module.paint(view, width, height)
+        # a scrolling widget paints one period of its strip, at least as wide as the zone
+        strip = hasattr(module, "scroll")
+        ok_width = pixels.shape[1] >= width if strip else pixels.shape[1] == width
+        if pixels.ndim != 3 or pixels.shape[0] != height or pixels.shape[2] != 4 or not ok_width or pixels.dtype != np.uint8:
             raise ValueError(f"painter returned {pixels.shape} {pixels.dtype}, expected ({height}, {width}, 4) uint8")
         return pixels, None
     except Exception as exc:  # a zone's failure stays in its zone

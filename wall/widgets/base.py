@@ -99,7 +99,10 @@ class BuildContext:
     pitch_mm: tuple[float, float]  # mm per canvas pixel (x, y)
     time: datetime  # timezone-aware; the frame's time
     theme: ThemeView
-    data: Any = None  # the store's snapshot for this zone's feed (later issues)
+    data: Any = None  # the store's FeedSnapshot for this zone's feed (None: no feed bound)
+    # Smallest font size (px) readable from the room's viewing distance (see wall/legibility.py);
+    # painters never set secondary text below it and show fewer items instead. 0: no floor.
+    min_text_px: float = 0.0
 
 
 class WidgetModule(Protocol):

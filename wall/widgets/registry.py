@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from .base import WidgetModule
 
-_MODULES = ("text", "clock", "testpattern")
+_MODULES = ("text", "clock", "testpattern", "kpi", "gauge", "sentiment", "topics", "map", "ticker", "alert", "timeline",
+            "top_posts", "influencers", "image")
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,235 @@
+"""`gauge`: care figure on an arc with ok / warn / breach bands, target tick and competitor markers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from feeds.model import Metric
+from wall.config.base import rgba
+from wall.render.snapshot import _jsonable
+from wall.widgets.gauge import band_of, scale
+from wall.paint.text import record_text_sizes
+from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
+
+
+def care(value, *, target=15.0, warn=20.0, breach=30.0, higher=False, unit="min", benchmarks=None):
+    return snapshot_with(metrics={"c": Metric(
+        name="Average first reply", unit=unit, value=value, target=target, warn=warn, breach=breach,
+        higher_is_better=higher, benchmarks=benchmarks, window="24h", computed_at=T0)})
+
+
+def near(pixels: np.ndarray, hex_color: str, tol: int = 8) -> int:
+    r, g, b, _ = rgba(hex_color)
+    d = np.abs(pixels[:, :, :3].astype(int) - np.array([r, g, b])).max(axis=2)
+    return int((d <= tol).sum())
+
+
+# ------------------------------------------------------------------------------- goldens
+
+
+def test_first_reply_lower_is_better_with_benchmarks_golden():
+    view, px = render("gauge", 960, 540, data=demo_snapshot(), metric="care.first_reply_min", show_benchmarks=True)
+    assert not view.higher_is_better and len(view.benchmarks) == 2
+    assert_golden("gauge_first_reply_benchmarks", px)
+
+
+def test_response_rate_higher_is_better_golden():
+    view, px = render("gauge", 800, 450, data=demo_snapshot(), metric="care.response_rate")
+    assert view.higher_is_better and view.benchmarks == ()
+    assert_golden("gauge_response_rate", px)
+
+
+# ------------------------------------------------------------------------------- bands
+
+
+@pytest.mark.parametrize("value, band", [(0, "ok"), (10, "ok"), (15.8, "ok"), (19.9, "ok"), (20, "warn"),
+                                         (29.9, "warn"), (30, "breach"), (300, "breach")])
+def test_bands_lower_is_better(value, band):
+    assert band_of(value, 15, 20, 30, higher_is_better=False) == band
+
+
+@pytest.mark.parametrize("value, band", [(100, "ok"), (90.1, "ok"), (90, "warn"), (80.1, "warn"), (80, "breach"),
+                                         (0, "breach")])
+def test_bands_higher_is_better(value, band):
+    assert band_of(value, 95, 90, 80, higher_is_better=True) == band
+
+
+def test_band_fallbacks():
+    assert band_of(16, 15, None, 30, False) == "warn"  # no warn threshold: missing the target warns
+    assert band_of(14, 15, None, 30, False) == "ok"
+    assert band_of(25, None, None, 30, False) == "ok" and band_of(31, None, None, 30, False) == "breach"
+    assert band_of(25, None, 20, None, False) == "warn"  # no breach threshold: no breach band
+    assert band_of(25, None, None, None, False) == "none"
+    assert band_of(None, 15, 20, 30, False) == "none"
+
+
+def test_demo_first_reply_band():
+    view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min")
+    # demo at T0: 15.8 min against target 15 / warn 20 / breach 30, lower is better
+    assert (view.value, view.number, view.unit) == (15.8, "15.8", "min")
+    assert (view.target, view.warn, view.breach) == (15, 20, 30)
+    assert view.band == "ok" and view.band_color == THEME.ok
+    assert view.caption == "target 15 min \u00b7 0.8 min above"
+    assert (view.scale_min, view.scale_max, view.min_text, view.max_text) == (0, 35, "0", "35")
+    assert [(b.band, b.start, b.end) for b in view.bands] == [
+        ("ok", 0.0, round(20 / 35, 5)), ("warn", round(20 / 35, 5), round(30 / 35, 5)),
+        ("breach", round(30 / 35, 5), 1.0)]
+    assert view.position == round(15.8 / 35, 5) and view.target_position == round(15 / 35, 5)
+    assert view.benchmarks == ()  # not asked for
+
+
+def test_demo_benchmarks_positions():
+    view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min", show_benchmarks=True)
+    assert [(b.name, b.value, b.text, b.position, b.better) for b in view.benchmarks] == [
+        ("Competitor A", 19.0, "19", round(19 / 35, 5), False),
+        ("Competitor B", 27.5, "27.5", round(27.5 / 35, 5), False)]
+
+
+def test_demo_response_rate_view():
+    view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.response_rate", show_benchmarks=True)
+    assert (view.number, view.unit, view.band) == ("92.4", "%", "ok")
+    assert (view.scale_min, view.scale_max) == (70, 100)  # a % scale stops at 100
+    assert [b.band for b in view.bands] == ["breach", "warn", "ok"]  # higher is better: ok is the high end
+    assert view.caption == "target 95 % \u00b7 2.6 pt below"
+    assert [b.position for b in view.benchmarks] == [round(16 / 30, 5), round(8 / 30, 5)]
+
+
+def test_band_colour_fills_the_arc():
+    counts = {}
+    for value, band in ((12.0, "ok"), (24.0, "warn"), (33.0, "breach")):
+        view, px = render("gauge", 640, 360, data=care(value), metric="c")
+        assert view.band == band and view.band_color == getattr(THEME, band)
+        counts[band] = {b: near(px, getattr(THEME, b)) for b in ("ok", "warn", "breach")}
+    # the thick value arc in the band's colour outweighs the thin band ring of the other colours
+    for band, c in counts.items():
+        assert c[band] == max(c.values()), (band, c)
+    assert counts["breach"]["breach"] > 3 * counts["ok"]["breach"]
+
+
+def test_scale_defaults_and_overrides():
+    assert scale([15.8, 15, 20, 30], "min", None, None) == (0, 35)
+    assert scale([92.4, 95, 90, 80], "%", None, None) == (75, 100)
+    assert scale([5.0], "", None, None) == (0, 6)
+    assert scale([0.0], "", None, None) == pytest.approx((0, 1.2))
+    lo, hi = scale([-3.0, 2.0], "", None, None)
+    assert lo < -3 and hi > 2
+    view = build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", min=0, max=60)
+    assert (view.scale_min, view.scale_max, view.max_text) == (0, 60, "60")
+    assert build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", max=5).scale_max == 5
+
+
+def test_value_beyond_the_scale_pins_the_arc_but_tells_the_truth():
+    view = build("gauge", make_ctx(640, 360, data=care(90.0)), metric="c", max=60)
+    assert view.position == 1.0 and view.number == "90" and view.band == "breach"
+
+
+def test_label_override_and_long_names():
+    view = build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", label="Réponse moyenne")
+    assert view.label == "Réponse moyenne"
+    long = snapshot_with(metrics={"c": Metric(name="x" * 10_000, value=1.0, computed_at=T0,
+                                              benchmarks={"Competitor " * 500: 2.0})})
+    view, px = render("gauge", 480, 270, data=long, metric="c", show_benchmarks=True)
+    assert len(view.label) <= 200 and len(view.benchmarks[0].name) <= 60
+    assert px.shape == (270, 480, 4)
+
+
+def test_view_is_plain_data():
+    view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min", show_benchmarks=True)
+    hash(view)
+    assert pickle.loads(pickle.dumps(view)) == view
+    json.dumps(_jsonable(view), allow_nan=False)
+
+
+# ------------------------------------------------------------------------------- bad data
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), None])
+def test_non_finite_value_shows_a_dash(bad):
+    view, px = render("gauge", 640, 360, data=care(bad), metric="c")
+    assert view.number == "\u2013" and view.value is None and view.position is None and view.band == "none"
+    assert view.caption == "target 15 min"
+    json.dumps(_jsonable(view), allow_nan=False)
+    assert near(px, THEME.ok) > 0  # the bands are still drawn
+
+
+def test_bad_thresholds_and_benchmarks_are_ignored():
+    data = care(12.0, target=float("nan"), warn=float("inf"), breach=30.0,
+                benchmarks={"A": float("nan"), "B": 18.0, "C": float("-inf")})
+    view = build("gauge", make_ctx(640, 360, data=data), metric="c", show_benchmarks=True)
+    assert view.target is None and view.warn is None and view.breach == 30
+    assert [b.name for b in view.benchmarks] == ["B"]
+    assert [b.band for b in view.bands] == ["ok", "breach"]
+
+
+def test_inconsistent_thresholds_do_not_crash():
+    # warn beyond breach: no warn band; the value's band and the drawn bands agree
+    view, _ = render("gauge", 640, 360, data=care(25.0, target=15, warn=40, breach=30), metric="c")
+    assert view.band == "ok" and [b.band for b in view.bands] == ["ok", "breach"]
+    assert build("gauge", make_ctx(640, 360, data=care(35.0, target=15, warn=40, breach=30)), metric="c").band \
+        == "breach"
+
+
+def test_negative_values_on_a_signed_scale():
+    view, _ = render("gauge", 640, 360, data=care(-20.0, target=0, warn=-10, breach=-30, higher=True, unit=""),
+                     metric="c")
+    assert view.band == "warn" and view.scale_min < -30 and view.number == "-20"
+
+
+@pytest.mark.parametrize("w, h", [(120, 80), (1920, 300), (300, 900)])
+def test_any_zone_shape_paints(w, h):
+    _, px = render("gauge", w, h, data=demo_snapshot(), metric="care.first_reply_min", show_benchmarks=True)
+    assert px.shape == (h, w, 4)
+
+
+@pytest.mark.parametrize("w, h", [(960, 540), (1920, 540), (1920, 1080)])
+def test_text_never_below_the_rooms_legible_size(w, h):
+    # BuildContext.min_text_px: secondary text is raised to it (fewer items where room runs out)
+    for kw in [dict(metric="care.first_reply_min", show_benchmarks=True), dict(metric="care.response_rate")]:
+        ctx = dataclasses.replace(make_ctx(w, h, data=demo_snapshot()), min_text_px=41.3)
+        view = build("gauge", ctx, **kw)
+        assert view.text_floor == 42  # whole pixels, rounded up
+        with record_text_sizes() as sizes:
+            paint("gauge", view, w, h)
+        assert sizes and min(size for size, _ in sizes) >= 42, (kw, sorted(sizes)[:3])
+
+
+# ------------------------------------------------------------------------------- states
+
+
+def test_missing_metric_is_a_placeholder():
+    view, px = render("gauge", 640, 360, data=demo_snapshot(), metric="care.nope")
+    assert view.placeholder and "care.nope" in view.note and px.std() > 5
+
+
+def test_unbound_and_loading():
+    view = build("gauge", make_ctx(640, 360), metric="c")
+    assert view.placeholder and view.status.state == "unbound"
+    view = build("gauge", make_ctx(640, 360, data=snapshot_with(state="loading", as_of=None)), metric="c")
+    assert view.placeholder and view.status.state == "loading"
+    paint("gauge", view, 640, 360)
+
+
+@pytest.mark.parametrize("state, badge", [("stale", "#f2a900"), ("failing", "#e5484d"), ("credentials", "#e5484d")])
+def test_old_data_keeps_showing_with_a_badge(state, badge):
+    data = snapshot_with(metrics=care(12.0).metrics, state=state, as_of=T0 - timedelta(minutes=7), error="boom")
+    view, px = render("gauge", 960, 540, data=data, metric="c")
+    assert not view.placeholder and view.number == "12" and view.status.state == state
+    assert near(px[: 540 // 4, 960 // 2:], badge, 6) > 300
+
+
+def test_options_are_validated():
+    with pytest.raises(ValidationError, match="below max"):
+        options("gauge", metric="c", min=10, max=10)
+    with pytest.raises(ValidationError):
+        options("gauge", metric="c", max=float("nan"))
+    with pytest.raises(ValidationError):
+        options("gauge", metric="c", needle=True)
+    with pytest.raises(ValidationError):
+        options("gauge")

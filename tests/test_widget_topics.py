@@ -1,0 +1,188 @@
+"""`topics`: ranking from a breakdown metric or from the posts' hashtags, list and word cloud."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from feeds.demo import TOPICS
+from feeds.model import Author, Metric, Post
+from wall.widgets import topics
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, render, snapshot_with
+
+
+def breakdown(values: dict, name: str = "Trending topics") -> dict:
+    return {"topics": Metric(name=name, unit="posts", window="24h", breakdown=values, computed_at=T0)}
+
+
+def post(i: int, tags: tuple[str, ...], kind: str = "post") -> Post:
+    return Post(key=f"t:{i}", source="t", published_at=T0 - timedelta(minutes=i), text=f"post {i}",
+                author=Author(id=f"a{i}", name=f"Author {i}"), hashtags=tags, kind=kind)
+
+
+# ------------------------------------------------------------------------------- goldens
+
+
+def test_list_golden():
+    _, px = render("topics", 960, 540, data=demo_snapshot(), style="list")
+    assert_golden("topics_list", px)
+
+
+def test_cloud_golden():
+    _, px = render("topics", 960, 540, data=demo_snapshot(), style="cloud")
+    assert_golden("topics_cloud", px)
+
+
+# ------------------------------------------------------------------------------- the view
+
+
+def test_demo_ranking_follows_the_counts():
+    view = build("topics", make_ctx(960, 540, data=demo_snapshot()))
+    assert [i.label for i in view.items] == TOPICS[:8]  # as many rows as fit 540 px legibly
+    assert [i.rank for i in view.items] == list(range(1, 9))
+    counts = [i.count for i in view.items]
+    assert counts == sorted(counts, reverse=True)
+    assert view.items[0].share == 1.0 and all(0 < i.share <= 1 for i in view.items)
+    assert view.title == "Trending topics" and view.subtitle == "24h · posts"
+    assert view.status.ok and not view.empty
+
+
+def test_counts_are_formatted_for_people():
+    view = build("topics", make_ctx(960, 540, data=snapshot_with(metrics=breakdown(
+        {"#a": 48_213, "#b": 1_300_000, "#c": 412, "#d": 999_999, "#e": 1000, "#f": 999.6, "#g": 123_456}))))
+    assert {i.label: i.count_text for i in view.items} == {
+        "#b": "1.3 M", "#d": "1 M", "#g": "123 k", "#a": "48.2 k", "#e": "1 k", "#f": "1 k", "#c": "412"}
+
+
+def test_ties_rank_alphabetically_so_the_order_never_flickers():
+    view = build("topics", make_ctx(960, 540, data=snapshot_with(metrics=breakdown({"#b": 5, "#a": 5, "#c": 9}))))
+    assert [i.label for i in view.items] == ["#c", "#a", "#b"]
+
+
+def test_a_short_zone_shows_fewer_rows_and_limit_caps_them():
+    data = demo_snapshot()
+    assert len(build("topics", make_ctx(960, 200, data=data)).items) == 3
+    assert len(build("topics", make_ctx(960, 1080, data=data), limit=4).items) == 4
+    assert len(build("topics", make_ctx(960, 1080, data=data), style="cloud").items) == len(TOPICS)
+
+
+def test_hashtags_from_posts_merge_case_and_count_each_post_once():
+    posts = [post(1, ("#Fibre", "#fibre")), post(2, ("#fibre",)), post(3, ("#fibre", "#5G")), post(4, ("#5g",)),
+             post(5, ("#FIBRE",)), post(6, (), kind="article")]
+    view = build("topics", make_ctx(960, 540, data=snapshot_with(posts=posts)), metric="posts")
+    assert [(i.label, i.count) for i in view.items] == [("#fibre", 4), ("#5G", 2)]
+    assert view.subtitle == "5 posts" and view.title == "Trending hashtags"
+
+
+def test_hashtags_from_demo_posts():
+    data = demo_snapshot()
+    expected = Counter(t.casefold() for p in data.posts for t in set(p.hashtags))
+    view = build("topics", make_ctx(960, 540, data=data), metric="posts", style="cloud")
+    assert {i.label.casefold(): i.count for i in view.items} == dict(expected)
+    assert view.items[0].count == max(expected.values())
+
+
+def test_options_are_validated():
+    with pytest.raises(ValidationError):
+        options("topics", style="bubbles")
+    with pytest.raises(ValidationError):
+        options("topics", limit=0)
+    with pytest.raises(ValidationError):
+        options("topics", colour="#ffffff")
+
+
+# ------------------------------------------------------------------------------- bad data
+
+
+def test_nan_inf_negative_and_huge_labels_stay_bounded():
+    long = "#" + "x" * 10_000
+    data = snapshot_with(metrics=breakdown({"#ok": 10, "#nan": math.nan, "#inf": math.inf, "#neg": -5,
+                                            long: 3, "\u202e#evil\u202c": 2}))
+    view, px = render("topics", 960, 540, data=data)
+    labels = [i.label for i in view.items]
+    assert labels[0] == "#ok"
+    assert "#nan" not in labels and "#inf" not in labels and view.skipped == ("#inf", "#nan")
+    assert [i.count for i in view.items if i.label == "#neg"] == [0]
+    assert "#evil" in labels  # bidi override characters are stripped, the tag stays
+    assert all(len(i.label) <= 120 for i in view.items)
+    assert px.shape == (540, 960, 4)
+    _, cloud = render("topics", 960, 540, data=data, style="cloud")
+    assert cloud.shape == (540, 960, 4)
+
+
+def test_all_zero_counts_still_rank_and_paint():
+    view, px = render("topics", 960, 540, data=snapshot_with(metrics=breakdown({"#a": 0, "#b": 0})))
+    assert [i.share for i in view.items] == [0.0, 0.0] and px.shape == (540, 960, 4)
+
+
+@pytest.mark.parametrize("data", [
+    snapshot_with(metrics={}),
+    snapshot_with(metrics=breakdown({})),
+    snapshot_with(posts=[post(1, ())]),
+])
+def test_nothing_to_rank_shows_the_placeholder(data):
+    metric = "posts" if data.posts else "topics"
+    view, px = render("topics", 960, 540, data=data, metric=metric)
+    assert view.empty and view.items == () and view.status.note
+    assert px.shape == (540, 960, 4)
+
+
+def test_no_feed_loading_and_failing_without_data_show_placeholders():
+    for data, state in ((None, "unbound"), (snapshot_with(state="loading", as_of=None), "loading"),
+                        (snapshot_with(state="failing", as_of=None, error="HTTP 500"), "failing")):
+        view, px = render("topics", 640, 360, data=data)
+        assert view.empty and view.status.state == state
+        assert len(np.unique(px[:, :, :3].reshape(-1, 3), axis=0)) > 10  # words, not a blank zone
+
+
+def test_stale_data_is_shown_with_a_badge():
+    stale = snapshot_with(metrics=breakdown({"#a": 5, "#b": 3}), state="stale", as_of=T0 - timedelta(minutes=12))
+    view, px = render("topics", 960, 540, data=stale)
+    fresh_view, fresh = render("topics", 960, 540, data=snapshot_with(metrics=breakdown({"#a": 5, "#b": 3})))
+    assert view.status.state == "stale" and "12 min ago" in view.status.note
+    assert view.items == fresh_view.items
+    # the badge sits in the top-right corner; the rows are the same
+    assert np.abs(px[:60, 600:].astype(int) - fresh[:60, 600:]).max() > 100
+    assert np.array_equal(px[200:, :], fresh[200:, :])
+
+
+# ------------------------------------------------------------------------------- the cloud layout
+
+
+def _overlaps(words) -> bool:
+    for i, a in enumerate(words):
+        for b in words[i + 1:]:
+            if a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h:
+                return True
+    return False
+
+
+def test_cloud_layout_is_deterministic_bounded_and_without_overlaps():
+    view = build("topics", make_ctx(960, 540, data=demo_snapshot()), style="cloud")
+    a = topics.layout_cloud(view, 860, 400)
+    b = topics.layout_cloud(view, 860, 400)
+    assert a == b
+    assert [w.label for w in a] == [i.label for i in view.items]  # every word is placed
+    assert not _overlaps(a)
+    assert all(w.x >= 0 and w.y >= 0 and w.x + w.w <= 860 and w.y + w.h <= 400 for w in a)
+    sizes = [w.size for w in a]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 2 * sizes[-1]
+
+
+def test_a_crowded_cloud_shrinks_to_fit_every_word():
+    many = {f"#topic{i:02d}": 1000 - i * 15 for i in range(60)}
+    view = build("topics", make_ctx(480, 270, data=snapshot_with(metrics=breakdown(many))), style="cloud", limit=60)
+    placed = topics.layout_cloud(view, 430, 190)
+    assert len(placed) == 60 and not _overlaps(placed)
+    assert all(w.x + w.w <= 430 and w.y + w.h <= 190 for w in placed)
+
+
+def test_tiny_zones_paint_without_error():
+    for style in ("list", "cloud"):
+        _, px = render("topics", 60, 40, data=demo_snapshot(), style=style)
+        assert px.shape == (40, 60, 4)

@@ -1,0 +1,157 @@
+"""Pictures from files for painters: logos, slides, post photos and avatars.
+
+A picture is named by a reference: 'asset:demo/photo1.png' (a file under assets/), 'file:///abs.png',
+an absolute path, or a path relative to the repository root. `local_path` turns a reference into a
+path without touching the disk, so widgets can call it in build(); http(s) references give None:
+painters never go to the network (callers draw a placeholder instead).
+
+Decoding (Pillow) and scaling happen here, in the painter, never on the render thread. Scaled
+pictures are cached per process, keyed by the file's mtime and size, so a replaced file shows up
+on the next repaint and a page flip back to an already-seen post costs no decode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+import skia
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..assets import ASSETS, ROOT
+
+Fit = Literal["contain", "cover"]
+
+# A wall never needs more than a 4K slide; anything larger is refused before it is decoded (a
+# 20000 x 20000 PNG would take 1.6 GB and seconds of a worker's time).
+MAX_PIXELS = 40_000_000
+_CACHE_SIZE = 48
+_cache: OrderedDict[tuple, skia.Image] = OrderedDict()
+
+
+class PictureUnavailable(Exception):
+    """The picture cannot be shown; str() is a short reason for the placeholder."""
+
+
+def local_path(ref: str | None) -> str | None:
+    """The file a reference names (normalised, absolute), or None for remote / empty references."""
+    if not ref:
+        return None
+    ref = ref.strip()
+    if ref.startswith("asset:"):
+        path = ASSETS / ref[len("asset:"):].lstrip("/\\")
+    elif ref.startswith("file://"):
+        path = Path(unquote(urlparse(ref).path))
+    elif "://" in ref or ref.startswith("data:"):
+        return None
+    else:
+        path = Path(ref).expanduser()
+        if not path.is_absolute():
+            path = ROOT / path
+    return os.path.normpath(str(path))
+
+
+def display_name(ref: str) -> str:
+    """The file name a person recognises in a placeholder ('wall.png')."""
+    name = ref.strip().rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    return name.split(":", 1)[-1] or ref
+
+
+def _decode(path: str) -> Image.Image:
+    if path.lower().endswith((".svg", ".svgz")):
+        raise PictureUnavailable("SVG is not supported; use a PNG")
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise PictureUnavailable(f"too large ({im.width}x{im.height})")
+            im.seek(0)  # first frame of an animated GIF / WebP
+            im = ImageOps.exif_transpose(im)  # phone photos carry their rotation in EXIF
+            return im.convert("RGBA")
+    except FileNotFoundError:
+        raise PictureUnavailable("file not found") from None
+    except IsADirectoryError:
+        raise PictureUnavailable("not a file") from None
+    except PermissionError:
+        raise PictureUnavailable("not readable") from None
+    except Image.DecompressionBombError:  # Pillow refuses absurd sizes before we can
+        raise PictureUnavailable("too large") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise PictureUnavailable("not a readable image") from exc
+
+
+def _scaled(im: Image.Image, width: int, height: int, fit: Fit) -> Image.Image:
+    """`im` scaled (Lanczos, in premultiplied alpha so transparent edges do not darken) to fit
+    width x height: 'contain' keeps all of it, 'cover' fills the box and crops the overflow."""
+    iw, ih = im.size
+    scale = (min if fit == "contain" else max)(width / iw, height / ih)
+    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
+    im = im.convert("RGBa").resize((sw, sh), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if fit == "cover":
+        left, top = (sw - width) // 2, (sh - height) // 2
+        im = im.crop((left, top, left + min(width, sw), top + min(height, sh)))
+    return im
+
+
+def picture(ref_or_path: str, width: int, height: int, fit: Fit = "contain") -> skia.Image:
+    """The picture scaled for a width x height box (its exact drawn size). Raises PictureUnavailable."""
+    path = local_path(ref_or_path)
+    if path is None:
+        raise PictureUnavailable("remote pictures are not fetched")
+    width, height = max(1, int(width)), max(1, int(height))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise PictureUnavailable("file not found") from None
+    except OSError:
+        raise PictureUnavailable("not readable") from None
+    key = (path, st.st_mtime_ns, st.st_size, width, height, fit)
+    img = _cache.get(key)
+    if img is not None:
+        _cache.move_to_end(key)
+        return img
+    scaled = _scaled(_decode(path), width, height, fit)
+    pixels = np.ascontiguousarray(np.asarray(scaled, dtype=np.uint8))
+    img = skia.Image.fromarray(pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+    _cache[key] = img
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return img
+
+
+def draw_picture(canvas: skia.Canvas, ref_or_path: str, x: float, y: float, w: float, h: float,
+                 fit: Fit = "contain", radius: float = 0.0) -> None:
+    """Draw the picture into the box, centred; 'cover' fills it. Rounded corners when radius > 0.
+    Raises PictureUnavailable (callers draw their placeholder)."""
+    img = picture(ref_or_path, round(w), round(h), fit)
+    dx = x + (round(w) - img.width()) / 2
+    dy = y + (round(h) - img.height()) / 2
+    canvas.save()
+    if radius > 0:
+        canvas.clipRRect(skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(x, y, w, h), radius, radius), doAntiAlias=True)
+    canvas.drawImage(img, round(dx), round(dy))
+    canvas.restore()
+
+
+def draw_picture_icon(canvas: skia.Canvas, cx: float, cy: float, size: float, ink: str) -> None:
+    """A simple outlined 'photo' pictogram (frame, hill, sun) for placeholders."""
+    from .surface import color
+
+    stroke = max(1.5, size * 0.07)
+    paint = skia.Paint(Color=color(ink), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=stroke,
+                       StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap)
+    w, h = size, size * 0.78
+    x0, y0 = cx - w / 2, cy - h / 2
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x0, y0, w, h), size * 0.1, size * 0.1, paint)
+    hill = skia.Path()
+    hill.moveTo(x0 + w * 0.12, y0 + h * 0.82)
+    hill.lineTo(x0 + w * 0.40, y0 + h * 0.45)
+    hill.lineTo(x0 + w * 0.60, y0 + h * 0.68)
+    hill.lineTo(x0 + w * 0.72, y0 + h * 0.56)
+    hill.lineTo(x0 + w * 0.88, y0 + h * 0.82)
+    canvas.drawPath(hill, paint)
+    fill = skia.Paint(Color=color(ink), AntiAlias=True)
+    canvas.drawCircle(x0 + w * 0.72, y0 + h * 0.28, size * 0.08, fill)

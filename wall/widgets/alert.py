@@ -1,0 +1,234 @@
+"""`alert`: a full-width banner for crisis mode: severity, title, message, and since when.
+
+Big and unmistakable without being garish: the banner is the theme's surface tinted by the
+severity colour (info: the brand accent, warning: the theme's warn, critical: its breach colour),
+with a solid severity bar, an icon and a label, so the severity never depends on colour alone.
+The bar can pulse; its intensity is a quantised function of the wall-clock time (4 steps per
+second on a 2 s cycle, the same on every machine), so the banner is repainted at most 4 times a
+second and never per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import skia
+from pydantic import Field, field_validator
+
+from feeds.sanitize import plain_text
+
+from ..paint.status import draw_badge
+from ..paint.surface import card, color, raster
+from ..paint.text import TextStyle, draw_fitted, fit
+from .base import BindingBase, BuildContext, DataStatus, data_status
+from .topics import mix
+
+NAME = "alert"
+TEXT_BEARING = True
+# Runs across displays by design (bezel-compensated, like a line seen through a window frame):
+# `wallctl check` does not warn that its text crosses bezels.
+SPANS_BEZELS = True
+
+PULSE_STEPS_PER_S = 4
+PULSE_CYCLE_STEPS = 8  # a 2 s breath: 0, 1/4, 1/2, 3/4, 1, 3/4, 1/2, 1/4
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class AlertOptions(BindingBase):
+    widget: Literal["alert"]
+    title: str = Field(min_length=1, max_length=300, description="the headline, e.g. 'Network outage in Île-de-France'")
+    message: str = Field(default="", max_length=2000, description="one or two sentences under the title")
+    severity: Literal["info", "warning", "critical"] = "critical"
+    since: datetime | None = Field(
+        default=None,
+        description="when the situation started (ISO 8601, e.g. 2026-11-23T09:40:00+01:00); shown as 'since 09:40'")
+    tz: str = Field(default="local", description="IANA time zone the 'since' time is shown in (and read in, if it has no offset)")
+    pulse: bool | None = Field(default=None, description="pulse the severity bar; default: only for critical alerts")
+    label: str | None = Field(default=None, max_length=40, description="severity label; default 'CRITICAL' / 'WARNING' / 'INFO'")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_tz(cls, v: str) -> str:
+        if v != "local":
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone '{v}'; use an IANA name like 'Europe/Paris' or 'local'") from None
+        return v
+
+
+Options = AlertOptions  # the name the widget registry looks for
+
+
+@dataclass(frozen=True)
+class AlertView:
+    severity: str
+    label: str
+    title: str
+    message: str
+    since_text: str  # "since 09:40 · 50 min", or ""
+    pulse_level: int  # 0..4 (bar intensity in quarters); 4 when not pulsing
+    pulsing: bool
+    status: DataStatus
+    tone: str  # the severity colour
+    tint: str  # the banner's fill
+    on_tone: str  # text on the severity colour
+    text: str
+    muted: str
+    frame: str
+    font: str
+
+
+def _zone(tz: str):
+    return None if tz == "local" else ZoneInfo(tz)
+
+
+def _elapsed(minutes: int) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        h, m = divmod(minutes, 60)
+        return f"{h} h {m:02d}" if m else f"{h} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def since_text(since: datetime | None, now: datetime, tz: str) -> str:
+    """'since 09:40 · 50 min' (minute steps, so the view changes once a minute at most)."""
+    if since is None:
+        return ""
+    zone = _zone(tz)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=zone) if zone else since.astimezone()
+    local = since.astimezone(zone) if zone else since.astimezone()
+    now_local = now.astimezone(zone) if zone else now.astimezone()
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if local.date() != now_local.date():
+        clock = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {clock}"
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 0:
+        return f"from {clock}"
+    return f"since {clock} · {_elapsed(minutes)}"
+
+
+def pulse_level(t: datetime) -> int:
+    """Bar intensity in quarters (0..4), a triangle wave over the epoch: every machine agrees."""
+    step = int(t.timestamp() * PULSE_STEPS_PER_S) % PULSE_CYCLE_STEPS
+    return step if step <= PULSE_CYCLE_STEPS // 2 else PULSE_CYCLE_STEPS - step
+
+
+def build(options: AlertOptions, ctx: BuildContext) -> AlertView:
+    theme = ctx.theme
+    tone = {"info": theme.accent, "warning": theme.warn, "critical": theme.breach}[options.severity]
+    pulsing = options.pulse if options.pulse is not None else options.severity == "critical"
+    # the banner is written by an operator, not read from a feed: no feed bound is the normal case
+    status = data_status(ctx.data, ctx.time) if ctx.data is not None else DataStatus("ok")
+    dark_text = "#111318"
+    return AlertView(
+        severity=options.severity,
+        label=plain_text(options.label, keep_newlines=False) if options.label else options.severity.upper(),
+        title=plain_text(options.title, keep_newlines=False),
+        message=plain_text(options.message),
+        since_text=since_text(options.since, ctx.time, options.tz),
+        pulse_level=pulse_level(ctx.time) if pulsing else 4,
+        pulsing=pulsing,
+        status=status,
+        tone=tone,
+        tint=mix(theme.surface, tone, 0.14 if theme.variant == "dark" else 0.1),
+        on_tone=dark_text,
+        text=theme.text,
+        muted=theme.muted,
+        frame=theme.background,
+        font=theme.font,
+    )
+
+
+def paint(view: AlertView, width: int, height: int) -> np.ndarray:
+    with raster(width, height, view.frame) as (canvas, pixels):
+        x, y, w, h = card(canvas, width, height, view.tint)
+        level = view.pulse_level / 4
+        # the bar and the outline breathe between 45 % and 100 % of the severity colour
+        bar = mix(view.tint, view.tone, 0.45 + 0.55 * level)
+        radius = max(3, round(min(width, height) * 0.022)) * 1.6
+        outline = skia.Paint(Color=color(bar), AntiAlias=True, Style=skia.Paint.kStroke_Style,
+                             StrokeWidth=max(2.0, min(w, h) * 0.018))
+        inset = outline.getStrokeWidth() / 2
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + inset, y + inset, w - 2 * inset, h - 2 * inset), radius, radius, outline)
+        bar_w = max(6.0, min(h * 0.09, w * 0.03))
+        canvas.save()
+        canvas.clipRRect(skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(x, y, w, h), radius, radius), doAntiAlias=True)
+        canvas.drawRect(skia.Rect.MakeXYWH(x, y, bar_w, h), skia.Paint(Color=color(bar)))
+        canvas.restore()
+
+        pad = max(4.0, min(w, h) * 0.1)
+        icon = min(h * 0.46, w * 0.12)
+        ix = x + bar_w + pad
+        _icon(canvas, view, ix, y + (h - icon) / 2, icon)
+        tx = ix + icon + pad
+        tw = x + w - pad - tx
+        if tw < 16:
+            return pixels
+        inner_h = h - 2 * pad * 0.8
+        ty = y + pad * 0.8
+        meta_h = inner_h * 0.2
+        _meta(canvas, view, tx, ty, tw, meta_h)
+        body_y = ty + meta_h + inner_h * 0.04
+        body_h = inner_h - meta_h - inner_h * 0.04
+        title_h = body_h * (0.6 if view.message else 1.0)
+        # never smaller than legible from the back of the room: a longer title is cut with an ellipsis
+        title = fit(view.title, tw, title_h, TextStyle(view.font, view.text, True, "start"),
+                    min_size=max(10.0, min(title_h * 0.42, 48.0)))
+        draw_fitted(canvas, title, tx, body_y, title_h, "middle" if not view.message else "bottom")
+        if view.message:
+            msg_h = body_h - title_h
+            msg = fit(view.message, tw, msg_h, TextStyle(view.font, view.text, False, "start"),
+                      max_size=max(10.0, title.size * 0.62), min_size=max(10.0, min(msg_h * 0.3, 32.0)))
+            draw_fitted(canvas, msg, tx, body_y + title_h + msg_h * 0.05, msg_h * 0.95, "top")
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+    return pixels
+
+
+def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h: float) -> None:
+    """The severity label in a pill, then 'since 09:40 · 50 min'."""
+    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"), min_size=8)
+    pad = chip.size * 0.55
+    cw = chip.paragraph.LongestLine + 2 * pad
+    ch = chip.paragraph.Height + pad * 0.5
+    cy = y + (h - ch) / 2
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, cy, cw, ch), ch / 2, ch / 2, skia.Paint(Color=color(view.tone), AntiAlias=True))
+    chip.paragraph.paint(canvas, x + pad, cy + pad * 0.25)
+    if view.since_text:
+        sx = x + cw + pad * 1.5
+        since = fit(view.since_text, x + w - sx, h, TextStyle(view.font, view.muted, True, "left"),
+                    max_size=chip.size * 1.1, min_size=8)
+        if x + w - sx > 16:
+            draw_fitted(canvas, since, sx, y, h)
+
+
+def _icon(canvas: skia.Canvas, view: AlertView, x: float, y: float, s: float) -> None:
+    """A warning triangle (warning, critical) or a disc (info), with a '!' or an 'i' cut in dark."""
+    fill = skia.Paint(Color=color(view.tone), AntiAlias=True)
+    mark = skia.Paint(Color=color(view.on_tone), AntiAlias=True)
+    if view.severity == "info":
+        canvas.drawCircle(x + s / 2, y + s / 2, s / 2, fill)
+        canvas.drawCircle(x + s / 2, y + s * 0.28, s * 0.07, mark)
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.42, s * 0.12, s * 0.36), s * 0.04, s * 0.04, mark)
+        return
+    tri = skia.Path()
+    tri.moveTo(x + s / 2, y + s * 0.04)
+    tri.lineTo(x + s * 0.98, y + s * 0.92)
+    tri.lineTo(x + s * 0.02, y + s * 0.92)
+    tri.close()
+    round_corners = skia.Paint(fill)
+    round_corners.setStyle(skia.Paint.kStrokeAndFill_Style)
+    round_corners.setStrokeJoin(skia.Paint.kRound_Join)
+    round_corners.setStrokeWidth(s * 0.08)
+    canvas.drawPath(tri, round_corners)
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.32, s * 0.12, s * 0.34), s * 0.05, s * 0.05, mark)
+    canvas.drawCircle(x + s / 2, y + s * 0.78, s * 0.07, mark)

@@ -1,0 +1,407 @@
+"""`map`: activity per country as a choropleth, with a legend and the leading countries.
+
+The data is a breakdown metric keyed by ISO 3166-1 alpha-2 code (country -> count). Values are put
+in classes (quantiles by default, or logarithmic steps for data spanning several orders of
+magnitude) coloured on a sequential ramp from the theme's surface to its accent; countries without
+data are drawn neutral. Codes the map cannot draw (not ISO, or too small for the 1:110m shapes)
+are ignored and listed in the view as `unknown_codes`.
+
+Shapes: Natural Earth 1:110m admin-0 countries (public domain), shipped in assets/geo/ (see its
+README). They are parsed once per process (module-level caches), projected once per region, and
+painted as antialiased skia paths. The projection is Natural Earth (Šavrič, Jenny, Patterson &
+Jenny 2011), a pseudo-cylindrical compromise made for world maps, given by two polynomials.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import skia
+from pydantic import Field
+
+from ..assets import ASSETS
+from ..paint.status import draw_badge, draw_placeholder
+from ..paint.surface import card, color, raster
+from ..paint.text import TextStyle, draw_fitted, fit
+from .base import BindingBase, BuildContext, DataStatus, data_status
+from .topics import human, mix
+
+NAME = "map"
+TEXT_BEARING = True
+
+GEO_FILE = ASSETS / "geo" / "ne_110m_countries.json"
+
+# (west, east, south, north) in degrees, and the central meridian of the projection
+REGIONS: dict[str, tuple[float, float, float, float, float]] = {
+    "world": (-180, 180, -56, 84, 0),
+    "europe": (-25, 45, 34, 71, 10),
+    "africa": (-19, 53, -36, 38, 17),
+    "europe_africa": (-26, 60, -36, 71, 15),
+    "middle_east": (25, 63, 12, 42, 44),
+    "americas": (-170, -30, -56, 75, -85),
+    "north_america": (-170, -50, 7, 75, -100),
+    "south_america": (-92, -30, -56, 14, -60),
+    "asia": (25, 150, -11, 60, 90),
+    "oceania": (110, 180, -48, 0, 145),
+}
+Region = Literal["world", "europe", "africa", "europe_africa", "middle_east", "americas", "north_america",
+                 "south_america", "asia", "oceania"]
+
+# Codes data vendors send that are not ISO 3166-1 alpha-2 but mean one country unambiguously.
+ALIASES = {"UK": "GB", "EL": "GR"}
+HIDDEN = {"AQ"}  # Antarctica: no activity, and it would take a fifth of a world map
+
+
+class MapOptions(BindingBase):
+    widget: Literal["map"]
+    metric: str = Field(default="countries", min_length=1,
+                        description="breakdown metric in the feed: ISO 3166-1 alpha-2 country code -> count")
+    region: Region = Field(default="world", description="the part of the world shown")
+    scale: Literal["quantile", "log"] = Field(
+        default="quantile",
+        description="class breaks: quantiles (each class holds as many countries) or logarithmic steps")
+    classes: int = Field(default=5, ge=3, le=7, description="number of colour classes")
+    top: int = Field(default=5, ge=0, le=10,
+                     description="leading countries listed beside the map when the zone is wide enough (0: none)")
+    legend: bool = Field(default=True, description="show the colour legend with class bounds")
+    title: str | None = Field(default=None, max_length=200, description="heading; default: the metric's name")
+
+
+Options = MapOptions  # the name the widget registry looks for
+
+
+@dataclass(frozen=True)
+class CountryValue:
+    code: str
+    value: float
+    klass: int  # index into MapView.class_colors
+
+
+@dataclass(frozen=True)
+class TopCountry:
+    rank: int
+    code: str
+    name: str
+    value_text: str
+    klass: int
+
+
+@dataclass(frozen=True)
+class MapView:
+    region: str
+    title: str
+    subtitle: str
+    countries: tuple[CountryValue, ...]  # sorted by code
+    class_colors: tuple[str, ...]
+    breaks: tuple[float, ...]  # len(class_colors) + 1 bounds, lowest first
+    break_labels: tuple[str, ...]
+    top: tuple[TopCountry, ...]
+    unknown_codes: tuple[str, ...]
+    skipped_codes: tuple[str, ...]  # drawable countries whose value was NaN/inf (drawn as no data)
+    legend: bool
+    status: DataStatus
+    empty: bool
+    no_data: str
+    border: str
+    background: str
+    frame: str
+    text: str
+    muted: str
+    font: str
+
+
+# ------------------------------------------------------------------------------------- geometry
+
+
+@lru_cache(maxsize=1)
+def _geo() -> dict:
+    # Read once per process (~100 KiB, a few ms): the render thread on its first build, each paint
+    # worker on its first paint.
+    return json.loads(GEO_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """ISO alpha-2 -> name, for every country the map can draw."""
+    return {c["iso"]: c["name"] for c in _geo()["countries"] if c["iso"] and c["iso"] not in HIDDEN}
+
+
+def natural_earth(lon: np.ndarray, lat: np.ndarray, lon0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Natural Earth projection of degrees (central meridian lon0; no wrap-around, so a region's
+    far side lands beyond its edge instead of streaking across it). Units: earth radii."""
+    lam = np.radians(np.asarray(lon, np.float64) - lon0)
+    phi = np.radians(np.asarray(lat, np.float64))
+    p2 = phi * phi
+    p4 = p2 * p2
+    x = lam * (0.870700 - 0.131979 * p2 - 0.013791 * p4 + p4 * p4 * p2 * (0.003971 - 0.001529 * p2))
+    y = phi * (1.007226 + p2 * (0.015085 + p4 * (-0.044475 + 0.028874 * p2 - 0.005916 * p4)))
+    return x, y
+
+
+@lru_cache(maxsize=None)
+def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tuple[float, float, float, float]]:
+    """The region's country paths in projected units (y down), and its box (x0, y0, x1, y1)."""
+    west, east, south, north, lon0 = REGIONS[region]
+    scale = _geo()["scale"]
+    paths: dict[str | None, list[skia.Path]] = {}
+    for c in _geo()["countries"]:
+        if c["iso"] in HIDDEN:
+            continue
+        path = skia.Path()
+        path.setFillType(skia.PathFillType.kEvenOdd)
+        for ring in c["rings"]:
+            pts = np.asarray(ring, np.float64).reshape(-1, 2) / scale
+            x, y = natural_earth(pts[:, 0], pts[:, 1], lon0)
+            path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y)], True)
+        paths.setdefault(c["iso"], []).append(path)
+    # the box: the projected outline of the region's lon/lat rectangle
+    t = np.linspace(0, 1, 64)
+    lon = np.concatenate([west + (east - west) * t, np.full(64, east), east - (east - west) * t, np.full(64, west)])
+    lat = np.concatenate([np.full(64, south), south + (north - south) * t, np.full(64, north), north - (north - south) * t])
+    bx, by = natural_earth(lon, lat, lon0)
+    box = (float(bx.min()), float(-by.max()), float(bx.max()), float(-by.min()))
+    return {k: tuple(v) for k, v in paths.items()}, box
+
+
+# ------------------------------------------------------------------------------------- classes
+
+
+def class_breaks(values: list[float], k: int, scale: str) -> list[float]:
+    """k+1 ascending bounds (fewer when the data has fewer distinct values)."""
+    v = sorted(values)
+    lo, hi = v[0], v[-1]
+    if hi <= lo:
+        return [lo, hi]
+    if scale == "log":
+        base = max(lo, 1.0)
+        if hi <= base:
+            return [lo, hi]
+        inner = [_round_sig(base * (hi / base) ** (i / k)) for i in range(1, k)]
+    else:
+        inner = [_round_sig(_quantile(v, i / k)) for i in range(1, k)]
+    bounds = [lo] + [b for b in inner if lo < b < hi] + [hi]
+    return sorted(set(bounds))
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear-interpolation quantile of sorted values (numpy's default method, without numpy's
+    per-call overhead: build runs every frame)."""
+    pos = q * (len(ordered) - 1)
+    i = int(pos)
+    j = min(i + 1, len(ordered) - 1)
+    return ordered[i] + (ordered[j] - ordered[i]) * (pos - i)
+
+
+def _round_sig(x: float, digits: int = 2) -> float:
+    """Bounds people read: 1,234 -> 1,200."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    mag = 10 ** (math.floor(math.log10(x)) - digits + 1)
+    return round(x / mag) * mag
+
+
+def classify(value: float, breaks: list[float]) -> int:
+    """Class of a value: class i holds [breaks[i], breaks[i+1]); the top class includes its bound."""
+    n = len(breaks) - 1
+    for i in range(n - 1, 0, -1):
+        if value >= breaks[i]:
+            return i
+    return 0
+
+
+def _ramp(surface: str, accent: str, n: int) -> tuple[str, ...]:
+    # the lightest class stays clearly apart from both the neutral "no data" land and the card
+    return tuple(mix(surface, accent, 0.28 + 0.72 * i / max(1, n - 1)) for i in range(n))
+
+
+# ------------------------------------------------------------------------------------- building
+
+
+def build(options: MapOptions, ctx: BuildContext) -> MapView:
+    theme = ctx.theme
+    status = data_status(ctx.data, ctx.time)
+    metric = ctx.data.metrics.get(options.metric) if ctx.data is not None else None
+    names = country_names()
+    values: dict[str, float] = {}
+    unknown, skipped = set(), set()
+    for raw, value in ((metric.breakdown or {}) if metric is not None else {}).items():
+        code = str(raw).strip().upper()
+        code = ALIASES.get(code, code)
+        if code not in names:
+            unknown.add(str(raw).strip()[:12] or "(blank)")
+            continue
+        if value is None or not math.isfinite(value):
+            skipped.add(code)
+            continue
+        values[code] = values.get(code, 0.0) + max(0.0, float(value))  # negative counts are 0
+    breaks = class_breaks(list(values.values()), options.classes, options.scale) if values else []
+    n_classes = max(1, len(breaks) - 1)
+    classes = {c: classify(v, breaks) for c, v in values.items()}
+    ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: options.top]
+    if not values and status.ok:
+        note = f"no '{options.metric}' breakdown in the feed" if metric is None or not metric.breakdown else "no known country codes"
+        status = DataStatus("ok", note)
+    title = options.title or (metric.name if metric is not None and metric.name else "Activity per country")
+    subtitle = " · ".join(s for s in ((metric.window or "", metric.unit or "") if metric is not None else ()) if s)
+    return MapView(
+        region=options.region,
+        title=title,
+        subtitle=subtitle,
+        countries=tuple(CountryValue(c, values[c], classes[c]) for c in sorted(values)),
+        class_colors=_ramp(theme.surface, theme.accent, n_classes),
+        breaks=tuple(breaks),
+        break_labels=tuple(human(b) for b in breaks),
+        top=tuple(TopCountry(i + 1, c, names[c], human(v), classes[c]) for i, (c, v) in enumerate(ranked)),
+        unknown_codes=tuple(sorted(unknown)),
+        skipped_codes=tuple(sorted(skipped)),
+        legend=options.legend,
+        status=status,
+        empty=not values,
+        no_data=mix(theme.surface, theme.muted, 0.2),
+        border=theme.surface,
+        background=theme.surface,
+        frame=theme.background,
+        text=theme.text,
+        muted=theme.muted,
+        font=theme.font,
+    )
+
+
+# ------------------------------------------------------------------------------------- painting
+
+
+def paint(view: MapView, width: int, height: int) -> np.ndarray:
+    with raster(width, height, view.frame) as (canvas, pixels):
+        x, y, w, h = card(canvas, width, height, view.background)
+        if view.empty:
+            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            return pixels
+        pad = max(4, round(min(w, h) * 0.045))
+        head_h = max(12.0, h * 0.1)
+        _header(canvas, view, x + pad, y + pad * 0.7, w - 2 * pad, head_h)
+        bx, by = x + pad, y + pad * 0.7 + head_h + pad * 0.5
+        bw, bh = w - 2 * pad, y + h - pad - by
+        gap = pad * 0.6
+        # the map takes its region's own aspect (so a region shows itself, not its neighbours);
+        # the legend sits under it and the leading countries beside it when the zone is wide
+        side = bool(view.top) and w >= 1.3 * h
+        legend_h = min(130.0, max(28.0, bh * 0.15)) if view.legend else 0.0
+        avail_w = bw - (bw * 0.26 + gap if side else 0.0)
+        _, (x0, y0, x1, y1) = _projected(view.region)
+        aspect = (x1 - x0) / (y1 - y0)
+        under = min(avail_w, (bh - legend_h - gap) * aspect) if legend_h else min(avail_w, bh * aspect)
+        # a region taller than its room (Europe + Africa in a landscape zone) keeps the full height
+        # and moves the legend under the list beside it
+        full = min(avail_w, bh * aspect)
+        legend_aside = side and legend_h > 0 and full > 1.1 * under and bw - full - 2 * gap >= 0.34 * bw
+        if legend_aside:
+            map_w = max(1.0, full)
+            legend_w = 0.0
+        else:
+            map_w = max(1.0, under)
+            legend_w = min(avail_w, max(map_w, bw * 0.5)) if legend_h else 0.0
+        map_h = map_w / aspect
+        block_w = max(map_w, legend_w)
+        block_h = map_h + (gap + legend_h if legend_w else 0.0)
+        my = by + (bh - block_h) / 2
+        left = bx if side else bx + (bw - block_w) / 2  # alone, the block is centred in the card
+        mx, lx = left + (block_w - map_w) / 2, left + (block_w - legend_w) / 2
+        if map_w > 8 and map_h > 8:
+            _paint_countries(canvas, view, mx, my, map_w, map_h)
+        if legend_w:
+            _paint_legend(canvas, view, lx, my + map_h + gap, legend_w, legend_h)
+        if side:
+            sx = bx + block_w + gap * 2
+            sw = bx + bw - sx
+            list_h = bh - (legend_h + gap * 2 if legend_aside else 0.0)
+            _paint_top(canvas, view, sx, by, sw, list_h)
+            if legend_aside:
+                _paint_legend(canvas, view, sx, by + bh - legend_h, sw, legend_h)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+    return pixels
+
+
+def _header(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+    sub_w = w * 0.3 if view.subtitle else 0.0
+    title = fit(view.title, w - sub_w, h, TextStyle(view.font, view.text, True, "start"), min_size=8)
+    draw_fitted(canvas, title, x, y, h)
+    if view.subtitle:
+        sub = fit(view.subtitle, sub_w, h, TextStyle(view.font, view.muted, False, "right"), max_size=title.size * 0.7, min_size=8)
+        draw_fitted(canvas, sub, x + w - sub_w, y, h)
+
+
+def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+    paths, (bx0, by0, bx1, by1) = _projected(view.region)
+    s = min(w / (bx1 - bx0), h / (by1 - by0))
+    classes = {c.code: c.klass for c in view.countries}
+    fill = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
+    stroke = skia.Paint(AntiAlias=True, Style=skia.Paint.kStroke_Style, Color=color(view.border),
+                        StrokeWidth=max(0.6, min(w, h) / 700) / s, StrokeJoin=skia.Paint.kRound_Join)
+    canvas.save()
+    canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), doAntiAlias=True)
+    # centre the region's box in the area; what lies around it (neighbours) fills the margins
+    canvas.translate(x + (w - (bx1 - bx0) * s) / 2, y + (h - (by1 - by0) * s) / 2)
+    canvas.scale(s, s)
+    canvas.translate(-bx0, -by0)
+    for code, country_paths in paths.items():
+        k = classes.get(code)
+        fill.setColor(color(view.no_data if k is None else view.class_colors[k]))
+        for p in country_paths:
+            canvas.drawPath(p, fill)
+            canvas.drawPath(p, stroke)
+    canvas.restore()
+
+
+def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+    """A stepped colour bar with the class bounds under its joints, and a "no data" swatch."""
+    n = len(view.class_colors)
+    bar_h = h * 0.38
+    label_y = y + bar_h + h * 0.08
+    line_h = h - bar_h - h * 0.08
+    nd_w = w * 0.16
+    bar_x, bar_w = x + nd_w + h * 0.5, min(w * 0.62, w - nd_w - h * 0.5)
+    seg = bar_w / n
+    cell = seg * 0.96
+    # one size for every label, the largest at which each fits its slot on one line
+    style = TextStyle(view.font, view.muted, False, "center")
+    size = min(line_h / 1.4, 72.0)
+    for label in (*view.break_labels, "no data"):
+        slot = nd_w if label == "no data" else cell
+        size = min(size, fit(label, slot, size * 1.4, style, max_size=size, min_size=6).size)
+    size = max(size, 8.0)  # below that it is cut with an ellipsis rather than shrunk further
+    line_h = size * 1.4
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, bar_h * 1.4, bar_h), bar_h * 0.2, bar_h * 0.2,
+                         skia.Paint(Color=color(view.no_data), AntiAlias=True))
+    t = fit("no data", nd_w, line_h, TextStyle(view.font, view.muted, False, "left"), max_size=size, min_size=size)
+    draw_fitted(canvas, t, x, label_y, line_h, "top")
+    for i, c in enumerate(view.class_colors):
+        canvas.drawRect(skia.Rect.MakeXYWH(bar_x + i * seg, y, seg + 0.5, bar_h), skia.Paint(Color=color(c), AntiAlias=True))
+    for i, label in enumerate(view.break_labels):
+        t = fit(label, cell, line_h, style, max_size=size, min_size=size)
+        draw_fitted(canvas, t, bar_x + i * seg - cell / 2, label_y, line_h, "top")
+
+
+def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+    """The leading countries: colour swatch, name (one line, cut with an ellipsis), value."""
+    rows = len(view.top)
+    row_h = min(h / max(rows, 1), h * 0.2)
+    size = min(row_h * 0.4, w * 0.11, 64.0)
+    line_h = size * 1.45  # one line of text: a longer name shrinks a little, then is cut
+    y += (h - rows * row_h) / 2
+    for i, item in enumerate(view.top):
+        ry = y + i * row_h
+        sw = size * 0.75
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(x, ry + (row_h - sw) / 2, sw, sw), sw * 0.25, sw * 0.25,
+                             skia.Paint(Color=color(view.class_colors[item.klass]), AntiAlias=True))
+        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size, min_size=8)
+        val_w = val.paragraph.LongestLine + size * 0.5
+        name_x = x + sw + size * 0.5
+        name = fit(item.name, max(8.0, x + w - val_w - name_x), line_h, TextStyle(view.font, view.text, False, "left"),
+                   max_size=size, min_size=max(8.0, size * 0.8))
+        draw_fitted(canvas, name, name_x, ry + (row_h - line_h) / 2, line_h)
+        draw_fitted(canvas, val, x + w - w * 0.4, ry + (row_h - line_h) / 2, line_h)

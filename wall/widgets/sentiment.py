@@ -1,0 +1,330 @@
+"""`sentiment`: the tone of the conversation (positive / neutral / negative) and its share of heart.
+
+Share of heart = positive / (positive + negative): the positive share of the *opinionated*
+mentions, neutral ones left out. This is the usual social-listening definition (it answers "of the
+people who took a side, how many liked us?" and does not drop when a news story brings a wave of
+neutral mentions). It is undefined (shown as "–") when no mention took a side.
+
+The split comes from the metric's breakdown (`metric: sentiment` by default; keys positive /
+neutral / negative, any case; other keys ignored; negative, NaN or missing counts count as 0), or,
+with `metric: posts`, from counting the sentiment labels of the feed's posts (articles included,
+posts without a label left out). Percentages are of all mentions and rounded so they add up to
+100 (largest remainder). `style: donut` (default) draws a ring with the share of heart in its
+middle; `style: bar` a single stacked bar under the share of heart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import skia
+from pydantic import Field
+
+from feeds.sanitize import plain_text
+
+from ..paint.status import draw_badge, draw_placeholder
+from ..paint.surface import card, raster
+from ..paint.text import TextStyle, draw_fitted, fit, paragraph
+from .base import BindingBase, BuildContext, DataStatus, data_status
+from .kpi import DASH, draw_number, fill, finite, human_number, ink_on, metric_of, mix, stroke
+
+NAME = "sentiment"
+TEXT_BEARING = True
+
+TONES = ("positive", "neutral", "negative")
+LABELS = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
+POSTS = "posts"  # the `metric:` value that means "count the posts' own labels"
+
+
+class SentimentOptions(BindingBase):
+    widget: Literal["sentiment"]
+    metric: str = Field(default="sentiment", min_length=1, max_length=200,
+                        description="metric with a positive/neutral/negative breakdown, or 'posts' to count "
+                                    "the sentiment labels of the feed's posts")
+    style: Literal["donut", "bar"] = Field(default="donut", description="a ring or a single stacked bar")
+    label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
+
+
+Options = SentimentOptions  # the name the widget registry looks for
+
+
+def _floor(ctx: BuildContext) -> float:
+    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
+    sizes, so a fractional floor is rounded up); 0: no floor."""
+    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
+
+
+@dataclass(frozen=True)
+class SentimentPart:
+    tone: str  # positive | neutral | negative
+    label: str
+    count: float
+    share: float  # of all mentions, 0..1
+    percent: str  # '44 %' (rounded to add up to 100 across parts)
+    color: str
+    ink: str  # text colour on `color`
+
+
+@dataclass(frozen=True)
+class SentimentView:
+    status: DataStatus
+    placeholder: bool
+    style: str
+    label: str
+    window: str
+    source: str  # 'metric' or 'posts'
+    total: float
+    total_text: str  # '7,331 mentions'
+    parts: tuple[SentimentPart, ...]  # always positive, neutral, negative
+    share_of_heart: float | None  # positive / (positive + negative), None when undefined
+    share_text: str  # '65 %' or '–'
+    font: str
+    text: str
+    muted: str
+    track: str
+    surface: str
+    frame: str
+    note: str = ""
+    text_floor: float = 0.0  # smallest legible font size in px (BuildContext.min_text_px)
+
+
+def _count(x: object) -> float:
+    v = finite(x)
+    return max(0.0, v) if v is not None else 0.0
+
+
+def split_from_breakdown(breakdown: dict | None) -> dict[str, float]:
+    out = dict.fromkeys(TONES, 0.0)
+    for key, v in (breakdown or {}).items():
+        k = str(key).strip().lower()
+        if k in out:
+            out[k] += _count(v)
+    return out
+
+
+def split_from_posts(posts) -> dict[str, float]:
+    out = dict.fromkeys(TONES, 0.0)
+    for p in posts or ():
+        s = getattr(p, "sentiment", None)
+        if s is not None and s.label in out:
+            out[s.label] += 1
+    return out
+
+
+def share_of_heart(positive: float, negative: float) -> float | None:
+    """positive / (positive + negative); None when nobody took a side."""
+    opinionated = positive + negative
+    return positive / opinionated if opinionated > 0 else None
+
+
+def rounded_percents(counts: list[float]) -> list[int]:
+    """Whole percentages that add up to 100 (largest remainder); all 0 for an empty total."""
+    total = sum(counts)
+    if total <= 0:
+        return [0] * len(counts)
+    raw = [100 * c / total for c in counts]
+    floors = [math.floor(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - floors[i], reverse=True)
+    for i in order[: 100 - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
+def _percent_text(p: int, count: float) -> str:
+    return "<1 %" if p == 0 and count > 0 else f"{p} %"
+
+
+def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
+    theme = ctx.theme
+    status = data_status(ctx.data, ctx.time)
+    from_posts = options.metric == POSTS
+    m = None if from_posts else metric_of(ctx.data, options.metric)
+    default_label = "Tone" if from_posts else (m.name if m else options.metric)
+    label = plain_text(options.label if options.label is not None else default_label, keep_newlines=False,
+                       max_chars=200)
+    common = dict(status=status, text_floor=_floor(ctx),
+                  style=options.style, label=label, font=theme.font, text=theme.text,
+                  muted=theme.muted, track=mix(theme.surface, theme.text, 0.13), surface=theme.surface,
+                  frame=theme.background, source=POSTS if from_posts else "metric")
+    if from_posts:
+        posts = getattr(ctx.data, "posts", None) or ()
+        split = split_from_posts(posts)
+        window = ""
+        missing = not any(getattr(p, "sentiment", None) for p in posts)
+    else:
+        split = split_from_breakdown(m.breakdown if m else None)
+        window = plain_text(m.window or "", keep_newlines=False, max_chars=20) if m else ""
+        missing = m is None or not m.breakdown
+    if ctx.data is None or missing:
+        if status.ok:
+            note = ("no post carries a sentiment label" if from_posts
+                    else f"no breakdown '{options.metric}' in this feed")
+        else:
+            note = status.note
+        return SentimentView(placeholder=True, window="", total=0.0, total_text="", parts=(), share_of_heart=None,
+                             share_text=DASH, note=note, **common)
+    counts = [split[t] for t in TONES]
+    total = sum(counts)
+    percents = rounded_percents(counts)
+    colours = {"positive": theme.positive, "neutral": theme.neutral, "negative": theme.negative}
+    parts = tuple(
+        SentimentPart(t, LABELS[t], c, round(c / total, 5) if total else 0.0, _percent_text(p, c), colours[t],
+                      ink_on(colours[t]))
+        for t, c, p in zip(TONES, counts, percents)
+    )
+    soh = share_of_heart(split["positive"], split["negative"])
+    share_text = DASH if soh is None else f"{round(100 * soh)} %"
+    return SentimentView(
+        placeholder=False, window=window, total=total,
+        total_text=f"{human_number(total)} {'mention' if total == 1 else 'mentions'}",
+        parts=parts, share_of_heart=None if soh is None else round(soh, 5), share_text=share_text, **common,
+    )
+
+
+# ------------------------------------------------------------------ painting
+
+
+def _legend(canvas: skia.Canvas, view: SentimentView, x: float, y: float, w: float, h: float, size: float) -> None:
+    """Three rows: colour dot, tone name, percentage (right-aligned), each row the same height."""
+    row_h = h / 3
+    floor = view.text_floor
+    size = max(min(size, row_h * 0.62), floor)
+    for i, part in enumerate(view.parts):
+        ry = y + row_h * i
+        dot = size * 0.36
+        canvas.drawCircle(x + dot, ry + row_h / 2, dot, fill(part.color))
+        pct = paragraph(part.percent, size, w, TextStyle(view.font, view.text, True, "left"))
+        name_w = w - dot * 2 - size * 0.5 - pct.LongestLine - size * 0.4
+        name = fit(part.label, max(8.0, name_w), max(row_h, size * 1.4),
+                   TextStyle(view.font, view.muted, False, "left"), max_size=max(size * 0.8, floor),
+                   min_size=max(8.0, floor))
+        base = ry + (row_h - pct.Height) / 2 + pct.AlphabeticBaseline
+        if not name.truncated:  # a cut name reads worse than the colour dot alone
+            name.paragraph.paint(canvas, x + dot * 2 + size * 0.5, base - name.paragraph.AlphabeticBaseline)
+        pct.paint(canvas, x + w - pct.LongestLine, ry + (row_h - pct.Height) / 2)
+
+
+def _center_text(canvas, text: str, x, y, w, h, style: TextStyle, max_size: float, min_size: float = 8.0,
+                 whole: bool = False) -> float:
+    """Text fitted to its box; with whole=True it is left out rather than cut with an ellipsis."""
+    f = fit(text, w, max(h, min_size * 1.4), style, max_size=max(max_size, min_size), min_size=min_size)
+    if not (whole and f.truncated):
+        draw_fitted(canvas, f, x, y, h, "middle")
+    return f.size
+
+
+def _paint_donut(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
+    wide = iw >= ih * 1.25
+    if wide:
+        d = min(ih, iw * 0.55)
+        cx, cy = ix + d / 2, iy + ih / 2
+        legend = (ix + d + iw * 0.06, iy + ih * 0.5 - min(ih, d) * 0.38, iw - d - iw * 0.06, min(ih, d) * 0.76)
+    else:
+        d = min(iw, ih * 0.62)
+        cx, cy = ix + iw / 2, iy + d / 2
+        lh = ih - d - ih * 0.05
+        legend = (ix + iw * 0.1, iy + d + ih * 0.05, iw * 0.8, lh)
+    ring = d * 0.16
+    r = d / 2 - ring / 2
+    oval = skia.Rect.MakeLTRB(cx - r, cy - r, cx + r, cy + r)
+    canvas.drawCircle(cx, cy, r, stroke(view.track, ring))
+    start = -90.0
+    gap = 1.2 if sum(1 for p in view.parts if p.share > 0) > 1 else 0.0  # a hairline between segments
+    for part in view.parts:
+        sweep = 360.0 * part.share
+        if sweep <= 0:
+            continue
+        path = skia.Path()
+        path.addArc(oval, start + gap / 2, max(0.1, sweep - gap))
+        canvas.drawPath(path, stroke(part.color, ring, cap="butt"))
+        start += sweep
+    inner = r - ring / 2
+    box_w = inner * 1.6
+    size = _center_text(canvas, view.share_text, cx - box_w / 2, cy - inner * 0.55, box_w, inner * 0.66,
+                        TextStyle(view.font, view.text, True, "center"), inner * 0.66)
+    _center_text(canvas, "share of heart", cx - box_w / 2, cy + inner * 0.12, box_w, inner * 0.32,
+                 TextStyle(view.font, view.muted, False, "center"), size * 0.4, max(8.0, view.text_floor), whole=True)
+    lx, ly, lw, lh = legend
+    if lw > 24 and lh > 24:
+        _legend(canvas, view, lx, ly, lw, lh, max(10.0, d * 0.1, view.text_floor))
+
+
+def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
+    head_h = ih * 0.38
+    # the share of heart as the headline figure, its name beside it on the same baseline
+    draw_number(canvas, view.share_text, "share of heart", ix, iy, iw, head_h, view.font, view.text, view.muted,
+                max_size=head_h, unit_floor=view.text_floor)
+    bar_y, bar_h = iy + head_h + ih * 0.06, ih * 0.24
+    radius = bar_h * 0.25
+    canvas.save()
+    clip = skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(ix, bar_y, iw, bar_h), radius, radius)
+    canvas.clipRRect(clip, doAntiAlias=True)
+    canvas.drawRect(skia.Rect.MakeXYWH(ix, bar_y, iw, bar_h), fill(view.track))
+    bx = ix
+    for part in view.parts:
+        seg = iw * part.share
+        if seg <= 0:
+            continue
+        canvas.drawRect(skia.Rect.MakeXYWH(bx, bar_y, seg, bar_h), fill(part.color))
+        bx += seg
+    canvas.restore()
+    # percentages inside their segment when they fit, else only in the legend below
+    bx = ix
+    for part in view.parts:
+        seg = iw * part.share
+        if seg > bar_h:
+            f = fit(part.percent, seg - bar_h * 0.3, bar_h * 0.8, TextStyle(view.font, part.ink, True, "center"),
+                    max_size=max(bar_h * 0.56, view.text_floor), min_size=max(10.0, view.text_floor))
+            if not f.truncated:
+                draw_fitted(canvas, f, bx + bar_h * 0.15, bar_y + bar_h * 0.1, bar_h * 0.8)
+        bx += seg
+    leg_y = bar_y + bar_h + ih * 0.06
+    leg_h = iy + ih - leg_y
+    # the legend on one row: three equal columns, one font size for all three, never wrapped
+    col = iw / 3
+    floor = max(8.0, view.text_floor)
+    s = max(min(leg_h * 0.55, col * 0.14), floor)
+    dot = s * 0.36
+    style = TextStyle(view.font, view.text, False, "left")
+    # "Negative 24 %" in each column; where that cannot be read whole, the names alone (the bar shows
+    # the percentages); where not even those fit, no legend rather than cut words
+    for texts in ([f"{part.label}\u00a0{part.percent}".replace(" ", "\u00a0") for part in view.parts],
+                  [part.label for part in view.parts]):
+        fits = [fit(t, col - dot * 2 - s * 0.8, s * 1.5, style, max_size=s, min_size=floor) for t in texts]
+        if not any(f.truncated for f in fits):
+            break
+    else:
+        return
+    size = min(f.size for f in fits)
+    for i, (part, text) in enumerate(zip(view.parts, texts)):
+        cx0 = ix + col * i
+        canvas.drawCircle(cx0 + dot, leg_y + leg_h / 2, dot, fill(part.color))
+        f = fit(text, col - dot * 2 - s * 0.8, size * 1.5, style, max_size=size, min_size=floor)
+        draw_fitted(canvas, f, cx0 + dot * 2 + s * 0.4, leg_y + (leg_h - size * 1.5) / 2, size * 1.5, "middle")
+
+
+def paint(view: SentimentView, width: int, height: int) -> np.ndarray:
+    with raster(width, height, view.frame) as (canvas, pixels):
+        x, y, w, h = card(canvas, width, height, view.surface)
+        if view.placeholder:
+            draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+            return pixels
+        pad = max(4.0, min(w, h) * 0.06)
+        ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
+        if iw < 24 or ih < 24:
+            return pixels
+        title_h = max(ih * 0.13, view.text_floor * 1.4)
+        caption = " \u00b7 ".join(s for s in (view.label, view.window, view.total_text) if s)
+        t = fit(caption, iw, title_h, TextStyle(view.font, view.muted, False, "left"),
+                max_size=max(min(title_h * 0.8, iw * 0.06), view.text_floor), min_size=max(8.0, view.text_floor))
+        draw_fitted(canvas, t, ix, iy, title_h, "top")
+        body = (ix, iy + title_h * 1.25, iw, ih - title_h * 1.25)
+        if view.style == "bar":
+            _paint_bar(canvas, view, *body)
+        else:
+            _paint_donut(canvas, view, *body)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+    return pixels

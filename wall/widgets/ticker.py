@@ -1,0 +1,230 @@
+"""`ticker`: scrolling headlines (a press review), or the latest posts, separated by bullets.
+
+The scroll is a pure function of the wall-clock time, never accumulated per frame, so every
+machine of a wall (and every display and bezel gap in between) shows one continuous band:
+
+- `paint(view, width, height)` returns a STRIP, not a zone-sized picture: shape (height, P, 4)
+  where P = `view.period_px` is one full pass of the headlines plus its trailing gap (the pass is
+  repeated until P >= the zone's width). The strip is seamless: column P-1 flows into column 0.
+- `scroll(view, ctx)` gives the strip column shown at the zone's left edge at ctx.time:
+  (speed * seconds since the Unix epoch) mod P. The compositor shows columns
+  [offset, offset + zone width) of the strip, wrapping around.
+
+The view changes only when the headlines do, so the strip is painted once and then only scrolled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import skia
+from pydantic import Field
+
+from feeds.sanitize import plain_text
+
+from ..paint.status import STATE_COLORS
+from ..paint.surface import color, raster
+from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit, paragraph
+from .base import BindingBase, BuildContext, DataStatus, data_status
+from .topics import mix
+
+NAME = "ticker"
+TEXT_BEARING = True
+# Runs across displays by design (bezel-compensated, like a line seen through a window frame):
+# `wallctl check` does not warn that its text crosses bezels.
+SPANS_BEZELS = True
+
+MAX_TITLE_CHARS = 160  # a headline longer than this is cut (a 10,000-character "title" is a feed bug)
+MAX_STRIP_PX = 16_384  # a strip is one texture: stay within what every GL driver uploads
+
+
+class TickerOptions(BindingBase):
+    widget: Literal["ticker"]
+    source: Literal["articles", "posts"] = Field(
+        default="articles", description="press articles (title + outlet) or every post (text + author)")
+    speed: float = Field(default=120.0, ge=0.0, le=2000.0,
+                         description="scroll speed in canvas pixels per second (0: still)")
+    limit: int = Field(default=12, ge=1, le=50, description="most items in one pass, newest first")
+    show_source: bool = Field(default=True, description="show the outlet (or author) before each headline")
+    separator: str = Field(default="\u2022", min_length=1, max_length=3, description="between items")
+
+
+Options = TickerOptions  # the name the widget registry looks for
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: int  # left edge in the strip (px); a segment never straddles column P
+    text: str
+    color: str
+    bold: bool
+
+
+@dataclass(frozen=True)
+class TickerView:
+    segments: tuple[Segment, ...]  # one pass, repeated `repeats` times to make the strip
+    headlines: tuple[str, ...]  # what is shown, for state.json: "outlet: title"
+    pass_px: int
+    repeats: int
+    period_px: int  # strip width P = pass_px * repeats >= zone width
+    speed: float  # px/s; 0 when there is nothing to scroll
+    font_size: int
+    status: DataStatus
+    empty: bool
+    background: str
+    edge: str
+    text: str
+    muted: str
+    font: str
+
+
+@lru_cache(maxsize=4096)
+def text_width(text: str, size: int, bold: bool, family: str) -> int:
+    """Advance width of one line of text in whole pixels (rounded up), through the same paragraph
+    engine (and font fallback) that paints it. build() needs the strip's period, which depends on
+    these widths; measuring is ~0.1-1 ms per text, so it is cached per process: a ticker's texts are
+    measured once, the first time they are seen, and every later frame is a dictionary lookup."""
+    p = paragraph(text, size, 1_000_000, TextStyle(family, "#000000", bold, "left"))
+    return int(math.ceil(p.MaxIntrinsicWidth))
+
+
+@lru_cache(maxsize=2048)
+def _clip(text: str) -> str:
+    # cached: build() runs every frame and sanitising is most of its cost; the same headlines
+    # come back frame after frame
+    text = plain_text(text, keep_newlines=False)
+    return text if len(text) <= MAX_TITLE_CHARS else text[: MAX_TITLE_CHARS - 1].rstrip() + ELLIPSIS
+
+
+def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
+    if options.source == "articles":
+        posts = [p for p in snapshot.posts if p.kind == "article"]
+    else:
+        posts = list(snapshot.posts)
+    posts.sort(key=lambda p: (p.published_at, p.key), reverse=True)
+    out = []
+    for p in posts:
+        body = (p.title or p.text) if options.source == "articles" else (p.text or p.title or "")
+        body = _clip(body.split("\n", 1)[0] if options.source == "posts" else body)
+        if not body:
+            continue
+        who = _clip(p.author.name or p.author.handle) if options.show_source else ""
+        out.append((who, body))
+        if len(out) == options.limit:
+            break
+    return out
+
+
+def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
+    theme = ctx.theme
+    status = data_status(ctx.data, ctx.time)
+    items = _items(ctx.data, options) if ctx.data is not None else []
+    size = max(10, min(200, round(ctx.height * 0.42)))
+    font = theme.font
+    gap = round(size * 0.6)
+    segments: list[Segment] = []
+    x = 0
+    if items and not status.ok and status.note:
+        note = f"\u26a0 {status.note}"
+        segments.append(Segment(x, note, STATE_COLORS.get(status.state, theme.warn), True))
+        x += text_width(note, size, True, font) + gap * 2
+    sep = plain_text(options.separator, keep_newlines=False) or "\u2022"
+    sep_w = text_width(sep, size, False, font)
+    shown = []
+    for who, body in items:
+        parts = []
+        if who:
+            parts.append((who, theme.accent, True))
+        parts.append((body, theme.text, False))
+        widths = [text_width(t, size, b, font) for t, _, b in parts]
+        item_w = sum(widths) + gap * (len(parts) - 1) + gap + sep_w + gap
+        if shown and x + item_w > MAX_STRIP_PX:
+            break  # the texture limit: later (older) items wait for a later pass
+        for (t, c, b), tw in zip(parts, widths):
+            segments.append(Segment(x, t, c, b))
+            x += tw + gap
+        segments.append(Segment(x, sep, theme.muted, False))
+        x += sep_w + gap
+        shown.append(f"{who}: {body}" if who else body)
+    if not shown:
+        if status.ok:
+            status = DataStatus("ok", "no articles in the feed" if options.source == "articles" else "no posts in the feed")
+        # the placeholder stands still: a zone-wide strip that never scrolls
+        return TickerView((), (), ctx.width, 1, max(1, ctx.width), 0.0, size, status, True,
+                          theme.surface, theme.accent, theme.text, theme.muted, font)
+    pass_px = max(1, x)
+    repeats = max(1, math.ceil(ctx.width / pass_px))
+    return TickerView(
+        segments=tuple(segments),
+        headlines=tuple(shown),
+        pass_px=pass_px,
+        repeats=repeats,
+        period_px=pass_px * repeats,
+        speed=float(options.speed),
+        font_size=size,
+        status=status,
+        empty=False,
+        background=theme.surface,
+        edge=mix(theme.surface, theme.accent, 0.85),
+        text=theme.text,
+        muted=theme.muted,
+        font=font,
+    )
+
+
+def scroll(view: TickerView, ctx: BuildContext) -> float:
+    """Strip column at the zone's left edge at ctx.time, in [0, period_px). Pure: the same view and
+    time give the same offset on every machine, frame after frame, with no state carried."""
+    if view.speed <= 0 or view.period_px <= 0:
+        return 0.0
+    # integer microseconds keep the product exact for centuries; the float only holds the remainder
+    us = round(ctx.time.timestamp() * 1_000_000)
+    period_us = view.period_px * 1_000_000
+    return (round(view.speed * 1000) * us // 1000 % period_us) / 1_000_000
+
+
+def paint(view: TickerView, width: int, height: int) -> np.ndarray:
+    """The strip: (height, view.period_px, 4). `width` is the zone's width (the strip is at least
+    that wide)."""
+    strip_w = max(view.period_px, 1)
+    with raster(strip_w, height, view.background) as (canvas, pixels):
+        line = max(2.0, height * 0.045)
+        edge = skia.Paint(Color=color(view.edge))
+        canvas.drawRect(skia.Rect.MakeXYWH(0, 0, strip_w, line), edge)
+        canvas.drawRect(skia.Rect.MakeXYWH(0, height - line, strip_w, line), edge)
+        if view.empty:
+            _placeholder(canvas, view, min(width, strip_w), height)
+            return pixels
+        for r in range(view.repeats):
+            for seg in view.segments:
+                p = paragraph(seg.text, view.font_size, 1_000_000, TextStyle(view.font, seg.color, seg.bold, "left"))
+                y = (height - p.Height) / 2
+                x = seg.x + r * view.pass_px
+                p.paint(canvas, x, y)
+                if x + p.MaxIntrinsicWidth + view.font_size > strip_w:
+                    p.paint(canvas, x - strip_w, y)  # glyph overhang at the end wraps to the start
+    return pixels
+
+
+_WAITING = {
+    "loading": "Waiting for headlines",
+    "unbound": "No feed bound",
+    "credentials": "Credentials rejected",
+    "failing": "Headline source failing",
+    "stale": "No recent headlines",
+}
+
+
+def _placeholder(canvas: skia.Canvas, view: TickerView, width: int, height: int) -> None:
+    """The band's 'no data' look: one still line, as big as the headlines would be."""
+    headline = _WAITING.get(view.status.state, "No headlines yet")
+    note = view.status.note if view.status.state not in ("loading", "unbound") else ""  # those say it already
+    line = f"{headline} \u00b7 {note}" if note else headline
+    pad = view.font_size
+    text = fit(line, width - 2 * pad, height * 0.8, TextStyle(view.font, view.muted, True, "center"),
+               max_size=view.font_size, min_size=8)
+    draw_fitted(canvas, text, pad, height * 0.1, height * 0.8)

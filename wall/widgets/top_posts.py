@@ -1,0 +1,624 @@
+"""`top_posts`: the posts of the moment as cards, ranked, in pages that turn by themselves.
+
+A card shows the author (avatar or initials, name, handle), a network mark, the post's text (in its
+own direction: Arabic and Hebrew read from the right), its first picture, like / repost / reply
+counts and its age. Posts are ranked by engagement, recency or reach over a recent window.
+
+Pages turn as a pure function of time: page = floor(epoch / page_seconds) % pages, so every
+machine of a wall turns together and a render at --time is reproducible. Each turn slides (or fades)
+for TRANSITION_S in TRANSITION_STEPS quantised steps. Ranking and ages are taken as of the page's
+start, so between turns the view is constant (the zone is not repainted); it changes mid-page only
+when the feed's data does. `pages` is the most there are: fewer when the window holds fewer posts.
+
+Cards per page: as many as keep the smallest text (handle, counts) at the room's floor
+(BuildContext.min_text_px; what 4 m needs when the wall states no distance); a `count` the room
+cannot read is reduced. Pictures: 'asset:' and local files are painted (decoded in the painter);
+http(s) pictures are not fetched yet and show a placeholder with their alt text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+import numpy as np
+import skia
+from pydantic import Field
+
+from feeds.model import Post
+
+from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
+from ..paint.people import (age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line,
+                            human_count, initials)
+from ..paint.status import draw_badge, draw_placeholder
+from ..paint.surface import color, raster
+from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit
+from .base import BindingBase, BuildContext, DataStatus, data_status
+
+NAME = "top_posts"
+TEXT_BEARING = True
+
+TRANSITION_S = 0.6
+TRANSITION_STEPS = 8
+MAX_TEXT_CHARS = 600  # more never fits a card; cutting here bounds the painter's work on a 10,000-char post
+FUTURE_SKEW = timedelta(minutes=2)  # posts stamped slightly ahead of our clock still show
+
+# Sizes as shares of a card's scale u = min(card height, 0.95 x card width). "small" is the least
+# text on a card (handle, counts, age, network badge); no text goes below the room's floor either.
+TYPE = {"name": 0.072, "small": 0.056, "body_max": 0.1}
+# The smallest card that still holds its text at a given smallest size f: 17 f wide (the counts
+# row with room to breathe), 9.5 f tall (header, two lines of text, footer).
+CARD_MIN_EM = (17.0, 9.5)
+FOUR_METRES_CAP_MM = 18.6  # ISO 9241-303 minimum cap height at 4 m (wall/legibility.py's rule)
+
+NETWORKS = {  # network -> (label, badge colour); no trademarked logos, a clean label instead
+    "x": ("X", "#1d2129"),
+    "mastodon": ("Mastodon", "#6364ff"),
+    "bluesky": ("Bluesky", "#1185fe"),
+    "rss": ("RSS", "#e8590c"),
+}
+OTHER_NETWORK = ("Web", "#5c677d")
+
+
+class TopPostsOptions(BindingBase):
+    widget: Literal["top_posts"]
+    rank_by: Literal["engagement", "recency", "reach"] = Field(
+        default="engagement",
+        description="engagement: likes + reposts + replies + quotes (or the source's engagement score); "
+                    "recency: newest first; reach: the post's estimated reach (else its author's followers)")
+    count: int | None = Field(default=None, ge=1, le=12,
+                              description="cards per page (fewer when they would be too small to read from the "
+                                          "room's viewing distance); default: as many as stay readable, 1 to 6")
+    pages: int = Field(default=3, ge=1, le=20, description="pages to rotate through (fewer when posts run out)")
+    page_seconds: float = Field(default=12.0, ge=3.0, le=3600.0, description="seconds each page stays")
+    window_minutes: int = Field(default=240, ge=1, le=43_200, description="only posts newer than this")
+    include_articles: bool = Field(default=False, description="also show press articles (RSS headlines)")
+    transition: Literal["slide", "fade", "none"] = Field(default="slide", description="how pages turn")
+    show_images: bool = Field(default=True, description="show each post's first picture")
+    title: str | None = Field(default=None, max_length=80,
+                              description="header text; default 'Top posts'; an empty string hides the header")
+
+
+Options = TopPostsOptions  # the name the widget registry looks for
+
+
+@dataclass(frozen=True)
+class PostCard:
+    key: str
+    network: str
+    network_label: str
+    network_color: str
+    author: str
+    handle: str
+    initials: str
+    avatar_color: str
+    avatar: str  # a local picture reference ('asset:...', a path), or '' to draw initials
+    verified: bool
+    text: str
+    title: str  # articles: the headline (shown bold above the text)
+    likes: int
+    reposts: int
+    replies: int
+    age: str
+    image: str  # the first picture's URL as the source gave it ('' when none)
+    image_local: bool  # a file we can paint; otherwise a placeholder with image_alt
+    image_alt: str
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class TopPostsView:
+    posts: tuple[PostCard, ...]  # the page on screen
+    outgoing: tuple[PostCard, ...]  # the page sliding away (only during a transition)
+    progress: float  # transition progress in quantised steps; 1.0 when settled
+    transition: str
+    page: int
+    pages: int
+    columns: int
+    rows: int
+    title: str
+    subtitle: str
+    empty_note: str
+    status: DataStatus
+    font: str
+    background: str
+    surface: str
+    text: str
+    muted: str
+    accent: str
+    text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
+
+
+# ----------------------------------------------------------------------------------- build
+
+
+def _engagement(p: Post) -> float:
+    if p.engagement is not None and math.isfinite(p.engagement):
+        return p.engagement
+    return float(p.total_engagement)
+
+
+def _reach(p: Post) -> float:
+    return float(p.reach if p.reach is not None else (p.author.followers or 0))
+
+
+def rank_posts(posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int,
+               include_articles: bool = False) -> list[Post]:
+    """The posts worth a card, best first: inside the window, with something to show, no duplicates."""
+    oldest, newest = t - timedelta(minutes=window_minutes), t + FUTURE_SKEW
+    seen: set[str] = set()
+    keep = []
+    for p in posts:
+        if p.key in seen or not (oldest <= p.published_at <= newest):
+            continue
+        if p.kind == "article" and not include_articles:
+            continue
+        if not (p.text or p.title or p.media):
+            continue  # e.g. an ids-only post whose text the source may not show
+        seen.add(p.key)
+        keep.append(p)
+    newest_first = lambda p: -p.published_at.timestamp()  # noqa: E731
+    if rank_by == "recency":
+        keep.sort(key=lambda p: (newest_first(p), p.key))
+    elif rank_by == "reach":
+        keep.sort(key=lambda p: (-_reach(p), newest_first(p), p.key))
+    else:
+        keep.sort(key=lambda p: (-_engagement(p), newest_first(p), p.key))
+    return keep
+
+
+_memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[Post]]] = OrderedDict()
+
+
+def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> list[Post]:
+    """rank_posts as of t (a page's start), remembered: build() runs every frame, and sorting a few
+    thousand posts per zone per frame would eat the frame budget."""
+    key = (id(posts), t, options.rank_by, options.window_minutes, options.include_articles)
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is posts:  # `is`: an id can be reused once a tuple is freed
+        _memo.move_to_end(key)
+        return hit[1]
+    ranked = rank_posts(posts, t, options.rank_by, options.window_minutes, options.include_articles)
+    _memo[key] = (posts, ranked)
+    while len(_memo) > 32:
+        _memo.popitem(last=False)
+    return ranked
+
+
+def planning_floor(ctx: BuildContext) -> float:
+    """The smallest font size (px) the layout plans for: the room's (ctx.min_text_px) or, when the
+    wall states no viewing distance, what 4 m needs on these panels (Noto Sans caps: 0.714 em)."""
+    return ctx.min_text_px or FOUR_METRES_CAP_MM / (0.714 * max(ctx.pitch_mm[1], 1e-3))
+
+
+def grid_for(count: int | None, width: int, height: int, floor_px: float = 41.0,
+             cap_px: float = 0.0) -> tuple[int, int]:
+    """(columns, rows) of cards. Automatic (count None): as many cards as keep text at `floor_px`
+    or more, 1 to 6. Given a count: that many (fewer where `cap_px`, the room's floor, says they
+    would not be readable), arranged so cards are closest to square, with few empty places."""
+    def fits(px: float) -> tuple[int, int]:
+        min_w, min_h = CARD_MIN_EM[0] * px, CARD_MIN_EM[1] * px
+        return max(1, int(width * 0.97 // max(min_w, 1.0))), max(1, int(height * 0.9 // max(min_h, 1.0)))
+
+    if count is None:
+        cols, rows = fits(floor_px)
+        return min(3, cols), min(2, rows)
+    max_cols, max_rows = fits(cap_px) if cap_px > 0 else (count, count)
+    count = max(1, min(count, max_cols * max_rows))
+    best = None
+    for cols in range(1, min(count, max_cols) + 1):
+        rows = math.ceil(count / cols)
+        if rows > max_rows or (cols - 1) * rows >= count:
+            continue  # too many rows for the room, or a whole empty column
+        aspect = (width / cols) / max(1.0, height / rows)
+        score = abs(math.log(aspect)) + (cols * rows - count) / count  # holes look unfinished
+        if best is None or score < best[0]:
+            best = (score, cols, rows)
+    if best is None:
+        return min(count, max_cols), 1
+    return best[1], best[2]
+
+
+def _cut(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + ELLIPSIS
+
+
+def _is_rtl(text: str) -> bool:
+    from ..paint.text import is_rtl
+
+    return is_rtl(text)
+
+
+def card_for(p: Post, t: datetime, show_images: bool) -> PostCard:
+    label, badge = NETWORKS.get(p.network, OTHER_NETWORK)
+    a = p.author
+    avatar_ref = a.avatar_url if a.avatar_url and local_path(a.avatar_url) is not None else ""
+    image, image_local, alt = "", False, ""
+    if show_images:
+        first = next((m for m in p.media if m.kind in ("image", "gif")), None)
+        if first is not None:
+            image = first.url
+            alt = first.alt or "picture"
+            if first.sensitive:
+                image_local, alt = False, "sensitive picture hidden"
+            else:
+                image_local = local_path(first.url) is not None
+    title = _cut(p.title or "", 200) if p.kind == "article" else ""
+    text = "" if title and p.text.strip() == title.strip() else _cut(p.text)
+    m = p.metrics
+    return PostCard(
+        key=p.key,
+        network=p.network,
+        network_label=label,
+        network_color=badge,
+        author=a.name or a.handle or "unknown",
+        handle=a.handle if a.name else "",
+        initials=initials(a.name, a.handle),
+        avatar_color=avatar_color(a.id or a.handle or a.name),
+        avatar=avatar_ref,
+        verified=a.verified,
+        text=text,
+        title=title,
+        likes=max(0, int(m.likes)),
+        reposts=max(0, int(m.reposts)),
+        replies=max(0, int(m.replies)),
+        age=age_text((t - p.published_at).total_seconds()),
+        image=image,
+        image_local=image_local,
+        image_alt=alt,
+        rtl=_is_rtl(title or text),
+    )
+
+
+def _window_text(minutes: int) -> str:
+    if minutes % 1440 == 0 and minutes >= 2880:
+        return f"last {minutes // 1440} d"
+    if minutes % 60 == 0:
+        return f"last {minutes // 60} h"
+    return f"last {minutes} min"
+
+
+def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
+    status = data_status(ctx.data, ctx.time)
+    cols, rows = grid_for(options.count, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)
+    per_page = min(options.count or cols * rows, cols * rows)
+    # Ranking and ages are taken as of the page's start, so a page stays exactly as it came up
+    # (no age ticking over, no card swapping places) until the next turn or new data.
+    epoch = ctx.time.timestamp()
+    slot = math.floor(epoch / options.page_seconds)
+    as_of = datetime.fromtimestamp(slot * options.page_seconds, timezone.utc)
+    ranked = []
+    if ctx.data is not None:
+        ranked = _ranked(ctx.data.posts, as_of, options)[: per_page * options.pages]
+    pages = max(1, math.ceil(len(ranked) / per_page))
+    page = slot % pages
+    posts = ranked[page * per_page:(page + 1) * per_page]
+    outgoing: list[Post] = []
+    outgoing_as_of = as_of
+    progress = 1.0
+    into = epoch - slot * options.page_seconds
+    if pages > 1 and options.transition != "none" and into < TRANSITION_S:
+        step = min(TRANSITION_STEPS - 1, int(into / TRANSITION_S * TRANSITION_STEPS))
+        progress = (step + 0.5) / TRANSITION_STEPS
+        # the page leaving looks exactly as it did: ranked and aged as of its own start
+        before = _ranked(ctx.data.posts, as_of - timedelta(seconds=options.page_seconds),
+                         options)[: per_page * options.pages] if ctx.data is not None else []
+        prev = (slot - 1) % max(1, math.ceil(len(before) / per_page))
+        outgoing = before[prev * per_page:(prev + 1) * per_page]
+        outgoing_as_of = as_of - timedelta(seconds=options.page_seconds)
+    how = {"engagement": "most engaging", "recency": "latest", "reach": "widest reach"}[options.rank_by]
+    theme = ctx.theme
+    return TopPostsView(
+        posts=tuple(card_for(p, as_of, options.show_images) for p in posts),
+        outgoing=tuple(card_for(p, outgoing_as_of, options.show_images) for p in outgoing),
+        progress=progress,
+        transition=options.transition,
+        page=page,
+        pages=pages,
+        columns=cols,
+        rows=rows,
+        title="Top posts" if options.title is None else options.title,
+        subtitle=f"{how} · {_window_text(options.window_minutes)}",
+        empty_note=f"No posts in the {_window_text(options.window_minutes)}",
+        status=status,
+        font=theme.font,
+        background=theme.background,
+        surface=theme.surface,
+        text=theme.text,
+        muted=theme.muted,
+        accent=theme.accent,
+        text_floor=float(math.ceil(ctx.min_text_px or 0.0)),
+    )
+
+
+# ----------------------------------------------------------------------------------- paint
+
+
+def _heart(cx: float, cy: float, s: float) -> skia.Path:
+    p = skia.Path()
+    p.moveTo(cx, cy + s * 0.42)
+    p.cubicTo(cx - s * 0.75, cy - s * 0.05, cx - s * 0.42, cy - s * 0.62, cx, cy - s * 0.22)
+    p.cubicTo(cx + s * 0.42, cy - s * 0.62, cx + s * 0.75, cy - s * 0.05, cx, cy + s * 0.42)
+    p.close()
+    return p
+
+
+def _repost(cx: float, cy: float, s: float) -> tuple[skia.Path, skia.Path]:
+    """Two arrows chasing each other round a loop: (stroke path, arrow heads to fill)."""
+    line, heads = skia.Path(), skia.Path()
+    w, h = s * 0.42, s * 0.26
+    line.moveTo(cx - w, cy + h * 0.2)
+    line.lineTo(cx - w, cy - h)
+    line.lineTo(cx + w * 0.55, cy - h)
+    line.moveTo(cx + w, cy - h * 0.2)
+    line.lineTo(cx + w, cy + h)
+    line.lineTo(cx - w * 0.55, cy + h)
+    a = s * 0.17
+    heads.moveTo(cx + w * 0.55 + a, cy - h)
+    heads.lineTo(cx + w * 0.55 - a * 0.3, cy - h - a)
+    heads.lineTo(cx + w * 0.55 - a * 0.3, cy - h + a)
+    heads.close()
+    heads.moveTo(cx - w * 0.55 - a, cy + h)
+    heads.lineTo(cx - w * 0.55 + a * 0.3, cy + h - a)
+    heads.lineTo(cx - w * 0.55 + a * 0.3, cy + h + a)
+    heads.close()
+    return line, heads
+
+
+def _reply(cx: float, cy: float, s: float) -> skia.Path:
+    p = skia.Path()
+    r = skia.Rect.MakeXYWH(cx - s * 0.45, cy - s * 0.36, s * 0.9, s * 0.6)
+    p.addRoundRect(r, s * 0.2, s * 0.2)
+    p.moveTo(cx - s * 0.22, cy + s * 0.24)
+    p.lineTo(cx - s * 0.3, cy + s * 0.44)
+    p.lineTo(cx - s * 0.02, cy + s * 0.24)
+    return p
+
+
+def _draw_counts(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float,
+                 h: float, size: float) -> None:
+    """Footer: heart / repost / reply icons with their counts on the left, the age on the right."""
+    icon = size * 1.05
+    stroke = max(1.5, icon * 0.1)
+    muted = color(view.muted)
+    fill = skia.Paint(Color=muted, AntiAlias=True)
+    line = skia.Paint(Color=muted, AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=stroke,
+                      StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap)
+    age = fit_line(c.age, w * 0.3, size, TextStyle(view.font, view.muted, False, "left"),
+                   min_size=min(size, max(8.0, view.text_floor)))
+    age_w = age.paragraph.LongestLine
+    baseline = y + h / 2 + size * 0.36
+    draw_on_baseline(canvas, age, x + w - age_w, baseline)
+    items = [(kind, fit_line(human_count(value), w, size, TextStyle(view.font, view.text, True, "left"),
+                             min_size=min(size, max(8.0, view.text_floor))))
+             for kind, value in (("like", c.likes), ("repost", c.reposts), ("reply", c.replies))]
+    room = w - age_w - icon
+    # measured, not guessed: drop replies, then reposts, when the card is too narrow for all three
+    while items and sum(icon * 1.3 + t.paragraph.LongestLine for _, t in items) + icon * (len(items) - 1) > room:
+        items.pop()
+    if not items:
+        return
+    used = sum(icon * 1.3 + t.paragraph.LongestLine for _, t in items)
+    spacing = min(icon * 2.2, (room - used) / max(1, len(items) - 1)) if len(items) > 1 else 0.0
+    cx, cy = x, y + h / 2
+    for kind, label in items:
+        ic = cx + icon / 2
+        if kind == "like":
+            canvas.drawPath(_heart(ic, cy, icon), skia.Paint(Color=color("#ff5c8a"), AntiAlias=True))
+        elif kind == "repost":
+            path, heads = _repost(ic, cy, icon)
+            canvas.drawPath(path, line)
+            canvas.drawPath(heads, fill)
+        else:
+            canvas.drawPath(_reply(ic, cy, icon), line)
+        draw_on_baseline(canvas, label, cx + icon * 1.3, baseline)
+        cx += icon * 1.3 + label.paragraph.LongestLine + spacing
+
+
+def _draw_network(canvas: skia.Canvas, c: PostCard, right: float, baseline: float, size: float, max_w: float,
+                  floor: float = 0.0) -> float:
+    """The network badge: its label at `size` on `baseline`, in a pill ending at `right`. Returns its width."""
+    text = fit_line(c.network_label, max(1.0, max_w - size * 1.1), size,
+                    TextStyle("Noto Sans", "#ffffff", True, "left"),
+                    min_size=min(size, max(7.0, floor)))
+    pad = text.size * 0.55
+    bw = text.paragraph.LongestLine + 2 * pad
+    bh = text.size * 1.45
+    top = baseline - text.size * 0.36 - bh / 2
+    rect = skia.Rect.MakeXYWH(right - bw, top, bw, bh)
+    canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color(c.network_color), AntiAlias=True))
+    canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color("#ffffff40"), AntiAlias=True,
+                                                        Style=skia.Paint.kStroke_Style, StrokeWidth=1.0))
+    draw_on_baseline(canvas, text, right - bw + pad, baseline)
+    return bw
+
+
+def _draw_image(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float,
+                h: float, radius: float) -> None:
+    if c.image_local:
+        try:
+            draw_picture(canvas, c.image, x, y, w, h, "cover", radius)
+            return
+        except PictureUnavailable:
+            pass
+    # not fetched (remote), hidden (sensitive) or unreadable: a calm tile that says what is there
+    rect = skia.Rect.MakeXYWH(x, y, w, h)
+    canvas.drawRoundRect(rect, radius, radius, skia.Paint(Color=color(view.background), AntiAlias=True))
+    icon = min(w, h) * 0.3
+    caption_h = h * 0.28
+    draw_picture_icon(canvas, x + w / 2, y + (h - caption_h) / 2 + icon * 0.15, icon, view.muted)
+    alt = fit(c.image_alt or "picture", w * 0.9, caption_h * 0.8, TextStyle(view.font, view.muted, False, "center"),
+              max_size=max(10.0, min(h * 0.1, 30.0)), min_size=max(8, view.text_floor))
+    draw_fitted(canvas, alt, x + w * 0.05, y + h - caption_h, caption_h * 0.8, "top")
+
+
+def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
+    """One card. Every size follows the card's scale u, in fixed proportions (TYPE), so the
+    smallest text (handle, counts, badge) is a known share of the card: what auto-layout plans on."""
+    u = min(h, w * 0.95)
+    radius = max(6.0, u * 0.045)
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius, skia.Paint(Color=color(view.surface),
+                                                                                   AntiAlias=True))
+    pad = max(6.0, u * 0.06)
+    ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
+    if iw < 20 or ih < 20:
+        return
+    gap = pad * 0.6
+    small = max(u * TYPE["small"], view.text_floor)
+    size = max(u * TYPE["name"], small * 1.2)
+    # header: avatar, name over handle (+ network badge), placed by baselines
+    name_base = size * 0.98
+    line2 = name_base + size * 0.27 + small * 1.1
+    head_h = min(ih * 0.4, line2 + small * 0.3)
+    if head_h < line2 + small * 0.3:  # a very small card: squeeze the header proportionally
+        k = head_h / (line2 + small * 0.3)
+        size, small, name_base, line2 = size * k, small * k, name_base * k, line2 * k
+    av = min(head_h, max(u * 0.17, head_h * 0.9))
+    draw_avatar(canvas, ix + av / 2, iy + head_h / 2, av / 2, c.initials, c.avatar_color, c.avatar or None)
+    name_x = ix + av + gap
+    name_w = iw - av - gap
+    if name_w > 10:
+        verified_r = size * 0.33 if c.verified else 0.0
+        name = fit_line(c.author, name_w - 3 * verified_r, size, TextStyle(view.font, view.text, True, "left"),
+                        min_size=min(size, max(10.0, view.text_floor, size * 0.6)))
+        draw_on_baseline(canvas, name, name_x, iy + name_base)
+        if c.verified:
+            vx = name_x + name.paragraph.LongestLine + verified_r * 1.6
+            draw_verified(canvas, vx, iy + name_base - name.size * 0.36, verified_r, view.accent)
+        # second line: the handle, and the network badge at its end
+        badge_w = _draw_network(canvas, c, ix + iw, iy + line2, small, name_w * 0.5, view.text_floor)
+        if c.handle and name_w - badge_w - gap > 10:
+            handle = fit_line(c.handle, name_w - badge_w - gap, small, TextStyle(view.font, view.muted, False, "left"),
+                              min_size=min(small, max(9.0, view.text_floor, small * 0.6)))
+            draw_on_baseline(canvas, handle, name_x, iy + line2)
+    # footer: counts and age
+    foot_h = min(ih * 0.2, small * 1.45)
+    _draw_counts(canvas, c, view, ix, iy + ih - foot_h, iw, foot_h, min(small, foot_h * 0.8))
+    # body: text, and the picture beside it (wide cards) or under it (tall cards)
+    by = iy + head_h + gap
+    bh = ih - head_h - foot_h - 2 * gap
+    if bh < 10:
+        return
+    tx, ty, tw, th = ix, by, iw, bh
+    if c.image:
+        if w / h >= 1.45:
+            img_w = iw * 0.42
+            _draw_image(canvas, c, view, ix + iw - img_w, by, img_w, bh, radius * 0.7)
+            tw = iw - img_w - gap
+        else:
+            img_h = bh * 0.48
+            _draw_image(canvas, c, view, ix, by + bh - img_h, iw, img_h, radius * 0.7)
+            th = bh - img_h - gap
+    if th < 10 or tw < 20:
+        return
+    body_max = max(14.0, u * TYPE["body_max"], small * 1.3)
+    body_min = max(12.0, min(body_max, small))
+    if c.title:
+        head_h = th * (0.5 if c.text else 1.0)
+        head = fit(c.title, tw, head_h, TextStyle(view.font, view.text, True, "start"), max_size=body_max * 1.1,
+                   min_size=body_min)
+        draw_fitted(canvas, head, tx, ty, head_h, "top")
+        used = head.paragraph.Height + gap * 0.5
+        ty, th = ty + used, th - used
+    if c.text and th >= body_min:
+        body = fit(c.text, tw, th, TextStyle(view.font, view.text, False, "start"), max_size=body_max,
+                   min_size=body_min)
+        draw_fitted(canvas, body, tx, ty, th, "top")
+
+
+def _draw_page(canvas: skia.Canvas, cards: tuple[PostCard, ...], view: TopPostsView, x: float, y: float,
+               w: float, h: float, gutter: float) -> None:
+    cols, rows = view.columns, view.rows
+    cw = (w - (cols - 1) * gutter) / cols
+    ch = (h - (rows - 1) * gutter) / rows
+    for i, c in enumerate(cards[: cols * rows]):
+        col, row = i % cols, i // cols
+        _draw_card(canvas, c, view, x + col * (cw + gutter), y + row * (ch + gutter), cw, ch)
+
+
+def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
+    dot_r = h * 0.12
+    dots_w = (view.pages * 3 - 1) * dot_r if view.pages > 1 else 0.0
+    title = fit(view.title, w * 0.55, h * 0.8, TextStyle(view.font, view.text, True, "left"),
+                max_size=h * 0.62, min_size=max(8, view.text_floor))
+    draw_fitted(canvas, title, x, y, h)
+    sub_x = x + title.paragraph.LongestLine + h * 0.45
+    sub_w = w - (sub_x - x) - dots_w - h * 0.5
+    if sub_w > 20:
+        sub = fit(view.subtitle, sub_w, h, TextStyle(view.font, view.muted, False, "left"),
+                  max_size=max(h * 0.45, min(view.text_floor, h * 0.7)), min_size=max(8, view.text_floor))
+        draw_fitted(canvas, sub, sub_x, y + (h - sub.paragraph.Height) / 2 + h * 0.05, sub.paragraph.Height, "top")
+    for i in range(view.pages if view.pages > 1 else 0):
+        cx = x + w - dots_w + dot_r + i * 3 * dot_r
+        on = i == view.page
+        ink = view.accent if on else _translucent(view.muted, 0x66)
+        canvas.drawCircle(cx, y + h / 2, dot_r, skia.Paint(Color=color(ink),
+                                                           AntiAlias=True))
+
+
+def _draw_empty(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
+    """The feed is fine but nothing is recent enough: say so, calmly (not an error look)."""
+    pad = min(w, h) * 0.08
+    if w - 2 * pad < 8 or h - 2 * pad < 8:
+        return
+    band = (h - 2 * pad) * 0.22
+    head = fit(view.title or "Top posts", w - 2 * pad, band * 0.7, TextStyle(view.font, view.muted, False, "center"),
+               max_size=60, min_size=max(8, view.text_floor))
+    draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
+    note = fit(view.empty_note, w - 2 * pad, band, TextStyle(view.font, view.text, True, "center"),
+               max_size=96, min_size=max(8, view.text_floor))
+    draw_fitted(canvas, note, x + pad, y + h / 2 - band * 0.2, band, "top")
+
+
+def _translucent(hex_color: str, alpha: int) -> str:
+    return f"{hex_color[:7]}{alpha:02x}"
+
+
+def _ease(p: float) -> float:
+    return 1 - (1 - p) ** 3
+
+
+def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
+    with raster(width, height, view.background) as (canvas, pixels):
+        g = max(3, round(min(width, height) * 0.022))
+        x, y, w, h = g, g, width - 2 * g, height - 2 * g
+        if w < 8 or h < 8:
+            return pixels
+        if not view.posts:
+            r = g * 1.6
+            canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), r, r, skia.Paint(Color=color(view.surface),
+                                                                                  AntiAlias=True))
+            if view.status.ok:
+                _draw_empty(canvas, view, x, y, w, h)
+            else:
+                draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title or "Top posts",
+                                 view.text, view.muted)
+            return pixels
+        header_h = 0.0
+        if view.title:
+            header_h = min(max(22.0, h * 0.095, view.text_floor * 1.7), max(130.0, view.text_floor * 1.7))
+            _draw_header(canvas, view, x + g * 0.5, y, w - g, header_h)
+            header_h += g * 0.6
+        gy, gh = y + header_h, h - header_h
+        if view.outgoing and view.progress < 1.0:
+            e = _ease(view.progress)
+            canvas.save()
+            canvas.clipRect(skia.Rect.MakeXYWH(0, gy, width, gh))
+            if view.transition == "fade":
+                _draw_page(canvas, view.outgoing, view, x, gy, w, gh, g)
+                canvas.saveLayerAlpha(skia.Rect.MakeXYWH(0, gy, width, gh), round(255 * e))
+                canvas.drawColor(color(view.background))
+                _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+                canvas.restore()
+            else:
+                shift = (w + g) * e
+                _draw_page(canvas, view.outgoing, view, x - shift, gy, w, gh, g)
+                _draw_page(canvas, view.posts, view, x + (w + g) - shift, gy, w, gh, g)
+            canvas.restore()
+        else:
+            _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+        draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note)
+    return pixels

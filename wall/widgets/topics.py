@@ -1,0 +1,331 @@
+"""`topics`: trending topics / hashtags, as a ranked list with bars or as a word cloud.
+
+The counts come from a breakdown metric (topic -> count, e.g. a listening tool's "topics") or, with
+`metric: posts`, from the hashtags of the feed's posts (each post counts a tag once; tags that differ
+only in case are one topic, shown in their most used spelling).
+
+The word cloud is laid out by the painter (it needs font measurements) and is deterministic: the
+same words and counts in the same zone always give the same picture. Words are placed biggest
+first on an Archimedean spiral from the centre, with rectangle collision; if they do not all fit,
+the whole cloud is scaled down and laid out again, so every word of the view is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import skia
+from pydantic import Field
+
+from feeds.sanitize import plain_text
+
+from ..config.base import rgba
+from ..paint.status import draw_badge, draw_placeholder
+from ..paint.surface import card, color, raster
+from ..paint.text import TextStyle, draw_fitted, fit, paragraph
+from .base import BindingBase, BuildContext, DataStatus, data_status
+
+NAME = "topics"
+TEXT_BEARING = True
+
+POSTS = "posts"  # the `metric` value that counts the posts' hashtags instead of reading a metric
+MIN_ROW_PX = 48  # a list row is never shorter than this (legibility), so tall zones show more rows
+
+
+class TopicsOptions(BindingBase):
+    widget: Literal["topics"]
+    metric: str = Field(default="topics", min_length=1,
+                        description="breakdown metric (topic -> count) in the feed; 'posts' counts the posts' hashtags")
+    style: Literal["list", "cloud"] = Field(default="list", description="ranked rows with bars, or a word cloud")
+    limit: int | None = Field(default=None, ge=1, le=60,
+                              description="most topics shown; default 10 for a list (fewer if the zone is short), 30 for a cloud")
+    title: str | None = Field(default=None, max_length=200, description="heading; default: the metric's name")
+
+
+Options = TopicsOptions  # the name the widget registry looks for
+
+
+@dataclass(frozen=True)
+class TopicItem:
+    rank: int
+    label: str
+    count: int
+    count_text: str  # "48.2 k"
+    share: float  # count / the top count, 0..1 (bar length, cloud size)
+
+
+@dataclass(frozen=True)
+class TopicsView:
+    style: str
+    title: str
+    subtitle: str
+    items: tuple[TopicItem, ...]
+    status: DataStatus
+    empty: bool  # nothing to rank: paint the placeholder
+    skipped: tuple[str, ...]  # topics whose count was NaN/inf (not ranked)
+    background: str
+    frame: str
+    track: str
+    text: str
+    muted: str
+    accent: str
+    palette: tuple[str, ...]  # cloud word colours, by rank
+    font: str
+
+
+def human(n: float) -> str:
+    """Counts for people reading from across a room: 412, 48.2 k, 1.3 M."""
+    if not math.isfinite(n):
+        return "\u2013"
+    n = max(0.0, n)
+    if round(n) < 1000:
+        return f"{n:.0f}"
+    for div, suffix in ((1e3, " k"), (1e6, " M"), (1e9, " G")):
+        v = n / div
+        text = f"{v:.0f}" if v >= 99.95 else f"{v:.1f}".rstrip("0").rstrip(".")
+        if float(text) < 1000 or suffix == " G":
+            return text + suffix
+    return text + suffix  # unreachable: the loop returns at " G"
+
+
+def mix(a: str, b: str, t: float) -> str:
+    """Colour t of the way from a to b (sRGB, opaque)."""
+    ca, cb = rgba(a), rgba(b)
+    return "#" + "".join(f"{round(ca[i] + (cb[i] - ca[i]) * t):02x}" for i in range(3))
+
+
+@lru_cache(maxsize=4096)
+def _clean(label: str) -> str:
+    """A topic as painted: plain text, one line, bounded (cached: build runs every frame)."""
+    return plain_text(label, keep_newlines=False, max_chars=120)
+
+
+def _from_metric(snapshot, name: str) -> tuple[dict[str, float], list[str], str, str] | None:
+    metric = snapshot.metrics.get(name)
+    if metric is None or not metric.breakdown:
+        return None
+    counts, skipped = {}, []
+    for raw, value in metric.breakdown.items():
+        label = _clean(str(raw))
+        if not label:
+            continue
+        if value is None or not math.isfinite(value):
+            skipped.append(label)
+            continue
+        counts[label] = counts.get(label, 0.0) + max(0.0, float(value))  # a vendor's -1 is 0
+    subtitle = " · ".join(s for s in (metric.window or "", metric.unit or "") if s)
+    return counts, skipped, metric.name or name, subtitle
+
+
+def _from_posts(snapshot) -> tuple[dict[str, float], list[str], str, str] | None:
+    spelled: dict[str, dict[str, int]] = {}
+    counts: dict[str, float] = {}
+    for post in snapshot.posts:
+        seen = set()
+        for tag in post.hashtags:
+            label = _clean(tag)
+            key = label.casefold()
+            if not label or key in seen:
+                continue
+            seen.add(key)
+            counts[key] = counts.get(key, 0) + 1
+            forms = spelled.setdefault(key, {})
+            forms[label] = forms.get(label, 0) + 1
+    if not counts:
+        return None
+    # the most used spelling of each tag; ties go to the alphabetically first, for determinism
+    shown = {min(forms, key=lambda f: (-forms[f], f)): counts[key] for key, forms in spelled.items()}
+    n = sum(1 for p in snapshot.posts if p.kind != "article")
+    return shown, [], "Trending hashtags", f"{n} posts"
+
+
+def _rows(options: TopicsOptions, ctx: BuildContext) -> int:
+    if options.style == "cloud":
+        return options.limit or 30
+    # the list shows what fits at a legible row height: the card, a header, then rows
+    fit_rows = max(1, int(ctx.height * 0.78) // MIN_ROW_PX)
+    return min(options.limit or 10, fit_rows)
+
+
+def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
+    theme = ctx.theme
+    status = data_status(ctx.data, ctx.time)
+    found = None
+    if ctx.data is not None:
+        found = _from_posts(ctx.data) if options.metric == POSTS else _from_metric(ctx.data, options.metric)
+    counts, skipped, title, subtitle = found or ({}, [], "Trending topics", "")
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))[: _rows(options, ctx)]
+    top = ranked[0][1] if ranked else 0.0
+    items = tuple(
+        TopicItem(rank=i + 1, label=label, count=int(round(n)), count_text=human(n),
+                  share=round(n / top, 4) if top > 0 else 0.0)
+        for i, (label, n) in enumerate(ranked)
+    )
+    if not items and status.ok:
+        note = "no hashtags in the feed's posts" if options.metric == POSTS else f"no '{options.metric}' breakdown in the feed"
+        status = DataStatus("ok", note)
+    return TopicsView(
+        style=options.style,
+        title=plain_text(options.title, keep_newlines=False) if options.title else title,
+        subtitle=subtitle,
+        items=items,
+        status=status,
+        empty=not items,
+        skipped=tuple(sorted(skipped)),
+        background=theme.surface,
+        frame=theme.background,
+        track=mix(theme.surface, theme.text, 0.08),
+        text=theme.text,
+        muted=theme.muted,
+        accent=theme.accent,
+        palette=(theme.accent, theme.text, mix(theme.accent, theme.text, 0.45), theme.muted),
+        font=theme.font,
+    )
+
+
+# ---------------------------------------------------------------------------------------- painting
+
+
+def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
+    with raster(width, height, view.frame) as (canvas, pixels):
+        x, y, w, h = card(canvas, width, height, view.background)
+        if view.empty:
+            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            return pixels
+        pad = max(4, round(min(w, h) * 0.05))
+        head_h = _header(canvas, view, x + pad, y + pad * 0.7, w - 2 * pad, h)
+        body = (x + pad, y + pad * 0.7 + head_h + pad * 0.5, w - 2 * pad, h - head_h - pad * 1.9)
+        if body[2] > 8 and body[3] > 8:
+            (_paint_cloud if view.style == "cloud" else _paint_list)(canvas, view, *body)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+    return pixels
+
+
+def _header(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> float:
+    head_h = max(12.0, h * 0.11)
+    sub_w = w * 0.3 if view.subtitle else 0.0
+    title = fit(view.title, w - sub_w, head_h, TextStyle(view.font, view.text, True, "start"), min_size=8)
+    draw_fitted(canvas, title, x, y, head_h)
+    if view.subtitle:
+        sub = fit(view.subtitle, sub_w, head_h, TextStyle(view.font, view.muted, False, "right"),
+                  max_size=title.size * 0.7, min_size=8)
+        draw_fitted(canvas, sub, x + w - sub_w, y, head_h)
+    return head_h
+
+
+def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> None:
+    n = len(view.items)
+    row_h = h / max(n, 1)
+    size = min(row_h * 0.5, w * 0.06, 96.0)
+    rank_w = size * 1.9
+    count_w = size * 3.6
+    label_x, label_w = x + rank_w, max(8.0, w - rank_w - count_w)
+    bar_h = max(3.0, row_h * 0.12)
+    text_h = row_h - bar_h - row_h * 0.14
+    for i, item in enumerate(view.items):
+        ry = y + i * row_h
+        top = i == 0
+        rank = fit(str(item.rank), rank_w * 0.9, text_h, TextStyle(view.font, view.accent if top else view.muted, True, "left"),
+                   max_size=size, min_size=8)
+        draw_fitted(canvas, rank, x, ry, text_h, "bottom")
+        label = fit(item.label, label_w - size * 0.4, text_h, TextStyle(view.font, view.text, top, "start"),
+                    max_size=size, min_size=max(8.0, size * 0.75))
+        draw_fitted(canvas, label, label_x, ry, text_h, "bottom")
+        count = fit(item.count_text, count_w, text_h, TextStyle(view.font, view.text, True, "right"),
+                    max_size=size, min_size=8)
+        draw_fitted(canvas, count, x + w - count_w, ry, text_h, "bottom")
+        by = ry + text_h + row_h * 0.06
+        track = skia.Rect.MakeXYWH(label_x, by, w - rank_w, bar_h)
+        canvas.drawRoundRect(track, bar_h / 2, bar_h / 2, skia.Paint(Color=color(view.track), AntiAlias=True))
+        bar_w = max(bar_h, (w - rank_w) * item.share)
+        fill = view.accent if top else mix(view.background, view.accent, 0.75)
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(label_x, by, bar_w, bar_h), bar_h / 2, bar_h / 2,
+                             skia.Paint(Color=color(fill), AntiAlias=True))
+
+
+@dataclass(frozen=True)
+class Placed:
+    label: str
+    size: float
+    x: float
+    y: float
+    w: float
+    h: float
+    color: str
+    bold: bool
+
+
+def _spiral(w: float, h: float, step: float = 3.0, turn_gap: float = 4.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """An Archimedean spiral from the centre as (r, theta, aspect): points about `step` px apart,
+    turns `turn_gap` px apart, reaching far enough to cover the box once x is stretched by
+    `aspect` (so the cloud fills a wide zone instead of a circle in its middle)."""
+    b = turn_gap / (2 * math.pi)
+    aspect = max(w, 1.0) / max(h, 1.0)
+    reach = 0.5 * math.hypot(w / aspect, h) + turn_gap
+    k = np.arange(int(reach * reach / (2 * b * step)) + 1, dtype=np.float64)
+    theta = np.sqrt(2 * k * step / b)  # arc length of r = b*theta is ~ b*theta^2/2
+    return b * theta, theta, aspect
+
+
+def layout_cloud(view: TopicsView, w: float, h: float) -> list[Placed]:
+    """Deterministic word-cloud layout in a w x h box (coordinates relative to its top-left)."""
+    if not view.items:
+        return []
+    spiral = _spiral(w, h)
+    big = min(h * 0.24, w * 0.16, 220.0)
+    small = max(10.0, big * 0.26)
+    scale = 1.0
+    for _attempt in range(14):
+        placed = _try_layout(view, w, h, spiral, big * scale, max(8.0, small * scale))
+        if placed is not None:
+            return placed
+        scale *= 0.88
+    return _try_layout(view, w, h, spiral, big * scale, 8.0, drop=True) or []
+
+
+def _try_layout(view: TopicsView, w: float, h: float, spiral: tuple[np.ndarray, np.ndarray, float], big: float,
+                small: float, drop: bool = False) -> list[Placed] | None:
+    r, theta, aspect = spiral
+    rects = np.zeros((0, 4))  # x0, y0, x1, y1 of placed words, margin included
+    out: list[Placed] = []
+    cx, cy = w / 2, h / 2
+    for i, item in enumerate(view.items):
+        size = round(small + (big - small) * math.sqrt(item.share), 1)
+        colour = view.palette[0] if i < 3 else view.palette[1 + (i - 3) % (len(view.palette) - 1)]
+        bold = i < 3
+        p = paragraph(item.label, size, 100_000, TextStyle(view.font, colour, bold, "left"))
+        tw, th = p.LongestLine, p.Height
+        gap = size * 0.12
+        if tw + gap > w or th > h:
+            if drop:
+                continue
+            return None
+        # each word starts its search at a different angle (the golden angle apart), so the
+        # cloud grows evenly on all sides instead of along one arm of the spiral
+        angle = theta + i * 2.399963
+        x0 = cx + r * np.cos(angle) * aspect - tw / 2
+        y0 = cy + r * np.sin(angle) - th / 2
+        ok = (x0 >= 0) & (y0 >= 0) & (x0 + tw <= w) & (y0 + th <= h)
+        if len(rects):
+            hit = ((x0[:, None] - gap < rects[None, :, 2]) & (x0[:, None] + tw + gap > rects[None, :, 0])
+                   & (y0[:, None] < rects[None, :, 3]) & (y0[:, None] + th > rects[None, :, 1]))
+            ok &= ~hit.any(axis=1)
+        where = np.flatnonzero(ok)
+        if not len(where):
+            if drop:
+                continue
+            return None
+        j = where[0]
+        rects = np.vstack([rects, [x0[j], y0[j], x0[j] + tw, y0[j] + th]])
+        out.append(Placed(item.label, size, float(x0[j]), float(y0[j]), tw, th, colour, bold))
+    return out
+
+
+def _paint_cloud(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> None:
+    for word in layout_cloud(view, w, h):
+        p = paragraph(word.label, word.size, 100_000, TextStyle(view.font, word.color, word.bold, "left"))
+        p.paint(canvas, x + word.x, y + word.y)
