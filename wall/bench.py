@@ -95,6 +95,44 @@ def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int =
     return out
 
 
+CARD_TEXT = (
+    "Merci Orange ❤️ شكراً جزيلاً for fixing the fibre in Dakar so fast! The technician came at 8:00, explained "
+    "everything, and the new box is twice as fast. 🚀 Still waiting for the invoice correction though — "
+    "the care team on X said 48 h. We'll see. 🤞 #service #fibre #merci"
+)
+
+
+def card_paint_cost(repeats: int = 7) -> dict:
+    """Cost of painting one top_posts card holding a 280-character multilingual post (with emoji
+    and Arabic), as a worker process pays it; median of `repeats` after one warm-up paint."""
+    from types import MappingProxyType
+
+    from feeds.model import Author, Post, PostMetrics
+    from .config.schema import ThemeConfig
+    from .store import FeedHealth, FeedSnapshot
+    from .widgets.base import BuildContext, ThemeView
+    from .widgets.registry import widget
+
+    now = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+    text = (CARD_TEXT * 2)[:280]
+    post = Post(key="bench:1", source="bench", network="x", published_at=now, text=text,
+                author=Author(id="bench:a", handle="@fatou_diop", name="Fatou Diop", followers=88000, verified=True),
+                metrics=PostMetrics(likes=1200, reposts=230, replies=88))
+    snap = FeedSnapshot("bench", (post,), MappingProxyType({}), now, FeedHealth("ok", now))
+    module = widget("top_posts")
+    w, h = 960, 540
+    ctx = BuildContext("card", w, h, (0, 0), (0.63, 0.63), now, ThemeView.from_config(ThemeConfig()), snap)
+    view = module.build(module.Options(widget="top_posts", count=1), ctx)
+    module.paint(view, w, h)
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        module.paint(view, w, h)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return {"chars": len(text), "size": [w, h], "paint_ms": round(float(np.median(samples)), 2),
+            "upload_bytes": w * h * 4}
+
+
 def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10) -> dict:
     rt = WallRuntime(loaded)
     try:
@@ -152,6 +190,7 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
             "uploaded_mb": round(totals["uploaded_bytes"] / 1e6, 2),
             "composited_px_per_frame": round(totals["composited_px"] / n),
             "paint_ms_per_zone": paint_costs(loaded, scenario, start),
+            "card_280_chars": card_paint_cost(),
         }
     finally:
         rt.close()
