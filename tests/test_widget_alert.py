@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -9,8 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from wall.config.base import rgba
+from wall.paint.text import record_text_sizes
 from wall.widgets import alert
-from widget_kit import THEME, T0, assert_golden, build, make_ctx, options, render, snapshot_with
+from widget_kit import THEME, T0, assert_golden, build, make_ctx, options, paint, render, snapshot_with
 
 OUTAGE = dict(title="Network outage in Île-de-France",
               message="Fibre and mobile data down since this morning. Technicians are on site; "
@@ -134,3 +136,38 @@ def test_any_zone_size_paints(size):
     w, h = size
     _, px = render("alert", w, h, **OUTAGE)
     assert px.shape == (h, w, 4)
+
+
+# ------------------------------------------------------------------------------- the room's legible size
+
+
+def far(w: int, h: int):
+    """A zone read from 4 m on 0.63 mm pixels: BuildContext.min_text_px 41.3 (42 in whole px)."""
+    return dataclasses.replace(make_ctx(w, h), min_text_px=41.3)
+
+
+@pytest.mark.parametrize("w, h", [(5766, 406), (1920, 300), (1280, 220), (960, 540), (1920, 120), (300, 300)])
+def test_no_text_below_the_rooms_floor(w, h):
+    view = build("alert", far(w, h), **OUTAGE)
+    assert view.text_floor == 42  # whole pixels, rounded up
+    with record_text_sizes() as sizes:
+        paint("alert", view, w, h)
+    assert sizes and min(size for size, _ in sizes) >= 42, sorted(sizes)[:3]
+    if w >= 960:
+        assert OUTAGE["title"] in {text for _, text in sizes}  # whole, on one or two lines
+
+
+def test_at_the_floor_a_tight_banner_shows_less_instead_of_smaller_text():
+    view = build("alert", far(1280, 220), **OUTAGE)
+    with record_text_sizes() as sizes:
+        paint("alert", view, 1280, 220)
+    painted = {text: size for size, text in sizes}
+    assert {"CRITICAL", "since 09:10 · 20 min", OUTAGE["title"]} <= set(painted)
+    assert not any(text.startswith("Fibre") for text in painted)  # no line left for the message at 42 px
+    # a narrow banner keeps 'since 09:10' whole and drops the elapsed time
+    view = build("alert", far(960, 540), **OUTAGE)
+    with record_text_sizes() as sizes:
+        px = paint("alert", view, 960, 540)
+    assert any(text == "since 09:10" for _, text in sizes)
+    frame = np.array(rgba(THEME.background)[:3], np.uint8)
+    assert (px[:4, :, :3] == frame).all() and (px[-4:, :, :3] == frame).all()  # nothing leaves the card

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import timedelta
@@ -13,8 +14,9 @@ from pydantic import ValidationError
 from feeds.demo import COUNTRIES
 from feeds.model import Metric
 from wall.config.base import rgba
+from wall.paint.text import record_text_sizes
 from wall.widgets import map as world
-from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, render, snapshot_with
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def countries(values: dict, name: str = "Activity per country") -> dict:
@@ -198,3 +200,48 @@ def test_odd_zone_sizes_paint_without_error(size):
     w, h = size
     _, px = render("map", w, h, data=demo_snapshot(), region="europe_africa")
     assert px.shape == (h, w, 4)
+
+
+# ------------------------------------------------------------------------------- the room's legible size
+
+
+def far(w: int, h: int):
+    """A zone read from 4 m on 0.63 mm pixels: BuildContext.min_text_px 41.3 (42 in whole px)."""
+    return dataclasses.replace(make_ctx(w, h, data=demo_snapshot()), min_text_px=41.3)
+
+
+@pytest.mark.parametrize("w, h, region", [(1920, 945, "europe_africa"), (1920, 1080, "world"), (960, 540, "world"),
+                                          (1280, 720, "europe_africa"), (640, 360, "europe"), (400, 700, "world"),
+                                          (3840, 1080, "europe")])
+def test_no_text_below_the_rooms_floor(w, h, region):
+    view = build("map", far(w, h), region=region, top=10)
+    assert view.text_floor == 42  # whole pixels, rounded up
+    with record_text_sizes() as sizes:
+        paint("map", view, w, h)
+    assert sizes and min(size for size, _ in sizes) >= 42, sorted(sizes)[:3]
+
+
+def test_the_side_list_shows_as_many_countries_as_fit_at_the_floor():
+    near = build("map", make_ctx(1920, 945, data=demo_snapshot()), region="europe_africa", top=10)
+    view = build("map", far(1920, 945), region="europe_africa", top=10)
+    assert len(near.top) == 10 and 0 < len(view.top) < 10
+    assert [t.code for t in view.top] == [t.code for t in near.top][: len(view.top)]  # the leaders
+    plan = world.layout(1920, 945, "europe_africa", True, 10, 42.0)
+    assert plan.rows == len(view.top) and plan.side is not None
+    with record_text_sizes() as sizes:
+        paint("map", view, 1920, 945)
+    painted = {text for _, text in sizes}
+    assert {t.name for t in view.top} <= painted and "24h · posts" in painted
+    assert set(view.break_labels) <= painted  # this legend has room for every bound at the floor
+
+
+def test_where_the_column_is_too_narrow_at_the_floor_the_map_takes_the_room():
+    assert world.layout(960, 540, "world", True, 5, 0.0).side is not None
+    plan = world.layout(960, 540, "world", True, 5, 42.0)
+    assert plan.side is None and plan.rows == 0 and plan.legend is not None
+    # fewer class bounds are labelled, each whole, instead of all of them shrunk
+    view = build("map", far(960, 540))
+    with record_text_sizes() as sizes:
+        paint("map", view, 960, 540)
+    bounds = [text for size, text in sizes if text in view.break_labels and size == 42]
+    assert view.break_labels[0] in bounds and view.break_labels[-1] in bounds

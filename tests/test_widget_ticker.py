@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from feeds.demo import HEADLINES
 from feeds.model import Author, Post
+from wall.paint.text import record_text_sizes
 from wall.widgets import ticker
 from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
@@ -204,3 +205,52 @@ def test_odd_zone_sizes_paint_without_error(size):
     w, h = size
     view, strip = render("ticker", w, h, data=demo_snapshot())
     assert strip.shape == (h, view.period_px, 4) and view.period_px >= w
+
+
+# ------------------------------------------------------------------------------- the room's legible size
+
+
+def far(w: int, h: int, data=None, floor: float = 41.3):
+    """A zone read from 4 m on 0.63 mm pixels: BuildContext.min_text_px 41.3 (42 in whole px)."""
+    return dataclasses.replace(make_ctx(w, h, data=demo_snapshot() if data is None else data), min_text_px=floor)
+
+
+@pytest.mark.parametrize("h", [80, 96, 135, 160])
+def test_no_text_below_the_rooms_floor(h):
+    view = build("ticker", far(1920, h))
+    assert view.text_floor == 42 and view.font_size >= 42
+    with record_text_sizes() as sizes:
+        strip = paint("ticker", view, 1920, h)
+    assert sizes and min(size for size, _ in sizes) >= 42, sorted(sizes)[:3]
+    # the strip logic is unchanged: zone-high, one period wide, at least the zone's width
+    assert strip.shape == (h, view.period_px, 4) and view.period_px >= 1920
+    assert view.font_size * ticker.LINE_EM <= h - 2 * ticker.edge_px(h)  # a line fits between the edges
+
+
+def test_a_short_band_is_raised_to_the_floor_and_its_period_follows():
+    near = build("ticker", make_ctx(1280, 80, data=demo_snapshot()))
+    view = build("ticker", far(1280, 80))
+    assert near.font_size == 34 and view.font_size == 42
+    assert view.period_px > near.period_px  # measured at the size it is painted
+    assert ticker.scroll(view, far(1280, 80)) < view.period_px
+    # a band taller than the floor needs is unchanged by it
+    assert build("ticker", far(1280, 160)).font_size == build("ticker", make_ctx(1280, 160, data=demo_snapshot())).font_size
+
+
+def test_a_band_too_short_for_the_floor_keeps_what_fits_between_its_edges():
+    view = build("ticker", far(1280, 50))
+    assert 21 < view.font_size < 42  # the legibility check warns about this zone; the text is not clipped
+    assert view.font_size * ticker.LINE_EM <= 50 - 2 * ticker.edge_px(50)
+    strip = paint("ticker", view, 1280, 50)
+    assert strip.shape == (50, view.period_px, 4)
+
+
+@pytest.mark.parametrize("data", [None, snapshot_with(state="failing", as_of=None, error="timeout"), snapshot_with()])
+def test_the_placeholder_keeps_the_floor_too(data):
+    ctx = dataclasses.replace(make_ctx(960, 96, data=data), min_text_px=41.3)
+    view = build("ticker", ctx)
+    with record_text_sizes() as sizes:
+        strip = paint("ticker", view, 960, 96)
+    assert view.empty and strip.shape == (96, 960, 4)
+    assert sizes and min(size for size, _ in sizes) >= 42
+    assert not sizes[-1][1].endswith("\u2026")  # what is painted is whole (the headline alone if need be)

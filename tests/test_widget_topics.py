@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from datetime import timedelta
@@ -12,8 +13,9 @@ from pydantic import ValidationError
 
 from feeds.demo import TOPICS
 from feeds.model import Author, Metric, Post
+from wall.paint.text import record_text_sizes
 from wall.widgets import topics
-from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, render, snapshot_with
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def breakdown(values: dict, name: str = "Trending topics") -> dict:
@@ -186,3 +188,54 @@ def test_tiny_zones_paint_without_error():
     for style in ("list", "cloud"):
         _, px = render("topics", 60, 40, data=demo_snapshot(), style=style)
         assert px.shape == (40, 60, 4)
+
+
+# ------------------------------------------------------------------------------- the room's legible size
+
+
+def far(w: int, h: int, data=None):
+    """A zone read from 4 m on 0.63 mm pixels: BuildContext.min_text_px 41.3 (42 in whole px)."""
+    return dataclasses.replace(make_ctx(w, h, data=demo_snapshot() if data is None else data), min_text_px=41.3)
+
+
+@pytest.mark.parametrize("style", ["list", "cloud"])
+@pytest.mark.parametrize("w, h", [(960, 539), (1920, 676), (640, 360), (1920, 1080)])
+def test_no_text_below_the_rooms_floor(style, w, h):
+    view = build("topics", far(w, h), style=style)
+    assert view.text_floor == 42  # whole pixels, rounded up
+    with record_text_sizes() as sizes:
+        paint("topics", view, w, h)
+    assert sizes and min(size for size, _ in sizes) >= 42, sorted(sizes)[:3]
+
+
+def test_the_list_shows_fewer_rows_at_the_floor():
+    near = build("topics", make_ctx(960, 540, data=demo_snapshot()))
+    view = build("topics", far(960, 540))
+    assert len(near.items) == 8 and len(view.items) == 4
+    assert [i.label for i in view.items] == TOPICS[:4]  # the leaders, not a sample
+    assert len(build("topics", far(960, 1080)).items) > len(view.items)  # a taller zone shows more
+    with record_text_sizes() as sizes:
+        paint("topics", view, 960, 540)
+    painted = {text for _, text in sizes}
+    assert set(TOPICS[:4]) <= painted and "24h · posts" in painted
+
+
+def test_the_cloud_leaves_words_out_rather_than_go_below_the_floor():
+    many = {f"#topic{i:02d}": 1000 - i * 15 for i in range(60)}
+    view = build("topics", far(480, 270, snapshot_with(metrics=breakdown(many))), style="cloud", limit=60)
+    placed = topics.layout_cloud(view, 430, 190)
+    labels = [w.label for w in placed]
+    assert 0 < len(placed) < 60 and labels[0] == "#topic00"
+    ranked = [i.label for i in view.items]
+    assert labels == [label for label in ranked if label in labels]  # in rank order: the leaders first
+    assert min(w.size for w in placed) >= 42 and not _overlaps(placed)
+    assert all(w.x >= 0 and w.y >= 0 and w.x + w.w <= 430 and w.y + w.h <= 190 for w in placed)
+
+
+def test_the_cloud_at_the_floor_keeps_its_ranking_and_drops_an_unfittable_word():
+    data = snapshot_with(metrics=breakdown({"#big": 900, "#mid": 400, "#" + "x" * 119: 300, "#small": 10}))
+    view = build("topics", far(960, 540, data), style="cloud")
+    placed = topics.layout_cloud(view, 860, 400)
+    assert [w.label for w in placed] == ["#big", "#mid", "#small"]  # 120 characters never fit at 42 px
+    sizes = [w.size for w in placed]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] >= 42 and sizes[0] >= 2 * 42

@@ -6,10 +6,17 @@ with a solid severity bar, an icon and a label, so the severity never depends on
 The bar can pulse; its intensity is a quantised function of the wall-clock time (4 steps per
 second on a 2 s cycle, the same on every machine), so the banner is repainted at most 4 times a
 second and never per frame.
+
+Legibility: no text is laid out below the room's floor (BuildContext.min_text_px, carried in the
+view as `text_floor`, rounded up to whole px): the severity row is given the height its label needs
+at the floor, a 'since' line that does not fit whole at the floor drops its elapsed time (then
+itself), and a message that has no room for a line at the floor is left out so the title keeps its
+size. Only a zone too short for the title at the floor gets a smaller one (and `wallctl check` warns).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -82,6 +89,7 @@ class AlertView:
     muted: str
     frame: str
     font: str
+    text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
 
 
 def _zone(tz: str):
@@ -146,6 +154,7 @@ def build(options: AlertOptions, ctx: BuildContext) -> AlertView:
         muted=theme.muted,
         frame=theme.background,
         font=theme.font,
+        text_floor=float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0)),  # text is fitted at whole px
     )
 
 
@@ -176,27 +185,45 @@ def paint(view: AlertView, width: int, height: int) -> np.ndarray:
             return pixels
         inner_h = h - 2 * pad * 0.8
         ty = y + pad * 0.8
-        meta_h = inner_h * 0.2
-        _meta(canvas, view, tx, ty, tw, meta_h)
-        body_y = ty + meta_h + inner_h * 0.04
-        body_h = inner_h - meta_h - inner_h * 0.04
-        title_h = body_h * (0.6 if view.message else 1.0)
+        floor = view.text_floor
+        line = floor * 1.4  # one line of text at the room's floor
+        # the severity row holds its label at the floor; with no room for it and a title line, the
+        # title comes first (the icon still says the severity)
+        meta_h = max(inner_h * 0.2, floor * 1.8)
+        if floor > 0 and inner_h - meta_h * 1.2 < line:
+            meta_h = 0.0
+        if meta_h and not _meta(canvas, view, tx, ty, tw, meta_h):
+            meta_h = 0.0  # the label does not fit whole at the floor: the title takes the row
+        body_y = ty + meta_h + inner_h * 0.04 if meta_h else ty
+        body_h = inner_h - (meta_h + inner_h * 0.04 if meta_h else 0.0)
+        message = view.message
+        title_h = body_h * (0.6 if message else 1.0)
+        if message and floor > 0:  # the message keeps a line at the floor, or is left out
+            title_h = body_h - max(body_h * 0.4, line * 1.05)
+            if title_h < line:
+                message, title_h = "", body_h
         # never smaller than legible from the back of the room: a longer title is cut with an ellipsis
+        # (below the floor only where the zone cannot hold one line at it)
         title = fit(view.title, tw, title_h, TextStyle(view.font, view.text, True, "start"),
-                    min_size=max(10.0, min(title_h * 0.42, 48.0)))
-        draw_fitted(canvas, title, tx, body_y, title_h, "middle" if not view.message else "bottom")
-        if view.message:
+                    min_size=max(10.0, min(title_h * 0.42, 48.0), min(floor, title_h / 1.4)))
+        draw_fitted(canvas, title, tx, body_y, title_h, "middle" if not message else "bottom")
+        if message:
             msg_h = body_h - title_h
-            msg = fit(view.message, tw, msg_h, TextStyle(view.font, view.text, False, "start"),
-                      max_size=max(10.0, title.size * 0.62), min_size=max(10.0, min(msg_h * 0.3, 32.0)))
+            msg = fit(message, tw, msg_h, TextStyle(view.font, view.text, False, "start"),
+                      max_size=max(10.0, title.size * 0.62, floor),
+                      min_size=max(10.0, min(msg_h * 0.3, 32.0), floor))
             draw_fitted(canvas, msg, tx, body_y + title_h + msg_h * 0.05, msg_h * 0.95, "top")
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
     return pixels
 
 
-def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h: float) -> None:
-    """The severity label in a pill, then 'since 09:40 · 50 min'."""
-    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"), min_size=8)
+def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h: float) -> bool:
+    """The severity label in a pill, then 'since 09:40 · 50 min' (at the room's floor, only what fits
+    whole of it: 'since 09:40', or nothing)."""
+    floor = view.text_floor
+    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"), min_size=max(8.0, floor))
+    if floor > 0 and chip.truncated:
+        return False  # a pill reading '…' says nothing: the icon and colour carry the severity
     pad = chip.size * 0.55
     cw = chip.paragraph.LongestLine + 2 * pad
     ch = chip.paragraph.Height + pad * 0.5
@@ -205,10 +232,15 @@ def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h:
     chip.paragraph.paint(canvas, x + pad, cy + pad * 0.25)
     if view.since_text:
         sx = x + cw + pad * 1.5
-        since = fit(view.since_text, x + w - sx, h, TextStyle(view.font, view.muted, True, "left"),
-                    max_size=chip.size * 1.1, min_size=8)
-        if x + w - sx > 16:
-            draw_fitted(canvas, since, sx, y, h)
+        style = TextStyle(view.font, view.muted, True, "left")
+        if x + w - sx <= 16:
+            return True
+        for text in (view.since_text, view.since_text.split(" \u00b7 ")[0]):
+            since = fit(text, x + w - sx, h, style, max_size=max(chip.size * 1.1, floor), min_size=max(8.0, floor))
+            if floor <= 0 or not since.truncated:
+                draw_fitted(canvas, since, sx, y, h)
+                break
+    return True
 
 
 def _icon(canvas: skia.Canvas, view: AlertView, x: float, y: float, s: float) -> None:

@@ -6,6 +6,12 @@ magnitude) coloured on a sequential ramp from the theme's surface to its accent;
 data are drawn neutral. Codes the map cannot draw (not ISO, or too small for the 1:110m shapes)
 are ignored and listed in the view as `unknown_codes`.
 
+Legibility: no text is laid out below the room's floor (BuildContext.min_text_px, carried in the
+view as `text_floor`, rounded up to whole px). The header, the legend and the side list are given
+the height one line at the floor needs; the side list shows as many countries as fit at the floor
+(none, and the map takes the room, where its column would be too narrow); legend bounds that do not
+fit at the floor get the whole legend width, then every second (third...) bound is labelled.
+
 Shapes: Natural Earth 1:110m admin-0 countries (public domain), shipped in assets/geo/ (see its
 README). They are parsed once per process (module-level caches), projected once per region, and
 painted as antialiased skia paths. The projection is Natural Earth (Šavrič, Jenny, Patterson &
@@ -27,9 +33,9 @@ from pydantic import Field
 from ..assets import ASSETS
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, color, raster
-from ..paint.text import TextStyle, draw_fitted, fit
+from ..paint.text import TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status
-from .topics import human, mix
+from .topics import draw_header, human, mix
 
 NAME = "map"
 TEXT_BEARING = True
@@ -113,6 +119,7 @@ class MapView:
     text: str
     muted: str
     font: str
+    text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
 
 
 # ------------------------------------------------------------------------------------- geometry
@@ -159,13 +166,19 @@ def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tu
             x, y = natural_earth(pts[:, 0], pts[:, 1], lon0)
             path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y)], True)
         paths.setdefault(c["iso"], []).append(path)
-    # the box: the projected outline of the region's lon/lat rectangle
+    return {k: tuple(v) for k, v in paths.items()}, region_box(region)
+
+
+@lru_cache(maxsize=None)
+def region_box(region: str) -> tuple[float, float, float, float]:
+    """The projected outline of the region's lon/lat rectangle, (x0, y0, x1, y1), y down (no shapes:
+    cheap enough for build)."""
+    west, east, south, north, lon0 = REGIONS[region]
     t = np.linspace(0, 1, 64)
     lon = np.concatenate([west + (east - west) * t, np.full(64, east), east - (east - west) * t, np.full(64, west)])
     lat = np.concatenate([np.full(64, south), south + (north - south) * t, np.full(64, north), north - (north - south) * t])
     bx, by = natural_earth(lon, lat, lon0)
-    box = (float(bx.min()), float(-by.max()), float(bx.max()), float(-by.min()))
-    return {k: tuple(v) for k, v in paths.items()}, box
+    return float(bx.min()), float(-by.max()), float(bx.max()), float(-by.min())
 
 
 # ------------------------------------------------------------------------------------- classes
@@ -239,10 +252,15 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
             skipped.add(code)
             continue
         values[code] = values.get(code, 0.0) + max(0.0, float(value))  # negative counts are 0
+    floor = float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))  # text is fitted at whole px
     breaks = class_breaks(list(values.values()), options.classes, options.scale) if values else []
     n_classes = max(1, len(breaks) - 1)
     classes = {c: classify(v, breaks) for c, v in values.items()}
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: options.top]
+    if floor > 0 and ranked:  # as many leading countries as the side list shows at the room's floor
+        plan = layout(ctx.width, ctx.height, options.region, options.legend, len(ranked), floor, max(1, len(breaks) - 1))
+        if plan.side:
+            ranked = ranked[: plan.rows]
     if not values and status.ok:
         note = f"no '{options.metric}' breakdown in the feed" if metric is None or not metric.breakdown else "no known country codes"
         status = DataStatus("ok", note)
@@ -269,10 +287,95 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
         text=theme.text,
         muted=theme.muted,
         font=theme.font,
+        text_floor=floor,
     )
 
 
 # ------------------------------------------------------------------------------------- painting
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the painter puts things (pure geometry of the zone size, so build can size the side
+    list exactly as the painter will draw it)."""
+
+    card: tuple[float, float, float, float]
+    pad: float
+    head: tuple[float, float, float, float]  # the title band
+    map: tuple[float, float, float, float]
+    legend: tuple[float, float, float, float] | None
+    side: tuple[float, float, float, float] | None  # the leading countries' column
+    rows: int  # rows the side list shows (0: no side list)
+    legend_aside: bool = False  # the legend sits under the side list instead of under the map
+
+
+def _inner(width: float, height: float) -> tuple[float, float, float, float]:
+    """The card's inner box, as wall.paint.surface.card() returns it (build cannot paint)."""
+    gutter = max(3, round(min(width, height) * 0.022))
+    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
+
+
+def _side_rows(h: float, floor: float) -> int:
+    """Side-list rows whose text (40 % of a row) stays at the floor in a column of height h."""
+    return int(h // (2.5 * floor)) if floor > 0 else 10
+
+
+def layout(width: float, height: float, region: str, legend: bool, top: int, floor: float = 0.0,
+           classes: int = 5) -> Layout:
+    x, y, w, h = _inner(width, height)
+    pad = max(4, round(min(w, h) * 0.045))
+    head_h = max(12.0, h * 0.1, floor * 1.4)
+    bx, by = x + pad, y + pad * 0.7 + head_h + pad * 0.5
+    bw, bh = w - 2 * pad, y + h - pad - by
+    gap = pad * 0.6
+    # the map takes its region's own aspect (so a region shows itself, not its neighbours);
+    # the legend sits under it and the leading countries beside it when the zone is wide
+    # (and, with a floor, when their column holds a name and a figure at the floor)
+    side = top > 0 and w >= 1.3 * h and (floor <= 0 or bw * 0.26 >= 8 * floor)
+    # the legend's labels take 40 % of its height: never less than one line at the floor, and with a
+    # floor the legend needs the width of its labels at the floor ("no data", bounds) and a bar
+    need = (7 + classes) * floor
+    x0, y0, x1, y1 = region_box(region)
+    aspect = (x1 - x0) / (y1 - y0)
+    for _ in range(2):
+        avail_w = bw - (bw * 0.26 + gap if side else 0.0)
+        legend_h = max(min(130.0, max(28.0, bh * 0.15)), floor * 2.6) if legend else 0.0
+        if floor > 0 and (avail_w < need or legend_h > bh * 0.5):
+            legend_h = 0.0  # no room for it at the floor: the map alone (its colours still rank)
+        under = min(avail_w, (bh - legend_h - gap) * aspect) if legend_h else min(avail_w, bh * aspect)
+        # a region taller than its room (Europe + Africa in a landscape zone) keeps the full height
+        # and moves the legend under the list beside it
+        full = min(avail_w, bh * aspect)
+        legend_aside = (side and legend_h > 0 and full > 1.1 * under
+                        and bw - full - 2 * gap >= max(0.34 * bw, need))
+        list_h = bh - (legend_h + gap * 2 if legend_aside else 0.0)
+        rows = min(top, _side_rows(list_h, floor)) if side else 0
+        if side and rows == 0:  # no country fits at the floor: the map takes the room
+            side = False
+            continue
+        break
+    if legend_aside:
+        map_w = max(1.0, full)
+        legend_w = 0.0
+    else:
+        map_w = max(1.0, under)
+        legend_w = min(avail_w, max(map_w, bw * 0.5, need)) if legend_h else 0.0
+    map_h = map_w / aspect
+    block_w = max(map_w, legend_w)
+    block_h = map_h + (gap + legend_h if legend_w else 0.0)
+    my = by + (bh - block_h) / 2
+    left = bx if side else bx + (bw - block_w) / 2  # alone, the block is centred in the card
+    mx, lx = left + (block_w - map_w) / 2, left + (block_w - legend_w) / 2
+    legend_box = (lx, my + map_h + gap, legend_w, legend_h) if legend_w else None
+    side_box = None
+    if side:
+        sx = bx + block_w + gap * 2
+        sw = bx + bw - sx
+        side_box = (sx, by, sw, list_h)
+        if legend_aside:
+            legend_box = (sx, by + bh - legend_h, sw, legend_h)
+    return Layout((x, y, w, h), pad, (x + pad, y + pad * 0.7, w - 2 * pad, head_h), (mx, my, map_w, map_h),
+                  legend_box, side_box, rows, legend_aside)
 
 
 def paint(view: MapView, width: int, height: int) -> np.ndarray:
@@ -281,58 +384,22 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
         if view.empty:
             draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
             return pixels
-        pad = max(4, round(min(w, h) * 0.045))
-        head_h = max(12.0, h * 0.1)
-        _header(canvas, view, x + pad, y + pad * 0.7, w - 2 * pad, head_h)
-        bx, by = x + pad, y + pad * 0.7 + head_h + pad * 0.5
-        bw, bh = w - 2 * pad, y + h - pad - by
-        gap = pad * 0.6
-        # the map takes its region's own aspect (so a region shows itself, not its neighbours);
-        # the legend sits under it and the leading countries beside it when the zone is wide
-        side = bool(view.top) and w >= 1.3 * h
-        legend_h = min(130.0, max(28.0, bh * 0.15)) if view.legend else 0.0
-        avail_w = bw - (bw * 0.26 + gap if side else 0.0)
-        _, (x0, y0, x1, y1) = _projected(view.region)
-        aspect = (x1 - x0) / (y1 - y0)
-        under = min(avail_w, (bh - legend_h - gap) * aspect) if legend_h else min(avail_w, bh * aspect)
-        # a region taller than its room (Europe + Africa in a landscape zone) keeps the full height
-        # and moves the legend under the list beside it
-        full = min(avail_w, bh * aspect)
-        legend_aside = side and legend_h > 0 and full > 1.1 * under and bw - full - 2 * gap >= 0.34 * bw
-        if legend_aside:
-            map_w = max(1.0, full)
-            legend_w = 0.0
-        else:
-            map_w = max(1.0, under)
-            legend_w = min(avail_w, max(map_w, bw * 0.5)) if legend_h else 0.0
-        map_h = map_w / aspect
-        block_w = max(map_w, legend_w)
-        block_h = map_h + (gap + legend_h if legend_w else 0.0)
-        my = by + (bh - block_h) / 2
-        left = bx if side else bx + (bw - block_w) / 2  # alone, the block is centred in the card
-        mx, lx = left + (block_w - map_w) / 2, left + (block_w - legend_w) / 2
+        floor = view.text_floor
+        plan = layout(width, height, view.region, view.legend, len(view.top), floor, len(view.class_colors))
+        hx, hy, hw, hh = plan.head
+        if hy + hh <= y + h:  # a card too small for one line at the room's floor shows no header
+            draw_header(canvas, view.title, view.subtitle, hx, hy, hw, hh, view.font, view.text, view.muted, floor)
+        mx, my, map_w, map_h = plan.map
         if map_w > 8 and map_h > 8:
             _paint_countries(canvas, view, mx, my, map_w, map_h)
-        if legend_w:
-            _paint_legend(canvas, view, lx, my + map_h + gap, legend_w, legend_h)
-        if side:
-            sx = bx + block_w + gap * 2
-            sw = bx + bw - sx
-            list_h = bh - (legend_h + gap * 2 if legend_aside else 0.0)
-            _paint_top(canvas, view, sx, by, sw, list_h)
-            if legend_aside:
-                _paint_legend(canvas, view, sx, by + bh - legend_h, sw, legend_h)
+        if plan.legend and not plan.legend_aside:
+            _paint_legend(canvas, view, *plan.legend, floor=floor)
+        if plan.side:
+            _paint_top(canvas, view, *plan.side, rows=plan.rows, floor=floor)
+            if plan.legend and plan.legend_aside:
+                _paint_legend(canvas, view, *plan.legend, floor=floor)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
     return pixels
-
-
-def _header(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
-    sub_w = w * 0.3 if view.subtitle else 0.0
-    title = fit(view.title, w - sub_w, h, TextStyle(view.font, view.text, True, "start"), min_size=8)
-    draw_fitted(canvas, title, x, y, h)
-    if view.subtitle:
-        sub = fit(view.subtitle, sub_w, h, TextStyle(view.font, view.muted, False, "right"), max_size=title.size * 0.7, min_size=8)
-        draw_fitted(canvas, sub, x + w - sub_w, y, h)
 
 
 def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
@@ -357,7 +424,8 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     canvas.restore()
 
 
-def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float,
+                  floor: float = 0.0) -> None:
     """A stepped colour bar with the class bounds under its joints, and a "no data" swatch."""
     n = len(view.class_colors)
     bar_h = h * 0.38
@@ -370,10 +438,19 @@ def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: flo
     # one size for every label, the largest at which each fits its slot on one line
     style = TextStyle(view.font, view.muted, False, "center")
     size = min(line_h / 1.4, 72.0)
+    lo = max(6.0, floor)
+    tight = False
     for label in (*view.break_labels, "no data"):
         slot = nd_w if label == "no data" else cell
-        size = min(size, fit(label, slot, size * 1.4, style, max_size=size, min_size=6).size)
-    size = max(size, 8.0)  # below that it is cut with an ellipsis rather than shrunk further
+        fitted = fit(label, slot, max(size, lo) * 1.4, style, max_size=size, min_size=lo)
+        tight |= fitted.truncated
+        size = min(size, fitted.size)
+    size = max(size, 8.0, floor)  # below that it is cut with an ellipsis rather than shrunk further
+    labelled: tuple[int, ...] = tuple(range(len(view.break_labels)))
+    cells = [cell] * len(view.break_labels)
+    if floor > 0 and tight:  # not all fit at the floor: the bar takes the legend's width, fewer bounds are labelled
+        nd_w, bar_x, bar_w, labelled, cells = _legend_at_floor(view, x, w, h, size, style)
+        seg = bar_w / n
     line_h = size * 1.4
     canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, bar_h * 1.4, bar_h), bar_h * 0.2, bar_h * 0.2,
                          skia.Paint(Color=color(view.no_data), AntiAlias=True))
@@ -381,27 +458,59 @@ def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: flo
     draw_fitted(canvas, t, x, label_y, line_h, "top")
     for i, c in enumerate(view.class_colors):
         canvas.drawRect(skia.Rect.MakeXYWH(bar_x + i * seg, y, seg + 0.5, bar_h), skia.Paint(Color=color(c), AntiAlias=True))
-    for i, label in enumerate(view.break_labels):
-        t = fit(label, cell, line_h, style, max_size=size, min_size=size)
-        draw_fitted(canvas, t, bar_x + i * seg - cell / 2, label_y, line_h, "top")
+    for i in labelled:
+        t = fit(view.break_labels[i], cells[i], line_h, style, max_size=size, min_size=size)
+        draw_fitted(canvas, t, bar_x + i * seg - cells[i] / 2, label_y, line_h, "top")
 
 
-def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
+def _legend_at_floor(view: MapView, x: float, w: float, h: float, size: float, style: TextStyle
+                     ) -> tuple[float, float, float, tuple[int, ...], list[float]]:
+    """The legend laid out from the labels' widths at `size` (the room's floor): the "no data"
+    swatch as wide as its label, the bar over the rest of the width, and the bounds labelled at
+    every k-th joint (the top bound always), the smallest k at which none touch.
+    Returns (nd_w, bar_x, bar_w, labelled indices, label cell widths)."""
+    labels = view.break_labels
+    n = len(view.class_colors)
+    widths = [paragraph(t, size, 100_000, style).LongestLine for t in labels]
+    gap = size * 0.5
+    nd_w = max(w * 0.16, paragraph("no data", size, 100_000, style).LongestLine + gap)
+    first, last = (widths[0], widths[-1]) if widths else (0.0, 0.0)
+    bar_x = x + max(nd_w + h * 0.5, nd_w + first / 2)
+    bar_w = max(1.0, x + w - bar_x - last / 2)
+    seg = bar_w / n
+    cells = [wd + 1.0 for wd in widths]
+    for k in range(1, len(labels)):
+        idx = list(range(0, len(labels) - 1, k))
+        if len(labels) - 1 - idx[-1] < k and len(idx) > 1:
+            idx.pop()  # too close to the top bound, which is always labelled
+        idx.append(len(labels) - 1)
+        if all((b - a) * seg >= (widths[a] + widths[b]) / 2 + gap for a, b in zip(idx, idx[1:])):
+            return nd_w, bar_x, bar_w, tuple(idx), cells
+    return nd_w, bar_x, bar_w, (), cells  # not even the two ends fit: the ramp alone
+
+
+def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float,
+               rows: int | None = None, floor: float = 0.0) -> None:
     """The leading countries: colour swatch, name (one line, cut with an ellipsis), value."""
-    rows = len(view.top)
-    row_h = min(h / max(rows, 1), h * 0.2)
+    top = view.top[:rows] if rows is not None else view.top
+    rows = len(top)
+    # rows are at most a fifth of the column, or what one line at the room's floor needs
+    row_h = min(h / max(rows, 1), max(h * 0.2, 2.5 * floor) if floor > 0 else h * 0.2)
     size = min(row_h * 0.4, w * 0.11, 64.0)
+    if floor > 0:
+        size = max(size, floor)
     line_h = size * 1.45  # one line of text: a longer name shrinks a little, then is cut
+    low = max(8.0, floor)
     y += (h - rows * row_h) / 2
-    for i, item in enumerate(view.top):
+    for i, item in enumerate(top):
         ry = y + i * row_h
         sw = size * 0.75
         canvas.drawRoundRect(skia.Rect.MakeXYWH(x, ry + (row_h - sw) / 2, sw, sw), sw * 0.25, sw * 0.25,
                              skia.Paint(Color=color(view.class_colors[item.klass]), AntiAlias=True))
-        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size, min_size=8)
+        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size, min_size=low)
         val_w = val.paragraph.LongestLine + size * 0.5
         name_x = x + sw + size * 0.5
         name = fit(item.name, max(8.0, x + w - val_w - name_x), line_h, TextStyle(view.font, view.text, False, "left"),
-                   max_size=size, min_size=max(8.0, size * 0.8))
+                   max_size=size, min_size=max(low, size * 0.8))
         draw_fitted(canvas, name, name_x, ry + (row_h - line_h) / 2, line_h)
         draw_fitted(canvas, val, x + w - w * 0.4, ry + (row_h - line_h) / 2, line_h)

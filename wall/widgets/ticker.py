@@ -11,6 +11,11 @@ machine of a wall (and every display and bezel gap in between) shows one continu
   [offset, offset + zone width) of the strip, wrapping around.
 
 The view changes only when the headlines do, so the strip is painted once and then only scrolled.
+
+Legibility: the band's text is 42 % of the zone's height, and never below the room's floor
+(BuildContext.min_text_px, carried in the view as `text_floor`, rounded up to whole px) while one
+line at the floor fits between the band's edge lines; a band too short even for that keeps the
+largest size it holds (and `wallctl check` warns: give the zone more height).
 """
 
 from __future__ import annotations
@@ -80,6 +85,25 @@ class TickerView:
     text: str
     muted: str
     font: str
+    text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
+
+
+LINE_EM = 1.37  # a line of the shipped fonts is ~1.36 em tall (Noto Sans: ascent + descent)
+
+
+def edge_px(height: int) -> float:
+    """Thickness of the accent lines along the band's top and bottom edges."""
+    return max(2.0, height * 0.045)
+
+
+def font_size(height: int, floor: float = 0.0) -> int:
+    """The band's text size: 42 % of its height (10 to 200 px), raised to the room's floor where a
+    line at the floor still fits between the edge lines."""
+    size = max(10, min(200, round(height * 0.42)))
+    if floor > size:
+        fits = int((height - 2 * edge_px(height)) / LINE_EM)
+        size = max(size, min(int(math.ceil(floor)), fits))
+    return size
 
 
 @lru_cache(maxsize=4096)
@@ -123,7 +147,8 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time)
     items = _items(ctx.data, options) if ctx.data is not None else []
-    size = max(10, min(200, round(ctx.height * 0.42)))
+    floor = float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
+    size = font_size(ctx.height, floor)
     font = theme.font
     gap = round(size * 0.6)
     segments: list[Segment] = []
@@ -155,7 +180,7 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
             status = DataStatus("ok", "no articles in the feed" if options.source == "articles" else "no posts in the feed")
         # the placeholder stands still: a zone-wide strip that never scrolls
         return TickerView((), (), ctx.width, 1, max(1, ctx.width), 0.0, size, status, True,
-                          theme.surface, theme.accent, theme.text, theme.muted, font)
+                          theme.surface, theme.accent, theme.text, theme.muted, font, text_floor=floor)
     pass_px = max(1, x)
     repeats = max(1, math.ceil(ctx.width / pass_px))
     return TickerView(
@@ -173,6 +198,7 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
         text=theme.text,
         muted=theme.muted,
         font=font,
+        text_floor=floor,
     )
 
 
@@ -192,7 +218,7 @@ def paint(view: TickerView, width: int, height: int) -> np.ndarray:
     that wide)."""
     strip_w = max(view.period_px, 1)
     with raster(strip_w, height, view.background) as (canvas, pixels):
-        line = max(2.0, height * 0.045)
+        line = edge_px(height)
         edge = skia.Paint(Color=color(view.edge))
         canvas.drawRect(skia.Rect.MakeXYWH(0, 0, strip_w, line), edge)
         canvas.drawRect(skia.Rect.MakeXYWH(0, height - line, strip_w, line), edge)
@@ -225,6 +251,16 @@ def _placeholder(canvas: skia.Canvas, view: TickerView, width: int, height: int)
     note = view.status.note if view.status.state not in ("loading", "unbound") else ""  # those say it already
     line = f"{headline} \u00b7 {note}" if note else headline
     pad = view.font_size
-    text = fit(line, width - 2 * pad, height * 0.8, TextStyle(view.font, view.muted, True, "center"),
-               max_size=view.font_size, min_size=8)
-    draw_fitted(canvas, text, pad, height * 0.1, height * 0.8)
+    style = TextStyle(view.font, view.muted, True, "center")
+    if view.text_floor <= 0:
+        text = fit(line, width - 2 * pad, height * 0.8, style, max_size=view.font_size, min_size=8)
+        draw_fitted(canvas, text, pad, height * 0.1, height * 0.8)
+        return
+    # at the room's floor: the whole line, or the headline alone, between the edge lines
+    edge = edge_px(height)
+    low = max(8.0, min(view.text_floor, view.font_size))
+    for candidate in dict.fromkeys((line, headline)):
+        text = fit(candidate, width - 2 * pad, height - 2 * edge, style, max_size=view.font_size, min_size=low)
+        if not text.truncated:
+            break
+    draw_fitted(canvas, text, pad, edge, height - 2 * edge)

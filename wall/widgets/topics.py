@@ -8,6 +8,13 @@ The word cloud is laid out by the painter (it needs font measurements) and is de
 same words and counts in the same zone always give the same picture. Words are placed biggest
 first on an Archimedean spiral from the centre, with rectangle collision; if they do not all fit,
 the whole cloud is scaled down and laid out again, so every word of the view is drawn.
+
+Legibility: no text is laid out below the room's floor (BuildContext.min_text_px, carried in the
+view as `text_floor`, rounded up to whole px). The list shows as many rows as keep their text at
+the floor; the cloud's smallest words are at least the floor, it is scaled down only while its
+biggest words stay twice the floor (so the ranking still reads), and then the words that find no
+room are left out, lowest ranked first, instead of shrinking further. A header subtitle that
+cannot be shown whole at the floor is left out.
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ class TopicsView:
     accent: str
     palette: tuple[str, ...]  # cloud word colours, by rank
     font: str
+    text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
 
 
 def human(n: float) -> str:
@@ -143,11 +151,45 @@ def _from_posts(snapshot) -> tuple[dict[str, float], list[str], str, str] | None
     return shown, [], "Trending hashtags", f"{n} posts"
 
 
+def _floor(ctx: BuildContext) -> float:
+    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
+    sizes, so a fractional floor is rounded up); 0: no floor."""
+    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
+
+
+def _min_row(floor: float) -> float:
+    """The shortest list row: MIN_ROW_PX, or what keeps a row's text (half its height) at the floor."""
+    return max(float(MIN_ROW_PX), 2.0 * floor)
+
+
+def _inner(width: float, height: float) -> tuple[float, float, float, float]:
+    """The card's inner box, as wall.paint.surface.card() returns it (build cannot paint)."""
+    gutter = max(3, round(min(width, height) * 0.022))
+    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
+
+
+def header_height(h: float, share: float, floor: float) -> float:
+    """A header band: `share` of the card's height, never too short for one line at the floor."""
+    return max(12.0, h * share, floor * 1.4)
+
+
+def _body(x: float, y: float, w: float, h: float, floor: float) -> tuple[float, float, float, float, float, float]:
+    """(pad, head_h, body x, body y, body w, body h) inside the card box x, y, w, h."""
+    pad = max(4, round(min(w, h) * 0.05))
+    head_h = header_height(h, 0.11, floor)
+    return pad, head_h, x + pad, y + pad * 0.7 + head_h + pad * 0.5, w - 2 * pad, h - head_h - pad * 1.9
+
+
 def _rows(options: TopicsOptions, ctx: BuildContext) -> int:
     if options.style == "cloud":
         return options.limit or 30
     # the list shows what fits at a legible row height: the card, a header, then rows
-    fit_rows = max(1, int(ctx.height * 0.78) // MIN_ROW_PX)
+    floor = _floor(ctx)
+    if floor <= 0:
+        fit_rows = max(1, int(ctx.height * 0.78) // MIN_ROW_PX)
+    else:  # the painter's own geometry: every row keeps its text at the floor
+        body_h = _body(*_inner(ctx.width, ctx.height), floor)[5]
+        fit_rows = max(1, int(body_h // _min_row(floor)))
     return min(options.limit or 10, fit_rows)
 
 
@@ -184,6 +226,7 @@ def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
         accent=theme.accent,
         palette=(theme.accent, theme.text, mix(theme.accent, theme.text, 0.45), theme.muted),
         font=theme.font,
+        text_floor=_floor(ctx),
     )
 
 
@@ -196,47 +239,67 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
         if view.empty:
             draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
             return pixels
-        pad = max(4, round(min(w, h) * 0.05))
-        head_h = _header(canvas, view, x + pad, y + pad * 0.7, w - 2 * pad, h)
-        body = (x + pad, y + pad * 0.7 + head_h + pad * 0.5, w - 2 * pad, h - head_h - pad * 1.9)
+        floor = view.text_floor
+        pad, head_h, *body = _body(x, y, w, h, floor)
+        if head_h <= h - pad * 0.7:  # a card too small for one line at the room's floor shows no header
+            draw_header(canvas, view.title, view.subtitle, x + pad, y + pad * 0.7, w - 2 * pad, head_h,
+                        view.font, view.text, view.muted, floor)
         if body[2] > 8 and body[3] > 8:
             (_paint_cloud if view.style == "cloud" else _paint_list)(canvas, view, *body)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
     return pixels
 
 
-def _header(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> float:
-    head_h = max(12.0, h * 0.11)
-    sub_w = w * 0.3 if view.subtitle else 0.0
-    title = fit(view.title, w - sub_w, head_h, TextStyle(view.font, view.text, True, "start"), min_size=8)
-    draw_fitted(canvas, title, x, y, head_h)
-    if view.subtitle:
-        sub = fit(view.subtitle, sub_w, head_h, TextStyle(view.font, view.muted, False, "right"),
-                  max_size=title.size * 0.7, min_size=8)
-        draw_fitted(canvas, sub, x + w - sub_w, y, head_h)
-    return head_h
+def draw_header(canvas: skia.Canvas, title: str, subtitle: str, x: float, y: float, w: float, h: float,
+                font: str, text: str, muted: str, floor: float = 0.0) -> None:
+    """The title (bold, left) and a muted subtitle (right, at most 70 % of the title's size) on one
+    band of height h. Neither goes below `floor`; a subtitle that cannot be shown whole at the
+    floor is left out rather than cut."""
+    sub_w = w * 0.3 if subtitle else 0.0
+    style = TextStyle(font, text, True, "start")
+    head = fit(title, w - sub_w, h, style, min_size=max(8.0, floor))
+    sub = None
+    if subtitle:
+        sub = fit(subtitle, sub_w, h, TextStyle(font, muted, False, "right"),
+                  max_size=max(head.size * 0.7, floor), min_size=max(8.0, floor))
+        if floor > 0 and (sub.truncated or head.truncated):  # at the floor the title comes first
+            sub = None
+            if head.truncated:
+                head = fit(title, w, h, style, min_size=max(8.0, floor))
+    draw_fitted(canvas, head, x, y, h)
+    if sub is not None:
+        draw_fitted(canvas, sub, x + w - sub_w, y, h)
 
 
 def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> None:
-    n = len(view.items)
+    floor = view.text_floor
+    items = view.items
+    if floor > 0:  # build sized the list for this zone; a view painted elsewhere still keeps the floor
+        items = items[: int(h // _min_row(floor))]
+    n = len(items)
     row_h = h / max(n, 1)
-    size = min(row_h * 0.5, w * 0.06, 96.0)
+    size = max(min(row_h * 0.5, w * 0.06, 96.0), floor)
     rank_w = size * 1.9
+    count_style = TextStyle(view.font, view.text, True, "right")
     count_w = size * 3.6
+    if floor > 0:  # the labels cannot shrink: the counts' column is only as wide as the widest count
+        widest = max((paragraph(i.count_text, size, 100_000, count_style).LongestLine for i in items), default=0.0)
+        count_w = min(count_w, widest + size * 0.4)
     label_x, label_w = x + rank_w, max(8.0, w - rank_w - count_w)
     bar_h = max(3.0, row_h * 0.12)
     text_h = row_h - bar_h - row_h * 0.14
-    for i, item in enumerate(view.items):
+    low = max(8.0, floor)
+    for i, item in enumerate(items):
         ry = y + i * row_h
         top = i == 0
         rank = fit(str(item.rank), rank_w * 0.9, text_h, TextStyle(view.font, view.accent if top else view.muted, True, "left"),
-                   max_size=size, min_size=8)
+                   max_size=size, min_size=low)
         draw_fitted(canvas, rank, x, ry, text_h, "bottom")
         label = fit(item.label, label_w - size * 0.4, text_h, TextStyle(view.font, view.text, top, "start"),
-                    max_size=size, min_size=max(8.0, size * 0.75))
+                    max_size=size, min_size=max(low, size * 0.75))
         draw_fitted(canvas, label, label_x, ry, text_h, "bottom")
-        count = fit(item.count_text, count_w, text_h, TextStyle(view.font, view.text, True, "right"),
-                    max_size=size, min_size=8)
+        count = fit(item.count_text, count_w, text_h, count_style,
+                    max_size=size, min_size=low)
         draw_fitted(canvas, count, x + w - count_w, ry, text_h, "bottom")
         by = ry + text_h + row_h * 0.06
         track = skia.Rect.MakeXYWH(label_x, by, w - rank_w, bar_h)
@@ -278,17 +341,29 @@ def layout_cloud(view: TopicsView, w: float, h: float) -> list[Placed]:
     spiral = _spiral(w, h)
     big = min(h * 0.24, w * 0.16, 220.0)
     small = max(10.0, big * 0.26)
+    floor = view.text_floor
     scale = 1.0
+    tried = None
     for _attempt in range(14):
-        placed = _try_layout(view, w, h, spiral, big * scale, max(8.0, small * scale))
+        b, s = big * scale, max(8.0, small * scale)
+        if floor > 0:
+            if tried is not None and b < 2 * floor:
+                break  # shrinking on would flatten the ranking against the floor: leave words out instead
+            b, s = max(b, floor), max(s, floor)
+        placed = _try_layout(view, w, h, spiral, b, s, floor=floor)
         if placed is not None:
             return placed
+        tried = (b, s)
         scale *= 0.88
+    if floor > 0:
+        return _try_layout(view, w, h, spiral, *tried, drop=True, floor=floor) or []
     return _try_layout(view, w, h, spiral, big * scale, 8.0, drop=True) or []
 
 
 def _try_layout(view: TopicsView, w: float, h: float, spiral: tuple[np.ndarray, np.ndarray, float], big: float,
-                small: float, drop: bool = False) -> list[Placed] | None:
+                small: float, drop: bool = False, floor: float = 0.0) -> list[Placed] | None:
+    """Every word placed (None: one found no room), or with `drop` the words that find room.
+    A word too long for the box even at the floor size is always left out (no shrinking helps)."""
     r, theta, aspect = spiral
     rects = np.zeros((0, 4))  # x0, y0, x1, y1 of placed words, margin included
     out: list[Placed] = []
@@ -301,7 +376,7 @@ def _try_layout(view: TopicsView, w: float, h: float, spiral: tuple[np.ndarray, 
         tw, th = p.LongestLine, p.Height
         gap = size * 0.12
         if tw + gap > w or th > h:
-            if drop:
+            if drop or (floor > 0 and size <= floor):
                 continue
             return None
         # each word starts its search at a different angle (the golden angle apart), so the
