@@ -20,13 +20,16 @@ STATE_COLORS = {
 }
 
 
-def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str) -> None:
-    """A pill in the top-right corner of the box (x, y, w, h). Nothing when the data is fine."""
+def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str,
+               min_px: float = 0.0) -> None:
+    """A pill in the top-right corner of the box (x, y, w, h). Nothing when the data is fine.
+    `min_px`: the room's smallest legible size; the note is ellipsised rather than made smaller."""
     if not note or state == "ok":
         return
-    size = max(10.0, min(h * 0.06, w * 0.035, 40.0))
+    size = max(10.0, min_px, min(h * 0.06, w * 0.035, 40.0))
     # left-aligned: the pill is sized to the text, and a centred line would sit (w*0.7 - line)/2 to the right
-    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "left"), max_size=size, min_size=8)
+    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "left"), max_size=size,
+               min_size=max(8.0, min(min_px, size)))
     pad = text.size * 0.6
     bw = text.paragraph.LongestLine + 2 * pad
     bh = text.paragraph.Height + pad * 0.8

@@ -136,7 +136,7 @@ def build(options: AlertOptions, ctx: BuildContext) -> AlertView:
     tone = {"info": theme.accent, "warning": theme.warn, "critical": theme.breach}[options.severity]
     pulsing = options.pulse if options.pulse is not None else options.severity == "critical"
     # the banner is written by an operator, not read from a feed: no feed bound is the normal case
-    status = data_status(ctx.data, ctx.time) if ctx.data is not None else DataStatus("ok")
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px) if ctx.data is not None else DataStatus("ok")
     dark_text = "#111318"
     return AlertView(
         severity=options.severity,
@@ -213,7 +213,7 @@ def paint(view: AlertView, width: int, height: int) -> np.ndarray:
                       max_size=max(10.0, title.size * 0.62, floor),
                       min_size=max(10.0, min(msg_h * 0.3, 32.0), floor))
             draw_fitted(canvas, msg, tx, body_y + title_h + msg_h * 0.05, msg_h * 0.95, "top")
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
 
 

@@ -12,6 +12,8 @@ A widget module defines:
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,6 +59,7 @@ class DataStatus:
 
     state: str  # ok | loading | stale | failing | credentials | unbound
     note: str = ""  # the badge text; empty when all is well
+    min_px: float = 0.0  # the room's smallest legible font size: the badge is never smaller
 
     @property
     def ok(self) -> bool:
@@ -73,8 +76,13 @@ def _ago(seconds: float) -> str:
     return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
 
 
-def data_status(snapshot: Any, t: datetime) -> DataStatus:
+def data_status(snapshot: Any, t: datetime, min_px: float = 0.0) -> DataStatus:
     """Status of a zone's FeedSnapshot (None: the zone is bound to no feed)."""
+    status = _status(snapshot, t)
+    return DataStatus(status.state, status.note, float(math.ceil(min_px))) if min_px else status
+
+
+def _status(snapshot: Any, t: datetime) -> DataStatus:
     if snapshot is None:
         return DataStatus("unbound", "no feed")
     h = snapshot.health
@@ -103,6 +111,12 @@ class BuildContext:
     # Smallest font size (px) readable from the room's viewing distance (see wall/legibility.py);
     # painters never set secondary text below it and show fewer items instead. 0: no floor.
     min_text_px: float = 0.0
+
+
+def text_floor(ctx: BuildContext) -> float:
+    """The room's smallest legible font size for a zone, in whole px (text is fitted at whole
+    sizes, so a fractional floor is rounded up); 0: no floor."""
+    return float(math.ceil(ctx.min_text_px or 0.0))
 
 
 class WidgetModule(Protocol):

@@ -35,7 +35,7 @@ from feeds.sanitize import plain_text
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
 from .kpi import DASH, draw_number, fill, finite, format_value, human_number, ink_on, metric_of, mix, stroke
 
 NAME = "gauge"
@@ -65,10 +65,6 @@ class GaugeOptions(BindingBase):
 Options = GaugeOptions  # the name the widget registry looks for
 
 
-def _floor(ctx: BuildContext) -> float:
-    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
-    sizes, so a fractional floor is rounded up); 0: no floor."""
-    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
 
 
 @dataclass(frozen=True)
@@ -219,7 +215,7 @@ def _caption(value: float | None, target: float | None, unit: str, higher: bool)
 
 def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
     label = plain_text(options.label if options.label is not None else (m.name if m else options.metric),
                        keep_newlines=False, max_chars=200)
@@ -450,5 +446,5 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             c = fit(view.caption, bw, bh, TextStyle(view.font, view.text, False, align),
                     max_size=max(min(bh * 0.75, r * 0.2), floor), min_size=max(8.0, floor))
             draw_fitted(canvas, c, bx, by, bh, valign)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -91,7 +91,7 @@ def build(options: ImageOptions, ctx: BuildContext) -> ImageView:
         frame=ctx.theme.background,
         text=ctx.theme.text,
         muted=ctx.theme.muted,
-        status=data_status(ctx.data, ctx.time),
+        status=data_status(ctx.data, ctx.time, ctx.min_text_px),
     )
 
 
@@ -131,5 +131,5 @@ def paint(view: ImageView, width: int, height: int) -> np.ndarray:
         except PictureUnavailable as exc:
             _draw_unavailable(canvas, view, str(exc), x, y, w, h)
         if view.status.state not in ("ok", "unbound"):  # only a zone bound to a feed has data to be stale
-            draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note)
+            draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -331,7 +331,7 @@ def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
 
 
 def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     slots = _slots_for(options.count, ctx.height, _planning_floor(ctx), ctx.min_text_px)
     metric = None
     if ctx.data is not None:
@@ -590,5 +590,5 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         for row in sorted(moving, key=climb):
             _draw_row(canvas, row, view, cols, top + slot_of(row, row.rank - 1) * rh, rh, lifted=True)
         canvas.restore()
-        draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note)
+        draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -26,7 +26,7 @@ from ..config.base import rgba
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, color, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
 
 NAME = "kpi"
 TEXT_BEARING = True
@@ -195,10 +195,6 @@ class KpiOptions(BindingBase):
 Options = KpiOptions  # the name the widget registry looks for
 
 
-def _floor(ctx: BuildContext) -> float:
-    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
-    sizes, so a fractional floor is rounded up); 0: no floor."""
-    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
 
 
 @dataclass(frozen=True)
@@ -264,7 +260,7 @@ def _spark(series, allow_negative: bool) -> tuple[float, ...]:
 
 def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
     label = plain_text(options.label if options.label is not None else (m.name if m else options.metric),
                        keep_newlines=False, max_chars=200)
@@ -431,5 +427,5 @@ def paint(view: KpiView, width: int, height: int) -> np.ndarray:
                              view.accent, view.surface)
         elif spark:
             _paint_sparkline(canvas, view.sparkline, ix, cy, iw, spark_h, view.accent, view.surface)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -237,7 +237,7 @@ def _ramp(surface: str, accent: str, n: int) -> tuple[str, ...]:
 
 def build(options: MapOptions, ctx: BuildContext) -> MapView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     metric = ctx.data.metrics.get(options.metric) if ctx.data is not None else None
     names = country_names()
     values: dict[str, float] = {}
@@ -398,7 +398,7 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
             _paint_top(canvas, view, *plan.side, rows=plan.rows, floor=floor)
             if plan.legend and plan.legend_aside:
                 _paint_legend(canvas, view, *plan.legend, floor=floor)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
 
 

@@ -28,7 +28,7 @@ from feeds.sanitize import plain_text
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
 from .kpi import DASH, draw_number, fill, finite, human_number, ink_on, metric_of, mix, stroke
 
 NAME = "sentiment"
@@ -51,10 +51,6 @@ class SentimentOptions(BindingBase):
 Options = SentimentOptions  # the name the widget registry looks for
 
 
-def _floor(ctx: BuildContext) -> float:
-    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
-    sizes, so a fractional floor is rounded up); 0: no floor."""
-    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ def _percent_text(p: int, count: float) -> str:
 
 def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     from_posts = options.metric == POSTS
     m = None if from_posts else metric_of(ctx.data, options.metric)
     default_label = "Tone" if from_posts else (m.name if m else options.metric)
@@ -326,5 +322,5 @@ def paint(view: SentimentView, width: int, height: int) -> np.ndarray:
             _paint_bar(canvas, view, *body)
         else:
             _paint_donut(canvas, view, *body)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

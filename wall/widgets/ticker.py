@@ -145,7 +145,7 @@ def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
 
 def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     items = _items(ctx.data, options) if ctx.data is not None else []
     floor = float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
     size = font_size(ctx.height, floor)

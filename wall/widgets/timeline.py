@@ -38,7 +38,7 @@ from feeds.sanitize import plain_text
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, color, raster
 from ..paint.text import TextStyle, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
 from .kpi import fill, finite, human_number, metric_of, mix, smooth_path, stroke
 
 NAME = "timeline"
@@ -78,10 +78,6 @@ class TimelineOptions(BindingBase):
 Options = TimelineOptions  # the name the widget registry looks for
 
 
-def _floor(ctx: BuildContext) -> float:
-    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
-    sizes, so a fractional floor is rounded up); 0: no floor."""
-    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
 
 
 @dataclass(frozen=True)
@@ -243,7 +239,7 @@ _MEMO_SIZE = 64
 
 
 def build(options: TimelineOptions, ctx: BuildContext) -> TimelineView:
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
     layers_m = [metric_of(ctx.data, f"{options.metric}.{t}") for t in TONES] if options.stacked else []
     refs = (m, *layers_m)
@@ -444,5 +440,5 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
             main.paint(canvas, bx + (bw - main.LongestLine) / 2, by + size * 0.15)
             if sub:
                 sub.paint(canvas, bx + (bw - sub.LongestLine) / 2, by + size * 0.15 + main.Height)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -282,7 +282,7 @@ def _window_text(minutes: int) -> str:
 
 
 def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     cols, rows = grid_for(options.count, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)
     per_page = min(options.count or cols * rows, cols * rows)
     # Ranking and ages are taken as of the page's start, so a page stays exactly as it came up
@@ -620,5 +620,5 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             canvas.restore()
         else:
             _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
-        draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note)
+        draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

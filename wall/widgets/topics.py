@@ -34,7 +34,7 @@ from ..config.base import rgba
 from ..paint.status import draw_badge, draw_placeholder
 from ..paint.surface import card, color, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
 
 NAME = "topics"
 TEXT_BEARING = True
@@ -151,10 +151,6 @@ def _from_posts(snapshot) -> tuple[dict[str, float], list[str], str, str] | None
     return shown, [], "Trending hashtags", f"{n} posts"
 
 
-def _floor(ctx: BuildContext) -> float:
-    """The room's smallest legible font size for this zone, in whole px (text is fitted at whole
-    sizes, so a fractional floor is rounded up); 0: no floor."""
-    return float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
 
 
 def _min_row(floor: float) -> float:
@@ -195,7 +191,7 @@ def _rows(options: TopicsOptions, ctx: BuildContext) -> int:
 
 def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
     theme = ctx.theme
-    status = data_status(ctx.data, ctx.time)
+    status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     found = None
     if ctx.data is not None:
         found = _from_posts(ctx.data) if options.metric == POSTS else _from_metric(ctx.data, options.metric)
@@ -246,7 +242,7 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
                         view.font, view.text, view.muted, floor)
         if body[2] > 8 and body[3] > 8:
             (_paint_cloud if view.style == "cloud" else _paint_list)(canvas, view, *body)
-        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note)
+        draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
 
 
