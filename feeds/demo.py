@@ -109,9 +109,9 @@ def posts(t: datetime, count: int = 40) -> list[Post]:
         n = base - k
         text, lang, score, tags, ai, has_image = POSTS[n % len(POSTS)]
         rng = _rng("post", n)
-        published = datetime.fromtimestamp(n * step * 60, timezone.utc) + timedelta(seconds=rng.randint(0, 170))
-        if published > t.astimezone(timezone.utc):
-            published = now
+        # within the 3 minutes before its slot, so a post never dates from after `t` and keeps
+        # one fixed time as the demo runs on (its age grows, it is never "now" twice)
+        published = datetime.fromtimestamp(n * step * 60, timezone.utc) - timedelta(seconds=rng.randint(0, 170))
         followers = AUTHORS[ai][2]
         likes = int(rng.paretovariate(1.6) * 8 * (1 + math.log10(followers)))
         network = ("x", "mastodon", "bluesky")[n % 3]

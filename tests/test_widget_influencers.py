@@ -71,7 +71,7 @@ def test_golden_from_posts_with_rank_changes():
 
 
 def test_golden_reorder_mid_slide():
-    t = T0 + timedelta(minutes=9, seconds=0.35)
+    t = T0 + timedelta(minutes=15, seconds=0.35)
     view, px = render("influencers", 960, 540, data=demo_snapshot(t), t=t, source="posts", count=5)
     assert 0 < view.progress < 1 and any(r.from_slot != r.rank - 1 for r in view.rows)
     assert_golden("influencers_reorder", px)
