@@ -94,3 +94,27 @@ def test_check_command_prints_the_warning_and_still_exits_0(tmp_path):
     assert rc == 0, err
     assert "warning:" in err and "cap height" in err
     assert "1 warning(s)" in out
+
+
+def test_light_variant_fills_unset_colours_from_its_palette_and_scenarios_overlay(tmp_path):
+    p = write(tmp_path)
+    text = p.read_text().replace('  main:\n', '  main:\n    theme: {accent: "#0a5bd3"}\n', 1)
+    text = text.replace("theme:\n  background", "theme:\n  variant: light\n  background", 1)
+    text = text.replace('  background: "#0b1020"\n  surface: "#151c33"\n  text: "#f4f6fb"\n  muted: "#9aa3b8"\n', "")
+    p.write_text(text)
+    loaded = load_config(p)
+    wall_theme = loaded.config.theme
+    assert (wall_theme.variant, wall_theme.surface, wall_theme.text) == ("light", "#ffffff", "#14171f")
+    scenario_theme = loaded.scenarios["main"].theme
+    assert scenario_theme.accent == "#0a5bd3"  # the scenario's own key
+    assert scenario_theme.surface == "#ffffff"  # everything else from the wall's theme
+
+
+def test_light_text_on_a_light_card_fails(tmp_path):
+    p = write(tmp_path)
+    p.write_text(p.read_text().replace("theme:\n", "theme:\n  variant: light\n", 1)
+                 .replace('  surface: "#151c33"\n', "").replace('  text: "#f4f6fb"\n', "")
+                 .replace('  muted: "#9aa3b8"\n', '  muted: "#c0c4cc"\n'))
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert any("muted #c0c4cc on surface #ffffff" in pr.message for pr in exc.value.problems)

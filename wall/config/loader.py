@@ -315,7 +315,8 @@ class _Loader:
                 )
         if not ok:
             return None
-        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), sc.theme or cfg.theme)
+        theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
+        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme)
 
     def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
         from feeds.registry import adapter_names
@@ -339,7 +340,8 @@ class _Loader:
         from ..contrast import contrast, theme_failures
 
         places: list[tuple[tuple, ThemeConfig]] = [(("theme",), cfg.theme)]
-        places += [(("scenarios", n, "theme"), sc.theme) for n, sc in cfg.scenarios.items() if sc.theme is not None]
+        places += [(("scenarios", n, "theme"), cfg.theme.overlaid(sc.theme))
+                   for n, sc in cfg.scenarios.items() if sc.theme is not None]
         for path, theme in places:
             for fg, bg, ratio, need, use in theme_failures(theme):
                 at = path + (fg,) if doc.has(path + (fg,)) else path
@@ -349,7 +351,7 @@ class _Loader:
                     f"{ratio:.2f}:1, under the {need:g}:1 WCAG AA asks for {use}; darken or lighten one of them",
                 )
         for name, sc in cfg.scenarios.items():
-            theme = sc.theme or cfg.theme
+            theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
             for zone_id, b in sc.zones.items():
                 fg = getattr(b, "color", None)
                 bg = getattr(b, "background", None)

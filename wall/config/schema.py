@@ -178,22 +178,54 @@ LayoutRef = Annotated[
 ]
 
 
+PALETTES: dict[str, dict[str, str]] = {
+    # a bright, branded dark room (not a space-shuttle console)
+    "dark": {
+        "background": "#0b1020", "surface": "#151c33", "text": "#f4f6fb", "muted": "#9aa3b8",
+        "accent": "#ff7900", "positive": "#3ddc97", "neutral": "#9aa3b8", "negative": "#ff5c6c",
+        "ok": "#3ddc97", "warn": "#f2a900", "breach": "#ff5c6c",
+    },
+    # for lobbies and daylight: white cards, deep colours that keep AA contrast on them
+    "light": {
+        "background": "#f3f4f7", "surface": "#ffffff", "text": "#14171f", "muted": "#4d5566",
+        "accent": "#c2410c", "positive": "#15803d", "neutral": "#5b6474", "negative": "#c81e1e",
+        "ok": "#15803d", "warn": "#a35c00", "breach": "#c81e1e",
+    },
+}
+
+
 class ThemeConfig(StrictModel):
-    """Brand colours. `wallctl check` fails a theme whose text colours miss WCAG AA contrast."""
+    """Brand colours on a dark or light base: every colour not given comes from the variant's
+    palette. `wallctl check` fails a theme whose colours miss WCAG AA contrast."""
 
     variant: Literal["dark", "light"] = "dark"
-    background: Color = "#0b1020"
-    surface: Color = "#151c33"
-    text: Color = "#f4f6fb"
-    muted: Color = "#9aa3b8"
-    accent: Color = "#ff7900"
-    positive: Color = "#3ddc97"
-    neutral: Color = "#9aa3b8"
-    negative: Color = "#ff5c6c"
-    ok: Color = "#3ddc97"
-    warn: Color = "#f2a900"
-    breach: Color = "#ff5c6c"
+    background: Color = PALETTES["dark"]["background"]
+    surface: Color = PALETTES["dark"]["surface"]
+    text: Color = PALETTES["dark"]["text"]
+    muted: Color = PALETTES["dark"]["muted"]
+    accent: Color = PALETTES["dark"]["accent"]
+    positive: Color = PALETTES["dark"]["positive"]
+    neutral: Color = PALETTES["dark"]["neutral"]
+    negative: Color = PALETTES["dark"]["negative"]
+    ok: Color = PALETTES["dark"]["ok"]
+    warn: Color = PALETTES["dark"]["warn"]
+    breach: Color = PALETTES["dark"]["breach"]
     font: str = Field(default="Noto Sans", description="font family shipped in assets/fonts")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_palette(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("variant") in PALETTES:
+            return {**PALETTES[data["variant"]], **data}
+        return data
+
+    def overlaid(self, other: "ThemeConfig") -> "ThemeConfig":
+        """`other` (a scenario's theme) on top of this one (the wall's): only the keys it sets
+        change; a different variant starts from that variant's palette."""
+        given = other.model_dump(include=other.model_fields_set)
+        if "variant" in given and given["variant"] != self.variant:
+            return ThemeConfig.model_validate(given)
+        return ThemeConfig.model_validate({**self.model_dump(), **given})
 
 
 WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]
