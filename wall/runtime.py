@@ -23,6 +23,7 @@ from .render.engine import Engine, FrameReport
 from .render.frame_loop import Clock, FrameLoop
 from .render.paint_pool import PaintPool
 from .render.snapshot import write_snapshot, write_state
+from .store import Store
 from .widgets.registry import widget
 
 log = logging.getLogger("wall")
@@ -43,6 +44,9 @@ class WallRuntime:
     loaded: LoadedConfig
     backend_name: str = "headless"
     workers: int | None = None
+    # the feeds' data; None: an in-memory store (what `render` and tests use). A store given here
+    # belongs to the runtime from then on: close() closes it, which writes its last changes to disk.
+    store: Store | None = None
     backend: OutputBackend = field(init=False)
     engine: Engine = field(init=False)
     pool: PaintPool = field(init=False)
@@ -52,7 +56,8 @@ class WallRuntime:
         ctx = self.backend.create_context()
         self.ctx = ctx
         self.pool = PaintPool(self.workers)
-        self.engine = Engine(self.loaded, ctx, self.pool)
+        self.engine = Engine(self.loaded, ctx, self.pool, store=self.store)
+        self.store = self.engine.store
         self.scenario: str | None = None
 
     def use_scenario(self, name: str) -> None:
@@ -91,6 +96,9 @@ class WallRuntime:
         try:
             self.engine.close()
         finally:
-            self.pool.close()
-            self.backend.close()
-            self.ctx.release()
+            try:
+                self.pool.close()
+                self.backend.close()
+                self.ctx.release()
+            finally:
+                self.store.close()

@@ -3,25 +3,53 @@
 Widgets read immutable `FeedSnapshot`s (built on the render thread every frame, so reading one is
 a dictionary lookup). Pollers write with `put` / `fail` from their own thread. A failing feed keeps
 its last good data: its snapshot says "failing" or "stale" and widgets badge it, they never blank.
-The demo feed is computed from the time asked for (see feeds/demo.py) and is always healthy.
+The demo feed is computed from the time asked for (see feeds/demo.py) and is always healthy; it is
+never kept on disk.
+
+Each feed keeps a bounded buffer of posts, newest first: sources deliver at least once and pages
+overlap, so `put` merges by `Post.key` (a re-delivered post replaces its older copy: its like count
+moved on) and keeps the newest `max_posts`. Metrics replace by name.
+
+A store opened on a file (`Store.open`, `Store.from_config(config, path=...)`) keeps every feed's
+last good data, health and adapter cursors in SQLite (wall/store_db.py), so a restart shows the
+last wall at once, offline too: restored feeds read 'stale' (with the stored last success) until
+their first poll. The render thread never touches the file: `put` / `fail` / `save_cursor` only mark
+what changed; a writer thread waits for a burst to end (`coalesce_s`), then writes only the rows
+that changed, in one transaction.
 """
 
 from __future__ import annotations
 
+import heapq
+import logging
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Iterable, Literal, Mapping
 
 from feeds import demo
 from feeds.model import Metric, Post
+
+from .store_db import FeedWrite, StoreDB, default_store_path
+
+log = logging.getLogger("wall.store")
 
 HealthState = Literal["loading", "ok", "stale", "failing", "credentials"]
 
 # A feed is stale when its last success is older than this many poll intervals.
 STALE_AFTER_POLLS = 3
 MIN_STALE_AFTER = timedelta(minutes=2)
+
+DEFAULT_MAX_POSTS = 500  # per feed: a top-posts wall shows dozens; 500 leaves room for windows and rankings
+DEFAULT_COALESCE_S = 1.0  # the writer waits this long after a change for the rest of the burst
+MAX_RETRY_S = 30.0  # a failing disk is retried at most this far apart
+CLOSE_TIMEOUT_S = 10.0
+
+__all__ = ["Store", "FeedHealth", "FeedSnapshot", "HealthState", "default_store_path"]
 
 
 @dataclass(frozen=True)
@@ -49,37 +77,151 @@ class FeedSnapshot:
 class _FeedState:
     adapter: str
     poll_s: float
-    posts: tuple[Post, ...] = ()
-    metrics: dict[str, Metric] = field(default_factory=dict)
+    posts: tuple[Post, ...] = ()  # newest first, unique keys, at most max_posts
+    metrics: Mapping[str, Metric] = field(default_factory=dict)  # replaced, never mutated (the writer reads it unlocked)
     last_success: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
     credentials_missing: bool = False
+    restored: bool = False  # data read from disk at start; no poll has answered since
+    version: int = 0  # bumped by every put (lets put merge outside the lock)
     cache: tuple[datetime, FeedSnapshot] | None = None
 
 
+def _newest_first(p: Post) -> tuple[datetime, str]:
+    return p.published_at, p.key
+
+
+def merge_posts(old: Iterable[Post], new: Iterable[Post], limit: int) -> tuple[Post, ...]:
+    """old + new, one post per key (the later delivery wins), newest first, at most `limit`."""
+    by_key = {p.key: p for p in old}
+    for p in new:
+        by_key[p.key] = p
+    if len(by_key) > limit:
+        return tuple(heapq.nlargest(limit, by_key.values(), key=_newest_first))
+    return tuple(sorted(by_key.values(), key=_newest_first, reverse=True))
+
+
+def _same(had, now) -> bool:
+    """Whether the row written for `had` still holds `now`: the same object (most of the buffer), or
+    an equal re-delivery (sources send overlapping pages; an unchanged post is not rewritten)."""
+    return had is now or (had is not None and had == now)
+
+
+@dataclass
+class _Pending:
+    feeds: list[tuple[str, _FeedState]]
+    cursors: dict[tuple[str, str], str | None]
+    flush_gen: int
+    purge: set[str]
+
+
 class Store:
-    def __init__(self, feeds: Mapping[str, tuple[str, float]] | None = None):
-        """feeds: feed id -> (adapter name, poll interval in s)."""
+    def __init__(self, feeds: Mapping[str, tuple[str, float]] | None = None, *, max_posts: int = DEFAULT_MAX_POSTS,
+                 coalesce_s: float = DEFAULT_COALESCE_S):
+        """feeds: feed id -> (adapter name, poll interval in s). In memory only; see `Store.open`."""
+        if max_posts < 1:
+            raise ValueError("max_posts must be at least 1")
+        self.max_posts = max_posts
         self._lock = threading.Lock()
         self._feeds: dict[str, _FeedState] = {
             fid: _FeedState(adapter, poll_s) for fid, (adapter, poll_s) in (feeds or {}).items()
         }
+        self._cursors: dict[tuple[str, str], str] = {}
+        # persistence (None: in memory only)
+        self._db: StoreDB | None = None
+        self._writer: threading.Thread | None = None
+        self._wake = threading.Condition(self._lock)
+        self._dirty: set[str] = set()
+        self._dirty_cursors: dict[tuple[str, str], str | None] = {}
+        self._purge: set[str] = set()  # feeds whose stored rows belong to another adapter
+        self._closing = False
+        self._flush_gen = 0  # flushes asked for
+        self._attempt_gen = 0  # flushes attempted (the write that covered them ended)
+        self._attempt_ok = True
+        self.coalesce_s = coalesce_s
+        # writer thread only: what the file holds (models are frozen: the same object is the same row)
+        self._written_posts: dict[str, dict[str, Post]] = {}
+        self._written_metrics: dict[str, dict[str, Metric]] = {}
 
     @classmethod
-    def from_config(cls, config) -> "Store":
-        return cls({fid: (fc.adapter, fc.poll_s) for fid, fc in config.feeds.items()})
+    def open(cls, path: str | Path, feeds: Mapping[str, tuple[str, float]], *, max_posts: int = DEFAULT_MAX_POSTS,
+             coalesce_s: float = DEFAULT_COALESCE_S) -> "Store":
+        """A store kept in the SQLite file at path, loaded with the last good data of every feed
+        given. Never raises for a bad file: it is moved aside (or, when in use elsewhere, left
+        alone) and the store starts empty, in memory if no file can be used."""
+        store = cls(feeds, max_posts=max_posts, coalesce_s=coalesce_s)
+        db = StoreDB.open(path)
+        if db is None:
+            return store
+        try:
+            stored = db.load({fid: st.adapter for fid, st in store._feeds.items() if st.adapter != "demo"})
+            cursors = db.load_cursors()
+        except sqlite3.Error as exc:
+            log.warning("store: cannot read %s (%s); starting empty", path, exc)
+            stored, cursors = {}, {}
+        for fid, sf in stored.items():
+            st = store._feeds[fid]
+            if sf.adapter != st.adapter:  # another source under this id now: forget the old one's rows
+                store._purge.add(fid)
+                store._dirty.add(fid)
+                continue
+            st.posts = merge_posts((), sf.posts, max_posts)
+            st.metrics = dict(sf.metrics)
+            st.last_success, st.last_error, st.last_error_at = sf.last_success, sf.last_error, sf.last_error_at
+            st.restored = True
+            store._written_posts[fid] = {p.key: p for p in sf.posts}  # what the file holds
+            store._written_metrics[fid] = dict(sf.metrics)
+            if len(st.posts) < len(sf.posts):  # the bound shrank since: trim the file too
+                store._dirty.add(fid)
+        # cursors of feeds whose source is unchanged (a cursor always has its feed's row: see _set_cursor)
+        store._cursors = {k: v for k, v in cursors.items()
+                          if k[0] in stored and stored[k[0]].adapter == store._feeds[k[0]].adapter}
+        store._db = db
+        store._writer = threading.Thread(target=store._write_loop, name=f"wall-store:{Path(path).name}", daemon=True)
+        store._writer.start()
+        return store
+
+    @classmethod
+    def from_config(cls, config, path: str | Path | None = None, **kw) -> "Store":
+        """The store for a wall config: in memory (path None: tests, `wallctl render`) or kept in
+        the file at path (see `default_store_path(config.name)`)."""
+        feeds = {fid: (fc.adapter, fc.poll_s) for fid, fc in config.feeds.items()}
+        return cls(feeds, **kw) if path is None else cls.open(path, feeds, **kw)
+
+    @property
+    def path(self) -> Path | None:
+        """The file this store is kept in (None: in memory only)."""
+        return self._db.path if self._db is not None else None
 
     # -------------------------------------------------------------- writing (pollers)
 
-    def put(self, feed_id: str, posts: list[Post], metrics: dict[str, Metric], at: datetime) -> None:
+    def put(self, feed_id: str, posts: Iterable[Post], metrics: Mapping[str, Metric], at: datetime, *,
+            replace: bool = False, cursors: Mapping[str, str | None] | None = None) -> None:
+        """A successful poll: merge posts into the feed's buffer (by key, newest first, bounded) and
+        replace metrics by name. replace=True: posts and metrics are the feed's complete current
+        data (adapters that return full snapshots). cursors (key -> value, None deletes) are kept
+        in the same transaction as this data, so a restart never resumes past posts it lost."""
+        posts = list(posts)
         with self._lock:
             st = self._feeds[feed_id]
-            st.posts = tuple(posts)
-            st.metrics = dict(metrics)
+            old, version = st.posts, st.version
+        merged = merge_posts(() if replace else old, posts, self.max_posts)  # outside the lock: may be big
+        with self._lock:
+            if st.version != version:  # another thread put meanwhile: merge again, against its result
+                merged = merge_posts(() if replace else st.posts, posts, self.max_posts)
+            st.version += 1
+            st.posts = merged
+            st.metrics = dict(metrics) if replace else {**st.metrics, **metrics}
             st.last_success = at
             st.last_error = None
+            st.last_error_at = None
+            st.credentials_missing = False
+            st.restored = False
             st.cache = None
+            for key, value in (cursors or {}).items():
+                self._set_cursor(feed_id, key, value)
+            self._changed(feed_id, st)
 
     def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None:
         with self._lock:
@@ -87,7 +229,37 @@ class Store:
             st.last_error = error
             st.last_error_at = at
             st.credentials_missing = credentials
+            st.restored = False
             st.cache = None
+            self._changed(feed_id, st)
+
+    def save_cursor(self, feed_id: str, key: str, value: str | None) -> None:
+        """Keep an adapter's resume point (a since_id, a page cursor, an ETag...) across restarts.
+        None forgets it. Prefer `put(..., cursors=...)` for a cursor that goes with new data."""
+        with self._lock:
+            self._feeds[feed_id]  # KeyError for an unknown feed, as put and fail
+            self._set_cursor(feed_id, key, value)
+            if self._db is not None:
+                self._wake.notify_all()
+
+    def load_cursor(self, feed_id: str, key: str) -> str | None:
+        """The cursor last saved (read from memory: loaded from the file when the store opened)."""
+        with self._lock:
+            return self._cursors.get((feed_id, key))
+
+    def _set_cursor(self, feed_id: str, key: str, value: str | None) -> None:
+        if value is None:
+            self._cursors.pop((feed_id, key), None)
+        else:
+            self._cursors[(feed_id, key)] = str(value)
+        if self._db is not None and feed_id in self._feeds and self._feeds[feed_id].adapter != "demo":
+            self._dirty_cursors[(feed_id, key)] = value
+            self._dirty.add(feed_id)  # its feed row names the adapter the cursor belongs to
+
+    def _changed(self, feed_id: str, st: _FeedState) -> None:
+        if self._db is not None and st.adapter != "demo":  # demo data is computed from time, never stored
+            self._dirty.add(feed_id)
+            self._wake.notify_all()
 
     # -------------------------------------------------------------- reading (render thread)
 
@@ -111,8 +283,10 @@ class Store:
             return snap
 
     def _health(self, st: _FeedState, t: datetime) -> FeedHealth:
-        if st.last_error and (st.last_success is None or (st.last_error_at or t) >= st.last_success):
-            state: HealthState = "credentials" if st.credentials_missing else "failing"
+        if st.restored:  # from disk: old data whose source has not been asked yet
+            state: HealthState = "stale" if st.last_success is not None else "loading"
+        elif st.last_error and (st.last_success is None or (st.last_error_at or t) >= st.last_success):
+            state = "credentials" if st.credentials_missing else "failing"
         elif st.last_success is None:
             state = "loading"
         elif t - st.last_success > max(MIN_STALE_AFTER, timedelta(seconds=STALE_AFTER_POLLS * st.poll_s)):
@@ -131,3 +305,122 @@ class Store:
                             FeedHealth("ok", last_success=minute))
         st.cache = (minute, snap)
         return snap
+
+    # -------------------------------------------------------------- persistence (writer thread)
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Write everything changed so far now, and wait for it. True when it is on disk (or the
+        store is in memory). For shutdown paths and tests; never call it on the render thread."""
+        with self._lock:
+            if self._db is None or self._writer is None or not self._writer.is_alive():
+                return self._db is None
+            self._flush_gen += 1
+            gen = self._flush_gen
+            self._wake.notify_all()
+            if not self._wake.wait_for(lambda: self._attempt_gen >= gen, timeout):
+                return False
+            return self._attempt_ok
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
+        """Write what is pending, stop the writer and close the file. Idempotent."""
+        writer = self._writer
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._wake.notify_all()
+        if writer is not None:
+            writer.join(timeout)
+            if writer.is_alive():  # the disk hangs: leave the connection to the daemon thread
+                log.warning("store: %s did not finish writing within %.0f s; its last changes may be lost",
+                            self.path, timeout)
+                return
+        if self._db is not None:
+            self._db.close()
+
+    def _has_pending(self) -> bool:
+        return bool(self._dirty or self._dirty_cursors)
+
+    def _write_loop(self) -> None:
+        failures = 0
+        while True:
+            with self._lock:
+                self._wake.wait_for(lambda: self._has_pending() or self._closing or self._flush_asked())
+                if not self._closing and not self._flush_asked():  # let the burst finish
+                    deadline = time.monotonic() + self.coalesce_s
+                    self._wake.wait_for(lambda: self._closing or self._flush_asked()
+                                        or time.monotonic() >= deadline, self.coalesce_s)
+                pending = self._take_pending()
+                closing = self._closing
+            ok = self._write(pending)
+            with self._lock:
+                if not ok:
+                    self._requeue(pending)
+                self._attempt_gen = pending.flush_gen
+                self._attempt_ok = ok
+                self._wake.notify_all()
+                if closing:
+                    if not ok:
+                        log.warning("store: could not save the last changes of %d feed(s) before closing",
+                                    len(pending.feeds))
+                    return
+                if ok:
+                    if failures:
+                        log.info("store: writing to %s again", self.path)
+                    failures = 0
+                    continue
+                failures += 1
+                delay = min(MAX_RETRY_S, self.coalesce_s * 2 ** failures)
+                self._wake.wait_for(lambda: self._closing or self._flush_asked(), delay)
+
+    def _flush_asked(self) -> bool:
+        return self._flush_gen > self._attempt_gen
+
+    def _take_pending(self) -> _Pending:
+        """Under the lock: what changed, by reference (posts tuples and metrics dicts are never mutated)."""
+        feeds = [(fid, _FeedState(st.adapter, st.poll_s, st.posts, st.metrics, st.last_success, st.last_error,
+                                  st.last_error_at)) for fid in self._dirty if (st := self._feeds.get(fid))]
+        pending = _Pending(feeds, self._dirty_cursors, self._flush_gen, self._purge)
+        self._purge = set()
+        self._dirty = set()
+        self._dirty_cursors = {}
+        return pending
+
+    def _requeue(self, pending: _Pending) -> None:
+        self._dirty.update(fid for fid, _ in pending.feeds)
+        self._purge.update(pending.purge)
+        for key, value in pending.cursors.items():
+            self._dirty_cursors.setdefault(key, value)  # a newer value saved meanwhile wins
+
+    def _write(self, pending: _Pending) -> bool:
+        """Outside the lock: the rows that differ from what the file holds, in one transaction."""
+        if not pending.feeds and not pending.cursors:
+            return True
+        assert self._db is not None
+        writes, posts_now, metrics_now = [], {}, {}
+        for fid, st in pending.feeds:
+            had_posts = self._written_posts.get(fid, {})
+            had_metrics = self._written_metrics.get(fid, {})
+            posts_now[fid] = {p.key: p for p in st.posts}
+            metrics_now[fid] = dict(st.metrics)
+            writes.append(FeedWrite(
+                fid, st.adapter, st.last_success, st.last_error, st.last_error_at, purge=fid in pending.purge,
+                upsert_posts=[p for p in st.posts if not _same(had_posts.get(p.key), p)],
+                delete_posts=[k for k in had_posts if k not in posts_now[fid]],
+                upsert_metrics=[m for n, m in st.metrics.items() if not _same(had_metrics.get(n), m)],
+                delete_metrics=[n for n in had_metrics if n not in st.metrics],
+            ))
+        try:
+            self._db.write(writes, pending.cursors)
+        except sqlite3.Error as exc:
+            if self._attempt_ok:  # one line per outage, not one per retry
+                log.warning("store: cannot write to %s (%s); keeping changes in memory and retrying", self.path, exc)
+            else:
+                log.debug("store: still cannot write to %s (%s)", self.path, exc)
+            return False
+        except Exception:  # a bug must not kill the writer: the wall keeps running, in memory
+            log.exception("store: writing to %s failed", self.path)
+            return False
+        self._written_posts.update(posts_now)
+        self._written_metrics.update(metrics_now)
+        return True
