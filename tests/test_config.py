@@ -468,7 +468,7 @@ def test_env_reference_passes_the_secret_check_but_the_adapter_must_exist(monkey
     problems = problems_of(text)
     (error,) = [p for p in problems if p.severity == "error"]
     assert where(error) == ("wall.yaml", 35, 16)
-    assert error.message.startswith("no feed adapter named 'no-such-adapter'; available: ")
+    assert error.message.startswith("no feed adapter named 'no-such-adapter' (available: ")
     assert not any("secrets are never written" in p.message for p in problems)
 
 

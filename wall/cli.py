@@ -125,10 +125,16 @@ def cmd_render(args) -> int:
 
 def cmd_run(args) -> int:
     from .runtime import WallRuntime
+    from .store import Store
+    from .store_db import default_store_path
 
     loaded = _load(args.config)
     scenario = _scenario(loaded, args.scenario)
-    rt = WallRuntime(loaded, args.backend)
+    # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
+    store_path = None if args.store == "none" else (args.store or default_store_path(loaded.config.name))
+    store = Store.from_config(loaded.config, path=store_path)
+    rt = WallRuntime(loaded, args.backend, store=store)
+    rt.start_feeds()
     loop = rt.loop()
     stop = lambda *_: loop.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
@@ -196,6 +202,60 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_feed_list(args) -> int:
+    from feeds.registry import ADAPTERS
+
+    for name, what in sorted(ADAPTERS.items()):
+        print(f"{name:16} {what}")
+    return 0
+
+
+def cmd_feed_poll(args) -> int:
+    """One poll of one feed: each normalised item as a JSON line, then a health line. Exit 0 when
+    the poll succeeded, 4 when the source failed (the health line says how)."""
+    import asyncio
+
+    from feeds.http import Fetcher, FeedError
+    from feeds.poller import poll_once
+
+    from .runtime import feed_specs
+
+    loaded = _load(args.config)
+    if args.feed_id not in loaded.config.feeds:
+        raise UsageError(f"no feed '{args.feed_id}' in {args.config}; feeds: {', '.join(loaded.config.feeds) or 'none'}")
+    fc = loaded.config.feeds[args.feed_id]
+    now = datetime.now(timezone.utc)
+    if fc.adapter == "demo":
+        from feeds import demo
+
+        posts, metrics = demo.posts(now) + demo.headlines(now), demo.metrics(now)
+        health = {"state": "ok", "last_success": now.isoformat(), "last_error": None}
+    else:
+        spec = next(s for s in feed_specs(loaded) if s.feed_id == args.feed_id)
+
+        async def once():
+            async with Fetcher() as fetcher:
+                return await poll_once(spec, fetcher, {}, now)
+
+        try:
+            result = asyncio.run(once())
+            posts, metrics = result.posts, result.metrics
+            health = {"state": "ok", "last_success": now.isoformat(), "last_error": None,
+                      "not_modified": result.not_modified, "cursor": result.cursor}
+        except FeedError as exc:
+            posts, metrics = [], {}
+            health = {"state": "credentials" if exc.kind == "credentials" else "failing", "last_success": None,
+                      "last_error": f"{exc.kind}: {exc}", "retry_after": exc.retry_after}
+    for post in posts:
+        print(json.dumps(post.model_dump(mode="json"), ensure_ascii=False) if args.json
+              else f"{post.published_at:%Y-%m-%d %H:%M} {post.author.name or post.author.handle}: {post.text[:100]}")
+    for metric in metrics.values():
+        print(json.dumps(metric.model_dump(mode="json"), ensure_ascii=False) if args.json
+              else f"metric {metric.name}: {metric.value if metric.value is not None else '(series/breakdown)'} {metric.unit}")
+    print(json.dumps({"health": health}) if args.json else f"health: {health['state']} {health.get('last_error') or ''}")
+    return 0 if health["state"] == "ok" else 4
+
+
 def cmd_bench(args) -> int:
     from .bench import run_bench
 
@@ -243,7 +303,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--duration", type=float, help="stop after S seconds")
     s.add_argument("--snapshot", help="when stopping, write the last frame's PNGs to this folder")
     s.add_argument("--status-every", type=float, default=10.0, help="seconds between status lines")
+    s.add_argument("--store", help="SQLite file keeping the feeds' last good data (default: under "
+                   "~/.local/state/wall/); 'none' keeps it in memory only")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("feed", help="feed adapters: list them, or poll one feed once")
+    feed_sub = s.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
+    f = feed_sub.add_parser("list", help="the adapter names")
+    f.set_defaults(func=cmd_feed_list)
+    f = feed_sub.add_parser("poll", help="poll one feed of a config and print what it returns")
+    f.add_argument("config")
+    f.add_argument("feed_id")
+    f.add_argument("--once", action="store_true", help="one poll (the only mode for now)")
+    f.add_argument("--json", action="store_true", help="one JSON object per line, then {\"health\": ...}")
+    f.set_defaults(func=cmd_feed_poll)
 
     s = sub.add_parser("demo", help="the demo wall (config/demo.yaml)")
     s.add_argument("--out", default="out/demo")

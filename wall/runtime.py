@@ -39,6 +39,21 @@ def pattern_plan(loaded: LoadedConfig, pattern: str) -> ScenarioPlan:
                         loaded.config.theme)
 
 
+def feed_specs(loaded: LoadedConfig) -> list:
+    """The config's network feeds as poller specs, secrets resolved from the environment."""
+    from feeds.poller import FeedSpec
+    from feeds.registry import is_polled
+
+    from .config.base import resolve_env_ref
+
+    return [
+        FeedSpec(feed_id, fc.adapter, fc.poll_s, dict(fc.options),
+                 {name: resolve_env_ref(ref) for name, ref in fc.credentials.items()})
+        for feed_id, fc in loaded.config.feeds.items()
+        if is_polled(fc.adapter)
+    ]
+
+
 @dataclass
 class WallRuntime:
     loaded: LoadedConfig
@@ -89,10 +104,23 @@ class WallRuntime:
         self.backend.present(self.engine.compositor)
         return report
 
+    def start_feeds(self) -> None:
+        """Poll every network feed in the background into the store (the live wall; `render`
+        never polls: it shows what the store holds)."""
+        from feeds.poller import Poller
+
+        specs = feed_specs(self.loaded)
+        if specs and getattr(self, "poller", None) is None:
+            self.poller = Poller(specs, self.store)
+            self.poller.start()
+
     def loop(self, clock: Clock | None = None) -> FrameLoop:
         return FrameLoop(self.loaded.config.fps, clock)
 
     def close(self) -> None:
+        poller = getattr(self, "poller", None)
+        if poller is not None:
+            poller.stop()
         try:
             self.engine.close()
         finally:

@@ -247,6 +247,11 @@ class Store:
         with self._lock:
             return self._cursors.get((feed_id, key))
 
+    def cursors(self, feed_id: str) -> dict[str, str]:
+        """Every cursor kept for a feed (the poller resumes from them after a restart)."""
+        with self._lock:
+            return {k: v for (fid, k), v in self._cursors.items() if fid == feed_id}
+
     def _set_cursor(self, feed_id: str, key: str, value: str | None) -> None:
         if value is None:
             self._cursors.pop((feed_id, key), None)

@@ -322,12 +322,33 @@ class _Loader:
         from feeds.registry import adapter_names
 
         known = adapter_names()
+        from feeds.registry import is_polled
+
         for feed_id, fc in cfg.feeds.items():
             if fc.adapter not in known:
+                close = difflib.get_close_matches(fc.adapter, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.error(
                     doc.mark_for(("feeds", feed_id, "adapter")),
-                    f"no feed adapter named '{fc.adapter}'; available: {', '.join(known) or 'none yet'}",
+                    f"no feed adapter named '{fc.adapter}'{hint} (available: {', '.join(known)})",
                 )
+                continue
+            if is_polled(fc.adapter):
+                from feeds.poller import adapter_module
+
+                module = adapter_module(fc.adapter)
+                try:
+                    module.Options.model_validate(fc.options)
+                except ValidationError as exc:
+                    self.errors.extend(_validation_problems(exc, module.Options, doc, ("feeds", feed_id, "options")))
+                for name in getattr(module, "CREDENTIALS", ()):
+                    if name not in fc.credentials:
+                        self.error(
+                            doc.mark_for(("feeds", feed_id)),
+                            f"feed '{feed_id}' ({fc.adapter}) needs credentials: {{{name}: ${{SOME_ENV_VAR}}}}",
+                        )
+            elif fc.options:
+                self.error(doc.mark_for(("feeds", feed_id, "options")), f"the {fc.adapter} adapter takes no options")
             for key, ref in fc.credentials.items():
                 if resolve_env_ref(ref) is None:
                     self.warn(

@@ -1,0 +1,75 @@
+"""What a feed adapter is: one module per source, turning a vendor's API into Posts and Metrics.
+
+An adapter module in `feeds/` defines:
+- `NAME`: the `adapter:` value in a wall config;
+- `Options`: a strict pydantic model of the feed's `options:` mapping (unknown keys are errors);
+- `CREDENTIALS`: names of the secrets it needs in the feed's `credentials:` (values come from
+  `${ENV_VAR}` references, resolved by the wall; an adapter never sees the config's text);
+- `BUDGET`: `(calls, window_s)` the vendor allows per credential, or None;
+- `async def poll(ctx: PollContext) -> PollResult`: one poll. It makes its requests with
+  `ctx.fetcher` (feeds/http.py: the one place that owns timeouts, size caps, conditional GET and
+  the retry policy), raises `FeedError` for anything that should count as a failed poll, and
+  returns what it found plus the cursor to persist. It never sleeps to retry: the poller does.
+- pure `parse_*` functions from vendor JSON/bytes to models, tested against recorded-shape
+  fixtures without any network.
+
+Text in Posts is sanitised by the model; HTML content must be turned into plain text by the
+adapter first (`html_to_text` below), never passed on as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from .http import Fetcher
+from .model import Metric, Post
+
+
+@dataclass
+class PollContext:
+    feed_id: str
+    fetcher: Fetcher
+    options: Any  # the adapter's validated Options
+    credentials: dict[str, str | None]  # name -> secret value (None: the variable is not set)
+    cursor: dict[str, str]  # what the last successful poll asked to keep (persisted across restarts)
+    now: datetime  # timezone-aware
+    credential_key: str | None = None  # identifies the credential for shared request budgets
+
+
+@dataclass
+class PollResult:
+    posts: list[Post] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    cursor: dict[str, str] = field(default_factory=dict)  # keys to update; other keys stay
+    replace: bool = False  # the result is the feed's whole current content, not new items
+    not_modified: bool = False  # the source said nothing changed (HTTP 304)
+
+
+class AdapterModule(Protocol):
+    NAME: str
+    Options: type[BaseModel]
+    CREDENTIALS: tuple[str, ...]
+    BUDGET: tuple[int, float] | None
+
+    async def poll(self, ctx: PollContext) -> PollResult: ...
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6])\b[^>]*>", re.IGNORECASE)
+_DROP = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def html_to_text(markup: str) -> str:
+    """Mastodon content, RSS summaries: HTML -> plain text. Scripts and styles are dropped with
+    their content, line-level tags become line breaks, every other tag is removed, entities are
+    decoded once (so '&lt;b&gt;' shows as the text '<b>', never as markup)."""
+    text = _DROP.sub("", markup)
+    text = _BREAK.sub("\n", text)
+    text = _TAG.sub("", text)
+    return html.unescape(text)

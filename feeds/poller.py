@@ -1,0 +1,170 @@
+"""The polling runtime: every feed polled in the background, on an asyncio loop of its own thread.
+
+One `Fetcher` (one httpx.AsyncClient) serves every feed, with one request budget per credential
+shared by every feed and zone using it. Each feed is a task: poll, hand the result to the sink
+(the wall's store), sleep `poll_s`; on a `FeedError` tell the sink (which keeps the last good data
+and shows the zone as failing or stale) and sleep what the retry policy says. A feed's failure,
+even an unexpected exception in an adapter, never stops the other feeds or the poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+from .adapter import PollContext, PollResult
+from .http import Fetcher, FeedError, RequestBudget, RetryPolicy, redact
+
+log = logging.getLogger("wall.feeds")
+
+
+class Sink(Protocol):
+    """Where poll results go (wall.store.Store implements it)."""
+
+    def put(self, feed_id: str, posts: list, metrics: dict, at: datetime, *, replace: bool = False,
+            cursors: dict[str, str | None] | None = None) -> None: ...
+
+    def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None: ...
+
+    def cursors(self, feed_id: str) -> dict[str, str]: ...
+
+
+@dataclass
+class FeedSpec:
+    feed_id: str
+    adapter: str
+    poll_s: float
+    options: dict[str, Any]
+    credentials: dict[str, str | None]  # resolved secret values (None: not set)
+
+
+def adapter_module(name: str) -> Any:
+    return importlib.import_module(f"feeds.{name}")
+
+
+def credential_key(spec: FeedSpec) -> str | None:
+    """Feeds sharing the same adapter and secret share one request budget (the vendor counts
+    calls per client/token, not per feed)."""
+    secret = next((v for v in spec.credentials.values() if v), None)
+    if secret is None:
+        return None
+    import hashlib
+
+    return f"{spec.adapter}:{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
+
+
+async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str], now: datetime | None = None) -> PollResult:
+    """One poll of one feed (also what `wallctl feed poll --once` runs)."""
+    module = adapter_module(spec.adapter)
+    missing = [name for name in getattr(module, "CREDENTIALS", ()) if not spec.credentials.get(name)]
+    if missing:
+        raise FeedError("credentials", f"credential {', '.join(missing)} is not set in the environment")
+    options = module.Options.model_validate(spec.options)
+    key = credential_key(spec)
+    budget = getattr(module, "BUDGET", None)
+    if key is not None and budget is not None and fetcher.budget(key) is None:
+        fetcher.register_budget(key, RequestBudget(*budget))
+    for value in spec.credentials.values():
+        if value:
+            fetcher.add_secret(value)
+    ctx = PollContext(spec.feed_id, fetcher, options, dict(spec.credentials), dict(cursor),
+                      now or datetime.now(timezone.utc), key)
+    return await module.poll(ctx)
+
+
+class Poller:
+    """Runs every feed's task on an asyncio loop in a daemon thread. `start()`, `stop()`."""
+
+    def __init__(self, specs: list[FeedSpec], sink: Sink, *, fetcher_factory: Callable[[], Fetcher] | None = None,
+                 policy: RetryPolicy | None = None, clock: Callable[[], datetime] | None = None):
+        self.specs = specs
+        self.sink = sink
+        self.policy = policy or RetryPolicy()
+        self._fetcher_factory = fetcher_factory or (lambda: Fetcher(policy=self.policy))
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self.polls: dict[str, int] = {s.feed_id: 0 for s in specs}  # completed polls, for status and tests
+
+    def start(self) -> None:
+        if not self.specs or self._thread is not None:
+            return
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="wall-feeds", daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stopping is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._stopping.set)
+            except RuntimeError:  # the loop closed between the check and the call
+                pass
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._stopping = asyncio.Event()
+        ready.set()
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        fetcher = self._fetcher_factory()
+        try:
+            tasks = [asyncio.create_task(self._feed(spec, fetcher), name=f"feed:{spec.feed_id}") for spec in self.specs]
+            await self._stopping.wait()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            await fetcher.aclose()
+
+    async def _feed(self, spec: FeedSpec, fetcher: Fetcher) -> None:
+        cursor = dict(self.sink.cursors(spec.feed_id))  # resume where the last run stopped
+        failures = 0
+        while True:
+            now = self._clock()
+            try:
+                result = await poll_once(spec, fetcher, cursor, now)
+            except asyncio.CancelledError:
+                raise
+            except FeedError as exc:
+                failures += 1
+                delay = self.policy.next_delay(exc, failures)
+                self.sink.fail(spec.feed_id, f"{exc.kind}: {exc}", now, credentials=exc.kind == "credentials")
+                log.warning("feed %s: %s: %s; next try in %.0f s", spec.feed_id, exc.kind, exc, delay)
+            except Exception as exc:  # an adapter bug must not stop the poller or leak secrets
+                failures += 1
+                error = FeedError("bad_response", f"{type(exc).__name__}: {exc}")
+                delay = self.policy.next_delay(error, failures)
+                message = redact(str(error), [v for v in spec.credentials.values() if v])
+                self.sink.fail(spec.feed_id, f"adapter error: {message}", now)
+                log.error("feed %s: adapter error %s; next try in %.0f s", spec.feed_id, message, delay)
+            else:
+                failures = 0
+                cursor.update(result.cursor)
+                if not result.not_modified or result.cursor:
+                    self.sink.put(spec.feed_id, result.posts, result.metrics, now, replace=result.replace,
+                                  cursors=dict(result.cursor) or None)
+                else:
+                    self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
+                delay = spec.poll_s
+            self.polls[spec.feed_id] += 1
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                return
+            except asyncio.TimeoutError:
+                pass

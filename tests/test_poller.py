@@ -1,0 +1,133 @@
+"""The polling runtime with a real Store: results land, failures keep the last good data and say
+why, an adapter crash stops neither its feed nor the others, cursors resume after a restart."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from feeds import poller as poller_mod
+from feeds.adapter import PollResult
+from feeds.http import FeedError, RetryPolicy
+from feeds.model import Author, Post
+from feeds.poller import FeedSpec, Poller
+from wall.store import Store
+
+T = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def post(n: int) -> Post:
+    return Post(key=f"t:{n}", source="t", published_at=T, text=f"post {n}", author=Author(id="a", name="A"))
+
+
+class Script:
+    """A test adapter whose polls follow a script: a list of results or exceptions."""
+
+    def __init__(self, steps):
+        self.steps = list(steps)
+        self.seen_cursors = []
+
+    def module(self):
+        async def poll(ctx):
+            self.seen_cursors.append(dict(ctx.cursor))
+            step = self.steps.pop(0) if self.steps else PollResult()
+            if isinstance(step, Exception):
+                raise step
+            return step
+
+        return SimpleNamespace(NAME="script", Options=NoOptions, CREDENTIALS=(), BUDGET=None, poll=poll)
+
+
+class FastPolicy(RetryPolicy):
+    def next_delay(self, error, attempt):  # retry at once: the test is about what happens, not when
+        return 0.01
+
+
+@pytest.fixture
+def run(monkeypatch):
+    started = []
+
+    def go(scripts: dict[str, Script], store: Store, polls: dict[str, int]):
+        monkeypatch.setattr(poller_mod, "adapter_module", lambda name: scripts[name].module_obj)
+        for s in scripts.values():
+            s.module_obj = s.module()
+        specs = [FeedSpec(fid, fid, 0.01, {}, {}) for fid in scripts]
+        p = Poller(specs, store, policy=FastPolicy(), clock=lambda: T)
+        started.append(p)
+        p.start()
+        deadline = time.monotonic() + 10
+        while any(p.polls[f] < n for f, n in polls.items()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        p.stop()
+        assert all(p.polls[f] >= n for f, n in polls.items()), p.polls
+        return p
+
+    yield go
+    for p in started:
+        p.stop()
+
+
+def test_results_land_in_the_store_and_failures_keep_the_last_good_data(run):
+    store = Store({"a": ("a", 60.0)})
+    script = Script([PollResult(posts=[post(1), post(2)], cursor={"since_id": "2"}),
+                     FeedError("server", "HTTP 503 from the vendor", status=503)])
+    run({"a": script}, store, {"a": 2})
+    snap = store.snapshot("a", T)
+    assert {p.key for p in snap.posts} == {"t:1", "t:2"}  # the last good data stays
+    assert snap.health.state == "failing"
+    assert "503" in snap.health.last_error
+
+
+def test_an_adapter_crash_stops_neither_its_feed_nor_the_others(run):
+    store = Store({"bad": ("bad", 60.0), "good": ("good", 60.0)})
+    bad = Script([RuntimeError("bug in the adapter"), PollResult(posts=[post(7)])])
+    good = Script([PollResult(posts=[post(1)]), PollResult(posts=[post(2)])])
+    run({"bad": bad, "good": good}, store, {"bad": 2, "good": 2})
+    assert [p.key for p in store.snapshot("bad", T).posts] == ["t:7"]  # recovered on the next poll
+    assert {p.key for p in store.snapshot("good", T).posts} == {"t:1", "t:2"}
+
+
+def test_credentials_failure_is_its_own_state(run):
+    store = Store({"a": ("a", 60.0)})
+    run({"a": Script([FeedError("credentials", "HTTP 401")])}, store, {"a": 1})
+    assert store.snapshot("a", T).health.state == "credentials"
+
+
+def test_cursor_is_persisted_and_resumed_after_a_restart(run, tmp_path):
+    path = tmp_path / "wall.sqlite3"
+    store = Store.open(path, {"a": ("a", 60.0)})
+    run({"a": Script([PollResult(posts=[post(1)], cursor={"since_id": "41"})])}, store, {"a": 1})
+    store.close()
+    again = Store.open(path, {"a": ("a", 60.0)})
+    script = Script([PollResult()])
+    run({"a": script}, again, {"a": 1})
+    again.close()
+    assert script.seen_cursors[0] == {"since_id": "41"}
+
+
+def test_missing_secret_is_a_credentials_failure_without_calling_the_adapter(monkeypatch):
+    import asyncio
+
+    from feeds.http import Fetcher
+
+    called = []
+    module = SimpleNamespace(NAME="s", Options=NoOptions, CREDENTIALS=("token",), BUDGET=None,
+                             poll=lambda ctx: called.append(ctx))
+    monkeypatch.setattr(poller_mod, "adapter_module", lambda name: module)
+
+    async def once():
+        async with Fetcher() as f:
+            return await poller_mod.poll_once(FeedSpec("s", "s", 60, {}, {"token": None}), f, {}, T)
+
+    with pytest.raises(FeedError) as exc:
+        asyncio.run(once())
+    assert exc.value.kind == "credentials" and "token" in str(exc.value)
+    assert not called
