@@ -8,6 +8,11 @@ from __future__ import annotations
 
 ADAPTERS: dict[str, str] = {
     "demo": "deterministic synthetic posts, care metrics, volumes and countries (no network)",
+    "bluesky": "Bluesky search (app.bsky.feed.searchPosts, follower counts from getProfiles)",
+    "brandwatch": "Brandwatch Consumer Research mentions, sentiment and volume, top authors",
+    "json": "any HTTP JSON API, mapped to posts and metrics by paths in the config",
+    "replay": "a recorded day from CSV or JSON Lines, replayed at a chosen speed (offline)",
+    "x": "X API v2 recent search with authors and public metrics",
 }
 
 COMPUTED = frozenset({"demo"})

@@ -89,7 +89,7 @@ def test_replace_takes_the_posts_given_as_the_whole_feed():
     s.put("social", [post(3)], {"b": metric("b", 2)}, T0, replace=True)
     snap = s.snapshot("social", T0)
     assert keys(snap) == ["mastodon:3"]
-    assert set(snap.metrics) == {"b"}
+    assert {k for k, m in snap.metrics.items() if m.provenance != "derived from posts"} == {"b"}
 
 
 def test_merge_posts_with_equal_times_is_deterministic():
@@ -164,3 +164,31 @@ def test_cursors_in_memory():
     assert s.path is None and s.flush() is True
     s.close()
     s.close()  # idempotent
+
+
+def test_figures_are_derived_from_posts_when_the_source_gives_none():
+    from feeds.model import Author, Post, Sentiment
+
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    store = Store({"m": ("mastodon", 60.0)})
+    posts = [
+        Post(key=f"mastodon:{i}", source="mastodon", published_at=t0 + timedelta(minutes=i * 10),
+             text="x", author=Author(id=f"a{i % 3}", name=f"A{i % 3}"), hashtags=("#Fibre",) if i % 2 else ("#5G",),
+             sentiment=Sentiment(score=0.5 if i % 3 else -0.5, label="positive" if i % 3 else "negative"),
+             country="FR" if i < 4 else "SN")
+        for i in range(6)
+    ]
+    now = t0 + timedelta(hours=1)
+    store.put("m", posts, {}, now)
+    m = store.snapshot("m", now).metrics
+    assert m["sentiment"].breakdown == {"positive": 4.0, "neutral": 0.0, "negative": 2.0}
+    assert m["topics"].breakdown == {"#fibre": 3, "#5g": 3}
+    assert m["countries"].breakdown == {"FR": 4, "SN": 2}
+    assert [e.author.name for e in m["influencers"].leaderboard] == ["A0", "A1", "A2"]
+    assert sum(v for _, v in m["volume"].series) == 6
+    assert m["kpi.posts"].value == 6
+    # a figure the source sends itself wins over the derived one
+    from feeds.model import Metric
+
+    store.put("m", [], {"sentiment": Metric(name="Tone", breakdown={"positive": 1.0}, computed_at=now)}, now)
+    assert store.snapshot("m", now).metrics["sentiment"].breakdown == {"positive": 1.0}

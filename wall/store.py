@@ -34,6 +34,8 @@ from typing import Iterable, Literal, Mapping
 from feeds import demo
 from feeds.model import Metric, Post
 
+from .aggregate import derived_metrics
+
 from .store_db import FeedWrite, StoreDB, default_store_path
 
 log = logging.getLogger("wall.store")
@@ -84,6 +86,7 @@ class _FeedState:
     last_error_at: datetime | None = None
     credentials_missing: bool = False
     restored: bool = False  # data read from disk at start; no poll has answered since
+    derived: Mapping[str, Metric] = field(default_factory=dict)  # figures computed from the posts (wall/aggregate.py)
     version: int = 0  # bumped by every put (lets put merge outside the lock)
     cache: tuple[datetime, FeedSnapshot] | None = None
 
@@ -169,6 +172,7 @@ class Store:
             st.posts = merge_posts((), sf.posts, max_posts)
             st.metrics = dict(sf.metrics)
             st.last_success, st.last_error, st.last_error_at = sf.last_success, sf.last_error, sf.last_error_at
+            st.derived = derived_metrics(st.posts, st.last_success) if st.last_success else {}
             st.restored = True
             store._written_posts[fid] = {p.key: p for p in sf.posts}  # what the file holds
             store._written_metrics[fid] = dict(sf.metrics)
@@ -207,11 +211,15 @@ class Store:
             st = self._feeds[feed_id]
             old, version = st.posts, st.version
         merged = merge_posts(() if replace else old, posts, self.max_posts)  # outside the lock: may be big
+        derived = derived_metrics(merged, at) if posts or replace else None  # on the poller's thread
         with self._lock:
             if st.version != version:  # another thread put meanwhile: merge again, against its result
                 merged = merge_posts(() if replace else st.posts, posts, self.max_posts)
+                derived = derived_metrics(merged, at)
             st.version += 1
             st.posts = merged
+            if derived is not None:
+                st.derived = derived
             st.metrics = dict(metrics) if replace else {**st.metrics, **metrics}
             st.last_success = at
             st.last_error = None
@@ -283,7 +291,8 @@ class Store:
             health = self._health(st, t)
             if st.cache is not None and st.cache[1].health == health:
                 return st.cache[1]
-            snap = FeedSnapshot(feed_id, st.posts, MappingProxyType(dict(st.metrics)), st.last_success, health)
+            # the source's own figures win over those derived from its posts
+            snap = FeedSnapshot(feed_id, st.posts, MappingProxyType({**st.derived, **st.metrics}), st.last_success, health)
             st.cache = (t, snap)
             return snap
 

@@ -1,0 +1,435 @@
+"""Field mappings by path: how the `json` and `replay` adapters turn a record of unknown shape into a Post.
+
+A wall config names, for each Post field, where it lives in a record: `"content.text"` walks nested
+objects, `"media.0.url"` indexes a list (negative indexes count from the end), and a key that itself
+contains dots (a CSV column named `author.name`) is matched whole before the path is split. Both the
+HTTP JSON adapter (Visibrain and any tool without its own adapter) and the file replay adapter share
+these names, so a mapping written for one works for the other.
+
+Values are coerced leniently where vendors differ (numbers as strings, epoch or ISO dates, labels or
+scores for sentiment) and strictly where a wrong value would mislead a screen (URLs must be http(s),
+countries two letters). A record missing a required path is skipped; a mapping that matches no record
+at all is a FeedError naming the path, because that is a config mistake, not a bad record.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .adapter import html_to_text
+from .model import Author, Media, Post, PostMetrics, Sentiment
+
+_MISSING = object()
+_PATH = re.compile(r"^[^\s]+$")
+
+
+class PathError(ValueError):
+    """A required path is absent, or its value cannot be read as the field needs."""
+
+    def __init__(self, field: str, path: str, why: str) -> None:
+        self.field, self.path, self.why = field, path, why
+        super().__init__(f"{field} ({path!r}): {why}")
+
+
+def _check_path(v: str | None) -> str | None:
+    if v is None:
+        return v
+    if not v or not _PATH.match(v) or len(v) > 200:
+        raise ValueError(f"a path is dotted keys and list indexes without spaces, like 'user.name' or 'media.0.url'; got {v!r}")
+    return v
+
+
+def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
+    """The value at `path` in `record` (dicts and lists), or `default` (a sentinel: absent)."""
+    if path in ("", "."):
+        return record
+    if isinstance(record, Mapping) and path in record:  # CSV columns may carry dots
+        return record[path]
+    node = record
+    for part in path.split("."):
+        if isinstance(node, Mapping):
+            if part not in node:
+                return default
+            node = node[part]
+        elif isinstance(node, list):
+            try:
+                index = int(part)
+            except ValueError:
+                return default
+            if not -len(node) <= index < len(node):
+                return default
+            node = node[index]
+        else:
+            return default
+    return node
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING
+
+
+# ------------------------------------------------------------------------------------------- options
+
+
+class PostMapping(BaseModel):
+    """Where each Post field lives in one record. Only `id` and `published_at` are required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="the record's own id (the Post key is '<source>:<id>')")
+    published_at: str = Field(description="ISO 8601 time, or epoch seconds / milliseconds")
+    text: str | None = Field(default=None, description="the post text (see text_format)")
+    title: str | None = Field(default=None, description="a headline, for articles")
+    url: str | None = Field(default=None, description="link to the original (http/https only)")
+    lang: str | None = Field(default=None, description="language code such as 'fr' or 'pt-BR'")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country code")
+    network: str | None = Field(default=None, description="network name: twitter/x, mastodon, bluesky, ...")
+    kind: str | None = Field(default=None, description="post/reply/repost/quote/article (retweet -> repost)")
+    author_id: str | None = None
+    author_handle: str | None = None
+    author_name: str | None = None
+    author_avatar_url: str | None = None
+    author_followers: str | None = None
+    author_verified: str | None = None
+    likes: str | None = None
+    reposts: str | None = None
+    replies: str | None = None
+    quotes: str | None = None
+    views: str | None = None
+    reach: str | None = None
+    engagement: str | None = None
+    sentiment: str | None = Field(
+        default=None, description="a score in -1..1 or a label (positive/neutral/negative, pos/neg, positif, ...)"
+    )
+    hashtags: str | None = Field(
+        default=None, description="a list of tags or one string of tags; unmapped: #tags are read from the text"
+    )
+    media: str | None = Field(
+        default=None, description="a list of media; media_url/media_alt/media_kind are then read in each element"
+    )
+    media_url: str | None = Field(default=None, description="a media URL (in each `media` element, if given)")
+    media_alt: str | None = None
+    media_kind: str | None = Field(default=None, description="image/video/gif/link (photo -> image)")
+
+    @field_validator("*")
+    @classmethod
+    def _paths(cls, v: str | None) -> str | None:
+        return _check_path(v)
+
+
+TextFormat = Literal["auto", "text", "html"]
+
+
+def zone(name: str) -> tzinfo:
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Paris' or 'UTC'") from None
+
+
+# ------------------------------------------------------------------------------------------- values
+
+_HTML_HINT = re.compile(
+    r"<\s*/?\s*(p|br|a|b|i|u|em|strong|span|div|script|style|img|ul|ol|li|h[1-6]|blockquote|iframe|pre|code)\b[^>]*>"
+    r"|&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});",
+    re.IGNORECASE,
+)
+_HASHTAG = re.compile(r"(?<![\w#&])#(\w[\w\u200c\u200d]*)")
+_NETWORKS = {
+    "twitter": "x", "x": "x", "tweet": "x", "mastodon": "mastodon", "bluesky": "bluesky", "bsky": "bluesky",
+    "rss": "rss", "atom": "rss", "press": "rss", "news": "rss",
+}
+_KINDS = {
+    "post": "post", "status": "post", "original": "post", "reply": "reply", "comment": "reply",
+    "repost": "repost", "retweet": "repost", "rt": "repost", "reblog": "repost", "share": "repost",
+    "quote": "quote", "article": "article", "news": "article",
+}
+_MEDIA_KINDS = {"image": "image", "photo": "image", "picture": "image", "video": "video", "gif": "gif",
+                "animated_gif": "gif", "gifv": "gif", "link": "link"}
+_SENTIMENT_LABELS = {
+    "positive": 1.0, "pos": 1.0, "positif": 1.0, "positivo": 1.0, "+": 1.0,
+    "negative": -1.0, "neg": -1.0, "negatif": -1.0, "négatif": -1.0, "negativo": -1.0, "-": -1.0,
+    "neutral": 0.0, "neu": 0.0, "neutre": 0.0, "neutro": 0.0, "mixed": 0.0, "none": 0.0,
+}
+
+
+def to_text(value: Any, text_format: TextFormat = "auto") -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    text = str(value)
+    if text_format == "html" or (text_format == "auto" and _HTML_HINT.search(text)):
+        text = html_to_text(text)
+    return text
+
+
+def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
+    """ISO 8601 (with 'Z'), epoch seconds or milliseconds; naive times are read in `tz`. Raises ValueError."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not a time: {value!r}")
+    number: float | None = None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is None:
+            try:
+                when = datetime.fromisoformat(text.replace(" UTC", "Z"))
+            except ValueError:
+                raise ValueError(f"not an ISO 8601 time or epoch: {text[:40]!r}") from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=tz)
+            return when.astimezone(timezone.utc)
+    else:
+        raise ValueError(f"not a time: {type(value).__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"not a time: {value!r}")
+    if abs(number) > 1e11:  # epoch milliseconds
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"epoch time out of range: {value!r}") from None
+
+
+def to_number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def to_count(value: Any) -> int | None:
+    """A non-negative integer, or None (absent, unreadable, or a vendor's -1 for 'unknown')."""
+    number = to_number(value)
+    if number is None or number < 0:
+        return None
+    return int(number)
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "y", "t", "verified")
+    return bool(value)
+
+
+def to_web_url(value: Any, *, allow_asset: bool = False) -> str | None:
+    """http(s) URLs only (a 'javascript:' link must never reach a screen); 'asset:' for bundled files."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    lowered = url.lower()
+    if lowered.startswith(("https://", "http://")) or (allow_asset and lowered.startswith("asset:")):
+        return url if len(url) <= 2048 and not any(c.isspace() for c in url) else None
+    return None
+
+
+def to_sentiment(value: Any) -> Sentiment | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    score = to_number(value)
+    if score is None:
+        score = _SENTIMENT_LABELS.get(str(value).strip().lower())
+        if score is None:
+            return None
+    score = max(-1.0, min(1.0, score))
+    label = "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
+    return Sentiment(score=score, label=label)
+
+
+def to_hashtags(value: Any, text: str) -> tuple[str, ...]:
+    if value is None:
+        raw = [m.group(1) for m in _HASHTAG.finditer(text)]
+    elif isinstance(value, list):
+        raw = [str(v.get("tag") or v.get("text") or v.get("name") or "") if isinstance(v, dict) else str(v)
+               for v in value]
+    else:
+        raw = re.split(r"[\s,;]+", str(value))
+    seen: dict[str, None] = {}
+    for tag in raw:
+        tag = tag.strip().lstrip("#")
+        if tag and len(tag) <= 100:
+            seen.setdefault("#" + tag, None)
+    return tuple(seen)[:30]
+
+
+def to_network(value: Any, default: str) -> str:
+    if value is None:
+        return default
+    return _NETWORKS.get(str(value).strip().lower(), "other")
+
+
+def to_kind(value: Any) -> str:
+    if value is None:
+        return "post"
+    return _KINDS.get(str(value).strip().lower(), "post")
+
+
+def to_lang(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    lang = value.strip()
+    return lang if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang) else None
+
+
+def to_country(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if re.fullmatch(r"[A-Z]{2}", code) else None
+
+
+# ------------------------------------------------------------------------------------------- records
+
+
+def _media(record: Any, m: PostMapping) -> tuple[Media, ...]:
+    if m.media is not None:
+        items = get_path(record, m.media, None)
+        if isinstance(items, (str, dict)):
+            items = [items]
+        if not isinstance(items, list):
+            return ()
+    elif m.media_url is not None:
+        items = [record]
+    else:
+        return ()
+    out: list[Media] = []
+    for item in items[:8]:
+        if isinstance(item, str) and m.media is not None:
+            url, alt, kind = item, "", None
+        else:
+            url = get_path(item, m.media_url or "url", None)
+            alt = get_path(item, m.media_alt, "") if m.media_alt else ""
+            kind = get_path(item, m.media_kind, None) if m.media_kind else None
+        url = to_web_url(url, allow_asset=True)
+        if url is None:
+            continue
+        out.append(Media(kind=_MEDIA_KINDS.get(str(kind).lower(), "image") if kind is not None else "image",
+                         url=url, alt=to_text(alt, "text")[:500]))
+    return tuple(out)
+
+
+def map_post(
+    record: Any,
+    m: PostMapping,
+    *,
+    source: str,
+    network: str,
+    text_format: TextFormat = "auto",
+    tz: tzinfo = timezone.utc,
+    keep_raw: bool = True,
+) -> Post:
+    """One record -> Post. Raises PathError when `id` or `published_at` is absent or unreadable."""
+
+    def opt(path: str | None) -> Any:
+        if path is None:
+            return None
+        value = get_path(record, path, None)
+        return None if value == "" else value
+
+    native = get_path(record, m.id)
+    if is_missing(native) or native is None or native == "" or isinstance(native, (dict, list, bool)):
+        raise PathError("id", m.id, "absent" if is_missing(native) else f"not an id: {str(native)[:40]!r}")
+    when = get_path(record, m.published_at)
+    if is_missing(when):
+        raise PathError("published_at", m.published_at, "absent")
+    try:
+        published = to_datetime(when, tz)
+    except ValueError as exc:
+        raise PathError("published_at", m.published_at, str(exc)) from None
+
+    text = to_text(opt(m.text), text_format)
+    title = to_text(opt(m.title), text_format) or None
+    handle = opt(m.author_handle)
+    name = opt(m.author_name)
+    author_native = opt(m.author_id) or handle or name or "unknown"
+    net = to_network(opt(m.network), network)
+    handle_text = str(handle).strip() if handle is not None else ""
+    if handle_text and not handle_text.startswith("@") and net in ("x", "mastodon", "bluesky"):
+        handle_text = "@" + handle_text
+    author = Author(
+        id=f"{source}:{author_native}",
+        handle=handle_text,
+        name=str(name) if name is not None else "",
+        avatar_url=to_web_url(opt(m.author_avatar_url)),
+        followers=to_count(opt(m.author_followers)),
+        verified=to_bool(opt(m.author_verified)) if m.author_verified else False,
+    )
+    metrics = PostMetrics(
+        likes=to_count(opt(m.likes)) or 0,
+        reposts=to_count(opt(m.reposts)) or 0,
+        replies=to_count(opt(m.replies)) or 0,
+        quotes=to_count(opt(m.quotes)) or 0,
+        views=to_count(opt(m.views)),
+    )
+    engagement = to_number(opt(m.engagement))
+    return Post(
+        key=f"{source}:{native}",
+        source=source,
+        network=net,
+        url=to_web_url(opt(m.url)),
+        published_at=published,
+        text=text,
+        lang=to_lang(opt(m.lang)),
+        author=author,
+        media=_media(record, m),
+        metrics=metrics,
+        reach=to_count(opt(m.reach)),
+        engagement=engagement if engagement is not None and engagement >= 0 else None,
+        sentiment=to_sentiment(opt(m.sentiment)),
+        country=to_country(opt(m.country)),
+        hashtags=to_hashtags(opt(m.hashtags), text),
+        kind=to_kind(opt(m.kind)),
+        title=title,
+        raw=dict(record) if keep_raw and isinstance(record, Mapping) else None,
+    )
+
+
+def map_posts(
+    records: Iterable[Any], m: PostMapping, *, what: str, **kw: Any
+) -> tuple[list[Post], list[PathError]]:
+    """Every record that maps, newest duplicates dropped (first occurrence wins), plus what was skipped.
+
+    Raises PathError when records exist but none maps: the mapping, not the data, is wrong."""
+    posts: list[Post] = []
+    skipped: list[PathError] = []
+    seen: set[str] = set()
+    count = 0
+    for record in records:
+        count += 1
+        try:
+            post = map_post(record, m, **kw)
+        except PathError as exc:
+            skipped.append(exc)
+            continue
+        if post.key in seen:
+            continue
+        seen.add(post.key)
+        posts.append(post)
+    if count and not posts:
+        first = skipped[0]
+        raise PathError(first.field, first.path, f"{first.why} in every one of the {count} records of {what}")
+    return posts, skipped

@@ -1,0 +1,290 @@
+"""The json adapter: any JSON API mapped by paths, against a real HTTP server on 127.0.0.1.
+
+What an operator would notice: posts and care figures from a tool with no adapter of its own, a typo
+in a path named on the health panel, a token that never shows up anywhere, vendor errors classified."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from feeds import json as json_feed
+from feeds.adapter import PollContext
+from feeds.http import FeedError, Fetcher
+from http_fixture_server import FixtureServer
+
+FIXTURES = Path(__file__).parent / "fixtures" / "json"
+NOW = datetime(2024, 3, 14, 12, 0, tzinfo=timezone.utc)
+TOKEN = "vb-SECRET-9d2e71aa"
+
+POST_MAPPING = {
+    "id": "id", "published_at": "created", "text": "content.text", "title": "title", "url": "url",
+    "lang": "lang", "country": "country", "network": "network", "author_id": "user.id",
+    "author_handle": "user.screen_name", "author_name": "user.name", "author_avatar_url": "user.avatar",
+    "author_followers": "user.followers", "author_verified": "user.verified", "likes": "stats.likes",
+    "reposts": "stats.retweets", "replies": "stats.replies", "quotes": "stats.quotes",
+    "views": "stats.impressions", "sentiment": "tone", "media": "media", "media_url": "url",
+    "media_kind": "type", "media_alt": "alt",
+}
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def _running_server():
+    with FixtureServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def server(_running_server: FixtureServer) -> FixtureServer:
+    _running_server.reset()
+    return _running_server
+
+
+def options(url: str, **kw) -> json_feed.Options:
+    base = {"url": url, "headers": {"Authorization": "Bearer {token}"}, "items": "data.results",
+            "post": POST_MAPPING}
+    base.update(kw)
+    return json_feed.Options.model_validate(base)
+
+
+def run_poll(opts, *, cursor=None, credentials=None):
+    async def main():
+        async with Fetcher() as fetcher:
+            ctx = PollContext(feed_id="visibrain", fetcher=fetcher, options=opts,
+                              credentials={"token": TOKEN} if credentials is None else credentials,
+                              cursor=dict(cursor or {}), now=NOW, credential_key="visibrain")
+            return await json_feed.poll(ctx)
+
+    return asyncio.run(main())
+
+
+def poll_error(opts, **kw) -> FeedError:
+    with pytest.raises(FeedError) as info:
+        run_poll(opts, **kw)
+    assert TOKEN not in str(info.value) and TOKEN not in repr(info.value)
+    return info.value
+
+
+def paged(server: FixtureServer) -> str:
+    def handler(h):
+        cursor = server.seen[-1].query.get("cursor")
+        h.reply(200, fixture("mentions_page2.json" if cursor == ["c2Vjb25kLXBhZ2U"] else "mentions_page1.json"))
+
+    return server.route("/v1/mentions", handler)
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+
+def test_parse_items_maps_nested_paths_html_media_and_bad_counts():
+    opts = options("https://api.example.com/v1/mentions")
+    posts, skipped = json_feed.parse_items(json.loads(fixture("mentions_page1.json")), opts, source="visibrain")
+    assert skipped == []
+    first, second = posts
+    assert first.key == "visibrain:vb-1001"
+    assert first.published_at == datetime(2024, 3, 14, 8, 12, 3, tzinfo=timezone.utc)
+    assert first.network == "x" and first.country == "FR" and first.lang == "fr"
+    assert first.author.handle == "@camille_tech" and first.author.id == "visibrain:5511"
+    assert first.author.followers == 184000 and first.author.verified
+    assert first.author.avatar_url == "https://pbs.example.org/camille.jpg"
+    assert first.metrics.likes == 120 and first.metrics.reposts == 45 and first.metrics.views == 25000
+    assert first.media[0].url == "https://pbs.example.org/outage.jpg"
+    assert first.media[0].kind == "image" and first.media[0].alt == "carte de la panne"
+    assert first.hashtags == ("#panne", "#fibre")
+    assert first.sentiment.label == "negative"
+    # HTML and a script in the text: plain text out, the script's content gone, entities decoded once
+    assert second.text == "الخدمة عادت & شكراً للفريق"
+    assert second.network == "other"  # instagram: not a network the wall knows by name
+    assert second.published_at == datetime.fromtimestamp(1710404100, timezone.utc)
+    assert second.metrics.likes == 0 and second.metrics.replies == 0 and second.metrics.views is None
+    assert second.author.followers is None
+    assert second.sentiment.score == 0.7 and second.sentiment.label == "positive"
+    assert second.media == ()
+
+
+def test_a_record_with_an_invalid_date_is_skipped_and_the_rest_kept():
+    opts = options("https://api.example.com/v1/mentions")
+    posts, skipped = json_feed.parse_items(json.loads(fixture("mentions_page2.json")), opts, source="vb")
+    assert [p.key for p in posts] == ["vb:vb-1002", "vb:vb-1003"]
+    assert skipped[0].path == "created"
+    assert posts[1].network == "rss" and posts[1].title == "Operator restores service after outage"
+
+
+def test_parse_metric_value_previous_scale_breakdown_series():
+    doc = json.loads(fixture("care_stats.json"))
+    m = json_feed.MetricMapping.model_validate(
+        {"name": "First reply", "unit": "min", "value": "stats.avg_first_reply",
+         "previous": "stats.avg_first_reply_previous", "scale": 1 / 60, "target": 15, "higher_is_better": False}
+    )
+    metric = json_feed.parse_metric(doc, m, computed_at=NOW, provenance="json:test")
+    assert metric.value == pytest.approx(14.033, abs=1e-3) and metric.previous == pytest.approx(16.5)
+    assert metric.target == 15 and not metric.higher_is_better
+    tone = json_feed.parse_metric(doc, json_feed.MetricMapping(name="Tone", breakdown="tone"),
+                                  computed_at=NOW, provenance="t")
+    assert tone.breakdown == {"positive": 412, "neutral": 301, "negative": 188}
+    countries = json_feed.parse_metric(
+        doc, json_feed.MetricMapping.model_validate(
+            {"name": "Countries", "breakdown": {"items": "countries", "key": "code", "value": "count"}}),
+        computed_at=NOW, provenance="t")
+    assert countries.breakdown == {"FR": 420, "SN": 97}
+    volume = json_feed.parse_metric(
+        doc, json_feed.MetricMapping.model_validate(
+            {"name": "Volume", "series": {"items": "volume", "time": "at", "value": "n"}}),
+        computed_at=NOW, provenance="t")
+    assert [v for _, v in volume.series] == [31, 57]
+
+
+def test_options_are_strict():
+    with pytest.raises(ValidationError):
+        options("http://api.example.com/v1")  # plain http only for localhost
+    with pytest.raises(ValidationError):
+        options("https://api.example.com/v1?key={token}")  # secrets never in the URL
+    with pytest.raises(ValidationError):
+        json_feed.Options.model_validate({"url": "https://api.example.com"})  # nothing mapped
+    with pytest.raises(ValidationError):
+        options("https://api.example.com/v1", extra=1)
+    with pytest.raises(ValidationError):
+        options("https://api.example.com/v1", max_pages=3)  # no next_page path
+    with pytest.raises(ValidationError):
+        json_feed.MetricMapping.model_validate({"name": "x", "value": "a", "breakdown": "b"})
+
+
+# ------------------------------------------------------------------------------------------- polling
+
+
+def test_poll_pages_with_a_cursor_token_and_emits_a_duplicate_once(server):
+    url = paged(server)
+    result = run_poll(options(url, next_page="paging.next", page_param="cursor", max_pages=5))
+    keys = [p.key for p in result.posts]
+    assert sorted(keys) == ["visibrain:vb-1001", "visibrain:vb-1002", "visibrain:vb-1003"]
+    assert len(keys) == len(set(keys))
+    seen = server.requests_to("/v1/mentions")
+    assert len(seen) == 2 and seen[1].query["cursor"] == ["c2Vjb25kLXBhZ2U"]
+    assert all(s.headers["authorization"] == f"Bearer {TOKEN}" for s in seen)
+    assert result.replace is True  # no since_param: each poll is the feed's whole current content
+
+
+def test_poll_follows_a_next_url_on_the_same_host_only(server):
+    page2 = server.route("/v1/page2", lambda h: h.reply(200, fixture("mentions_page2.json")))
+    body = json.loads(fixture("mentions_page1.json"))
+    body["paging"]["next"] = page2 + "?after=abc"
+    server.route("/v1/mentions", lambda h: h.reply(200, json.dumps(body).encode()))
+    result = run_poll(options(server.url("/v1/mentions"), next_page="paging.next", max_pages=3))
+    assert len(result.posts) == 3
+    assert server.requests_to("/v1/page2")[0].query == {"after": ["abc"]}
+
+    body["paging"]["next"] = "https://evil.example.net/steal"
+    err = poll_error(options(server.url("/v1/mentions"), next_page="paging.next", max_pages=3))
+    assert err.kind == "bad_response" and "another host" in str(err)
+
+
+def test_since_cursor_round_trip(server):
+    url = server.route("/v1/mentions", lambda h: h.reply(200, fixture("mentions_page1.json")))
+    opts = options(url, since_param="since", since_from="published_at")
+    first = run_poll(opts)
+    assert first.cursor == {"since": "2024-03-14T08:15:00Z"}  # the newest record's time (epoch 1710404100)
+    assert first.replace is False
+    run_poll(opts, cursor=first.cursor)
+    seen = server.requests_to("/v1/mentions")
+    assert "since" not in seen[0].query and seen[1].query["since"] == ["2024-03-14T08:15:00Z"]
+    by_id = run_poll(options(url, since_param="since_id", since_from="id"))
+    assert by_id.cursor == {"since": "vb-1002"}
+
+
+def test_metrics_only_feed_and_credential_in_a_query_param(server):
+    url = server.route("/api/care", lambda h: h.reply(200, fixture("care_stats.json")))
+    opts = json_feed.Options.model_validate({
+        "url": url, "params": {"api_key": "{token}", "period": "today"},
+        "metrics": {"care.first_reply": {"name": "First reply", "unit": "min", "value": "stats.avg_first_reply",
+                                         "scale": 1 / 60},
+                    "care.response_rate": {"name": "Response rate", "unit": "%", "value": "stats.response_rate"}},
+    })
+    result = run_poll(opts)
+    assert result.posts == [] and result.replace
+    assert result.metrics["care.response_rate"].value == 93.4
+    assert result.metrics["care.first_reply"].provenance == "json:127.0.0.1"
+    assert result.metrics["care.first_reply"].computed_at == NOW
+    assert server.requests_to("/api/care")[0].query == {"api_key": [TOKEN], "period": ["today"]}
+
+
+def test_a_metric_path_that_does_not_match_names_the_path(server):
+    url = server.route("/api/care", lambda h: h.reply(200, fixture("care_stats.json")))
+    opts = json_feed.Options.model_validate({
+        "url": url, "metrics": {"x": {"name": "First reply", "value": "stats.avg_first_reponse"}}})
+    err = poll_error(opts)
+    assert err.kind == "bad_response" and "'stats.avg_first_reponse'" in str(err) and "absent" in str(err)
+
+
+def test_an_items_path_or_post_mapping_that_does_not_match_names_the_path(server):
+    url = server.route("/v1/mentions", lambda h: h.reply(200, fixture("mentions_page1.json")))
+    err = poll_error(options(url, items="data.items"))
+    assert err.kind == "bad_response" and "'data.items'" in str(err)
+    err = poll_error(options(url, post={**POST_MAPPING, "published_at": "created_at"}))
+    assert err.kind == "bad_response" and "'created_at'" in str(err) and "every one of the 2 records" in str(err)
+
+
+def test_unset_credential_is_a_credentials_error(server):
+    url = server.route("/v1/mentions", lambda h: h.reply(200, fixture("mentions_page1.json")))
+    err = poll_error(options(url), credentials={"token": None})
+    assert err.kind == "credentials" and "'token'" in str(err)
+    assert server.requests_to("/v1/mentions") == []  # nothing sent without the credential
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "kind"),
+    [
+        (401, "error_401.json", {}, "credentials"),
+        (403, "error_401.json", {}, "credentials"),
+        (429, "error_429.json", {"Retry-After": "30", "X-RateLimit-Remaining": "0"}, "throttled"),
+        (500, "error_500.json", {}, "server"),
+    ],
+)
+def test_vendor_errors_become_feed_errors_of_the_right_kind(server, status, body, headers, kind, caplog):
+    url = server.route("/v1/mentions", lambda h: h.reply(status, fixture(body), headers))
+    with caplog.at_level(logging.DEBUG):
+        err = poll_error(options(url))
+    assert err.kind == kind and err.status == status
+    if status == 429:
+        assert err.retry_after == 30 and "Rate limit exceeded" in str(err)
+    assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [(b'{"data": {"results": [', "truncated"), (b'{"data": nope}', "malformed"),
+     (b'\xff\xfe{"data": 1}', "UTF-8"), (b"", "empty")],
+)
+def test_malformed_bodies_are_bad_responses(server, body, what):
+    url = server.route("/v1/mentions", lambda h: h.reply(200, body))
+    err = poll_error(options(url))
+    assert err.kind == "bad_response" and what in str(err)
+
+
+def test_not_modified_keeps_the_last_data(server):
+    def handler(h):
+        if h.headers.get("If-None-Match") == '"v1"':
+            h.reply(304)
+        else:
+            h.reply(200, fixture("mentions_page1.json"), {"ETag": '"v1"'})
+
+    url = server.route("/v1/mentions", handler)
+    opts = options(url)
+
+    async def main():
+        async with Fetcher() as fetcher:
+            ctx = PollContext(feed_id="vb", fetcher=fetcher, options=opts, credentials={"token": TOKEN},
+                              cursor={}, now=NOW)
+            return await json_feed.poll(ctx), await json_feed.poll(ctx)
+
+    first, second = asyncio.run(main())
+    assert len(first.posts) == 2 and second.not_modified and second.posts == []
