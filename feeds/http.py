@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -347,7 +348,14 @@ class RetryPolicy:
         try:
             number = float(value.strip())
         except ValueError:
-            return None
+            # Mastodon sends an ISO 8601 time: X-RateLimit-Reset: 2024-05-02T10:25:00.000000Z
+            try:
+                at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=timezone.utc)
+            return max(at.timestamp() - self.clock(), 0.0)
         if number > 1e12:  # epoch milliseconds
             number /= 1000.0
         if number > 1e9:  # epoch seconds

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 ADAPTERS: dict[str, str] = {
     "demo": "deterministic synthetic posts, care metrics, volumes and countries (no network)",
+    "engage_digital": "RingCentral Engage Digital interventions -> first reply, response rate, replies, waiting",
+    "mastodon": "Mastodon hashtag, public or account timelines (Link-header paging, since_id)",
+    "rss": "RSS 2.0 and Atom press feeds (the press review), fetched with conditional GET",
+    "zendesk": "Zendesk Support ticket export -> first reply, response rate, waiting, SLA breaches, requester wait",
     "bluesky": "Bluesky search (app.bsky.feed.searchPosts, follower counts from getProfiles)",
     "brandwatch": "Brandwatch Consumer Research mentions, sentiment and volume, top authors",
     "json": "any HTTP JSON API, mapped to posts and metrics by paths in the config",

@@ -573,3 +573,10 @@ def test_fetcher_draws_every_feed_of_a_credential_from_one_budget(server):
 def test_feeds_http_does_not_import_wall():
     source = (Path(__file__).resolve().parent.parent / "feeds" / "http.py").read_text()
     assert "import wall" not in source and "from wall" not in source
+
+
+def test_mastodon_iso_rate_limit_reset_is_understood():
+    # Mastodon's 429 has no Retry-After; X-RateLimit-Reset is an ISO 8601 time
+    policy = RetryPolicy(clock=lambda: 1714645400.0)  # 2024-05-02T10:23:20Z
+    assert policy._parse_reset("2024-05-02T10:25:00.000000Z") == pytest.approx(100.0)
+    assert policy._parse_reset("not a time") is None

@@ -46,8 +46,18 @@ def feed_specs(loaded: LoadedConfig) -> list:
 
     from .config.base import resolve_env_ref
 
+    base = loaded.path.resolve().parent
+
+    def options(raw: dict) -> dict:
+        # a file an adapter reads (a replay's recording) is named relative to the config file
+        opts = dict(raw)
+        path = opts.get("path")
+        if isinstance(path, str) and not path.startswith(("/", "asset:")) and "://" not in path:
+            opts["path"] = str((base / path).resolve())
+        return opts
+
     return [
-        FeedSpec(feed_id, fc.adapter, fc.poll_s, dict(fc.options),
+        FeedSpec(feed_id, fc.adapter, fc.poll_s, options(fc.options),
                  {name: resolve_env_ref(ref) for name, ref in fc.credentials.items()})
         for feed_id, fc in loaded.config.feeds.items()
         if is_polled(fc.adapter)
