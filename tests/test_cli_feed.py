@@ -27,3 +27,12 @@ def test_feed_poll_prints_models_then_health():
 def test_feed_poll_unknown_feed_is_a_usage_error():
     rc, out, err = run_cli("feed", "poll", "config/demo.yaml", "nope", "--once")
     assert rc == 2 and "no feed 'nope'" in err and "demo" in err
+
+
+def test_feed_pipeline_benchmark_reports_throughput():
+    rc, out, err = run_cli("bench", "--feeds", "--posts", "600")
+    assert rc == 0, err
+    result = json.loads(out)
+    assert result["statuses"] == 600 and result["deliveries"] >= 600
+    assert result["posts_per_s"] > 0
+    assert result["kept_in_store"] == 500  # the store's bound per feed; duplicates merged

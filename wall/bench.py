@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import moderngl
 import numpy as np
@@ -194,3 +194,49 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
         }
     finally:
         rt.close()
+
+
+def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2) -> dict:
+    """Normalise + dedup + store: n Mastodon statuses (the vendor's JSON, shaped as the API serves
+    it) through the adapter's parser into the store in poll-sized batches, a share of them
+    delivered twice (sources deliver at least once). Pure CPU: no network, no SQLite."""
+    import copy
+    import json as json_mod
+    import random
+
+    from feeds.mastodon import parse_statuses
+    from .assets import ROOT
+    from .store import Store
+
+    template = json_mod.loads((ROOT / "tests" / "fixtures" / "mastodon" / "tag_page1.json").read_text())
+    rng = random.Random(3)
+    base = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    raw = []
+    for i in range(n):
+        status = copy.deepcopy(template[i % len(template)])
+        status["id"] = str(10_000_000 + i)
+        status["uri"] = f"https://mastodon.example/users/u{i % 5000}/statuses/{i}"
+        status["created_at"] = (base - timedelta(seconds=n - i)).isoformat().replace("+00:00", "Z")
+        status["favourites_count"] = rng.randint(0, 500)
+        raw.append(status)
+    batches = [raw[i : i + batch] for i in range(0, n, batch)]
+    redelivered = [rng.choice(batches) for _ in range(int(len(batches) * duplicate_share))]
+    store = Store({"m": ("mastodon", 60.0)})
+    t0 = time.perf_counter()
+    normalised = 0
+    for page in batches + redelivered:
+        posts = parse_statuses(page, "mastodon.example")
+        normalised += len(posts)
+        store.put("m", posts, {}, base)
+    elapsed = time.perf_counter() - t0
+    kept = len(store.snapshot("m", base).posts)
+    return {
+        "statuses": n,
+        "deliveries": normalised,
+        "batch": batch,
+        "redelivered_batches": len(redelivered),
+        "seconds": round(elapsed, 2),
+        "posts_per_s": round(normalised / elapsed),
+        "kept_in_store": kept,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }

@@ -257,8 +257,13 @@ def cmd_feed_poll(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .bench import feed_bench, run_bench
 
+    if args.feeds:
+        print(json.dumps(feed_bench(args.posts), indent=2))
+        return 0
+    if args.config is None:
+        raise UsageError("give a CONFIG to benchmark its frames, or --feeds for the feed pipeline")
     loaded = _load(args.config)
     result = run_bench(loaded, _scenario(loaded, args.scenario), args.frames, paced=not args.unpaced)
     print(json.dumps(result, indent=2))
@@ -323,8 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--time", help="ISO 8601 time with offset; default: now")
     s.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("bench", help="frame-time benchmark (JSON)")
-    s.add_argument("config")
+    s = sub.add_parser("bench", help="frame-time benchmark, or --feeds: the feed pipeline (JSON)")
+    s.add_argument("config", nargs="?")
+    s.add_argument("--feeds", action="store_true", help="normalise + dedup + store throughput instead")
+    s.add_argument("--posts", type=int, default=100_000, help="with --feeds: how many posts")
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
