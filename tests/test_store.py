@@ -192,3 +192,29 @@ def test_figures_are_derived_from_posts_when_the_source_gives_none():
 
     store.put("m", [], {"sentiment": Metric(name="Tone", breakdown={"positive": 1.0}, computed_at=now)}, now)
     assert store.snapshot("m", now).metrics["sentiment"].breakdown == {"positive": 1.0}
+
+
+def test_an_aggregate_shows_several_feeds_as_one():
+    from feeds.model import Author, Metric, Post, Sentiment
+
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    store = Store({"fr": ("mastodon", 60.0), "sn": ("bluesky", 60.0)})
+    store.set_aggregate("social", ["fr", "sn"])
+    assert store.snapshot("social", t0).health.state == "loading"
+
+    def p(key, minutes, label):
+        return Post(key=key, source="x", published_at=t0 + timedelta(minutes=minutes), text=key,
+                    author=Author(id=key, name=key), sentiment=Sentiment(score=0.5, label=label))
+
+    store.put("fr", [p("mastodon:1", 1, "positive"), p("both:9", 2, "positive")], {}, t0 + timedelta(minutes=5))
+    store.put("sn", [p("bluesky:1", 3, "negative"), p("both:9", 2, "positive")],
+              {"care.waiting": Metric(name="Waiting", value=3.0, computed_at=t0)}, t0 + timedelta(minutes=5))
+    snap = store.snapshot("social", t0 + timedelta(minutes=6))
+    assert [x.key for x in snap.posts] == ["bluesky:1", "both:9", "mastodon:1"]  # merged, deduplicated
+    assert snap.metrics["sentiment"].breakdown == {"positive": 2.0, "neutral": 0.0, "negative": 1.0}
+    assert snap.metrics["care.waiting"].value == 3.0  # a member's own figure
+    assert snap.health.state == "ok"
+    store.fail("sn", "server: HTTP 503", t0 + timedelta(minutes=7))
+    health = store.snapshot("social", t0 + timedelta(minutes=7)).health
+    assert health.state == "failing" and health.last_error == "sn: server: HTTP 503"
+    assert len(store.snapshot("social", t0 + timedelta(minutes=7)).posts) == 3  # the last good data stays

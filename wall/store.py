@@ -119,6 +119,12 @@ class _Pending:
     purge: set[str]
 
 
+# Feeds whose data is computed, never polled nor stored: the demo (from the frame's time) and
+# aggregates (several feeds shown as one: posts merged, figures recomputed; see set_aggregate).
+COMPUTED = frozenset({"demo", "aggregate"})
+STATE_RANK = {"ok": 0, "loading": 1, "stale": 2, "credentials": 3, "failing": 4}
+
+
 class Store:
     def __init__(self, feeds: Mapping[str, tuple[str, float]] | None = None, *, max_posts: int = DEFAULT_MAX_POSTS,
                  coalesce_s: float = DEFAULT_COALESCE_S):
@@ -131,6 +137,7 @@ class Store:
             fid: _FeedState(adapter, poll_s) for fid, (adapter, poll_s) in (feeds or {}).items()
         }
         self._cursors: dict[tuple[str, str], str] = {}
+        self._aggregates: dict[str, tuple[str, ...]] = {}  # aggregate id -> member feed ids
         # persistence (None: in memory only)
         self._db: StoreDB | None = None
         self._writer: threading.Thread | None = None
@@ -158,7 +165,7 @@ class Store:
         if db is None:
             return store
         try:
-            stored = db.load({fid: st.adapter for fid, st in store._feeds.items() if st.adapter != "demo"})
+            stored = db.load({fid: st.adapter for fid, st in store._feeds.items() if st.adapter not in COMPUTED})
             cursors = db.load_cursors()
         except sqlite3.Error as exc:
             log.warning("store: cannot read %s (%s); starting empty", path, exc)
@@ -191,7 +198,42 @@ class Store:
         """The store for a wall config: in memory (path None: tests, `wallctl render`) or kept in
         the file at path (see `default_store_path(config.name)`)."""
         feeds = {fid: (fc.adapter, fc.poll_s) for fid, fc in config.feeds.items()}
-        return cls(feeds, **kw) if path is None else cls.open(path, feeds, **kw)
+        store = cls(feeds, **kw) if path is None else cls.open(path, feeds, **kw)
+        for fid, fc in config.feeds.items():
+            if fc.adapter == "aggregate":
+                store.set_aggregate(fid, fc.options.get("feeds", ()))
+        return store
+
+    def set_aggregate(self, aggregate_id: str, members: Iterable[str]) -> None:
+        """Show several feeds as one (`adapter: aggregate`, options {feeds: [...]}): their posts
+        merged by key, their own figures side by side, figures from posts recomputed over all."""
+        with self._lock:
+            self._feeds.setdefault(aggregate_id, _FeedState("aggregate", 60.0))
+            self._aggregates[aggregate_id] = tuple(members)
+        self._recompute_aggregates(None)
+
+    def _recompute_aggregates(self, member: str | None) -> None:
+        """Rebuild the aggregates that contain `member` (all when None). Runs on the writing
+        thread (the poller's), never on the render thread."""
+        for agg_id, members in list(self._aggregates.items()):
+            if member is not None and member not in members:
+                continue
+            with self._lock:
+                parts = [self._feeds[m] for m in members if m in self._feeds]
+                posts = [st.posts for st in parts]
+                metrics: dict[str, Metric] = {}
+                for st in parts:
+                    metrics.update(st.metrics)
+                last = max((st.last_success for st in parts if st.last_success), default=None)
+            merged: tuple[Post, ...] = ()
+            for group in posts:
+                merged = merge_posts(merged, group, self.max_posts)
+            derived = derived_metrics(merged, last) if last else {}
+            with self._lock:
+                st = self._feeds[agg_id]
+                st.posts, st.metrics, st.derived, st.last_success = merged, metrics, derived, last
+                st.version += 1
+                st.cache = None
 
     @property
     def path(self) -> Path | None:
@@ -230,6 +272,8 @@ class Store:
             for key, value in (cursors or {}).items():
                 self._set_cursor(feed_id, key, value)
             self._changed(feed_id, st)
+        if self._aggregates:
+            self._recompute_aggregates(feed_id)
 
     def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None:
         with self._lock:
@@ -265,12 +309,12 @@ class Store:
             self._cursors.pop((feed_id, key), None)
         else:
             self._cursors[(feed_id, key)] = str(value)
-        if self._db is not None and feed_id in self._feeds and self._feeds[feed_id].adapter != "demo":
+        if self._db is not None and feed_id in self._feeds and self._feeds[feed_id].adapter not in COMPUTED:
             self._dirty_cursors[(feed_id, key)] = value
             self._dirty.add(feed_id)  # its feed row names the adapter the cursor belongs to
 
     def _changed(self, feed_id: str, st: _FeedState) -> None:
-        if self._db is not None and st.adapter != "demo":  # demo data is computed from time, never stored
+        if self._db is not None and st.adapter not in COMPUTED:  # computed from time or other feeds: never stored
             self._dirty.add(feed_id)
             self._wake.notify_all()
 
@@ -296,7 +340,20 @@ class Store:
             st.cache = (t, snap)
             return snap
 
+    def _aggregate_health(self, st: _FeedState, t: datetime) -> FeedHealth:
+        """An aggregate is as healthy as its least healthy member; the error names the member."""
+        agg_id = next((a for a, s_ in self._feeds.items() if s_ is st), None)
+        members = [(m, self._feeds[m]) for m in self._aggregates.get(agg_id, ()) if m in self._feeds]
+        if not members:
+            return FeedHealth("loading")
+        healths = [(m, self._health(ms, t)) for m, ms in members]
+        worst_id, worst = max(healths, key=lambda mh: STATE_RANK.get(mh[1].state, 0))
+        error = f"{worst_id}: {worst.last_error}" if worst.last_error else None
+        return FeedHealth(worst.state, st.last_success, error, worst.last_error_at)
+
     def _health(self, st: _FeedState, t: datetime) -> FeedHealth:
+        if st.adapter == "aggregate":
+            return self._aggregate_health(st, t)
         if st.restored:  # from disk: old data whose source has not been asked yet
             state: HealthState = "stale" if st.last_success is not None else "loading"
         elif st.last_error and (st.last_success is None or (st.last_error_at or t) >= st.last_success):

@@ -347,6 +347,21 @@ class _Loader:
                             doc.mark_for(("feeds", feed_id)),
                             f"feed '{feed_id}' ({fc.adapter}) needs credentials: {{{name}: ${{SOME_ENV_VAR}}}}",
                         )
+            elif fc.adapter == "aggregate":
+                members = fc.options.get("feeds")
+                extra = sorted(set(fc.options) - {"feeds"})
+                if extra:
+                    self.error(doc.mark_for(("feeds", feed_id, "options", extra[0]), prefer_key=True),
+                               f"unknown key '{extra[0]}' (an aggregate takes only feeds: [id, ...])")
+                if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+                    self.error(doc.mark_for(("feeds", feed_id, "options")),
+                               "an aggregate needs options: {feeds: [feed id, ...]} naming at least one feed")
+                    continue
+                for i, m in enumerate(members):
+                    if m not in cfg.feeds or cfg.feeds[m].adapter == "aggregate":
+                        self.error(doc.mark_for(("feeds", feed_id, "options", "feeds", i)),
+                                   f"'{m}' is not a feed this aggregate can merge (declared feeds that are not "
+                                   f"aggregates: {', '.join(f for f, c in cfg.feeds.items() if c.adapter != 'aggregate')})")
             elif fc.options:
                 self.error(doc.mark_for(("feeds", feed_id, "options")), f"the {fc.adapter} adapter takes no options")
             for key, ref in fc.credentials.items():
