@@ -9,6 +9,8 @@ whole retry policy, so adapters only say *what* to fetch and health only says *w
   a `FeedError` whose `kind` says what went wrong. It does not sleep and retry by itself: the poller asks
   `RetryPolicy.next_delay(error, attempt)` when to try again, so a zone keeps showing its last good data
   instead of a request hanging for minutes.
+- `Fetcher.post` / `Fetcher.request` do the same for search APIs that take a JSON body (Radarly): same
+  budget, timeouts, size cap, classification and redaction; conditional GET stays a GET-only affair.
 - `RequestBudget` is the per-credential call allowance shared by every feed using that credential.
 - Secrets (tokens in query strings, Authorization headers) are redacted from every message, log line and
   repr this module produces, and from httpx's own log lines.
@@ -163,6 +165,30 @@ def _secrets_in(params: Mapping[str, Any] | None, headers: Mapping[str, str] | N
             # "Bearer abc": the token alone may show up elsewhere (an echoed request, a vendor message)
             found.extend(part for part in str(value).split()[1:] if len(part) >= 4)
     return tuple(found)
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
+
+
+def _secrets_in_body(doc: Any) -> tuple[str, ...]:
+    """Values of secret-named keys in a JSON request body (top level and one level down), so a vendor
+    that echoes the request in its error body cannot leak them."""
+    found: list[str] = []
+    stack = [(doc, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, Mapping) or depth > 1:
+            continue
+        for name, value in item.items():
+            if isinstance(name, str) and name.lower() in SECRET_PARAM_NAMES and isinstance(value, (str, int)):
+                found.append(str(value))
+            elif isinstance(value, Mapping):
+                stack.append((value, depth + 1))
+    return tuple(found)
+
+
+def _encode_json_body(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------- errors
@@ -517,7 +543,7 @@ class Response:
 
 
 class Fetcher:
-    """Makes single GET attempts over one shared `httpx.AsyncClient`.
+    """Makes single GET (or POST) attempts over one shared `httpx.AsyncClient`.
 
     Owns what every request needs and no adapter should redo: timeouts (connect, read, and a total
     deadline against servers that trickle bytes), a response size cap enforced while streaming,
@@ -626,7 +652,63 @@ class Fetcher:
         `credential_key` names the budget to draw from (and to pause when the vendor throttles);
         `conditional_key` names where this request's validators live (default: the URL without
         secrets); `conditional=False` neither sends nor remembers them (cursor-paged calls)."""
-        secrets = (*self._secrets, *_secrets_in(params, headers))
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            credential_key=credential_key,
+            conditional_key=conditional_key,
+            conditional=conditional,
+        )
+
+    async def post(
+        self,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_key: str | None = None,
+    ) -> Response:
+        """One POST attempt with a JSON body (search APIs that take their query as a document, e.g.
+        Radarly's inbox search). Same budget, timeouts, size cap, classification and redaction as `get`;
+        never conditional."""
+        return await self.request(
+            "POST", url, json=json, params=params, headers=headers, credential_key=credential_key
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        credential_key: str | None = None,
+        conditional_key: str | None = None,
+        conditional: bool | None = None,
+    ) -> Response:
+        """One attempt of any method. `json`, when given, is sent as the UTF-8 JSON body (with
+        `Content-Type: application/json` unless `headers` set one). Conditional GET applies to GET only
+        (`conditional` defaults to True for GET and must not be True for anything else): a POST search
+        answers with new content for the same URL, so validators would be meaningless there."""
+        method = str(method).upper()
+        if method not in _METHODS:
+            raise ValueError(f"unsupported HTTP method {method!r}; use one of {sorted(_METHODS)}")
+        if conditional is None:
+            conditional = method == "GET"
+        elif conditional and method != "GET":
+            raise ValueError(f"conditional requests are for GET only, not {method}")
+        secrets = (*self._secrets, *_secrets_in(params, headers), *_secrets_in_body(json))
+        body: bytes | None = None
+        if json is not None:
+            try:
+                body = _encode_json_body(json)
+            except (TypeError, ValueError) as exc:
+                raise FeedError("client", f"{method} {redact(url, secrets)}: the JSON body cannot be encoded "
+                                          f"({exc})", secrets=secrets) from None
         try:
             request_url = httpx.URL(url)
             if params:  # merged into any query the URL already has, as httpx's client does
@@ -638,6 +720,8 @@ class Fetcher:
 
         send_headers = dict(headers or {})
         lowered = {k.lower() for k in send_headers}
+        if body is not None and "content-type" not in lowered:
+            send_headers["Content-Type"] = "application/json"
         cached = self._validators.get(key) if conditional else None
         if cached:
             if "etag" in cached and "if-none-match" not in lowered:
@@ -649,13 +733,13 @@ class Fetcher:
         if budget is not None:
             waited = await budget.acquire()
             if waited > 0.05:
-                log.debug("waited %.2f s for the %s budget before GET %s", waited, credential_key, shown)
+                log.debug("waited %.2f s for the %s budget before %s %s", waited, credential_key, method, shown)
 
         started = time.monotonic()
         try:
-            response = await self._fetch(request_url, send_headers, shown, secrets)
+            response = await self._fetch(request_url, send_headers, shown, secrets, method=method, content=body)
         except FeedError as exc:
-            log.info("GET %s failed after %.2f s: %s", shown, time.monotonic() - started, exc)
+            log.info("%s %s failed after %.2f s: %s", method, shown, time.monotonic() - started, exc)
             if exc.kind == "throttled" and budget is not None and exc.retry_after is not None:
                 budget.pause(exc.retry_after)
             raise
@@ -670,10 +754,11 @@ class Fetcher:
                 self._remember(key, entry)
             else:
                 self._validators.pop(key, None)  # the server stopped sending validators
-        elif response.not_modified and key in self._validators:
+        elif conditional and response.not_modified and key in self._validators:
             self._validators.move_to_end(key)
         log.debug(
-            "GET %s -> %d%s (%d bytes, %.2f s)",
+            "%s %s -> %d%s (%d bytes, %.2f s)",
+            method,
             shown,
             response.status,
             " not modified" if response.not_modified else "",
@@ -683,14 +768,22 @@ class Fetcher:
         return response
 
     async def _fetch(
-        self, url: httpx.URL, headers: dict[str, str], shown: str, secrets: tuple[str, ...]
+        self,
+        url: httpx.URL,
+        headers: dict[str, str],
+        shown: str,
+        secrets: tuple[str, ...],
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> Response:
         received = 0
         expected: int | None = None
         in_body = False
         try:
             async with asyncio.timeout(self.total_timeout):
-                async with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as r:
+                async with self.client.stream(method, url, headers=headers, content=content,
+                                              timeout=self.timeout) as r:
                     final_url = redact(r.url, secrets)
                     if r.status_code == 304:
                         return Response(304, r.headers, b"", True, final_url, secrets)
@@ -732,7 +825,7 @@ class Fetcher:
             raise
         except (TimeoutError, httpx.TimeoutException) as exc:
             what = "the total deadline" if isinstance(exc, TimeoutError) else _timeout_phase(exc)
-            raise FeedError("timeout", f"GET {shown} timed out ({what})", secrets=secrets) from None
+            raise FeedError("timeout", f"{method} {shown} timed out ({what})", secrets=secrets) from None
         except httpx.RemoteProtocolError as exc:
             if in_body:
                 of = f" of {expected}" if expected is not None else ""
@@ -742,21 +835,21 @@ class Fetcher:
                     secrets=secrets,
                 ) from None
             raise FeedError(
-                "network", f"GET {shown}: the server broke the exchange ({exc})", secrets=secrets
+                "network", f"{method} {shown}: the server broke the exchange ({exc})", secrets=secrets
             ) from None
         except httpx.DecodingError as exc:
             raise FeedError(
-                "bad_response", f"GET {shown}: undecodable content encoding ({exc})", secrets=secrets
+                "bad_response", f"{method} {shown}: undecodable content encoding ({exc})", secrets=secrets
             ) from None
         except httpx.TooManyRedirects:
-            raise FeedError("bad_response", f"GET {shown}: too many redirects", secrets=secrets) from None
+            raise FeedError("bad_response", f"{method} {shown}: too many redirects", secrets=secrets) from None
         except httpx.UnsupportedProtocol as exc:
-            raise FeedError("client", f"GET {shown}: unsupported URL ({exc})", secrets=secrets) from None
+            raise FeedError("client", f"{method} {shown}: unsupported URL ({exc})", secrets=secrets) from None
         except (httpx.TransportError, OSError) as exc:
             detail = str(exc) or type(exc).__name__
-            raise FeedError("network", f"GET {shown} failed: {detail}", secrets=secrets) from None
+            raise FeedError("network", f"{method} {shown} failed: {detail}", secrets=secrets) from None
         except httpx.InvalidURL as exc:
-            raise FeedError("client", f"GET {shown}: invalid URL ({exc})", secrets=secrets) from None
+            raise FeedError("client", f"{method} {shown}: invalid URL ({exc})", secrets=secrets) from None
 
 
 def _content_length(headers: httpx.Headers) -> int | None:

@@ -17,7 +17,9 @@ ADAPTERS: dict[str, str] = {
     "bluesky": "Bluesky search (app.bsky.feed.searchPosts, follower counts from getProfiles)",
     "brandwatch": "Brandwatch Consumer Research mentions, sentiment and volume, top authors",
     "json": "any HTTP JSON API, mapped to posts and metrics by paths in the config",
+    "radarly": "Linkfluence Radarly inbox search (POST), publications with tone and reach",
     "replay": "a recorded day from CSV or JSON Lines, replayed at a chosen speed (offline)",
+    "talkwalker": "Talkwalker search results and published-histogram (volume, tone); token in the query, never logged",
     "x": "X API v2 recent search with authors and public metrics",
 }
 

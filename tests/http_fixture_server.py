@@ -24,6 +24,14 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float  # time.monotonic() when it arrived
+    method: str = "GET"
+    body: bytes = b""  # the request body (POST), as received
+
+    def json(self) -> object:
+        """The request body parsed as JSON (POST searches)."""
+        import json
+
+        return json.loads(self.body.decode("utf-8"))
 
 
 class FixtureHandler(BaseHTTPRequestHandler):
@@ -34,9 +42,21 @@ class FixtureHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._dispatch(b"")
+
+    def do_POST(self) -> None:
+        # The body is read in full before routing (Content-Length only: what httpx sends for a JSON body).
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        self._dispatch(self.rfile.read(length) if length > 0 else b"")
+
+    def _dispatch(self, body: bytes) -> None:
         split = urlsplit(self.path)
         self.server.owner.seen.append(
-            Seen(split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+            Seen(split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, time.monotonic(),
+                 self.command, body)
         )
         route = self.server.owner.routes.get(split.path)
         if route is None:
