@@ -24,6 +24,7 @@ import hashlib
 import io
 import logging
 import re
+import xml.sax
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +46,10 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 log = logging.getLogger("feeds.rss")
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# expat's errors for input that ends inside the document: the body was cut short (a connection closed
+# early with no Content-Length to tell), not merely sloppy; what feedparser salvages is a fraction of
+# the feed, and replacing the zone's articles with it would drop the rest.
+_CUT_SHORT = ("no element found", "unclosed token", "unclosed CDATA section", "partial character")
 
 
 class Options(BaseModel):
@@ -164,6 +169,10 @@ def parse_feed(body: bytes, feed_url: str, *, now: datetime, outlet: str | None 
         why = parsed.get("bozo_exception")
         detail = f": {str(why)[:160]}" if why else ""
         raise FeedError("bad_response", f"{feed_url} is not an RSS or Atom feed{detail}")
+    why = parsed.get("bozo_exception")
+    if isinstance(why, xml.sax.SAXParseException) and why.getMessage().startswith(_CUT_SHORT):
+        raise FeedError("bad_response", f"{feed_url} ends before its document does ({why.getMessage()} at line "
+                        f"{why.getLineNumber()}): cut short; keeping the last articles")
     if parsed.get("bozo"):
         log.info("feed %s is not well-formed (%s); using what could be read", feed_url, parsed.get("bozo_exception"))
 
