@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from .adapter import PollContext, PollResult
 from .http import Fetcher, FeedError, RequestBudget, RetryPolicy, redact
 
 log = logging.getLogger("wall.feeds")
+
+# The cursor key under which a feed's HTTP validators (ETag / Last-Modified of the URLs it polls)
+# are kept, so conditional GET still works after a restart. Never shown to the adapter.
+VALIDATORS_KEY = "_http_validators"
+MAX_VALIDATORS_PER_FEED = 64
 
 
 class Sink(Protocol):
@@ -134,9 +140,18 @@ class Poller:
 
     async def _feed(self, spec: FeedSpec, fetcher: Fetcher) -> None:
         cursor = dict(self.sink.cursors(spec.feed_id))  # resume where the last run stopped
+        mine: dict[str, dict[str, str]] = {}
+        saved = cursor.pop(VALIDATORS_KEY, None)
+        if saved:
+            try:
+                mine = json.loads(saved)
+                fetcher.load_validators(mine)
+            except (ValueError, TypeError):
+                mine = {}
         failures = 0
         while True:
             now = self._clock()
+            before = fetcher.validators()
             try:
                 result = await poll_once(spec, fetcher, cursor, now)
             except asyncio.CancelledError:
@@ -156,9 +171,17 @@ class Poller:
             else:
                 failures = 0
                 cursor.update(result.cursor)
-                if not result.not_modified or result.cursor:
+                saves = dict(result.cursor)
+                # validators this poll's requests set (other feeds' tasks may interleave: harmless)
+                after = fetcher.validators()
+                changed = {k: v for k, v in after.items() if before.get(k) != v}
+                if changed:
+                    mine.update(changed)
+                    mine = dict(list(mine.items())[-MAX_VALIDATORS_PER_FEED:])
+                    saves[VALIDATORS_KEY] = json.dumps(mine)
+                if not result.not_modified or saves:
                     self.sink.put(spec.feed_id, result.posts, result.metrics, now, replace=result.replace,
-                                  cursors=dict(result.cursor) or None)
+                                  cursors=saves or None)
                 else:
                     self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
                 delay = spec.poll_s

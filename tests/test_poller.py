@@ -4,6 +4,7 @@ why, an adapter crash stops neither its feed nor the others, cursors resume afte
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -131,3 +132,33 @@ def test_missing_secret_is_a_credentials_failure_without_calling_the_adapter(mon
         asyncio.run(once())
     assert exc.value.kind == "credentials" and "token" in str(exc.value)
     assert not called
+
+
+def test_conditional_get_survives_a_restart(tmp_path):
+    """The ETag learnt before a restart is sent after it: an unchanged press feed costs a 304."""
+    from http_fixture_server import FixtureServer
+
+    fixture = (Path(__file__).parent / "fixtures" / "rss" / "lesechos_rss2.xml").read_bytes()
+    with FixtureServer() as server:
+        def handler(h):
+            if h.headers.get("If-None-Match") == '"v1"':
+                h.reply(304, headers={"ETag": '"v1"'})
+            else:
+                h.reply(200, fixture, headers={"ETag": '"v1"'}, content_type="application/rss+xml")
+
+        url = server.route("/press.xml", handler)
+        path = tmp_path / "wall.sqlite3"
+        for run_no in range(2):
+            store = Store.open(path, {"press": ("rss", 60.0)})
+            p = Poller([FeedSpec("press", "rss", 60.0, {"url": url}, {})], store, policy=FastPolicy())
+            p.start()
+            deadline = time.monotonic() + 15
+            while p.polls["press"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            p.stop()
+            assert len(store.snapshot("press", datetime.now(timezone.utc)).posts) == 4
+            store.close()
+        seen = server.requests_to("/press.xml")
+        assert len(seen) == 2
+        assert "if-none-match" not in seen[0].headers
+        assert seen[1].headers["if-none-match"] == '"v1"'  # after the restart
