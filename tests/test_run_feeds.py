@@ -41,3 +41,17 @@ def test_a_restart_without_the_source_shows_the_last_data_as_stale(tmp_path):
     view = json.loads((out / "state.json").read_text())["zones"]["posts"]["view"]
     assert [p["key"] for p in view["posts"]][:1] == ["replay:r001"]  # the last good data, at once
     assert view["status"]["state"] in ("stale", "failing")
+
+
+def test_render_can_show_what_a_running_wall_stored(tmp_path):
+    store = tmp_path / "wall.sqlite3"
+    rc, _, err = run_cli("run", "config/replay.yaml", "--duration", "3", "--store", str(store), "--status-every", "100")
+    assert rc == 0, err
+    out = tmp_path / "render"
+    rc, _, err = run_cli("render", "config/replay.yaml", "--store", str(store), "--out", str(out))
+    assert rc == 0, err
+    view = json.loads((out / "state.json").read_text())["zones"]["posts"]["view"]
+    assert view["posts"] and view["posts"][0]["key"] == "replay:r001"
+    rc, _, err = run_cli("render", "config/replay.yaml", "--out", str(tmp_path / "plain"))
+    view = json.loads((tmp_path / "plain" / "state.json").read_text())["zones"]["posts"]["view"]
+    assert view["status"]["state"] == "loading" and not view["posts"]  # nothing polled, nothing stored

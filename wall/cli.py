@@ -109,7 +109,12 @@ def cmd_render(args) -> int:
     scenario = _scenario(loaded, args.scenario)
     if args.pattern and args.pattern not in PATTERNS:
         raise UsageError(f"unknown pattern '{args.pattern}'; patterns: {', '.join(PATTERNS)}")
-    rt = WallRuntime(loaded)
+    store = None
+    if args.store:
+        from .store import Store
+
+        store = Store.from_config(loaded.config, path=args.store)
+    rt = WallRuntime(loaded, store=store)
     try:
         if args.pattern:
             rt.use_pattern(args.pattern)
@@ -297,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario")
     s.add_argument("--time", help="ISO 8601 time with offset; default: now")
     s.add_argument("--pattern", help="draw a test pattern instead of a scenario: bezel or grid")
+    s.add_argument("--store", help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
+                   "(default: none; network feeds then show 'waiting for data')")
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_render)
 
