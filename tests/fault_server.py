@@ -6,11 +6,16 @@ error, cut short, padded past the size cap, with one invalid UTF-8 sequence), so
 for the fault and never because the fault body happened to have the wrong shape.
 
 Real sockets (tests/http_fixture_server.py) on purpose: a read timeout, a body cut short and a body
-over the size cap only behave as in production when httpx reads them from TCP."""
+over the size cap only behave as in production when httpx reads them from TCP.
+
+POST routes (Radarly's search) go through the same fault switching as GET: `FaultHandler.do_POST` reads
+the request body, keeps it on the handler (`h.body`, `h.json()`) so a route can answer from its own
+request's body, then dispatches like GET."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +32,24 @@ class Answer:
 
 
 GoodRoute = Callable[[FixtureHandler], Answer]
+
+
+class FaultHandler(FixtureHandler):
+    """FixtureHandler whose POST keeps its body on the handler; GET (and everything else) is unchanged."""
+
+    body: bytes = b""
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        self.body = self.rfile.read(length) if length > 0 else b""
+        self._dispatch(self.body)  # recorded in `seen` and routed (through _serve) exactly as a GET is
+
+    def json(self) -> object:
+        """This request's body parsed as JSON (a POST search)."""
+        return json.loads(self.body.decode("utf-8"))
 
 FAULTS = (
     "timeout",  # headers never come: the client's read timeout fires
@@ -56,6 +79,7 @@ class FaultServer:
         self.size_cap = size_cap
         self.overrides = dict(overrides or {})
         self._fixture = FixtureServer()
+        self._fixture._httpd.RequestHandlerClass = FaultHandler  # POST bodies on the handler; GET as before
         for path, route in routes(self.url).items():
             self._fixture.route(path, lambda h, route=route: self._serve(h, route))
 
@@ -113,6 +137,8 @@ class FaultServer:
             self._chunked(h, good, good.body + b" " * (self.size_cap + 1))
         elif mode == "invalid_utf8":
             body = good.body.replace(b'": "', b'": "\xc3\x28', 1)  # a lead byte followed by '('
+            if body == good.body:  # pretty-printed JSON (Radarly: `"took" : 2`): the same, spaced differently
+                body = re.sub(rb'"\s*:\s*"', lambda m: m.group() + b"\xc3\x28", good.body, count=1)
             assert body != good.body, "no JSON string in the good answer to spoil"
             h.reply(200, body, good.headers, good.content_type)
         else:  # pragma: no cover - a typo in a test

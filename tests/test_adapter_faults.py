@@ -160,6 +160,28 @@ def _engage_routes(url):
     return {"/1.0/interventions": interventions}
 
 
+TW_PROJECT = "a1ab1abc-a123-123a-123a-abcd12ab1a12"
+
+
+def _talkwalker_routes(url):
+    project = f"/api/v1/search/p/{TW_PROJECT}"
+
+    def results(h):  # offset paging (hpp 2): page 1 says next is offset 2; page 2 repeats a result of page 1
+        page2 = query(h).get("offset") == ["2"]
+        return Answer(fixture("talkwalker", "results_page2.json" if page2 else "results_page1.json"))
+
+    return {f"{project}/results": results,
+            f"{project}/histogram/published": lambda h: Answer(fixture("talkwalker", "histogram_published.json"))}
+
+
+def _radarly_routes(url):
+    def search(h):  # a JSON POST; start / limit paging in the body; page 2 repeats a publication of page 1
+        page2 = h.json().get("start") == 2
+        return Answer(fixture("radarly", "search_page2.json" if page2 else "search_page1.json"), 201)
+
+    return {"/1.0/projects/3/inbox/search.json": search}
+
+
 def _vendor(adapter: str, status: int, name: str, headers: dict | None = None) -> Answer:
     return Answer(fixture(adapter, name), status, headers or {})
 
@@ -222,6 +244,25 @@ SCENARIOS = [
              lambda s: {"base_url": s.url(""), "limit": 3}, _engage_routes, metrics=CARE | {"care.replies"},
              overrides={"429": _vendor("engage_digital", 429, "error_429.json", RETRY),
                         "403": _vendor("engage_digital", 403, "error_403.json")}),
+    # the access token travels in the query string, and Talkwalker echoes the request line (token
+    # included) in every body: the token given here is the one the fixtures echo, so it must be redacted.
+    Scenario("talkwalker", datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc), {"access_token": "tw-SECRET-4c1f9e77"},
+             lambda s: {"project_id": TW_PROJECT, "query": "orange 5G", "api_base": s.url(""), "hpp": 2},
+             _talkwalker_routes, posts=4, metrics=frozenset({"volume", "sentiment"}),
+             overrides={"500": _vendor("talkwalker", 500, "error_500.json"),
+                        "429": _vendor("talkwalker", 429, "error_429.json", RETRY),
+                        # a plain credentials 401 (status_code 7, bad token); Talkwalker's 401 with
+                        # status_code 8 is throttling, tested in tests/test_feed_talkwalker.py
+                        "401": _vendor("talkwalker", 401, "error_401_token.json"),
+                        "403": _vendor("talkwalker", 403, "error_403.json")}),
+    # the search is a POST with a JSON body (start / limit paging); the good answer is a 201
+    Scenario("radarly", datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc), {"access_token": "rd-SECRET-0b6d2a91"},
+             lambda s: {"project_id": 3, "api_base": s.url(""), "page_size": 2}, _radarly_routes, posts=4,
+             overrides={"500": _vendor("radarly", 500, "error_500.json"),
+                        "429": _vendor("radarly", 429, "error_429.json", RETRY),
+                        "401": _vendor("radarly", 401, "error_401.json",
+                                       {"WWW-Authenticate": 'Bearer error="invalid_token"'}),
+                        "403": _vendor("radarly", 403, "error_403.json")}),
 ]
 
 # fault -> (health state, error kind that leads last_error, words it must contain)
