@@ -129,6 +129,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from .deploy import sd_notify
     from .runtime import WallRuntime
     from .store import Store
     from .store_db import default_store_path
@@ -145,8 +146,11 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     last_report = [time.monotonic()]
+    # under systemd (Type=notify): pinged only from here, after a frame, so a hung loop stops the pings
+    watchdog = sd_notify.Watchdog()
 
     def after(n: int, work: float) -> None:
+        watchdog.frame_done()
         now = time.monotonic()
         if now - last_report[0] >= args.status_every:
             last_report[0] = now
@@ -157,6 +161,8 @@ def cmd_run(args) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            sd_notify.status(f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, "
+                             f"{s['dropped']} dropped")
 
     try:
         rt.use_scenario(scenario)
@@ -167,12 +173,14 @@ def cmd_run(args) -> int:
             file=sys.stderr,
             flush=True,
         )
+        sd_notify.ready(f"running '{loaded.config.name}' scenario {scenario}")
         loop.run(rt.frame, frames=args.frames, duration=args.duration, after_frame=after)
         if args.snapshot:
             t = loop.clock.wall_time(loop.clock.monotonic())
             rt.snapshot(t, Path(args.snapshot))
             print(f"wall: last frame written to {args.snapshot}/", file=sys.stderr)
     finally:
+        sd_notify.stopping()
         rt.close()
     s = loop.times.summary()
     print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
@@ -261,6 +269,48 @@ def cmd_feed_poll(args) -> int:
     return 0 if health["state"] == "ok" else 4
 
 
+def cmd_kiosk_install(args) -> int:
+    """Write the systemd unit that runs CONFIG as a kiosk; print how to enable it (never runs systemctl)."""
+    from .deploy.systemd import SYSTEM_UNIT_DIR, USER_UNIT_DIR, KioskUnit, credential_env_vars, slug
+
+    loaded = _load(args.config)  # a config that does not load is never installed
+    name = slug(args.name if args.name is not None else loaded.config.name)
+    if not name:
+        raise UsageError("the unit needs a name made of letters or digits; give one with --name")
+    unit = KioskUnit(name, loaded.path.resolve(), tuple(credential_env_vars(loaded)), backend=args.backend,
+                     graphical=not args.no_graphical, user=args.user)
+    unit_dir = Path(args.unit_dir) if args.unit_dir else (USER_UNIT_DIR if args.user else SYSTEM_UNIT_DIR)
+    path = unit_dir.expanduser() / unit.file_name
+    text = unit.render()
+    if path.exists() and not args.force:
+        if path.read_text() == text:
+            for line in unit.enable_instructions(path):
+                print(line.replace("wrote", "unchanged:", 1) if line.startswith("wrote ") else line)
+            return 0
+        raise UsageError(f"{path} exists and differs from the unit for this config; "
+                         f"rerun with --force to replace it, or choose another --name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except PermissionError:
+        raise UsageError(f"cannot write {path} (permission denied); run with sudo, or install a user unit "
+                         f"with --user") from None
+    for line in unit.enable_instructions(path):
+        print(line)
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(args.config)
+    for check in checks:
+        print(check.line(), flush=True)
+    problems = sum(not c.ok for c in checks)
+    print(f"{problems} problem(s)" if problems else "no problems")
+    return 0 if problems == 0 else 1
+
+
 def cmd_bench(args) -> int:
     from .bench import feed_bench, run_bench
 
@@ -334,6 +384,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="out/demo")
     s.add_argument("--time", help="ISO 8601 time with offset; default: now")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("kiosk", help="deploy a wall as a kiosk service")
+    kiosk_sub = s.add_subparsers(dest="kiosk_command", required=True, metavar="ACTION")
+    k = kiosk_sub.add_parser("install", help="write a systemd unit that runs CONFIG at boot (prints how to enable it)")
+    k.add_argument("config")
+    k.add_argument("--name", help="the unit is wall-NAME.service (default: a slug of the config's name)")
+    k.add_argument("--unit-dir", help="where to write the unit (default: /etc/systemd/system, or "
+                   "~/.config/systemd/user with --user)")
+    k.add_argument("--user", action="store_true", help="a user unit (systemctl --user) instead of a system one")
+    k.add_argument("--backend", default="headless", choices=["headless"],
+                   help="output backend the unit runs (window and kiosk backends come with the outputs work)")
+    k.add_argument("--no-graphical", action="store_true", help="start with multi-user.target, not graphical.target")
+    k.add_argument("--force", action="store_true", help="replace an existing, different unit of that name")
+    k.set_defaults(func=cmd_kiosk_install)
+
+    s = sub.add_parser("doctor", help="check GL, fonts, screens, a config and its credentials; say how to fix")
+    s.add_argument("config", nargs="?")
+    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("bench", help="frame-time benchmark, or --feeds: the feed pipeline (JSON)")
     s.add_argument("config", nargs="?")
