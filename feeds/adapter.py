@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -58,6 +59,27 @@ class AdapterModule(Protocol):
     BUDGET: tuple[int, float] | None
 
     async def poll(self, ctx: PollContext) -> PollResult: ...
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def service_url(value: str, what: str, *, base: bool = True) -> str:
+    """Check a vendor URL from a feed's options: https://, or http:// on this machine's loopback
+    (the tests' local servers); never user:password (credentials go in `credentials:`). A `base`
+    URL (an API root) has no query or fragment and loses its trailing slash."""
+    value = value.strip()
+    if base:
+        value = value.rstrip("/")
+    parts = urlsplit(value)
+    local = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise ValueError(f"{what} must be an https:// URL (http:// only for 127.0.0.1 in tests), got {value!r}")
+    if parts.username or parts.password:
+        raise ValueError(f"{what} must not carry user:password; put secrets in the feed's credentials")
+    if base and (parts.query or parts.fragment):
+        raise ValueError(f"{what} is a base URL: no query string or fragment, got {value!r}")
+    return value
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -26,7 +26,6 @@ ranking, not a stream: each poll returns the whole current top list (`replace=Tr
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -34,8 +33,9 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, service_url
 from .http import FeedError, decode_json
+from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
 
 log = logging.getLogger("feeds.bluesky")
@@ -52,7 +52,6 @@ WEB = "https://bsky.app"
 # Self-labels and moderation labels whose media a wall must not show unblurred.
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore", "!warn"})
 
-_LOCAL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/.*)?$")
 
 
 class Options(BaseModel):
@@ -84,50 +83,17 @@ class Options(BaseModel):
     @field_validator("appview")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        if not (v.startswith("https://") or _LOCAL.match(v)):
-            raise ValueError("appview must be an https:// URL (or http://127.0.0.1:PORT for tests)")
-        if "?" in v or "#" in v:
-            raise ValueError("appview is a base URL: no query string or fragment")
-        return v
+        return service_url(v, "appview")
 
 
 # ------------------------------------------------------------------------------------------- parsing
 
-
-def parse_time(value: Any) -> datetime | None:
-    """An AT Protocol datetime (RFC 3339, usually '...Z') as an aware UTC datetime, or None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "zZ":
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    try:
-        return when.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        return None
+parse_time = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 
 def iso(when: datetime) -> str:
     """UTC, millisecond precision, 'Z': the form AT Protocol datetimes take."""
     return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _count(value: Any) -> int:
-    """A vendor count as a non-negative int (absent, null, negative or junk -> 0)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return max(int(value), 0)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return 0
 
 
 def _str(value: Any) -> str:
@@ -283,10 +249,10 @@ def parse_post(view: Any, followers: dict[str, int] | None = None, source: str =
         ),
         media=parse_media(embed, sensitive),
         metrics=PostMetrics(
-            likes=_count(view.get("likeCount")),
-            reposts=_count(view.get("repostCount")),
-            replies=_count(view.get("replyCount")),
-            quotes=_count(view.get("quoteCount")),
+            likes=count_or_zero(view.get("likeCount")),
+            reposts=count_or_zero(view.get("repostCount")),
+            replies=count_or_zero(view.get("replyCount")),
+            quotes=count_or_zero(view.get("quoteCount")),
         ),
         hashtags=_hashtags(record),
         kind=kind,

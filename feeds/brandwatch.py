@@ -33,13 +33,13 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult, html_to_text
+from .adapter import PollContext, PollResult, html_to_text, service_url
 from .http import FeedError, decode_json
 from .iso_countries import to_alpha2
+from .mapping import count_or_zero, iso_datetime
 from .model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment
 
 NAME = "brandwatch"
@@ -51,16 +51,6 @@ DEFAULT_API = "https://api.brandwatch.com"
 # Parameters the adapter owns; a `filters:` entry may not override them.
 _RESERVED = frozenset({"queryId", "queryGroupId", "startDate", "endDate", "pageSize", "page", "orderBy",
                        "orderDirection", "cursor", "sinceId", "limit", "access_token"})
-
-
-def _check_base_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"api_base must be a plain URL without query, fragment or user info, got {url!r}")
-    if (parts.scheme == "https" and parts.hostname) or (parts.scheme == "http" and parts.hostname == "127.0.0.1"):
-        return url
-    raise ValueError(f"api_base must be an https:// URL (http://127.0.0.1 is allowed for tests), got {url!r}")
 
 
 class Options(BaseModel):
@@ -91,7 +81,7 @@ class Options(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _https(cls, v: str) -> str:
-        return _check_base_url(v)
+        return service_url(v, "api_base")
 
     @field_validator("filters")
     @classmethod
@@ -110,21 +100,7 @@ class Options(BaseModel):
 
 # ------------------------------------------------------------------------------------------- parsing
 
-
-def parse_date(value: object) -> datetime | None:
-    """Brandwatch's "2019-10-10T17:48:54.588+0000" (or any ISO form) -> aware UTC datetime, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+parse_date = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 
 def format_date(t: datetime) -> str:
@@ -133,26 +109,12 @@ def format_date(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
 
 
-def _count(value: object) -> int:
-    """A non-negative int from a vendor count (None, -1, '12', 3.0 all handled)."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return max(int(value), 0)
-    if isinstance(value, str):
-        try:
-            return max(int(float(value)), 0)
-        except ValueError:
-            return 0
-    return 0
-
-
 def _optional_count(value: object) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) and value < 0:
         return None  # -1 means "unknown" here: show nothing rather than 0
-    return _count(value) if isinstance(value, (int, float, str)) else None
+    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
 
 
 def _text(value: object) -> str:
@@ -253,9 +215,9 @@ def parse_mention(mention: Mapping[str, Any]) -> Post | None:
         author=author,
         media=_media(mention),
         metrics=PostMetrics(
-            likes=_count(mention.get("likes")),
-            reposts=_count(mention.get("twitterRetweets")),
-            replies=_count(mention.get("twitterReplyCount")),
+            likes=count_or_zero(mention.get("likes")),
+            reposts=count_or_zero(mention.get("twitterRetweets")),
+            replies=count_or_zero(mention.get("twitterReplyCount")),
             views=_optional_count(mention.get("impressions")),
         ),
         reach=_optional_count(mention.get("reachEstimate")),
@@ -307,7 +269,7 @@ def parse_sentiment_chart(doc: object, now: datetime, window: str) -> dict[str, 
             if not isinstance(value, dict):
                 continue
             at = parse_date(value.get("id"))
-            n = float(_count(value.get("value")))
+            n = float(count_or_zero(value.get("value")))
             breakdown[label] += n
             if at is not None:
                 per_class[label][at] = per_class[label].get(at, 0.0) + n
@@ -356,7 +318,7 @@ def parse_top_authors(doc: object, now: datetime, window: str) -> Metric:
                 followers=followers or None,  # 0 here means "not an X author", not "no followers"
                 verified=bool(data.get("twitterVerified")),
             ),
-            mentions=_count(data.get("volume") if data.get("volume") is not None else data.get("authorVolume")),
+            mentions=count_or_zero(data.get("volume") if data.get("volume") is not None else data.get("authorVolume")),
             reach=_optional_count(data.get("reachEstimate")),
         ))
     return Metric(name="Top authors", unit="mentions", leaderboard=tuple(entries), window=window,

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, service_url
 from .http import FeedError, decode_json
+from .mapping import count_or_zero, iso_datetime
 from .model import Metric
 
 NAME = "engage_digital"
@@ -79,33 +80,10 @@ class Options(BaseModel):
         v = v.rstrip("/")
         if v.endswith("/1.0"):
             v = v[: -len("/1.0")]
-        if (v.startswith("https://") and len(v) > 8) or v.startswith("http://127.0.0.1"):
-            return v
-        raise ValueError("must be https://<domain>.api.engagement.dimelo.com (http:// only for 127.0.0.1 in tests)")
+        return service_url(v, "base_url")  # https://<domain>.api.engagement.dimelo.com
 
 
 # ------------------------------------------------------------------------------------------- parsing
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
-
-
-def _count(value: Any) -> int:
-    """A count that may be missing, null, negative or a string: a non-negative int."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-        return int(value)
-    return 0
 
 
 def parse_interventions(doc: Any, *, hours: str = "calendar", unit: str = "seconds") -> list[dict]:
@@ -121,10 +99,10 @@ def parse_interventions(doc: Any, *, hours: str = "calendar", unit: str = "secon
     for r in doc["records"]:
         if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not r["id"]:
             continue
-        created = _time(r.get("created_at"))
+        created = iso_datetime(r.get("created_at"))
         if created is None:
             continue
-        replies = _count(r.get("user_replies_count"))
+        replies = count_or_zero(r.get("user_replies_count"))
         replied = replies > 0 or bool(r.get("first_user_reply_id"))
         raw = r.get(field)
         first = None

@@ -39,7 +39,7 @@ from urllib.parse import urljoin
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, service_url
 from .http import FeedError, decode_json
 from .mapping import (
     PathError,
@@ -156,11 +156,7 @@ class Options(BaseModel):
             raise ValueError(f"invalid URL {v!r}: {exc}") from None
         if _PLACEHOLDER.search(v):
             raise ValueError("put credentials in headers or params, never in the URL (it is shown in health)")
-        if url.scheme == "https" and url.host:
-            return v
-        if url.scheme == "http" and url.host in ("127.0.0.1", "localhost", "::1"):
-            return v
-        raise ValueError(f"url must start with https:// (http only for 127.0.0.1/localhost); got {v!r}")
+        return service_url(v, "url", base=False)
 
     @field_validator("items", "next_page")
     @classmethod

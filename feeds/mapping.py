@@ -171,6 +171,23 @@ def to_text(value: Any, text_format: TextFormat = "auto") -> str:
     return text
 
 
+def iso_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 / RFC 3339 string ('...Z', '+0000' too) as an aware UTC datetime; None for
+    anything else. Naive times are UTC (what vendors mean when they leave the offset out)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(text)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
 def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
     """ISO 8601 (with 'Z'), epoch seconds or milliseconds; naive times are read in `tz`. Raises ValueError."""
     if isinstance(value, bool) or value is None:
@@ -228,6 +245,11 @@ def to_count(value: Any) -> int | None:
     if number is None or number < 0:
         return None
     return int(number)
+
+
+def count_or_zero(value: Any) -> int:
+    """A post's like/repost/reply count: absent, unreadable or a vendor's -1 shows as 0."""
+    return to_count(value) or 0
 
 
 def to_bool(value: Any) -> bool:

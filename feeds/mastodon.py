@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult, html_to_text
+from .adapter import PollContext, PollResult, html_to_text, service_url
 from .http import FeedError, decode_json
+from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
 
 NAME = "mastodon"
@@ -46,7 +47,6 @@ MAX_EXTRA_TAGS = 4  # "a limit to the number of tags applied from each query par
 
 log = logging.getLogger("feeds.mastodon")
 
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _HASHTAG = re.compile(r"^[^\s#/?&%]{1,100}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -90,13 +90,8 @@ class Options(BaseModel):
     @field_validator("instance")
     @classmethod
     def _instance(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
-        if not (parts.scheme == "https" or local) or not parts.hostname:
-            raise ValueError(f"instance {value!r} must be an https:// URL such as https://mastodon.social "
-                             "(http:// only for 127.0.0.1 in tests)")
-        if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        value = service_url(value, "instance")
+        if urlsplit(value).path:
             raise ValueError(f"instance {value!r} must be the server's base URL only, e.g. https://mastodon.social")
         return value
 
@@ -202,22 +197,9 @@ def id_order(status_id: str) -> tuple[int, str]:
 
 
 def _count(value: Any) -> int:
-    """A documented integer count; anything else (null, a string, a bool) counts as 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0
-    return max(int(value), 0)
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:  # the API always gives UTC ("2019-11-26T23:27:31.000Z")
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+    """Mastodon documents its counts as integers: any other type is a malformed entity and counts
+    as 0 (a string is not read as a number here, unlike the lenient json/replay mapping)."""
+    return count_or_zero(value) if isinstance(value, (int, float)) else 0
 
 
 def _str(value: Any) -> str:
@@ -303,7 +285,7 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
     elif isinstance(shown.get("quote"), dict):  # 4.5 quote posts
         kind = "quote"
     account = shown.get("account")
-    published = _datetime(shown.get("created_at"))
+    published = iso_datetime(shown.get("created_at"))
     native_id = shown.get("id")
     if not isinstance(account, dict) or published is None or not isinstance(native_id, str):
         return None
@@ -366,7 +348,7 @@ def _rate_limit_wait(headers: Any, now: datetime) -> float | None:
     """Seconds until X-RateLimit-Reset when X-RateLimit-Remaining says no call is left, else None."""
     if str(headers.get("x-ratelimit-remaining", "")).strip() != "0":
         return None
-    reset = _datetime(str(headers.get("x-ratelimit-reset", "")).strip())
+    reset = iso_datetime(str(headers.get("x-ratelimit-reset", "")).strip())
     return max((reset - now).total_seconds(), 0.0) if reset else 300.0  # documented window: 5 minutes
 
 

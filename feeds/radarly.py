@@ -38,13 +38,13 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult, html_to_text
+from .adapter import PollContext, PollResult, html_to_text, service_url
 from .http import FeedError, decode_json
 from .iso_countries import to_alpha2
+from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics, Sentiment
 
 NAME = "radarly"
@@ -59,16 +59,6 @@ _RESERVED = frozenset({"query", "from", "to", "start", "limit", "sortBy", "sortO
 Platform = Literal["blog", "dailymotion", "website", "twitter", "media", "instagram", "gplus", "facebook",
                    "linkedin", "vkontakte", "youku", "wechat", "comment", "forum", "youtube", "tiktok",
                    "reddit", "sinaweibo", "pinterest", "review"]
-
-
-def _check_base_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"api_base must be a plain URL without query, fragment or user info, got {url!r}")
-    if (parts.scheme == "https" and parts.hostname) or (parts.scheme == "http" and parts.hostname == "127.0.0.1"):
-        return url
-    raise ValueError(f"api_base must be an https:// URL (http://127.0.0.1 is allowed for tests), got {url!r}")
 
 
 class Options(BaseModel):
@@ -92,7 +82,7 @@ class Options(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _https(cls, v: str) -> str:
-        return _check_base_url(v)
+        return service_url(v, "api_base")
 
     @field_validator("languages")
     @classmethod
@@ -113,21 +103,7 @@ class Options(BaseModel):
 
 # ------------------------------------------------------------------------------------------- parsing
 
-
-def parse_date(value: object) -> datetime | None:
-    """Radarly's "2015-09-17T07:45:19.000Z" (ISO 8601) -> aware UTC datetime, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+parse_date = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 
 def format_date(t: datetime) -> str:
@@ -140,27 +116,13 @@ def _null(value: object) -> object:
     return None if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "")) else value
 
 
-def _count(value: object) -> int:
-    value = _null(value)
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return max(int(value), 0)
-    if isinstance(value, str):
-        try:
-            return max(int(float(value)), 0)
-        except ValueError:
-            return 0
-    return 0
-
-
 def _optional_count(value: object) -> int | None:
     value = _null(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) and (not math.isfinite(value) or value < 0):
         return None
-    return _count(value) if isinstance(value, (int, float, str)) else None
+    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
 
 
 def _text(value: object) -> str:
@@ -294,8 +256,8 @@ def parse_publication(hit: Mapping[str, Any]) -> Post | None:
         lang=lang if lang and lang not in ("xx", "und") else None,
         author=author,
         media=_media(hit),
-        metrics=PostMetrics(likes=_count(score.get("favourite")), reposts=_count(score.get("rt")),
-                            replies=_count(score.get("reply")), views=_optional_count(hit.get("impression"))),
+        metrics=PostMetrics(likes=count_or_zero(score.get("favourite")), reposts=count_or_zero(score.get("rt")),
+                            replies=count_or_zero(score.get("reply")), views=_optional_count(hit.get("impression"))),
         reach=_optional_count(hit.get("reach")),
         engagement=float(engagement) if isinstance(engagement, (int, float)) and not isinstance(engagement, bool)
         and math.isfinite(engagement) and engagement >= 0 else None,

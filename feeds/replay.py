@@ -27,7 +27,6 @@ import io
 import json
 import logging
 import math
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import feedparser
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult, html_to_text
+from .adapter import PollContext, PollResult, html_to_text, service_url
 from .http import FeedError
 from .model import Author, Media, Post
 
@@ -45,7 +45,6 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 
 log = logging.getLogger("feeds.rss")
 
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # expat's errors for input that ends inside the document: the body was cut short (a connection closed
 # early with no Content-Length to tell), not merely sloppy; what feedparser salvages is a fraction of
 # the feed, and replacing the zone's articles with it would drop the rest.
@@ -69,14 +68,7 @@ class Options(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        value = value.strip()
-        parts = urlsplit(value)
-        local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
-        if not (parts.scheme == "https" or local) or not parts.hostname:
-            raise ValueError(f"url {value!r} must be an https:// feed URL (http:// only for 127.0.0.1 in tests)")
-        if parts.username or parts.password:
-            raise ValueError("put no user:password in the feed URL")
-        return value
+        return service_url(value, "url", base=False)  # a feed URL may carry a query
 
 
 # ------------------------------------------------------------------------------------------- parsing

@@ -41,9 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult, html_to_text
+from .adapter import PollContext, PollResult, html_to_text, service_url
 from .http import FeedError, decode_json
 from .iso_countries import to_alpha2
+from .mapping import count_or_zero
 from .model import Author, Media, Metric, Post, PostMetrics, Sentiment
 
 NAME = "talkwalker"
@@ -57,16 +58,6 @@ _RESERVED = frozenset({"q", "offset", "hpp", "sort_by", "sort_order", "time_rang
                        "pretty", "min", "max", "interval", "breakdown", "topic"})
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,99}$")
 _INTERVAL = re.compile(r"^(\d{1,4}[smhdw]|minute|hour|day|week|month)$")
-
-
-def _check_base_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"api_base must be a plain URL without query, fragment or user info, got {url!r}")
-    if (parts.scheme == "https" and parts.hostname) or (parts.scheme == "http" and parts.hostname == "127.0.0.1"):
-        return url
-    raise ValueError(f"api_base must be an https:// URL (http://127.0.0.1 is allowed for tests), got {url!r}")
 
 
 class Options(BaseModel):
@@ -96,7 +87,7 @@ class Options(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _https(cls, v: str) -> str:
-        return _check_base_url(v)
+        return service_url(v, "api_base")
 
     @field_validator("project_id")
     @classmethod
@@ -151,25 +142,12 @@ def to_epoch_ms(t: datetime) -> int:
     return int(round(t.astimezone(timezone.utc).timestamp() * 1000))
 
 
-def _count(value: object) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return max(int(value), 0)
-    if isinstance(value, str):
-        try:
-            return max(int(float(value)), 0)
-        except ValueError:
-            return 0
-    return 0
-
-
 def _optional_count(value: object) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) and (not math.isfinite(value) or value < 0):
         return None
-    return _count(value) if isinstance(value, (int, float, str)) else None
+    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
 
 
 def _text(value: object) -> str:
@@ -303,9 +281,9 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
 
     article = doc.get("article_extended_attributes")
     article = article if isinstance(article, Mapping) else {}
-    likes = _count(article.get("twitter_likes")) + _count(article.get("facebook_likes")) + _count(
-        article.get("instagram_likes")) + _count(article.get("youtube_likes"))
-    reposts = _count(article.get("twitter_retweets")) + _count(article.get("facebook_shares"))
+    likes = count_or_zero(article.get("twitter_likes")) + count_or_zero(article.get("facebook_likes")) + count_or_zero(
+        article.get("instagram_likes")) + count_or_zero(article.get("youtube_likes"))
+    reposts = count_or_zero(article.get("twitter_retweets")) + count_or_zero(article.get("facebook_shares"))
     views = _optional_count(article.get("twitter_impressions"))
     if views is None:
         views = _optional_count(article.get("youtube_views"))
@@ -324,7 +302,7 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
         lang=_text(doc.get("lang")).strip().lower() or None,
         author=author,
         media=_media(doc),
-        metrics=PostMetrics(likes=likes, reposts=reposts, replies=_count(article.get("num_comments")), views=views),
+        metrics=PostMetrics(likes=likes, reposts=reposts, replies=count_or_zero(article.get("num_comments")), views=views),
         reach=_optional_count(doc.get("reach")),
         engagement=float(engagement) if isinstance(engagement, (int, float)) and not isinstance(engagement, bool)
         and math.isfinite(engagement) and engagement >= 0 else None,
@@ -408,7 +386,7 @@ def parse_histogram(doc: object, now: datetime, window: str) -> dict[str, Metric
             continue
         values = row.get("v")
         values = values if isinstance(values, list) else [values]
-        counts = [float(_count(v)) for v in values]
+        counts = [float(count_or_zero(v)) for v in values]
         points[at] = points.get(at, 0.0) + sum(counts)
         for label, n in zip(labels, counts):
             if label:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, service_url
 from .http import FeedError, decode_json
+from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
 
 log = logging.getLogger("feeds.x")
@@ -49,7 +49,6 @@ TWEET_FIELDS = ("created_at,author_id,public_metrics,lang,entities,attachments,r
 USER_FIELDS = "public_metrics,verified,profile_image_url,name,username"
 MEDIA_FIELDS = "url,preview_image_url,alt_text,width,height,type"
 
-_LOCAL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/.*)?$")
 _ID = re.compile(r"^[0-9]{1,20}$")
 
 
@@ -77,39 +76,12 @@ class Options(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        v = v.strip().rstrip("/")
-        if not (v.startswith("https://") or _LOCAL.match(v)):
-            raise ValueError("api_base must be an https:// URL (or http://127.0.0.1:PORT for tests)")
-        if "?" in v or "#" in v:
-            raise ValueError("api_base is a base URL: no query string or fragment")
-        return v
+        return service_url(v, "api_base")
 
 
 # ------------------------------------------------------------------------------------------- parsing
 
-
-def parse_time(value: Any) -> datetime | None:
-    """An X created_at ('2024-01-15T10:30:00.000Z') as an aware UTC datetime, or None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "zZ":
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return max(int(value), 0)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return 0
+parse_time = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 
 def _optional_count(value: Any) -> int | None:
@@ -251,10 +223,10 @@ def parse_tweet(
         author=_author(author_id, user),
         media=tuple(found),
         metrics=PostMetrics(
-            likes=_count(metrics.get("like_count")),
-            reposts=_count(metrics.get("retweet_count")),
-            replies=_count(metrics.get("reply_count")),
-            quotes=_count(metrics.get("quote_count")),
+            likes=count_or_zero(metrics.get("like_count")),
+            reposts=count_or_zero(metrics.get("retweet_count")),
+            replies=count_or_zero(metrics.get("reply_count")),
+            quotes=count_or_zero(metrics.get("quote_count")),
             views=_optional_count(metrics.get("impression_count")),
         ),
         hashtags=_hashtags(tweet),

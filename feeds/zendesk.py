@@ -37,13 +37,14 @@ import base64
 import json
 import math
 import statistics
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, service_url
 from .http import FeedError, decode_json
+from .mapping import iso_datetime
 from .model import Metric
 
 NAME = "zendesk"
@@ -57,15 +58,6 @@ WAITING_STATUSES = frozenset({"new", "open"})
 # one letter per status keeps the persisted table small
 _STATUS_CODE = {"new": "n", "open": "o", "pending": "p", "hold": "h", "solved": "s", "closed": "c"}
 _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
-
-
-def _check_base_url(value: str) -> str:
-    value = value.rstrip("/")
-    if value.startswith("https://") and len(value) > len("https://"):
-        return value
-    if value.startswith(("http://127.0.0.1:", "http://127.0.0.1/")) or value == "http://127.0.0.1":
-        return value  # the local fixture server in tests
-    raise ValueError("must be https://<subdomain>.zendesk.com (http:// is only accepted for 127.0.0.1 in tests)")
 
 
 class Thresholds(BaseModel):
@@ -102,7 +94,7 @@ class Options(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, v: str) -> str:
-        return _check_base_url(v)
+        return service_url(v, "base_url")
 
     @model_validator(mode="after")
     def _email_for_tokens(self) -> Options:
@@ -112,16 +104,6 @@ class Options(BaseModel):
 
 
 # ------------------------------------------------------------------------------------------- parsing
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 def _minutes(value: Any, hours: str) -> float | None:
@@ -154,7 +136,7 @@ def parse_export_page(doc: Any, *, hours: str = "calendar") -> tuple[dict[int, l
         if status == "deleted":
             rows[t["id"]] = None
             continue
-        created = _time(t.get("created_at"))
+        created = iso_datetime(t.get("created_at"))
         if created is None:
             continue
         m = metric_sets.get(t["id"]) or (t.get("metric_set") if isinstance(t.get("metric_set"), dict) else {})
@@ -176,7 +158,7 @@ def _sla_breach_at(slas: Any) -> int | None:
     deadlines = []
     for pm in slas.get("policy_metrics") or []:
         if isinstance(pm, dict) and pm.get("metric") == "first_reply_time":
-            at = _time(pm.get("breach_at"))
+            at = iso_datetime(pm.get("breach_at"))
             if at is not None:
                 deadlines.append(int(at.timestamp()))
     return min(deadlines) if deadlines else None
