@@ -1,6 +1,5 @@
 """Themes must meet WCAG AA contrast; text must be big enough for the viewing distance."""
 
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 

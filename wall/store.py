@@ -332,7 +332,7 @@ class Store:
         if st.adapter == "demo":
             return self._demo_snapshot(feed_id, st, t)
         with self._lock:
-            health = self._health(st, t)
+            health = self._aggregate_health(feed_id, st, t) if feed_id in self._aggregates else self._health(st, t)
             if st.cache is not None and st.cache[1].health == health:
                 return st.cache[1]
             # the source's own figures win over those derived from its posts
@@ -340,10 +340,9 @@ class Store:
             st.cache = (t, snap)
             return snap
 
-    def _aggregate_health(self, st: _FeedState, t: datetime) -> FeedHealth:
+    def _aggregate_health(self, agg_id: str, st: _FeedState, t: datetime) -> FeedHealth:
         """An aggregate is as healthy as its least healthy member; the error names the member."""
-        agg_id = next((a for a, s_ in self._feeds.items() if s_ is st), None)
-        members = [(m, self._feeds[m]) for m in self._aggregates.get(agg_id, ()) if m in self._feeds]
+        members = [(m, self._feeds[m]) for m in self._aggregates[agg_id] if m in self._feeds]
         if not members:
             return FeedHealth("loading")
         healths = [(m, self._health(ms, t)) for m, ms in members]
@@ -352,8 +351,6 @@ class Store:
         return FeedHealth(worst.state, st.last_success, error, worst.last_error_at)
 
     def _health(self, st: _FeedState, t: datetime) -> FeedHealth:
-        if st.adapter == "aggregate":
-            return self._aggregate_health(st, t)
         if st.restored:  # from disk: old data whose source has not been asked yet
             state: HealthState = "stale" if st.last_success is not None else "loading"
         elif st.last_error and (st.last_success is None or (st.last_error_at or t) >= st.last_success):

@@ -23,7 +23,7 @@ from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
 from ..widgets.registry import widget
 from .base import env_var_name, resolve_env_ref
 from .errors import ConfigError, Problem
-from .schema import BezelMm, DisplayConfig, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig
+from .schema import BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig
 from .yaml_source import Mark, SourceDoc, load_yaml_file
 
 

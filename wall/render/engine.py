@@ -22,7 +22,7 @@ from ..config.loader import LoadedConfig, ScenarioPlan
 from ..paint.error_card import ErrorView
 from ..store import Store
 from ..widgets.base import BuildContext, ThemeView
-from ..widgets.registry import widget
+from ..widgets.registry import scrolls, widget
 from .compositor import ComposeStats, Compositor
 from .paint_pool import PaintJob, PaintPool, PaintResult
 
@@ -161,7 +161,7 @@ class Engine:
             result = self._waiting[zone_id]
             if budget is not None and uploads > 0 and sent + result.pixels.nbytes > budget:
                 break  # the rest waits for the next frame; at least one upload always happens
-            strip = hasattr(widget(result.job.widget), "scroll") if result.error is None else False
+            strip = result.error is None and scrolls(result.job.widget)
             sent += self.compositor.upload(zone_id, result.pixels, strip=strip)
             self._shown_seq[zone_id] = result.job.seq
             uploads += 1

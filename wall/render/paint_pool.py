@@ -54,7 +54,7 @@ class PaintResult:
 def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np.ndarray, str | None]:
     """Paint in this process. A painter that fails yields an error card, never an exception."""
     from ..paint.error_card import paint_error_card
-    from ..widgets.registry import widget
+    from ..widgets.registry import scrolls, widget
 
     try:
         if view.__class__.__name__ == "ErrorView":
@@ -62,7 +62,7 @@ def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np
         module = widget(widget_name)
         pixels = module.paint(view, width, height)
         # a scrolling widget paints one period of its strip, at least as wide as the zone
-        strip = hasattr(module, "scroll")
+        strip = scrolls(widget_name)
         ok_width = pixels.shape[1] >= width if strip else pixels.shape[1] == width
         if pixels.ndim != 3 or pixels.shape[0] != height or pixels.shape[2] != 4 or not ok_width or pixels.dtype != np.uint8:
             raise ValueError(f"painter returned {pixels.shape} {pixels.dtype}, expected ({height}, {width}, 4) uint8")

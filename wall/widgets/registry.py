@@ -27,3 +27,9 @@ def widget(name: str) -> WidgetModule:
 
 def binding_models() -> list[type]:
     return [m.Options for m in widgets().values()]
+
+
+def scrolls(name: str) -> bool:
+    """Whether a widget paints a strip wider than its zone, moved each frame by its `scroll()`
+    (the ticker): the paint pool and the compositor accept such pixels for it alone."""
+    return hasattr(widgets().get(name), "scroll")
