@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .config.loader import LoadedConfig, ScenarioPlan
+from .config.schema import WindowConfig
 from .geometry import Rect
 from .layout import ResolvedLayout, Zone
 from .outputs.base import OutputBackend
@@ -69,6 +70,8 @@ class WallRuntime:
     loaded: LoadedConfig
     backend_name: str = "headless"
     workers: int | None = None
+    # `window:` of the config, possibly with the mode forced from the command line
+    window: "WindowConfig | None" = None
     # the feeds' data; None: an in-memory store (what `render` and tests use). A store given here
     # belongs to the runtime from then on: close() closes it, which writes its last changes to disk.
     store: Store | None = None
@@ -77,13 +80,14 @@ class WallRuntime:
     pool: PaintPool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.backend = make_backend(self.backend_name)
+        self.backend = make_backend(self.backend_name, self.loaded.wall, self.window or self.loaded.config.window)
         ctx = self.backend.create_context()
         self.ctx = ctx
         self.pool = PaintPool(self.workers)
         self.engine = Engine(self.loaded, ctx, self.pool, store=self.store)
         self.store = self.engine.store
         self.scenario: str | None = None
+        self.keys: list[str] = []
 
     def use_scenario(self, name: str) -> None:
         self.engine.set_scenario(name)
@@ -110,8 +114,11 @@ class WallRuntime:
         return written + [state]
 
     def frame(self, t: datetime) -> FrameReport:
+        """One frame: every display composited for time t, then all presented; then window events
+        (keys are kept in `self.keys` for whoever drives the run: calibrate, identify)."""
         report = self.engine.frame(t)
         self.backend.present(self.engine.compositor)
+        self.keys.extend(self.backend.poll())
         return report
 
     def start_feeds(self) -> None:

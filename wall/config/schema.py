@@ -247,6 +247,18 @@ class FeedConfig(StrictModel):
     credentials: dict[str, EnvRef] = Field(default_factory=dict)
 
 
+class WindowConfig(StrictModel):
+    """How windowed backends put the displays on screen (`wallctl run --backend pyglet|kiosk`)."""
+
+    mode: Literal["auto", "span", "per-screen"] = Field(
+        default="auto",
+        description="span: one window over all screens (one context, one swap; needs the screens to form one "
+        "rectangle); per-screen: a borderless fullscreen window per screen; auto: span when possible",
+    )
+    vsync: bool = Field(default=True, description="wait for the screen's refresh when presenting (where the driver can)")
+    hide_cursor: bool = True
+
+
 class WallConfig(StrictModel):
     """A complete wall: its displays, how the canvas is split, what each zone shows, where data comes from."""
 
@@ -266,6 +278,7 @@ class WallConfig(StrictModel):
     scenarios: dict[Id, ScenarioConfig] = Field(min_length=1)
     default_scenario: Id | None = Field(default=None, description="default: the first scenario")
     theme: ThemeConfig = ThemeConfig()
+    window: WindowConfig = WindowConfig()
     feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
 
     @field_validator("displays")

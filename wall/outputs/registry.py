@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from ..config.schema import WindowConfig
+from ..geometry import Wall
 from .base import OutputBackend
 
-BACKENDS = ("headless",)
+BACKENDS = ("headless", "pyglet", "kiosk")
 
 
-def make_backend(name: str) -> OutputBackend:
+def make_backend(name: str, wall: Wall, window: WindowConfig | None = None) -> OutputBackend:
+    window = window or WindowConfig()
     if name == "headless":
         from .headless import HeadlessBackend
 
         return HeadlessBackend()
+    if name == "pyglet":
+        from .pyglet_windows import PygletBackend
+
+        return PygletBackend(wall, window)
+    if name == "kiosk":
+        from .sdl_kiosk import KioskBackend
+
+        return KioskBackend(wall, window)
     raise ValueError(f"unknown backend '{name}'; available: {', '.join(BACKENDS)}")
