@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .assets import DEMO_CONFIG
+from .outputs.registry import BACKENDS
 
 EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
 
@@ -130,18 +131,23 @@ def cmd_render(args) -> int:
 
 def cmd_run(args) -> int:
     from .deploy import sd_notify
+    from .render.frame_loop import FixedClock
     from .runtime import WallRuntime
     from .store import Store
     from .store_db import default_store_path
 
     loaded = _load(args.config)
     scenario = _scenario(loaded, args.scenario)
+    fixed = _parse_time(args.fixed_time) if args.fixed_time else None
+    window = loaded.config.window
+    if args.window_mode:
+        window = window.model_copy(update={"mode": args.window_mode})
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
     store_path = None if args.store == "none" else (args.store or default_store_path(loaded.config.name))
     store = Store.from_config(loaded.config, path=store_path)
-    rt = WallRuntime(loaded, args.backend, store=store)
+    rt = WallRuntime(loaded, args.backend, store=store, window=window)
     rt.start_feeds()
-    loop = rt.loop()
+    loop = rt.loop(FixedClock(fixed) if fixed else None)
     stop = lambda *_: loop.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -151,6 +157,9 @@ def cmd_run(args) -> int:
 
     def after(n: int, work: float) -> None:
         watchdog.frame_done()
+        if rt.backend.closed or "escape" in rt.keys:
+            loop.stop()  # the window was closed, or Escape pressed on a desktop window
+        rt.keys.clear()
         now = time.monotonic()
         if now - last_report[0] >= args.status_every:
             last_report[0] = now
@@ -167,9 +176,11 @@ def cmd_run(args) -> int:
     try:
         rt.use_scenario(scenario)
         rt.engine.settle(loop.clock.wall_time(loop.clock.monotonic()))  # open on a complete wall
+        shown = "; ".join(f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays())
         print(
             f"wall: running '{loaded.config.name}' scenario {scenario} on {args.backend} "
-            f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps); Ctrl-C stops",
+            f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps"
+            f"{', time fixed at ' + fixed.isoformat() if fixed else ''}){': ' + shown if shown else ''}; Ctrl-C stops",
             file=sys.stderr,
             flush=True,
         )
@@ -179,6 +190,12 @@ def cmd_run(args) -> int:
             t = loop.clock.wall_time(loop.clock.monotonic())
             rt.snapshot(t, Path(args.snapshot))
             print(f"wall: last frame written to {args.snapshot}/", file=sys.stderr)
+        if args.capture:
+            from .render.snapshot import write_snapshot
+
+            written = write_snapshot(Path(args.capture), loaded.wall, rt.backend.capture(rt.engine.compositor))
+            print(f"wall: what the {args.backend} outputs show written to {args.capture}/ "
+                  f"({len(written)} files)", file=sys.stderr)
     finally:
         sd_notify.stopping()
         rt.close()
@@ -359,7 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="run the live wall")
     s.add_argument("config")
-    s.add_argument("--backend", default="headless", choices=["headless"])
+    s.add_argument("--backend", default="headless", choices=list(BACKENDS),
+                   help="headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)")
+    s.add_argument("--window-mode", choices=["auto", "span", "per-screen"],
+                   help="pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)")
+    s.add_argument("--fixed-time", metavar="TIME",
+                   help="show every frame at this ISO 8601 instant (to compare the screens with `wallctl render --time`)")
+    s.add_argument("--capture", metavar="DIR",
+                   help="when stopping, write what each display's window shows (read back from the window) to DIR")
     s.add_argument("--scenario")
     s.add_argument("--frames", type=int, help="stop after N frames")
     s.add_argument("--duration", type=float, help="stop after S seconds")

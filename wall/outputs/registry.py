@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from ..config.schema import WindowConfig
-from ..geometry import Wall
-from .base import OutputBackend
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept light: the CLI imports this module for BACKENDS before anything needs GL
+    from ..config.schema import WindowConfig
+    from ..geometry import Wall
+    from .base import OutputBackend
 
 BACKENDS = ("headless", "pyglet", "kiosk")
 
 
 def make_backend(name: str, wall: Wall, window: WindowConfig | None = None) -> OutputBackend:
+    from ..config.schema import WindowConfig
+
     window = window or WindowConfig()
     if name == "headless":
         from .headless import HeadlessBackend

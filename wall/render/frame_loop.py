@@ -144,3 +144,22 @@ class FrameLoop:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+class FixedClock(SteppedClock):
+    """Paced like real time (the loop really waits for each frame slot), but every frame shows the
+    same instant: `wallctl run --fixed-time`, to compare what the screens show with a headless
+    render of that instant. Animations stand still; the work per frame is the real work."""
+
+    def __init__(self, instant: datetime):
+        super().__init__(instant)
+        self._system = SystemClock()
+
+    def monotonic(self) -> float:
+        return self._system.monotonic()
+
+    def wall_time(self, monotonic: float) -> datetime:
+        return self._start
+
+    def sleep_until(self, monotonic: float) -> None:
+        self._system.sleep_until(monotonic)

@@ -51,6 +51,8 @@ def wall_preview(wall: Wall, natives: dict[str, np.ndarray]) -> np.ndarray:
         y1 = margin_y + math.ceil(o.y1 / wall.pitch_y)
         img[max(0, y0) : y1, max(0, x0) : x1] = BEZEL_RGBA
     for d in wall.displays:
+        if d.id not in natives:
+            continue  # a display that shows nothing (its screen is unplugged): left dark
         vp = d.viewport
         img[margin_y + vp.y : margin_y + vp.y1, margin_x + vp.x : margin_x + vp.x1] = upright(d, natives[d.id])
     return img
@@ -64,6 +66,8 @@ def write_snapshot(out_dir: Path, wall: Wall, natives: dict[str, np.ndarray]) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for d in wall.displays:
+        if d.id not in natives:
+            continue
         p = out_dir / f"{d.id}.png"
         write_png(p, natives[d.id])
         written.append(p)
