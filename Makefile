@@ -15,6 +15,7 @@ demo: setup
 	@$(VENV)/bin/wallctl demo
 
 test: setup
+	@scripts/test_deps.sh
 	@$(VENV)/bin/python -m pytest
 
 bench: setup

@@ -21,11 +21,12 @@ if [ -z "$PY" ]; then
 fi
 PYVER="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
 
-# -- system packages: Mesa's EGL and OpenGL drivers (headless rendering, llvmpipe without a GPU)
+# -- system packages: Mesa's EGL and OpenGL drivers (llvmpipe without a GPU), X11 client libraries
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 if command -v dpkg-query >/dev/null 2>&1; then
-    for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri libgl1; do
+    # Mesa EGL/GL (headless and windows), and the X11 libraries pyglet loads for desktop windows
+    for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libx11-6 libxrandr2 libxinerama1 libxxf86vm1 libxi6 libxcursor1; do
         have_pkg "$pkg" || need+=("$pkg")
     done
     if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then

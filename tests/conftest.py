@@ -4,6 +4,7 @@ a real subprocess (what a user types, exit code and all)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -89,3 +90,25 @@ def load_png(path: Path):
 
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
+
+
+# ---------------------------------------------------------------- a real X server with six monitors
+
+
+@pytest.fixture(scope="session")
+def dummy_x():
+    """Xorg with the dummy driver and six 1920x1080 outputs in a 3x2 grid (see tests/dummy_x.py).
+
+    Skipped, with the apt-get line, where it cannot run (an ordinary user without the packages).
+    As root (CI), `make test` has installed the packages, so a server that does not start fails
+    the tests instead of hiding them."""
+    from dummy_x import DummyX, Unavailable, missing
+
+    try:
+        server = DummyX()
+    except Unavailable as exc:
+        if os.geteuid() == 0 and missing() is None:
+            pytest.fail(f"the dummy X server should run here but did not: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()

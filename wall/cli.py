@@ -56,6 +56,11 @@ def _scenario(loaded, name: str | None) -> str:
     return name
 
 
+def _window(loaded, mode: str | None):
+    """The config's `window:`, with --window-mode forced when given."""
+    return loaded.config.window.model_copy(update={"mode": mode}) if mode else loaded.config.window
+
+
 # ------------------------------------------------------------------ commands
 
 
@@ -178,7 +183,8 @@ def cmd_run(args) -> int:
         rt.engine.settle(loop.clock.wall_time(loop.clock.monotonic()))  # open on a complete wall
         shown = "; ".join(f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays())
         print(
-            f"wall: running '{loaded.config.name}' scenario {scenario} on {args.backend} "
+            f"wall: running '{loaded.config.name}' scenario {scenario} on {args.backend}"
+            f"{' (' + rt.backend.mode + ' mode)' if getattr(rt.backend, 'mode', None) else ''} "
             f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps"
             f"{', time fixed at ' + fixed.isoformat() if fixed else ''}){': ' + shown if shown else ''}; Ctrl-C stops",
             file=sys.stderr,
@@ -201,6 +207,40 @@ def cmd_run(args) -> int:
         rt.close()
     s = loop.times.summary()
     print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
+    return 0
+
+
+def cmd_displays(args) -> int:
+    from .outputs.screens import NoScreens, bind_displays, system_screens
+
+    try:
+        source, screens = system_screens()
+    except NoScreens as exc:
+        raise UsageError(f"cannot list screens: {exc}") from None
+    bindings = []
+    if args.config:
+        loaded = _load(args.config)
+        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays):
+            size_ok = b.screen is None or (b.screen.width, b.screen.height) == d.resolution
+            bindings.append({"display": d.id, "screen": b.screen.name if b.screen else None, "how": b.reason,
+                             "resolution": list(d.resolution), "resolution_matches": size_ok})
+    if args.json:
+        out = {"source": source, "screens": [s.as_dict() for s in screens]}
+        if args.config:
+            out["bindings"] = bindings
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"{len(screens)} screen(s) reported by {source}:")
+    for s in screens:
+        hz = f"{s.refresh_hz:g} Hz" if s.refresh_hz else "? Hz"
+        print(f"  [{s.index}] {s.name:<12} {s.width}x{s.height} at +{s.x}+{s.y}, {hz}{'  (primary)' if s.primary else ''}")
+    if args.config:
+        print(f"displays of {args.config}:")
+        for b in bindings:
+            where = f"on {b['screen']}" if b["screen"] else "NO SCREEN"
+            note = "" if b["resolution_matches"] else (f"  (configured {b['resolution'][0]}x{b['resolution'][1]}: "
+                                                        "the picture will be scaled; fix the mode or the config)")
+            print(f"  {b['display']:<6} {where:<14} ({b['how']}){note}")
     return 0
 
 
@@ -328,6 +368,53 @@ def cmd_doctor(args) -> int:
     return 0 if problems == 0 else 1
 
 
+def cmd_identify(args) -> int:
+    """Each display shows its id, resolution and output in huge type (headless: written to --out)."""
+    from .installer import run_identify
+    from .runtime import WallRuntime
+
+    loaded = _load(args.config)
+    if args.backend == "headless" and not args.out:
+        raise UsageError("the headless backend shows nothing on a screen; give --out DIR to write what each "
+                         "display would show, or choose --backend pyglet or kiosk")
+    rt = WallRuntime(loaded, args.backend, window=_window(loaded, args.window_mode))
+    try:
+        written = run_identify(rt, args.duration, Path(args.out) if args.out else None)
+    finally:
+        rt.close()
+    if written:
+        print(f"identify: written to {args.out}/: {', '.join(p.name for p in written)}", file=sys.stderr)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    """The bezel pattern, adjusted with keys until lines run straight; Enter prints the YAML to paste."""
+    from .installer import parse_keys, run_calibrate, step_mm
+    from .runtime import WallRuntime
+
+    try:
+        script, step = parse_keys(args.keys), step_mm(args.step)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    loaded = _load(args.config)
+    if args.backend == "headless" and not any(k in ("enter", "escape", "q") for k in script):
+        raise UsageError("the headless backend has no keyboard: give the keys with --keys, ending with enter "
+                         "(accept) or escape (leave), e.g. --keys \"right right enter\"")
+    rt = WallRuntime(loaded, args.backend, window=_window(loaded, args.window_mode))
+    try:
+        accepted, cal = run_calibrate(rt, script, step)
+        if args.out:
+            written = rt.snapshot(datetime.now(timezone.utc), Path(args.out))
+            print(f"calibrate: pattern written to {args.out}/: {', '.join(p.name for p in written)}", file=sys.stderr)
+    finally:
+        rt.close()
+    if not accepted:
+        print("calibration cancelled; nothing to paste", file=sys.stderr)
+        return 1
+    sys.stdout.write(cal.yaml(args.config))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from .bench import feed_bench, run_bench
 
@@ -393,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "~/.local/state/wall/); 'none' keeps it in memory only")
     s.set_defaults(func=cmd_run)
 
+    s = sub.add_parser("displays", help="the screens the system reports; with CONFIG, which display goes on which")
+    s.add_argument("config", nargs="?")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_displays)
+
     s = sub.add_parser("feed", help="feed adapters: list them, or poll one feed once")
     feed_sub = s.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
     f = feed_sub.add_parser("list", help="the adapter names")
@@ -426,6 +518,27 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("doctor", help="check GL, fonts, screens, a config and its credentials; say how to fix")
     s.add_argument("config", nargs="?")
     s.set_defaults(func=cmd_doctor)
+
+    for name, what in (("identify", "every display shows its id, resolution and output in huge type"),
+                       ("calibrate", "the bezel pattern, adjusted with the arrow keys until lines run straight; "
+                                     "Enter prints the bezel_mm YAML to paste")):
+        s = sub.add_parser(name, help=what)
+        s.add_argument("config")
+        s.add_argument("--backend", default="headless", choices=list(BACKENDS),
+                       help="headless (writes PNGs to --out), pyglet (desktop windows), kiosk (SDL2)")
+        s.add_argument("--window-mode", choices=["auto", "span", "per-screen"],
+                       help="pyglet: one window spanning the screens, or one per screen")
+        s.add_argument("--out", metavar="DIR", help="write what each display shows (a PNG per display, wall.png) "
+                       "to DIR (identify needs it with the headless backend)")
+    s = sub.choices["identify"]
+    s.add_argument("--duration", type=float, default=30.0, help="stop after S seconds (default 30); "
+                   "Escape, q or Enter stops sooner")
+    s.set_defaults(func=cmd_identify)
+    s = sub.choices["calibrate"]
+    s.add_argument("--keys", metavar="KEYS", help="keys to apply first, one per frame (how the headless "
+                   "backend and SSH sessions drive it): left right up down, shift+..., r, enter, escape")
+    s.add_argument("--step", type=float, default=0.1, help="mm per arrow key (default 0.1; with shift: 1 mm)")
+    s.set_defaults(func=cmd_calibrate)
 
     s = sub.add_parser("bench", help="frame-time benchmark, or --feeds: the feed pipeline (JSON)")
     s.add_argument("config", nargs="?")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages the tests need beyond `make setup`'s: a real X server with six monitors (Xorg's
+# dummy driver) for the window tests. As root (CI, a fresh container) missing packages are
+# installed; as an ordinary user we print the one line that enables those tests, which then skip.
+set -euo pipefail
+say() { printf 'test setup: %s\n' "$*" >&2; }
+PKGS=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils)
+command -v dpkg-query >/dev/null 2>&1 || { say "not Debian/Ubuntu: the window tests need Xorg with the dummy driver, xrandr and xwininfo"; exit 0; }
+need=()
+for pkg in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+[ "${#need[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${need[*]} (the six-monitor X server of the window tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+    say "the window tests will be skipped: they need ${need[*]}"
+    say "enable them with:  sudo apt-get install -y ${need[*]}   (and run the tests as root: Xorg's dummy driver)"
+fi
