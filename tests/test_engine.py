@@ -100,3 +100,33 @@ def test_a_painter_crash_in_a_worker_becomes_an_error_card(pool):
         assert result.pixels.shape == (32, 64, 4)
     finally:
         result.release()
+
+
+def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(engine, monkeypatch):
+    import moderngl
+
+    comp = engine.compositor
+    real_upload = comp.upload
+    failures = []
+
+    def upload(zone_id, pixels, strip=False):
+        if zone_id == "hours" and not failures:
+            failures.append(zone_id)
+            raise moderngl.Error("GL_OUT_OF_MEMORY")
+        return real_upload(zone_id, pixels, strip)
+
+    monkeypatch.setattr(comp, "upload", upload)
+    engine.settle(T0)  # the failing upload happens here; the error card is painted for the next frames
+    _drain(engine, T0 + timedelta(milliseconds=100))
+    assert failures == ["hours"]
+    assert "GL_OUT_OF_MEMORY" in engine.errors["hours"]
+    hours = engine.loaded.scenarios["monitoring"].layout.zone("hours").rect
+    b1 = comp.read_output("B1")
+    region = b1[hours.y : hours.y1, hours.x - 1923 : hours.x1 - 1923]
+    amber = np.all(region[:, :, :3] == (0xF2, 0xA9, 0x00), axis=2)
+    assert amber.sum() > 1000  # the error card's stripe, where the zone's text would be
+    # the same content is not retried every frame (that would repaint and fail 30 times a second)...
+    assert engine.frame(T0 + timedelta(milliseconds=200)).painted == 0
+    # ...and the rest of the wall renders normally
+    a1 = comp.read_output("A1")
+    assert len(np.unique(a1.reshape(-1, 4), axis=0)) > 20

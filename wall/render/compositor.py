@@ -18,6 +18,7 @@ when they present.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import moderngl
@@ -26,6 +27,8 @@ import numpy as np
 from ..geometry import Display, Rect, Wall
 from ..layout import Zone
 from . import gl
+
+log = logging.getLogger("wall.render")
 
 
 @dataclass
@@ -129,6 +132,20 @@ class Compositor:
         surf.version += 1
         return pixels.nbytes
 
+    def reset_zone(self, zone_id: str) -> None:
+        """A fresh texture for a zone whose last upload failed (its old one may be in any state)."""
+        surf = self.zones.get(zone_id)
+        if surf is None:
+            return
+        try:
+            surf.release()
+        except Exception:  # a broken texture may not even release cleanly; a new one is what matters
+            pass
+        surf.texture = self.ctx.texture((surf.zone.rect.w, surf.zone.rect.h), 4)
+        surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        surf.fbo = self.ctx.framebuffer([surf.texture])
+        surf.version, surf.offset = 0, 0
+
     def scroll(self, zone_id: str, offset: float) -> None:
         """Set a scrolling zone's offset (canvas pixels; wrapped to the strip's period)."""
         surf = self.zones.get(zone_id)
@@ -172,7 +189,10 @@ class Compositor:
                     continue
                 part = surf.zone.rect.intersect(region)
                 if not part.empty:
-                    self._draw(out, surf, part, stats)
+                    try:
+                        self._draw(out, surf, part, stats)
+                    except Exception as exc:  # one zone's GL failure must not cost the frame
+                        log.error("display %s, zone %s: drawing failed: %s", out.display.id, upper, exc)
             out.drawn[zid] = self.zones[zid].state
         # zones that do not meet this output are "drawn" by definition
         for zid in self.order:

@@ -93,7 +93,9 @@ class Engine:
         self._shown_seq: dict[str, int] = {}  # zone -> seq of the paint on screen
         self._waiting: dict[str, PaintResult] = {}  # zone -> newest finished paint not yet uploaded
         self.views: dict[str, tuple[str, Any]] = {}  # zone -> (widget, view) of the last frame
-        self.errors: dict[str, str] = {}  # zone -> last build/paint error
+        self.errors: dict[str, str] = {}  # zone -> last build/paint/GL error
+        # zone -> the view whose upload failed in GL: not re-sent until the zone's view changes
+        self._gl_failed: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ scenario
 
@@ -109,6 +111,7 @@ class Engine:
         self._requested.clear()
         self._shown_seq.clear()
         self.errors.clear()
+        self._gl_failed.clear()
         self.compositor.set_zones(list(plan.layout.zones), rgba(theme.background))
 
     # ------------------------------------------------------------------ frame
@@ -132,6 +135,10 @@ class Engine:
         for zone_id, (widget_name, view) in views.items():
             if self._requested.get(zone_id) == view:
                 continue
+            if zone_id in self._gl_failed:
+                if self._gl_failed[zone_id] == view:
+                    continue  # its error card stays until the content changes; then GL gets another try
+                del self._gl_failed[zone_id]
             self._seq += 1
             ctx = self._contexts[zone_id]
             self.pool.submit(PaintJob(zone_id, widget_name, view, ctx.width, ctx.height, self._seq, self.generation))
@@ -150,7 +157,8 @@ class Engine:
             if newest is not None:
                 newest.release()
             if result.error:
-                self.errors[job.zone_id] = result.error
+                if job.zone_id not in self._gl_failed:  # keep the GL failure's own words
+                    self.errors[job.zone_id] = result.error
             else:
                 self.errors.pop(job.zone_id, None)
             self._waiting[job.zone_id] = result
@@ -162,12 +170,34 @@ class Engine:
             if budget is not None and uploads > 0 and sent + result.pixels.nbytes > budget:
                 break  # the rest waits for the next frame; at least one upload always happens
             strip = result.error is None and scrolls(result.job.widget)
-            sent += self.compositor.upload(zone_id, result.pixels, strip=strip)
+            try:
+                sent += self.compositor.upload(zone_id, result.pixels, strip=strip)
+            except Exception as exc:  # a GL failure (out of memory, a lost texture) stays in its zone
+                self._upload_failed(result, exc)
             self._shown_seq[zone_id] = result.job.seq
             uploads += 1
             result.release()
             del self._waiting[zone_id]
         return uploads, sent
+
+    def _upload_failed(self, result: PaintResult, exc: Exception) -> None:
+        """Show the zone's error card instead of its content (painted like any view, off-thread)."""
+        job = result.job
+        message = f"GPU upload failed: {type(exc).__name__}: {exc}"
+        if isinstance(job.view, ErrorView):
+            # even the error card cannot be uploaded: the zone keeps what it showed; say so once
+            if self.errors.get(job.zone_id) != message:
+                log.error("zone %s: %s (the error card too; the zone keeps its last picture)", job.zone_id, message)
+            self.errors[job.zone_id] = message
+            return
+        log.error("zone %s: %s; showing its error card", job.zone_id, message)
+        self.errors[job.zone_id] = message
+        self.compositor.reset_zone(job.zone_id)
+        self._gl_failed[job.zone_id] = self._requested.get(job.zone_id)
+        self._seq += 1
+        view = ErrorView(job.widget, "GPU upload failed", f"{type(exc).__name__}: {exc}")
+        self._requested[job.zone_id] = view
+        self.pool.submit(PaintJob(job.zone_id, job.widget, view, job.width, job.height, self._seq, self.generation))
 
     def _scroll(self, t: datetime) -> None:
         """Per-frame motion of scrolling widgets: an offset, a pure function of t, no repaint."""
