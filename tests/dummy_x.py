@@ -121,6 +121,7 @@ class DummyX:
         for name, x, y in GRID:
             args += ["--output", name, "--mode", "1920x1080", "--pos", f"{x}x{y}"]
         self.xrandr(*args)
+        self.xrandr("--listmonitors")  # a full query: SDL's X11 driver reads the cached state
 
     def unplug(self, output: str) -> None:
         self.xrandr("--output", output, "--off")
@@ -128,6 +129,7 @@ class DummyX:
     def plug(self, output: str) -> None:
         x, y = next((x, y) for n, x, y in GRID if n == output)
         self.xrandr("--output", output, "--mode", "1920x1080", "--pos", f"{x}x{y}")
+        self.xrandr("--listmonitors")
 
     def windows(self) -> list[str]:
         """Names of the top-level windows (xwininfo), e.g. 'wall A2@DUMMY3'."""

@@ -133,8 +133,13 @@ def card_paint_cost(repeats: int = 7) -> dict:
             "upload_bytes": w * h * 4}
 
 
-def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10) -> dict:
-    rt = WallRuntime(loaded)
+def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10,
+              backend: str = "headless", window=None, details: bool = True) -> dict:
+    """Frame times of `frames` frames of the real loop on `backend`. `details`: also the paint costs
+    per zone and of a 280-character card (the same on every backend, so measured once)."""
+    rt = WallRuntime(loaded, backend, window=window)
+    if hasattr(rt.backend, "measure"):
+        rt.backend.measure = True
     try:
         rt.use_scenario(scenario)
         start = datetime.now(timezone.utc)
@@ -166,7 +171,7 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
         floor_ms = percentiles_ms(np.array(floor_s) * 1000)
         shaded_ms = percentiles_ms(np.array(shaded_s) * 1000)
         n = max(1, summary["frames"])
-        return {
+        result = {
             "config": str(loaded.path),
             "scenario": scenario,
             "renderer": rt.ctx.info.get("GL_RENDERER", "?"),
@@ -189,9 +194,22 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
             "uploads": totals["uploads"],
             "uploaded_mb": round(totals["uploaded_bytes"] / 1e6, 2),
             "composited_px_per_frame": round(totals["composited_px"] / n),
-            "paint_ms_per_zone": paint_costs(loaded, scenario, start),
-            "card_280_chars": card_paint_cost(),
         }
+        if details:
+            result["paint_ms_per_zone"] = paint_costs(loaded, scenario, start)
+            result["card_280_chars"] = card_paint_cost()
+        present = getattr(rt.backend, "present_times", None)
+        if present:
+            arr = np.array(present) * 1000
+            result["backend"] = backend
+            result["window_mode"] = getattr(rt.backend, "mode", None)
+            result["windows"] = len(getattr(rt.backend, "windows", []))
+            result["present_ms"] = {
+                "finish_compositing": percentiles_ms(arr[:, 0]),
+                "blit_into_windows": percentiles_ms(arr[:, 1]),
+                "swap": percentiles_ms(arr[:, 2]),
+            }
+        return result
     finally:
         rt.close()
 

@@ -70,6 +70,7 @@ class _Window:
         self.win = pyglet_window
         self.targets = targets
         self.label = label
+        self.full = True  # the next present writes everything (a new window, an exposed one)
         self._read_fbos: dict[str, tuple[int, int]] = {}  # display id -> (texture glo, fbo name in this context)
 
     def _read_fbo(self, display_id: str, texture_glo: int) -> int:
@@ -90,15 +91,48 @@ class _Window:
         self._read_fbos[display_id] = (texture_glo, name.value)
         return name.value
 
-    def draw(self, compositor: Compositor) -> None:
-        """Blit every display of this window into its back buffer (the window's context is current)."""
+    def draw(self, compositor: Compositor, partial: bool = False) -> list[tuple[int, int, int, int]]:
+        """Blit the displays of this window into its back buffer (the window's context is current).
+
+        partial: the back buffer still holds the last frame (presents copy, never swap), so only
+        what the compositor rewrote this frame is blitted. Returns the window rectangles written
+        (x, y, w, h from the top)."""
         _, fb_h = self.win.get_framebuffer_size()
+        written = []
+        full = self.full or not partial
         for t in self.targets:
             out = compositor.outputs.get(t.display_id)
             if out is None:
                 continue
             src = self._read_fbo(t.display_id, out.texture.glo)
-            gl.present_blit(src, 0, out.display.resolution, t.rect, fb_h)
+            res = out.display.resolution
+            tx, ty, tw, th = t.rect
+            if full or (tw, th) != res:
+                rects = [(0, 0, *res)]
+            else:
+                rects = out.damage if len(out.damage) <= 8 else [_bounds(out.damage)]
+            for r in rects:
+                if (tw, th) == res:
+                    dst = (tx + r[0], ty + r[1], r[2], r[3])
+                else:
+                    dst = t.rect  # scaled: always the whole display
+                gl.present_blit(src, 0, r, dst, fb_h)
+                written.append(dst)
+        self.full = False
+        return written
+
+    def copy_to_front(self, rects: list[tuple[int, int, int, int]]) -> None:
+        """Show back-buffer rectangles without a swap (GLX_MESA_copy_sub_buffer): the back buffer
+        keeps its content, so the next frame can again write only what changed."""
+        from pyglet.gl import glxext_arb
+
+        _, fb_h = self.win.get_framebuffer_size()
+        ctx = self.win.context
+        for x, y, w, h in rects:
+            glxext_arb.glXCopySubBufferMESA(ctx.x_display, ctx.glx_window, x, fb_h - y - h, w, h)
+
+    def on_expose(self):
+        self.full = True  # the window system lost what was shown: everything again next frame
 
     def close(self) -> None:
         try:
@@ -126,6 +160,10 @@ class PygletBackend(OutputBackend):
         self._last_saver_reset = 0.0
         self.watcher: ScreenWatcher | None = None
         self.ctx: moderngl.Context | None = None
+        # `wallctl bench`: per frame (finish compositing, blit into the windows, swap) in seconds
+        self.measure = False
+        self.partial = False  # see _choose_present
+        self.present_times: list[tuple[float, float, float]] = []
 
     # ------------------------------------------------------------------ set-up
 
@@ -134,6 +172,7 @@ class PygletBackend(OutputBackend):
             import pyglet
 
             pyglet.options["shadow_window"] = False  # our composer window is the shared context
+            pyglet.options["debug_gl"] = False  # a glGetError after every call; ours are checked where it matters
             from pyglet import gl as pgl
 
             screens = self._list_screens()
@@ -151,6 +190,7 @@ class PygletBackend(OutputBackend):
             raise WindowError(f"cannot create an OpenGL 3.3 context on the X server: {exc}") from None
         self._composer.switch_to()
         self.ctx = moderngl.create_context(require=330)
+        self.partial = self._choose_present()
         for b in bind_displays(self.wall, screens):
             self._wanted[b.display_id] = b.screen.name if b.screen else None
             self._bindings[b.display_id] = b
@@ -214,7 +254,7 @@ class PygletBackend(OutputBackend):
         if self.config.hide_cursor:
             win.set_mouse_visible(False)
         window = _Window(win, targets, label)
-        win.push_handlers(on_key_press=self._on_key, on_close=self._on_close)
+        win.push_handlers(on_key_press=self._on_key, on_close=self._on_close, on_expose=window.on_expose)
         for t in targets:
             self._check_size(t)
         self._composer.switch_to()
@@ -255,16 +295,47 @@ class PygletBackend(OutputBackend):
     # ------------------------------------------------------------------ per frame
 
     def present(self, compositor: Compositor) -> None:
+        t0 = time.perf_counter()
         # the windows' contexts read textures the composer wrote: finish those writes first
         compositor.ctx.finish()
+        t1 = time.perf_counter()
+        blit = swap = 0.0
         for w in self.windows:
             try:
+                a = time.perf_counter()
                 w.win.switch_to()
-                w.draw(compositor)
-                w.win.flip()
+                written = w.draw(compositor, partial=self.partial)
+                if self.measure:
+                    self._pgl.glFinish()  # only to tell the blit from the swap in `wallctl bench`
+                b = time.perf_counter()
+                if self.partial:
+                    w.copy_to_front(written)
+                else:
+                    w.win.flip()
+                c = time.perf_counter()
+                blit += b - a
+                swap += c - b
             except Exception as exc:  # one window failing (its screen vanished mid-frame) spares the others
+                w.full = True
                 log.warning("window %s could not present: %s", w.label, exc)
         self._composer.switch_to()
+        if self.measure:
+            self.present_times.append((t1 - t0, blit, swap))
+
+    def _choose_present(self) -> bool:
+        """Partial presents (only changed rectangles, copied to the front without a swap) where the
+        driver offers GLX_MESA_copy_sub_buffer and cannot wait for vsync anyway (Mesa's software
+        rasteriser): there a full swap costs a per-pixel conversion of every screen each frame.
+        Drivers that can vsync swap whole frames, so nothing tears."""
+        from pyglet.gl import glx_info
+
+        can_copy = glx_info.have_extension("GLX_MESA_copy_sub_buffer")
+        can_vsync = any(glx_info.have_extension(e) for e in
+                        ("GLX_EXT_swap_control", "GLX_MESA_swap_control", "GLX_SGI_swap_control"))
+        partial = can_copy and not can_vsync
+        log.info("presenting %s", "changed rectangles (GLX_MESA_copy_sub_buffer; the driver has no vsync)"
+                 if partial else "whole frames (swap)")
+        return partial
 
     def poll(self) -> list[str]:
         for w in self.windows:
@@ -345,6 +416,7 @@ class PygletBackend(OutputBackend):
                 x0, y0 = window.win.get_location()
                 window.targets = [_Target(did, b.screen, (b.screen.x - x0, b.screen.y - y0, b.screen.width,
                                                           b.screen.height)) for did, b in bound.items()]
+                window.full = True  # a screen that returns shows the whole current frame at once
                 return
             for w in self.windows:
                 w.close()
@@ -414,6 +486,14 @@ class PygletBackend(OutputBackend):
         composer = getattr(self, "_composer", None)
         if composer is not None:
             composer.switch_to()  # moderngl releases its objects after this, in the composer's context
+
+
+def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    x0 = min(r[0] for r in rects)
+    y0 = min(r[1] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    y1 = max(r[1] + r[3] for r in rects)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 _KEYS = {

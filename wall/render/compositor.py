@@ -60,6 +60,9 @@ class Output:
     fbo: moderngl.Framebuffer
     drawn: dict[str, tuple[int, int]] = field(default_factory=dict)  # zone id -> state last drawn here
     needs_clear: bool = True
+    # what the last compose() rewrote, in native pixels (x, y, w, h from the top-left): windows that
+    # keep their back buffer present only these rectangles
+    damage: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -166,12 +169,14 @@ class Compositor:
 
     def _compose_output(self, out: Output, stats: ComposeStats) -> None:
         vp = out.display.viewport
+        out.damage = []
         if out.needs_clear:
             out.fbo.use()
             out.fbo.scissor = None
             out.fbo.clear(*self.background)
             out.needs_clear = False
             stats.pixels += vp.w * vp.h
+            out.damage.append((0, 0, *out.display.resolution))
         dirty = [
             zid
             for zid in self.order
@@ -204,6 +209,7 @@ class Compositor:
         d = out.display
         zx, zy = part.x - surf.zone.rect.x, part.y - surf.zone.rect.y
         stats.pixels += part.w * part.h
+        out.damage.append(_native_rect(d, part))
         if d.rotation == 0 and self.use_blit:
             dx, dy = part.x - d.viewport.x, part.y - d.viewport.y
             sx = (zx + surf.offset) % surf.period
@@ -260,6 +266,13 @@ class Compositor:
         self._vao.release()
         self._vbo.release()
         self._prog.release()
+
+
+def _native_rect(d: Display, part: Rect) -> tuple[int, int, int, int]:
+    """A canvas rectangle of display d as (x, y, w, h) in its native framebuffer (top-left origin)."""
+    xs, ys = zip(*(_canvas_to_native(d, cx, cy) for cx, cy in ((part.x, part.y), (part.x1, part.y1))))
+    x0, y0 = int(min(xs)), int(min(ys))
+    return x0, y0, int(max(xs)) - x0, int(max(ys)) - y0
 
 
 def _canvas_to_native(d: Display, cx: float, cy: float) -> tuple[float, float]:

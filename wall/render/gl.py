@@ -88,19 +88,19 @@ def check(ctx: moderngl.Context, what: str) -> None:
 GL_LINEAR = 0x2601
 
 
-def present_blit(src_glo: int, dst_glo: int, src_size: tuple[int, int], dst_rect: tuple[int, int, int, int],
+def present_blit(src_glo: int, dst_glo: int, src_rect: tuple[int, int, int, int], dst_rect: tuple[int, int, int, int],
                  dst_height: int) -> None:
-    """Copy a whole top-row-first framebuffer (our convention) into a window framebuffer, whose row 0
-    is the bottom: flipped in y by the blit itself. dst_rect is (x, y, w, h) with y measured from the
-    window's top; dst_height is the window framebuffer's height. Scales (linear) only when the sizes
+    """Copy a rectangle of one of our top-row-first framebuffers into a window framebuffer, whose
+    row 0 is the bottom: flipped in y by the blit itself. Rectangles are (x, y, w, h) with y from
+    the top; dst_height is the window framebuffer's height. Scales (linear) only when the sizes
     differ, i.e. when a screen's mode does not match the configured resolution."""
     fns = _gl_functions()
     assert fns is not None
     bind, blit_fn = fns
-    sw, sh = src_size
+    sx, sy, sw, sh = src_rect
     x, y, w, h = dst_rect
     bind(GL_READ_FRAMEBUFFER, src_glo)
     bind(GL_DRAW_FRAMEBUFFER, dst_glo)
-    top = dst_height - y  # GL y of the picture's top edge
-    blit_fn(0, 0, sw, sh, x, top, x + w, top - h, GL_COLOR_BUFFER_BIT,
+    top = dst_height - y  # GL y of the rectangle's top edge in the window
+    blit_fn(sx, sy, sx + sw, sy + sh, x, top, x + w, top - h, GL_COLOR_BUFFER_BIT,
             GL_NEAREST if (sw, sh) == (w, h) else GL_LINEAR)

@@ -53,6 +53,8 @@ def wall_preview(wall: Wall, natives: dict[str, np.ndarray]) -> np.ndarray:
     for d in wall.displays:
         if d.id not in natives:
             continue  # a display that shows nothing (its screen is unplugged): left dark
+        if natives[d.id].shape[:2] != d.resolution[::-1]:
+            continue  # a window on a screen of another mode (a capture): its own PNG has it, unscaled
         vp = d.viewport
         img[margin_y + vp.y : margin_y + vp.y1, margin_x + vp.x : margin_x + vp.x1] = upright(d, natives[d.id])
     return img
