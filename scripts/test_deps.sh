@@ -4,7 +4,7 @@
 # installed; as an ordinary user we print the one line that enables those tests, which then skip.
 set -euo pipefail
 say() { printf 'test setup: %s\n' "$*" >&2; }
-PKGS=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils)
+PKGS=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils xdotool)
 command -v dpkg-query >/dev/null 2>&1 || { say "not Debian/Ubuntu: the window tests need Xorg with the dummy driver, xrandr and xwininfo"; exit 0; }
 need=()
 for pkg in "${PKGS[@]}"; do

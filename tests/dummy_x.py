@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PACKAGES = "xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils"
+PACKAGES = "xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils xdotool"
 INSTALL_LINE = f"sudo apt-get install -y {PACKAGES}"
 
 XORG_CONF = """\
@@ -58,7 +58,7 @@ class Unavailable(Exception):
 def missing() -> str | None:
     if not Path("/usr/lib/xorg/modules/drivers/dummy_drv.so").exists() or not shutil.which("Xorg"):
         return f"Xorg with the dummy driver is not installed; install it with: {INSTALL_LINE}"
-    for tool in ("xrandr", "xwininfo"):
+    for tool in ("xrandr", "xwininfo", "xdotool"):
         if not shutil.which(tool):
             return f"{tool} is not installed; install it with: {INSTALL_LINE}"
     if os.geteuid() != 0:
@@ -156,3 +156,12 @@ class DummyX:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def press(x: "DummyX", *keys: str, at: tuple[int, int] = (500, 500)) -> None:
+    """Real key presses through the XTEST extension (xdotool), as a keyboard would type them. With no
+    window manager the window under the pointer has the focus, so the pointer goes there first."""
+    subprocess.run(["xdotool", "mousemove", str(at[0]), str(at[1])], env=x.env, check=True, timeout=30)
+    for key in keys:
+        time.sleep(0.4)  # one key per frame or more, as a person types
+        subprocess.run(["xdotool", "key", key], env=x.env, check=True, timeout=30)

@@ -208,3 +208,53 @@ def test_displays_json_lists_the_six_outputs_and_binds_the_config(dummy_x, tmp_p
                           capture_output=True, text=True, timeout=60)
     assert "C2     NO SCREEN" in proc.stdout
     assert "[0] DUMMY0       1920x1080 at +0+0, 60 Hz  (primary)" in proc.stdout
+
+
+def test_calibrate_takes_real_key_presses_and_prints_the_yaml(dummy_x, tmp_path):
+    from dummy_x import press
+
+    err = (tmp_path / "err.txt").open("w")
+    proc = subprocess.Popen([*wallctl_command(), "calibrate", "config/demo.yaml", "--backend", "pyglet"], cwd=REPO,
+                            env=dummy_x.env, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "bezel: horizontal 1.8 mm" not in (tmp_path / "err.txt").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "err.txt").read_text()
+            time.sleep(0.2)
+        press(dummy_x, "Right", "Right", "shift+Up", "Return")
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        err.close()
+    assert proc.returncode == 0, (tmp_path / "err.txt").read_text()
+    assert "bezel_mm: {top: 1.4, right: 1, bottom: 1.4, left: 1}" in out
+
+
+def test_identify_shows_each_display_on_its_own_screen(dummy_x, tmp_path):
+    rc, _, err = run_cli("identify", "config/demo.yaml", "--out", tmp_path / "headless")
+    assert rc == 0, err
+
+    def dominant(pic: np.ndarray) -> tuple[int, ...]:
+        colours, counts = np.unique(pic[::8, ::8].reshape(-1, 3), axis=0, return_counts=True)
+        return tuple(int(c) for c in colours[counts.argmax()])
+
+    expected = {d: dominant(load_png(tmp_path / "headless" / f"{d}.png")) for d in DISPLAY_AT}
+    assert len(set(expected.values())) == 6
+    proc = subprocess.Popen([*wallctl_command(), "identify", "config/demo.yaml", "--backend", "pyglet",
+                             "--duration", "60"], cwd=REPO, env=dummy_x.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            shot = dummy_x.screenshot()
+            got = {d: dominant(shot[y : y + 1080, x : x + 1920]) for d, (x, y) in DISPLAY_AT.items()}
+            if got == expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert got == expected
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    for d, (name, _, _) in zip(DISPLAY_AT, GRID):
+        assert f"{d}: 1920 x 1080, output {name}" in out

@@ -11,20 +11,17 @@ import argparse
 import json
 import logging
 import os
-import signal
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .assets import DEMO_CONFIG
+from .errors import UsageError
 from .outputs.registry import BACKENDS
 
 EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
-
-
-class UsageError(Exception):
-    pass
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -153,9 +150,7 @@ def cmd_run(args) -> int:
     rt = WallRuntime(loaded, args.backend, store=store, window=window)
     rt.start_feeds()
     loop = rt.loop(FixedClock(fixed) if fixed else None)
-    stop = lambda *_: loop.stop()  # noqa: E731
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    loop.stop_on_signals()
     last_report = [time.monotonic()]
     # under systemd (Type=notify): pinged only from here, after a frame, so a hung loop stops the pings
     watchdog = sd_notify.Watchdog()
@@ -404,7 +399,7 @@ def cmd_calibrate(args) -> int:
     try:
         accepted, cal = run_calibrate(rt, script, step)
         if args.out:
-            written = rt.snapshot(datetime.now(timezone.utc), Path(args.out))
+            written = rt.snapshot(_parse_time(None), Path(args.out))
             print(f"calibrate: pattern written to {args.out}/: {', '.join(p.name for p in written)}", file=sys.stderr)
     finally:
         rt.close()
@@ -424,7 +419,27 @@ def cmd_bench(args) -> int:
     if args.config is None:
         raise UsageError("give a CONFIG to benchmark its frames, or --feeds for the feed pipeline")
     loaded = _load(args.config)
-    result = run_bench(loaded, _scenario(loaded, args.scenario), args.frames, paced=not args.unpaced)
+    scenario = _scenario(loaded, args.scenario)
+    if args.backend == "headless":
+        result = run_bench(loaded, scenario, args.frames, paced=not args.unpaced)
+    else:
+        # windowed figures next to headless ones of the same run, so the difference is the windows'
+        window = loaded.config.window
+        if args.window_mode:
+            window = window.model_copy(update={"mode": args.window_mode})
+        # headless in a child process: EGL and GLX contexts do not mix in one thread (glvnd refuses
+        # to make the second API current), and a fresh process is a fair comparison anyway
+        cmd = [sys.executable, "-m", "wall.cli", "bench", args.config, "--scenario", scenario,
+               "--frames", str(args.frames)] + (["--unpaced"] if args.unpaced else [])
+        child = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DISPLAY": ""})
+        if child.returncode != 0:
+            raise RuntimeError(f"the headless half of the benchmark failed: {child.stderr.strip()[-500:]}")
+        headless = json.loads(child.stdout)
+        for key in ("paint_ms_per_zone", "card_280_chars"):
+            headless.pop(key, None)
+        windowed = run_bench(loaded, scenario, args.frames, paced=not args.unpaced, backend=args.backend,
+                             window=window, details=False)
+        result = {"headless": headless, args.backend: windowed}
     print(json.dumps(result, indent=2))
     return 0
 
@@ -519,9 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("config", nargs="?")
     s.set_defaults(func=cmd_doctor)
 
+    calibrate_help = "the bezel pattern, adjusted with the arrow keys until lines run straight; Enter prints YAML"
     for name, what in (("identify", "every display shows its id, resolution and output in huge type"),
-                       ("calibrate", "the bezel pattern, adjusted with the arrow keys until lines run straight; "
-                                     "Enter prints the bezel_mm YAML to paste")):
+                       ("calibrate", calibrate_help)):
         s = sub.add_parser(name, help=what)
         s.add_argument("config")
         s.add_argument("--backend", default="headless", choices=list(BACKENDS),
@@ -547,6 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
+    s.add_argument("--backend", default="headless", choices=list(BACKENDS),
+                   help="a windowed backend: its figures next to headless ones from the same run")
+    s.add_argument("--window-mode", choices=["auto", "span", "per-screen"])
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -6,6 +6,7 @@ what the room sees.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ import numpy as np
 
 from .config.loader import LoadedConfig, ScenarioPlan
 from .config.schema import WindowConfig
-from .geometry import Rect
+from .geometry import Rect, Wall
 from .layout import ResolvedLayout, Zone
 from .outputs.base import OutputBackend
 from .outputs.registry import make_backend
@@ -98,6 +99,19 @@ class WallRuntime:
         self.loaded.scenarios[plan.name] = plan
         self.use_scenario(plan.name)
 
+    def set_wall(self, wall: Wall) -> None:
+        """Show the same displays placed anew (calibrate: other bezels move the viewports). The GL
+        context, backend, paint workers and store stay; the engine, whose compositor holds the old
+        viewports, is rebuilt. A test pattern in use is planned again for the new canvas; any other
+        scenario was resolved against the old wall, so the caller chooses what to show next."""
+        shown = self.scenario
+        self.loaded = dataclasses.replace(self.loaded, wall=wall, scenarios=dict(self.loaded.scenarios))
+        self.engine.close()
+        self.engine = Engine(self.loaded, self.ctx, self.pool, store=self.store)
+        self.scenario = None
+        if shown is not None and shown.startswith("pattern:"):
+            self.use_pattern(shown.split(":", 1)[1])
+
     def render_at(self, t: datetime) -> dict[str, np.ndarray]:
         """Everything painted and composited for time t; each display's native pixels."""
         self.engine.settle(t)
@@ -143,7 +157,8 @@ class WallRuntime:
         finally:
             try:
                 self.pool.close()
-                self.backend.close()
+                # the context before the windows that hold it (a windowed backend's context dies with them)
                 self.ctx.release()
+                self.backend.close()
             finally:
                 self.store.close()

@@ -145,6 +145,14 @@ class FrameLoop:
     def stop(self) -> None:
         self.stop_event.set()
 
+    def stop_on_signals(self) -> None:
+        """SIGTERM (systemd, kill) and SIGINT (Ctrl-C) end the loop after the current frame, so the
+        caller's clean-up runs: paint workers stopped, the store written, windows closed."""
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+
 
 class FixedClock(SteppedClock):
     """Paced like real time (the loop really waits for each frame slot), but every frame shows the
