@@ -58,7 +58,7 @@ def parse_unit(path: Path) -> configparser.ConfigParser:
 
 def test_kiosk_install_writes_a_watched_notify_unit(zendesk_config: Path, tmp_path: Path):
     units = tmp_path / "units"
-    code, out, err = run_cli("kiosk", "install", zendesk_config, "--unit-dir", units)
+    code, out, err = run_env("kiosk", "install", zendesk_config, "--unit-dir", units, env={"DISPLAY": ":0"})
     assert code == 0, err
     unit = units / "wall-replay-of-an-outage-day.service"
     assert [p.name for p in units.iterdir()] == [unit.name]
@@ -68,7 +68,10 @@ def test_kiosk_install_writes_a_watched_notify_unit(zendesk_config: Path, tmp_pa
     assert svc["NotifyAccess"] == "main"
     wallctl, verb, config, *rest = svc["ExecStart"].split()
     assert Path(wallctl).is_absolute() and Path(wallctl).name == "wallctl"
-    assert (verb, Path(config), rest) == ("run", zendesk_config.resolve(), ["--backend", "headless"])
+    # a wall of several displays: desktop windows on the X display of the installing session
+    assert (verb, Path(config), rest) == ("run", zendesk_config.resolve(), ["--backend", "pyglet"])
+    assert svc["Environment"] == "DISPLAY=:0"
+    assert "User" not in svc and "TTYPath" not in svc
     assert svc["WorkingDirectory"] == str(REPO)
     assert (svc["Restart"], svc["RestartSec"], svc["WatchdogSec"]) == ("on-failure", "5", "30")
     assert svc["PassEnvironment"] == "ZENDESK_TOKEN"  # names only, never a value
@@ -91,6 +94,37 @@ def test_kiosk_install_name_and_multi_user(zendesk_config: Path, tmp_path: Path)
     cp = parse_unit(tmp_path / "wall-lobby-2.service")
     assert cp["Install"]["WantedBy"] == "multi-user.target"
     assert "graphical.target" not in cp["Unit"]["After"]
+
+
+def test_kiosk_install_one_display_on_the_console_as_a_user(tmp_path: Path):
+    code, out, err = run_env("kiosk", "install", REPO / "config" / "kiosk.yaml", "--unit-dir", tmp_path,
+                             "--run-as", "wall", env={"DISPLAY": ""})
+    assert code == 0, err
+    cp = parse_unit(tmp_path / "wall-lobby-kiosk.service")
+    svc = cp["Service"]
+    assert svc["ExecStart"].endswith("--backend kiosk")  # one display: SDL, no desktop needed
+    assert svc["User"] == "wall"
+    assert svc["SupplementaryGroups"] == "video render input"
+    assert svc["TTYPath"] == "/dev/tty1"  # KMSDRM on the console: the VT is the wall's, not getty's
+    assert cp["Unit"]["Conflicts"] == "getty@tty1.service"
+    assert "Environment" not in svc
+
+    # the same panel on a desktop session instead
+    code, out, err = run_env("kiosk", "install", REPO / "config" / "kiosk.yaml", "--unit-dir", tmp_path,
+                             "--name", "desk", "--display", ":1", env={})
+    assert code == 0, err
+    svc = parse_unit(tmp_path / "wall-desk.service")["Service"]
+    assert svc["Environment"] == "DISPLAY=:1" and "TTYPath" not in svc
+
+
+def test_kiosk_install_refuses_the_kiosk_backend_for_a_wall_of_several_displays(tmp_path: Path):
+    code, out, err = run_cli("kiosk", "install", "config/demo.yaml", "--unit-dir", tmp_path, "--backend", "kiosk")
+    assert code == 2
+    assert "drives one screen" in err and "--backend pyglet" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    code, out, err = run_cli("kiosk", "install", "config/kiosk.yaml", "--unit-dir", tmp_path, "--user",
+                             "--run-as", "wall")
+    assert code == 2 and "--run-as is for system units" in err
 
 
 def test_kiosk_install_refuses_to_overwrite_a_different_unit(zendesk_config: Path, tmp_path: Path):

@@ -258,3 +258,36 @@ def test_identify_shows_each_display_on_its_own_screen(dummy_x, tmp_path):
         out, _ = proc.communicate(timeout=30)
     for d, (name, _, _) in zip(DISPLAY_AT, GRID):
         assert f"{d}: 1920 x 1080, output {name}" in out
+
+
+def test_doctor_names_a_display_without_its_screen_and_a_wrong_mode(dummy_x, tmp_path):
+    text = (REPO / "config" / "demo.yaml").read_text()
+    cfg = tmp_path / "wrong.yaml"
+    cfg.write_text(text.replace("      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DUMMY0, DUMMY1, DUMMY2, "
+                                "DUMMY3, DUMMY4, HDMI-9]"))
+    dummy_x.xrandr("--output", "DUMMY4", "--mode", "1600x900")
+    try:
+        proc = subprocess.run([*wallctl_command(), "doctor", str(cfg)], cwd=REPO, env=dummy_x.env,
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        dummy_x.six_outputs()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    problems = [line for line in proc.stdout.splitlines() if line.startswith("problem") and "screens" in line]
+    assert any("display C2 has no screen" in p and "HDMI-9" in p for p in problems), problems
+    assert any("display B2 is 1920x1080 but DUMMY4 runs 1600x900" in p and "xrandr --output DUMMY4 --mode 1920x1080" in p
+               for p in problems), problems
+    assert len(problems) == 2
+
+
+def test_pyglet_key_names(dummy_x, monkeypatch):
+    monkeypatch.setenv("DISPLAY", dummy_x.display)  # pyglet.window needs a display to import
+    from pyglet.window import key
+
+    from wall.outputs.pyglet_windows import key_name
+
+    assert key_name(key.LEFT, 0) == "left"
+    assert key_name(key.UP, key.MOD_SHIFT) == "shift+up"
+    assert key_name(key.RETURN, 0) == key_name(key.ENTER, 0) == "enter"
+    assert key_name(key.ESCAPE, key.MOD_SHIFT) == "escape"  # shift only qualifies arrows
+    assert key_name(key.Q, 0) == "q"
+    assert key_name(key.F5, 0) is None

@@ -244,16 +244,17 @@ def _has_display() -> bool:
 
 
 def cmd_demo(args) -> int:
-    """The demo wall. Window backends arrive with the outputs issue; until then the demo is
-    rendered headless, every scenario, to out/demo/."""
+    """The demo wall, every scenario rendered headless to out/demo/ (works on any machine, with or
+    without screens); `wallctl run config/demo.yaml --backend pyglet` shows it live on screens."""
     from .runtime import WallRuntime
 
     loaded = _load(str(DEMO_CONFIG))
     t = _parse_time(args.time)
     out = Path(args.out)
     if _has_display():
-        print("wallctl demo: a display is present, but windowed output is not built yet; "
-              "rendering headless instead", file=sys.stderr)
+        print("wallctl demo: to see it live on this machine's screens: wallctl run config/demo.yaml --backend pyglet "
+              "(its 6 displays take the screens in reading order; `wallctl displays config/demo.yaml` shows which)",
+              file=sys.stderr)
     rt = WallRuntime(loaded)
     try:
         for name in loaded.scenarios:
@@ -329,8 +330,17 @@ def cmd_kiosk_install(args) -> int:
     name = slug(args.name if args.name is not None else loaded.config.name)
     if not name:
         raise UsageError("the unit needs a name made of letters or digits; give one with --name")
-    unit = KioskUnit(name, loaded.path.resolve(), tuple(credential_env_vars(loaded)), backend=args.backend,
-                     graphical=not args.no_graphical, user=args.user)
+    if args.run_as and args.user:
+        raise UsageError("--run-as is for system units; a --user unit runs as the user who enables it")
+    backend = args.backend or ("kiosk" if len(loaded.wall.displays) == 1 else "pyglet")
+    if backend == "kiosk" and len(loaded.wall.displays) != 1:
+        raise UsageError(f"the kiosk backend drives one screen; {args.config} has {len(loaded.wall.displays)} "
+                         "displays: use --backend pyglet")
+    display = args.display
+    if display is None and backend == "pyglet":
+        display = os.environ.get("DISPLAY") or ":0"  # desktop windows need an X display; the local one
+    unit = KioskUnit(name, loaded.path.resolve(), tuple(credential_env_vars(loaded)), backend=backend,
+                     graphical=not args.no_graphical, user=args.user, run_as=args.run_as, display=display)
     unit_dir = Path(args.unit_dir) if args.unit_dir else (USER_UNIT_DIR if args.user else SYSTEM_UNIT_DIR)
     path = unit_dir.expanduser() / unit.file_name
     text = unit.render()
@@ -524,8 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--unit-dir", help="where to write the unit (default: /etc/systemd/system, or "
                    "~/.config/systemd/user with --user)")
     k.add_argument("--user", action="store_true", help="a user unit (systemctl --user) instead of a system one")
-    k.add_argument("--backend", default="headless", choices=["headless"],
-                   help="output backend the unit runs (window and kiosk backends come with the outputs work)")
+    k.add_argument("--backend", choices=list(BACKENDS),
+                   help="kiosk (default for one display): SDL fullscreen on the console or a desktop; pyglet "
+                   "(default for several): desktop windows; headless: no screen")
+    k.add_argument("--display", help="draw on this X display (e.g. :0) instead of the console")
+    k.add_argument("--run-as", metavar="USER", help="run the wall as USER (system units; default root); "
+                   "adds the video, render and input groups")
     k.add_argument("--no-graphical", action="store_true", help="start with multi-user.target, not graphical.target")
     k.add_argument("--force", action="store_true", help="replace an existing, different unit of that name")
     k.set_defaults(func=cmd_kiosk_install)

@@ -78,12 +78,38 @@ def check_fonts() -> Check:
     return Check("fonts", True, f"{len(EXPECTED_FONTS)} shipped families present ({', '.join(EXPECTED_FONTS)})")
 
 
-def check_screens() -> Check:
-    found = [f"{var}={os.environ[var]}" for var in ("DISPLAY", "WAYLAND_DISPLAY") if os.environ.get(var)]
-    if found:
-        return Check("screens", True, f"display present ({', '.join(found)}); windowed outputs come with the outputs work, "
-                                      "the wall renders headless today")
-    return Check("screens", True, "no display: headless only; windowed outputs come with the outputs work")
+def check_screens(loaded=None) -> list[Check]:
+    """What screens there are, and with a config, that each display has its screen at its mode."""
+    from .outputs.screens import NoScreens, bind_displays, system_screens
+
+    if not os.environ.get("DISPLAY"):
+        cards = sorted(Path("/dev/dri").glob("card*")) if Path("/dev/dri").is_dir() else []
+        if not cards:
+            return [Check("screens", True, "no X display and no /dev/dri/card*: only --backend headless can run here")]
+        usable = [c for c in cards if os.access(c, os.R_OK | os.W_OK)]
+        if not usable:
+            return [Check("screens", False, f"{', '.join(map(str, cards))} not accessible to this user",
+                          "add the user to the video and render groups (sudo usermod -aG video,render $USER) "
+                          "or install the kiosk unit with --run-as")]
+    try:
+        source, screens = system_screens()
+    except NoScreens as exc:
+        return [Check("screens", False, str(exc), "check DISPLAY and XAUTHORITY (or SDL_VIDEODRIVER on a console)")]
+    listed = ", ".join(f"{s.name} {s.width}x{s.height}+{s.x}+{s.y}"
+                       f"{f' {s.refresh_hz:g} Hz' if s.refresh_hz else ''}" for s in screens) or "none"
+    checks = [Check("screens", bool(screens), f"{len(screens)} screen(s) through {source}: {listed}",
+                    "connect and switch on a monitor")]
+    if loaded is not None and screens:
+        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays):
+            if b.screen is None:
+                checks.append(Check("screens", False, f"display {d.id} has no screen ({b.reason})",
+                                    "connect it, or give the display the right `output:` (`wallctl displays CONFIG`)"))
+            elif (b.screen.width, b.screen.height) != d.resolution:
+                checks.append(Check("screens", False, f"display {d.id} is {d.resolution[0]}x{d.resolution[1]} "
+                                    f"but {b.screen.name} runs {b.screen.width}x{b.screen.height} (it would be scaled)",
+                                    f"set the mode (xrandr --output {b.screen.name} --mode "
+                                    f"{d.resolution[0]}x{d.resolution[1]}) or correct the display's resolution"))
+    return checks
 
 
 def check_config(path: str):
@@ -137,10 +163,12 @@ def check_state_dir(config_name: str | None) -> Check:
 
 
 def run_checks(config: str | None) -> list[Check]:
-    checks = [check_python(), check_gl_packages(), check_gl_context(), check_fonts(), check_screens()]
+    checks = [check_python(), check_gl_packages(), check_gl_context(), check_fonts()]
     loaded = None
     if config is not None:
         config_checks, loaded = check_config(config)
+    checks += check_screens(loaded)
+    if config is not None:
         checks += config_checks
         if loaded is not None:
             checks += check_credentials(loaded)

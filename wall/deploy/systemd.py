@@ -51,9 +51,11 @@ class KioskUnit:
     name: str  # the slug in wall-<name>.service
     config_path: Path  # absolute
     env_vars: tuple[str, ...]
-    backend: str = "headless"
+    backend: str = "kiosk"
     graphical: bool = True
     user: bool = False
+    run_as: str | None = None  # system units: the account the wall runs as (default: root)
+    display: str | None = None  # an X display to draw on (DISPLAY=); None with kiosk: the console
 
     @property
     def file_name(self) -> str:
@@ -78,18 +80,34 @@ class KioskUnit:
         ]
         if not self.user:  # a user manager cannot pull in the system's network-online.target
             lines.append("Wants=network-online.target")
+        console = self.backend == "kiosk" and self.display is None and not self.user
+        if console:
+            # SDL on the console (KMSDRM) owns a virtual terminal: the login prompt must not take it
+            lines += ["Conflicts=getty@tty1.service", "After=systemd-user-sessions.service getty@tty1.service"]
         lines += [
             "",
             "[Service]",
             "Type=notify",
             "NotifyAccess=main",
-            # headless is the only backend today; the window and kiosk backends come with the outputs work
             f"ExecStart={_arg(wallctl)} run {_arg(self.config_path)} --backend {self.backend}",
             f"WorkingDirectory={working_dir}",
             "Restart=on-failure",
             "RestartSec=5",
             "WatchdogSec=30",
         ]
+        if self.run_as and not self.user:
+            lines.append(f"User={self.run_as}")
+            if self.backend != "headless":
+                # the GPU (render), the display outputs (video) and keyboards (input) without root
+                lines.append("SupplementaryGroups=video render input")
+        if console:
+            lines += ["TTYPath=/dev/tty1", "StandardInput=tty-fail", "StandardOutput=journal",
+                      "StandardError=journal"]
+        if self.display is not None:
+            lines.append(f"Environment=DISPLAY={self.display}")
+            if self.run_as is None and not self.user:
+                lines.append("# root drawing on someone's X session needs its cookie: set XAUTHORITY= here, "
+                             "or use --run-as that session's user")
         if self.env_vars:
             # names only: `Environment=NAME` without a value is invalid, and `NAME=` would turn an
             # unset secret into an empty one; PassEnvironment names them, the file gives the values
