@@ -7,7 +7,7 @@ STAMP := $(VENV)/.wall-setup
 setup: $(STAMP)
 
 # Re-run set-up when the dependencies or the set-up script change; otherwise it is a no-op.
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml scripts/bootstrap.sh scripts/apt_lib.sh
 	@scripts/bootstrap.sh $(VENV)
 	@touch $@
 

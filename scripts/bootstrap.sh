@@ -23,7 +23,9 @@ PYVER="$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1
 
 # -- system packages: Mesa's EGL and OpenGL drivers (llvmpipe without a GPU), X11 client libraries
 need=()
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# shellcheck source=scripts/apt_lib.sh
+. "$(dirname "$0")/apt_lib.sh"
+have_pkg() { [ -z "$(missing_packages "$1")" ]; }
 if command -v dpkg-query >/dev/null 2>&1; then
     # Mesa EGL/GL (headless and windows), and the X11 libraries pyglet loads for desktop windows
     for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libx11-6 libxrandr2 libxinerama1 libxxf86vm1 libxi6 libxcursor1; do
@@ -39,11 +41,9 @@ else
     done
 fi
 if [ "${#need[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    if can_install; then
         say "installing system packages: ${need[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+        apt_install "${need[@]}"
     else
         say "missing system packages: ${need[*]}"
         say "install them with:  sudo apt-get install -y ${need[*]}"

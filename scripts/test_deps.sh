@@ -6,16 +6,13 @@ set -euo pipefail
 say() { printf 'test setup: %s\n' "$*" >&2; }
 PKGS=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils x11-utils xdotool)
 command -v dpkg-query >/dev/null 2>&1 || { say "not Debian/Ubuntu: the window tests need Xorg with the dummy driver, xrandr and xwininfo"; exit 0; }
-need=()
-for pkg in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
-done
+# shellcheck source=scripts/apt_lib.sh
+. "$(dirname "$0")/apt_lib.sh"
+mapfile -t need < <(missing_packages "${PKGS[@]}")
 [ "${#need[@]}" -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if can_install; then
     say "installing ${need[*]} (the six-monitor X server of the window tests)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    apt_install "${need[@]}"
 else
     say "the window tests will be skipped: they need ${need[*]}"
     say "enable them with:  sudo apt-get install -y ${need[*]}   (and run the tests as root: Xorg's dummy driver)"
