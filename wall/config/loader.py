@@ -34,6 +34,10 @@ class ScenarioPlan:
     layout: ResolvedLayout
     bindings: dict[str, Any]  # zone id -> widget Options
     theme: ThemeConfig
+    # how the wall changes to this scenario (TransitionConfig); None: a cut (patterns, tools)
+    transition: Any = None
+    # the moderation mode its posts go through: "open", "blocklist" or "approve-first"
+    moderation: str = "blocklist"
 
 
 @dataclass
@@ -316,7 +320,7 @@ class _Loader:
         if not ok:
             return None
         theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
-        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme)
+        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition)
 
     def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
         from feeds.registry import adapter_names

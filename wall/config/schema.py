@@ -231,8 +231,17 @@ class ThemeConfig(StrictModel):
 WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]
 
 
+class TransitionConfig(StrictModel):
+    """How the wall goes from the previous scenario to this one (a shader driven by time)."""
+
+    kind: Literal["cut", "crossfade", "slide", "wipe"] = "crossfade"
+    duration_s: Annotated[float, Field(ge=0, le=10)] = 0.6
+
+
 class ScenarioConfig(StrictModel):
     title: str | None = None
+    transition: TransitionConfig = Field(default_factory=TransitionConfig,
+                                         description="how the wall changes to this scenario: cut, crossfade, slide, wipe")
     layout: LayoutRef | None = Field(
         default=None, description="a layout from layouts/ by name, or inline; default: the wall's layout"
     )
@@ -259,6 +268,17 @@ class WindowConfig(StrictModel):
     hide_cursor: bool = True
 
 
+class ControlConfig(StrictModel):
+    """The control API and web console served by `wallctl run` (FastAPI in its own thread)."""
+
+    listen: str = Field(default="127.0.0.1:8750", description="host:port; 127.0.0.1 keeps it on this machine")
+    operator_token: EnvRef | None = Field(
+        default=None, description="bearer token of operators (may change the wall), e.g. '${WALL_OPERATOR_TOKEN}'; "
+        "without it the API is read-only")
+    viewer_token: EnvRef | None = Field(
+        default=None, description="bearer token of viewers (may read status, preview, zones), e.g. '${WALL_VIEWER_TOKEN}'")
+
+
 class WallConfig(StrictModel):
     """A complete wall: its displays, how the canvas is split, what each zone shows, where data comes from."""
 
@@ -279,6 +299,7 @@ class WallConfig(StrictModel):
     default_scenario: Id | None = Field(default=None, description="default: the first scenario")
     theme: ThemeConfig = ThemeConfig()
     window: WindowConfig = WindowConfig()
+    control: ControlConfig = ControlConfig()
     feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
 
     @field_validator("displays")

@@ -82,6 +82,9 @@ class Engine:
         self.ctx = ctx
         self.pool = pool
         self.store = store or Store.from_config(loaded.config)
+        # wall.moderation.Moderator: every snapshot a widget sees has been through it (None: tools
+        # such as identify and calibrate, whose zones show no posts)
+        self.moderator = None
         self.upload_budget = upload_budget
         theme = loaded.config.theme
         self.compositor = Compositor(ctx, self.wall, rgba(theme.background))
@@ -122,7 +125,10 @@ class Engine:
         for zone_id, base in self._contexts.items():
             binding = self.plan.bindings[zone_id]
             try:
-                ctx = dataclasses.replace(base, time=t, data=self.store.snapshot(binding.feed, t))
+                data = self.store.snapshot(binding.feed, t)
+                if data is not None and self.moderator is not None:
+                    data = self.moderator.filter(data, self.plan)  # a blocked post never reaches a painter
+                ctx = dataclasses.replace(base, time=t, data=data)
                 view = widget(binding.widget).build(binding, ctx)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)
