@@ -109,11 +109,11 @@ def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(engi
     real_upload = comp.upload
     failures = []
 
-    def upload(zone_id, pixels, strip=False):
+    def upload(zone_id, pixels, strip=False, pending=False):
         if zone_id == "hours" and not failures:
             failures.append(zone_id)
             raise moderngl.Error("GL_OUT_OF_MEMORY")
-        return real_upload(zone_id, pixels, strip)
+        return real_upload(zone_id, pixels, strip, pending)
 
     monkeypatch.setattr(comp, "upload", upload)
     engine.settle(T0)  # the failing upload happens here; the error card is painted for the next frames

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import time
+import weakref
 
 import moderngl
 import numpy as np
@@ -71,24 +72,31 @@ class _Window:
         self.targets = targets
         self.label = label
         self.full = True  # the next present writes everything (a new window, an exposed one)
-        self._read_fbos: dict[str, tuple[int, int]] = {}  # display id -> (texture glo, fbo name in this context)
+        self._read_fbos: dict[tuple[str, int], tuple[weakref.ref, int]] = {}  # (display, texture glo) -> fbo name here
 
-    def _read_fbo(self, display_id: str, texture_glo: int) -> int:
+    def _read_fbo(self, display_id: str, texture) -> int:
+        """A framebuffer of this window's context reading `texture` (a moderngl texture of the composer).
+        Kept per texture (a panel alternates between the composited picture and the post stage's);
+        a texture that is gone (its compositor was rebuilt) drops its framebuffer, so a reused GL
+        name never reads a stale attachment."""
         from pyglet import gl as pgl
 
-        known = self._read_fbos.get(display_id)
-        if known is not None and known[0] == texture_glo:
+        key = (display_id, texture.glo)
+        known = self._read_fbos.get(key)
+        if known is not None and known[0]() is texture:
             return known[1]
-        if known is not None:
-            pgl.glDeleteFramebuffers(1, ctypes.byref(pgl.GLuint(known[1])))
+        for k, (ref, name) in list(self._read_fbos.items()):
+            if ref() is None or k == key:
+                pgl.glDeleteFramebuffers(1, ctypes.byref(pgl.GLuint(name)))
+                del self._read_fbos[k]
         name = pgl.GLuint()
         pgl.glGenFramebuffers(1, ctypes.byref(name))
         pgl.glBindFramebuffer(GL_READ_FRAMEBUFFER, name)
-        pgl.glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_glo, 0)
+        pgl.glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture.glo, 0)
         status = pgl.glCheckFramebufferStatus(GL_READ_FRAMEBUFFER)
         if status != GL_FRAMEBUFFER_COMPLETE:
             raise RuntimeError(f"cannot read display {display_id}'s texture in window {self.label} (status {status:#x})")
-        self._read_fbos[display_id] = (texture_glo, name.value)
+        self._read_fbos[key] = (weakref.ref(texture), name.value)
         return name.value
 
     def draw(self, compositor: Compositor, partial: bool = False) -> list[tuple[int, int, int, int]]:
@@ -104,7 +112,7 @@ class _Window:
             out = compositor.outputs.get(t.display_id)
             if out is None:
                 continue
-            src = self._read_fbo(t.display_id, out.texture.glo)
+            src = self._read_fbo(t.display_id, out.shown_target[0])
             res = out.display.resolution
             tx, ty, tw, th = t.rect
             if full or (tw, th) != res:

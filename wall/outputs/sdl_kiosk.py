@@ -343,7 +343,7 @@ class KioskBackend(OutputBackend):
     def _blit(self, compositor: Compositor) -> None:
         out = compositor.outputs[self.display.id]
         w, h = self.size
-        present_blit(out.fbo.glo, self._window_fbo.glo, (0, 0, *out.display.resolution), (0, 0, w, h), h)
+        present_blit(out.shown_target[1].glo, self._window_fbo.glo, (0, 0, *out.display.resolution), (0, 0, w, h), h)
 
     def present(self, compositor: Compositor) -> None:
         self._blit(compositor)

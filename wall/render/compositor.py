@@ -63,6 +63,51 @@ class Output:
     # what the last compose() rewrote, in native pixels (x, y, w, h from the top-left): windows that
     # keep their back buffer present only these rectangles
     damage: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # the post stage (transitions, spotlight, night): extra targets, made when first needed
+    post: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
+    night: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
+    before: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None  # the picture a transition leaves
+    shown: str = "main"  # which target the panel shows: main, post or night
+    night_key: tuple | None = None  # (gain, shift, what it was drawn from) of the night target
+
+    @property
+    def shown_target(self) -> tuple[moderngl.Texture, moderngl.Framebuffer]:
+        """What the panel shows this frame: the composited picture, or the post stage's result."""
+        if self.shown == "night" and self.night is not None:
+            return self.night
+        if self.shown == "post" and self.post is not None:
+            return self.post
+        return self.texture, self.fbo
+
+    def release_extras(self) -> None:
+        for pair in (self.post, self.night, self.before):
+            if pair is not None:
+                pair[1].release()
+                pair[0].release()
+        self.post = self.night = self.before = None
+
+
+@dataclass
+class PostEffects:
+    """What the post stage does this frame (all of it a function of the frame's time).
+
+    kind/progress: a transition from the picture before the last scenario change (crossfade, wipe,
+    slide), or a spotlight (zoom_in: a zone grows from `rect` to the whole canvas; zoom_out: back).
+    gain/shift: the night state (dimmed picture, moved a few pixels now and then)."""
+
+    kind: str | None = None
+    progress: float = 1.0  # eased, 0..1
+    rect: Rect | None = None  # zoom: the zone's rectangle on the canvas
+    gain: float = 1.0
+    shift: tuple[int, int] = (0, 0)  # canvas pixels
+
+    @property
+    def transition(self) -> bool:
+        return self.kind is not None and self.progress < 1.0
+
+    @property
+    def night(self) -> bool:
+        return self.gain != 1.0 or self.shift != (0, 0)
 
 
 @dataclass
@@ -83,6 +128,16 @@ class Compositor:
         self._prog = gl.program(ctx, "zone_quad")
         self._vbo = ctx.buffer(reserve=6 * 4 * 4, dynamic=True)
         self._vao = ctx.vertex_array(self._prog, [(self._vbo, "2f 2f", "in_pos", "in_uv")])
+        self._post_prog = gl.program(ctx, "post_quad")
+        self._post_vbo = ctx.buffer(reserve=6 * 4 * 4, dynamic=True)
+        self._post_vao = ctx.vertex_array(self._post_prog, [(self._post_vbo, "2f 2f", "in_pos", "in_uv")])
+        # two-phase scenario changes: the next scenario's zones, painted and uploaded while the
+        # current one is still shown, installed at a frame boundary by commit_pending()
+        self.pending: dict[str, ZoneSurface] | None = None
+        self.pending_order: list[str] = []
+        # the previous scenario's zones, kept while a transition still draws them
+        self.old_zones: dict[str, ZoneSurface] = {}
+        self.old_order: list[str] = []
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -114,10 +169,86 @@ class Compositor:
             out.drawn.clear()
             out.needs_clear = True
 
-    def upload(self, zone_id: str, pixels: np.ndarray, strip: bool = False) -> int:
+    def begin_pending(self, zones: list[Zone], reuse: set[str] = frozenset()) -> None:
+        """Start preparing the next scenario's zones. `reuse`: zone ids whose current texture shows
+        exactly what the next scenario shows there (same rectangle, same binding): shared, not
+        repainted."""
+        self.drop_pending()
+        pending: dict[str, ZoneSurface] = {}
+        for z in zones:
+            old = self.zones.get(z.id)
+            if z.id in reuse and old is not None and old.zone.rect == z.rect and old.version > 0:
+                pending[z.id] = old
+            else:
+                tex = self.ctx.texture((z.rect.w, z.rect.h), 4)
+                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+                pending[z.id] = ZoneSurface(z, tex, self.ctx.framebuffer([tex]))
+        self.pending = pending
+        self.pending_order = [z.id for z in sorted(zones, key=lambda z: z.z)]
+
+    def pending_missing(self) -> list[str]:
+        """Pending zones with nothing uploaded yet (the commit waits for none of them)."""
+        return [] if self.pending is None else [zid for zid, s in self.pending.items() if s.version == 0]
+
+    def drop_pending(self) -> None:
+        if self.pending is None:
+            return
+        current = {id(s) for s in self.zones.values()}
+        for surf in self.pending.values():
+            if id(surf) not in current:
+                surf.release()
+        self.pending = None
+        self.pending_order = []
+
+    def commit_pending(self, background: tuple[int, int, int, int] | None, keep_old: bool) -> None:
+        """Install the prepared zones at this frame boundary. keep_old: the previous zones and the
+        picture each panel showed are kept for a transition (release_old() when it ends)."""
+        assert self.pending is not None
+        self.release_old()
+        if keep_old:
+            for out in self.outputs.values():
+                self._capture_before(out)
+        shared = {id(s) for s in self.pending.values()}
+        if keep_old:
+            self.old_zones = {zid: s for zid, s in self.zones.items()}
+            self.old_order = list(self.order)
+            self._old_shared = shared
+        else:
+            for surf in self.zones.values():
+                if id(surf) not in shared:
+                    surf.release()
+        self.zones, self.order = self.pending, self.pending_order
+        self.pending, self.pending_order = None, []
+        if background is not None:
+            self.background = tuple(c / 255.0 for c in background)
+        for out in self.outputs.values():
+            out.drawn.clear()
+            out.needs_clear = True
+
+    def release_old(self) -> None:
+        shared = getattr(self, "_old_shared", set()) | {id(s) for s in self.zones.values()}
+        for surf in self.old_zones.values():
+            if id(surf) not in shared:
+                surf.release()
+        self.old_zones, self.old_order = {}, []
+        self._old_shared = set()
+
+    def _capture_before(self, out: Output) -> None:
+        tex, fbo = out.shown_target
+        if out.before is None:
+            t = self.ctx.texture(out.display.resolution, 4)
+            out.before = (t, self.ctx.framebuffer([t]))
+        w, h = out.display.resolution
+        if self.use_blit:
+            gl.blit(fbo, out.before[1], 0, 0, w, h, 0, 0)
+        else:
+            self.ctx.copy_framebuffer(out.before[1], fbo)
+
+    def upload(self, zone_id: str, pixels: np.ndarray, strip: bool = False, pending: bool = False) -> int:
         """New content for a zone: (h, w, 4) uint8 RGBA, row 0 at the top. Returns bytes sent.
-        `strip`: a scrolling zone's strip, which may be wider than the zone (its period)."""
-        surf = self.zones.get(zone_id)
+        `strip`: a scrolling zone's strip, which may be wider than the zone (its period).
+        `pending`: for the scenario being prepared (begin_pending), not the one shown."""
+        surf = (self.pending or {}).get(zone_id) if pending else self.zones.get(zone_id)
         if surf is None:
             return 0  # the zone left the layout while its paint was in flight
         h, w = pixels.shape[:2]
@@ -149,6 +280,17 @@ class Compositor:
         surf.fbo = self.ctx.framebuffer([surf.texture])
         surf.version, surf.offset = 0, 0
 
+    def blank_zone(self, zone_id: str) -> None:
+        """Clear a zone to the background at once (its new content is on the way): what it showed
+        must not stay on screen another frame (an operator hid a post)."""
+        surf = self.zones.get(zone_id)
+        if surf is None or surf.version == 0:
+            return
+        surf.fbo.use()
+        surf.fbo.scissor = None
+        surf.fbo.clear(*self.background)
+        surf.version += 1
+
     def scroll(self, zone_id: str, offset: float) -> None:
         """Set a scrolling zone's offset (canvas pixels; wrapped to the strip's period)."""
         surf = self.zones.get(zone_id)
@@ -161,11 +303,158 @@ class Compositor:
 
     # ----------------------------------------------------------------- composing
 
-    def compose(self) -> ComposeStats:
+    def compose(self, post: PostEffects | None = None) -> ComposeStats:
         stats = ComposeStats()
         for out in self.outputs.values():
             self._compose_output(out, stats)
+            if post is not None and (post.transition or post.night):
+                self._post(out, post, stats)
+            elif out.shown != "main":
+                out.shown = "main"  # the post stage ended: the panel shows the composited picture again
+                out.night_key = None
+                out.damage = [(0, 0, *out.display.resolution)]
+        if self.old_zones and (post is None or not post.transition):
+            self.release_old()
         return stats
+
+    # ----------------------------------------------------------------- post stage
+
+    def _target(self, out: Output, which: str) -> tuple[moderngl.Texture, moderngl.Framebuffer]:
+        pair = getattr(out, which)
+        if pair is None:
+            t = self.ctx.texture(out.display.resolution, 4)
+            t.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            pair = (t, self.ctx.framebuffer([t]))
+            setattr(out, which, pair)
+        return pair
+
+    def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
+        full = [(0, 0, *out.display.resolution)]
+        picture_tex, picture_fbo = out.texture, out.fbo
+        if post.transition:
+            tex, fbo = self._target(out, "post")
+            self._transition(out, post, fbo)
+            picture_tex, picture_fbo = tex, fbo
+            out.shown = "post"
+            out.damage = full
+            stats.quads += 1
+        else:
+            out.shown = "main"
+        if post.night:
+            key = (post.gain, post.shift, out.shown, len(out.damage) > 0)
+            if out.night_key is None or key[:3] != out.night_key[:3] or out.damage:
+                ntex, nfbo = self._target(out, "night")
+                nfbo.use()
+                nfbo.scissor = None
+                nfbo.clear(0.0, 0.0, 0.0, 1.0)
+                vp = out.display.viewport
+                shifted = Rect(vp.x + post.shift[0], vp.y + post.shift[1], vp.w, vp.h)
+                self._quad(out, nfbo, picture_tex, shifted, (0.0, 0.0, 1.0, 1.0), native_uv=True, gain=post.gain)
+                out.night_key = key
+                out.damage = full
+                stats.quads += 1
+            else:
+                out.damage = []  # nothing changed under the night filter: the panel keeps its picture
+            out.shown = "night"
+
+    def _transition(self, out: Output, post: PostEffects, fbo: moderngl.Framebuffer) -> None:
+        w, h = out.display.resolution
+        vp = out.display.viewport
+        p = max(0.0, min(1.0, post.progress))
+        before = out.before
+        if post.kind == "slide":
+            fbo.use()
+            fbo.scissor = None
+            fbo.clear(*self.background)
+            dx_old = -p * self.wall.canvas_w
+            dx_new = (1.0 - p) * self.wall.canvas_w
+            for zones, order, dx in ((self.old_zones, self.old_order, dx_old), (self.zones, self.order, dx_new)):
+                for zid in order:
+                    surf = zones.get(zid)
+                    if surf is None or surf.version == 0:
+                        continue
+                    r = surf.zone.rect
+                    moved = Rect(round(r.x + dx), r.y, r.w, r.h)
+                    if moved.intersects(vp):
+                        u0 = surf.offset / surf.period
+                        self._quad(out, fbo, surf.texture, moved, (u0, 0.0, u0 + r.w / surf.period, 1.0))
+            return
+        # the others start from the new picture
+        if self.use_blit:
+            gl.blit(out.fbo, fbo, 0, 0, w, h, 0, 0)
+        else:
+            self.ctx.copy_framebuffer(fbo, out.fbo)
+        if before is None:
+            return
+        if post.kind == "crossfade":
+            self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=1.0 - p)
+        elif post.kind == "wipe":
+            # the new scenario is revealed left to right across the whole wall, bezels included
+            front = round(p * self.wall.canvas_w)
+            rest = Rect(front, 0, self.wall.canvas_w - front, self.wall.canvas_h).intersect(vp)
+            if not rest.empty:
+                x, y, rw, rh = _native_rect(out.display, rest)
+                if self.use_blit:
+                    gl.blit(before[1], fbo, x, y, rw, rh, x, y)
+        elif post.kind in ("zoom_in", "zoom_out") and post.rect is not None:
+            # a spotlight: the full-canvas zone grows out of its rectangle (or shrinks back into it)
+            canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
+            if post.kind == "zoom_in":
+                # under it the previous picture; the growing picture is the one new zone
+                self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
+                big = next((s for s in self.zones.values() if s.version > 0), None)
+                a, b, alpha = post.rect, canvas, 1.0
+            else:
+                big = next((s for s in self.old_zones.values() if s.version > 0), None)
+                a, b, alpha = canvas, post.rect, 1.0 - p * p
+            if big is not None:
+                r = _lerp_rect(a, b, p)
+                if r.intersects(vp):
+                    self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True)
+
+    def _quad(self, out: Output, fbo: moderngl.Framebuffer, texture: moderngl.Texture, canvas_rect: Rect,
+              uv: tuple[float, float, float, float], native_uv: bool = False, alpha: float = 1.0,
+              gain: float = 1.0, linear: bool = False) -> None:
+        """Draw `texture` (its uv rectangle u0, v0, u1, v1) over the canvas rectangle `canvas_rect`,
+        clipped to the output. native_uv: the texture is an output picture (already in the panel's
+        orientation), so it maps to the output's native corners, not the canvas corners."""
+        d = out.display
+        r = canvas_rect
+        corners = [(r.x, r.y), (r.x1, r.y), (r.x1, r.y1), (r.x, r.y1)]
+        if native_uv:
+            # an output picture shifted by (r.x - vp.x, r.y - vp.y) canvas px, in native terms
+            ox, oy = _canvas_to_native(d, r.x, r.y)
+            bx, by = _canvas_to_native(d, d.viewport.x, d.viewport.y)
+            dx, dy = ox - bx, oy - by
+            w, h = d.resolution
+            native = [(0 + dx, 0 + dy), (w + dx, 0 + dy), (w + dx, h + dy), (0 + dx, h + dy)]
+            uvs = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+        else:
+            native = [_canvas_to_native(d, cx, cy) for cx, cy in corners]
+            u0, v0, u1, v1 = uv
+            uvs = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+        verts = []
+        for i in (0, 1, 2, 0, 2, 3):
+            verts.extend([native[i][0], native[i][1], uvs[i][0], uvs[i][1]])
+        self._post_vbo.write(np.array(verts, dtype="f4").tobytes())
+        fbo.use()
+        fbo.scissor = None
+        self._post_prog["u_output_size"].value = (float(d.resolution[0]), float(d.resolution[1]))
+        self._post_prog["u_gain"].value = gain
+        self._post_prog["u_alpha"].value = alpha
+        self._post_prog["u_tex"].value = 0
+        old_filter = texture.filter
+        if linear:
+            texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        texture.use(0)
+        if alpha < 1.0:
+            self.ctx.enable(moderngl.BLEND)
+            self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        self._post_vao.render(moderngl.TRIANGLES)
+        if alpha < 1.0:
+            self.ctx.disable(moderngl.BLEND)
+        if linear:
+            texture.filter = old_filter
 
     def _compose_output(self, out: Output, stats: ComposeStats) -> None:
         vp = out.display.viewport
@@ -250,7 +539,7 @@ class Compositor:
         """The display's framebuffer as (h, w, 4) RGBA, row 0 at the top: what the panel shows."""
         out = self.outputs[display_id]
         w, h = out.display.resolution
-        data = out.fbo.read(components=4, alignment=1)
+        data = out.shown_target[1].read(components=4, alignment=1)
         return np.frombuffer(data, np.uint8).reshape(h, w, 4)
 
     def release(self) -> None:
@@ -258,14 +547,27 @@ class Compositor:
         # the default framebuffer (ctx.screen; 0 on headless contexts, which have none) before our
         # outputs are deleted, or the context's next framebuffer raises GL_INVALID_OPERATION.
         (self.ctx.screen if self.ctx.screen is not None else self.ctx.detect_framebuffer(0)).use()
+        self.drop_pending()
+        self.release_old()
         for surf in self.zones.values():
             surf.release()
         for out in self.outputs.values():
+            out.release_extras()
             out.fbo.release()
             out.texture.release()
+        self._post_vao.release()
+        self._post_vbo.release()
+        self._post_prog.release()
         self._vao.release()
         self._vbo.release()
         self._prog.release()
+
+
+def _lerp_rect(a: Rect, b: Rect, p: float) -> Rect:
+    def lerp(u: float, v: float) -> int:
+        return round(u + (v - u) * p)
+
+    return Rect(lerp(a.x, b.x), lerp(a.y, b.y), max(1, lerp(a.w, b.w)), max(1, lerp(a.h, b.h)))
 
 
 def _native_rect(d: Display, part: Rect) -> tuple[int, int, int, int]:
