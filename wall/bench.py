@@ -258,3 +258,62 @@ def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2)
         "kept_in_store": kept,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
     }
+
+
+def switch_bench(config_path, rounds: int = 3) -> dict:
+    """The operator's switch, end to end: POST /api/scenario over a real socket to the frame that
+    first shows the new scenario complete, on a live headless wall, for every scenario in turn.
+    Frames and ms as the wall counts them (command received -> committed frame), and the
+    round-trip the client sees."""
+    import secrets
+
+    import httpx
+
+    from .live import BackgroundWall
+
+    token = secrets.token_hex(16)
+    saved = {k: os.environ.get(k) for k in ("WALL_OPERATOR_TOKEN", "WALL_VIEWER_TOKEN")}
+    os.environ["WALL_OPERATOR_TOKEN"] = token  # this process's own wall only
+    os.environ.pop("WALL_VIEWER_TOKEN", None)
+    wall = None
+    try:
+        wall = BackgroundWall(config_path, watch=False)
+        names = list(wall.live.director.loaded.scenarios)
+        samples = []
+        with httpx.Client(base_url=wall.url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
+            time.sleep(1.0)  # let the opening frames pass
+            current = wall.live.director.base
+            for _ in range(rounds):
+                for name in names:
+                    if name == current:
+                        continue
+                    t0 = time.perf_counter()
+                    r = c.post("/api/scenario", json={"name": name, "wait": True})
+                    r.raise_for_status()
+                    body = r.json()
+                    samples.append({"from": current, "to": name, "frames": body["frames"], "ms": body["ms"],
+                                    "client_ms": round((time.perf_counter() - t0) * 1000, 1),
+                                    "prepare_ms": body.get("prepare_ms")})
+                    current = name
+                    time.sleep(1.0)  # the transition plays out before the next switch
+        times = wall.loop.times.summary()
+    finally:
+        if wall is not None:
+            wall.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    frames = np.array([s["frames"] for s in samples], float)
+    ms = np.array([s["ms"] for s in samples], float)
+    return {
+        "config": str(config_path),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "switches": len(samples),
+        "frames": {"p50": float(np.median(frames)), "max": float(frames.max())},
+        "ms": {"p50": round(float(np.median(ms)), 1), "max": round(float(ms.max()), 1)},
+        "frame_ms_during": {k: times[k] for k in ("p50_ms", "p99_ms", "max_ms")},
+        "dropped_frames_during": times["dropped"],
+        "samples": samples,
+    }

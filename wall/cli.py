@@ -2,7 +2,7 @@
 
 Every failure a user can cause ends in one clear line per problem and a non-zero exit, never a
 traceback (`--debug` shows one for bug reports). Exit codes: 0 ok, 1 bad config, 2 bad usage,
-3 no OpenGL, 70 internal error, 130 interrupted.
+3 no OpenGL, 5 no wall answers (client commands), 70 internal error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -133,60 +133,66 @@ def cmd_render(args) -> int:
 
 def cmd_run(args) -> int:
     from .deploy import sd_notify
+    from .live import LiveWall
     from .render.frame_loop import FixedClock
     from .runtime import WallRuntime
     from .store import Store
     from .store_db import default_store_path
 
     loaded = _load(args.config)
-    scenario = _scenario(loaded, args.scenario)
     fixed = _parse_time(args.fixed_time) if args.fixed_time else None
     window = loaded.config.window
     if args.window_mode:
         window = window.model_copy(update={"mode": args.window_mode})
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
-    store_path = None if args.store == "none" else (args.store or default_store_path(loaded.config.name))
+    store_path = None if args.store == "none" else Path(args.store or default_store_path(loaded.config.name))
     store = Store.from_config(loaded.config, path=store_path)
     rt = WallRuntime(loaded, args.backend, store=store, window=window)
-    rt.start_feeds()
-    loop = rt.loop(FixedClock(fixed) if fixed else None)
-    loop.stop_on_signals()
-    last_report = [time.monotonic()]
-    # under systemd (Type=notify): pinged only from here, after a frame, so a hung loop stops the pings
-    watchdog = sd_notify.Watchdog()
-
-    def after(n: int, work: float) -> None:
-        watchdog.frame_done()
-        if rt.backend.closed or "escape" in rt.keys:
-            loop.stop()  # the window was closed, or Escape pressed on a desktop window
-        rt.keys.clear()
-        now = time.monotonic()
-        if now - last_report[0] >= args.status_every:
-            last_report[0] = now
-            s = loop.times.summary()
-            print(
-                f"wall: {s['frames']} frames, frame time p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms, "
-                f"{s['dropped']} dropped",
-                file=sys.stderr,
-                flush=True,
-            )
-            sd_notify.status(f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, "
-                             f"{s['dropped']} dropped")
-
+    live = None
     try:
-        rt.use_scenario(scenario)
-        rt.engine.settle(loop.clock.wall_time(loop.clock.monotonic()))  # open on a complete wall
+        live = LiveWall(rt, store_path, control_listen=args.control, watch=not args.no_watch)
+        if args.scenario:
+            live.director.operator_choice = _scenario(loaded, args.scenario)
+        rt.start_feeds()
+        loop = live.make_loop(FixedClock(fixed) if fixed else None)
+        loop.stop_on_signals()
+        last_report = [time.monotonic()]
+        # under systemd (Type=notify): pinged only from here, after a frame, so a hung loop stops the pings
+        watchdog = sd_notify.Watchdog()
+
+        def after(n: int, work: float) -> None:
+            watchdog.frame_done()
+            if rt.backend.closed or "escape" in rt.keys:
+                loop.stop()  # the window was closed, or Escape pressed on a desktop window
+            rt.keys.clear()
+            now = time.monotonic()
+            if now - last_report[0] >= args.status_every:
+                last_report[0] = now
+                s = loop.times.summary()
+                print(
+                    f"wall: {s['frames']} frames, frame time p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms, "
+                    f"{s['dropped']} dropped, showing {live.director.base}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                sd_notify.status(f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, "
+                                 f"{s['dropped']} dropped")
+
+        live.open(loop.clock.wall_time(loop.clock.monotonic()))
+        live.start_background()
         shown = "; ".join(f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays())
         print(
-            f"wall: running '{loaded.config.name}' scenario {scenario} on {args.backend}"
+            f"wall: running '{loaded.config.name}' scenario {live.director.base} ({live.director.reason}) on {args.backend}"
             f"{' (' + rt.backend.mode + ' mode)' if getattr(rt.backend, 'mode', None) else ''} "
             f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps"
             f"{', time fixed at ' + fixed.isoformat() if fixed else ''}){': ' + shown if shown else ''}; Ctrl-C stops",
             file=sys.stderr,
             flush=True,
         )
-        sd_notify.ready(f"running '{loaded.config.name}' scenario {scenario}")
-        loop.run(rt.frame, frames=args.frames, duration=args.duration, after_frame=after)
+        if live.control_note:
+            print(f"wall: {live.control_note}", file=sys.stderr, flush=True)
+        sd_notify.ready(f"running '{loaded.config.name}' scenario {live.director.base}")
+        loop.run(live.frame, frames=args.frames, duration=args.duration, after_frame=after)
         if args.snapshot:
             t = loop.clock.wall_time(loop.clock.monotonic())
             rt.snapshot(t, Path(args.snapshot))
@@ -194,11 +200,13 @@ def cmd_run(args) -> int:
         if args.capture:
             from .render.snapshot import write_snapshot
 
-            written = write_snapshot(Path(args.capture), loaded.wall, rt.backend.capture(rt.engine.compositor))
+            written = write_snapshot(Path(args.capture), rt.loaded.wall, rt.backend.capture(rt.engine.compositor))
             print(f"wall: what the {args.backend} outputs show written to {args.capture}/ "
                   f"({len(written)} files)", file=sys.stderr)
     finally:
         sd_notify.stopping()
+        if live is not None:
+            live.close()
         rt.close()
     s = loop.times.summary()
     print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
@@ -426,6 +434,14 @@ def cmd_bench(args) -> int:
     if args.feeds:
         print(json.dumps(feed_bench(args.posts), indent=2))
         return 0
+    if args.switch:
+        from .bench import switch_bench
+
+        if args.config is None:
+            raise UsageError("give a CONFIG whose scenario switches to measure")
+        _load(args.config)  # a bad config is reported as such, before anything starts
+        print(json.dumps(switch_bench(args.config, args.rounds), indent=2))
+        return 0
     if args.config is None:
         raise UsageError("give a CONFIG to benchmark its frames, or --feeds for the feed pipeline")
     loaded = _load(args.config)
@@ -501,6 +517,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--duration", type=float, help="stop after S seconds")
     s.add_argument("--snapshot", help="when stopping, write the last frame's PNGs to this folder")
     s.add_argument("--status-every", type=float, default=10.0, help="seconds between status lines")
+    s.add_argument("--control", metavar="HOST:PORT",
+                   help="where the control API and console listen (default: the config's control.listen, "
+                   "127.0.0.1:8750); 'none' for no API")
+    s.add_argument("--no-watch", action="store_true", help="do not reload the config file when it changes")
     s.add_argument("--store", help="SQLite file keeping the feeds' last good data (default: under "
                    "~/.local/state/wall/); 'none' keeps it in memory only")
     s.set_defaults(func=cmd_run)
@@ -572,6 +592,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="frame-time benchmark, or --feeds: the feed pipeline (JSON)")
     s.add_argument("config", nargs="?")
     s.add_argument("--feeds", action="store_true", help="normalise + dedup + store throughput instead")
+    s.add_argument("--switch", action="store_true",
+                   help="scenario switches through the control API: call -> first frame of the new scenario")
+    s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario")
     s.add_argument("--posts", type=int, default=100_000, help="with --feeds: how many posts")
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
@@ -580,6 +603,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a windowed backend: its figures next to headless ones from the same run")
     s.add_argument("--window-mode", choices=["auto", "span", "per-screen"])
     s.set_defaults(func=cmd_bench)
+    # the running wall's control API, from the command line
+    from .control.client import add_commands
+
+    add_commands(sub)
     return p
 
 

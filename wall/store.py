@@ -16,12 +16,22 @@ last wall at once, offline too: restored feeds read 'stale' (with the stored las
 their first poll. The render thread never touches the file: `put` / `fail` / `save_cursor` only mark
 what changed; a writer thread waits for a burst to end (`coalesce_s`), then writes only the rows
 that changed, in one transaction.
+
+Post counts (for alert rules, wall/alerts.py): the buffer keeps the newest `max_posts`, which on a
+busy feed is minutes, not the hours a surge's baseline needs. So each feed also counts its posts per
+time bucket and tone (`_Tally`: 10-second buckets for the last 2 h, 5-minute buckets for 48 h,
+about 50 KB a feed), fed by `put` when a post enters the buffer (a re-delivered post is not counted
+twice), read with `post_counts`. Counts are not kept on disk: a restart counts the restored buffer
+again, and `counted_since` says from when counts are complete.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
+import math
+import operator
 import sqlite3
 import threading
 import time
@@ -51,7 +61,7 @@ DEFAULT_COALESCE_S = 1.0  # the writer waits this long after a change for the re
 MAX_RETRY_S = 30.0  # a failing disk is retried at most this far apart
 CLOSE_TIMEOUT_S = 10.0
 
-__all__ = ["Store", "FeedHealth", "FeedSnapshot", "HealthState", "default_store_path"]
+__all__ = ["Store", "FeedHealth", "FeedSnapshot", "HealthState", "PostCounts", "default_store_path"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class _FeedState:
     derived: Mapping[str, Metric] = field(default_factory=dict)  # figures computed from the posts (wall/aggregate.py)
     version: int = 0  # bumped by every put (lets put merge outside the lock)
     cache: tuple[datetime, FeedSnapshot] | None = None
+    tally: "_Tally | None" = None  # posts per time bucket and tone, since the first put (or the restore)
 
 
 def _newest_first(p: Post) -> tuple[datetime, str]:
@@ -105,10 +116,110 @@ def merge_posts(old: Iterable[Post], new: Iterable[Post], limit: int) -> tuple[P
     return tuple(sorted(by_key.values(), key=_newest_first, reverse=True))
 
 
+def _entering(old: tuple[Post, ...], merged: tuple[Post, ...]) -> list[Post]:
+    """The posts of `merged` that `old` lacks: each post is counted once, when it enters the buffer
+    (a re-delivery or a post too old to be kept is not)."""
+    had = {p.key for p in old}
+    return [p for p in merged if p.key not in had]
+
+
 def _same(had, now) -> bool:
     """Whether the row written for `had` still holds `now`: the same object (most of the buffer), or
     an equal re-delivery (sources send overlapping pages; an unchanged post is not rewritten)."""
     return had is now or (had is not None and had == now)
+
+
+TONES = ("positive", "neutral", "negative")
+
+
+@dataclass(frozen=True)
+class PostCounts:
+    """Posts published in a time range, by tone; `any` counts every post, with a tone or without."""
+
+    any: int = 0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    counted_since: datetime | None = None  # counts are complete from this time on (None: nothing counted yet)
+
+    def of(self, tone: str) -> int:
+        return getattr(self, tone)
+
+
+class _Ring:
+    """Counts [any, positive, neutral, negative] per bucket of `step` seconds, for the `size` buckets up
+    to the newest one written; a slot is reused when the ring comes round to it."""
+
+    __slots__ = ("step", "size", "idx", "counts", "hi")
+
+    def __init__(self, step: int, size: int):
+        self.step, self.size = step, size
+        self.idx = [-1] * size  # the bucket each slot holds
+        self.counts = [[0] * size for _ in range(4)]  # per tone, per slot
+        self.hi: int | None = None  # the newest bucket written
+
+    def add(self, ts: float, tone: int) -> None:
+        b = int(ts // self.step)
+        if self.hi is not None and b <= self.hi - self.size:
+            return  # older than the ring holds
+        slot = b % self.size
+        if self.idx[slot] != b:
+            self.idx[slot] = b
+            for c in self.counts:
+                c[slot] = 0
+        self.counts[0][slot] += 1
+        if tone:
+            self.counts[tone][slot] += 1
+        if self.hi is None or b > self.hi:
+            self.hi = b
+
+    def held_from(self) -> float:
+        """The start of the oldest bucket this ring still answers for (call once written to)."""
+        assert self.hi is not None
+        return (self.hi - self.size + 1) * self.step
+
+    def total(self, start: float, end: float, out: list[int]) -> None:
+        """Add the buckets that start in [start, end) to out."""
+        if self.hi is None:
+            return
+        lo = max(math.ceil(start / self.step), self.hi - self.size + 1)  # only what the ring holds
+        hi = min(math.ceil(end / self.step), self.hi + 1)
+        while lo < hi:  # at most two runs of slots: up to the ring's end, then from its start
+            a = lo % self.size
+            b = min(self.size, a + hi - lo)
+            held = list(map(operator.eq, self.idx[a:b], range(lo, lo + b - a)))  # slot still holds bucket
+            for i, c in enumerate(self.counts):
+                out[i] += sum(itertools.compress(c[a:b], held))
+            lo += b - a
+
+
+class _Tally:
+    """One feed's post counts: fine buckets for the recent past, coarse ones for two days."""
+
+    FINE_S, FINE_N = 10, 720  # 2 h
+    COARSE_S, COARSE_N = 300, 576  # 48 h
+
+    def __init__(self, since: datetime):
+        self.since = since
+        self.fine = _Ring(self.FINE_S, self.FINE_N)
+        self.coarse = _Ring(self.COARSE_S, self.COARSE_N)
+
+    def add(self, post: Post, at: datetime) -> None:
+        ts = min(post.published_at, at).timestamp()  # a post dated in the future counts as now
+        tone = 1 + TONES.index(post.sentiment.label) if post.sentiment is not None else 0
+        self.fine.add(ts, tone)
+        self.coarse.add(ts, tone)
+
+    def count(self, start: datetime, end: datetime) -> list[int]:
+        a, b = start.timestamp(), end.timestamp()
+        out = [0, 0, 0, 0]
+        if a >= b or self.fine.hi is None:
+            return out
+        # coarse buckets up to where the fine ring takes over (on a coarse bucket edge), fine after
+        split = min(max(a, math.ceil(self.fine.held_from() / self.COARSE_S) * self.COARSE_S), b)
+        self.coarse.total(a, split, out)
+        self.fine.total(split, b, out)
+        return out
 
 
 @dataclass
@@ -180,6 +291,10 @@ class Store:
             st.metrics = dict(sf.metrics)
             st.last_success, st.last_error, st.last_error_at = sf.last_success, sf.last_error, sf.last_error_at
             st.derived = derived_metrics(st.posts, st.last_success) if st.last_success else {}
+            if st.posts:  # counted again from the restored buffer, complete from its oldest post
+                st.tally = _Tally(st.posts[-1].published_at)
+                for post in st.posts:
+                    st.tally.add(post, st.last_success or post.published_at)
             st.restored = True
             store._written_posts[fid] = {p.key: p for p in sf.posts}  # what the file holds
             store._written_metrics[fid] = dict(sf.metrics)
@@ -254,10 +369,16 @@ class Store:
             old, version = st.posts, st.version
         merged = merge_posts(() if replace else old, posts, self.max_posts)  # outside the lock: may be big
         derived = derived_metrics(merged, at) if posts or replace else None  # on the poller's thread
+        fresh = _entering(old, merged) if posts else []
         with self._lock:
             if st.version != version:  # another thread put meanwhile: merge again, against its result
                 merged = merge_posts(() if replace else st.posts, posts, self.max_posts)
                 derived = derived_metrics(merged, at)
+                fresh = _entering(st.posts, merged) if posts else []
+            if st.tally is None:  # counts are complete from the oldest post of the first poll on
+                st.tally = _Tally(min([at, *(p.published_at for p in fresh)]))
+            for p in fresh:
+                st.tally.add(p, at)
             st.version += 1
             st.posts = merged
             if derived is not None:
@@ -339,6 +460,34 @@ class Store:
             snap = FeedSnapshot(feed_id, st.posts, MappingProxyType({**st.derived, **st.metrics}), st.last_success, health)
             st.cache = (t, snap)
             return snap
+
+    def post_counts(self, feed_id: str, start: datetime, end: datetime) -> PostCounts | None:
+        """Posts of a feed published in [start, end), by tone: those in the time buckets that start
+        in the range (10 s wide within the last 2 h, 5 min beyond, up to 48 h back). None for a feed
+        the store does not have. For alert rules, about once a second: never per frame."""
+        st = self._feeds.get(feed_id)
+        if st is None:
+            return None
+        if st.adapter == "demo":  # computed from time: count the posts it shows at `end`
+            shown = demo.posts(end)
+            counts = [0, 0, 0, 0]
+            for p in shown:
+                if start <= p.published_at < end:
+                    counts[0] += 1
+                    if p.sentiment is not None:
+                        counts[1 + TONES.index(p.sentiment.label)] += 1
+            return PostCounts(*counts, counted_since=min(p.published_at for p in shown))
+        members = self._aggregates.get(feed_id, (feed_id,))
+        total, since = [0, 0, 0, 0], None
+        with self._lock:
+            for m in members:
+                ms = self._feeds.get(m)
+                if ms is None or ms.tally is None:
+                    continue
+                since = ms.tally.since if since is None else max(since, ms.tally.since)
+                for i, n in enumerate(ms.tally.count(start, end)):
+                    total[i] += n
+        return PostCounts(*total, counted_since=since)
 
     def _aggregate_health(self, agg_id: str, st: _FeedState, t: datetime) -> FeedHealth:
         """An aggregate is as healthy as its least healthy member; the error names the member."""

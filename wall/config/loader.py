@@ -320,7 +320,13 @@ class _Loader:
         if not ok:
             return None
         theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
-        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition)
+        moderation = sc.moderation or ("approve-first" if sc.public_facing else "blocklist")
+        if sc.public_facing and moderation == "open":
+            self.warn(doc.mark_for(base + ("moderation",)),
+                      f"scenario '{name}' faces visitors but shows posts unmoderated (moderation: open); "
+                      "use approve-first or blocklist unless every source is trusted")
+        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition,
+                            moderation=moderation)
 
     def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
         from feeds.registry import adapter_names
@@ -429,6 +435,13 @@ class _Loader:
             self.error(
                 doc.mark_for(("default_scenario",)),
                 f"default_scenario '{default}' is not a scenario (scenarios: {', '.join(cfg.scenarios)})",
+            )
+        fallback = cfg.moderation.fallback_scenario
+        if fallback is not None and fallback not in cfg.scenarios:
+            self.error(
+                doc.mark_for(("moderation", "fallback_scenario")),
+                f"fallback_scenario '{fallback}' is not a scenario (scenarios: {', '.join(cfg.scenarios)}); "
+                "name the scenario the kill switch should show",
             )
         if self.errors:
             raise ConfigError(self.errors)

@@ -6,15 +6,21 @@ sizes and bezels, the panel's native resolution, and the clockwise rotation at w
 
 from __future__ import annotations
 
+import difflib
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, PositiveInt, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, PositiveInt, Tag, field_validator, model_validator
 
 from ..widgets.registry import binding_models
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ValidationError, WithJsonSchema
+from pydantic_core import InitErrorDetails
 
 from .base import Color, EnvRef, StrictModel
+from ..alerts import SURGE_FIELDS, THRESHOLD_FIELDS, check_template, format_duration, parse_duration
+from ..schedule import WEEKDAYS, parse_date_span, parse_days, parse_hours
+from ..schedule import zone as schedule_zone
 
 Id = Annotated[
     str,
@@ -247,6 +253,12 @@ class ScenarioConfig(StrictModel):
     )
     zones: dict[Id, WidgetBinding] = Field(description="zone id -> the widget shown there")
     theme: ThemeConfig | None = None
+    public_facing: bool = Field(default=False, description="visitors see this scenario (a lobby, a launch event): "
+                                "its posts are approved by an operator first unless `moderation` says otherwise")
+    moderation: Literal["open", "blocklist", "approve-first"] | None = Field(
+        default=None, description="open: only posts hidden and authors blocked by an operator are left out; "
+        "blocklist: also posts with a blocked term; approve-first: only posts an operator approved; "
+        "default: approve-first when public_facing, else blocklist")
 
 
 class FeedConfig(StrictModel):
@@ -279,6 +291,269 @@ class ControlConfig(StrictModel):
         default=None, description="bearer token of viewers (may read status, preview, zones), e.g. '${WALL_VIEWER_TOKEN}'")
 
 
+def _block_entry(value: str) -> str:
+    if not value.strip() or value.strip() == "@":
+        raise ValueError("empty entry; remove it or write the word, id or @handle to block")
+    return value.strip()
+
+
+BlockEntry = Annotated[str, AfterValidator(_block_entry)]
+
+
+class ModerationConfig(StrictModel):
+    """What never reaches a screen (wall/moderation.py). Operators add to these lists at run time;
+    their changes are kept in a file next to the audit log and survive a restart."""
+
+    terms: list[BlockEntry] = Field(default_factory=list, description="blocked words or phrases, any language; "
+                                    "case, accents and word boundaries are handled ('idiot' blocks 'IDIÖT', "
+                                    "'ass' spares 'class')")
+    authors: list[BlockEntry] = Field(default_factory=list, description="blocked authors: an id "
+                                      "('mastodon:1234') or a @handle; their posts and their names never show")
+    fallback_scenario: Id | None = Field(default=None, description="the scenario the kill switch shows "
+                                         "(a logo, a clock); default: none, the wall keeps its scenario without posts")
+    audit_log: str | None = Field(default=None, description="JSON-lines file of who hid, blocked, approved what "
+                                  "(relative to this file); default: next to the wall's store, under the state folder")
+
+
+# ---------------------------------------------------------------- schedule and alert rules
+
+
+def _optional(model: type, tag: str):
+    """`model | None`, tagged: the loader follows union tags along an error's path, so a mistake
+    inside the section is reported at its own line (a plain Optional stops the path at the section)."""
+    return Annotated[
+        Union[Annotated[model, Tag(tag)], Annotated[None, Tag("none")]],
+        Discriminator(lambda v: "none" if v is None else tag),
+    ]
+
+
+def _invalid(title: str, problems: list[tuple[tuple, Any, str]]) -> ValidationError:
+    """Errors at given paths below the model raising them, so each names its own line and column."""
+    return ValidationError.from_exception_data(title, [
+        InitErrorDetails(type="value_error", loc=loc, input=value, ctx={"error": ValueError(message)})
+        for loc, value, message in problems
+    ])
+
+
+def _text_of(check, what: str):
+    def validate(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected {what} in quotes, got {value!r}")
+        check(value)
+        return value.strip()
+
+    return BeforeValidator(validate)
+
+
+TimeRanges = Annotated[str, _text_of(lambda v: parse_hours(v, allow_closed=False), "a time range like '10:00-11:00'"),
+                       Field(description="24-hour wall-clock range(s): '10:00-11:00', '22:00-02:00' (past midnight), "
+                                         "'09:00-12:00, 14:00-17:00'")]
+Days = Annotated[str, _text_of(parse_days, "days like 'mon-fri'"),
+                 Field(description="weekdays: 'tue', 'mon-fri', 'sat,sun', 'daily'")]
+
+
+def _date_span(value: Any) -> str:
+    first, last = parse_date_span(value)
+    return str(first) if first == last else f"{first}..{last}"
+
+
+class DaypartConfig(StrictModel):
+    """A part of the open day given to one scenario (07:00-12:00 -> monitoring)."""
+
+    at: TimeRanges
+    scenario: Id
+    days: Days = "daily"
+    priority: int = Field(default=0, description="the higher wins when day-parts overlap")
+
+
+class WeeklyEntry(StrictModel):
+    """A weekly slot (every Tuesday 10:00-11:00 -> launch); it opens the wall for its time."""
+
+    days: Days
+    at: TimeRanges
+    scenario: Id
+    priority: int = Field(default=0, description="the higher wins when weekly entries overlap")
+    label: str | None = Field(default=None, max_length=80, description="for the console: 'Launch review'")
+
+
+class CalendarEntry(StrictModel):
+    """A date or a date range, all day or at given times: a scenario, or the wall closed (a holiday)."""
+
+    date: Annotated[str, BeforeValidator(_date_span)] = Field(
+        description="2026-11-23, or an inclusive range 2026-12-24..2026-12-26")
+    at: TimeRanges | None = Field(default=None, description="times on each of its days; default: all day")
+    scenario: Id | None = None
+    closed: bool = Field(default=False, description="true: the wall is closed (night state) for this entry")
+    priority: int = Field(default=0, description="the higher wins when calendar entries overlap")
+    label: str | None = Field(default=None, max_length=80, description="for the console: 'Christmas'")
+
+    @model_validator(mode="after")
+    def _scenario_or_closed(self) -> "CalendarEntry":
+        if (self.scenario is None) == (not self.closed):
+            raise ValueError("give a calendar entry either scenario: <name> or closed: true")
+        return self
+
+
+class NightConfig(StrictModel):
+    """What the wall does while closed: dimmed, or black, with the picture walking a few pixels
+    so panels do not keep a ghost of it."""
+
+    mode: Literal["dim", "black"] = "black"
+    level: Annotated[float, Field(ge=0, le=1)] = Field(default=0.15, description="dim: brightness, 0..1")
+    scenario: Id | None = Field(default=None, description="dim: the scenario shown dimmed; default: the schedule's default")
+    pixel_shift_px: Annotated[int, Field(ge=0, le=32)] = Field(default=4, description="how far the picture walks, in px")
+    shift_every_s: Annotated[float, Field(ge=1, le=86400)] = Field(default=60.0, description="one pixel every this many s")
+
+    @model_validator(mode="after")
+    def _dim_only(self) -> "NightConfig":
+        extra = [k for k in ("level", "scenario") if k in self.model_fields_set]
+        if self.mode == "black" and extra:
+            raise _invalid("NightConfig", [((extra[0],), getattr(self, extra[0]),
+                                            f"{extra[0]} goes with mode: dim (a black night shows nothing)")])
+        return self
+
+
+class ScheduleConfig(StrictModel):
+    """When the wall is open and what it shows: see wall/schedule.py for what wins."""
+
+    timezone: str = Field(description="IANA time zone of every time below, e.g. 'Europe/Paris'")
+    hours: dict[str, str] = Field(
+        default_factory=lambda: {"daily": "00:00-24:00"},
+        description="opening hours per weekday: {mon-fri: '07:00-22:00', sat: '09:00-18:00', sun: closed}; "
+                    "a day not listed is closed; default: always open")
+    default: Id | None = Field(default=None, description="the scenario while open; default: the wall's default_scenario")
+    dayparts: list[DaypartConfig] = Field(default_factory=list)
+    weekly: list[WeeklyEntry] = Field(default_factory=list)
+    calendar: list[CalendarEntry] = Field(default_factory=list)
+    night: NightConfig = NightConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        schedule_zone(v)
+        return v
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        problems: list[tuple[tuple, Any, str]] = []
+        owner: dict[int, str] = {}
+        for spec, text in v.items():
+            try:
+                days = parse_days(str(spec))
+                parse_hours(text)
+            except ValueError as exc:
+                problems.append(((spec,), text, str(exc)))
+                continue
+            for d in sorted(days):
+                if d in owner:
+                    problems.append(((spec,), text, f"{WEEKDAYS[d]} is given twice, under '{owner[d]}' and '{spec}'"))
+                    break
+                owner[d] = str(spec)
+        if problems:
+            raise _invalid("ScheduleConfig", problems)
+        return {str(k): (t.strip() if isinstance(t, str) else t) for k, t in v.items()}
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "string", "examples": ["90s", "15m", "1h", "1h30m"]},
+                              {"type": "number", "minimum": 0, "description": "seconds"}]}),
+]
+COUNT_SPAN = timedelta(hours=48)  # how far back the store counts posts (wall/store.py, _Tally)
+
+
+class SurgeConfig(StrictModel):
+    """More posts (of a tone) in the last `window` than `k` times what the `baseline` before it predicts."""
+
+    tone: Literal["negative", "positive", "neutral", "any"] = Field(default="negative", description="which posts count")
+    window: Duration = Field(default="1h", validate_default=True, description="the recent period judged, e.g. '1h'")
+    baseline: Duration = Field(default="12h", validate_default=True,
+                               description="the period before it that sets the usual rate")
+    k: Annotated[float, Field(ge=1, le=1000)] = Field(default=3.0, description="how many times the usual rate is a surge")
+    min_count: PositiveInt = Field(default=10, description="fewer posts than this in the window are never a surge")
+
+    @model_validator(mode="after")
+    def _spans(self) -> "SurgeConfig":
+        if not timedelta(minutes=1) <= self.window <= timedelta(hours=24):
+            raise _invalid("SurgeConfig", [(("window",), format_duration(self.window),
+                                            "a surge window is between 1m and 24h")])
+        if self.baseline < self.window:
+            raise _invalid("SurgeConfig", [(("baseline",), format_duration(self.baseline),
+                                            f"the baseline must be at least as long as the window ({format_duration(self.window)})")])
+        if self.window + self.baseline > COUNT_SPAN:
+            raise _invalid("SurgeConfig", [(("baseline",), format_duration(self.baseline),
+                                            "window + baseline must fit in the 48h the store counts posts for")])
+        return self
+
+
+def _level(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if value in ("target", "warn", "breach"):
+        return value
+    raise ValueError(f"{value!r} is neither a number nor one of the figure's own levels (target, warn, breach)")
+
+
+Level = Annotated[Union[float, Literal["target", "warn", "breach"]], BeforeValidator(_level)]
+
+
+class ThresholdConfig(StrictModel):
+    """A figure of the feed above or below a number, or beyond one of its own levels."""
+
+    metric: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,80}$", description="the figure, e.g. 'care.first_reply_min'")
+    above: Level | None = Field(default=None, description="fires while the value is over this (or over its breach: 'breach')")
+    below: Level | None = Field(default=None, description="fires while the value is under this")
+
+    @model_validator(mode="after")
+    def _one_side(self) -> "ThresholdConfig":
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give a threshold exactly one of above: or below: (a number, or target, warn, breach)")
+        return self
+
+
+class BannerConfig(StrictModel):
+    """The alert banner's text; {placeholders} are filled with the rule's figures."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    message: str | None = Field(default=None, max_length=1000)
+
+
+class AlertRuleConfig(StrictModel):
+    """A condition on one feed's data that switches the wall to a scenario and shows a banner."""
+
+    feed: Id
+    surge: _optional(SurgeConfig, "surge") = None  # type: ignore[valid-type]
+    threshold: _optional(ThresholdConfig, "threshold") = None  # type: ignore[valid-type]
+    scenario: Id = Field(description="the scenario the wall switches to while the rule fires, e.g. crisis")
+    banner: BannerConfig = BannerConfig()
+    severity: Literal["info", "warning", "critical"] = "critical"
+    cooldown_s: Annotated[float, Field(ge=0, le=7 * 86400)] = Field(
+        default=900.0, description="after the condition ends, the rule cannot fire again for this long")
+    min_duration_s: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=0.0, description="the condition must hold this long before the rule fires")
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> "AlertRuleConfig":
+        if (self.surge is None) == (self.threshold is None):
+            raise ValueError("give the rule one condition: surge: {...} or threshold: {...}")
+        kind, allowed = ("surge", SURGE_FIELDS) if self.surge is not None else ("threshold", THRESHOLD_FIELDS)
+        problems = []
+        for key in ("title", "message"):
+            text = getattr(self.banner, key)
+            if text is not None:
+                try:
+                    check_template(text, allowed, kind)
+                except ValueError as exc:
+                    problems.append((("banner", key), text, str(exc)))
+        if problems:
+            raise _invalid("AlertRuleConfig", problems)
+        return self
+
+
 class WallConfig(StrictModel):
     """A complete wall: its displays, how the canvas is split, what each zone shows, where data comes from."""
 
@@ -301,6 +576,11 @@ class WallConfig(StrictModel):
     window: WindowConfig = WindowConfig()
     control: ControlConfig = ControlConfig()
     feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
+    moderation: ModerationConfig = ModerationConfig()
+    schedule: _optional(ScheduleConfig, "schedule") = Field(  # type: ignore[valid-type]
+        default=None, description="opening hours, day-parts, calendar, night state; default: always open")
+    alerts: dict[Id, AlertRuleConfig] = Field(
+        default_factory=dict, description="rule id -> a condition on a feed that switches to a scenario with a banner")
 
     @field_validator("displays")
     @classmethod
@@ -308,3 +588,31 @@ class WallConfig(StrictModel):
         if isinstance(v, list) and not v:
             raise ValueError("the wall needs at least one display")
         return v
+
+    @model_validator(mode="after")
+    def _schedule_and_alert_names(self) -> "WallConfig":
+        """Scenarios and feeds named by schedule: and alerts: exist; each mistake at its own line."""
+        known = list(self.scenarios)
+        problems: list[tuple[tuple, Any, str]] = []
+
+        def scenario(loc: tuple, name: str | None) -> None:
+            if name is not None and name not in self.scenarios:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                problems.append((loc, name, f"'{name}' is not a scenario of this wall{hint} (scenarios: {', '.join(known)})"))
+
+        if self.schedule is not None:
+            at = ("schedule", "schedule")  # the field, then its union tag (see _optional)
+            scenario(at + ("default",), self.schedule.default)
+            for kind in ("dayparts", "weekly", "calendar"):
+                for i, entry in enumerate(getattr(self.schedule, kind)):
+                    scenario(at + (kind, i, "scenario"), entry.scenario)
+            scenario(at + ("night", "scenario"), self.schedule.night.scenario)
+        for rule_id, rule in self.alerts.items():
+            scenario(("alerts", rule_id, "scenario"), rule.scenario)
+            if rule.feed not in self.feeds:
+                problems.append((("alerts", rule_id, "feed"), rule.feed,
+                                 f"feed '{rule.feed}' is not declared under feeds: (declared: {', '.join(self.feeds) or 'none'})"))
+        if problems:
+            raise _invalid("WallConfig", problems)
+        return self

@@ -141,6 +141,7 @@ class Engine:
         self.night: tuple[float, tuple[int, int]] = (1.0, (0, 0))
         # presentation freeze: feed -> the snapshot shown while frozen (None: live data)
         self.frozen: dict[str, Any] | None = None
+        self.frozen_at: datetime | None = None
         self._seq = 0
         self.last_switch: dict[str, Any] | None = None  # how long the last prepared switch took
 
@@ -242,10 +243,11 @@ class Engine:
 
     # ------------------------------------------------------------------ presentation
 
-    def freeze(self, on: bool) -> None:
-        """Freeze: the data shown stops changing (snapshots kept as they are now); time still runs,
-        so clocks, tickers and transitions go on."""
+    def freeze(self, on: bool, t: datetime | None = None) -> None:
+        """Freeze: what the feeds show stops changing (their snapshots and the time their widgets
+        read, for ages and paging, are kept as at `t`); clocks, tickers and transitions go on."""
         self.frozen = {} if on else None
+        self.frozen_at = t if on else None
 
     # ------------------------------------------------------------------ frame
 
@@ -266,8 +268,10 @@ class Engine:
         views = {}
         for zone_id, base in scene.contexts.items():
             binding = scene.plan.bindings[zone_id]
+            # frozen: a zone showing a feed stays as it was (its data and its notion of "now")
+            t_zone = self.frozen_at if (self.frozen is not None and binding.feed and self.frozen_at) else t
             try:
-                ctx = dataclasses.replace(base, time=t, data=self._data(binding.feed, t, scene.plan))
+                ctx = dataclasses.replace(base, time=t_zone, data=self._data(binding.feed, t_zone, scene.plan))
                 view = widget(binding.widget).build(binding, ctx)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)

@@ -66,6 +66,10 @@ class SteppedClock:
         self._now = max(self._now, monotonic)
 
 
+# frame work-time buckets (seconds) for /metrics: around a 30 or 60 fps budget
+HISTOGRAM_BUCKETS_S = (0.002, 0.004, 0.008, 0.0167, 0.0333, 0.05, 0.1, 0.25, 1.0)
+
+
 @dataclass
 class FrameTimes:
     """Frame-time accounting for the rest of the program (status, metrics, bench)."""
@@ -76,6 +80,8 @@ class FrameTimes:
         self.samples: deque[float] = deque(maxlen=self.window)  # seconds of work per frame
         self.frames = 0
         self.dropped = 0
+        self.total_s = 0.0
+        self.buckets = [0] * len(HISTOGRAM_BUCKETS_S)  # frames at or under each bound, since start
         self._lock = threading.Lock()
 
     def add(self, seconds: float, dropped: int) -> None:
@@ -83,6 +89,16 @@ class FrameTimes:
             self.samples.append(seconds)
             self.frames += 1
             self.dropped += dropped
+            self.total_s += seconds
+            for i, bound in enumerate(HISTOGRAM_BUCKETS_S):
+                if seconds <= bound:
+                    self.buckets[i] += 1
+
+    def histogram(self) -> tuple[list[tuple[float, int]], int, float]:
+        """Cumulative (bound, count) pairs since start, the frame count and the summed seconds:
+        a Prometheus histogram."""
+        with self._lock:
+            return list(zip(HISTOGRAM_BUCKETS_S, self.buckets)), self.frames, self.total_s
 
     def summary(self) -> dict[str, float | int]:
         with self._lock:

@@ -1,0 +1,199 @@
+"""The control API over real sockets: a live headless wall (tests/live_wall.py) and httpx.
+
+What operators and demo guides do through it: switch scenarios (and see the switch on the
+wall), step through them, spotlight a zone, freeze, lock, read a zone's view-model, watch a
+preview, scrape metrics, reload the config (good and bad); and the tokens that guard it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_wall import OPERATOR, VIEWER, LiveHarness
+from PIL import Image
+
+from conftest import REPO
+
+T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def wall(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WALL_OPERATOR_TOKEN", OPERATOR)
+    mp.setenv("WALL_VIEWER_TOKEN", VIEWER)
+    folder = tmp_path_factory.mktemp("wall")
+    # a copy of the demo (and its layouts), so reload tests can edit it
+    config = folder / "demo.yaml"
+    shutil.copy(REPO / "config" / "demo.yaml", config)
+    shutil.copytree(REPO / "layouts", folder / "layouts")
+    harness = LiveHarness(config, T)
+    yield harness
+    harness.stop()
+    mp.undo()
+
+
+def png(content: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(content)).convert("RGB"))
+
+
+def test_tokens_guard_every_endpoint(wall):
+    with wall.client(None) as anon:
+        r = anon.get("/api/status")
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        assert anon.post("/api/scenario", json={"name": "crisis"}).status_code == 401
+        assert anon.get("/metrics").status_code == 401
+        assert anon.get("/api/status", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    with wall.client(VIEWER) as viewer:
+        assert viewer.get("/api/status").status_code == 200
+        r = viewer.post("/api/scenario", json={"name": "crisis"})
+        assert r.status_code == 403 and "operator token" in r.json()["detail"]
+        assert viewer.post("/api/moderation/hide", json={"key": "x"}).status_code == 403
+        assert viewer.post("/api/reload").status_code == 403
+    # the console page itself carries no data and needs no token; the OpenAPI document is public
+    with wall.client(None) as anon:
+        assert anon.get("/").status_code == 200
+        spec = anon.get("/openapi.json").json()
+        assert "/api/scenario" in spec["paths"] and "/api/moderation/approve" in spec["paths"]
+
+
+def test_status_reports_the_wall(wall):
+    s = wall.wait_status(lambda s: s["frames"] > 5)
+    assert s["scenario"] == "monitoring" and s["shown"] == "monitoring"
+    assert s["scenarios"] == ["monitoring", "crisis", "launch", "test"]
+    assert s["fps_target"] == 30 and s["frame_ms_p99"] is not None and s["dropped_frames"] >= 0
+    assert [d["display"] for d in s["displays"]] == ["A1", "B1", "C1", "A2", "B2", "C2"]
+    assert s["feeds"]["demo"]["state"] == "ok"
+    assert s["control"]["writable"] is True
+
+
+def test_switching_shows_the_new_scenario_and_says_how_long_it_took(wall):
+    with wall.client() as op:
+        before = png(op.get("/api/snapshot.png", params={"width": 960}).content)
+        r = op.post("/api/scenario", json={"name": "crisis", "wait": True})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["scenario"] == "crisis" and body["switched"] is True
+        assert body["frames"] >= 1 and body["ms"] > 0
+        s = op.get("/api/status").json()
+        assert s["shown"] == "crisis" and s["reason"] == "operator" and s["operator_choice"] == "crisis"
+        assert s["last_switch"]["scenario"] == "crisis"
+        after = png(op.get("/api/snapshot.png", params={"width": 960}).content)
+        assert after.shape == before.shape and after.shape[1] == 960
+        assert np.abs(after.astype(int) - before.astype(int)).mean() > 5  # the preview shows the change
+        # the crisis wall is red-dark: its background dominates the preview now
+        r = op.post("/api/scenario", json={"name": "nope"})
+        assert r.status_code == 400 and "unknown scenario 'nope'" in r.json()["detail"]
+        r = op.post("/api/scenario", json={})
+        assert r.status_code == 422
+        r = op.post("/api/next")
+        assert r.json()["scenario"] == "launch"
+        wall.wait_status(lambda s: s["shown"] == "launch")
+        r = op.post("/api/prev")
+        assert r.json()["scenario"] == "crisis"
+        wall.wait_status(lambda s: s["shown"] == "crisis")
+        op.post("/api/scenario", json={"name": "monitoring", "wait": True})
+
+
+def test_zone_state_is_the_view_model(wall):
+    with wall.client(VIEWER) as v:
+        wall.wait_status(lambda s: s["shown"] == "monitoring")
+        r = v.get("/api/zones/clock/state")
+        assert r.status_code == 200
+        state = r.json()
+        assert state["widget"] == "clock" and state["view"]["_type"] == "ClockView"
+        assert v.get("/api/zones/nope/state").status_code == 404
+
+
+def test_spotlight_fills_the_wall_and_returns(wall):
+    with wall.client() as op:
+        wall.wait_status(lambda s: s["shown"] == "monitoring")
+        r = op.post("/api/spotlight", json={"zone": "tone"})
+        assert r.status_code == 200 and r.json() == {"spotlight": "tone"}
+        s = wall.wait_status(lambda s: s["shown"] == "monitoring+spotlight:tone")
+        assert s["presentation"]["spotlight"] == "tone"
+        r = op.get("/api/zones/tone/state")
+        assert r.json()["widget"] == "sentiment"
+        assert op.post("/api/spotlight", json={"zone": "nope"}).status_code == 400
+        op.post("/api/spotlight", json={"zone": None})
+        s = wall.wait_status(lambda s: s["shown"] == "monitoring")
+        assert s["presentation"]["spotlight"] is None
+
+
+def test_freeze_stops_content_while_time_goes_on(wall):
+    with wall.client() as op:
+        assert op.post("/api/freeze", json={"on": True}).json() == {"frozen": True}
+        assert op.get("/api/status").json()["presentation"]["frozen"] is True
+        posts_before = op.get("/api/zones/posts/state").json()["view"]
+        clock_before = op.get("/api/zones/clock/state").json()["view"]
+        wall.set_time(T.replace(hour=14))  # hours later: the demo's data would have moved on
+        assert op.get("/api/zones/posts/state").json()["view"] == posts_before  # content frozen...
+        assert op.get("/api/zones/clock/state").json()["view"] != clock_before  # ...the clock is not
+        op.post("/api/freeze", json={"on": False})
+        wall.set_time(T.replace(hour=14, minute=1))
+        assert op.get("/api/zones/posts/state").json()["view"] != posts_before
+        wall.set_time(T)
+
+
+def test_lock_has_a_time_limit(wall):
+    with wall.client() as op:
+        r = op.post("/api/lock", json={"on": True, "minutes": 10})
+        assert r.status_code == 200 and r.json()["locked"] is True
+        until = datetime.fromisoformat(r.json()["until"])
+        assert (until - T).total_seconds() == pytest.approx(600, abs=2)
+        assert op.post("/api/lock", json={"minutes": 500}).status_code == 422
+        s = op.get("/api/status").json()
+        assert s["presentation"]["locked_until"] == r.json()["until"]
+        wall.set_time(T.replace(minute=45))  # past the limit: the lock ends by itself
+        s = wall.wait_status(lambda s: s["presentation"]["locked_until"] is None)
+        op.post("/api/lock", json={"on": False})
+        wall.set_time(T)
+
+
+def test_metrics_are_prometheus_text(wall):
+    with wall.client(VIEWER) as v:
+        text = v.get("/metrics").text
+    assert "# TYPE wall_frame_seconds histogram" in text
+    counts = dict(re.findall(r'wall_frame_seconds_bucket\{le="([^"]+)"\} (\d+)', text))
+    assert int(counts["+Inf"]) > 0
+    values = [int(counts[k]) for k in counts]
+    assert values == sorted(values)  # cumulative
+    assert re.search(r"^wall_dropped_frames_total \d+$", text, re.M)
+    assert 'wall_feed_up{feed="demo",state="ok"} 1' in text
+    assert re.search(r'^wall_scenario_info\{scenario="\w+"\} 1$', text, re.M)
+
+
+def test_reload_applies_a_good_change_and_rejects_a_bad_one(wall):
+    config: Path = wall.config
+    original = config.read_text()
+    with wall.client() as op:
+        op.post("/api/scenario", json={"name": "monitoring", "wait": True})
+        # a good change: a new title for the posts zone; applied, other zones keep their pixels
+        config.write_text(original.replace('title: "Top posts"', 'title: "Best of the web"'))
+        r = op.post("/api/reload")
+        assert r.status_code == 200, r.text
+        assert "scenarios" in r.json()["changed"]
+        wall.set_time(T, settle_frames=10)
+        s = wall.wait_status(lambda s: s["shown"] == "monitoring" and s["reload_error"] is None)
+        view = op.get("/api/zones/posts/state").json()["view"]
+        assert "Best of the web" in str(view)
+        # a bad change: rejected with file:line:col; the wall keeps running the previous config
+        config.write_text(original.replace("fps: 30", "fps: -3"))
+        r = op.post("/api/reload")
+        assert r.status_code == 400
+        detail = r.json()["detail"]
+        assert re.search(rf"{re.escape(str(config))}:\d+:\d+: ", detail), detail
+        s = op.get("/api/status").json()
+        assert s["reload_error"] and "fps" in s["reload_error"]
+        assert s["fps_target"] == 30
+        frames = s["frames"]
+        s = wall.wait_status(lambda s: s["frames"] > frames + 5)  # still running
+        # the file watcher notices a fix on its own
+        config.write_text(original)
+        wall.wait_status(lambda s: s["reload_error"] is None, timeout=30)

@@ -1,0 +1,377 @@
+"""The control API and web console: FastAPI served by uvicorn in a thread of the wall process.
+
+Handlers never touch GL or the engine: they put commands on the director's queue and wait (async,
+with a time limit) for the render thread to answer, or read the status it republishes each frame.
+A slow or stuck client therefore cannot slow a frame, and a stuck render loop shows up as 503.
+
+Two roles, each a bearer token taken from the environment at start: operators may change the
+wall, viewers may read it. Without an operator token the API is read-only (and says so); without
+any token it does not start (a wall's API is never open to anyone on the network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from ..errors import UsageError
+
+log = logging.getLogger("wall.control")
+
+STATIC = Path(__file__).resolve().parent / "static"
+ANSWER_S = 5.0  # how long a handler waits for the render thread
+SWITCH_WAIT_S = 30.0  # how long `wait: true` may wait for a switch to show
+
+
+class ControlUnavailable(UsageError):
+    """The API cannot start as configured: the message says why and what to set."""
+
+
+class Tokens:
+    def __init__(self, operator: str | None, viewer: str | None):
+        self.operator = operator or None
+        self.viewer = viewer or None
+
+    @property
+    def writable(self) -> bool:
+        return self.operator is not None
+
+    def role(self, header: str | None) -> str | None:
+        if not header or not header.startswith("Bearer "):
+            return None
+        given = header[7:].strip()
+        if self.operator and secrets.compare_digest(given, self.operator):
+            return "operator"
+        if self.viewer and secrets.compare_digest(given, self.viewer):
+            return "viewer"
+        return None
+
+
+# ------------------------------------------------------------------ request bodies
+
+
+class ScenarioBody(BaseModel):
+    name: str
+    wait: bool = Field(default=False, description="answer when the first frame of the new scenario is shown")
+
+
+class SpotlightBody(BaseModel):
+    zone: str | None = Field(default=None, description="the zone to fill the wall with; null: back to the whole wall")
+
+
+class FreezeBody(BaseModel):
+    on: bool = True
+
+
+class LockBody(BaseModel):
+    on: bool = True
+    minutes: float | None = Field(default=None, gt=0, le=240, description="time limit; default 30")
+
+
+class PostBody(BaseModel):
+    key: str = Field(min_length=1, description="the post's key (source:native_id), as in the queue and zone states")
+
+
+class BlockBody(BaseModel):
+    kind: Literal["author", "term"]
+    value: str = Field(min_length=1)
+
+
+class KillBody(BaseModel):
+    on: bool = True
+
+
+def create_app(director, tokens: Tokens, reload: Any = None) -> FastAPI:
+    """reload: a callable(who) -> dict that re-reads the config file (raises ValueError with the
+    file:line:col problems when it is invalid)."""
+    app = FastAPI(title="wall control API", version="1", description="Switch, present, moderate and watch a wall.")
+
+    def role(request: Request) -> str:
+        r = tokens.role(request.headers.get("authorization"))
+        if r is None:
+            raise HTTPException(401, "a bearer token is required (Authorization: Bearer <token>)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return r
+
+    def viewer(r: str = Depends(role)) -> str:
+        return r
+
+    def operator(request: Request, r: str = Depends(role)) -> str:
+        if not tokens.writable:
+            raise HTTPException(403, "the API is read-only: no operator token is set where the wall runs "
+                                     "(set the variable named by control.operator_token)")
+        if r != "operator":
+            raise HTTPException(403, "this needs the operator token; the viewer token may only read")
+        raw = request.headers.get("x-wall-user") or ""
+        try:  # HTTP headers arrive as Latin-1; browsers and wallctl send a name's UTF-8 bytes
+            raw = raw.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+        name = raw.strip()[:60]
+        host = request.client.host if request.client else "?"
+        return f"{name or 'operator'}@{host}"
+
+    async def answer(fut: Future, timeout: float = ANSWER_S):
+        try:
+            result = await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+        except asyncio.TimeoutError:
+            raise HTTPException(503, f"the wall did not answer within {timeout:g} s (is its frame loop running?)") from None
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        except RuntimeError as exc:
+            raise HTTPException(500, str(exc)) from None
+        return result
+
+    def public(result: Any) -> Any:
+        if isinstance(result, dict):
+            return {k: v for k, v in result.items() if not k.startswith("_")}
+        return result
+
+    async def command(name: str, who: str, **args) -> Any:
+        return public(await answer(director.submit(name, who, **args)))
+
+    # ---------------------------------------------------------------- reading
+
+    @app.get("/api/status", summary="scenario, schedule, frame times, displays, feeds, moderation")
+    def status(r: str = Depends(viewer)):
+        s = director.status()
+        s["control"] = {"writable": tokens.writable, "role": r}
+        return s
+
+    @app.get("/api/scenarios")
+    def scenarios(_: str = Depends(viewer)):
+        s = director.status()
+        return {"current": s.get("scenario"), "scenarios": [
+            {"name": name, "title": director.loaded.config.scenarios[name].title or name}
+            for name in director.loaded.config.scenarios]}
+
+    @app.get("/api/zones/{zone_id}/state", summary="the view-model a zone's painter receives")
+    def zone_state(zone_id: str, _: str = Depends(viewer)):
+        from ..render.snapshot import _jsonable
+
+        views = director.engine.views  # replaced (not mutated) every frame: safe to read here
+        if zone_id not in views:
+            raise HTTPException(404, f"no zone '{zone_id}' in the scenario shown; zones: {', '.join(views)}")
+        widget_name, view = views[zone_id]
+        return {"zone": zone_id, "widget": widget_name, "view": _jsonable(view)}
+
+    @app.get("/api/snapshot.png", summary="the wall as it is now (PNG, scaled to `width`)")
+    async def snapshot(width: int = 1440, _: str = Depends(viewer)):
+        width = max(160, min(width, 5760))
+        pictures = await answer(director.submit("snapshot", "viewer"))
+        png = await asyncio.to_thread(_preview_png, director.loaded.wall, pictures, width)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @app.get("/api/moderation")
+    def moderation(_: str = Depends(viewer)):
+        mod = director.moderator
+        if mod is None:
+            raise HTTPException(404, "moderation is not configured in this run")
+        return {"state": mod.state(), "queue": mod.queue(), "audit": mod.audit(50)}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text format")
+    def metrics(_: str = Depends(viewer)):
+        return PlainTextResponse(_metrics(director), media_type="text/plain; version=0.0.4")
+
+    # ---------------------------------------------------------------- operating
+
+    @app.post("/api/scenario")
+    async def scenario(body: ScenarioBody, who: str = Depends(operator)):
+        result = await answer(director.submit("scenario", who, name=body.name))
+        wait = result.get("_wait") if isinstance(result, dict) else None
+        if body.wait and wait is not None:
+            return public(await answer(wait, SWITCH_WAIT_S))
+        return JSONResponse(public(result), status_code=202 if wait is not None else 200)
+
+    @app.post("/api/next")
+    async def next_(who: str = Depends(operator)):
+        return await command("next", who)
+
+    @app.post("/api/prev")
+    async def prev(who: str = Depends(operator)):
+        return await command("prev", who)
+
+    @app.post("/api/resume", summary="back to the schedule (ends an operator's choice)")
+    async def resume(who: str = Depends(operator)):
+        return await command("resume", who)
+
+    @app.post("/api/spotlight")
+    async def spotlight(body: SpotlightBody, who: str = Depends(operator)):
+        return await command("spotlight", who, zone=body.zone)
+
+    @app.post("/api/freeze")
+    async def freeze(body: FreezeBody, who: str = Depends(operator)):
+        return await command("freeze", who, on=body.on)
+
+    @app.post("/api/lock")
+    async def lock(body: LockBody, who: str = Depends(operator)):
+        return await command("lock", who, on=body.on, minutes=body.minutes)
+
+    @app.post("/api/alerts/{rule}/ack")
+    async def ack(rule: str, who: str = Depends(operator)):
+        return await command("ack", who, rule=rule)
+
+    def moderate(action: str, value: str | None, who: str):
+        mod = director.moderator
+        if mod is None:
+            raise HTTPException(404, "moderation is not configured in this run")
+        fn = getattr(mod, action)
+        try:
+            return fn(value, who=who) if value is not None else fn(who=who)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    # moderation acts at once (the moderator is thread-safe; the next frame filters with it)
+    @app.post("/api/moderation/hide")
+    def hide(body: PostBody, who: str = Depends(operator)):
+        return moderate("hide", body.key, who)
+
+    @app.post("/api/moderation/unhide")
+    def unhide(body: PostBody, who: str = Depends(operator)):
+        return moderate("unhide", body.key, who)
+
+    @app.post("/api/moderation/approve")
+    def approve(body: PostBody, who: str = Depends(operator)):
+        return moderate("approve", body.key, who)
+
+    @app.post("/api/moderation/reject")
+    def reject(body: PostBody, who: str = Depends(operator)):
+        return moderate("reject", body.key, who)
+
+    @app.post("/api/moderation/block")
+    def block(body: BlockBody, who: str = Depends(operator)):
+        return moderate(f"block_{body.kind}", body.value, who)
+
+    @app.post("/api/moderation/unblock")
+    def unblock(body: BlockBody, who: str = Depends(operator)):
+        return moderate(f"unblock_{body.kind}", body.value, who)
+
+    @app.post("/api/moderation/kill", summary="the wall-wide kill switch (fallback scenario)")
+    def kill(body: KillBody, who: str = Depends(operator)):
+        return moderate("kill", body.on, who)
+
+    @app.post("/api/reload", summary="re-read the config file now (invalid: rejected, the wall keeps running)")
+    async def reload_(who: str = Depends(operator)):
+        if reload is None:
+            raise HTTPException(404, "reload is not available in this run")
+        try:
+            return await asyncio.to_thread(reload, who)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    # ---------------------------------------------------------------- console
+
+    @app.get("/", include_in_schema=False)
+    def console():
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _preview_png(wall, pictures: dict, width: int) -> bytes:
+    from PIL import Image
+
+    from ..render.snapshot import wall_preview
+
+    img = Image.fromarray(wall_preview(wall, pictures)[:, :, :3])
+    if img.width > width:
+        img = img.resize((width, max(1, round(img.height * width / img.width))), Image.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _metrics(director) -> str:
+    rt = director.rt
+    lines = []
+
+    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP {name} {help_}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            lines.append(f"{name}{labels} {value:g}")
+
+    times = getattr(rt, "frame_times", None)
+    if times is not None:
+        buckets, count, total = times.histogram()
+        lines.append("# HELP wall_frame_seconds Work per frame (views, uploads, compositing, presenting).")
+        lines.append("# TYPE wall_frame_seconds histogram")
+        for bound, n in buckets:
+            lines.append(f'wall_frame_seconds_bucket{{le="{bound:g}"}} {n}')
+        lines.append(f'wall_frame_seconds_bucket{{le="+Inf"}} {count}')
+        lines.append(f"wall_frame_seconds_sum {total:.6f}")
+        lines.append(f"wall_frame_seconds_count {count}")
+        metric("wall_dropped_frames_total", "counter", "Frame slots missed because a frame overran.",
+               [("", times.dropped)])
+    status = director.status()
+    metric("wall_scenario_info", "gauge", "The scenario shown (1).", [(f'{{scenario="{status.get("scenario")}"}}', 1)])
+    feeds = status.get("feeds") or {}
+    metric("wall_feed_up", "gauge", "1 when the feed's last poll succeeded and its data is fresh.",
+           [(f'{{feed="{f}",state="{h["state"]}"}}', 1 if h["state"] == "ok" else 0) for f, h in feeds.items()])
+    metric("wall_feed_posts", "gauge", "Posts the store holds per feed.", [(f'{{feed="{f}"}}', h["posts"]) for f, h in feeds.items()])
+    engine = director.engine
+    metric("wall_paints_in_flight", "gauge", "Zone paints sent to workers, not yet back.", [("", engine.pool.in_flight)])
+    metric("wall_commands_queued", "gauge", "Control commands waiting for the next frame.", [("", director.commands.qsize())])
+    mod = status.get("moderation") or {}
+    if mod:
+        metric("wall_moderation_queue_size", "gauge", "Posts waiting for approval.", [("", mod.get("queue_size", 0))])
+    displays = status.get("displays") or []
+    metric("wall_display_shown", "gauge", "1 when the display's screen is present and shown.",
+           [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in displays])
+    return "\n".join(lines) + "\n"
+
+
+class ControlServer:
+    """uvicorn in a daemon thread; stop() shuts it down."""
+
+    def __init__(self, app: FastAPI, host: str, port: int):
+        import uvicorn
+
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                     lifespan="off")
+        self.server = uvicorn.Server(self.config)
+        self.server.install_signal_handlers = lambda: None  # the wall's own handlers stay in charge
+        self.thread = threading.Thread(target=self.server.run, name="wall-control", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise ControlUnavailable(f"the control API could not listen on {self.config.host}:{self.config.port} "
+                                         "(in use? another wall running?)")
+            if time.monotonic() > deadline:
+                raise ControlUnavailable("the control API did not start within 10 s")
+            time.sleep(0.02)
+
+    @property
+    def port(self) -> int:
+        for server in self.server.servers:
+            for sock in server.sockets:
+                return sock.getsockname()[1]
+        return self.config.port
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f"control listen address '{text}' should look like 127.0.0.1:8750")
+    return host, int(port)
