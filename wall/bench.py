@@ -73,6 +73,7 @@ def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int =
     zone's content changes; never on the render thread)."""
     import dataclasses
 
+    from .config.schema import active_binding
     from .render.engine import zone_contexts
     from .store import Store
     from .widgets.registry import widget
@@ -81,7 +82,7 @@ def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int =
     store = Store.from_config(loaded.config)
     out = {}
     for zone_id, ctx in zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m).items():
-        binding = plan.bindings[zone_id]
+        binding = active_binding(plan.bindings[zone_id], t)
         module = widget(binding.widget)
         ctx = dataclasses.replace(ctx, time=t, data=store.snapshot(binding.feed, t))
         view = module.build(binding, ctx)

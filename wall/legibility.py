@@ -18,6 +18,7 @@ from datetime import datetime
 
 from .config.errors import Problem
 from .config.loader import LoadedConfig
+from .config.schema import binding_items
 from .paint.text import record_text_sizes
 from .render.engine import zone_contexts
 from .store import Store
@@ -43,8 +44,10 @@ def check_legibility(loaded: LoadedConfig, t: datetime) -> list[Problem]:
     doc = loaded.docs[str(loaded.path)]
     problems = []
     for name, plan in loaded.scenarios.items():
-        for zone_id, ctx in zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m).items():
-            binding = plan.bindings[zone_id]
+        contexts = zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m)
+        # every widget a zone may show: its one, or each item of its playlist
+        shown = [(zone_id, ctx, b) for zone_id, ctx in contexts.items() for b in binding_items(plan.bindings[zone_id])]
+        for zone_id, ctx, binding in shown:
             module = widget(binding.widget)
             if not module.TEXT_BEARING:
                 continue

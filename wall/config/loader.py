@@ -23,7 +23,8 @@ from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
 from ..widgets.registry import widget
 from .base import env_var_name, resolve_env_ref
 from .errors import ConfigError, Problem
-from .schema import BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig
+from .schema import (BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig,
+                     binding_items)
 from .yaml_source import Mark, SourceDoc, load_yaml_file
 
 
@@ -292,25 +293,18 @@ class _Loader:
                 )
                 ok = False
                 continue
-            if binding.feed is not None and binding.feed not in cfg.feeds:
-                self.error(
-                    doc.mark_for(zpath + ("feed",)),
-                    f"feed '{binding.feed}' is not declared under feeds: "
-                    f"(declared: {', '.join(cfg.feeds) or 'none'})",
-                )
-                ok = False
-            module = widget(binding.widget)
-            # tickers and banners run across displays by design (compensated, like a line through a window frame)
-            if module.TEXT_BEARING and not getattr(module, "SPANS_BEZELS", False) and zone_id in resolved.ids:
-                displays, hidden = bezel_crossings(resolved.zone(zone_id), wall)
-                if hidden > 0 and len(displays) > 1:
-                    self.warn(
-                        doc.mark_for(zpath),
-                        f"zone '{zone_id}' shows {binding.widget} across {len(displays)} displays "
-                        f"({', '.join(displays)}): {hidden} px of it sit behind bezels and text there is cut; "
-                        + ("keep text zones within one display" if _snapped(layout_cfg, zone_id)
-                         else "keep text zones within one display, or add `snap: bezels` to the zone"),
+            items = binding_items(binding)
+            for i, item in enumerate(items):
+                ipath = zpath + (("playlist", i) if len(items) > 1 or item is not binding else ())
+                if item.feed is not None and item.feed not in cfg.feeds:
+                    self.error(
+                        doc.mark_for(ipath + ("feed",)),
+                        f"feed '{item.feed}' is not declared under feeds: "
+                        f"(declared: {', '.join(cfg.feeds) or 'none'})",
                     )
+                    ok = False
+            for item in items:
+                self._bezel_warning(doc, zpath, zone_id, item, resolved, wall, layout_cfg)
         for zone_id in layout_cfg.zones:
             if zone_id not in sc.zones:
                 self.warn(
@@ -327,6 +321,20 @@ class _Loader:
                       "use approve-first or blocklist unless every source is trusted")
         return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition,
                             moderation=moderation)
+
+    def _bezel_warning(self, doc, zpath, zone_id: str, item, resolved, wall: Wall, layout_cfg) -> None:
+        module = widget(item.widget)
+        # tickers and banners run across displays by design (compensated, like a line through a window frame)
+        if module.TEXT_BEARING and not getattr(module, "SPANS_BEZELS", False) and zone_id in resolved.ids:
+            displays, hidden = bezel_crossings(resolved.zone(zone_id), wall)
+            if hidden > 0 and len(displays) > 1:
+                message = (f"zone '{zone_id}' shows {item.widget} across {len(displays)} displays "
+                           f"({', '.join(displays)}): {hidden} px of it sit behind bezels and text there is cut; "
+                           + ("keep text zones within one display" if _snapped(layout_cfg, zone_id)
+                              else "keep text zones within one display, or add `snap: bezels` to the zone"))
+                mark = doc.mark_for(zpath)
+                if (mark, message) not in {(w.mark, w.message) for w in self.warnings}:
+                    self.warn(mark, message)
 
     def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
         from feeds.registry import adapter_names
@@ -398,7 +406,7 @@ class _Loader:
                 )
         for name, sc in cfg.scenarios.items():
             theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
-            for zone_id, b in sc.zones.items():
+            for zone_id, b in ((z, item) for z, zb in sc.zones.items() for item in binding_items(zb)):
                 fg = getattr(b, "color", None)
                 bg = getattr(b, "background", None)
                 if fg is None and bg is None:

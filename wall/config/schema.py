@@ -237,6 +237,59 @@ class ThemeConfig(StrictModel):
 WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]
 
 
+class PlaylistConfig(StrictModel):
+    """A zone that rotates through widgets: each shows for its duration, then the next (the
+    rotation is a function of time, so every machine of a wall agrees on the item shown)."""
+
+    playlist: Annotated[list[WidgetBinding], Field(min_length=2)] = Field(  # type: ignore[valid-type]
+        description="the widgets shown in turn, each as a zone binding ({widget: ..., feed: ...})")
+    every_s: Annotated[float, Field(gt=0, le=3600)] = Field(default=20.0, description="seconds each item shows")
+    durations_s: list[Annotated[float, Field(gt=0, le=3600)]] | None = Field(
+        default=None, description="seconds per item, in order (instead of every_s)")
+
+    @model_validator(mode="after")
+    def _durations_match(self) -> "PlaylistConfig":
+        if self.durations_s is not None and len(self.durations_s) != len(self.playlist):
+            raise ValueError(f"durations_s lists {len(self.durations_s)} durations for {len(self.playlist)} items")
+        return self
+
+    @property
+    def durations(self) -> list[float]:
+        return list(self.durations_s) if self.durations_s is not None else [self.every_s] * len(self.playlist)
+
+    def active(self, t) -> tuple[int, Any]:
+        """(index, binding) of the item shown at time t."""
+        cycle = sum(self.durations)
+        pos = t.timestamp() % cycle
+        for i, d in enumerate(self.durations):
+            if pos < d:
+                return i, self.playlist[i]
+            pos -= d
+        return len(self.playlist) - 1, self.playlist[-1]
+
+
+def _binding_or_playlist(value: Any) -> str:
+    if isinstance(value, PlaylistConfig) or (isinstance(value, dict) and "playlist" in value):
+        return "playlist"
+    return "widget"
+
+
+ZoneBinding = Annotated[
+    Union[Annotated[WidgetBinding, Tag("widget")], Annotated[PlaylistConfig, Tag("playlist")]],  # type: ignore[valid-type]
+    Discriminator(_binding_or_playlist),
+]
+
+
+def binding_items(binding: Any) -> list[Any]:
+    """The widget bindings a zone may show: its one, or every item of its playlist."""
+    return list(binding.playlist) if isinstance(binding, PlaylistConfig) else [binding]
+
+
+def active_binding(binding: Any, t) -> Any:
+    """The widget binding shown at time t (a playlist's current item)."""
+    return binding.active(t)[1] if isinstance(binding, PlaylistConfig) else binding
+
+
 class TransitionConfig(StrictModel):
     """How the wall goes from the previous scenario to this one (a shader driven by time)."""
 
@@ -251,7 +304,7 @@ class ScenarioConfig(StrictModel):
     layout: LayoutRef | None = Field(
         default=None, description="a layout from layouts/ by name, or inline; default: the wall's layout"
     )
-    zones: dict[Id, WidgetBinding] = Field(description="zone id -> the widget shown there")
+    zones: dict[Id, ZoneBinding] = Field(description="zone id -> the widget shown there, or {playlist: [...]} to rotate")
     theme: ThemeConfig | None = None
     public_facing: bool = Field(default=False, description="visitors see this scenario (a lobby, a launch event): "
                                 "its posts are approved by an operator first unless `moderation` says otherwise")

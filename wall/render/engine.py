@@ -24,6 +24,7 @@ import moderngl
 
 from ..config.base import rgba
 from ..config.loader import LoadedConfig, ScenarioPlan
+from ..config.schema import active_binding
 from ..paint.error_card import ErrorView
 from ..store import Store
 from ..widgets.base import BuildContext, ThemeView
@@ -267,7 +268,7 @@ class Engine:
     def _build(self, scene: Scene, t: datetime) -> dict[str, tuple[str, Any]]:
         views = {}
         for zone_id, base in scene.contexts.items():
-            binding = scene.plan.bindings[zone_id]
+            binding = active_binding(scene.plan.bindings[zone_id], t)  # a playlist's current item
             # frozen: a zone showing a feed stays as it was (its data and its notion of "now")
             t_zone = self.frozen_at if (self.frozen is not None and binding.feed and self.frozen_at) else t
             try:
