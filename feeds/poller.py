@@ -97,6 +97,20 @@ class Poller:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self.polls: dict[str, int] = {s.feed_id: 0 for s in specs}  # completed polls, for status and tests
+        self._wake: dict[str, asyncio.Event] = {}  # per feed: poll now (new options)
+        self._reset: set[str] = set()  # feeds whose next data replaces what the store holds
+
+    def update_options(self, feed_id: str, options: dict[str, Any]) -> None:
+        """New options for a running feed (a replay's period or speed, from the control API): its
+        next poll, at once, uses them, and its data replaces what the store held for it."""
+        spec = next((s for s in self.specs if s.feed_id == feed_id), None)
+        if spec is None:
+            raise KeyError(feed_id)
+        spec.options = dict(options)
+        self._reset.add(feed_id)
+        event = self._wake.get(feed_id)
+        if event is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(event.set)
 
     def start(self) -> None:
         if not self.specs or self._thread is not None:
@@ -149,8 +163,14 @@ class Poller:
             except (ValueError, TypeError):
                 mine = {}
         failures = 0
+        wake = self._wake.setdefault(spec.feed_id, asyncio.Event())
         while True:
             now = self._clock()
+            wake.clear()
+            reset = spec.feed_id in self._reset
+            self._reset.discard(spec.feed_id)
+            if reset:
+                cursor.clear()  # new options start over (a replay re-anchors at its new period)
             before = fetcher.validators()
             try:
                 result = await poll_once(spec, fetcher, cursor, now)
@@ -180,14 +200,18 @@ class Poller:
                     mine = dict(list(mine.items())[-MAX_VALIDATORS_PER_FEED:])
                     saves[VALIDATORS_KEY] = json.dumps(mine)
                 if not result.not_modified or saves:
-                    self.sink.put(spec.feed_id, result.posts, result.metrics, now, replace=result.replace,
+                    self.sink.put(spec.feed_id, result.posts, result.metrics, now, replace=result.replace or reset,
                                   cursors=saves or None)
                 else:
                     self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
                 delay = spec.poll_s
             self.polls[spec.feed_id] += 1
+            stop = asyncio.ensure_future(self._stopping.wait())
+            woken = asyncio.ensure_future(wake.wait())
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                done, _ = await asyncio.wait({stop, woken}, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for fut in (stop, woken):
+                    fut.cancel()
+            if stop in done:
                 return
-            except asyncio.TimeoutError:
-                pass

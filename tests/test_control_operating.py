@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import shutil
+import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -276,3 +277,58 @@ def test_every_moderation_action_through_the_api(tokens, tmp_path):
             assert all(a["who"].startswith("sam@") for a in audit)
     finally:
         wall.stop()
+
+
+# ---------------------------------------------------------------- replay of a recorded period
+
+
+def test_a_demo_guide_replays_a_chosen_period_at_a_chosen_speed(tokens, tmp_path):
+    import csv
+
+    text = (REPO / "config" / "replay.yaml").read_text()
+    csv_path = REPO / "assets/replay/outage-day.csv"
+    text = text.replace("path: ../assets/replay/outage-day.csv", f"path: {csv_path}")
+    text += "\ncontrol: { operator_token: '${WALL_OPERATOR_TOKEN}', viewer_token: '${WALL_VIEWER_TOKEN}' }\n"
+    config = tmp_path / "replay.yaml"
+    config.write_text(text)
+    rows = list(csv.DictReader(csv_path.open()))
+    from wall.live import BackgroundWall
+
+    wall = BackgroundWall(config, feeds=True, watch=False)
+    try:
+        import httpx
+
+        with httpx.Client(base_url=wall.url, headers={"Authorization": f"Bearer {OPERATOR}"}, timeout=60) as op:
+            deadline = time.monotonic() + 60
+            while op.get("/api/status").json()["feeds"]["day"]["posts"] == 0:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            # the afternoon of the day, at 600x: from 14:00 on (six earlier rows shown at once: prefill)
+            day = rows[0]["created_at"][:10]
+            r = op.post("/api/replay", json={"feed": "day", "from": f"{day}T14:00:00+00:00", "speed": 600})
+            assert r.status_code == 200, r.text
+            assert r.json()["speed"] == 600
+            feed = None
+            deadline = time.monotonic() + 60
+            wanted = {f"replay:{row['id']}" for row in rows if row["created_at"] >= f"{day}T14:00"}
+            while time.monotonic() < deadline:
+                s = op.get("/api/status").json()
+                feed = s["feeds"]["day"]
+                posts = op.get("/api/zones/posts/state").json()["view"]["posts"]
+                keys = {p["key"].split("@")[0] for p in posts}
+                if feed["replay"]["speed"] == 600 and keys and keys <= wanted | _prefill(rows, day):
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail(f"the posts zone never showed the afternoon: {feed}")
+            assert feed["replay"]["start"].startswith(f"{day}T14:00")
+            # bad requests say what is wrong
+            assert op.post("/api/replay", json={"feed": "nope", "speed": 2}).status_code == 400
+            assert op.post("/api/replay", json={"feed": "day", "speed": 0}).status_code == 422
+    finally:
+        wall.stop()
+
+
+def _prefill(rows, day) -> set[str]:
+    before = [row for row in rows if row["created_at"] < f"{day}T14:00"]
+    return {f"replay:{row['id']}" for row in before[-6:]}

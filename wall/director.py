@@ -357,6 +357,12 @@ class Director:
             h = snap.health
             feeds[fid] = {"state": h.state, "last_success": h.last_success.isoformat() if h.last_success else None,
                           "last_error": h.last_error, "posts": len(snap.posts)}
+        poller = getattr(rt, "poller", None)
+        for spec in getattr(poller, "specs", []):
+            if spec.adapter == "replay" and spec.feed_id in feeds:
+                start = spec.options.get("start")
+                feeds[spec.feed_id]["replay"] = {"start": start.isoformat() if isinstance(start, datetime) else start,
+                                                 "speed": spec.options.get("speed", 1.0)}
         status = {
             "time": t.isoformat(),
             "scenario": self.base,

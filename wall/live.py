@@ -129,7 +129,7 @@ class LiveWall:
         except ValueError as exc:
             raise ControlUnavailable(str(exc)) from None
         tokens = Tokens(operator, viewer)
-        app = create_app(self.director, tokens, reload=self.reload)
+        app = create_app(self.director, tokens, reload=self.reload, replay=self.replay)
         self.control = ControlServer(app, host, port)
         self.control.start()
         self.control_url = f"http://{host}:{self.control.port}"
@@ -189,6 +189,37 @@ class LiveWall:
         log.warning("config reloaded (%s changed)", ", ".join(changed) or "nothing")
         return {"reloaded": True, "changed": changed}
 
+    # ------------------------------------------------------------------ replay (demo guides)
+
+    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str = "operator") -> dict[str, Any]:
+        """Play a recorded period of a replay feed at a chosen speed, from now on (any thread): the
+        feed's store data is replaced by the new period's on its next poll, which happens at once."""
+        from pydantic import ValidationError
+
+        from feeds.replay import Options
+
+        fc = self.rt.loaded.config.feeds.get(feed)
+        replays = [f for f, c in self.rt.loaded.config.feeds.items() if c.adapter == "replay"]
+        if fc is None or fc.adapter != "replay":
+            raise ValueError(f"'{feed}' is not a replay feed; replay feeds here: {', '.join(replays) or 'none'}")
+        poller = getattr(self.rt, "poller", None)
+        if poller is None:
+            raise ValueError("the feeds are not polled in this run (wallctl run polls them)")
+        spec = next(s for s in poller.specs if s.feed_id == feed)
+        options = dict(spec.options)
+        if start is not None:
+            options["start"] = start
+        if speed is not None:
+            options["speed"] = speed
+        try:
+            Options.model_validate(options)
+        except ValidationError as exc:
+            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        poller.update_options(feed, options)
+        log.warning("replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who)
+        return {"feed": feed, "start": start.isoformat() if isinstance(start, datetime) else options.get("start"),
+                "speed": options.get("speed", 1.0)}
+
     # ------------------------------------------------------------------ running
 
     def open(self, t: datetime) -> None:
@@ -227,7 +258,8 @@ class BackgroundWall:
 
     def __init__(self, config, *, clock: Clock | None = None, store=None, listen: str = "127.0.0.1:0",
                  watch: bool = True, watch_period: float = 1.0, start_time: datetime | None = None,
-                 ready_timeout: float = 120.0):
+                 ready_timeout: float = 120.0, feeds: bool = False):
+        self.feeds = feeds
         self.config = Path(config)
         self.clock = clock
         self.store = store
@@ -254,6 +286,8 @@ class BackgroundWall:
         try:
             self.rt = WallRuntime(load_config(self.config), store=self.store)
             self.live = LiveWall(self.rt, None, control_listen=self.listen, watch=self.watch)
+            if self.feeds:
+                self.rt.start_feeds()
             if self.live.watcher is not None:
                 self.live.watcher.period = self.watch_period
             self.loop = self.live.make_loop(self.clock)

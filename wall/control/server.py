@@ -18,6 +18,7 @@ import secrets
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -92,7 +93,13 @@ class KillBody(BaseModel):
     on: bool = True
 
 
-def create_app(director, tokens: Tokens, reload: Any = None) -> FastAPI:
+class ReplayBody(BaseModel):
+    feed: str
+    start: datetime | None = Field(default=None, alias="from", description="file time to play from (ISO 8601)")
+    speed: float | None = Field(default=None, gt=0, le=10_000, description="file seconds per wall second")
+
+
+def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None) -> FastAPI:
     """reload: a callable(who) -> dict that re-reads the config file (raises ValueError with the
     file:line:col problems when it is invalid)."""
     app = FastAPI(title="wall control API", version="1", description="Switch, present, moderate and watch a wall.")
@@ -267,6 +274,15 @@ def create_app(director, tokens: Tokens, reload: Any = None) -> FastAPI:
             raise HTTPException(404, "reload is not available in this run")
         try:
             return await asyncio.to_thread(reload, who)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    @app.post("/api/replay", summary="play a recorded period of a replay feed at a chosen speed")
+    def replay_(body: ReplayBody, who: str = Depends(operator)):
+        if replay is None:
+            raise HTTPException(404, "replay is not available in this run")
+        try:
+            return replay(body.feed, body.start, body.speed, who)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 
