@@ -63,7 +63,7 @@ class SwitchRecord:
 
 
 class Director:
-    def __init__(self, runtime, *, moderator=None, schedule=None, alerts=None, clock_frames: Callable[[], int] | None = None):
+    def __init__(self, runtime, *, moderator=None, schedule=None, alerts=None):
         self.rt = runtime
         self.moderator = moderator
         self.schedule = schedule
@@ -293,8 +293,6 @@ class Director:
             if self.reload_hook is None:
                 raise ValueError("reload is not available in this run")
             return self.reload_hook(a["loaded"])
-        if cmd.name == "moderation":
-            return self._moderate(cmd)
         raise ValueError(f"unknown command '{cmd.name}'")
 
     def _choose(self, cmd: Command, name: str, t: datetime) -> dict[str, Any]:
@@ -329,18 +327,6 @@ class Director:
         self.shown_plan = plan
         self.engine.prepare(plan, t, zoom_rect=("zoom_in", rect))
         return {"spotlight": zone}
-
-    def _moderate(self, cmd: Command) -> dict[str, Any]:
-        mod = self.moderator
-        if mod is None:
-            raise ValueError("moderation is not available in this run")
-        action = cmd.args["action"]
-        fn = getattr(mod, action, None)
-        if fn is None or action.startswith("_"):
-            raise ValueError(f"unknown moderation action '{action}'")
-        value = cmd.args.get("value")
-        result = fn(value, who=cmd.who) if value is not None else fn(who=cmd.who)
-        return result if isinstance(result, dict) else {"done": action}
 
     # ------------------------------------------------------------------ status
 

@@ -330,11 +330,11 @@ class Compositor:
 
     def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
         full = [(0, 0, *out.display.resolution)]
-        picture_tex, picture_fbo = out.texture, out.fbo
+        picture_tex = out.texture
         if post.transition:
             tex, fbo = self._target(out, "post")
             self._transition(out, post, fbo)
-            picture_tex, picture_fbo = tex, fbo
+            picture_tex = tex
             out.shown = "post"
             out.damage = full
             stats.quads += 1

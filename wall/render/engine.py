@@ -201,9 +201,7 @@ class Engine:
         current = self.scene
         reuse = set()
         for z in plan.layout.zones:
-            old_zone = current.plan.layout.zones_by_id.get(z.id) if hasattr(current.plan.layout, "zones_by_id") else None
-            if old_zone is None:
-                old_zone = next((oz for oz in current.plan.layout.zones if oz.id == z.id), None)
+            old_zone = current.plan.layout.zone(z.id) if z.id in current.plan.layout.ids else None
             if (old_zone is not None and old_zone.rect == z.rect and z.id in current.requested
                     and current.plan.bindings.get(z.id) == plan.bindings.get(z.id)
                     and current.plan.theme == plan.theme and z.id not in current.errors):
