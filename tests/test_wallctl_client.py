@@ -136,3 +136,18 @@ def test_without_any_token_the_api_does_not_start(tmp_path):
         assert rc == 5 and "no wall answers" in err
     finally:
         w.stop()
+
+
+def test_a_taken_port_leaves_the_wall_running_without_its_api(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        full = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
+        full.update({"WALL_OPERATOR_TOKEN": OPERATOR})
+        p = subprocess.run([*wallctl_command(), "run", "config/demo.yaml", "--store", "none", "--frames", "30",
+                            "--control", f"127.0.0.1:{port}", "--no-watch"], cwd=REPO, env=full,
+                           capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert f"control API not started: the control API could not listen on 127.0.0.1:{port}" in p.stderr
+    assert '"frames": 30' in p.stdout

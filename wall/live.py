@@ -130,8 +130,15 @@ class LiveWall:
             raise ControlUnavailable(str(exc)) from None
         tokens = Tokens(operator, viewer)
         app = create_app(self.director, tokens, reload=self.reload, replay=self.replay)
-        self.control = ControlServer(app, host, port)
-        self.control.start()
+        server = ControlServer(app, host, port)
+        try:
+            server.start()
+        except ControlUnavailable as exc:
+            # the wall itself must run even when its API cannot (a port taken by another wall)
+            self.control_note = f"control API not started: {exc}"
+            log.error(self.control_note)
+            return
+        self.control = server
         self.control_url = f"http://{host}:{self.control.port}"
         if not tokens.writable:
             self.control_note = (f"control API at {self.control_url} is READ-ONLY: "
