@@ -75,6 +75,24 @@ def zone_contexts(plan: ScenarioPlan, wall, viewing_distance_m: float | None = N
     }
 
 
+def _identities(view: Any, _depth: int = 0) -> set[str]:
+    """The post keys and author handles a view shows (anything a moderator can take away)."""
+    found: set[str] = set()
+    if view is None or _depth > 6:
+        return found
+    if dataclasses.is_dataclass(view) and not isinstance(view, type):
+        for f in dataclasses.fields(view):
+            value = getattr(view, f.name)
+            if f.name in ("key", "handle", "author") and isinstance(value, str) and value:
+                found.add(f"{f.name}:{value}")
+            elif isinstance(value, (tuple, list)) or dataclasses.is_dataclass(value):
+                found |= _identities(value, _depth + 1)
+    elif isinstance(view, (tuple, list)):
+        for item in view:
+            found |= _identities(item, _depth + 1)
+    return found
+
+
 @dataclass
 class Scene:
     """One scenario being shown (or prepared): its plan and the paint bookkeeping of its zones."""
@@ -383,7 +401,9 @@ class Engine:
         if first or self.scene is None:
             return
         for zone_id, (_, view) in views.items():
-            if self.scene.requested.get(zone_id) != view:
+            shown = self.scene.requested.get(zone_id)
+            # only what takes something away (hide, block) must not wait; an approval may arrive late
+            if shown != view and _identities(shown) - _identities(view):
                 self.compositor.blank_zone(zone_id)
 
     def _post(self, t: datetime):
@@ -432,6 +452,8 @@ class Engine:
         assert self.scene is not None
         report = FrameReport()
         self.scene.views = self.build_views(t)
+        if self.moderator is not None:
+            self._moderation_changed(self.scene.views)
         report.painted = self._send_paints(self.scene, self.scene.views)
         if self.pending is not None:
             self.pending.views = self._build(self.pending, t)
