@@ -87,7 +87,7 @@ class Director:
         self._status: dict[str, Any] = {}
         self.reload_error: str | None = None
         self.reload_hook: Callable[[Any], None] | None = None  # applies a new LoadedConfig (runtime's)
-        self.snapshot_requests: list[Future] = []
+        self.snapshot_requests: list[tuple[float, Future]] = []  # (scale, answer)
 
     # ------------------------------------------------------------------ other threads
 
@@ -167,10 +167,12 @@ class Director:
             for rec in done:
                 rec.future.set_result({"scenario": report.committed, "switched": True, **self.last_switch})
         if self.snapshot_requests:
-            pictures = {d: self.engine.compositor.read_output(d).copy() for d in self.engine.compositor.outputs}
-            for fut in self.snapshot_requests:
+            scale = max(s for s, _ in self.snapshot_requests)
+            comp = self.engine.compositor
+            pictures = {d: comp.read_output_scaled(d, scale).copy() for d in comp.outputs}
+            for _, fut in self.snapshot_requests:
                 if not fut.done():
-                    fut.set_result(pictures)
+                    fut.set_result((scale, pictures))
             self.snapshot_requests = []
 
     # ------------------------------------------------------------------ deciding
@@ -287,7 +289,8 @@ class Director:
             self.alert = self.alerts.interrupt()  # acknowledged: back to what the wall showed before
             return {"acknowledged": ev.rule_id, "by": ev.by, "at": ev.at.isoformat()}
         if cmd.name == "snapshot":
-            self.snapshot_requests.append(cmd.future)
+            scale = min(1.0, float(a.get("width", 1440)) / self.loaded.wall.canvas_w)
+            self.snapshot_requests.append((scale, cmd.future))
             return _DEFERRED  # answered after this frame, with its pictures
         if cmd.name == "reload":
             if self.reload_hook is None:

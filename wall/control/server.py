@@ -176,8 +176,8 @@ def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None)
     @app.get("/api/snapshot.png", summary="the wall as it is now (PNG, scaled to `width`)")
     async def snapshot(width: int = 1440, _: str = Depends(viewer)):
         width = max(160, min(width, 5760))
-        pictures = await answer(director.submit("snapshot", "viewer"))
-        png = await asyncio.to_thread(_preview_png, director.loaded.wall, pictures, width)
+        scale, pictures = await answer(director.submit("snapshot", "viewer", width=width))
+        png = await asyncio.to_thread(_preview_png, director.loaded.wall, pictures, width, scale)
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     @app.get("/api/moderation")
@@ -296,12 +296,12 @@ def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None)
     return app
 
 
-def _preview_png(wall, pictures: dict, width: int) -> bytes:
+def _preview_png(wall, pictures: dict, width: int, scale: float = 1.0) -> bytes:
     from PIL import Image
 
     from ..render.snapshot import wall_preview
 
-    img = Image.fromarray(wall_preview(wall, pictures)[:, :, :3])
+    img = Image.fromarray(wall_preview(wall, pictures, scale)[:, :, :3])
     if img.width > width:
         img = img.resize((width, max(1, round(img.height * width / img.width))), Image.BILINEAR)
     buf = io.BytesIO()

@@ -104,3 +104,13 @@ def present_blit(src_glo: int, dst_glo: int, src_rect: tuple[int, int, int, int]
     top = dst_height - y  # GL y of the rectangle's top edge in the window
     blit_fn(sx, sy, sx + sw, sy + sh, x, top, x + w, top - h, GL_COLOR_BUFFER_BIT,
             GL_NEAREST if (sw, sh) == (w, h) else GL_LINEAR)
+
+
+def scaled_blit(src_glo: int, dst_glo: int, src_size: tuple[int, int], dst_size: tuple[int, int]) -> None:
+    """A whole framebuffer into a smaller one, filtered (previews: read back a fraction of the pixels)."""
+    fns = _gl_functions()
+    assert fns is not None
+    bind, blit_fn = fns
+    bind(GL_READ_FRAMEBUFFER, src_glo)
+    bind(GL_DRAW_FRAMEBUFFER, dst_glo)
+    blit_fn(0, 0, src_size[0], src_size[1], 0, 0, dst_size[0], dst_size[1], GL_COLOR_BUFFER_BIT, GL_LINEAR)

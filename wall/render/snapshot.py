@@ -36,27 +36,32 @@ def to_native(display: Display, canvas_crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(canvas_crop, k)) if k else canvas_crop
 
 
-def wall_preview(wall: Wall, natives: dict[str, np.ndarray]) -> np.ndarray:
-    """Canvas-scale picture of the physical wall: displays, bezels and the outer frame."""
-    margin_x = max(math.ceil(max(d.bezel.left, d.bezel.right) / wall.pitch_x) for d in wall.displays)
-    margin_y = max(math.ceil(max(d.bezel.top, d.bezel.bottom) / wall.pitch_y) for d in wall.displays)
-    h, w = wall.canvas_h + 2 * margin_y, wall.canvas_w + 2 * margin_x
+def wall_preview(wall: Wall, natives: dict[str, np.ndarray], scale: float = 1.0) -> np.ndarray:
+    """Picture of the physical wall: displays, bezels and the outer frame, at canvas scale times
+    `scale` (natives then are each display's picture scaled by about as much: a live preview)."""
+    margin_x = max(math.ceil(max(d.bezel.left, d.bezel.right) / wall.pitch_x * scale) for d in wall.displays)
+    margin_y = max(math.ceil(max(d.bezel.top, d.bezel.bottom) / wall.pitch_y * scale) for d in wall.displays)
+    h, w = round(wall.canvas_h * scale) + 2 * margin_y, round(wall.canvas_w * scale) + 2 * margin_x
     img = np.empty((h, w, 4), np.uint8)
     img[...] = BACKDROP_RGBA
     for d in wall.displays:
         o = d.outer_mm
-        x0 = margin_x + math.floor(o.x / wall.pitch_x)
-        y0 = margin_y + math.floor(o.y / wall.pitch_y)
-        x1 = margin_x + math.ceil(o.x1 / wall.pitch_x)
-        y1 = margin_y + math.ceil(o.y1 / wall.pitch_y)
+        x0 = margin_x + math.floor(o.x / wall.pitch_x * scale)
+        y0 = margin_y + math.floor(o.y / wall.pitch_y * scale)
+        x1 = margin_x + math.ceil(o.x1 / wall.pitch_x * scale)
+        y1 = margin_y + math.ceil(o.y1 / wall.pitch_y * scale)
         img[max(0, y0) : y1, max(0, x0) : x1] = BEZEL_RGBA
     for d in wall.displays:
         if d.id not in natives:
             continue  # a display that shows nothing (its screen is unplugged): left dark
-        if natives[d.id].shape[:2] != d.resolution[::-1]:
+        pic = natives[d.id]
+        if scale == 1.0 and pic.shape[:2] != d.resolution[::-1]:
             continue  # a window on a screen of another mode (a capture): its own PNG has it, unscaled
+        pic = upright(d, pic)
         vp = d.viewport
-        img[margin_y + vp.y : margin_y + vp.y1, margin_x + vp.x : margin_x + vp.x1] = upright(d, natives[d.id])
+        x0, y0 = margin_x + round(vp.x * scale), margin_y + round(vp.y * scale)
+        ph, pw = min(pic.shape[0], h - y0), min(pic.shape[1], w - x0)
+        img[y0 : y0 + ph, x0 : x0 + pw] = pic[:ph, :pw]
     return img
 
 
