@@ -311,6 +311,9 @@ class PygletBackend(OutputBackend):
         for w in self.windows:
             try:
                 a = time.perf_counter()
+                if not self.partial and not w.full and not any(
+                        compositor.outputs[t.display_id].damage for t in w.targets if t.display_id in compositor.outputs):
+                    continue  # nothing changed on this window's screens: it keeps showing its last frame
                 w.win.switch_to()
                 written = w.draw(compositor, partial=self.partial)
                 if self.measure:

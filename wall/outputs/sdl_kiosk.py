@@ -52,6 +52,8 @@ log = logging.getLogger("wall.kiosk")
 
 # SDL_DISPLAYEVENT: pygame-ce 2.5 has no name for it and passes it on without its fields
 SDL_DISPLAYEVENT = 0x150
+_REDRAW = {getattr(pygame, n) for n in ("WINDOWEXPOSED", "WINDOWSHOWN", "WINDOWRESTORED", "WINDOWSIZECHANGED",
+                                         "VIDEOEXPOSE") if hasattr(pygame, n)}
 _DISPLAY_CHANGES = {SDL_DISPLAYEVENT, getattr(pygame, "WINDOWDISPLAYCHANGED", SDL_DISPLAYEVENT)}
 
 _KEY_NAMES = {
@@ -251,6 +253,7 @@ class KioskBackend(OutputBackend):
         self._window_fbo: moderngl.Framebuffer | None = None
         self._count = 0
         self._closed = False
+        self._stale = True  # the next present must be whole (new window, exposed, never presented)
         self._warned: set[str] = set()
 
     # ---------------------------------------------------------------- opening
@@ -287,6 +290,7 @@ class KioskBackend(OutputBackend):
         return self.ctx
 
     def _open_window(self, screen: Screen) -> None:
+        self._stale = True  # a new window starts empty
         """(Re)open the fullscreen window on `screen` at its desktop mode (pygame-ce then makes it
         fullscreen-desktop: no mode switch). Reopening keeps the window and its GL context."""
         if self.driver == "offscreen":  # no panel: the display's own size, so captures compare 1:1
@@ -346,6 +350,10 @@ class KioskBackend(OutputBackend):
         present_blit(out.shown_target[1].glo, self._window_fbo.glo, (0, 0, *out.display.resolution), (0, 0, w, h), h)
 
     def present(self, compositor: Compositor) -> None:
+        out = compositor.outputs.get(self.display.id)
+        if out is not None and not out.damage and not self._stale:
+            return  # nothing changed: the screen keeps showing the last frame (no copy, no swap)
+        self._stale = False
         self._blit(compositor)
         try:
             pygame.display.flip()
@@ -358,6 +366,8 @@ class KioskBackend(OutputBackend):
         for event in pygame.event.get():
             if event.type in (pygame.QUIT, pygame.WINDOWCLOSE):
                 self._closed = True
+            elif event.type in _REDRAW:
+                self._stale = True  # the window system lost what was shown: present in full again
             elif event.type == pygame.KEYDOWN:
                 name = key_name(event)
                 if name is not None:
