@@ -21,7 +21,7 @@ test: setup
 bench: setup
 	@$(VENV)/bin/wallctl bench config/demo.yaml
 
-# The pictures in README.md, made by wall itself at a fixed time.
+# The pictures in README.md, made by wall itself at a fixed time (the console's needs Debian's chromium).
 readme-images: setup
 	@$(VENV)/bin/python scripts/readme_images.py
 

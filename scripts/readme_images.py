@@ -37,9 +37,46 @@ def render(config: str, prefix: str, width: int) -> None:
         rt.close()
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def console(path: Path) -> None:
+    """The web console of a live demo wall, signed in as an operator, in Debian's Chromium."""
+    import os
+    import secrets
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from wall.live import BackgroundWall
+
+    token = secrets.token_hex(8)
+    os.environ["WALL_OPERATOR_TOKEN"] = token
+    wall = BackgroundWall(ROOT / "config" / "demo.yaml", watch=False, start_time=WHEN)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(wall.url + "/")
+            page.locator("input[type=password]").first.fill(token)
+            page.keyboard.press("Enter")
+            time.sleep(4)  # two status polls and a preview
+            page.screenshot(path=str(path))
+            browser.close()
+    finally:
+        wall.stop()
+    print(path.relative_to(ROOT))
+
+
 def main() -> None:
     render("demo.yaml", "demo", WIDTH)
     render("kiosk.yaml", "kiosk", 540)
+    if CHROMIUM.exists():
+        console(ROOT / "docs" / "console.png")
+    else:
+        print("docs/console.png not made: install chromium (sudo apt-get install -y chromium)")
 
 
 if __name__ == "__main__":
