@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -197,3 +198,48 @@ def test_reload_applies_a_good_change_and_rejects_a_bad_one(wall):
         # the file watcher notices a fix on its own
         config.write_text(original)
         wall.wait_status(lambda s: s["reload_error"] is None, timeout=30)
+
+
+def test_reload_adds_a_feed_and_rebinds_a_zone_without_a_restart(tmp_path, monkeypatch):
+    """A feed added in the config and a zone switched to it: after the reload the poller polls it
+    and the zone shows its data; the other zones kept theirs."""
+    monkeypatch.setenv("WALL_OPERATOR_TOKEN", OPERATOR)
+    monkeypatch.setenv("WALL_VIEWER_TOKEN", VIEWER)
+    config = tmp_path / "demo.yaml"
+    original = (REPO / "config" / "demo.yaml").read_text()
+    config.write_text(original)
+    wall = LiveHarness(config, datetime.now(timezone.utc), feeds=True)
+    try:
+        with wall.client() as op:
+            wall.wait_status(lambda s: s["shown"] == "monitoring")
+            clock_before = op.get("/api/zones/clock/state").json()
+            feed = f"""  day:
+    adapter: replay
+    poll_s: 5
+    options:
+      path: {REPO / 'assets/replay/outage-day.csv'}
+      speed: 60
+      loop: true
+      prefill: 6
+      mapping: {{ id: id, published_at: created_at, network: network, author_handle: author_handle,
+                 author_name: author_name, text: text, likes: likes, reposts: reposts, replies: replies }}
+"""
+            text = original.replace("feeds:\n  demo: { adapter: demo }\n", "feeds:\n  demo: { adapter: demo }\n" + feed)
+            text = text.replace("posts:       { widget: top_posts, feed: demo,", "posts:       { widget: top_posts, feed: day,")
+            assert text != original
+            config.write_text(text)
+            r = op.post("/api/reload")
+            assert r.status_code == 200, r.text
+            assert "feeds" in r.json()["changed"] and r.json()["feeds"].startswith("restarted")
+            s = wall.wait_status(lambda s: "day" in s["feeds"] and s["feeds"]["day"]["posts"] > 0)
+            assert s["reload_error"] is None
+            deadline = time.monotonic() + 30
+            while True:
+                posts = op.get("/api/zones/posts/state").json()["view"]["posts"]
+                if posts and all(p["key"].startswith("replay:") for p in posts):
+                    break
+                assert time.monotonic() < deadline, posts
+                time.sleep(0.2)
+            assert op.get("/api/zones/clock/state").json()["widget"] == clock_before["widget"]
+    finally:
+        wall.stop()

@@ -167,12 +167,27 @@ class LiveWall:
             message = f"{path}: the displays changed; that needs a restart of the wall (wallctl run {path})"
             self.director.reload_error = message
             raise ValueError(message)
-        if new.config.feeds != old.config.feeds:
-            message = f"{path}: the feeds changed; that needs a restart of the wall (wallctl run {path})"
-            self.director.reload_error = message
-            raise ValueError(message)
+        feeds_changed = new.config.feeds != old.config.feeds
+        if feeds_changed:
+            # the store first, so zones bound to a new feed find it on the first frame of the new config
+            self.rt.store.reconfigure(new.config)
         fut = self.director.submit("reload", who, loaded=new)
-        return fut.result(timeout=30)
+        result = fut.result(timeout=30)
+        if feeds_changed:
+            self._restart_feeds()
+            result["feeds"] = "restarted: polling resumes from each feed's cursor"
+        return result
+
+    def _restart_feeds(self) -> None:
+        """The poller again, with the reloaded config's feeds (off the render thread: stopping it
+        waits for its thread). Cursors live in the store, so unchanged feeds resume where they were."""
+        if not getattr(self.rt, "polling", False):
+            return  # this run does not poll (a test harness that feeds the store itself)
+        poller = getattr(self.rt, "poller", None)
+        if poller is not None:
+            poller.stop()
+        self.rt.poller = None
+        self.rt.start_feeds()
 
     def _apply_reload(self, new: LoadedConfig) -> dict[str, Any]:
         """On the render thread: swap the config; the shown scenario is prepared again from it (zones

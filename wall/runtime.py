@@ -140,6 +140,7 @@ class WallRuntime:
         never polls: it shows what the store holds)."""
         from feeds.poller import Poller
 
+        self.polling = True  # this run polls (a reload that changes the feeds restarts the poller)
         specs = feed_specs(self.loaded)
         if specs and getattr(self, "poller", None) is None:
             self.poller = Poller(specs, self.store)

@@ -319,6 +319,32 @@ class Store:
                 store.set_aggregate(fid, fc.options.get("feeds", ()))
         return store
 
+    def reconfigure(self, config) -> list[str]:
+        """Follow a reloaded config's feeds: new ones are added, one whose adapter changed starts
+        empty (its stored rows are dropped), a new poll interval is taken; the data of every other
+        feed stays. Feeds no longer configured are forgotten. Returns the feed ids that changed."""
+        changed = []
+        with self._lock:
+            for fid, fc in config.feeds.items():
+                st = self._feeds.get(fid)
+                if st is None or st.adapter != fc.adapter:
+                    if st is not None:
+                        self._purge.add(fid)
+                        self._dirty.add(fid)
+                    self._feeds[fid] = _FeedState(fc.adapter, fc.poll_s)
+                    changed.append(fid)
+                elif st.poll_s != fc.poll_s:
+                    st.poll_s = fc.poll_s
+                    changed.append(fid)
+            for fid in [f for f in self._feeds if f not in config.feeds]:
+                del self._feeds[fid]
+                changed.append(fid)
+            self._aggregates = {}
+        for fid, fc in config.feeds.items():
+            if fc.adapter == "aggregate":
+                self.set_aggregate(fid, fc.options.get("feeds", ()))
+        return changed
+
     def set_aggregate(self, aggregate_id: str, members: Iterable[str]) -> None:
         """Show several feeds as one (`adapter: aggregate`, options {feeds: [...]}): their posts
         merged by key, their own figures side by side, figures from posts recomputed over all."""
