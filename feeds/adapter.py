@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .http import Fetcher
+from .http import FeedError, Fetcher
 from .model import Metric, Post
 
 
@@ -41,6 +41,20 @@ class PollContext:
     cursor: dict[str, str]  # what the last successful poll asked to keep (persisted across restarts)
     now: datetime  # timezone-aware
     credential_key: str | None = None  # identifies the credential for shared request budgets
+
+    def secret(self, name: str) -> str:
+        """A credential the adapter cannot work without: its value, kept out of every message the
+        fetcher writes; unset, a `credentials` error naming it (the same one poll_once gives)."""
+        value = self.credentials.get(name)
+        if not value:
+            raise missing_credentials([name])
+        self.fetcher.add_secret(value)
+        return value
+
+
+def missing_credentials(names: list[str]) -> FeedError:
+    return FeedError("credentials", f"credential {', '.join(names)} is not set: put it in the environment variable "
+                                    f"this feed's credentials.{names[0]} names")
 
 
 @dataclass

@@ -355,10 +355,7 @@ def _unique(posts: Iterable[Post], seen: set[str]) -> list[Post]:
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
-    token = ctx.credentials.get("token")
-    if not token:
-        raise FeedError("credentials", "the Brandwatch token is not set: put it in the environment variable "
-                                       "named by this feed's credentials.token")
+    token = ctx.secret("token")
     headers = {"Authorization": f"Bearer {token}"}
     now = ctx.now.astimezone(timezone.utc)
     project = f"{options.api_base}/projects/{options.project_id}"

@@ -150,9 +150,7 @@ def compute_metrics(items: list[dict], options: Options, now: datetime, *, note:
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
-    token = ctx.credentials.get("access_token")
-    if not token:
-        raise FeedError("credentials", "Engage Digital credential `access_token` is not set in the environment")
+    token = ctx.secret("access_token")
     headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
     filters = {k: v for k, v in (("user_id", options.user_id), ("identity_group_id", options.identity_group_id),
                                  ("thread_id", options.thread_id)) if v}

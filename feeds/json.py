@@ -151,7 +151,7 @@ class Options(BaseModel):
     @classmethod
     def _url(cls, v: str) -> str:
         try:
-            url = httpx.URL(v)
+            httpx.URL(v)  # parses, or says why not
         except (httpx.InvalidURL, TypeError) as exc:
             raise ValueError(f"invalid URL {v!r}: {exc}") from None
         if _PLACEHOLDER.search(v):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, missing_credentials
 from .http import Fetcher, FeedError, RequestBudget, RetryPolicy, redact
 
 log = logging.getLogger("wall.feeds")
@@ -69,7 +69,7 @@ async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str], no
     module = adapter_module(spec.adapter)
     missing = [name for name in getattr(module, "CREDENTIALS", ()) if not spec.credentials.get(name)]
     if missing:
-        raise FeedError("credentials", f"credential {', '.join(missing)} is not set in the environment")
+        raise missing_credentials(missing)
     options = module.Options.model_validate(spec.options)
     key = credential_key(spec)
     budget = getattr(module, "BUDGET", None)

@@ -311,11 +311,7 @@ def search_body(options: Options, since: datetime, until: datetime, start: int) 
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
-    token = ctx.credentials.get("access_token")
-    if not token:
-        raise FeedError("credentials", "the Radarly access token is not set: put it in the environment variable "
-                                       "named by this feed's credentials.access_token")
-    ctx.fetcher.add_secret(token)
+    token = ctx.secret("access_token")
     now = ctx.now.astimezone(timezone.utc)
     since = parse_date(ctx.cursor.get("date_since"))
     cursor_since = since

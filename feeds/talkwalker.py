@@ -415,11 +415,7 @@ def _base_params(options: Options, token: str) -> dict[str, Any]:
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
-    token = ctx.credentials.get("access_token")
-    if not token:
-        raise FeedError("credentials", "the Talkwalker access token is not set: put it in the environment "
-                                       "variable named by this feed's credentials.access_token")
-    ctx.fetcher.add_secret(token)
+    token = ctx.secret("access_token")
     now = ctx.now.astimezone(timezone.utc)
     project = f"{options.api_base}/api/v1/search/p/{options.project_id}"
     result = PollResult()

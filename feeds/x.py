@@ -265,9 +265,7 @@ def _newer(a: str | None, b: str | None) -> str | None:
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
-    token = ctx.credentials.get("bearer_token")
-    if not token:
-        raise FeedError("credentials", "credential bearer_token is not set in the environment")
+    token = ctx.secret("bearer_token")
     stream = options.sort_order == "recency"
     since_id = ctx.cursor.get("since_id") if stream else None
     if since_id is not None and not _ID.match(since_id):

@@ -239,9 +239,7 @@ def _dump_table(table: dict[int, list], max_tickets: int) -> tuple[str, int]:
 
 
 def _auth_header(ctx: PollContext) -> dict[str, str]:
-    token = ctx.credentials.get("token")
-    if not token:
-        raise FeedError("credentials", "Zendesk credential `token` is not set in the environment")
+    token = ctx.secret("token")
     if ctx.options.auth == "oauth":
         return {"Authorization": f"Bearer {token}"}
     pair = f"{ctx.options.email}/token:{token}".encode()
