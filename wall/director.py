@@ -79,6 +79,7 @@ class Director:
         self.spotlight: str | None = None  # the zone spotlit
         self.base: str = runtime.loaded.default_scenario  # the scenario shown (spotlight aside)
         self.shown_plan = None  # the plan last prepared (with an alert banner filled in, or a spotlight)
+        self._banner: tuple | None = None  # ((plan, alert event), that plan with the banner filled in)
         self.reason = "default scenario"
         self._last_alert_eval: datetime | None = None
         self._switches: list[SwitchRecord] = []
@@ -206,13 +207,17 @@ class Director:
         name, reason = self._wanted(t)
         self.reason = reason
         plan = self._plan_for(name)
-        if name != self.base or (plan != self.shown_plan and self.spotlight is None):
+        # plans are the config's own objects, or one banner plan per alert: identity says "changed"
+        if name != self.base or (plan is not self.shown_plan and self.spotlight is None):
             self._switch(name, plan, t)
 
     def _plan_for(self, name: str):
         plan = self.loaded.scenarios[name]
         if self.alert is not None and name == self.alert.scenario:
-            plan = _with_banner(plan, self.alert)
+            key = (plan, self.alert)
+            if self._banner is None or self._banner[0] != key:  # made once per alert, not every frame
+                self._banner = (key, _with_banner(plan, self.alert))
+            plan = self._banner[1]
         return plan
 
     def _switch(self, name: str, plan, t: datetime, transition=None, zoom=None) -> None:

@@ -420,35 +420,16 @@ class Engine:
 
     def frame(self, t: datetime) -> FrameReport:
         """Render the frame for time `t`. Never waits for paints."""
-        assert self.scene is not None
-        report = FrameReport()
-        self.scene.views = self.build_views(t)
-        if self.moderator is not None:
-            self._moderation_changed(self.scene.views)
-        report.painted = self._send_paints(self.scene, self.scene.views)
-        if self.pending is not None:
-            self.pending.views = self._build(self.pending, t)
-            report.painted += self._send_paints(self.pending, self.pending.views)
-        self._take_results()
-        report.uploads, report.uploaded_bytes = self._upload(self.scene, self.upload_budget)
-        if self.pending is not None:
-            left = None if self.upload_budget is None else max(0, self.upload_budget - report.uploaded_bytes)
-            u, b = self._upload(self.pending, left if left else 1, pending=True)
-            report.uploads += u
-            report.uploaded_bytes += b
-            if not self.compositor.pending_missing() and not self.pending.waiting:
-                self._commit(t, report)
-        self._scroll(t)
-        report.compose = self.compositor.compose(self._post(t))
-        report.waiting = len(self.scene.waiting)
-        report.in_flight = self.pool.in_flight
-        return report
+        return self._render(t, self.upload_budget, wait=None)
 
     def settle(self, t: datetime, timeout: float = 120.0) -> FrameReport:
         """Render `t` completely: wait for every paint, upload everything, composite.
 
         For deterministic renders (`wallctl render`) and for the first frame of a live wall, so it
         opens on a complete picture. The live loop never calls this between frames."""
+        return self._render(t, None, wait=timeout)
+
+    def _render(self, t: datetime, budget: int | None, wait: float | None) -> FrameReport:
         assert self.scene is not None
         report = FrameReport()
         self.scene.views = self.build_views(t)
@@ -458,17 +439,22 @@ class Engine:
         if self.pending is not None:
             self.pending.views = self._build(self.pending, t)
             report.painted += self._send_paints(self.pending, self.pending.views)
-        self.pool.wait(timeout)
+        if wait is not None:
+            self.pool.wait(wait)
         self._take_results()
-        uploads, sent = self._upload(self.scene, None)
+        report.uploads, report.uploaded_bytes = self._upload(self.scene, budget)
         if self.pending is not None:
-            u, b = self._upload(self.pending, None, pending=True)
-            uploads, sent = uploads + u, sent + b
-            if not self.compositor.pending_missing():
+            # the scenario being prepared gets what the shown one left of the budget (at least one upload)
+            left = None if budget is None else max(1, budget - report.uploaded_bytes)
+            uploads, sent = self._upload(self.pending, left, pending=True)
+            report.uploads += uploads
+            report.uploaded_bytes += sent
+            if not self.compositor.pending_missing() and not self.pending.waiting:
                 self._commit(t, report)
-        report.uploads, report.uploaded_bytes = uploads, sent
         self._scroll(t)
         report.compose = self.compositor.compose(self._post(t))
+        report.waiting = len(self.scene.waiting)
+        report.in_flight = self.pool.in_flight
         return report
 
     def close(self) -> None:
