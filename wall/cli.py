@@ -141,9 +141,7 @@ def cmd_run(args) -> int:
 
     loaded = _load(args.config)
     fixed = _parse_time(args.fixed_time) if args.fixed_time else None
-    window = loaded.config.window
-    if args.window_mode:
-        window = window.model_copy(update={"mode": args.window_mode})
+    window = _window(loaded, args.window_mode)
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
     store_path = None if args.store == "none" else Path(args.store or default_store_path(loaded.config.name))
     store = Store.from_config(loaded.config, path=store_path)
@@ -450,9 +448,7 @@ def cmd_bench(args) -> int:
         result = run_bench(loaded, scenario, args.frames, paced=not args.unpaced)
     else:
         # windowed figures next to headless ones of the same run, so the difference is the windows'
-        window = loaded.config.window
-        if args.window_mode:
-            window = window.model_copy(update={"mode": args.window_mode})
+        window = _window(loaded, args.window_mode)
         # headless in a child process: EGL and GLX contexts do not mix in one thread (glvnd refuses
         # to make the second API current), and a fresh process is a fair comparison anyway
         cmd = [sys.executable, "-m", "wall.cli", "bench", args.config, "--scenario", scenario,

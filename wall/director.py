@@ -103,6 +103,10 @@ class Director:
         with self.status_lock:
             s = dict(self._status)
         s["reload_error"] = self.reload_error  # set by the reloading thread: as it is now, not a frame ago
+        # thread-safe, and costlier than a frame should carry (the approval queue is recounted): asked
+        # here, on the asking thread, not republished every frame
+        s["alerts"] = self.alerts.status() if self.alerts is not None else []
+        s["moderation"] = self.moderator.state() if self.moderator is not None else None
         return s
 
     # ------------------------------------------------------------------ render thread
@@ -376,7 +380,6 @@ class Director:
                              "locked_until": self.locked_until.isoformat() if self.locked_until else None},
             "operator_choice": self.operator_choice,
             "alert": None if self.alert is None else {"rule": self.alert.rule_id, "title": self.alert.title},
-            "alerts": self.alerts.status() if self.alerts is not None else [],
             "fps_target": self.loaded.config.fps,
             "frames": times.get("frames", 0),
             "frame_ms_p50": times.get("p50_ms"),
@@ -385,7 +388,6 @@ class Director:
             "displays": [d.as_dict() for d in rt.backend.displays()] or [
                 {"display": d.id, "screen": None, "state": rt.backend.name, "detail": ""} for d in self.loaded.wall.displays],
             "feeds": feeds,
-            "moderation": self.moderator.state() if self.moderator is not None else None,
             "last_switch": self.last_switch,
             "reload_error": self.reload_error,
             "config": str(self.loaded.path),

@@ -51,6 +51,13 @@ def build_alerts(loaded: LoadedConfig):
     return AlertEngine.from_config(loaded.config)
 
 
+def _restored(store, feed_id: str):
+    from datetime import timezone
+
+    snap = store.snapshot(feed_id, datetime.now(timezone.utc))
+    return snap.posts if snap is not None else ()
+
+
 class ConfigWatcher:
     """Polls the config file's modification time; a change calls `on_change` (off the render thread)."""
 
@@ -96,6 +103,10 @@ class LiveWall:
         self.director = Director(runtime, moderator=build_moderator(loaded, store_path),
                                  schedule=build_schedule(loaded), alerts=build_alerts(loaded))
         runtime.engine.moderator = self.director.moderator
+        # posts' text is normalised for the blocklists where posts arrive, not on the render thread
+        store = runtime.store
+        store.on_new_posts = self.director.moderator.prime
+        self.director.moderator.prime(p for fid in store.feed_ids() for p in _restored(store, fid))
         self.director.reload_hook = self._apply_reload
         self.control = None
         self.control_url: str | None = None

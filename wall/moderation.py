@@ -513,6 +513,13 @@ class Moderator:
         self._cache[slot] = (snapshot, rules, result)
         return result
 
+    def prime(self, posts) -> None:
+        """Normalise new posts' text ahead of filter() (the store calls this on the poller's thread
+        with each poll's posts), so the render thread only looks the result up."""
+        for p in posts:
+            self._post_text(p)
+            self._author_text(p.author)
+
     def reason(self, post: Post, mode: str = "blocklist") -> str | None:
         """Why `post` would be left out of a scenario in `mode` now ('hidden', 'author blocked',
         "term 'x'", 'waiting for approval', 'kill switch on'), or None when it would show."""

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Literal, Mapping
+from typing import Callable, Iterable, Literal, Mapping
 
 from feeds import demo
 from feeds.model import Metric, Post
@@ -256,6 +256,9 @@ class Store:
         self._dirty: set[str] = set()
         self._dirty_cursors: dict[tuple[str, str], str | None] = {}
         self._purge: set[str] = set()  # feeds whose stored rows belong to another adapter
+        # called with each put's posts on the putting thread (the poller's), so work that follows
+        # new posts (moderation normalising their text) is done there, not on the render thread
+        self.on_new_posts: Callable[[list[Post]], None] | None = None
         self._closing = False
         self._flush_gen = 0  # flushes asked for
         self._attempt_gen = 0  # flushes attempted (the write that covered them ended)
@@ -421,6 +424,8 @@ class Store:
             self._changed(feed_id, st)
         if self._aggregates:
             self._recompute_aggregates(feed_id)
+        if posts and self.on_new_posts is not None:
+            self.on_new_posts(posts)
 
     def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None:
         with self._lock:
