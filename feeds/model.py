@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .sanitize import plain_text
 
+# The tones a post can carry, in the order every figure lists them (sentiment splits, stacked
+# volumes, surge rules): the one definition the store, the figures and the widgets share.
+Tone = Literal["positive", "neutral", "negative"]
+TONES: tuple[Tone, ...] = ("positive", "neutral", "negative")
+
 Network = Literal["mastodon", "bluesky", "x", "rss", "brandwatch", "talkwalker", "radarly", "zendesk",
                   "engage_digital", "json", "replay", "demo", "other"]
 
@@ -63,7 +68,7 @@ class PostMetrics(_Model):
 
 class Sentiment(_Model):
     score: float = Field(ge=-1.0, le=1.0)
-    label: Literal["positive", "neutral", "negative"]
+    label: Tone
 
 
 class Post(_Model):

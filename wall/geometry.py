@@ -387,3 +387,31 @@ def build_wall(specs: Iterable[DisplaySpec], grid: tuple[int, int] | None = None
     canvas_w = max(d.viewport.x1 for d in displays)
     canvas_h = max(d.viewport.y1 for d in displays)
     return Wall(tuple(displays), canvas_w, canvas_h, pitch_x, pitch_y, grid)
+
+
+# ------------------------------------------------------------------------------------ legibility
+
+# Is text big enough to read from where the room stands? A character's cap height must subtend at
+# least 16 minutes of arc at the viewing distance: the minimum character height of ISO 9241-303
+# (ergonomics of displays; 20-22 arcmin is its preferred range), also used by the US FAA's
+# human-factors standard for displays read at a distance. Cap height h >= 2 d tan(16'/2): at 4 m
+# that is 18.6 mm, 30 px on a 55-inch 1080p panel (0.63 mm pitch), a font size of about 41 px in
+# Noto Sans (cap height 0.714 em). The check that paints every zone against it is wall/checks.py.
+MIN_ARCMIN = 16.0
+CAP_HEIGHT_EM = 0.714  # Noto Sans: capHeight 714 / unitsPerEm 1000
+DEFAULT_VIEWING_DISTANCE_M = 4.0  # the config's default, and what widgets plan for without one
+
+
+def min_cap_height_mm(distance_m: float) -> float:
+    """The smallest cap height (mm) readable from distance_m metres."""
+    return 2 * distance_m * 1000 * math.tan(math.radians(MIN_ARCMIN / 60 / 2))
+
+
+def min_font_px(distance_m: float, pitch_mm: float) -> float:
+    """The smallest font size (px) whose cap height meets the rule on a panel of this pitch."""
+    return min_cap_height_mm(distance_m) / (CAP_HEIGHT_EM * pitch_mm)
+
+
+def cap_height_mm(font_px: float, pitch_mm: float) -> float:
+    """The cap height (mm) of text set at font_px on a panel of this pitch."""
+    return font_px * CAP_HEIGHT_EM * pitch_mm

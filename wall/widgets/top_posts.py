@@ -30,6 +30,7 @@ from pydantic import Field
 
 from feeds.model import Post
 
+from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
 from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
 from ..paint.people import (age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line,
                             human_count, initials)
@@ -52,7 +53,6 @@ TYPE = {"name": 0.072, "small": 0.056, "body_max": 0.1}
 # The smallest card that still holds its text at a given smallest size f: 17 f wide (the counts
 # row with room to breathe), 9.5 f tall (header, two lines of text, footer).
 CARD_MIN_EM = (17.0, 9.5)
-FOUR_METRES_CAP_MM = 18.6  # ISO 9241-303 minimum cap height at 4 m (wall/legibility.py's rule)
 
 NETWORKS = {  # network -> (label, badge colour); no trademarked logos, a clean label instead
     "x": ("X", "#1d2129"),
@@ -190,8 +190,8 @@ def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> l
 
 def planning_floor(ctx: BuildContext) -> float:
     """The smallest font size (px) the layout plans for: the room's (ctx.min_text_px) or, when the
-    wall states no viewing distance, what 4 m needs on these panels (Noto Sans caps: 0.714 em)."""
-    return ctx.min_text_px or FOUR_METRES_CAP_MM / (0.714 * max(ctx.pitch_mm[1], 1e-3))
+    wall states no viewing distance, what the default distance needs on these panels."""
+    return ctx.min_text_px or min_font_px(DEFAULT_VIEWING_DISTANCE_M, max(ctx.pitch_mm[1], 1e-3))
 
 
 def grid_for(count: int | None, width: int, height: int, floor_px: float = 41.0,
