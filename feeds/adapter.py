@@ -7,9 +7,10 @@ An adapter module in `feeds/` defines:
   `${ENV_VAR}` references, resolved by the wall; an adapter never sees the config's text);
 - `BUDGET`: `(calls, window_s)` the vendor allows per credential, or None;
 - `async def poll(ctx: PollContext) -> PollResult`: one poll. It makes its requests with
-  `ctx.fetcher` (feeds/http.py: the one place that owns timeouts, size caps, conditional GET and
-  the retry policy), raises `FeedError` for anything that should count as a failed poll, and
-  returns what it found plus the cursor to persist. It never sleeps to retry: the poller does.
+  `ctx.fetcher` (feeds/http.py: the one place that owns timeouts, size caps and conditional GET;
+  feeds/retry.py owns the retry policy), walks a vendor's pages with feeds/paging.py, raises
+  `FeedError` (feeds/errors.py) for anything that should count as a failed poll, and returns what
+  it found plus the cursor to persist. It never sleeps to retry: the poller does.
 - pure `parse_*` functions from vendor JSON/bytes to models, tested against recorded-shape
   fixtures without any network.
 
@@ -22,13 +23,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ValidationInfo
 
-from .http import FeedError, Fetcher
+from .errors import FeedError
+from .http import Fetcher
 from .model import Metric, Post
 
 
@@ -96,6 +98,27 @@ def service_url(value: str, what: str, *, base: bool = True) -> str:
     return value
 
 
+def refuse_reserved(given: dict[str, Any], reserved: frozenset[str], what: str) -> dict[str, Any]:
+    """An option that passes extra parameters through to a vendor (`what`: its name), refused when it sets
+    one the adapter sets itself or a credential: those come from the adapter and the feed's credentials."""
+    clash = sorted(k for k in given if k in reserved or k.lower() in {"access_token", "token"})
+    if clash:
+        raise ValueError(f"{what} may not set {', '.join(clash)}: the adapter sets them itself")
+    return given
+
+
+def _service_url_option(value: str, info: ValidationInfo) -> str:
+    return service_url(value, info.field_name or "url")
+
+
+# An option naming a vendor's API root (`api_base`, `appview`, `base_url`), checked by `service_url`
+# and named in its error by the option's own name.
+ServiceURL = Annotated[str, AfterValidator(_service_url_option)]
+
+
+# A #tag in post text; the look-behind keeps an HTML entity such as &#39; from reading as one.
+HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});")
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6])\b[^>]*>", re.IGNORECASE)
 _DROP = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -109,3 +132,10 @@ def html_to_text(markup: str) -> str:
     text = _BREAK.sub("\n", text)
     text = _TAG.sub("", text)
     return html.unescape(text)
+
+
+def markup_to_text(text: str) -> str:
+    """Text that may or may not be HTML (listening tools mix news and blog snippets with tweets) as plain
+    text: put through `html_to_text` only when it really holds a tag or an entity, so a tweet saying
+    "I <3 it" keeps its characters."""
+    return html_to_text(text) if _MARKUP.search(text) else text

@@ -31,12 +31,14 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from .adapter import PollContext, PollResult, service_url
-from .http import FeedError, decode_json
+from .adapter import PollContext, PollResult, ServiceURL
+from .errors import FeedError
+from .http import decode_json
 from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
+from .paging import Pages
 
 log = logging.getLogger("feeds.bluesky")
 
@@ -51,7 +53,6 @@ WEB = "https://bsky.app"
 
 # Self-labels and moderation labels whose media a wall must not show unblurred.
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore", "!warn"})
-
 
 
 class Options(BaseModel):
@@ -70,7 +71,7 @@ class Options(BaseModel):
         default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
         description="only posts in this language (BCP-47, e.g. 'fr')",
     )
-    appview: str = Field(
+    appview: ServiceURL = Field(
         default="https://public.api.bsky.app",
         description="AppView base URL (https://..., or http://127.0.0.1 for tests)",
     )
@@ -79,11 +80,6 @@ class Options(BaseModel):
     followers: bool = Field(
         default=True, description="look up authors' follower counts with getProfiles (1 call per 25 authors)"
     )
-
-    @field_validator("appview")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        return service_url(v, "appview")
 
 
 # ------------------------------------------------------------------------------------------- parsing
@@ -326,11 +322,9 @@ async def poll(ctx: PollContext) -> PollResult:
     if since is not None:
         params["since"] = iso(since)
 
-    views: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    page_cursor: str | None = None
-    for _ in range(options.max_pages):
-        page_params = dict(params, cursor=page_cursor) if page_cursor else params
+    by_uri: dict[str, dict[str, Any]] = {}  # a page may repeat a post of the one before: the first copy wins
+    pages = Pages(params, options.max_pages)
+    for page_params in pages:
         response = await ctx.fetcher.get(
             options.appview + SEARCH_PATH, params=page_params,
             credential_key=ctx.credential_key, conditional=False,
@@ -338,11 +332,12 @@ async def poll(ctx: PollContext) -> PollResult:
         page, page_cursor = parse_search_page(decode_json(response))
         for view in page:
             uri = view.get("uri") if isinstance(view, dict) else None
-            if isinstance(uri, str) and uri not in seen:
-                seen.add(uri)
-                views.append(view)
+            if isinstance(uri, str):
+                by_uri.setdefault(uri, view)
         if not page or not page_cursor:
             break
+        pages.follow(dict(params, cursor=page_cursor))
+    views = list(by_uri.values())
 
     followers: dict[str, int] = {}
     if options.followers:

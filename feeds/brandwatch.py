@@ -30,17 +30,19 @@ stay inside the 30-per-10-minutes allowance the fetcher's shared budget enforces
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult, html_to_text, service_url
-from .http import FeedError, decode_json
+from .adapter import HASHTAG, PollContext, PollResult, ServiceURL, markup_to_text, refuse_reserved
+from .errors import FeedError
+from .http import decode_json
 from .iso_countries import to_alpha2
-from .mapping import count_or_zero, iso_datetime
+from .mapping import count_or_zero, iso_datetime, iso_millis, to_count, to_non_negative
 from .model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment
+from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "brandwatch"
 CREDENTIALS = ("token",)
@@ -61,7 +63,7 @@ class Options(BaseModel):
     project_id: int = Field(gt=0, description="Brandwatch project id (Projects > Retrieving Projects)")
     query_id: int | None = Field(default=None, gt=0, description="the query whose mentions to show")
     query_group_id: int | None = Field(default=None, gt=0, description="or a query group instead of a query")
-    api_base: str = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
+    api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     page_size: int = Field(default=100, ge=1, le=5000, description="mentions per call (Brandwatch allows 1-5000)")
     max_pages: int = Field(default=3, ge=1, le=20,
                            description="most mention calls per poll; the rest waits for the next poll")
@@ -78,18 +80,10 @@ class Options(BaseModel):
     top_authors: int = Field(default=10, ge=0, le=1000,
                              description="size of the 'influencers' leaderboard (0: do not fetch it)")
 
-    @field_validator("api_base")
-    @classmethod
-    def _https(cls, v: str) -> str:
-        return service_url(v, "api_base")
-
     @field_validator("filters")
     @classmethod
     def _no_reserved(cls, v: dict[str, Any]) -> dict[str, Any]:
-        clash = sorted(k for k in v if k in _RESERVED or k.lower() in {"access_token", "token"})
-        if clash:
-            raise ValueError(f"filters may not set {', '.join(clash)}: the adapter sets them itself")
-        return v
+        return refuse_reserved(v, _RESERVED, "filters")
 
     @model_validator(mode="after")
     def _one_query(self) -> Options:
@@ -105,16 +99,7 @@ parse_date = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 def format_date(t: datetime) -> str:
     """The form Brandwatch documents for startDate / endDate: 2019-01-16T23:56:28.157+0000."""
-    t = t.astimezone(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
-
-
-def _optional_count(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)) and value < 0:
-        return None  # -1 means "unknown" here: show nothing rather than 0
-    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
+    return iso_millis(t, utc="+0000")
 
 
 def _text(value: object) -> str:
@@ -122,7 +107,6 @@ def _text(value: object) -> str:
 
 
 _SENTIMENT_SCORE = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
-_HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
 _VIDEO = re.compile(r"\.(mp4|mov|m3u8|webm)(\?|$)", re.IGNORECASE)
 _GIF = re.compile(r"\.gif(\?|$)", re.IGNORECASE)
 _NETWORKS = {"twitter": "x", "x": "x", "bluesky": "bluesky", "mastodon": "mastodon"}
@@ -131,15 +115,11 @@ _KINDS = {"reply": "reply", "comment": "reply", "retweet": "repost", "share": "r
           "quote": "quote"}
 
 
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});")
-
-
 def mention_text(value: object) -> str:
     """Mention text as plain text. News and blog snippets can carry HTML (tags, entities, scripts);
     tweets do not, so text is only put through html_to_text when it really holds markup, and a
     tweet saying "I <3 it" keeps its characters."""
-    text = _text(value)
-    return html_to_text(text) if _MARKUP.search(text) else text
+    return markup_to_text(_text(value))
 
 
 def parse_sentiment(label: object) -> Sentiment | None:
@@ -156,7 +136,7 @@ def _hashtags(mention: Mapping[str, Any], text: str) -> tuple[str, ...]:
     if isinstance(raw, list):
         tags = [t.strip().lstrip("#") for t in raw if isinstance(t, str) and t.strip().lstrip("#")]
     if not tags:
-        tags = _HASHTAG.findall(text)
+        tags = HASHTAG.findall(text)
     seen: dict[str, str] = {}
     for tag in tags:
         seen.setdefault(tag.lower(), f"#{tag}")
@@ -196,13 +176,12 @@ def parse_mention(mention: Mapping[str, Any]) -> Post | None:
         handle=f"@{handle}" if handle and page_type in _NETWORKS else handle,
         name=name,
         avatar_url=avatar if isinstance(avatar, str) and avatar.startswith(("https://", "http://")) else None,
-        followers=_optional_count(mention.get("twitterFollowers")),
+        followers=to_count(mention.get("twitterFollowers")),
         verified=bool(mention.get("twitterVerified")) or bool(mention.get("authorVerifiedType")),
     )
     entry_type = _text(mention.get("threadEntryType")).lower()
     kind = _KINDS.get(entry_type) or ("article" if page_type in _ARTICLE_TYPES else "post")
     lang = _text(mention.get("language")).strip().lower() or None
-    engagement = mention.get("engagementScore")
     url = mention.get("url") or mention.get("originalUrl")
     return Post(
         key=f"{SOURCE}:{native_id}",
@@ -218,11 +197,10 @@ def parse_mention(mention: Mapping[str, Any]) -> Post | None:
             likes=count_or_zero(mention.get("likes")),
             reposts=count_or_zero(mention.get("twitterRetweets")),
             replies=count_or_zero(mention.get("twitterReplyCount")),
-            views=_optional_count(mention.get("impressions")),
+            views=to_count(mention.get("impressions")),
         ),
-        reach=_optional_count(mention.get("reachEstimate")),
-        engagement=float(engagement) if isinstance(engagement, (int, float)) and engagement >= 0
-        and not isinstance(engagement, bool) else None,
+        reach=to_count(mention.get("reachEstimate")),
+        engagement=to_non_negative(mention.get("engagementScore"), numbers_only=True),
         sentiment=parse_sentiment(mention.get("sentiment")),
         country=to_alpha2(mention.get("countryCode")),
         hashtags=_hashtags(mention, text),
@@ -237,17 +215,7 @@ def parse_mentions(doc: object) -> tuple[list[Post], list[datetime], str | None]
     are skipped (a wall shows the rest); a page that is not Brandwatch's shape is a bad_response."""
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise FeedError("bad_response", "Brandwatch mentions: expected an object with a 'results' list")
-    posts: list[Post] = []
-    added: list[datetime] = []
-    for item in doc["results"]:
-        if not isinstance(item, dict):
-            continue
-        when = parse_date(item.get("added"))
-        if when is not None:
-            added.append(when)
-        post = parse_mention(item)
-        if post is not None:
-            posts.append(post)
+    posts, added = posts_and_times(doc["results"], parse_mention, lambda item: parse_date(item.get("added")))
     cursor = doc.get("nextCursor")
     return posts, added, cursor if isinstance(cursor, str) and cursor else None
 
@@ -308,7 +276,7 @@ def parse_top_authors(doc: object, now: datetime, window: str) -> Metric:
             continue
         seen.add(author_id)
         avatar = data.get("twitterAvatar")
-        followers = _optional_count(data.get("twitterFollowers"))
+        followers = to_count(data.get("twitterFollowers"))
         entries.append(LeaderboardEntry(
             author=Author(
                 id=author_id,
@@ -319,7 +287,7 @@ def parse_top_authors(doc: object, now: datetime, window: str) -> Metric:
                 verified=bool(data.get("twitterVerified")),
             ),
             mentions=count_or_zero(data.get("volume") if data.get("volume") is not None else data.get("authorVolume")),
-            reach=_optional_count(data.get("reachEstimate")),
+            reach=to_count(data.get("reachEstimate")),
         ))
     return Metric(name="Top authors", unit="mentions", leaderboard=tuple(entries), window=window,
                   computed_at=now, provenance="brandwatch data/volume/topauthors")
@@ -344,23 +312,12 @@ async def _get_json(ctx: PollContext, url: str, params: Mapping[str, Any], heade
     return decode_json(response)
 
 
-def _unique(posts: Iterable[Post], seen: set[str]) -> list[Post]:
-    out = []
-    for post in posts:
-        if post.key not in seen:
-            seen.add(post.key)
-            out.append(post)
-    return out
-
-
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     token = ctx.secret("token")
     headers = {"Authorization": f"Bearer {token}"}
     now = ctx.now.astimezone(timezone.utc)
     project = f"{options.api_base}/projects/{options.project_id}"
-    result = PollResult()
-    seen: set[str] = set()
 
     since = parse_date(ctx.cursor.get("added_since"))
     newest = since
@@ -370,23 +327,24 @@ async def poll(ctx: PollContext) -> PollResult:
         # start-up: the newest page of the look-back window (the polling tutorial's first call)
         params |= {"startDate": format_date(now - timedelta(minutes=options.lookback_minutes)),
                    "orderDirection": "desc", "page": 0}
-        pages = 1
+        max_pages = 1
     else:
         # later polls: everything added since the last one, oldest first, following nextCursor
         params |= {"startDate": format_date(since), "orderDirection": "asc"}
-        pages = options.max_pages
+        max_pages = options.max_pages
+    found = PostsOnce()
     used_cursors: set[str] = set()
-    for _ in range(pages):
+    pages = Pages(params, max_pages)
+    for params in pages:
         doc = await _get_json(ctx, f"{project}/data/mentions", params, headers)
         posts, added, next_cursor = parse_mentions(doc)
-        result.posts.extend(_unique(posts, seen))
-        for when in added:
-            if newest is None or when > newest:
-                newest = when
+        found.add(posts)
+        newest = latest(newest, added)
         if next_cursor is None or next_cursor in used_cursors or len(doc["results"]) < options.page_size:
             break
         used_cursors.add(next_cursor)
-        params = {k: v for k, v in params.items() if k != "page"} | {"cursor": next_cursor}
+        pages.follow({k: v for k, v in params.items() if k != "page"} | {"cursor": next_cursor})
+    result = PollResult(posts=found.posts)
     if newest is not None:
         result.cursor["added_since"] = format_date(newest)
 

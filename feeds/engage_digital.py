@@ -20,37 +20,32 @@ over a list that grows at the top shifts by the number of new interventions betw
 same intervention can come twice; the last copy wins. Nothing needs keeping between polls: the result
 replaces the feed's figures and the cursor stays empty.
 
-First reply time is a MEDIAN by default (see feeds/zendesk.py for why); `statistic: mean` is there for
+First reply time is a MEDIAN by default (feeds/care.py says why); `statistic: mean` is there for
 contracts written as an average.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import PollContext, PollResult, service_url
-from .http import FeedError, decode_json
+from .care import CareFigures, Statistic, Thresholds, statistic_name, summarise
+from .errors import FeedError
+from .http import decode_json
 from .mapping import count_or_zero, iso_datetime
 from .model import Metric
+from .paging import Pages
 
 NAME = "engage_digital"
 CREDENTIALS = ("access_token",)
-BUDGET = None  # no published per-token allowance; 429 + Retry-After is still honoured by feeds/http.py
+BUDGET = None  # no published per-token allowance; 429 + Retry-After is still honoured by feeds/retry.py
 
 PATH = "/1.0/interventions"
 METRIC_NAMES = ("care.first_reply_min", "care.response_rate", "care.replies", "care.waiting")
-
-
-class Thresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target: float | None = Field(None, description="the figure the team aims for")
-    warn: float | None = Field(None, description="shown as a warning from this value on")
-    breach: float | None = Field(None, description="shown as breached from this value on")
 
 
 class Options(BaseModel):
@@ -65,7 +60,7 @@ class Options(BaseModel):
         "calendar", description="first reply time in calendar hours or business hours (first_user_reply_in_bh)")
     reply_time_unit: Literal["seconds", "minutes"] = Field(
         "seconds", description="the unit the account is configured to report reply times in")
-    statistic: Literal["median", "mean"] = Field("median", description="how first reply times are summarised")
+    statistic: Statistic = Field("median", description="how first reply times are summarised")
     user_id: str | None = Field(None, description="only interventions of this agent")
     identity_group_id: str | None = Field(None, description="only interventions of this customer identity group")
     thread_id: str | None = Field(None, description="only interventions of this thread")
@@ -119,29 +114,19 @@ def compute_metrics(items: list[dict], options: Options, now: datetime, *, note:
     start = now - timedelta(hours=options.window_hours)
     rows = [i for i in {i["id"]: i for i in items}.values() if i["created_at"] >= start]
     firsts = [i["first_reply_min"] for i in rows if i["first_reply_min"] is not None]
-    summarise = statistics.median if options.statistic == "median" else statistics.fmean
-    window = f"{options.window_hours // 24}d" if options.window_hours % 24 == 0 and options.window_hours > 24 \
-        else f"{options.window_hours}h"
-    provenance = f"engage digital interventions: {len(rows)} created in {window}, {options.hours} hours"
-    if note:
-        provenance += f"; {note}"
-
-    def metric(name: str, label: str, unit: str, value: float | None, higher_is_better: bool) -> Metric:
-        t = options.thresholds.get(name) or Thresholds()
-        return Metric(name=label, unit=unit, value=None if value is None else round(value, 1), window=window,
-                      target=t.target, warn=t.warn, breach=t.breach, higher_is_better=higher_is_better,
-                      computed_at=now, provenance=provenance)
-
-    stat = "Median" if options.statistic == "median" else "Average"
+    figures = CareFigures.over_window(options.thresholds, options.window_hours, now, hours=options.hours, note=note,
+                                      counted=f"engage digital interventions: {len(rows)} created")
+    stat = statistic_name(options.statistic)
     replied = sum(1 for i in rows if i["replied"])
     return {
-        "care.first_reply_min": metric("care.first_reply_min", f"{stat} first reply", "min",
-                                       summarise(firsts) if firsts else None, False),
-        "care.response_rate": metric("care.response_rate", "Response rate", "%",
-                                     100.0 * replied / len(rows) if rows else None, True),
-        "care.replies": metric("care.replies", "Agent replies", "", float(sum(i["replies"] for i in rows)), True),
-        "care.waiting": metric("care.waiting", "Waiting for a first reply", "",
-                               float(sum(1 for i in rows if not i["closed"] and not i["replied"])), False),
+        "care.first_reply_min": figures.metric("care.first_reply_min", f"{stat} first reply", "min",
+                                               summarise(firsts, options.statistic), False),
+        "care.response_rate": figures.metric("care.response_rate", "Response rate", "%",
+                                             100.0 * replied / len(rows) if rows else None, True),
+        "care.replies": figures.metric("care.replies", "Agent replies", "",
+                                       float(sum(i["replies"] for i in rows)), True),
+        "care.waiting": figures.metric("care.waiting", "Waiting for a first reply", "",
+                                       float(sum(1 for i in rows if not i["closed"] and not i["replied"])), False),
     }
 
 
@@ -156,14 +141,13 @@ async def poll(ctx: PollContext) -> PollResult:
                                  ("thread_id", options.thread_id)) if v}
     start = ctx.now - timedelta(hours=options.window_hours)
     seen: dict[str, dict] = {}
-    offset, pages, complete = 0, 0, False
-    while pages < options.max_pages:
+    pages = Pages(0, options.max_pages)
+    for offset in pages:
         params = {**filters, "sort": "created_at", "offset": offset, "limit": options.limit}
         response = await ctx.fetcher.get(options.base_url + PATH, params=params, headers=headers,
                                           credential_key=ctx.credential_key, conditional=False)
         doc = decode_json(response)
         items = parse_interventions(doc, hours=options.hours, unit=options.reply_time_unit)
-        pages += 1
         for item in items:
             seen[item["id"]] = item  # a shifted page repeats an intervention: the last copy wins
         records = len(doc["records"])
@@ -172,7 +156,7 @@ async def poll(ctx: PollContext) -> PollResult:
         oldest = min((i["created_at"] for i in items), default=None)
         if records < options.limit or (isinstance(total, int) and offset >= total) or \
                 (oldest is not None and oldest < start):
-            complete = True
             break
-    note = "" if complete else f"window not fully read: stopped after {pages} pages (max_pages)"
+        pages.follow(offset)
+    note = "" if pages.complete else f"window not fully read: stopped after {pages.read} pages (max_pages)"
     return PollResult(metrics=compute_metrics(list(seen.values()), options, ctx.now, note=note), replace=True)

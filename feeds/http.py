@@ -1,9 +1,10 @@
-"""The HTTP fetch layer every network adapter goes through: one shared client, one retry policy.
+"""The HTTP fetch layer every network adapter goes through: one shared client, one attempt per call.
 
-Why one place: vendors throttle, fail and authenticate differently (Talkwalker says "slow down" with a
-401, Brandwatch counts calls per client, X sends an epoch reset header), and a wall must treat each of
-those the same way whichever zone asked. Modelled on MagicMirror's fetcher, where one class owns the
-whole retry policy, so adapters only say *what* to fetch and health only says *what happened*.
+Why one place: timeouts, size caps, conditional GET, request budgets and redaction are the same for
+every vendor, and a wall must get them right whichever zone asked; adapters only say *what* to fetch
+and health only says *what happened*. The decisions around an attempt live beside it: what an answer
+means and when to try again in feeds/retry.py, how many calls a credential may make in
+feeds/budget.py, what must never be printed in feeds/redaction.py.
 
 - `Fetcher.get` makes ONE attempt and either returns a `Response` (bytes, never decoded here) or raises
   a `FeedError` whose `kind` says what went wrong. It does not sleep and retry by itself: the poller asks
@@ -11,9 +12,8 @@ whole retry policy, so adapters only say *what* to fetch and health only says *w
   instead of a request hanging for minutes.
 - `Fetcher.post` / `Fetcher.request` do the same for search APIs that take a JSON body (Radarly): same
   budget, timeouts, size cap, classification and redaction; conditional GET stays a GET-only affair.
-- `RequestBudget` is the per-credential call allowance shared by every feed using that credential.
-- Secrets (tokens in query strings, Authorization headers) are redacted from every message, log line and
-  repr this module produces, and from httpx's own log lines.
+- Secrets (tokens in query strings, Authorization headers, secret-named keys of a JSON body) are
+  redacted from every message, log line and repr this module produces.
 
 Never imports `wall`.
 """
@@ -22,505 +22,32 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import email.utils
 import json
 import logging
-import random
-import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "FEED_ERROR_KINDS",
-    "SECRET_PARAM_NAMES",
-    "FeedError",
-    "Fetcher",
-    "RequestBudget",
-    "Response",
-    "RetryPolicy",
-    "decode_json",
-    "redact",
-    "redact_headers",
-]
+from .budget import RequestBudget
+from .errors import FeedError
+from .redaction import redact, secrets_in_body, secrets_in_request
+from .retry import ERROR_BODY_LIMIT, RetryPolicy
+
+__all__ = ["DEFAULT_MAX_BYTES", "Fetcher", "Response", "decode_json"]
 
 log = logging.getLogger("feeds.http")
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 8 * MIB
-# Error bodies are read only to classify them (Talkwalker's code 8) and quote the vendor's message.
-ERROR_BODY_LIMIT = 64 * 1024
-
-FEED_ERROR_KINDS = frozenset(
-    {"credentials", "throttled", "server", "timeout", "network", "too_large", "bad_response", "client"}
-)
-
-# ------------------------------------------------------------------------------------------- secrets
-
-SECRET_PARAM_NAMES = frozenset(
-    {
-        "access_token",
-        "token",
-        "api_key",
-        "apikey",
-        "key",
-        "secret",
-        "password",
-        "client_secret",
-        "refresh_token",
-        "auth_token",
-    }
-)
-SECRET_HEADER_NAMES = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token"}
-)
-REDACTED = "***"
-
-_names = "|".join(sorted(map(re.escape, SECRET_PARAM_NAMES), key=len, reverse=True))
-_header_names = "|".join(sorted(map(re.escape, SECRET_HEADER_NAMES), key=len, reverse=True))
-# name=value in a query string or form body; the look-behind keeps `monkey=` from matching `key=`;
-# `(?!\*\*\*)` keeps a second pass from eating what follows an already-redacted value.
-# Punctuation that ends a sentence (`...?token=abc: rate limit`) is left outside the redacted value.
-_QUERY_SECRET = re.compile(
-    rf"(?i)(?<![A-Za-z0-9_.\-])({_names})=(?!\*\*\*)([^&#\s\"'<>\\]*?)(?=[:;,.)\]]*(?:[&#\s\"'<>\\]|$))"
-)
-# "name": "value" in JSON (Talkwalker echoes the request, token included, in its error bodies).
-_JSON_SECRET = re.compile(rf'(?i)("(?:{_names})"\s*:\s*")((?:[^"\\]|\\.)*)(")')
-# Header: value, as text or as httpcore's debug tuples (b'Authorization', b'Bearer ...').
-_HEADER_SECRET = re.compile(
-    rf"(?i)(?<![A-Za-z0-9\-])((?:{_header_names})\s*[:=]\s*)([^\r\n\"',}}]+?)(?=[;.)\]]*(?:[\r\n\"',}}]|$))"
-)
-_HEADER_TUPLE_SECRET = re.compile(rf"(?i)(b?['\"](?:{_header_names})['\"]\s*,\s*b?['\"])([^'\"]*)")
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
-_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@]+@")
-
-
-def redact(url_or_text: object, secrets: Iterable[str] = ()) -> str:
-    """`url_or_text` as a string with every secret replaced by ***.
-
-    Removes the explicit `secrets` (also in their percent-encoded forms), then whatever looks like one:
-    values of query/JSON parameters named in SECRET_PARAM_NAMES, Authorization-like header values,
-    bearer tokens and user:password@ in URLs. Safe to call twice."""
-    text = str(url_or_text)
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms.update({secret, quote(secret, safe=""), quote_plus(secret)})
-    for form in sorted(forms, key=len, reverse=True):  # longest first: one secret may contain another
-        text = text.replace(form, REDACTED)
-    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-    text = _JSON_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
-    text = _HEADER_TUPLE_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-    text = _HEADER_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-    return _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
-
-
-def redact_headers(headers: Mapping[str, str] | httpx.Headers | None) -> dict[str, str]:
-    """A copy of `headers` safe to log: Authorization, cookies and API-key headers become ***."""
-    if not headers:
-        return {}
-    return {k: (REDACTED if k.lower() in SECRET_HEADER_NAMES else redact(v)) for k, v in headers.items()}
-
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites a record's message through `redact` (httpx logs every request URL at INFO)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's to report, not ours
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-_REDACTING_FILTER = _RedactingFilter()
-# Filters do not inherit down the logger tree, so each logger that can print a URL or a header gets one.
-for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
-              "httpcore.socks", "feeds.http"):
-    _logger = logging.getLogger(_name)
-    if _REDACTING_FILTER not in _logger.filters:
-        _logger.addFilter(_REDACTING_FILTER)
-
-
-def _secrets_in(params: Mapping[str, Any] | None, headers: Mapping[str, str] | None) -> tuple[str, ...]:
-    found: list[str] = []
-    for name, value in (params or {}).items():
-        if name.lower() in SECRET_PARAM_NAMES and value is not None:
-            values = value if isinstance(value, (list, tuple)) else [value]
-            found.extend(str(v) for v in values)
-    for name, value in (headers or {}).items():
-        if name.lower() in SECRET_HEADER_NAMES and value:
-            found.append(str(value))
-            # "Bearer abc": the token alone may show up elsewhere (an echoed request, a vendor message)
-            found.extend(part for part in str(value).split()[1:] if len(part) >= 4)
-    return tuple(found)
-
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
 
 
-def _secrets_in_body(doc: Any) -> tuple[str, ...]:
-    """Values of secret-named keys in a JSON request body (top level and one level down), so a vendor
-    that echoes the request in its error body cannot leak them."""
-    found: list[str] = []
-    stack = [(doc, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if not isinstance(item, Mapping) or depth > 1:
-            continue
-        for name, value in item.items():
-            if isinstance(name, str) and name.lower() in SECRET_PARAM_NAMES and isinstance(value, (str, int)):
-                found.append(str(value))
-            elif isinstance(value, Mapping):
-                stack.append((value, depth + 1))
-    return tuple(found)
-
-
 def _encode_json_body(doc: Any) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-
-
-# ------------------------------------------------------------------------------------------- errors
-
-
-class FeedError(Exception):
-    """One failed fetch, told in a way health can show and the retry policy can act on.
-
-    `kind` is one of FEED_ERROR_KINDS; `status` the HTTP status when there was one; `retry_after`
-    the seconds the server asked us to wait (already capped), if it said. The message is redacted
-    when the error is made, so str(), repr() and logs never carry a secret."""
-
-    def __init__(
-        self,
-        kind: str,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        secrets: Iterable[str] = (),
-    ) -> None:
-        if kind not in FEED_ERROR_KINDS:
-            raise ValueError(f"unknown FeedError kind {kind!r}; expected one of {sorted(FEED_ERROR_KINDS)}")
-        self.kind = kind
-        self.message = redact(message, secrets)
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self):  # copy/pickle: rebuilt from its fields, not from Exception.args
-        return (type(self), (self.kind, self.message), {"status": self.status, "retry_after": self.retry_after})
-
-    def __repr__(self) -> str:
-        return (
-            f"FeedError(kind={self.kind!r}, status={self.status!r}, "
-            f"retry_after={self.retry_after!r}, message={self.message!r})"
-        )
-
-
-# ------------------------------------------------------------------------------------------- policy
-
-
-def _header_map(headers: Mapping[str, str] | httpx.Headers | None) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-
-
-def _vendor_message(body: bytes, secrets: Iterable[str]) -> str:
-    """The vendor's own short explanation from an error body, redacted, or ''."""
-    if not body:
-        return ""
-    text = body[:ERROR_BODY_LIMIT].decode("utf-8", errors="replace")
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        doc = None
-    message = ""
-    if isinstance(doc, dict):
-        for key in ("status_message", "message", "error_description", "error", "detail", "title", "errors"):
-            value = doc.get(key)
-            if isinstance(value, list) and value:
-                value = value[0]
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("detail") or value.get("title")
-            if isinstance(value, str) and value.strip():
-                message = value
-                break
-    elif doc is None and not text.lstrip().startswith("<"):  # plain text, not an HTML error page
-        message = text
-    message = " ".join(message.split())
-    if len(message) > 160:
-        message = message[:157] + "..."
-    return redact(message, secrets)
-
-
-def _is_talkwalker_throttle(body: bytes) -> bool:
-    """Talkwalker answers "too many calls" with HTTP 401 and {"status_code": "8", "status_message": ...}."""
-    if not body or len(body) > ERROR_BODY_LIMIT:
-        return False
-    try:
-        doc = json.loads(body.decode("utf-8", errors="replace"))
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(doc, dict) and str(doc.get("status_code", "")).strip() == "8"
-
-
-@dataclass
-class RetryPolicy:
-    """Every "when do we try again" decision for every feed.
-
-    `classify` turns an HTTP answer into a FeedError (or None when it is a success); `next_delay` says
-    how many seconds to wait before attempt `attempt + 1` after `attempt` consecutive failures.
-
-    - credentials (401/403): a slow, fixed retry, so a rotated token is picked up without hammering
-      the vendor's auth endpoint (some lock accounts after repeated failures);
-    - throttled (429, Talkwalker's 401 + status_code 8, 403 with rate-limit-remaining 0): exactly what
-      the server asked (Retry-After seconds or HTTP-date, else an X-RateLimit-Reset style header), capped,
-      plus a little positive jitter so feeds sharing a credential do not all wake on the same tick;
-    - server / timeout / network / bad_response: exponential backoff with full jitter,
-      uniform(0, min(cap, base * 2**(attempt-1))), never below `min_delay_s`;
-    - client (other 4xx) and too_large: a slow retry; these need a config change, not patience.
-
-    Pass `rng=random.Random(seed)` for deterministic jitter and `clock` (epoch seconds) to pin the
-    reading of HTTP-date and epoch reset headers."""
-
-    base_s: float = 5.0
-    cap_s: float = 300.0
-    min_delay_s: float = 1.0
-    credentials_s: float = 900.0
-    client_s: float = 600.0
-    throttled_min_s: float = 60.0
-    retry_after_cap_s: float = 3600.0
-    retry_after_jitter_s: float = 1.0
-    rng: random.Random = field(default_factory=random.Random, repr=False)
-    clock: Callable[[], float] = field(default=time.time, repr=False)
-
-    # -- when
-
-    def backoff_ceiling(self, attempt: int) -> float:
-        """The upper bound of the jittered backoff after `attempt` consecutive failures."""
-        exponent = min(max(attempt, 1) - 1, 62)  # 2**62 * base is already far past any cap
-        return min(self.cap_s, self.base_s * (2.0**exponent))
-
-    def backoff(self, attempt: int) -> float:
-        return max(self.min_delay_s, self.rng.uniform(0.0, self.backoff_ceiling(attempt)))
-
-    def next_delay(self, error: FeedError, attempt: int) -> float:
-        kind = error.kind
-        if kind == "credentials":
-            return self.credentials_s
-        if kind in ("client", "too_large"):
-            return self.client_s
-        if kind == "throttled":
-            if error.retry_after is not None:
-                waited = min(max(error.retry_after, 0.0), self.retry_after_cap_s)
-                return waited + self.rng.uniform(0.0, self.retry_after_jitter_s)
-            return min(self.retry_after_cap_s, max(self.throttled_min_s, self.backoff(attempt)))
-        # server, timeout, network, bad_response: transient until shown otherwise
-        delay = self.backoff(attempt)
-        if error.retry_after is not None:  # a 503 that says when it will be back
-            delay = max(delay, min(error.retry_after, self.retry_after_cap_s))
-        return delay
-
-    # -- what
-
-    def retry_after(self, headers: Mapping[str, str] | httpx.Headers | None) -> float | None:
-        """Seconds to wait as the server asked, capped at `retry_after_cap_s`, or None if it did not say.
-
-        Reads Retry-After (delta-seconds or HTTP-date), then X-RateLimit-Reset / x-rate-limit-reset
-        (epoch seconds, epoch milliseconds, or delta-seconds when small), then RateLimit-Reset (delta)."""
-        h = _header_map(headers)
-        seconds = self._parse_retry_after(h.get("retry-after"))
-        if seconds is None:
-            for name in ("x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset"):
-                seconds = self._parse_reset(h.get(name))
-                if seconds is not None:
-                    break
-        if seconds is None:
-            return None
-        return min(max(seconds, 0.0), self.retry_after_cap_s)
-
-    def _parse_retry_after(self, value: str | None) -> float | None:
-        if not value:
-            return None
-        value = value.strip()
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None or when.tzinfo is None:  # HTTP-dates are GMT; a naive one is not an HTTP-date
-            return None
-        return max(when.timestamp() - self.clock(), 0.0)
-
-    def _parse_reset(self, value: str | None) -> float | None:
-        if not value:
-            return None
-        try:
-            number = float(value.strip())
-        except ValueError:
-            # Mastodon sends an ISO 8601 time: X-RateLimit-Reset: 2024-05-02T10:25:00.000000Z
-            try:
-                at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=timezone.utc)
-            return max(at.timestamp() - self.clock(), 0.0)
-        if number > 1e12:  # epoch milliseconds
-            number /= 1000.0
-        if number > 1e9:  # epoch seconds
-            return max(number - self.clock(), 0.0)
-        return max(number, 0.0)  # already a delta
-
-    def classify(
-        self,
-        status: int,
-        headers: Mapping[str, str] | httpx.Headers | None,
-        body: bytes,
-        *,
-        url: str | None = None,
-        secrets: Iterable[str] = (),
-    ) -> FeedError | None:
-        """None for a usable answer (2xx, 304), else the FeedError that describes it."""
-        if 200 <= status < 300 or status == 304:
-            return None
-        secrets = tuple(secrets)
-        where = f" from {redact(url, secrets)}" if url else ""
-        said = _vendor_message(body, secrets)
-        said = f": {said}" if said else ""
-        h = _header_map(headers)
-
-        def error(kind: str, text: str, retry_after: float | None = None) -> FeedError:
-            return FeedError(kind, text, status=status, retry_after=retry_after, secrets=secrets)
-
-        if status == 401 and _is_talkwalker_throttle(body):
-            wait = self.retry_after(h)
-            return error(
-                "throttled",
-                f"throttled (HTTP 401 with Talkwalker status_code 8){where}{said}; {_wait_text(wait)}",
-                wait,
-            )
-        if status == 429 or (status == 403 and _ratelimit_exhausted(h)):
-            wait = self.retry_after(h)
-            return error("throttled", f"throttled (HTTP {status}){where}{said}; {_wait_text(wait)}", wait)
-        if status in (401, 403):
-            return error(
-                "credentials",
-                f"credentials refused (HTTP {status}){where}{said}; check the token or key set in the "
-                f"environment for this feed (retrying every {self.credentials_s:g} s)",
-            )
-        if status == 408:
-            return error("timeout", f"the server timed out waiting for the request (HTTP 408){where}")
-        if 400 <= status < 500:
-            return error(
-                "client",
-                f"request refused (HTTP {status}){where}{said}; check the feed's URL and parameters",
-            )
-        if status >= 500:
-            return error("server", f"server error (HTTP {status}){where}{said}", self.retry_after(h))
-        return error("bad_response", f"unexpected HTTP {status}{where}; expected 2xx or 304")
-
-
-def _ratelimit_exhausted(h: Mapping[str, str]) -> bool:
-    # GitHub-style: a 403 that is really "out of calls" says so in its rate-limit headers.
-    return any(h.get(n, "").strip() == "0" for n in ("x-ratelimit-remaining", "x-rate-limit-remaining"))
-
-
-def _wait_text(wait: float | None) -> str:
-    return f"the server asked to wait {wait:g} s" if wait is not None else "the server gave no retry time"
-
-
-# ------------------------------------------------------------------------------------------- budget
-
-
-class RequestBudget:
-    """At most `calls` requests per sliding `window_s` seconds, shared by every feed on one credential.
-
-    Brandwatch, for example, allows 30 calls per 10 minutes per client: two zones polling the same
-    client each every minute would blow it, so they draw from one budget. Also holds a pause set by
-    the fetcher when the vendor throttles us anyway (so the other feeds stop too).
-
-    Thread-safe for the counters; `acquire` must run on an asyncio loop."""
-
-    def __init__(self, calls: int, window_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if calls < 1 or window_s <= 0:
-            raise ValueError(
-                f"a request budget needs calls >= 1 and window_s > 0, got {calls} per {window_s} s"
-            )
-        self.calls = calls
-        self.window_s = float(window_s)
-        self._clock = clock
-        self._stamps: collections.deque[float] = collections.deque()
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"RequestBudget(calls={self.calls}, window_s={self.window_s:g}, used={self.used()})"
-
-    def _expire(self, now: float) -> None:
-        while self._stamps and self._stamps[0] <= now - self.window_s:
-            self._stamps.popleft()
-
-    def used(self) -> int:
-        """Calls made in the current window (for health: "12/30 calls")."""
-        with self._lock:
-            self._expire(self._clock())
-            return len(self._stamps)
-
-    def wait_time(self) -> float:
-        """Seconds until a call would be allowed (0 when one is allowed now)."""
-        with self._lock:
-            return self._wait_locked(self._clock())
-
-    def _wait_locked(self, now: float) -> float:
-        self._expire(now)
-        wait = max(self._paused_until - now, 0.0)
-        if len(self._stamps) >= self.calls:
-            wait = max(wait, self._stamps[0] + self.window_s - now)
-        return wait
-
-    def try_acquire(self) -> bool:
-        """Take one call now if the budget allows it."""
-        with self._lock:
-            now = self._clock()
-            if self._wait_locked(now) > 0:
-                return False
-            self._stamps.append(now)
-            return True
-
-    async def acquire(self) -> float:
-        """Wait until a call is allowed, take it, and return how many seconds that took."""
-        if self.try_acquire():
-            return 0.0
-        started = self._clock()
-        while not self.try_acquire():
-            # a floor keeps a clock that has not quite reached the boundary from spinning the loop
-            await asyncio.sleep(max(self.wait_time(), 0.005))
-        return self._clock() - started
-
-    def pause(self, seconds: float) -> None:
-        """Allow no call for `seconds` (the vendor said it is throttling this credential)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))
-
-
-# ------------------------------------------------------------------------------------------- fetcher
 
 
 @dataclass(frozen=True, repr=False)
@@ -701,7 +228,7 @@ class Fetcher:
             conditional = method == "GET"
         elif conditional and method != "GET":
             raise ValueError(f"conditional requests are for GET only, not {method}")
-        secrets = (*self._secrets, *_secrets_in(params, headers), *_secrets_in_body(json))
+        secrets = (*self._secrets, *secrets_in_request(params, headers), *secrets_in_body(json))
         body: bytes | None = None
         if json is not None:
             try:

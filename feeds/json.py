@@ -40,12 +40,14 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .adapter import PollContext, PollResult, service_url
-from .http import FeedError, decode_json
+from .errors import FeedError
+from .http import decode_json
 from .mapping import (
     PathError,
     PostMapping,
     TextFormat,
-    _check_path,
+    TimeZoneName,
+    check_path,
     get_path,
     is_missing,
     map_posts,
@@ -54,6 +56,7 @@ from .mapping import (
     zone,
 )
 from .model import Metric, Post
+from .paging import Pages, PostsOnce
 
 NAME = "json"
 CREDENTIALS: tuple[str, ...] = ()  # any names: those the templates use must be in the feed's credentials
@@ -71,7 +74,7 @@ class SeriesMapping(BaseModel):
     @field_validator("*")
     @classmethod
     def _paths(cls, v: str) -> str:
-        return _check_path(v)
+        return check_path(v)
 
 
 class BreakdownMapping(BaseModel):
@@ -83,7 +86,7 @@ class BreakdownMapping(BaseModel):
     @field_validator("*")
     @classmethod
     def _paths(cls, v: str | None) -> str | None:
-        return _check_path(v)
+        return check_path(v)
 
 
 class MetricMapping(BaseModel):
@@ -106,7 +109,7 @@ class MetricMapping(BaseModel):
     @field_validator("value", "previous")
     @classmethod
     def _paths(cls, v: str | None) -> str | None:
-        return _check_path(v)
+        return check_path(v)
 
     @model_validator(mode="after")
     def _one(self) -> MetricMapping:
@@ -114,7 +117,7 @@ class MetricMapping(BaseModel):
         if len(given) != 1:
             raise ValueError(f"a metric maps exactly one of value, series, breakdown; got {given or 'none'}")
         if isinstance(self.breakdown, str):
-            _check_path(self.breakdown)
+            check_path(self.breakdown)
         return self
 
 
@@ -137,7 +140,7 @@ class Options(BaseModel):
         default="json", description="network of records whose mapping gives none"
     )
     text_format: TextFormat = "auto"
-    timezone: str = Field(default="UTC", description="zone of times written without an offset")
+    timezone: TimeZoneName = Field(default="UTC", description="zone of times written without an offset")
     next_page: str | None = Field(default=None, description="path to the next page's URL or cursor token")
     page_param: str | None = Field(default=None, description="query parameter that carries a cursor token")
     max_pages: int = Field(default=1, ge=1, le=20, description="pages read per poll")
@@ -161,13 +164,7 @@ class Options(BaseModel):
     @field_validator("items", "next_page")
     @classmethod
     def _paths(cls, v: str | None) -> str | None:
-        return v if v in ("", None) else _check_path(v)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        zone(v)
-        return v
+        return v if v in ("", None) else check_path(v)
 
     @model_validator(mode="after")
     def _what(self) -> Options:
@@ -306,12 +303,10 @@ async def poll(ctx: PollContext) -> PollResult:
         params[options.since_param] = ctx.cursor["since"]
 
     base = httpx.URL(options.url)
-    url: str = options.url
-    posts: list[Post] = []
-    seen: set[str] = set()
-    skipped: list[PathError] = []
+    found = PostsOnce()  # a record repeated across pages is emitted once
     metrics: dict[str, Metric] = {}
-    for page in range(options.max_pages):
+    pages = Pages((options.url, params), options.max_pages)
+    for page, (url, params) in enumerate(pages):
         response = await ctx.fetcher.get(url, params=params, headers=headers, credential_key=ctx.credential_key)
         if response.not_modified:
             if page == 0:
@@ -324,34 +319,30 @@ async def poll(ctx: PollContext) -> PollResult:
                     metrics[metric_id] = parse_metric(doc, mapping, computed_at=ctx.now,
                                                       provenance=f"json:{base.host}", tz=zone(options.timezone))
             if options.post is not None:
-                page_posts, page_skipped = parse_items(doc, options, source=source)
-                skipped.extend(page_skipped)
-                for post in page_posts:
-                    if post.key not in seen:  # a record repeated across pages is emitted once
-                        seen.add(post.key)
-                        posts.append(post)
+                page_posts, _ = parse_items(doc, options, source=source)
+                found.add(page_posts)
         except PathError as exc:
             raise _bad(exc, response.url_for_logs, secrets) from None
-        if len(posts) >= options.max_items or not options.next_page:
+        if len(found.posts) >= options.max_items or not options.next_page:
             break
         token = get_path(doc, options.next_page, None)
         if token in (None, "") or isinstance(token, (dict, list, bool)):
             break
         token = str(token)
         if token.lower().startswith(("http://", "https://", "/")):
-            next_url = httpx.URL(urljoin(str(response.url_for_logs), token)) if token.startswith("/") else httpx.URL(token)
+            next_url = httpx.URL(urljoin(str(response.url_for_logs), token) if token.startswith("/") else token)
             if not _same_origin(next_url, base):
                 raise FeedError("bad_response", f"the next page points to another host ({next_url.host}); "
                                                 f"refusing to send this feed's credentials there", secrets=secrets)
             # the next URL carries the query; only the credential parameters are added again
-            url, params = str(next_url), {k: v for k, v in params.items() if k in auth_params}
+            pages.follow((str(next_url), {k: v for k, v in params.items() if k in auth_params}))
         elif options.page_param:
-            params = {**params, options.page_param: token}
+            pages.follow((url, {**params, options.page_param: token}))
         else:
             raise FeedError("bad_response", f"next page {options.next_page!r} is a cursor token, not a URL; "
                                             f"set page_param to the query parameter that carries it", secrets=secrets)
 
-    posts = sorted(posts, key=lambda p: p.published_at, reverse=True)[: options.max_items]
+    posts = sorted(found.posts, key=lambda p: p.published_at, reverse=True)[: options.max_items]
     cursor: dict[str, str] = {}
     if options.since_param and posts:
         newest = posts[0]

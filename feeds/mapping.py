@@ -18,10 +18,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone, tzinfo
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import html_to_text
 from .model import Author, Media, Post, PostMetrics, Sentiment
@@ -38,11 +38,13 @@ class PathError(ValueError):
         super().__init__(f"{field} ({path!r}): {why}")
 
 
-def _check_path(v: str | None) -> str | None:
+def check_path(v: str | None) -> str | None:
     if v is None:
         return v
     if not v or not _PATH.match(v) or len(v) > 200:
-        raise ValueError(f"a path is dotted keys and list indexes without spaces, like 'user.name' or 'media.0.url'; got {v!r}")
+        raise ValueError(
+            f"a path is dotted keys and list indexes without spaces, like 'user.name' or 'media.0.url'; got {v!r}"
+        )
     return v
 
 
@@ -121,7 +123,7 @@ class PostMapping(BaseModel):
     @field_validator("*")
     @classmethod
     def _paths(cls, v: str | None) -> str | None:
-        return _check_path(v)
+        return check_path(v)
 
 
 TextFormat = Literal["auto", "text", "html"]
@@ -134,6 +136,15 @@ def zone(name: str) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Paris' or 'UTC'") from None
+
+
+def _known_zone(name: str) -> str:
+    zone(name)
+    return name
+
+
+# The `timezone:` option of the adapters that read times written without an offset (json, replay).
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 # ------------------------------------------------------------------------------------------- values
@@ -188,6 +199,13 @@ def iso_datetime(value: Any) -> datetime | None:
         return None
 
 
+def iso_millis(when: datetime, utc: str = "Z") -> str:
+    """`when` in UTC to the millisecond, as search APIs take times in a query: 2024-04-20T10:05:00.000Z
+    (`utc` is how the zero offset is written: "+0000" where a vendor documents that form)."""
+    t = when.astimezone(timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}{utc}"
+
+
 def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
     """ISO 8601 (with 'Z'), epoch seconds or milliseconds; naive times are read in `tz`. Raises ValueError."""
     if isinstance(value, bool) or value is None:
@@ -221,12 +239,14 @@ def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
         raise ValueError(f"epoch time out of range: {value!r}") from None
 
 
-def to_number(value: Any) -> float | None:
+def to_number(value: Any, *, numbers_only: bool = False) -> float | None:
+    """A finite number, or None. Text such as "1,234" is read as a number, unless `numbers_only`: an API
+    that documents a field as a JSON number sent something else, which is malformed, not a count."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         number = float(value)
-    elif isinstance(value, str):
+    elif isinstance(value, str) and not numbers_only:
         text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
         if not text:
             return None
@@ -239,17 +259,23 @@ def to_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def to_count(value: Any) -> int | None:
+def to_count(value: Any, *, numbers_only: bool = False) -> int | None:
     """A non-negative integer, or None (absent, unreadable, or a vendor's -1 for 'unknown')."""
-    number = to_number(value)
+    number = to_number(value, numbers_only=numbers_only)
     if number is None or number < 0:
         return None
     return int(number)
 
 
-def count_or_zero(value: Any) -> int:
+def count_or_zero(value: Any, *, numbers_only: bool = False) -> int:
     """A post's like/repost/reply count: absent, unreadable or a vendor's -1 shows as 0."""
-    return to_count(value) or 0
+    return to_count(value, numbers_only=numbers_only) or 0
+
+
+def to_non_negative(value: Any, *, numbers_only: bool = False) -> float | None:
+    """A finite number >= 0 (an engagement score, a rate), or None: a negative one means 'unknown'."""
+    number = to_number(value, numbers_only=numbers_only)
+    return number if number is not None and number >= 0 else None
 
 
 def to_bool(value: Any) -> bool:
@@ -401,13 +427,12 @@ def map_post(
         verified=to_bool(opt(m.author_verified)) if m.author_verified else False,
     )
     metrics = PostMetrics(
-        likes=to_count(opt(m.likes)) or 0,
-        reposts=to_count(opt(m.reposts)) or 0,
-        replies=to_count(opt(m.replies)) or 0,
-        quotes=to_count(opt(m.quotes)) or 0,
+        likes=count_or_zero(opt(m.likes)),
+        reposts=count_or_zero(opt(m.reposts)),
+        replies=count_or_zero(opt(m.replies)),
+        quotes=count_or_zero(opt(m.quotes)),
         views=to_count(opt(m.views)),
     )
-    engagement = to_number(opt(m.engagement))
     return Post(
         key=f"{source}:{native}",
         source=source,
@@ -420,7 +445,7 @@ def map_post(
         media=_media(record, m),
         metrics=metrics,
         reach=to_count(opt(m.reach)),
-        engagement=engagement if engagement is not None and engagement >= 0 else None,
+        engagement=to_non_negative(opt(m.engagement)),
         sentiment=to_sentiment(opt(m.sentiment)),
         country=to_country(opt(m.country)),
         hashtags=to_hashtags(opt(m.hashtags), text),

@@ -32,9 +32,11 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .adapter import PollContext, PollResult, html_to_text, service_url
-from .http import FeedError, decode_json
+from .errors import FeedError
+from .http import decode_json
 from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
+from .paging import Pages, PostsOnce
 
 NAME = "mastodon"
 CREDENTIALS: tuple[str, ...] = ()  # nothing required: public timelines are readable anonymously
@@ -68,11 +70,13 @@ class Options(BaseModel):
 
     instance: str = Field(description="the instance's base URL, e.g. https://mastodon.social")
     timeline: Literal["tag", "public", "account"] = Field(
-        default="tag", description="tag: one hashtag; public: the federated or local timeline; account: one account's posts"
+        default="tag",
+        description="tag: one hashtag; public: the federated or local timeline; account: one account's posts",
     )
     hashtag: str | None = Field(default=None, description="the hashtag for timeline: tag, without '#'")
     any_tags: list[str] = Field(default_factory=list, description="tag timeline: also statuses with any of these tags")
-    all_tags: list[str] = Field(default_factory=list, description="tag timeline: only statuses with all of these tags too")
+    all_tags: list[str] = Field(default_factory=list,
+                                description="tag timeline: only statuses with all of these tags too")
     none_tags: list[str] = Field(default_factory=list, description="tag timeline: no statuses with any of these tags")
     account_id: str | None = Field(default=None, description="the account's id on this instance, for timeline: account")
     local: bool = Field(default=False, description="only statuses posted on this instance")
@@ -196,12 +200,6 @@ def id_order(status_id: str) -> tuple[int, str]:
     return (len(status_id), status_id)
 
 
-def _count(value: Any) -> int:
-    """Mastodon documents its counts as integers: any other type is a malformed entity and counts
-    as 0 (a string is not read as a number here, unlike the lenient json/replay mapping)."""
-    return count_or_zero(value) if isinstance(value, (int, float)) else 0
-
-
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -221,7 +219,8 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
         name=html_to_text(_str(account.get("display_name"))) or _str(account.get("username")) or acct,
         avatar_url=_url(account.get("avatar_static")) or _url(account.get("avatar")),
         # some servers hide the count as -1 or null: unknown, not zero
-        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0 else None,
+        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0
+        else None,
         verified=False,  # Mastodon has no account verification, only verified profile links
     )
 
@@ -318,11 +317,13 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         lang=language if isinstance(language, str) and language else None,
         author=parse_account(account, instance_host),
         media=media,
+        # Mastodon documents its counts as integers: any other type is a malformed entity and counts
+        # as 0 (a string is not read as a number here, unlike the lenient json/replay mapping).
         metrics=PostMetrics(
-            likes=_count(shown.get("favourites_count")),
-            reposts=_count(shown.get("reblogs_count")),
-            replies=_count(shown.get("replies_count")),
-            quotes=_count(shown.get("quotes_count")),
+            likes=count_or_zero(shown.get("favourites_count"), numbers_only=True),
+            reposts=count_or_zero(shown.get("reblogs_count"), numbers_only=True),
+            replies=count_or_zero(shown.get("replies_count"), numbers_only=True),
+            quotes=count_or_zero(shown.get("quotes_count"), numbers_only=True),
         ),
         hashtags=tuple(tags),
         kind=kind,
@@ -371,17 +372,16 @@ async def poll(ctx: PollContext) -> PollResult:
     since_id = ctx.cursor.get("since_id") if ctx.cursor.get("scope") == opts.scope() else None
     if since_id is not None and not _ID.match(since_id):
         since_id = None  # a corrupt cursor: start from the newest posts, never send junk upstream
-    url: str | None = opts.endpoint()
-    params: dict[str, Any] | None = opts.params()
+    params = opts.params()
     if since_id:
         params["since_id"] = since_id
 
-    posts: list[Post] = []
-    seen: set[str] = set()
+    found = PostsOnce()
     newest = since_id
-    for page in range(opts.max_pages):
+    pages: Pages[tuple[str, dict[str, Any] | None]] = Pages((opts.endpoint(), params), opts.max_pages)
+    for page, (url, page_params) in enumerate(pages):
         response = await ctx.fetcher.get(
-            url, params=params, headers=headers, credential_key=ctx.credential_key,
+            url, params=page_params, headers=headers, credential_key=ctx.credential_key,
             conditional=page == 0,  # the first page's URL repeats when nothing is new: a 304 then
         )
         if response.not_modified:
@@ -394,10 +394,7 @@ async def poll(ctx: PollContext) -> PollResult:
         for status_id in ids:  # skipped statuses move the cursor too: they are not asked for again
             if newest is None or id_order(status_id) > id_order(newest):
                 newest = status_id
-        for post in page_posts:
-            if post.key not in seen:
-                seen.add(post.key)
-                posts.append(post)
+        found.add(page_posts)
 
         wait = _rate_limit_wait(response.headers, ctx.now)
         if wait is not None:  # out of calls: let every feed on this token wait, stop paging now
@@ -413,11 +410,11 @@ async def poll(ctx: PollContext) -> PollResult:
         if not _same_origin(following, opts.instance):
             log.warning("not following a Link header to another host than %s", opts.host)
             break
-        url = following
         # Mastodon's next link keeps limit and filters but not since_id: add it back
-        params = {"since_id": since_id} if since_id and "since_id" not in parse_qs(urlsplit(following).query) else None
+        keep_since = since_id and "since_id" not in parse_qs(urlsplit(following).query)
+        pages.follow((following, {"since_id": since_id} if keep_since else None))
 
     cursor = {"scope": opts.scope()}
     if newest:
         cursor["since_id"] = newest
-    return PollResult(posts=posts, cursor=cursor)
+    return PollResult(posts=found.posts, cursor=cursor)

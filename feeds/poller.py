@@ -19,7 +19,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
 from .adapter import PollContext, PollResult, missing_credentials
-from .http import Fetcher, FeedError, RequestBudget, RetryPolicy, redact
+from .budget import RequestBudget
+from .errors import FeedError
+from .http import Fetcher
+from .redaction import redact
+from .retry import RetryPolicy
 
 log = logging.getLogger("wall.feeds")
 
@@ -64,7 +68,8 @@ def credential_key(spec: FeedSpec) -> str | None:
     return f"{spec.adapter}:{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
 
 
-async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str], now: datetime | None = None) -> PollResult:
+async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str],
+                    now: datetime | None = None) -> PollResult:
     """One poll of one feed (also what `wallctl feed poll --once` runs)."""
     module = adapter_module(spec.adapter)
     missing = [name for name in getattr(module, "CREDENTIALS", ()) if not spec.credentials.get(name)]

@@ -33,7 +33,6 @@ first, and stops paging at the first hit older than it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -41,11 +40,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .adapter import PollContext, PollResult, html_to_text, service_url
-from .http import FeedError, decode_json
+from .adapter import HASHTAG, PollContext, PollResult, ServiceURL, markup_to_text, refuse_reserved
+from .errors import FeedError
+from .http import decode_json
 from .iso_countries import to_alpha2
-from .mapping import count_or_zero, iso_datetime
+from .mapping import count_or_zero, iso_datetime, iso_millis, to_count, to_non_negative
 from .model import Author, Media, Post, PostMetrics, Sentiment
+from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "radarly"
 CREDENTIALS = ("access_token",)
@@ -74,15 +75,10 @@ class Options(BaseModel):
     languages: list[str] = Field(default_factory=list, max_length=50, description="ISO 639-1 codes, e.g. [fr, en]")
     body: dict[str, Any] = Field(default_factory=dict,
                                  description="other documented search parameters, e.g. {tones: [negative]}")
-    api_base: str = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
+    api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     page_size: int = Field(default=100, ge=1, le=MAX_PAGE, description="publications per call (Radarly: <= 250)")
     max_pages: int = Field(default=3, ge=1, le=20, description="most search calls per poll")
     lookback_minutes: int = Field(default=60, ge=1, le=43200, description="how far back the first poll looks")
-
-    @field_validator("api_base")
-    @classmethod
-    def _https(cls, v: str) -> str:
-        return service_url(v, "api_base")
 
     @field_validator("languages")
     @classmethod
@@ -95,10 +91,7 @@ class Options(BaseModel):
     @field_validator("body")
     @classmethod
     def _no_reserved(cls, v: dict[str, Any]) -> dict[str, Any]:
-        clash = sorted(k for k in v if k in _RESERVED or k.lower() in {"access_token", "token"})
-        if clash:
-            raise ValueError(f"body may not set {', '.join(clash)}: the adapter sets them itself")
-        return v
+        return refuse_reserved(v, _RESERVED, "body")
 
 
 # ------------------------------------------------------------------------------------------- parsing
@@ -106,23 +99,12 @@ class Options(BaseModel):
 parse_date = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 
-def format_date(t: datetime) -> str:
-    t = t.astimezone(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+format_date = iso_millis  # format.rst: datetimes are ISO 8601, "2015-03-31T09:07:29.454Z"
 
 
 def _null(value: object) -> object:
     """Radarly serialises missing values as the string "null" (see the documented response)."""
     return None if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "")) else value
-
-
-def _optional_count(value: object) -> int | None:
-    value = _null(value)
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)) and (not math.isfinite(value) or value < 0):
-        return None
-    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
 
 
 def _text(value: object) -> str:
@@ -135,14 +117,9 @@ def _web_url(value: object) -> str | None:
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});")
-_HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
-
-
 def publication_text(value: object) -> str:
     """Blog and forum publications can carry HTML; tweets do not ("I <3 it" keeps its characters)."""
-    text = _text(value)
-    return html_to_text(text) if _MARKUP.search(text) else text
+    return markup_to_text(_text(value))
 
 
 _TONES = {"positive": (1.0, "positive"), "negative": (-1.0, "negative"), "neutral": (0.0, "neutral"),
@@ -169,10 +146,7 @@ def _country(hit: Mapping[str, Any]) -> str | None:
         places.append(user.get("geo"))
     for place in places:
         if isinstance(place, Mapping):
-            code = _text(place.get("country")).strip()
-            if code.upper() == "UK":
-                return "GB"
-            found = to_alpha2(code)
+            found = to_alpha2(_text(place.get("country")))  # "UK" too: to_alpha2 reads it as GB
             if found:
                 return found
     return None
@@ -222,7 +196,7 @@ def parse_publication(hit: Mapping[str, Any]) -> Post | None:
         handle=f"@{screen.lstrip('@')}" if screen and at_handles else screen,
         name=name,
         avatar_url=_web_url(user.get("profileImg")),
-        followers=_optional_count(user.get("followers")),
+        followers=to_count(user.get("followers")),
         verified=_null(user.get("verified")) is True,
     )
     text = publication_text(hit.get("text"))
@@ -240,11 +214,10 @@ def parse_publication(hit: Mapping[str, Any]) -> Post | None:
     raw_tags = hit.get("hashtag")
     tags = [t for t in raw_tags if isinstance(t, str) and t.strip("# ")] if isinstance(raw_tags, list) else []
     if not tags:
-        tags = _HASHTAG.findall(text)
+        tags = HASHTAG.findall(text)
     unique: dict[str, str] = {}
     for tag in tags:
         unique.setdefault(tag.strip().lstrip("#").lower(), f"#{tag.strip().lstrip('#')}")
-    engagement = _null(hit.get("engagement"))
     lang = _text(hit.get("lang")).strip().lower()
     return Post(
         key=f"{SOURCE}:{uid}",
@@ -257,10 +230,9 @@ def parse_publication(hit: Mapping[str, Any]) -> Post | None:
         author=author,
         media=_media(hit),
         metrics=PostMetrics(likes=count_or_zero(score.get("favourite")), reposts=count_or_zero(score.get("rt")),
-                            replies=count_or_zero(score.get("reply")), views=_optional_count(hit.get("impression"))),
-        reach=_optional_count(hit.get("reach")),
-        engagement=float(engagement) if isinstance(engagement, (int, float)) and not isinstance(engagement, bool)
-        and math.isfinite(engagement) and engagement >= 0 else None,
+                            replies=count_or_zero(score.get("reply")), views=to_count(hit.get("impression"))),
+        reach=to_count(hit.get("reach")),
+        engagement=to_non_negative(hit.get("engagement"), numbers_only=True),
         sentiment=parse_tone(hit.get("tone")),
         country=_country(hit),
         hashtags=tuple(unique.values()),
@@ -275,17 +247,7 @@ def parse_search(doc: object) -> tuple[list[Post], list[datetime], int | None, i
     are skipped; an answer that is not Radarly's shape is a bad_response."""
     if not isinstance(doc, dict) or not isinstance(doc.get("hits"), list):
         raise FeedError("bad_response", "Radarly search: expected an object with a 'hits' list")
-    posts: list[Post] = []
-    dates: list[datetime] = []
-    for hit in doc["hits"]:
-        if not isinstance(hit, dict):
-            continue
-        when = parse_date(hit.get("date"))
-        if when is not None:
-            dates.append(when)
-        post = parse_publication(hit)
-        if post is not None:
-            posts.append(post)
+    posts, dates = posts_and_times(doc["hits"], parse_publication, lambda hit: parse_date(hit.get("date")))
     total = doc.get("total")
     total = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
     return posts, dates, total, len(doc["hits"])
@@ -319,28 +281,20 @@ async def poll(ctx: PollContext) -> PollResult:
         since = now - timedelta(minutes=options.lookback_minutes) if since is None else now
     url = f"{options.api_base}/1.0/projects/{options.project_id}/inbox/search.json"
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    result = PollResult()
-    seen: set[str] = set()
+    found = PostsOnce(older_than=cursor_since)
     newest = cursor_since
-    start = 0
-    for _ in range(options.max_pages):
+    pages = Pages(0, options.max_pages)
+    for start in pages:
         response = await ctx.fetcher.post(url, json=search_body(options, since, now, start), headers=headers,
                                           credential_key=ctx.credential_key)
         posts, dates, total, count = parse_search(decode_json(response))
-        reached = False
-        for post in posts:
-            if cursor_since is not None and post.published_at < cursor_since:
-                reached = True
-                continue
-            if post.key not in seen:
-                seen.add(post.key)
-                result.posts.append(post)
-        for when in dates:
-            if when <= now and (newest is None or when > newest):
-                newest = when
+        reached = found.add(posts)
+        newest = latest(newest, (when for when in dates if when <= now))
         start += options.page_size
         if reached or count < options.page_size or (total is not None and start >= total):
             break
+        pages.follow(start)
+    result = PollResult(posts=found.posts)
     if newest is not None:
         result.cursor["date_since"] = format_date(newest)
     return result

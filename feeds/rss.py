@@ -33,7 +33,7 @@ import feedparser
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import PollContext, PollResult, html_to_text, service_url
-from .http import FeedError
+from .errors import FeedError
 from .model import Author, Media, Post
 
 NAME = "rss"
@@ -118,15 +118,17 @@ def _image(entry: Any) -> Media | None:
         url = _http_url(item.get("url"))
         medium = str(item.get("medium") or item.get("type") or "image")
         if url and ("image" in medium or item in (entry.get("media_thumbnail") or [])):
-            def dim(name: str) -> int | None:
-                try:
-                    value = int(item.get(name) or 0)
-                except (TypeError, ValueError):
-                    return None
-                return value if value > 0 else None
-
-            return Media(kind="image", url=url, width=dim("width"), height=dim("height"))
+            return Media(kind="image", url=url, width=_dimension(item, "width"), height=_dimension(item, "height"))
     return None
+
+
+def _dimension(item: Any, name: str) -> int | None:
+    """A Media RSS width or height: a positive whole number, else None."""
+    try:
+        value = int(item.get(name) or 0)
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
 
 
 def _entry_key(entry: Any, feed_url: str) -> tuple[str, str] | None:
@@ -136,7 +138,8 @@ def _entry_key(entry: Any, feed_url: str) -> tuple[str, str] | None:
         title = entry.get("title") or ""
         if not title:
             return None
-        native = "sha1:" + hashlib.sha1(f"{title}|{entry.get('published') or entry.get('updated')}".encode()).hexdigest()
+        when = entry.get("published") or entry.get("updated")
+        native = "sha1:" + hashlib.sha1(f"{title}|{when}".encode()).hexdigest()
     native = native.strip()
     if ":" in native and not native.startswith("sha1:"):  # an URL, urn: or tag: URI is globally unique
         return f"{SOURCE}:{native}", native

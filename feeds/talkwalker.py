@@ -41,11 +41,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult, html_to_text, service_url
-from .http import FeedError, decode_json
+from .adapter import HASHTAG, PollContext, PollResult, ServiceURL, markup_to_text
+from .errors import FeedError
+from .http import decode_json
 from .iso_countries import to_alpha2
-from .mapping import count_or_zero
+from .mapping import count_or_zero, to_count, to_non_negative
 from .model import Author, Media, Metric, Post, PostMetrics, Sentiment
+from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "talkwalker"
 CREDENTIALS = ("access_token",)
@@ -72,7 +74,7 @@ class Options(BaseModel):
                               description="project topic ids to restrict to (sent as `topic` parameters)")
     params: dict[str, str | list[str]] = Field(
         default_factory=dict, description="other documented Search API parameters, e.g. {channel: abc}")
-    api_base: str = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
+    api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     hpp: int = Field(default=100, ge=1, le=500, description="results per call (Talkwalker allows up to 500)")
     max_pages: int = Field(default=3, ge=1, le=20,
                            description="most result calls per poll; the rest waits for the next poll")
@@ -83,11 +85,6 @@ class Options(BaseModel):
                                     description="seconds between two histogram calls (10 credits each)")
     metrics_window_hours: int = Field(default=24, ge=1, le=720, description="window of the volume series")
     histogram_interval: str = Field(default="hour", description="histogram bin: hour, day, or e.g. 15m, 1h, 1d")
-
-    @field_validator("api_base")
-    @classmethod
-    def _https(cls, v: str) -> str:
-        return service_url(v, "api_base")
 
     @field_validator("project_id")
     @classmethod
@@ -142,14 +139,6 @@ def to_epoch_ms(t: datetime) -> int:
     return int(round(t.astimezone(timezone.utc).timestamp() * 1000))
 
 
-def _optional_count(value: object) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)) and (not math.isfinite(value) or value < 0):
-        return None
-    return count_or_zero(value) if isinstance(value, (int, float, str)) else None
-
-
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -167,15 +156,10 @@ def _web_url(value: object) -> str | None:
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});")
-_HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
-
-
 def result_text(value: object) -> str:
     """Content, snippets (with <b> highlights) and titles as plain text; text without markup keeps its
     characters ("I <3 it")."""
-    text = _text(value)
-    return html_to_text(text) if _MARKUP.search(text) else text
+    return markup_to_text(_text(value))
 
 
 def parse_sentiment(value: object) -> Sentiment | None:
@@ -197,10 +181,8 @@ def parse_sentiment(value: object) -> Sentiment | None:
 def _country(doc: Mapping[str, Any]) -> str | None:
     for holder in (doc.get("extra_source_attributes"), doc.get("extra_author_attributes")):
         if isinstance(holder, Mapping) and isinstance(holder.get("world_data"), Mapping):
-            code = _text(holder["world_data"].get("country_code")).strip().upper()
-            if code == "UK":  # Talkwalker writes the United Kingdom as "uk"; ISO 3166 says GB
-                return "GB"
-            found = to_alpha2(code)
+            # Talkwalker writes the United Kingdom as "uk"; to_alpha2 reads it as ISO 3166's GB
+            found = to_alpha2(holder["world_data"].get("country_code"))
             if found:
                 return found
     return None
@@ -218,8 +200,8 @@ def _media(doc: Mapping[str, Any]) -> tuple[Media, ...]:
             if url is None or url in seen:
                 continue
             seen.add(url)
-            width = _optional_count(item.get("width")) or None
-            height = _optional_count(item.get("height")) or None
+            width = to_count(item.get("width")) or None
+            height = to_count(item.get("height")) or None
             out.append(Media(kind=kind, url=url, width=width, height=height))  # type: ignore[arg-type]
     return tuple(out)
 
@@ -269,7 +251,7 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
     for holder in (author_doc, doc.get("source_extended_attributes")):
         if isinstance(holder, Mapping):
             for field in ("followers", "twitter_followers", "instagram_followers"):
-                followers = followers if followers is not None else _optional_count(holder.get(field))
+                followers = followers if followers is not None else to_count(holder.get(field))
     author = Author(
         id=f"{SOURCE}:{author_key}",
         handle=f"@{short.lstrip('@')}" if short and network == "x" else short or name,
@@ -284,12 +266,11 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
     likes = count_or_zero(article.get("twitter_likes")) + count_or_zero(article.get("facebook_likes")) + count_or_zero(
         article.get("instagram_likes")) + count_or_zero(article.get("youtube_likes"))
     reposts = count_or_zero(article.get("twitter_retweets")) + count_or_zero(article.get("facebook_shares"))
-    views = _optional_count(article.get("twitter_impressions"))
+    views = to_count(article.get("twitter_impressions"))
     if views is None:
-        views = _optional_count(article.get("youtube_views"))
-    engagement = doc.get("engagement")
+        views = to_count(article.get("youtube_views"))
     tags: dict[str, str] = {}
-    for tag in _HASHTAG.findall(content):
+    for tag in HASHTAG.findall(content):
         tags.setdefault(tag.lower(), f"#{tag}")
     kind = "article" if any(t.startswith(_ARTICLE_TYPES) for t in types) else "post"
     return Post(
@@ -302,10 +283,10 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
         lang=_text(doc.get("lang")).strip().lower() or None,
         author=author,
         media=_media(doc),
-        metrics=PostMetrics(likes=likes, reposts=reposts, replies=count_or_zero(article.get("num_comments")), views=views),
-        reach=_optional_count(doc.get("reach")),
-        engagement=float(engagement) if isinstance(engagement, (int, float)) and not isinstance(engagement, bool)
-        and math.isfinite(engagement) and engagement >= 0 else None,
+        metrics=PostMetrics(likes=likes, reposts=reposts, replies=count_or_zero(article.get("num_comments")),
+                            views=views),
+        reach=to_count(doc.get("reach")),
+        engagement=to_non_negative(doc.get("engagement"), numbers_only=True),
         sentiment=parse_sentiment(doc.get("sentiment")),
         country=_country(doc),
         hashtags=tuple(tags.values()),
@@ -334,18 +315,8 @@ def parse_results(doc: object) -> tuple[list[Post], list[datetime], int | None]:
     content = doc.get("result_content")
     if not isinstance(content, dict) or not isinstance(content.get("data", []), list):
         raise FeedError("bad_response", "Talkwalker results: expected result_content.data to be a list")
-    posts: list[Post] = []
-    seen_times: list[datetime] = []
-    for wrapper in content.get("data") or []:
-        item = wrapper.get("data") if isinstance(wrapper, dict) else None
-        if not isinstance(item, dict):
-            continue
-        when = parse_epoch_ms(item.get("published"))
-        if when is not None:
-            seen_times.append(when)
-        post = parse_result(item)
-        if post is not None:
-            posts.append(post)
+    items = (wrapper.get("data") for wrapper in content.get("data") or [] if isinstance(wrapper, dict))
+    posts, seen_times = posts_and_times(items, parse_result, lambda item: parse_epoch_ms(item.get("published")))
     return posts, seen_times, _next_offset(doc.get("pagination"))
 
 
@@ -388,7 +359,7 @@ def parse_histogram(doc: object, now: datetime, window: str) -> dict[str, Metric
         values = values if isinstance(values, list) else [values]
         counts = [float(count_or_zero(v)) for v in values]
         points[at] = points.get(at, 0.0) + sum(counts)
-        for label, n in zip(labels, counts):
+        for label, n in zip(labels, counts, strict=False):  # values the header does not name count in the volume only
             if label:
                 breakdown[label] += n
     provenance = "talkwalker histogram/published"
@@ -418,8 +389,6 @@ async def poll(ctx: PollContext) -> PollResult:
     token = ctx.secret("access_token")
     now = ctx.now.astimezone(timezone.utc)
     project = f"{options.api_base}/api/v1/search/p/{options.project_id}"
-    result = PollResult()
-    seen: set[str] = set()
 
     since_ms = ctx.cursor.get("published_since")
     since = parse_epoch_ms(since_ms) if since_ms else None
@@ -431,28 +400,21 @@ async def poll(ctx: PollContext) -> PollResult:
         time_range = f"{max(int((now - since).total_seconds()) + 60, 60)}s"
     params = _base_params(options, token) | {"sort_by": "published", "sort_order": "desc", "hpp": options.hpp,
                                              "time_range": time_range, "hl": "false"}
+    found = PostsOnce(older_than=since)
     newest = since
-    offset = 0
-    for _ in range(options.max_pages):
+    pages = Pages(0, options.max_pages)
+    for offset in pages:
         response = await ctx.fetcher.get(f"{project}/results", params=params | {"offset": offset},
                                          credential_key=ctx.credential_key, conditional=False)
         posts, times, next_offset = parse_results(decode_json(response))
-        reached_cursor = False
-        for post in posts:
-            if since is not None and post.published_at < since:
-                reached_cursor = True
-                continue
-            if post.key not in seen:
-                seen.add(post.key)
-                result.posts.append(post)
-        for when in times:
-            if newest is None or when > newest:
-                newest = when
+        reached_cursor = found.add(posts)
+        newest = latest(newest, times)
         if reached_cursor or next_offset is None or next_offset <= offset or len(posts) == 0:
             break
         if next_offset + options.hpp >= MAX_WINDOW:
             break
-        offset = next_offset
+        pages.follow(next_offset)
+    result = PollResult(posts=found.posts)
     if newest is not None:
         result.cursor["published_since"] = str(to_epoch_ms(newest))
 

@@ -28,12 +28,14 @@ import logging
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from .adapter import PollContext, PollResult, service_url
-from .http import FeedError, decode_json
-from .mapping import count_or_zero, iso_datetime
+from .adapter import PollContext, PollResult, ServiceURL
+from .errors import FeedError
+from .http import decode_json
+from .mapping import count_or_zero, iso_datetime, to_count
 from .model import Author, Media, Post, PostMetrics
+from .paging import Pages, PostsOnce
 
 log = logging.getLogger("feeds.x")
 
@@ -71,23 +73,13 @@ class Options(BaseModel):
         default=False,
         description="the licence allows post ids only: keep id, URL, date and author id, drop text and media",
     )
-    api_base: str = Field(default="https://api.x.com", description="API host (https://..., or http://127.0.0.1 for tests)")
-
-    @field_validator("api_base")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        return service_url(v, "api_base")
+    api_base: ServiceURL = Field(default="https://api.x.com",
+                                 description="API host (https://..., or http://127.0.0.1 for tests)")
 
 
 # ------------------------------------------------------------------------------------------- parsing
 
 parse_time = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
-
-
-def _optional_count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return None
-    return int(value)
 
 
 def _str(value: Any) -> str:
@@ -143,7 +135,7 @@ def _author(author_id: str, user: dict[str, Any] | None) -> Author:
         handle=f"@{username}" if username else "",
         name=_str(user.get("name")),
         avatar_url=_http(user.get("profile_image_url")),
-        followers=_optional_count(metrics.get("followers_count")),
+        followers=to_count(metrics.get("followers_count"), numbers_only=True),
         verified=user.get("verified") is True,
     )
 
@@ -227,7 +219,7 @@ def parse_tweet(
             reposts=count_or_zero(metrics.get("retweet_count")),
             replies=count_or_zero(metrics.get("reply_count")),
             quotes=count_or_zero(metrics.get("quote_count")),
-            views=_optional_count(metrics.get("impression_count")),
+            views=to_count(metrics.get("impression_count"), numbers_only=True),
         ),
         hashtags=_hashtags(tweet),
         kind=_kind(tweet),
@@ -285,13 +277,11 @@ async def poll(ctx: PollContext) -> PollResult:
         params["since_id"] = since_id
     headers = {"Authorization": f"Bearer {token}"}
 
-    posts: list[Post] = []
-    seen: set[str] = set()
+    found = PostsOnce()
     newest: str | None = None
     skipped = 0
-    next_token: str | None = None
-    for _ in range(options.max_pages):
-        page_params = dict(params, next_token=next_token) if next_token else params
+    pages = Pages(params, options.max_pages)
+    for page_params in pages:
         response = await ctx.fetcher.get(
             options.api_base + SEARCH_PATH, params=page_params, headers=headers,
             credential_key=ctx.credential_key, conditional=False,
@@ -308,13 +298,11 @@ async def poll(ctx: PollContext) -> PollResult:
                 skipped += 1
                 continue
             newest = _newer(newest, post.key.split(":", 1)[1])
-            if post.key not in seen:
-                seen.add(post.key)
-                posts.append(post)
-        token_value = meta.get("next_token")
-        next_token = token_value if isinstance(token_value, str) and token_value else None
-        if not tweets or not next_token:
+            found.add([post])
+        next_token = meta.get("next_token")
+        if not tweets or not isinstance(next_token, str) or not next_token:
             break
+        pages.follow(dict(params, next_token=next_token))
     if skipped:
         log.info("feed %s: skipped %d post(s) without a usable id, author or date", ctx.feed_id, skipped)
 
@@ -323,4 +311,4 @@ async def poll(ctx: PollContext) -> PollResult:
     # max_pages cut the paging short, older matches in between are skipped: a wall shows the newest.
     if stream and newest and newest != since_id and _newer(newest, since_id) == newest:
         cursor["since_id"] = newest
-    return PollResult(posts=posts, cursor=cursor, replace=not stream)
+    return PollResult(posts=found.posts, cursor=cursor, replace=not stream)

@@ -12,7 +12,7 @@ Built from Zendesk's own API documentation:
   https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/
 - SLA policy metrics side-loaded as `slas` (`policy_metrics[]` with `metric`, `stage`, `breach_at`):
   https://developer.zendesk.com/api-reference/ticketing/business-rules/sla_policies/
-- Rate limits: HTTP 429 with `Retry-After` (seconds), honoured by feeds/http.py, never here:
+- Rate limits: HTTP 429 with `Retry-After` (seconds), honoured by feeds/retry.py, never here:
   https://developer.zendesk.com/api-reference/introduction/rate-limits/
 - Authentication: Basic `{email}/token:{api_token}` or OAuth `Authorization: Bearer {access_token}`:
   https://developer.zendesk.com/api-reference/introduction/security-and-auth/
@@ -25,10 +25,8 @@ later poll asks only for what changed since the persisted `after_cursor`, folds 
 tickets created before the window, and recomputes every figure from the table. A restart resumes from the
 store's copy; a changed window or an unreadable table starts a fresh export.
 
-First reply time is a MEDIAN by default (option `statistic`): one ticket answered after a weekend or a
-holiday drags a mean far above what most customers lived; the median is what Zendesk Explore shows as
-its default first-reply figure and is stable on a wall. `statistic: mean` is there for teams whose SLA
-contract is written as an average.
+First reply time is a MEDIAN by default (option `statistic`; feeds/care.py says why); `statistic: mean`
+is there for teams whose SLA contract is written as an average.
 """
 
 from __future__ import annotations
@@ -36,16 +34,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-import statistics
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .adapter import PollContext, PollResult, service_url
-from .http import FeedError, decode_json
+from .adapter import PollContext, PollResult, ServiceURL
+from .care import CareFigures, Statistic, Thresholds, statistic_name, summarise
+from .errors import FeedError
+from .http import decode_json
 from .mapping import iso_datetime
 from .model import Metric
+from .paging import Pages
 
 NAME = "zendesk"
 CREDENTIALS = ("token",)  # the API token (auth: api_token) or the OAuth access token (auth: oauth)
@@ -60,26 +60,19 @@ _STATUS_CODE = {"new": "n", "open": "o", "pending": "p", "hold": "h", "solved": 
 _CODE_STATUS = {v: k for k, v in _STATUS_CODE.items()}
 
 
-class Thresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target: float | None = Field(None, description="the figure the team aims for")
-    warn: float | None = Field(None, description="shown as a warning from this value on")
-    breach: float | None = Field(None, description="shown as breached from this value on")
-
-
 class Options(BaseModel):
     """`options:` of a zendesk feed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(description="the account's API root, e.g. https://acme.zendesk.com")
+    base_url: ServiceURL = Field(description="the account's API root, e.g. https://acme.zendesk.com")
     auth: Literal["api_token", "oauth"] = Field(
         "api_token", description="api_token: Basic email/token:TOKEN; oauth: Bearer TOKEN (credential `token`)")
     email: str | None = Field(None, description="the agent email the API token belongs to (auth: api_token)")
     window_hours: int = Field(24, ge=1, le=24 * 31, description="the rolling window the figures cover")
     hours: Literal["calendar", "business"] = Field(
         "calendar", description="reply/wait minutes counted in calendar or business hours (schedules)")
-    statistic: Literal["median", "mean"] = Field("median", description="how first reply times are summarised")
+    statistic: Statistic = Field("median", description="how first reply times are summarised")
     first_reply_target_min: float = Field(
         60.0, gt=0, le=60 * 24 * 14,
         description="first reply later than this counts as an SLA breach when no SLA policy applies")
@@ -90,11 +83,6 @@ class Options(BaseModel):
     per_page: int = Field(1000, ge=1, le=1000, description="tickets per export page (Zendesk's maximum is 1000)")
     max_pages: int = Field(5, ge=1, le=50, description="export pages read per poll (the rest next poll)")
     max_tickets: int = Field(20_000, ge=10, le=100_000, description="bound on the ticket table kept in the cursor")
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        return service_url(v, "base_url")
 
     @model_validator(mode="after")
     def _email_for_tokens(self) -> Options:
@@ -170,7 +158,6 @@ def compute_metrics(table: dict[int, list], options: Options, now: datetime, *, 
     rows = [r for r in table.values() if r and r[0] >= start]
     replies = [r[2] for r in rows if r[2] is not None]
     waits = [r[3] for r in rows if r[3] is not None and r[1] in ("s", "c")]
-    summarise = statistics.median if options.statistic == "median" else statistics.fmean
     now_s = now.timestamp()
     target_s = options.first_reply_target_min * 60
 
@@ -183,30 +170,20 @@ def compute_metrics(table: dict[int, list], options: Options, now: datetime, *, 
         # no reply yet: breached once it has waited past the target (solved-without-reply is not a breach)
         return r[1] in ("n", "o") and now_s - r[0] > target_s
 
-    window = f"{options.window_hours // 24}d" if options.window_hours % 24 == 0 and options.window_hours > 24 \
-        else f"{options.window_hours}h"
-    provenance = f"zendesk incremental export: {len(rows)} tickets created in {window}, {options.hours} hours"
-    if note:
-        provenance += f"; {note}"
-
-    def metric(name: str, label: str, unit: str, value: float | None, higher_is_better: bool) -> Metric:
-        t = options.thresholds.get(name) or Thresholds()
-        return Metric(name=label, unit=unit, value=None if value is None else round(value, 1), window=window,
-                      target=t.target, warn=t.warn, breach=t.breach, higher_is_better=higher_is_better,
-                      computed_at=now, provenance=provenance)
-
-    stat = "Median" if options.statistic == "median" else "Average"
+    figures = CareFigures.over_window(options.thresholds, options.window_hours, now, hours=options.hours, note=note,
+                                      counted=f"zendesk incremental export: {len(rows)} tickets created")
+    stat = statistic_name(options.statistic)
     return {
-        "care.first_reply_min": metric("care.first_reply_min", f"{stat} first reply", "min",
-                                       summarise(replies) if replies else None, False),
-        "care.response_rate": metric("care.response_rate", "Response rate", "%",
-                                     100.0 * len(replies) / len(rows) if rows else None, True),
-        "care.waiting": metric("care.waiting", "Waiting for a first reply", "",
-                               float(sum(1 for r in rows if r[1] in ("n", "o") and r[2] is None)), False),
-        "care.sla_breaches": metric("care.sla_breaches", "First-reply SLA breaches", "",
-                                    float(sum(1 for r in rows if breached(r))), False),
-        "care.requester_wait_min": metric("care.requester_wait_min", f"{stat} requester wait", "min",
-                                          summarise(waits) if waits else None, False),
+        "care.first_reply_min": figures.metric("care.first_reply_min", f"{stat} first reply", "min",
+                                               summarise(replies, options.statistic), False),
+        "care.response_rate": figures.metric("care.response_rate", "Response rate", "%",
+                                             100.0 * len(replies) / len(rows) if rows else None, True),
+        "care.waiting": figures.metric("care.waiting", "Waiting for a first reply", "",
+                                       float(sum(1 for r in rows if r[1] in ("n", "o") and r[2] is None)), False),
+        "care.sla_breaches": figures.metric("care.sla_breaches", "First-reply SLA breaches", "",
+                                            float(sum(1 for r in rows if breached(r))), False),
+        "care.requester_wait_min": figures.metric("care.requester_wait_min", f"{stat} requester wait", "min",
+                                                  summarise(waits, options.statistic), False),
     }
 
 
@@ -248,6 +225,16 @@ def _auth_header(ctx: PollContext) -> dict[str, str]:
     return {"Authorization": f"Basic {basic}"}
 
 
+def _export_params(options: Options, include: str, start: int, after: str | None) -> dict[str, Any]:
+    """One export request: from the stored cursor, or from the window's start for a fresh export."""
+    params: dict[str, Any] = {"include": include, "per_page": options.per_page}
+    if after:
+        params["cursor"] = after
+    else:
+        params["start_time"] = start
+    return params
+
+
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     headers = {"Accept": "application/json", **_auth_header(ctx)}
@@ -260,24 +247,19 @@ async def poll(ctx: PollContext) -> PollResult:
     after = None if fresh else ctx.cursor["after_cursor"]
 
     url = options.base_url + EXPORT_PATH
-    pages = 0
     end_of_stream = False
-    while pages < options.max_pages:
-        params: dict[str, Any] = {"include": include, "per_page": options.per_page}
-        if after:
-            params["cursor"] = after
-        else:
-            params["start_time"] = start
+    pages = Pages(_export_params(options, include, start, after), options.max_pages)
+    for params in pages:
         try:
             response = await ctx.fetcher.get(url, params=params, headers=headers,
                                               credential_key=ctx.credential_key, conditional=False)
         except FeedError as exc:
             # a stored cursor Zendesk no longer accepts (expired, account moved): start a fresh export
-            if exc.kind == "client" and after and pages == 0 and not fresh:
+            if exc.kind == "client" and after and pages.read == 1 and not fresh:
                 fresh, table, since, after = True, {}, start, None
+                pages.retry(_export_params(options, include, start, after))
                 continue
             raise
-        pages += 1
         rows, next_cursor, end_of_stream = parse_export_page(decode_json(response), hours=options.hours)
         for ticket_id, row in rows.items():  # later pages (and later copies) win: the newest state
             if row is None:
@@ -291,12 +273,13 @@ async def poll(ctx: PollContext) -> PollResult:
         after = next_cursor
         if end_of_stream:
             break
+        pages.follow(_export_params(options, include, start, after))
 
     table = {k: v for k, v in table.items() if v[0] >= start}  # created before the window: gone
     text, dropped = _dump_table(table, options.max_tickets)
     notes = []
     if not end_of_stream:
-        notes.append(f"catching up: more changes wait on Zendesk after {pages} pages")
+        notes.append(f"catching up: more changes wait on Zendesk after {pages.read} pages")
     if dropped:
         notes.append(f"{dropped} oldest tickets left out (max_tickets {options.max_tickets})")
         table = {int(k): v for k, v in json.loads(text).items()}

@@ -1,5 +1,5 @@
-"""Shared fixtures: a headless GL context with GL-error checks around each test, and the CLI run as
-a real subprocess (what a user types, exit code and all)."""
+"""Shared fixtures: a headless GL context with GL-error checks around each test, the CLI run as a real
+subprocess (what a user types, exit code and all), and a local HTTP server for the feed tests."""
 
 from __future__ import annotations
 
@@ -112,3 +112,22 @@ def dummy_x():
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------- a local HTTP server for the feed tests
+
+
+@pytest.fixture(scope="module")
+def _fixture_server():
+    from http_fixture_server import FixtureServer
+
+    with FixtureServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def server(_fixture_server):
+    """The module's HTTP fixture server (tests/http_fixture_server.py), with no routes and no requests
+    seen: one server per test module, emptied before each test."""
+    _fixture_server.reset()
+    return _fixture_server

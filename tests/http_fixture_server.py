@@ -69,6 +69,11 @@ class FixtureHandler(BaseHTTPRequestHandler):
 
     # -- helpers for route handlers
 
+    @property
+    def query(self) -> dict[str, list[str]]:
+        """The request's query string, parsed: each parameter's name -> its values."""
+        return parse_qs(urlsplit(self.path).query)
+
     def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
               content_type: str = "application/json") -> None:
         self.send_response(status)

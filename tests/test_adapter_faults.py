@@ -24,11 +24,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from fault_server import FAULTS, RETRY_AFTER_S, Answer, FaultServer, GoodRoute
-from feeds.http import Fetcher, RequestBudget, RetryPolicy
-from feeds.poller import FeedSpec, Poller, adapter_module, credential_key
 from http_fixture_server import FixtureHandler
+
+from feeds.budget import RequestBudget
+from feeds.http import Fetcher
+from feeds.poller import FeedSpec, Poller, adapter_module, credential_key
+from feeds.retry import RetryPolicy
 from wall.store import FeedSnapshot, Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -213,7 +215,8 @@ SCENARIOS = [
              overrides={"500": _vendor("bluesky", 500, "error_internal.json"),
                         "429": _vendor("bluesky", 429, "error_ratelimit.json", RETRY),
                         "403": _vendor("bluesky", 403, "error_auth.json")}),
-    Scenario("x", datetime(2024, 11, 26, tzinfo=timezone.utc), {"bearer_token": "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"},
+    Scenario("x", datetime(2024, 11, 26, tzinfo=timezone.utc),
+             {"bearer_token": "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"},
              lambda s: {"query": "#SocialRoom -is:retweet", "api_base": s.url(""), "max_results": 10},
              _x_routes, posts=4, markup_source=False,
              overrides={"429": _vendor("x", 429, "error_429.json", RETRY),
@@ -240,7 +243,8 @@ SCENARIOS = [
              overrides={"429": _vendor("zendesk", 429, "error_429.json",
                                        {**RETRY, "X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0"}),
                         "403": _vendor("zendesk", 403, "error_403.json")}),
-    Scenario("engage_digital", datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc), {"access_token": "ed-SECRET-31c0ffee"},
+    Scenario("engage_digital", datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc),
+             {"access_token": "ed-SECRET-31c0ffee"},
              lambda s: {"base_url": s.url(""), "limit": 3}, _engage_routes, metrics=CARE | {"care.replies"},
              overrides={"429": _vendor("engage_digital", 429, "error_429.json", RETRY),
                         "403": _vendor("engage_digital", 403, "error_403.json")}),

@@ -3,70 +3,38 @@ through a real Fetcher against a local XRPC-shaped server (real sockets, real ht
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, FixtureServer
 from pydantic import ValidationError
 
 from feeds import bluesky
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher, RetryPolicy
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
+from feeds.retry import RetryPolicy
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bluesky"
 SEARCH = bluesky.SEARCH_PATH
 PROFILES = bluesky.PROFILES_PATH
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def query_of(h: FixtureHandler) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(h.path).query)
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+fixture, fixture_bytes = feed_kit.recorded("bluesky")
 
 
 def run_poll(server: FixtureServer, cursor: dict | None = None, fetcher_kw: dict | None = None,
              **options) -> PollResult:
     opts = bluesky.Options.model_validate({"query": "#SocialRoom", "appview": server.url(""), **options})
-
-    async def main() -> PollResult:
-        async with Fetcher(**(fetcher_kw or {})) as fetcher:
-            ctx = PollContext("bsky", fetcher, opts, {}, dict(cursor or {}), datetime.now(timezone.utc))
-            return await bluesky.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(bluesky, opts, feed_id="bsky", cursor=cursor, fetcher_kw=fetcher_kw)
 
 
 def poll_error(server: FixtureServer, **kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(server, **kw)
-    return info.value
+    return feed_kit.feed_error(run_poll, server, **kw)
 
 
 def two_pages(h: FixtureHandler) -> None:
-    cursor = query_of(h).get("cursor")
+    cursor = h.query.get("cursor")
     h.reply(200, fixture_bytes("search_page2.json" if cursor == ["3"] else "search_page1.json"))
 
 
@@ -218,7 +186,7 @@ def test_followers_are_looked_up_25_authors_at_a_time(server):
     server.route(SEARCH, lambda h: h.reply(200, json.dumps({"posts": views}).encode()))
 
     def profiles(h: FixtureHandler) -> None:
-        actors = query_of(h)["actors"]
+        actors = h.query["actors"]
         h.reply(200, json.dumps({"profiles": [{"did": d, "handle": "x", "followersCount": int(d[-3:])}
                                               for d in actors]}).encode())
 

@@ -7,45 +7,24 @@ echoes the token: it must still never reach an error message."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureServer
 from pydantic import ValidationError
 
 from feeds import brandwatch as bw
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher
-from http_fixture_server import FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "brandwatch"
 TOKEN = "bw-SECRET-e51d0b3a"
 NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
 MENTIONS = "/projects/42/data/mentions"
 CHART = "/projects/42/data/volume/sentiment/hours"
 TOP = "/projects/42/data/volume/topauthors/queries"
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def raw(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+load, raw = feed_kit.recorded("brandwatch")
+serve_json = feed_kit.serve
 
 
 def options(server: FixtureServer, **kw) -> bw.Options:
@@ -53,24 +32,12 @@ def options(server: FixtureServer, **kw) -> bw.Options:
 
 
 def run_poll(opts: bw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher() as fetcher:
-            ctx = PollContext(feed_id="bw", fetcher=fetcher, options=opts, credentials={"token": token},
-                              cursor=dict(cursor or {}), now=NOW, credential_key="bw-client")
-            return await bw.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(bw, opts, feed_id="bw", credentials={"token": token}, cursor=cursor, now=NOW,
+                             credential_key="bw-client")
 
 
 def poll_error(opts: bw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(opts, cursor, token)
-    return info.value
-
-
-def serve_json(doc: dict | bytes, status: int = 200, headers: dict | None = None):
-    body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    return lambda h: h.reply(status, body, headers)
+    return feed_kit.feed_error(run_poll, opts, cursor, token)
 
 
 def paged(h) -> None:

@@ -3,44 +3,23 @@ end to end through a real Fetcher against the local HTTP server (real sockets, r
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, FixtureServer
 from pydantic import ValidationError
 
 from feeds import engage_digital as ed
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "engage_digital"
 NOW = datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc)
 TOKEN = "ed-SECRET-31c0ffee"
 PATH = "/1.0/interventions"
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def body(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+load, body = feed_kit.recorded("engage_digital")
 
 
 def options(server: FixtureServer | None = None, **kw) -> ed.Options:
@@ -49,18 +28,13 @@ def options(server: FixtureServer | None = None, **kw) -> ed.Options:
 
 
 def run_poll(opts: ed.Options, cursor: dict | None = None, credentials: dict | None = None) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher() as fetcher:
-            ctx = PollContext("care", fetcher, opts, credentials or {"access_token": TOKEN}, dict(cursor or {}), NOW,
-                              "engage_digital:test")
-            return await ed.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(ed, opts, feed_id="care", credentials=credentials or {"access_token": TOKEN},
+                             cursor=cursor, now=NOW, credential_key="engage_digital:test")
 
 
 def paged(server: FixtureServer) -> None:
     def handler(h: FixtureHandler) -> None:
-        offset = parse_qs(urlsplit(h.path).query).get("offset", ["0"])[0]
+        offset = h.query.get("offset", ["0"])[0]
         h.reply(200, body({"0": "interventions_page1.json", "3": "interventions_page2.json"}[offset]))
 
     server.route(PATH, handler)

@@ -5,21 +5,18 @@ in a path named on the health panel, a token that never shows up anywhere, vendo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureServer
 from pydantic import ValidationError
 
 from feeds import json as json_feed
-from feeds.adapter import PollContext
-from feeds.http import FeedError, Fetcher
-from http_fixture_server import FixtureServer
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "json"
 NOW = datetime(2024, 3, 14, 12, 0, tzinfo=timezone.utc)
 TOKEN = "vb-SECRET-9d2e71aa"
 
@@ -34,20 +31,7 @@ POST_MAPPING = {
 }
 
 
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+_, fixture = feed_kit.recorded("json")
 
 
 def options(url: str, **kw) -> json_feed.Options:
@@ -58,21 +42,15 @@ def options(url: str, **kw) -> json_feed.Options:
 
 
 def run_poll(opts, *, cursor=None, credentials=None):
-    async def main():
-        async with Fetcher() as fetcher:
-            ctx = PollContext(feed_id="visibrain", fetcher=fetcher, options=opts,
-                              credentials={"token": TOKEN} if credentials is None else credentials,
-                              cursor=dict(cursor or {}), now=NOW, credential_key="visibrain")
-            return await json_feed.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(json_feed, opts, feed_id="visibrain",
+                             credentials={"token": TOKEN} if credentials is None else credentials, cursor=cursor,
+                             now=NOW, credential_key="visibrain")
 
 
 def poll_error(opts, **kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(opts, **kw)
-    assert TOKEN not in str(info.value) and TOKEN not in repr(info.value)
-    return info.value
+    error = feed_kit.feed_error(run_poll, opts, **kw)
+    assert TOKEN not in str(error) and TOKEN not in repr(error)
+    return error
 
 
 def paged(server: FixtureServer) -> str:
@@ -278,13 +256,6 @@ def test_not_modified_keeps_the_last_data(server):
             h.reply(200, fixture("mentions_page1.json"), {"ETag": '"v1"'})
 
     url = server.route("/v1/mentions", handler)
-    opts = options(url)
-
-    async def main():
-        async with Fetcher() as fetcher:
-            ctx = PollContext(feed_id="vb", fetcher=fetcher, options=opts, credentials={"token": TOKEN},
-                              cursor={}, now=NOW)
-            return await json_feed.poll(ctx), await json_feed.poll(ctx)
-
-    first, second = asyncio.run(main())
+    first, second = feed_kit.run_polls(json_feed, options(url), 2, feed_id="vb", credentials={"token": TOKEN},
+                                       now=NOW)
     assert len(first.posts) == 2 and second.not_modified and second.posts == []

@@ -3,43 +3,24 @@ against a real HTTP server on 127.0.0.1 (Link-header paging, since_id cursor, ve
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, FixtureServer
 from pydantic import ValidationError
 
 from feeds import mastodon
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher, RequestBudget
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.budget import RequestBudget
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 TOKEN = "masto-SECRET-7c1e99ab"
 NOW = datetime(2024, 5, 2, 10, 20, tzinfo=timezone.utc)
 TAG_PATH = "/api/v1/timelines/tag/fibre"
-
-
-def fixture(name: str) -> list | dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+fixture, fixture_bytes = feed_kit.recorded("mastodon")
 
 
 def options(srv: FixtureServer, **kw) -> mastodon.Options:
@@ -48,22 +29,12 @@ def options(srv: FixtureServer, **kw) -> mastodon.Options:
 
 def run_poll(opts: mastodon.Options, cursor: dict | None = None, credentials: dict | None = None,
              budget: RequestBudget | None = None) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher() as fetcher:
-            key = None
-            if budget is not None:
-                key = "mastodon:test"
-                fetcher.register_budget(key, budget)
-            ctx = PollContext("toots", fetcher, opts, dict(credentials or {}), dict(cursor or {}), NOW, key)
-            return await mastodon.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(mastodon, opts, feed_id="toots", credentials=credentials, cursor=cursor, now=NOW,
+                             credential_key="mastodon:test" if budget is not None else None, budget=budget)
 
 
 def poll_error(opts: mastodon.Options, **kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(opts, **kw)
-    return info.value
+    return feed_kit.feed_error(run_poll, opts, **kw)
 
 
 # ------------------------------------------------------------------------------------------- options
@@ -113,7 +84,8 @@ def test_parse_status_maps_fields_media_tags_and_metrics():
     assert first.hashtags == ("#fibre", "#launch")
     assert (first.metrics.likes, first.metrics.reposts, first.metrics.replies) == (12, 3, 1)
     author = first.author
-    assert (author.handle, author.name, author.followers) == ("@camille@mastodon.example", "Camille Martin :verified:", 18400)
+    assert (author.handle, author.name, author.followers) == (
+        "@camille@mastodon.example", "Camille Martin :verified:", 18400)
     assert author.avatar_url.endswith("/a.png")  # the static avatar, not the animated one
     image, video = first.media  # the audio attachment is left out: nothing to paint
     assert (image.kind, image.width, image.height, image.alt) == ("image", 640, 480, "A fibre box on a shelf")
@@ -267,8 +239,9 @@ def test_exhausted_rate_limit_stops_paging_and_pauses_the_budget(server):
      (500, None, "server")],
 )
 def test_vendor_errors_surface_as_feed_errors(server, status, body, kind):
-    payload = fixture_bytes(body) if body else (b'{"error": "This action is not allowed"}' if status == 403
-                                                else b"<html><body>We're sorry, but something went wrong.</body></html>")
+    payload = fixture_bytes(body) if body else (
+        b'{"error": "This action is not allowed"}' if status == 403
+        else b"<html><body>We're sorry, but something went wrong.</body></html>")
     server.route(TAG_PATH, lambda h: h.reply(status, payload,
                                              content_type="text/html" if status == 500 else "application/json"))
     error = poll_error(options(server), credentials={"access_token": TOKEN})

@@ -7,44 +7,24 @@ what the client's api.py reads (error_type / message), which Radarly does not do
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureServer
 from pydantic import ValidationError
 
 from feeds import radarly as rd
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher, RequestBudget
-from http_fixture_server import FixtureServer
+from feeds.adapter import PollResult
+from feeds.budget import RequestBudget
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "radarly"
 TOKEN = "rd-SECRET-0b6d2a91"
 NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
 SEARCH = "/1.0/projects/3/inbox/search.json"
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def raw(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+load, raw = feed_kit.recorded("radarly")
 
 
 def options(server: FixtureServer, **kw) -> rd.Options:
@@ -53,24 +33,17 @@ def options(server: FixtureServer, **kw) -> rd.Options:
 
 def run_poll(opts: rd.Options, cursor: dict | None = None, token: str | None = TOKEN,
              budget: RequestBudget | None = None) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher(budgets={"rd": budget} if budget else None) as fetcher:
-            ctx = PollContext(feed_id="rd", fetcher=fetcher, options=opts, credentials={"access_token": token},
-                              cursor=dict(cursor or {}), now=NOW, credential_key="rd")
-            return await rd.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(rd, opts, feed_id="rd", credentials={"access_token": token}, cursor=cursor, now=NOW,
+                             credential_key="rd", budget=budget)
 
 
 def poll_error(opts: rd.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(opts, cursor, token)
-    return info.value
+    return feed_kit.feed_error(run_poll, opts, cursor, token)
 
 
 def serve(body: bytes | dict, status: int = 201, headers: dict | None = None):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return lambda h: h.reply(status, data, headers)
+    """Radarly answers a search with 201 Created."""
+    return feed_kit.serve(body, status, headers)
 
 
 def paged(h) -> None:

@@ -5,17 +5,16 @@ continues where it was, a loop starts over, a broken row is skipped and a wrong 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import feed_kit
 import pytest
 from pydantic import ValidationError
 
 from feeds import replay
-from feeds.adapter import PollContext
-from feeds.http import FeedError, Fetcher
+from feeds.errors import FeedError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replay"
 NOW = datetime(2025, 6, 1, 9, 0, 0, tzinfo=timezone.utc)
@@ -43,13 +42,7 @@ def options(**kw) -> replay.Options:
 
 
 def run_poll(opts: replay.Options, cursor: dict[str, str], now: datetime):
-    async def main():
-        async with Fetcher() as fetcher:
-            ctx = PollContext(feed_id="replay-test", fetcher=fetcher, options=opts, credentials={},
-                              cursor=dict(cursor), now=now)
-            return await replay.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(replay, opts, feed_id="replay-test", cursor=cursor, now=now)
 
 
 # ------------------------------------------------------------------------------------------- parsing

@@ -3,53 +3,30 @@ against a real HTTP server on 127.0.0.1 (conditional GET, error answers, documen
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler
 from pydantic import ValidationError
 
 from feeds import rss
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rss"
 NOW = datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc)
 RSS_URL = "https://www.lesechos.example/rss/tech-medias.xml"
 ATOM_URL = "https://www.ft.example/telecoms?format=atom"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+_, fixture = feed_kit.recorded("rss")
 
 
 def run_polls(opts: rss.Options, times: int = 1) -> list[PollResult]:
-    async def main() -> list[PollResult]:
-        async with Fetcher() as fetcher:
-            ctx = PollContext("press", fetcher, opts, {}, {}, NOW)
-            return [await rss.poll(ctx) for _ in range(times)]
-
-    return asyncio.run(main())
+    return feed_kit.run_polls(rss, opts, times, feed_id="press", now=NOW)
 
 
 def poll_error(opts: rss.Options) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_polls(opts)
-    return info.value
+    return feed_kit.feed_error(run_polls, opts)
 
 
 # ------------------------------------------------------------------------------------------- options

@@ -7,47 +7,28 @@ the token must still never reach a log line, an error or a Post."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureServer
 from pydantic import ValidationError
 
 from feeds import talkwalker as tw
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher, RequestBudget
-from http_fixture_server import FixtureServer
+from feeds.adapter import PollResult
+from feeds.budget import RequestBudget
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "talkwalker"
 TOKEN = "tw-SECRET-4c1f9e77"  # also inside the fixtures' echoed request lines
 PROJECT = "a1ab1abc-a123-123a-123a-abcd12ab1a12"
 NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
 NOW_MS = 1713607500000
 RESULTS = f"/api/v1/search/p/{PROJECT}/results"
 HISTOGRAM = f"/api/v1/search/p/{PROJECT}/histogram/published"
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def raw(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+load, raw = feed_kit.recorded("talkwalker")
+serve = feed_kit.serve
 
 
 def options(server: FixtureServer, **kw) -> tw.Options:
@@ -57,24 +38,12 @@ def options(server: FixtureServer, **kw) -> tw.Options:
 
 def run_poll(opts: tw.Options, cursor: dict | None = None, token: str | None = TOKEN,
              budget: RequestBudget | None = None) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher(budgets={"tw": budget} if budget else None) as fetcher:
-            ctx = PollContext(feed_id="tw", fetcher=fetcher, options=opts, credentials={"access_token": token},
-                              cursor=dict(cursor or {}), now=NOW, credential_key="tw")
-            return await tw.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(tw, opts, feed_id="tw", credentials={"access_token": token}, cursor=cursor, now=NOW,
+                             credential_key="tw", budget=budget)
 
 
 def poll_error(opts: tw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(opts, cursor, token)
-    return info.value
-
-
-def serve(body: bytes | dict, status: int = 200, headers: dict | None = None):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return lambda h: h.reply(status, data, headers)
+    return feed_kit.feed_error(run_poll, opts, cursor, token)
 
 
 def paged(h) -> None:
@@ -152,7 +121,8 @@ def test_next_offset_is_read_from_pagination_without_keeping_the_request_line():
 
 
 def test_not_a_results_page_is_bad_response():
-    for doc in ([], {"result_content": {"data": "x"}}, {"status_code": "5", "status_message": "Invalid parameter value"}):
+    for doc in ([], {"result_content": {"data": "x"}},
+                {"status_code": "5", "status_message": "Invalid parameter value"}):
         with pytest.raises(FeedError) as info:
             tw.parse_results(doc)
         assert info.value.kind == "bad_response"

@@ -3,63 +3,36 @@ polls through a real Fetcher against a local server shaped like api.x.com (real 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, FixtureServer
 from pydantic import ValidationError
 
 from feeds import x
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher, RetryPolicy
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
+from feeds.retry import RetryPolicy
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "x"
 SEARCH = x.SEARCH_PATH
 TOKEN = "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+fixture, fixture_bytes = feed_kit.recorded("x")
 
 
 def run_poll(server: FixtureServer, cursor: dict | None = None, fetcher_kw: dict | None = None,
              token: str | None = TOKEN, **options) -> PollResult:
     opts = x.Options.model_validate({"query": "#SocialRoom -is:retweet", "api_base": server.url(""), **options})
-
-    async def main() -> PollResult:
-        async with Fetcher(**(fetcher_kw or {})) as fetcher:
-            ctx = PollContext("x", fetcher, opts, {"bearer_token": token}, dict(cursor or {}),
-                              datetime.now(timezone.utc), credential_key="x:app")
-            return await x.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(x, opts, feed_id="x", credentials={"bearer_token": token}, cursor=cursor,
+                             credential_key="x:app", fetcher_kw=fetcher_kw)
 
 
 def poll_error(server: FixtureServer, **kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        run_poll(server, **kw)
-    return info.value
+    return feed_kit.feed_error(run_poll, server, **kw)
 
 
 def two_pages(h: FixtureHandler) -> None:

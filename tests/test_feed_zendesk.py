@@ -3,46 +3,26 @@ end through a real Fetcher against the local HTTP server (real sockets, real htt
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, FixtureServer
 from pydantic import ValidationError
 
 from feeds import zendesk
-from feeds.adapter import PollContext, PollResult
-from feeds.http import FeedError, Fetcher
-from http_fixture_server import FixtureHandler, FixtureServer
+from feeds.adapter import PollResult
+from feeds.errors import FeedError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "zendesk"
 NOW = datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc)
 TOKEN = "zd-SECRET-9b2e77aa"
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 CURSOR1 = "MTcxODEwMDAwMC4wfHwxMDA0fA=="
 CURSOR2 = "MTcxODE5MzYwMC4wfHwxMDA4fA=="
-
-
-def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def body(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
+load, body = feed_kit.recorded("zendesk")
 
 
 def options(server: FixtureServer | None = None, **kw) -> zendesk.Options:
@@ -52,23 +32,15 @@ def options(server: FixtureServer | None = None, **kw) -> zendesk.Options:
 
 def run_poll(opts: zendesk.Options, cursor: dict | None = None, now: datetime = NOW,
              credentials: dict | None = None) -> PollResult:
-    async def main() -> PollResult:
-        async with Fetcher() as fetcher:
-            ctx = PollContext("care", fetcher, opts, credentials or {"token": TOKEN}, dict(cursor or {}), now,
-                              "zendesk:test")
-            return await zendesk.poll(ctx)
-
-    return asyncio.run(main())
+    return feed_kit.run_poll(zendesk, opts, feed_id="care", credentials=credentials or {"token": TOKEN},
+                             cursor=cursor, now=now, credential_key="zendesk:test")
 
 
 def export_route(server: FixtureServer, pages: dict[str, str]):
     """Serves the fixture named by the request's cursor ('' = the first, start_time request)."""
 
     def handler(h: FixtureHandler) -> None:
-        from urllib.parse import parse_qs, urlsplit
-
-        q = parse_qs(urlsplit(h.path).query)
-        key = q.get("cursor", [""])[0]
+        key = h.query.get("cursor", [""])[0]
         name = pages.get(key)
         if name is None:
             h.reply(422, body("error_422_cursor.json"))

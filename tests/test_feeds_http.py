@@ -16,49 +16,26 @@ import threading
 import time
 from pathlib import Path
 
+import feed_kit
 import pytest
+from http_fixture_server import FixtureHandler, closed_port
 
-from feeds.http import (
-    DEFAULT_MAX_BYTES,
-    FeedError,
-    Fetcher,
-    RequestBudget,
-    Response,
-    RetryPolicy,
-    decode_json,
-    redact,
-    redact_headers,
-)
-from http_fixture_server import FixtureHandler, FixtureServer, closed_port
+from feeds.budget import RequestBudget
+from feeds.errors import FeedError
+from feeds.http import DEFAULT_MAX_BYTES, Fetcher, Response, decode_json
+from feeds.redaction import redact, redact_headers
+from feeds.retry import RetryPolicy
 
 TOKEN = "tw-SECRET-4f9a1c77"  # a Talkwalker-style access_token that must never be printed
 BEARER = "bw-SECRET-e51d0b3a"
 
 
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
-
-
 def fetch(url: str, *, fetcher_kw: dict | None = None, **get_kw) -> Response:
-    async def main() -> Response:
-        async with Fetcher(**(fetcher_kw or {})) as fetcher:
-            return await fetcher.get(url, **get_kw)
-
-    return asyncio.run(main())
+    return feed_kit.fetch_once("get", url, fetcher_kw=fetcher_kw, **get_kw)
 
 
 def fetch_error(url: str, *, fetcher_kw: dict | None = None, **get_kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        fetch(url, fetcher_kw=fetcher_kw, **get_kw)
-    return info.value
+    return feed_kit.feed_error(fetch, url, fetcher_kw=fetcher_kw, **get_kw)
 
 
 def json_body(doc: object) -> bytes:
@@ -213,7 +190,7 @@ def test_500_is_server_error_with_growing_jittered_delays(server):
     assert delays == [again.next_delay(errors[0], attempt) for attempt in range(1, 11)]  # injectable jitter
     ceilings = [policy.backoff_ceiling(attempt) for attempt in range(1, 11)]
     assert ceilings == [5, 10, 20, 40, 80, 160, 300, 300, 300, 300]
-    assert all(policy.min_delay_s <= d <= c for d, c in zip(delays, ceilings))
+    assert all(policy.min_delay_s <= d <= c for d, c in zip(delays, ceilings, strict=False))
     assert len(set(delays)) == len(delays)  # jittered, not a fixed ladder
     rng = random.Random(3)
     early = sum(RetryPolicy(rng=rng).next_delay(errors[0], 1) for _ in range(300)) / 300

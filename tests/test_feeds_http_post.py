@@ -8,39 +8,23 @@ import asyncio
 import json
 import logging
 
+import feed_kit
 import pytest
 
-from feeds.http import FeedError, Fetcher, RequestBudget, Response
-from http_fixture_server import FixtureServer
+from feeds.budget import RequestBudget
+from feeds.errors import FeedError
+from feeds.http import Fetcher, Response
 
 TOKEN = "tok-POST-SECRET-7f3e"
 BEARER = "bearer-POST-SECRET-91ac"
 
 
-@pytest.fixture(scope="module")
-def _running_server():
-    with FixtureServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(_running_server: FixtureServer) -> FixtureServer:
-    _running_server.reset()
-    return _running_server
-
-
 def post(url: str, *, fetcher_kw: dict | None = None, **kw) -> Response:
-    async def main() -> Response:
-        async with Fetcher(**(fetcher_kw or {})) as fetcher:
-            return await fetcher.post(url, **kw)
-
-    return asyncio.run(main())
+    return feed_kit.fetch_once("post", url, fetcher_kw=fetcher_kw, **kw)
 
 
 def post_error(url: str, **kw) -> FeedError:
-    with pytest.raises(FeedError) as info:
-        post(url, **kw)
-    return info.value
+    return feed_kit.feed_error(post, url, **kw)
 
 
 def test_json_body_is_sent_and_201_is_a_success(server):
@@ -63,8 +47,8 @@ def test_explicit_content_type_is_kept(server):
 
 
 def test_post_never_sends_or_remembers_validators(server):
-    url = server.route("/etag", lambda h: h.reply(200, b"{}", headers={"ETag": '"v1"',
-                                                                       "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}))
+    validators = {"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    url = server.route("/etag", lambda h: h.reply(200, b"{}", headers=validators))
 
     async def main() -> Fetcher:
         async with Fetcher() as fetcher:

@@ -4,8 +4,8 @@ why, an adapter crash stops neither its feed nor the others, cursors resume afte
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict
 
 from feeds import poller as poller_mod
 from feeds.adapter import PollResult
-from feeds.http import FeedError, RetryPolicy
+from feeds.errors import FeedError
 from feeds.model import Author, Post
 from feeds.poller import FeedSpec, Poller
+from feeds.retry import RetryPolicy
 from wall.store import Store
 
 T = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
@@ -148,7 +149,7 @@ def test_conditional_get_survives_a_restart(tmp_path):
 
         url = server.route("/press.xml", handler)
         path = tmp_path / "wall.sqlite3"
-        for run_no in range(2):
+        for _ in range(2):
             store = Store.open(path, {"press": ("rss", 60.0)})
             p = Poller([FeedSpec("press", "rss", 60.0, {"url": url}, {})], store, policy=FastPolicy())
             p.start()
