@@ -10,14 +10,14 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Metric
 from wall.config.base import rgba
+from wall.numbers import human_number
+from wall.paint.text import record_text_sizes
 from wall.render.snapshot import _jsonable
 from wall.widgets import kpi
-from wall.widgets.kpi import human_number
-from wall.paint.text import record_text_sizes
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def figure(value, previous=None, *, unit="", higher_is_better=True, series=None, name="Followers", window="30d"):

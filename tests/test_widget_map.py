@@ -75,7 +75,7 @@ def test_log_scale_steps_are_geometric():
     data = snapshot_with(metrics=countries({"FR": 100_000, "ES": 10_000, "DE": 1000, "IT": 100, "PT": 10, "BE": 1}))
     view = build("map", make_ctx(960, 540, data=data), scale="log")
     assert view.breaks == (1, 10, 100, 1000, 10_000, 100_000)
-    assert view.break_labels == ("1", "10", "100", "1 k", "10 k", "100 k")
+    assert view.break_labels == ("1", "10", "100", "1,000", "10 k", "100 k")
     cls = {c.code: c.klass for c in view.countries}
     assert (cls["BE"], cls["PT"], cls["IT"], cls["DE"], cls["ES"], cls["FR"]) == (0, 1, 2, 3, 4, 4)
 

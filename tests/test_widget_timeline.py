@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Metric
+from wall.calendar_names import DAY_ABBR
 from wall.config.base import rgba
+from wall.paint.text import record_text_sizes
 from wall.render.snapshot import _jsonable
 from wall.widgets import timeline
 from wall.widgets.timeline import detect_spikes
-from wall.paint.text import record_text_sizes
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def series_snapshot(values, *, step_min: int = 15, name: str = "Mentions", end=T0, **extra):
@@ -116,7 +117,7 @@ def test_stacked_layers_add_up_to_the_volume():
     view = build("timeline", make_ctx(960, 540, data=snap), stacked=True)
     assert [layer.name for layer in view.layers] == ["positive", "neutral", "negative"]
     assert [layer.color for layer in view.layers] == [THEME.positive, THEME.neutral, THEME.negative]
-    totals = [sum(col) for col in zip(*(layer.values for layer in view.layers))]
+    totals = [sum(col) for col in zip(*(layer.values for layer in view.layers), strict=True)]
     assert totals == [v for _, v in snap.metrics["volume"].series]
     assert len(view.positions) == 97 and view.positions[0] == 0.0 and view.positions[-1] == 1.0
     assert view.first == "2026-11-22T08:30:00+00:00" and view.last == "2026-11-23T08:30:00+00:00"
@@ -137,7 +138,7 @@ def test_axes_are_few_and_labelled():
 def test_week_long_axis_names_days():
     values = [float(50 + i % 7) for i in range(7 * 24)]
     view = build("timeline", make_ctx(960, 540, data=series_snapshot(values, step_min=60)))
-    assert len(view.x_ticks) <= 5 and all(t.text[:3] in timeline._DAYS for t in view.x_ticks)
+    assert len(view.x_ticks) <= 5 and all(t.text[:3] in DAY_ABBR for t in view.x_ticks)
 
 
 def test_the_spike_is_marked_in_the_picture():

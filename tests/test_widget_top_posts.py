@@ -11,15 +11,16 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Author, Media, Post, PostMetrics
 from wall.config.base import rgba
-from wall.render.snapshot import _jsonable
-from wall.paint.people import age_text, avatar_color, human_count, initials
+from wall.numbers import human_number
+from wall.paint.people import age_text, avatar_color, initials
 from wall.paint.text import record_text_sizes
+from wall.render.snapshot import _jsonable
 from wall.widgets import top_posts
 from wall.widgets.top_posts import TRANSITION_S, TRANSITION_STEPS, grid_for, rank_posts
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 # T0 is 2026-11-23 08:30:00 UTC, epoch 1795422600 = 149618550 * 12: page 0 of 3 starts at T0.
 PAGE_S = 12.0
@@ -238,11 +239,11 @@ def test_options_are_validated():
 
 
 @pytest.mark.parametrize("value, text", [
-    (0, "0"), (940, "940"), (999, "999"), (1_000, "1 k"), (1_250, "1.3 k"), (48_200, "48.2 k"), (999_600, "1 M"),
-    (1_284_500, "1.3 M"), (2.5e9, "2.5 B"), (6.4, "6.4"), (None, "–"), (float("nan"), "–"), (float("inf"), "–"),
+    (0, "0"), (940, "940"), (999, "999"), (1_000, "1,000"), (1_250, "1,250"), (48_200, "48.2 k"), (999_600, "1 M"),
+    (1_284_500, "1.28 M"), (2.5e9, "2.5 B"), (6.4, "6.4"), (None, "–"), (float("nan"), "–"), (float("inf"), "–"),
 ])
-def test_human_count(value, text):
-    assert human_count(value) == text
+def test_card_counts(value, text):
+    assert human_number(value) == text
 
 
 @pytest.mark.parametrize("seconds, text", [(-30, "now"), (59, "now"), (60, "1 min"), (3599, "59 min"),

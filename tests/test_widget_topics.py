@@ -58,7 +58,7 @@ def test_counts_are_formatted_for_people():
     view = build("topics", make_ctx(960, 540, data=snapshot_with(metrics=breakdown(
         {"#a": 48_213, "#b": 1_300_000, "#c": 412, "#d": 999_999, "#e": 1000, "#f": 999.6, "#g": 123_456}))))
     assert {i.label: i.count_text for i in view.items} == {
-        "#b": "1.3 M", "#d": "1 M", "#g": "123 k", "#a": "48.2 k", "#e": "1 k", "#f": "1 k", "#c": "412"}
+        "#b": "1.3 M", "#d": "1 M", "#g": "123 k", "#a": "48.2 k", "#e": "1,000", "#f": "1,000", "#c": "412"}
 
 
 def test_ties_rank_alphabetically_so_the_order_never_flickers():

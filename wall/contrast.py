@@ -1,4 +1,5 @@
-"""WCAG 2.x contrast between theme colours (https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio).
+"""Which theme colours must contrast with which, and how much (WCAG 2.x level AA); the ratio itself
+is `wall.colors.contrast`.
 
 AA asks 4.5:1 for body text and 3:1 for large text and for graphics that carry meaning
 (success criteria 1.4.3 and 1.4.11). A wall's captions and muted labels are body text; titles,
@@ -7,7 +8,7 @@ accents and chart colours are large text or graphics.
 
 from __future__ import annotations
 
-from .config.base import rgba
+from .colors import contrast
 
 AA_TEXT = 4.5
 AA_LARGE = 3.0
@@ -24,21 +25,6 @@ THEME_PAIRS = (
     ("warn", "surface", AA_LARGE, "'warn' bands of gauges"),
     ("breach", "surface", AA_LARGE, "'breach' bands of gauges"),
 )
-
-
-def _channel(c: int) -> float:
-    s = c / 255.0
-    return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
-
-
-def luminance(color: str) -> float:
-    r, g, b, _ = rgba(color)
-    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
-
-
-def contrast(fg: str, bg: str) -> float:
-    a, b = sorted((luminance(fg), luminance(bg)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
 
 
 def theme_failures(theme) -> list[tuple[str, str, float, float, str]]:

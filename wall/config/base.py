@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..colors import rgba as rgba  # re-exported: the render engine and tests read it from here
+
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
@@ -29,13 +31,6 @@ Color = Annotated[
     AfterValidator(_check_color),
     Field(json_schema_extra={"pattern": _COLOR.pattern, "examples": ["#ff7900"]}),
 ]
-
-
-def rgba(color: str) -> tuple[int, int, int, int]:
-    """'#rrggbb[aa]' -> (r, g, b, a) in 0..255."""
-    h = color.lstrip("#")
-    a = int(h[6:8], 16) if len(h) == 8 else 255
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), a
 
 
 def _check_env_ref(value: str) -> str:

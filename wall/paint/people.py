@@ -1,7 +1,7 @@
-"""How people and their figures appear on the wall: avatars and human-readable counts.
+"""How people appear on the wall: avatars, names on one line, the age of what they wrote.
 
-`initials`, `avatar_color`, `human_count` and `age_text` are pure and cheap (widgets call them in
-build()); `draw_avatar` paints (a picture when one is on disk, else initials in a coloured circle).
+`initials`, `avatar_color` and `age_text` are pure and cheap (widgets call them in build());
+`draw_avatar` paints (a picture when one is on disk, else initials in a coloured circle).
 """
 
 from __future__ import annotations
@@ -44,32 +44,6 @@ def initials(name: str, handle: str = "") -> str:
             return (first + words[-1][0]).upper()
         return first.upper()
     return "?"
-
-
-def human_count(value: float | int | None) -> str:
-    """1284500 -> '1.3 M', 48200 -> '48.2 k', 940 -> '940', 6.4 -> '6.4'; None / NaN / inf -> '–'."""
-    if value is None or isinstance(value, bool):
-        return "–"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(v):
-        return "–"
-    sign = "-" if v < 0 else ""
-    v = abs(v)
-    def one_decimal(x: float) -> str:  # half up, as people round (format() rounds 1.25 to 1.2)
-        tenths = math.floor(x * 10 + 0.5)
-        return str(tenths // 10) if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
-
-    for limit, suffix in ((1e9, " B"), (1e6, " M"), (1e3, " k")):
-        if v >= limit * 0.9995:  # 999,600 reads "1 M", not "1000 k"
-            scaled = v / limit
-            text = one_decimal(scaled) if scaled < 99.95 else str(math.floor(scaled + 0.5))
-            return sign + text + suffix
-    if v >= 99.95:
-        return sign + str(math.floor(v + 0.5))
-    return sign + one_decimal(v)
 
 
 def age_text(seconds: float) -> str:

@@ -1,7 +1,8 @@
 """The designed looks for data that is missing, old or failing: a zone never goes blank.
 
 - a badge ("stale · data from 12 min ago", "source failing · ...") over the last good data;
-- a placeholder when there is no data at all ("Waiting for data", "Source failing").
+- a placeholder when there is no data at all ("Waiting for data", "Source failing");
+- a calm note when the data is fine but holds nothing to show ("No posts in the last 4 h").
 """
 
 from __future__ import annotations
@@ -62,3 +63,19 @@ def draw_placeholder(canvas: skia.Canvas, x: float, y: float, w: float, h: float
         t3 = fit(note, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"),
                  max_size=max(8.0, t2.size * 0.45), min_size=8)
         draw_fitted(canvas, t3, x + pad, y + pad + head_h * 1.8, head_h * 0.5, "top")
+
+
+def draw_empty(canvas: skia.Canvas, x: float, y: float, w: float, h: float, title: str, note: str, font: str,
+               text_color: str, muted: str, floor: float = 0.0) -> None:
+    """The feed is fine but holds nothing to show: the title and the note, centred, calm (not an
+    error look). Neither goes below `floor`, the room's smallest legible size."""
+    pad = min(w, h) * 0.08
+    if w - 2 * pad < 8 or h - 2 * pad < 8:
+        return
+    band = (h - 2 * pad) * 0.22
+    head = fit(title, w - 2 * pad, band * 0.7, TextStyle(font, muted, False, "center"),
+               max_size=60, min_size=max(8, floor))
+    draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
+    line = fit(note, w - 2 * pad, band, TextStyle(font, text_color, True, "center"),
+               max_size=96, min_size=max(8, floor))
+    draw_fitted(canvas, line, x + pad, y + h / 2 - band * 0.2, band, "top")

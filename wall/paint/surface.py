@@ -1,4 +1,5 @@
-"""A skia canvas drawing straight into the numpy RGBA array that will be uploaded as a texture."""
+"""A skia canvas drawing straight into the numpy RGBA array that will be uploaded as a texture, and the
+paints painters fill and stroke it with (from the config's '#rrggbb[aa]' colours)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Iterator
 import numpy as np
 import skia
 
-from ..config.base import rgba
+from ..colors import rgba
 
 
 def color(hex_color: str) -> int:
@@ -32,11 +33,17 @@ def raster(width: int, height: int, background: str | None = None) -> Iterator[t
     pixels[:, :, 3] = 255
 
 
-def card(canvas: skia.Canvas, width: int, height: int, fill: str) -> tuple[int, int, int, int]:
-    """A rounded card inset from the zone's edges, so neighbouring zones read as separate panels.
-    Returns the card's inner box (x, y, w, h) for content."""
-    gutter = max(3, round(min(width, height) * 0.022))
-    radius = gutter * 1.6
-    rect = skia.Rect.MakeXYWH(gutter, gutter, width - 2 * gutter, height - 2 * gutter)
-    canvas.drawRoundRect(rect, radius, radius, skia.Paint(Color=color(fill), AntiAlias=True))
-    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
+def fill(c: str, alpha: float = 1.0) -> skia.Paint:
+    """An antialiased fill in colour c, at `alpha` opacity."""
+    p = skia.Paint(Color=color(c), AntiAlias=True)
+    if alpha < 1.0:
+        p.setAlphaf(alpha)
+    return p
+
+
+def stroke(c: str, width: float, *, cap: str = "round") -> skia.Paint:
+    """An antialiased line `width` px wide with round joins, and round or butt ends."""
+    p = skia.Paint(Color=color(c), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=width)
+    p.setStrokeCap(skia.Paint.kRound_Cap if cap == "round" else skia.Paint.kButt_Cap)
+    p.setStrokeJoin(skia.Paint.kRound_Join)
+    return p

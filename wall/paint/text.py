@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal, TypeVar
 
 import skia
 
@@ -147,19 +147,12 @@ def fit(
     min_size: float = 10.0,
 ) -> Fitted:
     """Largest whole-pixel size in [min_size, max_size] at which `text` fits width x height."""
-    lo, hi = int(min_size), int(max(min_size, min(max_size, height)))
-    best = None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        p = _layout(text, mid, width, style)
-        if _fits(p, width, height):
-            best = (p, mid)
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    if best is not None:
-        _record(best[1], text)
-        return Fitted(best[0], best[1], text, False)
+    found = _largest(int(min_size), int(max(min_size, min(max_size, height))),
+                     lambda size: _fitting(text, size, width, height, style))
+    if found is not None:
+        size, p = found
+        _record(size, text)
+        return Fitted(p, size, text, False)
     fitted = _ellipsise(text, width, height, style, int(min_size))
     _record(fitted.size, fitted.text)
     return fitted
@@ -167,20 +160,41 @@ def fit(
 
 def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: int) -> Fitted:
     """Keep as much of the start of `text` as fits at `size`, ending with an ellipsis."""
-    lo, hi = 0, len(text)
-    best = _layout(ELLIPSIS, size, width, style), ELLIPSIS
+    def cut(n: int) -> str:
+        return text[:n].rstrip() + ELLIPSIS
+
+    found = _largest(0, len(text), lambda n: _fitting(cut(n), size, width, height, style))
+    if found is None:
+        return Fitted(_layout(ELLIPSIS, size, width, style), size, ELLIPSIS, True)
+    n, p = found
+    return Fitted(p, size, cut(n), True)
+
+
+def _fitting(text: str, size: int, width: float, height: float,
+             style: TextStyle) -> skia.textlayout.Paragraph | None:
+    p = _layout(text, size, width, style)
+    return p if _fits(p, width, height) else None
+
+
+T = TypeVar("T")
+
+
+def _largest(lo: int, hi: int, attempt: Callable[[int], T | None]) -> tuple[int, T] | None:
+    """The largest n in [lo, hi] for which attempt(n) gives something, with what it gave (None: no
+    n does). attempt must succeed up to some n and fail above it: a binary search, log2 tries."""
+    best = None
     while lo <= hi:
         mid = (lo + hi) // 2
-        candidate = text[:mid].rstrip() + ELLIPSIS
-        p = _layout(candidate, size, width, style)
-        if _fits(p, width, height):
-            best = (p, candidate)
+        got = attempt(mid)
+        if got is not None:
+            best = (mid, got)
             lo = mid + 1
         else:
             hi = mid - 1
-    return Fitted(best[0], size, best[1], True)
+    return best
 
 
 def draw_fitted(canvas: skia.Canvas, fitted: Fitted, x: float, y: float, height: float, valign: str = "middle") -> None:
-    dy = {"top": 0.0, "middle": (height - fitted.paragraph.Height) / 2, "bottom": height - fitted.paragraph.Height}[valign]
+    spare = height - fitted.paragraph.Height
+    dy = {"top": 0.0, "middle": spare / 2, "bottom": spare}[valign]
     fitted.paragraph.paint(canvas, x, y + max(0.0, dy))

@@ -16,23 +16,24 @@ size. Only a zone too short for the title at the floor gets a smaller one (and `
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import skia
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from feeds.sanitize import plain_text
 
+from ..calendar_names import DAY_ABBR, MONTH_ABBR
+from ..colors import INK_DARK, mix
+from ..paint.card import card, card_radius
 from ..paint.status import draw_badge
-from ..paint.surface import card, color, raster
+from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
-from .base import BindingBase, BuildContext, DataStatus, data_status
-from .topics import mix
+from .base import BindingBase, BuildContext, DataStatus, LocalOrZone, data_status, text_floor
 
 NAME = "alert"
 TEXT_BEARING = True
@@ -42,8 +43,6 @@ SPANS_BEZELS = True
 
 PULSE_STEPS_PER_S = 4
 PULSE_CYCLE_STEPS = 8  # a 2 s breath: 0, 1/4, 1/2, 3/4, 1, 3/4, 1/2, 1/4
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class AlertOptions(BindingBase):
@@ -54,19 +53,11 @@ class AlertOptions(BindingBase):
     since: datetime | None = Field(
         default=None,
         description="when the situation started (ISO 8601, e.g. 2026-11-23T09:40:00+01:00); shown as 'since 09:40'")
-    tz: str = Field(default="local", description="IANA time zone the 'since' time is shown in (and read in, if it has no offset)")
+    tz: LocalOrZone = Field(
+        default="local", description="IANA time zone the 'since' time is shown in (and read in, if it has no offset)")
     pulse: bool | None = Field(default=None, description="pulse the severity bar; default: only for critical alerts")
-    label: str | None = Field(default=None, max_length=40, description="severity label; default 'CRITICAL' / 'WARNING' / 'INFO'")
-
-    @field_validator("tz")
-    @classmethod
-    def _known_tz(cls, v: str) -> str:
-        if v != "local":
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone '{v}'; use an IANA name like 'Europe/Paris' or 'local'") from None
-        return v
+    label: str | None = Field(default=None, max_length=40,
+                              description="severity label; default 'CRITICAL' / 'WARNING' / 'INFO'")
 
 
 Options = AlertOptions  # the name the widget registry looks for
@@ -118,7 +109,7 @@ def since_text(since: datetime | None, now: datetime, tz: str) -> str:
     now_local = now.astimezone(zone) if zone else now.astimezone()
     clock = f"{local.hour:02d}:{local.minute:02d}"
     if local.date() != now_local.date():
-        clock = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {clock}"
+        clock = f"{DAY_ABBR[local.weekday()]} {local.day} {MONTH_ABBR[local.month - 1]} {clock}"
     minutes = int((now - since).total_seconds() // 60)
     if minutes < 0:
         return f"from {clock}"
@@ -137,7 +128,6 @@ def build(options: AlertOptions, ctx: BuildContext) -> AlertView:
     pulsing = options.pulse if options.pulse is not None else options.severity == "critical"
     # the banner is written by an operator, not read from a feed: no feed bound is the normal case
     status = data_status(ctx.data, ctx.time, ctx.min_text_px) if ctx.data is not None else DataStatus("ok")
-    dark_text = "#111318"
     return AlertView(
         severity=options.severity,
         label=plain_text(options.label, keep_newlines=False) if options.label else options.severity.upper(),
@@ -149,12 +139,12 @@ def build(options: AlertOptions, ctx: BuildContext) -> AlertView:
         status=status,
         tone=tone,
         tint=mix(theme.surface, tone, 0.14 if theme.variant == "dark" else 0.1),
-        on_tone=dark_text,
+        on_tone=INK_DARK,
         text=theme.text,
         muted=theme.muted,
         frame=theme.background,
         font=theme.font,
-        text_floor=float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0)),  # text is fitted at whole px
+        text_floor=text_floor(ctx),
     )
 
 
@@ -164,11 +154,12 @@ def paint(view: AlertView, width: int, height: int) -> np.ndarray:
         level = view.pulse_level / 4
         # the bar and the outline breathe between 45 % and 100 % of the severity colour
         bar = mix(view.tint, view.tone, 0.45 + 0.55 * level)
-        radius = max(3, round(min(width, height) * 0.022)) * 1.6
+        radius = card_radius(width, height)
         outline = skia.Paint(Color=color(bar), AntiAlias=True, Style=skia.Paint.kStroke_Style,
                              StrokeWidth=max(2.0, min(w, h) * 0.018))
         inset = outline.getStrokeWidth() / 2
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + inset, y + inset, w - 2 * inset, h - 2 * inset), radius, radius, outline)
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + inset, y + inset, w - 2 * inset, h - 2 * inset), radius, radius,
+                             outline)
         bar_w = max(6.0, min(h * 0.09, w * 0.03))
         canvas.save()
         canvas.clipRRect(skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(x, y, w, h), radius, radius), doAntiAlias=True)
@@ -221,14 +212,15 @@ def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h:
     """The severity label in a pill, then 'since 09:40 · 50 min' (at the room's floor, only what fits
     whole of it: 'since 09:40', or nothing)."""
     floor = view.text_floor
-    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"), min_size=max(8.0, floor))
+    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"),
+               min_size=max(8.0, floor))
     if floor > 0 and chip.truncated:
         return False  # a pill reading '…' says nothing: the icon and colour carry the severity
     pad = chip.size * 0.55
     cw = chip.paragraph.LongestLine + 2 * pad
     ch = chip.paragraph.Height + pad * 0.5
     cy = y + (h - ch) / 2
-    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, cy, cw, ch), ch / 2, ch / 2, skia.Paint(Color=color(view.tone), AntiAlias=True))
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, cy, cw, ch), ch / 2, ch / 2, fill(view.tone))
     chip.paragraph.paint(canvas, x + pad, cy + pad * 0.25)
     if view.since_text:
         sx = x + cw + pad * 1.5
@@ -245,19 +237,20 @@ def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h:
 
 def _icon(canvas: skia.Canvas, view: AlertView, x: float, y: float, s: float) -> None:
     """A warning triangle (warning, critical) or a disc (info), with a '!' or an 'i' cut in dark."""
-    fill = skia.Paint(Color=color(view.tone), AntiAlias=True)
-    mark = skia.Paint(Color=color(view.on_tone), AntiAlias=True)
+    tone = fill(view.tone)
+    mark = fill(view.on_tone)
     if view.severity == "info":
-        canvas.drawCircle(x + s / 2, y + s / 2, s / 2, fill)
+        canvas.drawCircle(x + s / 2, y + s / 2, s / 2, tone)
         canvas.drawCircle(x + s / 2, y + s * 0.28, s * 0.07, mark)
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.42, s * 0.12, s * 0.36), s * 0.04, s * 0.04, mark)
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.42, s * 0.12, s * 0.36), s * 0.04, s * 0.04,
+                             mark)
         return
     tri = skia.Path()
     tri.moveTo(x + s / 2, y + s * 0.04)
     tri.lineTo(x + s * 0.98, y + s * 0.92)
     tri.lineTo(x + s * 0.02, y + s * 0.92)
     tri.close()
-    round_corners = skia.Paint(fill)
+    round_corners = skia.Paint(tone)
     round_corners.setStyle(skia.Paint.kStrokeAndFill_Style)
     round_corners.setStrokeJoin(skia.Paint.kRound_Join)
     round_corners.setStrokeWidth(s * 0.08)

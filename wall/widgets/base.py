@@ -1,4 +1,4 @@
-"""What every widget module provides, and what its builder is given.
+"""What every widget module provides, what its builder is given, and how builders read it.
 
 A widget module defines:
 - `Options`: a pydantic model (subclass of `BindingBase`) with `widget: Literal["<name>"]`;
@@ -13,21 +13,41 @@ A widget module defines:
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Annotated, Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from pydantic import Field
+from pydantic import AfterValidator, Field
+
+from feeds.sanitize import plain_text
 
 from ..config.base import StrictModel
+from ..numbers import human_number
 
 
 class BindingBase(StrictModel):
     """Keys every zone binding accepts besides its widget's own."""
 
     feed: str | None = Field(default=None, description="feed id (from feeds:) this zone reads")
+
+
+def _known_zone(name: str, *, local: bool) -> str:
+    if local and name == "local":
+        return name
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        other = "'local'" if local else "'UTC'"
+        raise ValueError(f"unknown time zone '{name}'; use an IANA name like 'Europe/Paris' or {other}") from None
+    return name
+
+
+# An option naming an IANA time zone ('Europe/Paris'); LocalOrZone also takes 'local' (the machine's).
+TimeZone = Annotated[str, AfterValidator(partial(_known_zone, local=False))]
+LocalOrZone = Annotated[str, AfterValidator(partial(_known_zone, local=True))]
 
 
 @dataclass(frozen=True)
@@ -111,6 +131,24 @@ class BuildContext:
     # Smallest font size (px) readable from the room's viewing distance (see wall/legibility.py);
     # painters never set secondary text below it and show fewer items instead. 0: no floor.
     min_text_px: float = 0.0
+
+
+def metric_of(data: Any, name: str):
+    """The named Metric in a FeedSnapshot, or None."""
+    metrics = getattr(data, "metrics", None)
+    return metrics.get(name) if metrics is not None else None
+
+
+def caption_for(label: str | None, metric: Any, fallback: str) -> str:
+    """A figure's caption: the zone's `label` option, else the metric's name, else `fallback` (the
+    metric's key), as plain text on one line."""
+    return plain_text(label if label is not None else (metric.name if metric else fallback), keep_newlines=False,
+                      max_chars=200)
+
+
+def format_value(x: object, unit: str) -> tuple[str, str]:
+    """(number, unit) as shown: the unit is drawn smaller beside the number."""
+    return human_number(x), plain_text(unit or "", keep_newlines=False, max_chars=40)
 
 
 def text_floor(ctx: BuildContext) -> float:

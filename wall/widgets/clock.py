@@ -5,36 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from ..calendar_names import DAY_ABBR, MONTH_ABBR
 from ..config.base import StrictModel
-from ..paint.surface import card, raster
+from ..paint.card import card
+from ..paint.surface import raster
 from ..paint.text import TextStyle, draw_fitted, fit
-from .base import BindingBase, BuildContext
+from .base import BindingBase, BuildContext, LocalOrZone
 
 NAME = "clock"
 TEXT_BEARING = True
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 class ClockZone(StrictModel):
-    tz: str = Field(default="local", description="IANA time zone, e.g. 'Europe/Paris', or 'local'")
+    tz: LocalOrZone = Field(default="local", description="IANA time zone, e.g. 'Europe/Paris', or 'local'")
     label: str | None = Field(default=None, description="shown under the time; default: the city of tz")
-
-    @field_validator("tz")
-    @classmethod
-    def _known_tz(cls, v: str) -> str:
-        if v != "local":
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone '{v}'; use an IANA name like 'Europe/Paris' or 'local'") from None
-        return v
 
 
 class ClockOptions(BindingBase):
@@ -45,8 +34,8 @@ class ClockOptions(BindingBase):
     show_date: bool = True
 
 
-
 Options = ClockOptions  # the name the widget registry looks for
+
 
 @dataclass(frozen=True)
 class ClockEntry:
@@ -81,7 +70,7 @@ def _entry(zone: ClockZone, now: datetime, options: ClockOptions) -> ClockEntry:
     else:
         hour, suffix = local.hour, ""
     time_text = f"{hour:02d}:{local.minute:02d}" + (f":{local.second:02d}" if options.seconds else "") + suffix
-    date_text = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}" if options.show_date else ""
+    date_text = f"{DAY_ABBR[local.weekday()]} {local.day} {MONTH_ABBR[local.month - 1]}" if options.show_date else ""
     return ClockEntry(_label(zone), time_text, date_text)
 
 
@@ -111,7 +100,8 @@ def paint(view: ClockView, width: int, height: int) -> np.ndarray:
             pad = max(2, round(min(cw, ch) * 0.06))
             caption = " · ".join(s for s in (entry.label, entry.date) if s)
             time_h = (ch - 2 * pad) * (0.68 if caption else 1.0)
-            big = fit(entry.time, cw - 2 * pad, time_h, TextStyle("Noto Sans Mono", view.text, True, "center"), min_size=6)
+            big = fit(entry.time, cw - 2 * pad, time_h, TextStyle("Noto Sans Mono", view.text, True, "center"),
+                      min_size=6)
             draw_fitted(canvas, big, x0 + pad, y0 + pad, time_h, "bottom")
             if caption:
                 cap_h = (ch - 2 * pad) - time_h

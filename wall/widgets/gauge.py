@@ -32,11 +32,15 @@ from pydantic import Field, model_validator
 
 from feeds.sanitize import plain_text
 
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, raster
+from ..colors import ink_on, mix
+from ..numbers import DASH, finite, human_number
+from ..paint.card import chart_card
+from ..paint.figure import draw_number
+from ..paint.status import draw_badge
+from ..paint.surface import fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
-from .kpi import DASH, draw_number, fill, finite, format_value, human_number, ink_on, metric_of, mix, stroke
+from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
+from .base import text_floor as _floor
 
 NAME = "gauge"
 TEXT_BEARING = True
@@ -63,8 +67,6 @@ class GaugeOptions(BindingBase):
 
 
 Options = GaugeOptions  # the name the widget registry looks for
-
-
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,7 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
-    label = plain_text(options.label if options.label is not None else (m.name if m else options.metric),
-                       keep_newlines=False, max_chars=200)
+    label = caption_for(options.label, m, options.metric)
     track = mix(theme.surface, theme.text, 0.13)
     common = dict(status=status, text_floor=_floor(ctx),
                   label=label, font=theme.font, text=theme.text, muted=theme.muted, track=track,
@@ -320,14 +321,11 @@ def _label_at(canvas, name: str, figure: str, px: float, py: float, f: float, bo
 
 def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
-        x, y, w, h = card(canvas, width, height, view.surface)
-        if view.placeholder:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        (x, y, w, h), inner = chart_card(canvas, width, height, view, pad_share=0.05, least=24)
+        if inner is None:
             return pixels
-        pad = max(4.0, min(w, h) * 0.05)
-        ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
-        if iw < 24 or ih < 24:
-            return pixels
+        ix, iy, iw, ih = inner
+        pad = ix - x
         floor = view.text_floor
         row = floor * 1.4  # a text row never shorter than the legible size needs
         above = 0.36 if view.benchmarks else 0.04  # room over the arc for competitors' labels

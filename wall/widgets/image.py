@@ -21,9 +21,10 @@ import skia
 from pydantic import Field, field_validator
 
 from ..config.base import Color
+from ..paint.card import card, card_box, card_radius
 from ..paint.images import PictureUnavailable, display_name, draw_picture, draw_picture_icon, local_path
 from ..paint.status import draw_badge
-from ..paint.surface import color, raster
+from ..paint.surface import raster
 from ..paint.text import TextStyle, draw_fitted, fit
 from .base import BindingBase, BuildContext, DataStatus, data_status
 
@@ -115,13 +116,11 @@ def _draw_unavailable(canvas: skia.Canvas, view: ImageView, reason: str, x: floa
 
 def paint(view: ImageView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
-        g = max(3, round(min(width, height) * 0.022))
-        x, y, w, h = g, g, width - 2 * g, height - 2 * g
+        x, y, w, h = card_box(width, height)
         if w < 4 or h < 4:
             return pixels
-        radius = g * 1.6
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius,
-                             skia.Paint(Color=color(view.background), AntiAlias=True))
+        card(canvas, width, height, view.background)
+        radius = card_radius(width, height)
         pad = round(min(w, h) * view.padding)
         try:
             if not view.path:

@@ -39,12 +39,16 @@ from pydantic import Field
 
 from feeds.model import Author, LeaderboardEntry, Metric, Post
 
+from ..colors import with_alpha
+from ..numbers import duration_text, finite, human_number
+from ..paint.card import card, card_box
 from ..paint.images import local_path
-from ..paint.people import avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, human_count, initials
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import color, raster
+from ..paint.people import avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
+from ..paint.status import draw_badge, draw_empty, draw_placeholder
+from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
+from .motion import ease_out, step_progress
 
 NAME = "influencers"
 TEXT_BEARING = True
@@ -139,13 +143,6 @@ def _author_key(a: Author) -> str:
     return a.id or a.handle.lower() or a.name
 
 
-def _finite(v: float | int | None) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
 def rank_authors(posts: Iterable[Post], start: datetime, end: datetime,
                  rank_by: str = "mentions") -> list[AuthorStats]:
     """Top authors over (start, end]: mentions = their posts, engagement = the interactions those
@@ -161,7 +158,7 @@ def rank_authors(posts: Iterable[Post], start: datetime, end: datetime,
     stats = []
     for group in groups.values():
         latest = max(group, key=lambda p: p.published_at)
-        engagement = sum(_finite(p.engagement) if _finite(p.engagement) is not None else p.total_engagement
+        engagement = sum(finite(p.engagement) if finite(p.engagement) is not None else p.total_engagement
                          for p in group)
         reach = sum(p.reach if p.reach is not None else (p.author.followers or 0) for p in group)
         stats.append(AuthorStats(latest.author, len(group), float(engagement), int(reach)))
@@ -234,14 +231,6 @@ def _slots_for(count: int | None, height: int, floor_px: float, cap_px: float = 
     return max(1, min(count, fitting(cap_px))) if cap_px > 0 else count
 
 
-def _duration(minutes: int) -> str:
-    if minutes % 1440 == 0 and minutes >= 2880:
-        return f"{minutes // 1440} d"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
-
-
 # ----------------------------------------------------------------------------------- build
 
 
@@ -258,7 +247,7 @@ def _row(rank: int, author: Author, figure: int | None, mentions: int, engagemen
         verified=author.verified,
         figure=figure,
         mentions=max(0, int(mentions)),
-        engagement=_finite(engagement),
+        engagement=finite(engagement),
         movement=move[0],
         places=move[1],
         from_slot=from_slot,
@@ -266,7 +255,7 @@ def _row(rank: int, author: Author, figure: int | None, mentions: int, engagemen
 
 
 def _figure(value: float | int | None) -> int | None:
-    v = _finite(value)
+    v = finite(value)
     return None if v is None else max(0, int(v))
 
 
@@ -289,7 +278,7 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
         prev_at = at - timedelta(seconds=RANK_EVERY_S)
         prev = [_author_key(s.author) for s in _ranking(posts, prev_at - window, prev_at, rank_by)[:slots]]
         if prev != [_author_key(s.author) for s in now[:slots]]:
-            progress = (min(REORDER_STEPS - 1, int(into / REORDER_S * REORDER_STEPS)) + 0.5) / REORDER_STEPS
+            progress = step_progress(into, REORDER_S, REORDER_STEPS)
             prev_slot = {k: i for i, k in enumerate(prev)}
     rows = []
     for i, s in enumerate(now[:slots]):
@@ -309,8 +298,8 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
                 figure = s.author.followers if options.figure == "followers" else s.reach
                 leaving.append(_row(slot + 1, s.author, _figure(figure), s.mentions, s.engagement, ("", 0), slot))
     how = {"mentions": "by mentions", "engagement": "by engagement", "reach": "by reach"}[rank_by]
-    compared = f"vs {_duration(options.compare_minutes)} ago" if before is not None else ""
-    subtitle = " · ".join(x for x in (how, f"last {_duration(options.window_minutes)}", compared) if x)
+    compared = f"vs {duration_text(options.compare_minutes)} ago" if before is not None else ""
+    subtitle = " · ".join(x for x in (how, f"last {duration_text(options.window_minutes)}", compared) if x)
     return rows, leaving, progress, compared, subtitle
 
 
@@ -318,8 +307,8 @@ def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
     entries = _leaderboard(metric)
     if options.rank_by is not None:  # re-sorted on request; the sort is stable, so ties keep the source's order
         value = {"mentions": lambda e: e.mentions,
-                 "engagement": lambda e: _finite(e.engagement) or 0.0,
-                 "reach": lambda e: _finite(e.reach) or 0.0}[options.rank_by]
+                 "engagement": lambda e: finite(e.engagement) or 0.0,
+                 "reach": lambda e: finite(e.reach) or 0.0}[options.rank_by]
         entries.sort(key=lambda e: -value(e))
     rows = []
     for i, e in enumerate(entries[:slots]):
@@ -374,19 +363,11 @@ def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
         accent=theme.accent,
         positive=theme.positive,
         negative=theme.negative,
-        text_floor=float(math.ceil(ctx.min_text_px or 0.0)),
+        text_floor=text_floor(ctx),
     )
 
 
 # ----------------------------------------------------------------------------------- paint
-
-
-def _ease(p: float) -> float:
-    return 1 - (1 - p) ** 3 if p < 1 else 1.0
-
-
-def _translucent(hex_color: str, alpha: int) -> str:
-    return f"{hex_color[:7]}{alpha:02x}"
 
 
 @dataclass(frozen=True)
@@ -420,10 +401,10 @@ def _columns(x: float, w: float, rh: float, with_moves: bool) -> _Columns:
 
 def _number_text(row: InfluencerRow, which: str) -> str:
     if which == "figure":
-        return human_count(row.figure)
+        return human_number(row.figure)
     if which == "mentions":
-        return human_count(row.mentions)
-    return human_count(row.engagement)
+        return human_number(row.mentions)
+    return human_number(row.engagement)
 
 
 def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, x: float, cy: float,
@@ -433,7 +414,7 @@ def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersVie
     s = rh * 0.2
     if row.movement == "same":
         canvas.drawRoundRect(skia.Rect.MakeXYWH(x + w * 0.18, cy - s * 0.12, s * 1.1, s * 0.24), s * 0.12, s * 0.12,
-                             skia.Paint(Color=color(view.muted), AntiAlias=True))
+                             fill(view.muted))
         return
     if row.movement == "new":
         text = fit("NEW", w * 0.86, rh * 0.4, TextStyle("Noto Sans", "#ffffff", True, "center"),
@@ -441,7 +422,7 @@ def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersVie
         bh = text.paragraph.Height * 1.1
         bw = min(w * 0.9, text.paragraph.LongestLine + bh * 0.8)
         rect = skia.Rect.MakeXYWH(x + (w * 0.9 - bw) / 2, cy - bh / 2, bw, bh)
-        canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color(view.accent), AntiAlias=True))
+        canvas.drawRoundRect(rect, bh / 2, bh / 2, fill(view.accent))
         text.paragraph.paint(canvas, x, cy - text.paragraph.Height / 2)
         return
     up = row.movement == "up"
@@ -457,7 +438,7 @@ def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersVie
         tri.lineTo(tx + s * 1.2, cy - s * 0.55)
         tri.lineTo(tx + s * 0.6, cy + s * 0.55)
     tri.close()
-    canvas.drawPath(tri, skia.Paint(Color=color(ink), AntiAlias=True))
+    canvas.drawPath(tri, fill(ink))
     label = fit(str(row.places), w - s * 1.6 - w * 0.12, rh * 0.5, TextStyle("Noto Sans", ink, True, "left"),
                 max_size=rh * TYPE["small"] * 1.1, min_size=max(7, view.text_floor))
     draw_fitted(canvas, label, tx + s * 1.45, cy - rh * 0.25, rh * 0.5)
@@ -473,9 +454,8 @@ def _draw_row(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, co
         shadow = skia.Paint(Color=color("#00000055"), AntiAlias=True,
                             MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, rh * 0.06))
         canvas.drawRoundRect(rect.makeOffset(0, rh * 0.05), rh * 0.18, rh * 0.18, shadow)
-        canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, skia.Paint(Color=color(view.surface), AntiAlias=True))
-        canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, skia.Paint(Color=color(_translucent(view.text, 0x14)),
-                                                                  AntiAlias=True))
+        canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, fill(view.surface))
+        canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, fill(with_alpha(view.text, 0x14)))
     rank_ink = view.accent if row.rank <= 3 else view.text
     rank = fit(str(row.rank), cols.rank[1] * 0.9, rh * 0.7, TextStyle(view.font, rank_ink, True, "right"),
                max_size=rh * TYPE["rank"], min_size=max(8, view.text_floor))
@@ -512,31 +492,16 @@ def _draw_row(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, co
         draw_fitted(canvas, value, x, y + rh * 0.2, rh * 0.6)
 
 
-def _draw_empty(canvas: skia.Canvas, view: InfluencersView, x: float, y: float, w: float, h: float) -> None:
-    pad = min(w, h) * 0.08
-    if w - 2 * pad < 8 or h - 2 * pad < 8:
-        return
-    band = (h - 2 * pad) * 0.22
-    head = fit(view.title or "Influencers", w - 2 * pad, band * 0.7, TextStyle(view.font, view.muted, False, "center"),
-               max_size=60, min_size=max(8, view.text_floor))
-    draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
-    note = fit(view.empty_note, w - 2 * pad, band, TextStyle(view.font, view.text, True, "center"),
-               max_size=96, min_size=max(8, view.text_floor))
-    draw_fitted(canvas, note, x + pad, y + h / 2 - band * 0.2, band, "top")
-
-
 def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.background) as (canvas, pixels):
-        g = max(3, round(min(width, height) * 0.022))
-        x, y, w, h = g, g, width - 2 * g, height - 2 * g
+        x, y, w, h = card_box(width, height)
         if w < 8 or h < 8:
             return pixels
-        radius = g * 1.6
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius,
-                             skia.Paint(Color=color(view.surface), AntiAlias=True))
+        card(canvas, width, height, view.surface)
         if not view.rows:
             if view.status.ok:
-                _draw_empty(canvas, view, x, y, w, h)
+                draw_empty(canvas, x, y, w, h, view.title or "Influencers", view.empty_note, view.font, view.text,
+                           view.muted, view.text_floor)
             else:
                 draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note,
                                  view.title or "Influencers", view.text, view.muted)
@@ -567,14 +532,14 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
                         max_size=rh * TYPE["small"], min_size=max(8, view.text_floor))
             draw_fitted(canvas, label, cx, top, label_h, "bottom")
         top += label_h
-        stripe = skia.Paint(Color=color(_translucent(view.text, 0x0b)), AntiAlias=True)
+        stripe = fill(with_alpha(view.text, 0x0b))
         for i in range(view.slots):
             if i % 2 == 0:
                 canvas.drawRoundRect(skia.Rect.MakeXYWH(ix - pad * 0.4, top + i * rh, iw + pad * 0.8, rh),
                                      rh * 0.18, rh * 0.18, stripe)
         canvas.save()
         canvas.clipRect(skia.Rect.MakeXYWH(x, top, w, view.slots * rh))
-        e = _ease(view.progress)
+        e = ease_out(view.progress)
 
         def slot_of(row: InfluencerRow, target: float) -> float:
             start = view.slots if row.from_slot < 0 else row.from_slot

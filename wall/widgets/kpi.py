@@ -5,16 +5,12 @@ The change is coloured by whether it is good news: a rise is good for a metric w
 better and bad where lower is better (`Metric.higher_is_better`). For a metric measured in % (an
 engagement rate) the change is given in percentage points by default, because "3.1 % -> 3.5 %"
 reads as "+0.4 pt" to an analyst, not as "+13 %"; `change: percent` forces the relative change.
-
-This module also holds the number formatting and curve helpers the other chart widgets share
-(`human_number`, `format_value`, `smooth_path`, `mix`), so a figure reads the same everywhere.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import skia
@@ -22,157 +18,21 @@ from pydantic import Field
 
 from feeds.sanitize import plain_text
 
-from ..config.base import rgba
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, color, raster
-from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
+from ..colors import mix
+from ..numbers import DASH, finite, fixed, human_number, whole
+from ..paint.card import chart_card
+from ..paint.curves import smooth_path
+from ..paint.figure import draw_number
+from ..paint.status import draw_badge
+from ..paint.surface import color, fill, raster, stroke
+from ..paint.text import TextStyle, draw_fitted, fit
+from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
+from .base import text_floor as _floor
 
 NAME = "kpi"
 TEXT_BEARING = True
 
-DASH = "\u2013"  # what a missing or non-finite figure shows
-UP, DOWN = "\u25b2", "\u25bc"
 SPARK_MAX_POINTS = 240  # more points than this cannot be told apart on a sparkline
-
-
-# ------------------------------------------------------------------ helpers shared by chart widgets
-
-
-def finite(x: object) -> float | None:
-    """x as a float when it is a finite number, else None (NaN, inf, None, junk)."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _sig3(a: float) -> str:
-    """a >= 0 with three significant digits, trailing zeros dropped: 15.8, 3.41, 312, 0.0123."""
-    if a >= 100:
-        text = f"{a:.0f}"
-    elif a >= 10:
-        text = f"{a:.1f}"
-    elif a >= 1:
-        text = f"{a:.2f}"
-    elif a == 0:
-        return "0"
-    else:
-        text = f"{a:.3g}"
-        if "e" in text:  # 0.0000123: a wall never needs this precision
-            return "0"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-_SUFFIXES = ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k"))
-
-
-def human_number(x: object) -> str:
-    """A figure as a room reads it: 1,284,500 -> '1.28 M', 48,200,000 -> '48.2 M', 48,200 -> '48.2 k',
-    7,331 -> '7,331', 15.83 -> '15.8', 3.41 -> '3.41'; NaN/inf/None -> '–'."""
-    v = finite(x)
-    if v is None:
-        return DASH
-    sign = "-" if v < 0 else ""
-    a = abs(v)
-    if a < 1000:
-        text = _sig3(a)
-    elif a < 10_000:
-        text = f"{round(a):,}"
-    else:
-        text = ""
-        for i, (div, suffix) in enumerate(_SUFFIXES):
-            if a >= div * 0.99995 or i == len(_SUFFIXES) - 1:
-                digits = _sig3(a / div)
-                if float(digits) >= 1000 and i > 0:  # 999,970 -> '1 M', not '1000 k'
-                    div, suffix = _SUFFIXES[i - 1]
-                    digits = _sig3(a / div)
-                text = digits + suffix
-                break
-    return "0" if text == "0" else sign + text
-
-
-def format_value(x: object, unit: str) -> tuple[str, str]:
-    """(number, unit) as shown: the unit is drawn smaller beside the number."""
-    return human_number(x), plain_text(unit or "", keep_newlines=False, max_chars=40)
-
-
-def mix(a: str, b: str, t: float) -> str:
-    """The colour t of the way from a to b (both '#rrggbb[aa]'), as '#rrggbb'."""
-    ca, cb = rgba(a), rgba(b)
-    return "#" + "".join(f"{round(ca[i] + (cb[i] - ca[i]) * t):02x}" for i in range(3))
-
-
-def ink_on(background: str) -> str:
-    """Near-black or white, whichever reads better on background (WCAG relative luminance)."""
-    def lin(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b, _ = rgba(background)
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    return "#111318" if (lum + 0.05) / 0.0557 >= 1.05 / (lum + 0.05) else "#ffffff"
-
-
-def _tangents(xs: Sequence[float], ys: Sequence[float]) -> list[float]:
-    """Fritsch-Carlson tangents: the cubic through the points never overshoots them, so a smoothed
-    volume curve never dips below zero or invents a peak that is not in the data."""
-    n = len(xs)
-    d = [(ys[i + 1] - ys[i]) / ((xs[i + 1] - xs[i]) or 1e-9) for i in range(n - 1)]
-    m = [d[0]] + [0.0 if d[i - 1] * d[i] <= 0 else (d[i - 1] + d[i]) / 2 for i in range(1, n - 1)] + [d[-1]]
-    for i in range(n - 1):
-        if d[i] == 0:
-            m[i] = m[i + 1] = 0.0
-            continue
-        a, b = m[i] / d[i], m[i + 1] / d[i]
-        s = a * a + b * b
-        if s > 9:
-            k = 3 / math.sqrt(s)
-            m[i], m[i + 1] = k * a * d[i], k * b * d[i]
-    return m
-
-
-def smooth_path(points: Sequence[tuple[float, float]], path: skia.Path | None = None) -> skia.Path:
-    """A smooth curve through points (x increasing) in pixels: monotone cubic segments."""
-    path = path if path is not None else skia.Path()
-    if not points:
-        return path
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    if path.countVerbs() == 0:
-        path.moveTo(xs[0], ys[0])
-    else:
-        path.lineTo(xs[0], ys[0])
-    if len(points) < 3:
-        for x, y in points[1:]:
-            path.lineTo(x, y)
-        return path
-    m = _tangents(xs, ys)
-    for i in range(len(points) - 1):
-        h = xs[i + 1] - xs[i]
-        path.cubicTo(xs[i] + h / 3, ys[i] + m[i] * h / 3, xs[i + 1] - h / 3, ys[i + 1] - m[i + 1] * h / 3,
-                     xs[i + 1], ys[i + 1])
-    return path
-
-
-def fill(c: str, alpha: float = 1.0) -> skia.Paint:
-    p = skia.Paint(Color=color(c), AntiAlias=True)
-    if alpha < 1.0:
-        p.setAlphaf(alpha)
-    return p
-
-
-def stroke(c: str, width: float, *, cap: str = "round") -> skia.Paint:
-    p = skia.Paint(Color=color(c), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=width)
-    p.setStrokeCap(skia.Paint.kRound_Cap if cap == "round" else skia.Paint.kButt_Cap)
-    p.setStrokeJoin(skia.Paint.kRound_Join)
-    return p
-
-
-def metric_of(data: object, name: str):
-    """The named Metric in a FeedSnapshot, or None."""
-    metrics = getattr(data, "metrics", None)
-    return metrics.get(name) if metrics is not None else None
 
 
 # ------------------------------------------------------------------ the widget
@@ -193,8 +53,6 @@ class KpiOptions(BindingBase):
 
 
 Options = KpiOptions  # the name the widget registry looks for
-
-
 
 
 @dataclass(frozen=True)
@@ -237,7 +95,7 @@ def _change(value: float | None, previous: float | None, unit: str, mode: str) -
             return "", "", None
         delta = (value - previous) / abs(previous) * 100
         a = abs(delta)
-        shown = f"{a:.1f}".rstrip("0").rstrip(".") if a < 10 else human_number(round(a))
+        shown = fixed(a, 1) if a < 10 else human_number(whole(a))
         text = shown + " %"
     if shown == "0":
         return text, "flat", 0.0
@@ -262,8 +120,7 @@ def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
-    label = plain_text(options.label if options.label is not None else (m.name if m else options.metric),
-                       keep_newlines=False, max_chars=200)
+    label = caption_for(options.label, m, options.metric)
     common = dict(status=status, text_floor=_floor(ctx),
                   label=label, font=theme.font, text=theme.text, muted=theme.muted,
                   accent=theme.accent, surface=theme.surface, frame=theme.background)
@@ -290,48 +147,6 @@ def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
 
 
 # ------------------------------------------------------------------ painting
-
-
-def draw_number(canvas: skia.Canvas, number: str, unit: str, x: float, y: float, w: float, h: float,
-                font: str, text_color: str, unit_color: str, align: str = "left", max_size: float = 400,
-                unit_floor: float = 0.0) -> float:
-    """The number as large as fits the box, its unit at 45 % of it (never under unit_floor) beside
-    it on the same baseline; a unit that would push the number under unit_floor is left out.
-    Returns the number's font size.
-
-    Sizes are solved from widths measured once (text width is proportional to its size), so no
-    trial layout at a size that is not painted is ever laid out (the legibility check records
-    every paragraph painters make)."""
-    style = TextStyle(font, text_color, True, "left")
-    unit_style = TextStyle(font, unit_color, False, "left")
-    alone = fit(number, w, h, style, max_size=max_size, min_size=8)
-    size0 = alone.size
-    num_w0 = alone.paragraph.LongestLine / size0  # width per px of size
-    num_p, unit_p, gap, size = alone.paragraph, None, 0.0, size0
-    if unit:
-        ref = max(size0, unit_floor)
-        unit_w0 = paragraph(unit, ref, w * 4, unit_style).LongestLine / ref
-        # largest s <= size0 with s*num_w0 + 0.12 s + unit_w0 * max(0.45 s, floor) <= w
-        s_prop = w / (num_w0 + 0.12 + 0.45 * unit_w0)
-        if 0.45 * s_prop < unit_floor:
-            s_prop = (w - unit_w0 * unit_floor) / (num_w0 + 0.12)
-        size = float(math.floor(min(size0, s_prop)))
-        if size >= max(8.0, unit_floor):
-            num_p = paragraph(number, size, w * 4, style)
-            unit_p = paragraph(unit, min(size, max(size * 0.45, unit_floor)), w * 4, unit_style)
-            gap = size * 0.12
-            if num_p.LongestLine + gap + unit_p.LongestLine > w + 1.0:  # the proportional estimate missed
-                unit_p = None
-        if unit_p is None:
-            num_p, gap, size = alone.paragraph, 0.0, size0
-    total = num_p.LongestLine + gap + (unit_p.LongestLine if unit_p else 0.0)
-    left = {"left": x, "center": x + (w - total) / 2, "right": x + w - total}[align]
-    top = y + (h - num_p.Height) / 2
-    num_p.paint(canvas, left, top)
-    if unit_p:
-        base = top + num_p.AlphabeticBaseline
-        unit_p.paint(canvas, left + num_p.LongestLine + gap, base - unit_p.AlphabeticBaseline)
-    return size
 
 
 def draw_arrow(canvas: skia.Canvas, cx: float, cy: float, size: float, up: bool, c: str) -> None:
@@ -372,14 +187,10 @@ def _paint_sparkline(canvas: skia.Canvas, values: tuple[float, ...], x: float, y
 
 def paint(view: KpiView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
-        x, y, w, h = card(canvas, width, height, view.surface)
-        if view.placeholder:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        (x, y, w, h), inner = chart_card(canvas, width, height, view, pad_share=0.07, least=16)
+        if inner is None:
             return pixels
-        pad = max(4.0, min(w, h) * 0.07)
-        ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
-        if iw < 16 or ih < 16:
-            return pixels
+        ix, iy, iw, ih = inner
         spark = bool(view.sparkline)
         wide = spark and iw > ih * 2.2  # a strip: the figure on the left, its sparkline on the right
         tw = iw * 0.5 if wide else iw

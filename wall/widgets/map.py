@@ -24,6 +24,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -31,11 +32,13 @@ import skia
 from pydantic import Field
 
 from ..assets import ASSETS
+from ..colors import mix
+from ..numbers import human_number
+from ..paint.card import card, card_box, draw_header, header_height
 from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, color, raster
+from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
-from .topics import draw_header, human, mix
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 
 NAME = "map"
 TEXT_BEARING = True
@@ -164,7 +167,7 @@ def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tu
         for ring in c["rings"]:
             pts = np.asarray(ring, np.float64).reshape(-1, 2) / scale
             x, y = natural_earth(pts[:, 0], pts[:, 1], lon0)
-            path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y)], True)
+            path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y, strict=True)], True)
         paths.setdefault(c["iso"], []).append(path)
     return {k: tuple(v) for k, v in paths.items()}, region_box(region)
 
@@ -176,7 +179,8 @@ def region_box(region: str) -> tuple[float, float, float, float]:
     west, east, south, north, lon0 = REGIONS[region]
     t = np.linspace(0, 1, 64)
     lon = np.concatenate([west + (east - west) * t, np.full(64, east), east - (east - west) * t, np.full(64, west)])
-    lat = np.concatenate([np.full(64, south), south + (north - south) * t, np.full(64, north), north - (north - south) * t])
+    lat = np.concatenate([np.full(64, south), south + (north - south) * t, np.full(64, north),
+                          north - (north - south) * t])
     bx, by = natural_earth(lon, lat, lon0)
     return float(bx.min()), float(-by.max()), float(bx.max()), float(-by.min())
 
@@ -252,17 +256,19 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
             skipped.add(code)
             continue
         values[code] = values.get(code, 0.0) + max(0.0, float(value))  # negative counts are 0
-    floor = float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))  # text is fitted at whole px
+    floor = text_floor(ctx)
     breaks = class_breaks(list(values.values()), options.classes, options.scale) if values else []
     n_classes = max(1, len(breaks) - 1)
     classes = {c: classify(v, breaks) for c, v in values.items()}
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: options.top]
     if floor > 0 and ranked:  # as many leading countries as the side list shows at the room's floor
-        plan = layout(ctx.width, ctx.height, options.region, options.legend, len(ranked), floor, max(1, len(breaks) - 1))
+        plan = layout(ctx.width, ctx.height, options.region, options.legend, len(ranked), floor,
+                      max(1, len(breaks) - 1))
         if plan.side:
             ranked = ranked[: plan.rows]
     if not values and status.ok:
-        note = f"no '{options.metric}' breakdown in the feed" if metric is None or not metric.breakdown else "no known country codes"
+        no_breakdown = metric is None or not metric.breakdown
+        note = f"no '{options.metric}' breakdown in the feed" if no_breakdown else "no known country codes"
         status = DataStatus("ok", note)
     title = options.title or (metric.name if metric is not None and metric.name else "Activity per country")
     subtitle = " · ".join(s for s in ((metric.window or "", metric.unit or "") if metric is not None else ()) if s)
@@ -273,8 +279,8 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
         countries=tuple(CountryValue(c, values[c], classes[c]) for c in sorted(values)),
         class_colors=_ramp(theme.surface, theme.accent, n_classes),
         breaks=tuple(breaks),
-        break_labels=tuple(human(b) for b in breaks),
-        top=tuple(TopCountry(i + 1, c, names[c], human(v), classes[c]) for i, (c, v) in enumerate(ranked)),
+        break_labels=tuple(human_number(b) for b in breaks),
+        top=tuple(TopCountry(i + 1, c, names[c], human_number(v), classes[c]) for i, (c, v) in enumerate(ranked)),
         unknown_codes=tuple(sorted(unknown)),
         skipped_codes=tuple(sorted(skipped)),
         legend=options.legend,
@@ -309,12 +315,6 @@ class Layout:
     legend_aside: bool = False  # the legend sits under the side list instead of under the map
 
 
-def _inner(width: float, height: float) -> tuple[float, float, float, float]:
-    """The card's inner box, as wall.paint.surface.card() returns it (build cannot paint)."""
-    gutter = max(3, round(min(width, height) * 0.022))
-    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
-
-
 def _side_rows(h: float, floor: float) -> int:
     """Side-list rows whose text (40 % of a row) stays at the floor in a column of height h."""
     return int(h // (2.5 * floor)) if floor > 0 else 10
@@ -322,9 +322,9 @@ def _side_rows(h: float, floor: float) -> int:
 
 def layout(width: float, height: float, region: str, legend: bool, top: int, floor: float = 0.0,
            classes: int = 5) -> Layout:
-    x, y, w, h = _inner(width, height)
+    x, y, w, h = card_box(width, height)
     pad = max(4, round(min(w, h) * 0.045))
-    head_h = max(12.0, h * 0.1, floor * 1.4)
+    head_h = header_height(h, 0.1, floor)
     bx, by = x + pad, y + pad * 0.7 + head_h + pad * 0.5
     bw, bh = w - 2 * pad, y + h - pad - by
     gap = pad * 0.6
@@ -406,8 +406,8 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     paths, (bx0, by0, bx1, by1) = _projected(view.region)
     s = min(w / (bx1 - bx0), h / (by1 - by0))
     classes = {c.code: c.klass for c in view.countries}
-    fill = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
-    stroke = skia.Paint(AntiAlias=True, Style=skia.Paint.kStroke_Style, Color=color(view.border),
+    land = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
+    border = skia.Paint(AntiAlias=True, Style=skia.Paint.kStroke_Style, Color=color(view.border),
                         StrokeWidth=max(0.6, min(w, h) / 700) / s, StrokeJoin=skia.Paint.kRound_Join)
     canvas.save()
     canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), doAntiAlias=True)
@@ -417,10 +417,10 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     canvas.translate(-bx0, -by0)
     for code, country_paths in paths.items():
         k = classes.get(code)
-        fill.setColor(color(view.no_data if k is None else view.class_colors[k]))
+        land.setColor(color(view.no_data if k is None else view.class_colors[k]))
         for p in country_paths:
-            canvas.drawPath(p, fill)
-            canvas.drawPath(p, stroke)
+            canvas.drawPath(p, land)
+            canvas.drawPath(p, border)
     canvas.restore()
 
 
@@ -453,11 +453,11 @@ def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: flo
         seg = bar_w / n
     line_h = size * 1.4
     canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, bar_h * 1.4, bar_h), bar_h * 0.2, bar_h * 0.2,
-                         skia.Paint(Color=color(view.no_data), AntiAlias=True))
+                         fill(view.no_data))
     t = fit("no data", nd_w, line_h, TextStyle(view.font, view.muted, False, "left"), max_size=size, min_size=size)
     draw_fitted(canvas, t, x, label_y, line_h, "top")
     for i, c in enumerate(view.class_colors):
-        canvas.drawRect(skia.Rect.MakeXYWH(bar_x + i * seg, y, seg + 0.5, bar_h), skia.Paint(Color=color(c), AntiAlias=True))
+        canvas.drawRect(skia.Rect.MakeXYWH(bar_x + i * seg, y, seg + 0.5, bar_h), fill(c))
     for i in labelled:
         t = fit(view.break_labels[i], cells[i], line_h, style, max_size=size, min_size=size)
         draw_fitted(canvas, t, bar_x + i * seg - cells[i] / 2, label_y, line_h, "top")
@@ -484,7 +484,7 @@ def _legend_at_floor(view: MapView, x: float, w: float, h: float, size: float, s
         if len(labels) - 1 - idx[-1] < k and len(idx) > 1:
             idx.pop()  # too close to the top bound, which is always labelled
         idx.append(len(labels) - 1)
-        if all((b - a) * seg >= (widths[a] + widths[b]) / 2 + gap for a, b in zip(idx, idx[1:])):
+        if all((b - a) * seg >= (widths[a] + widths[b]) / 2 + gap for a, b in pairwise(idx)):
             return nd_w, bar_x, bar_w, tuple(idx), cells
     return nd_w, bar_x, bar_w, (), cells  # not even the two ends fit: the ramp alone
 
@@ -506,8 +506,9 @@ def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float,
         ry = y + i * row_h
         sw = size * 0.75
         canvas.drawRoundRect(skia.Rect.MakeXYWH(x, ry + (row_h - sw) / 2, sw, sw), sw * 0.25, sw * 0.25,
-                             skia.Paint(Color=color(view.class_colors[item.klass]), AntiAlias=True))
-        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size, min_size=low)
+                             fill(view.class_colors[item.klass]))
+        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size,
+                  min_size=low)
         val_w = val.paragraph.LongestLine + size * 0.5
         name_x = x + sw + size * 0.5
         name = fit(item.name, max(8.0, x + w - val_w - name_x), line_h, TextStyle(view.font, view.text, False, "left"),

@@ -23,18 +23,22 @@ import numpy as np
 import skia
 from pydantic import Field
 
+from feeds.model import TONES
 from feeds.sanitize import plain_text
 
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, raster
+from ..colors import ink_on, mix
+from ..numbers import DASH, as_count, human_number, whole
+from ..paint.card import chart_card
+from ..paint.figure import draw_number
+from ..paint.status import draw_badge
+from ..paint.surface import fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
-from .kpi import DASH, draw_number, fill, finite, human_number, ink_on, metric_of, mix, stroke
+from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, metric_of
+from .base import text_floor as _floor
 
 NAME = "sentiment"
 TEXT_BEARING = True
 
-TONES = ("positive", "neutral", "negative")
 LABELS = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"}
 POSTS = "posts"  # the `metric:` value that means "count the posts' own labels"
 
@@ -49,8 +53,6 @@ class SentimentOptions(BindingBase):
 
 
 Options = SentimentOptions  # the name the widget registry looks for
-
-
 
 
 @dataclass(frozen=True)
@@ -87,17 +89,12 @@ class SentimentView:
     text_floor: float = 0.0  # smallest legible font size in px (BuildContext.min_text_px)
 
 
-def _count(x: object) -> float:
-    v = finite(x)
-    return max(0.0, v) if v is not None else 0.0
-
-
 def split_from_breakdown(breakdown: dict | None) -> dict[str, float]:
     out = dict.fromkeys(TONES, 0.0)
     for key, v in (breakdown or {}).items():
         k = str(key).strip().lower()
         if k in out:
-            out[k] += _count(v)
+            out[k] += as_count(v)
     return out
 
 
@@ -138,9 +135,7 @@ def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     from_posts = options.metric == POSTS
     m = None if from_posts else metric_of(ctx.data, options.metric)
-    default_label = "Tone" if from_posts else (m.name if m else options.metric)
-    label = plain_text(options.label if options.label is not None else default_label, keep_newlines=False,
-                       max_chars=200)
+    label = caption_for(options.label, m, "Tone" if from_posts else options.metric)
     common = dict(status=status, text_floor=_floor(ctx),
                   style=options.style, label=label, font=theme.font, text=theme.text,
                   muted=theme.muted, track=mix(theme.surface, theme.text, 0.13), surface=theme.surface,
@@ -169,10 +164,10 @@ def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
     parts = tuple(
         SentimentPart(t, LABELS[t], c, round(c / total, 5) if total else 0.0, _percent_text(p, c), colours[t],
                       ink_on(colours[t]))
-        for t, c, p in zip(TONES, counts, percents)
+        for t, c, p in zip(TONES, counts, percents, strict=True)
     )
     soh = share_of_heart(split["positive"], split["negative"])
-    share_text = DASH if soh is None else f"{round(100 * soh)} %"
+    share_text = DASH if soh is None else f"{whole(100 * soh)} %"
     return SentimentView(
         placeholder=False, window=window, total=total,
         total_text=f"{human_number(total)} {'mention' if total == 1 else 'mentions'}",
@@ -295,7 +290,7 @@ def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
     else:
         return
     size = min(f.size for f in fits)
-    for i, (part, text) in enumerate(zip(view.parts, texts)):
+    for i, (part, text) in enumerate(zip(view.parts, texts, strict=True)):
         cx0 = ix + col * i
         canvas.drawCircle(cx0 + dot, leg_y + leg_h / 2, dot, fill(part.color))
         f = fit(text, col - dot * 2 - s * 0.8, size * 1.5, style, max_size=size, min_size=floor)
@@ -304,14 +299,10 @@ def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
 
 def paint(view: SentimentView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
-        x, y, w, h = card(canvas, width, height, view.surface)
-        if view.placeholder:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        (x, y, w, h), inner = chart_card(canvas, width, height, view, pad_share=0.06, least=24)
+        if inner is None:
             return pixels
-        pad = max(4.0, min(w, h) * 0.06)
-        ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
-        if iw < 24 or ih < 24:
-            return pixels
+        ix, iy, iw, ih = inner
         title_h = max(ih * 0.13, view.text_floor * 1.4)
         caption = " \u00b7 ".join(s for s in (view.label, view.window, view.total_text) if s)
         t = fit(caption, iw, title_h, TextStyle(view.font, view.muted, False, "left"),

@@ -11,7 +11,8 @@ from pydantic import Field
 from feeds.sanitize import plain_text
 
 from ..config.base import Color
-from ..paint.surface import card, raster
+from ..paint.card import card
+from ..paint.surface import raster
 from ..paint.text import TextStyle, draw_fitted, fit
 from .base import BindingBase, BuildContext
 
@@ -29,8 +30,8 @@ class TextOptions(BindingBase):
     max_size_px: int = Field(default=400, ge=8, le=2000, description="never larger than this")
 
 
-
 Options = TextOptions  # the name the widget registry looks for
+
 
 @dataclass(frozen=True)
 class TextView:

@@ -31,11 +31,11 @@ from pydantic import Field
 
 from feeds.sanitize import plain_text
 
+from ..colors import mix
 from ..paint.status import STATE_COLORS
 from ..paint.surface import color, raster
 from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status
-from .topics import mix
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 
 NAME = "ticker"
 TEXT_BEARING = True
@@ -147,7 +147,7 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     items = _items(ctx.data, options) if ctx.data is not None else []
-    floor = float(math.ceil(getattr(ctx, "min_text_px", 0.0) or 0.0))
+    floor = text_floor(ctx)
     size = font_size(ctx.height, floor)
     font = theme.font
     gap = round(size * 0.6)
@@ -169,7 +169,7 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
         item_w = sum(widths) + gap * (len(parts) - 1) + gap + sep_w + gap
         if shown and x + item_w > MAX_STRIP_PX:
             break  # the texture limit: later (older) items wait for a later pass
-        for (t, c, b), tw in zip(parts, widths):
+        for (t, c, b), tw in zip(parts, widths, strict=True):
             segments.append(Segment(x, t, c, b))
             x += tw + gap
         segments.append(Segment(x, sep, theme.muted, False))
@@ -177,7 +177,7 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
         shown.append(f"{who}: {body}" if who else body)
     if not shown:
         if status.ok:
-            status = DataStatus("ok", "no articles in the feed" if options.source == "articles" else "no posts in the feed")
+            status = DataStatus("ok", f"no {options.source} in the feed")
         # the placeholder stands still: a zone-wide strip that never scrolls
         return TickerView((), (), ctx.width, 1, max(1, ctx.width), 0.0, size, status, True,
                           theme.surface, theme.accent, theme.text, theme.muted, font, text_floor=floor)

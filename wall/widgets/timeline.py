@@ -27,26 +27,30 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from statistics import median
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import skia
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from feeds.model import TONES
 from feeds.sanitize import plain_text
 
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, color, raster
+from ..calendar_names import DAY_ABBR
+from ..colors import mix
+from ..numbers import as_count, human_number, whole
+from ..paint.card import chart_card
+from ..paint.curves import smooth_path
+from ..paint.status import draw_badge
+from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import TextStyle, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
-from .kpi import fill, finite, human_number, metric_of, mix, smooth_path, stroke
+from .base import BindingBase, BuildContext, DataStatus, TimeZone, caption_for, data_status, metric_of
+from .base import text_floor as _floor
 
 NAME = "timeline"
 TEXT_BEARING = True
 
-TONES = ("positive", "neutral", "negative")
 MAX_POINTS = 720  # a zone is never wider than this many useful samples; longer series are bucketed
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class TimelineOptions(BindingBase):
@@ -54,7 +58,7 @@ class TimelineOptions(BindingBase):
     metric: str = Field(default="volume", min_length=1, max_length=200, description="series metric in the feed")
     stacked: bool = Field(default=False, description="stack <metric>.positive / .neutral / .negative")
     label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
-    tz: str = Field(default="UTC", description="IANA time zone for the time axis, e.g. 'Europe/Paris'")
+    tz: TimeZone = Field(default="UTC", description="IANA time zone for the time axis, e.g. 'Europe/Paris'")
     spikes: bool = Field(default=True, description="mark spikes (see spike_k / spike_window)")
     spike_k: float = Field(default=4.0, gt=0, le=100, allow_inf_nan=False,
                            description="a spike exceeds the rolling median by at least this many MADs")
@@ -65,19 +69,8 @@ class TimelineOptions(BindingBase):
     max_spikes: int = Field(default=3, ge=0, le=10, description="mark at most this many bursts (the largest)")
     spike_label: Literal["percent", "time", "both"] = Field(default="both", description="what a spike's label says")
 
-    @field_validator("tz")
-    @classmethod
-    def _known_tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{v}'; use an IANA name like 'Europe/Paris' or 'UTC'") from None
-        return v
-
 
 Options = TimelineOptions  # the name the widget registry looks for
-
-
 
 
 @dataclass(frozen=True)
@@ -149,8 +142,7 @@ def _points(series) -> list[tuple[datetime, float]]:
             continue
         if t.tzinfo is None:
             t = t.replace(tzinfo=timezone.utc)
-        fv = finite(v)
-        by_time[t] = max(0.0, fv) if fv is not None else 0.0
+        by_time[t] = as_count(v)
     return sorted(by_time.items())
 
 
@@ -223,7 +215,7 @@ def _x_ticks(first: datetime, last: datetime, tz: ZoneInfo, most: int = 5) -> tu
         pos = (t - first).total_seconds() / span
         # a time axis over days names the day at midnight, the hour elsewhere
         if step >= 1440 or (multi_day and t.hour == 0 and t.minute == 0):
-            text = f"{_DAYS[t.weekday()]} {t.day}"
+            text = f"{DAY_ABBR[t.weekday()]} {t.day}"
         else:
             text = t.strftime("%H:%M")
         ticks.append(TimelineTick(round(pos, 5), text))
@@ -245,7 +237,7 @@ def build(options: TimelineOptions, ctx: BuildContext) -> TimelineView:
     refs = (m, *layers_m)
     key = (tuple(id(r) for r in refs), options, ctx.theme, _floor(ctx))
     hit = _MEMO.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], refs)):
+    if hit is not None and all(a is b for a, b in zip(hit[0], refs, strict=True)):
         view = hit[1]
         return view if view.status == status else replace(view, status=status)
     view = _build(options, ctx, status, m, layers_m)
@@ -259,8 +251,7 @@ def build(options: TimelineOptions, ctx: BuildContext) -> TimelineView:
 def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, layers_m) -> TimelineView:
     theme = ctx.theme
     stacked = options.stacked and any(lm is not None and lm.series for lm in layers_m)
-    label = plain_text(options.label if options.label is not None else (m.name if m else options.metric),
-                       keep_newlines=False, max_chars=200)
+    label = caption_for(options.label, m, options.metric)
     common = dict(status=status, text_floor=_floor(ctx),
                   label=label, tz=options.tz, font=theme.font, text=theme.text, muted=theme.muted,
                   grid=mix(theme.surface, theme.text, 0.14), accent=theme.accent, surface=theme.surface,
@@ -269,7 +260,8 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
                  y_ticks=(), x_ticks=(), spikes=(), first="", last="")
     colours = {"positive": theme.positive, "neutral": theme.neutral, "negative": theme.negative}
     if stacked:
-        per_tone = {t: dict(_points(lm.series if lm is not None else ())) for t, lm in zip(TONES, layers_m)}
+        per_tone = {t: dict(_points(lm.series if lm is not None else ()))
+                    for t, lm in zip(TONES, layers_m, strict=True)}
         base = next(t for t in TONES if per_tone[t])
         times = sorted(per_tone[base])
         values = [[per_tone[t].get(at, 0.0) for at in times] for t in TONES]
@@ -283,7 +275,7 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
         note = status.note if not status.ok else f"no series '{options.metric}' in this feed"
         return TimelineView(note=note, **empty, **common)
     times, values = _bucket(times, values)
-    totals = [sum(col) for col in zip(*values)]
+    totals = [sum(col) for col in zip(*values, strict=True)]
     first, last = times[0], times[-1]
     span = (last - first).total_seconds()
     positions = tuple(round((t - first).total_seconds() / span, 5) if span > 0 else 0.5 for t in times)
@@ -298,14 +290,14 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
         bursts = detect_spikes(totals, options.spike_k, options.spike_window, options.spike_min_rise)
         bursts.sort(key=lambda b: (totals[b[0]] - b[1]) / b[1], reverse=True)
         for i, baseline in sorted(bursts[: options.max_spikes]):
-            rise = f"+{human_number(round(100 * (totals[i] - baseline) / baseline))} %"
+            rise = f"+{human_number(whole(100 * (totals[i] - baseline) / baseline))} %"
             when = times[i].astimezone(tz).strftime("%H:%M")
             text = {"percent": rise, "time": when, "both": f"{rise}\n{when}"}[options.spike_label]
             spikes.append(TimelineSpike(i, times[i].astimezone(timezone.utc).isoformat(), positions[i], totals[i],
                                         baseline, rise, when, text))
     layer_views = tuple(
         TimelineLayer(n, n.capitalize() if n != "total" else label, colours.get(n, theme.accent), tuple(v))
-        for n, v in zip(names, values)
+        for n, v in zip(names, values, strict=True)
     )
     unit = plain_text((m.unit if m is not None else "") or "", keep_newlines=False, max_chars=40)
     window = plain_text((m.window if m is not None else "") or "", keep_newlines=False, max_chars=20)
@@ -329,14 +321,10 @@ def _area(points: list[tuple[float, float]], floor_y: float) -> skia.Path:
 
 def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
-        x, y, w, h = card(canvas, width, height, view.surface)
-        if view.placeholder:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        (x, y, w, h), inner = chart_card(canvas, width, height, view, pad_share=0.05, least=32)
+        if inner is None:
             return pixels
-        pad = max(4.0, min(w, h) * 0.05)
-        ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
-        if iw < 32 or ih < 32:
-            return pixels
+        ix, iy, iw, ih = inner
         floor = view.text_floor
         size = max(10.0, min(ih * 0.062, iw * 0.036, 64.0), floor / 0.85)  # axis labels: few, big
         # header: title left, legend right
@@ -351,7 +339,7 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
                 legend_w = 0.0
             else:
                 lx = ix + iw - legend_w
-                for (text, c), p in zip(items, ps):
+                for (_, c), p in zip(items, ps, strict=True):
                     canvas.drawCircle(lx + size * 0.35, iy + head_h / 2, size * 0.32, fill(c))
                     p.paint(canvas, lx + size * 0.85, iy + (head_h - p.Height) / 2)
                     lx += p.LongestLine + size * 1.6
@@ -381,9 +369,9 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
         cumulative = []
         acc = [0.0] * n
         for layer in view.layers:
-            acc = [a + v for a, v in zip(acc, layer.values)]
+            acc = [a + v for a, v in zip(acc, layer.values, strict=True)]
             cumulative.append(list(acc))
-        for layer, cum in reversed(list(zip(view.layers, cumulative))):
+        for layer, cum in reversed(list(zip(view.layers, cumulative, strict=True))):
             pts = [to_xy(i, v) for i, v in enumerate(cum)]
             c = layer.color if view.stacked else view.accent
             if n == 1:

@@ -30,14 +30,17 @@ from pydantic import Field
 
 from feeds.model import Post
 
+from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
+from ..numbers import duration_text, human_number
+from ..paint.card import card, card_box
 from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
-from ..paint.people import (age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line,
-                            human_count, initials)
-from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import color, raster
+from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
+from ..paint.status import draw_badge, draw_empty, draw_placeholder
+from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit
-from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
+from .motion import ease_out, step_progress
 
 NAME = "top_posts"
 TEXT_BEARING = True
@@ -273,14 +276,6 @@ def card_for(p: Post, t: datetime, show_images: bool) -> PostCard:
     )
 
 
-def _window_text(minutes: int) -> str:
-    if minutes % 1440 == 0 and minutes >= 2880:
-        return f"last {minutes // 1440} d"
-    if minutes % 60 == 0:
-        return f"last {minutes // 60} h"
-    return f"last {minutes} min"
-
-
 def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     cols, rows = grid_for(options.count, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)
@@ -301,8 +296,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     progress = 1.0
     into = epoch - slot * options.page_seconds
     if pages > 1 and options.transition != "none" and into < TRANSITION_S:
-        step = min(TRANSITION_STEPS - 1, int(into / TRANSITION_S * TRANSITION_STEPS))
-        progress = (step + 0.5) / TRANSITION_STEPS
+        progress = step_progress(into, TRANSITION_S, TRANSITION_STEPS)
         # the page leaving looks exactly as it did: ranked and aged as of its own start
         before = _ranked(ctx.data.posts, as_of - timedelta(seconds=options.page_seconds),
                          options)[: per_page * options.pages] if ctx.data is not None else []
@@ -321,8 +315,8 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         columns=cols,
         rows=rows,
         title="Top posts" if options.title is None else options.title,
-        subtitle=f"{how} · {_window_text(options.window_minutes)}",
-        empty_note=f"No posts in the {_window_text(options.window_minutes)}",
+        subtitle=f"{how} · last {duration_text(options.window_minutes)}",
+        empty_note=f"No posts in the last {duration_text(options.window_minutes)}",
         status=status,
         font=theme.font,
         background=theme.background,
@@ -330,7 +324,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         text=theme.text,
         muted=theme.muted,
         accent=theme.accent,
-        text_floor=float(math.ceil(ctx.min_text_px or 0.0)),
+        text_floor=text_floor(ctx),
     )
 
 
@@ -382,17 +376,14 @@ def _draw_counts(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float,
                  h: float, size: float) -> None:
     """Footer: heart / repost / reply icons with their counts on the left, the age on the right."""
     icon = size * 1.05
-    stroke = max(1.5, icon * 0.1)
-    muted = color(view.muted)
-    fill = skia.Paint(Color=muted, AntiAlias=True)
-    line = skia.Paint(Color=muted, AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=stroke,
-                      StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap)
+    solid = fill(view.muted)
+    line = stroke(view.muted, max(1.5, icon * 0.1))
     age = fit_line(c.age, w * 0.3, size, TextStyle(view.font, view.muted, False, "left"),
                    min_size=min(size, max(8.0, view.text_floor)))
     age_w = age.paragraph.LongestLine
     baseline = y + h / 2 + size * 0.36
     draw_on_baseline(canvas, age, x + w - age_w, baseline)
-    items = [(kind, fit_line(human_count(value), w, size, TextStyle(view.font, view.text, True, "left"),
+    items = [(kind, fit_line(human_number(value), w, size, TextStyle(view.font, view.text, True, "left"),
                              min_size=min(size, max(8.0, view.text_floor))))
              for kind, value in (("like", c.likes), ("repost", c.reposts), ("reply", c.replies))]
     room = w - age_w - icon
@@ -407,11 +398,11 @@ def _draw_counts(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float,
     for kind, label in items:
         ic = cx + icon / 2
         if kind == "like":
-            canvas.drawPath(_heart(ic, cy, icon), skia.Paint(Color=color("#ff5c8a"), AntiAlias=True))
+            canvas.drawPath(_heart(ic, cy, icon), fill("#ff5c8a"))
         elif kind == "repost":
             path, heads = _repost(ic, cy, icon)
             canvas.drawPath(path, line)
-            canvas.drawPath(heads, fill)
+            canvas.drawPath(heads, solid)
         else:
             canvas.drawPath(_reply(ic, cy, icon), line)
         draw_on_baseline(canvas, label, cx + icon * 1.3, baseline)
@@ -429,7 +420,7 @@ def _draw_network(canvas: skia.Canvas, c: PostCard, right: float, baseline: floa
     bh = text.size * 1.45
     top = baseline - text.size * 0.36 - bh / 2
     rect = skia.Rect.MakeXYWH(right - bw, top, bw, bh)
-    canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color(c.network_color), AntiAlias=True))
+    canvas.drawRoundRect(rect, bh / 2, bh / 2, fill(c.network_color))
     canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color("#ffffff40"), AntiAlias=True,
                                                         Style=skia.Paint.kStroke_Style, StrokeWidth=1.0))
     draw_on_baseline(canvas, text, right - bw + pad, baseline)
@@ -446,7 +437,7 @@ def _draw_image(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, 
             pass
     # not fetched (remote), hidden (sensitive) or unreadable: a calm tile that says what is there
     rect = skia.Rect.MakeXYWH(x, y, w, h)
-    canvas.drawRoundRect(rect, radius, radius, skia.Paint(Color=color(view.background), AntiAlias=True))
+    canvas.drawRoundRect(rect, radius, radius, fill(view.background))
     icon = min(w, h) * 0.3
     caption_h = h * 0.28
     draw_picture_icon(canvas, x + w / 2, y + (h - caption_h) / 2 + icon * 0.15, icon, view.muted)
@@ -460,8 +451,7 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
     smallest text (handle, counts, badge) is a known share of the card: what auto-layout plans on."""
     u = min(h, w * 0.95)
     radius = max(6.0, u * 0.045)
-    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius, skia.Paint(Color=color(view.surface),
-                                                                                   AntiAlias=True))
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius, fill(view.surface))
     pad = max(6.0, u * 0.06)
     ix, iy, iw, ih = x + pad, y + pad, w - 2 * pad, h - 2 * pad
     if iw < 20 or ih < 20:
@@ -554,45 +544,21 @@ def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w:
     for i in range(view.pages if view.pages > 1 else 0):
         cx = x + w - dots_w + dot_r + i * 3 * dot_r
         on = i == view.page
-        ink = view.accent if on else _translucent(view.muted, 0x66)
-        canvas.drawCircle(cx, y + h / 2, dot_r, skia.Paint(Color=color(ink),
-                                                           AntiAlias=True))
-
-
-def _draw_empty(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
-    """The feed is fine but nothing is recent enough: say so, calmly (not an error look)."""
-    pad = min(w, h) * 0.08
-    if w - 2 * pad < 8 or h - 2 * pad < 8:
-        return
-    band = (h - 2 * pad) * 0.22
-    head = fit(view.title or "Top posts", w - 2 * pad, band * 0.7, TextStyle(view.font, view.muted, False, "center"),
-               max_size=60, min_size=max(8, view.text_floor))
-    draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
-    note = fit(view.empty_note, w - 2 * pad, band, TextStyle(view.font, view.text, True, "center"),
-               max_size=96, min_size=max(8, view.text_floor))
-    draw_fitted(canvas, note, x + pad, y + h / 2 - band * 0.2, band, "top")
-
-
-def _translucent(hex_color: str, alpha: int) -> str:
-    return f"{hex_color[:7]}{alpha:02x}"
-
-
-def _ease(p: float) -> float:
-    return 1 - (1 - p) ** 3
+        ink = view.accent if on else with_alpha(view.muted, 0x66)
+        canvas.drawCircle(cx, y + h / 2, dot_r, fill(ink))
 
 
 def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.background) as (canvas, pixels):
-        g = max(3, round(min(width, height) * 0.022))
-        x, y, w, h = g, g, width - 2 * g, height - 2 * g
+        x, y, w, h = card_box(width, height)
+        g = x  # the gutter: between the zone's edge and the cards, and between cards
         if w < 8 or h < 8:
             return pixels
         if not view.posts:
-            r = g * 1.6
-            canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), r, r, skia.Paint(Color=color(view.surface),
-                                                                                  AntiAlias=True))
+            card(canvas, width, height, view.surface)
             if view.status.ok:
-                _draw_empty(canvas, view, x, y, w, h)
+                draw_empty(canvas, x, y, w, h, view.title or "Top posts", view.empty_note, view.font, view.text,
+                           view.muted, view.text_floor)
             else:
                 draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title or "Top posts",
                                  view.text, view.muted)
@@ -604,7 +570,7 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             header_h += g * 0.6
         gy, gh = y + header_h, h - header_h
         if view.outgoing and view.progress < 1.0:
-            e = _ease(view.progress)
+            e = ease_out(view.progress)
             canvas.save()
             canvas.clipRect(skia.Rect.MakeXYWH(0, gy, width, gh))
             if view.transition == "fade":

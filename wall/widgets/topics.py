@@ -30,11 +30,14 @@ from pydantic import Field
 
 from feeds.sanitize import plain_text
 
-from ..config.base import rgba
+from ..colors import mix
+from ..numbers import human_number
+from ..paint.card import card, card_box, draw_header, header_height
 from ..paint.status import draw_badge, draw_placeholder
-from ..paint.surface import card, color, raster
+from ..paint.surface import fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
-from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor as _floor
+from .base import BindingBase, BuildContext, DataStatus, data_status
+from .base import text_floor as _floor
 
 NAME = "topics"
 TEXT_BEARING = True
@@ -48,8 +51,9 @@ class TopicsOptions(BindingBase):
     metric: str = Field(default="topics", min_length=1,
                         description="breakdown metric (topic -> count) in the feed; 'posts' counts the posts' hashtags")
     style: Literal["list", "cloud"] = Field(default="list", description="ranked rows with bars, or a word cloud")
-    limit: int | None = Field(default=None, ge=1, le=60,
-                              description="most topics shown; default 10 for a list (fewer if the zone is short), 30 for a cloud")
+    limit: int | None = Field(
+        default=None, ge=1, le=60,
+        description="most topics shown; default 10 for a list (fewer if the zone is short), 30 for a cloud")
     title: str | None = Field(default=None, max_length=200, description="heading; default: the metric's name")
 
 
@@ -83,27 +87,6 @@ class TopicsView:
     palette: tuple[str, ...]  # cloud word colours, by rank
     font: str
     text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
-
-
-def human(n: float) -> str:
-    """Counts for people reading from across a room: 412, 48.2 k, 1.3 M."""
-    if not math.isfinite(n):
-        return "\u2013"
-    n = max(0.0, n)
-    if round(n) < 1000:
-        return f"{n:.0f}"
-    for div, suffix in ((1e3, " k"), (1e6, " M"), (1e9, " G")):
-        v = n / div
-        text = f"{v:.0f}" if v >= 99.95 else f"{v:.1f}".rstrip("0").rstrip(".")
-        if float(text) < 1000 or suffix == " G":
-            return text + suffix
-    return text + suffix  # unreachable: the loop returns at " G"
-
-
-def mix(a: str, b: str, t: float) -> str:
-    """Colour t of the way from a to b (sRGB, opaque)."""
-    ca, cb = rgba(a), rgba(b)
-    return "#" + "".join(f"{round(ca[i] + (cb[i] - ca[i]) * t):02x}" for i in range(3))
 
 
 @lru_cache(maxsize=4096)
@@ -151,22 +134,9 @@ def _from_posts(snapshot) -> tuple[dict[str, float], list[str], str, str] | None
     return shown, [], "Trending hashtags", f"{n} posts"
 
 
-
-
 def _min_row(floor: float) -> float:
     """The shortest list row: MIN_ROW_PX, or what keeps a row's text (half its height) at the floor."""
     return max(float(MIN_ROW_PX), 2.0 * floor)
-
-
-def _inner(width: float, height: float) -> tuple[float, float, float, float]:
-    """The card's inner box, as wall.paint.surface.card() returns it (build cannot paint)."""
-    gutter = max(3, round(min(width, height) * 0.022))
-    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
-
-
-def header_height(h: float, share: float, floor: float) -> float:
-    """A header band: `share` of the card's height, never too short for one line at the floor."""
-    return max(12.0, h * share, floor * 1.4)
 
 
 def _body(x: float, y: float, w: float, h: float, floor: float) -> tuple[float, float, float, float, float, float]:
@@ -184,7 +154,7 @@ def _rows(options: TopicsOptions, ctx: BuildContext) -> int:
     if floor <= 0:
         fit_rows = max(1, int(ctx.height * 0.78) // MIN_ROW_PX)
     else:  # the painter's own geometry: every row keeps its text at the floor
-        body_h = _body(*_inner(ctx.width, ctx.height), floor)[5]
+        body_h = _body(*card_box(ctx.width, ctx.height), floor)[5]
         fit_rows = max(1, int(body_h // _min_row(floor)))
     return min(options.limit or 10, fit_rows)
 
@@ -199,12 +169,13 @@ def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))[: _rows(options, ctx)]
     top = ranked[0][1] if ranked else 0.0
     items = tuple(
-        TopicItem(rank=i + 1, label=label, count=int(round(n)), count_text=human(n),
+        TopicItem(rank=i + 1, label=label, count=int(round(n)), count_text=human_number(n),
                   share=round(n / top, 4) if top > 0 else 0.0)
         for i, (label, n) in enumerate(ranked)
     )
     if not items and status.ok:
-        note = "no hashtags in the feed's posts" if options.metric == POSTS else f"no '{options.metric}' breakdown in the feed"
+        note = ("no hashtags in the feed's posts" if options.metric == POSTS
+                else f"no '{options.metric}' breakdown in the feed")
         status = DataStatus("ok", note)
     return TopicsView(
         style=options.style,
@@ -246,27 +217,6 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
     return pixels
 
 
-def draw_header(canvas: skia.Canvas, title: str, subtitle: str, x: float, y: float, w: float, h: float,
-                font: str, text: str, muted: str, floor: float = 0.0) -> None:
-    """The title (bold, left) and a muted subtitle (right, at most 70 % of the title's size) on one
-    band of height h. Neither goes below `floor`; a subtitle that cannot be shown whole at the
-    floor is left out rather than cut."""
-    sub_w = w * 0.3 if subtitle else 0.0
-    style = TextStyle(font, text, True, "start")
-    head = fit(title, w - sub_w, h, style, min_size=max(8.0, floor))
-    sub = None
-    if subtitle:
-        sub = fit(subtitle, sub_w, h, TextStyle(font, muted, False, "right"),
-                  max_size=max(head.size * 0.7, floor), min_size=max(8.0, floor))
-        if floor > 0 and (sub.truncated or head.truncated):  # at the floor the title comes first
-            sub = None
-            if head.truncated:
-                head = fit(title, w, h, style, min_size=max(8.0, floor))
-    draw_fitted(canvas, head, x, y, h)
-    if sub is not None:
-        draw_fitted(canvas, sub, x + w - sub_w, y, h)
-
-
 def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: float, h: float) -> None:
     floor = view.text_floor
     items = view.items
@@ -288,8 +238,8 @@ def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: fl
     for i, item in enumerate(items):
         ry = y + i * row_h
         top = i == 0
-        rank = fit(str(item.rank), rank_w * 0.9, text_h, TextStyle(view.font, view.accent if top else view.muted, True, "left"),
-                   max_size=size, min_size=low)
+        rank_style = TextStyle(view.font, view.accent if top else view.muted, True, "left")
+        rank = fit(str(item.rank), rank_w * 0.9, text_h, rank_style, max_size=size, min_size=low)
         draw_fitted(canvas, rank, x, ry, text_h, "bottom")
         label = fit(item.label, label_w - size * 0.4, text_h, TextStyle(view.font, view.text, top, "start"),
                     max_size=size, min_size=max(low, size * 0.75))
@@ -299,11 +249,10 @@ def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: fl
         draw_fitted(canvas, count, x + w - count_w, ry, text_h, "bottom")
         by = ry + text_h + row_h * 0.06
         track = skia.Rect.MakeXYWH(label_x, by, w - rank_w, bar_h)
-        canvas.drawRoundRect(track, bar_h / 2, bar_h / 2, skia.Paint(Color=color(view.track), AntiAlias=True))
+        canvas.drawRoundRect(track, bar_h / 2, bar_h / 2, fill(view.track))
         bar_w = max(bar_h, (w - rank_w) * item.share)
-        fill = view.accent if top else mix(view.background, view.accent, 0.75)
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(label_x, by, bar_w, bar_h), bar_h / 2, bar_h / 2,
-                             skia.Paint(Color=color(fill), AntiAlias=True))
+        bar = view.accent if top else mix(view.background, view.accent, 0.75)
+        canvas.drawRoundRect(skia.Rect.MakeXYWH(label_x, by, bar_w, bar_h), bar_h / 2, bar_h / 2, fill(bar))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""The card a widget paints on: a rounded panel inset from the zone's edges, so neighbouring zones read
+as separate panels; the header band many cards open with; and the frame of the chart widgets (kpi,
+gauge, sentiment, timeline): their placeholder when there is no figure, else the padded box the
+chart fills.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import skia
+
+from .status import draw_placeholder
+from .surface import fill
+from .text import TextStyle, draw_fitted, fit
+
+Box = tuple[float, float, float, float]  # x, y, w, h in px
+
+
+def _gutter(width: float, height: float) -> int:
+    return max(3, round(min(width, height) * 0.022))
+
+
+def card_box(width: float, height: float) -> tuple[int, int, int, int]:
+    """The card's box (x, y, w, h) in a zone of width x height, without painting it (a builder
+    plans its layout with it)."""
+    gutter = _gutter(width, height)
+    return gutter, gutter, width - 2 * gutter, height - 2 * gutter
+
+
+def card_radius(width: float, height: float) -> float:
+    """The card's corner radius: what is drawn to its edges (a picture, an outline) follows it."""
+    return _gutter(width, height) * 1.6
+
+
+def card(canvas: skia.Canvas, width: int, height: int, colour: str) -> tuple[int, int, int, int]:
+    """Paint the card in `colour`; returns its box (x, y, w, h) for content."""
+    x, y, w, h = card_box(width, height)
+    radius = card_radius(width, height)
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, w, h), radius, radius, fill(colour))
+    return x, y, w, h
+
+
+def chart_card(canvas: skia.Canvas, width: int, height: int, view: Any, pad_share: float,
+               least: float) -> tuple[Box, Box | None]:
+    """The card of a chart widget, and the box its chart fills: inset by `pad_share` of the card's
+    smaller side (4 px at least). The box is None when the view is a placeholder (painted here
+    from its status, note, label, text and muted fields) or when it is under `least` px either way.
+    `view` has the chart views' common fields: surface, placeholder, status, note, label, text, muted."""
+    box = card(canvas, width, height, view.surface)
+    x, y, w, h = box
+    if view.placeholder:
+        draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        return box, None
+    pad = max(4.0, min(w, h) * pad_share)
+    inner = (x + pad, y + pad, w - 2 * pad, h - 2 * pad)
+    return box, inner if inner[2] >= least and inner[3] >= least else None
+
+
+def header_height(h: float, share: float, floor: float) -> float:
+    """A header band: `share` of the card's height, never too short for one line at the floor."""
+    return max(12.0, h * share, floor * 1.4)
+
+
+def draw_header(canvas: skia.Canvas, title: str, subtitle: str, x: float, y: float, w: float, h: float,
+                font: str, text: str, muted: str, floor: float = 0.0) -> None:
+    """The title (bold, left) and a muted subtitle (right, at most 70 % of the title's size) on one
+    band of height h. Neither goes below `floor`; a subtitle that cannot be shown whole at the
+    floor is left out rather than cut."""
+    sub_w = w * 0.3 if subtitle else 0.0
+    style = TextStyle(font, text, True, "start")
+    head = fit(title, w - sub_w, h, style, min_size=max(8.0, floor))
+    sub = None
+    if subtitle:
+        sub = fit(subtitle, sub_w, h, TextStyle(font, muted, False, "right"),
+                  max_size=max(head.size * 0.7, floor), min_size=max(8.0, floor))
+        if floor > 0 and (sub.truncated or head.truncated):  # at the floor the title comes first
+            sub = None
+            if head.truncated:
+                head = fit(title, w, h, style, min_size=max(8.0, floor))
+    draw_fitted(canvas, head, x, y, h)
+    if sub is not None:
+        draw_fitted(canvas, sub, x + w - sub_w, y, h)
