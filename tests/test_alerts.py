@@ -20,7 +20,8 @@ import pytest
 from feeds.http import Fetcher
 from feeds.model import Author, Metric, Post, Sentiment
 from feeds.poller import poll_once
-from wall.alerts import AlertEngine, AlertError, UnknownAlert, parse_duration
+from wall.config.syntax import parse_duration
+from wall.scenes.alerts import AlertEngine, AlertError, UnknownAlert
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.config.schema import AlertRuleConfig

@@ -1,5 +1,5 @@
-"""The per-frame engine: repaint only on change, never wait for paints, budgeted uploads, and a
-failing widget confined to its zone."""
+"""The per-frame engine, fed by the scenes stage as the runtime wires them: repaint only on change,
+never wait for paints, budgeted uploads, and a failing widget confined to its zone."""
 
 import time
 from datetime import datetime, timedelta, timezone
@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from wall.config.loader import load_config
-from wall.render.gl import create_headless_context
-from wall.render.engine import Engine
 from wall.render.paint_pool import PaintJob, PaintPool
+from wall.runtime import WallRuntime
 
 T0 = datetime(2026, 11, 23, 8, 30, 0, 250000, tzinfo=timezone.utc)
 
@@ -23,53 +22,51 @@ def pool():
 
 
 @pytest.fixture()
-def engine(pool):
-    ctx = create_headless_context()
-    assert ctx.error == "GL_NO_ERROR"
-    e = Engine(load_config("tests/configs/basic.yaml"), ctx, pool)
-    e.set_scenario("monitoring")
-    yield e
-    assert ctx.error == "GL_NO_ERROR"
-    e.close()
-    ctx.release()
+def rt():
+    runtime = WallRuntime(load_config("tests/configs/basic.yaml"), workers=1)
+    assert runtime.ctx.error == "GL_NO_ERROR"
+    runtime.use_scenario("monitoring")
+    yield runtime
+    assert runtime.ctx.error == "GL_NO_ERROR"
+    runtime.close()
 
 
-def _drain(engine, t, frames=400):
+def _drain(rt, t, frames=400):
     for _ in range(frames):
-        report = engine.frame(t)
+        report = rt.frame(t)
         if report.in_flight == 0 and report.waiting == 0 and report.uploads == 0:
             return
         time.sleep(0.01)
     raise AssertionError("paints never arrived")
 
 
-def test_first_frame_does_not_wait_for_paints(engine):
-    report = engine.frame(T0)
+def test_first_frame_does_not_wait_for_paints(rt):
+    report = rt.frame(T0)
     assert report.painted == 8  # every zone of the monitoring layout is sent to the workers
     assert report.in_flight > 0  # ...and the frame returned before they were painted
-    _drain(engine, T0)
-    assert all(engine.compositor.has_content(z) for z in engine.plan.bindings)
+    _drain(rt, T0)
+    assert all(rt.engine.compositor.has_content(z) for z in rt.engine.plan.bindings)
 
 
-def test_only_changed_views_are_repainted(engine):
-    engine.settle(T0)
-    assert engine.frame(T0 + timedelta(milliseconds=300)).painted == 0  # same second: nothing
-    report = engine.frame(T0 + timedelta(seconds=1))
+def test_only_changed_views_are_repainted(rt):
+    rt.settle(T0)
+    assert rt.frame(T0 + timedelta(milliseconds=300)).painted == 0  # same second: nothing
+    report = rt.frame(T0 + timedelta(seconds=1))
     # only the clock showing seconds changes; the world clock shows minutes
     assert report.painted == 1
-    assert engine.views["clock"][1].entries[0].time == "09:30:01"
+    assert rt.views["clock"][1].entries[0].time == "09:30:01"
 
 
-def test_upload_budget_spreads_a_burst_over_frames(engine):
-    engine.upload_budget = 1  # smaller than any zone: one upload per frame, never zero
-    engine.frame(T0)
-    engine.pool.wait()
-    uploads = [engine.frame(T0).uploads for _ in range(10)]
+def test_upload_budget_spreads_a_burst_over_frames(rt):
+    rt.engine.upload_budget = 1  # smaller than any zone: one upload per frame, never zero
+    rt.frame(T0)
+    rt.pool.wait()
+    uploads = [rt.frame(T0).uploads for _ in range(10)]
     assert uploads[:8] == [1] * 8
     assert sum(uploads) == 8
 
 
-def test_a_failing_widget_shows_its_error_card_and_the_rest_of_the_wall_renders(engine, monkeypatch):
+def test_a_failing_widget_shows_its_error_card_and_the_rest_of_the_wall_renders(rt, monkeypatch):
     from wall.widgets import text
 
     def broken(options, ctx):
@@ -79,14 +76,14 @@ def test_a_failing_widget_shows_its_error_card_and_the_rest_of_the_wall_renders(
 
     original = text.build
     monkeypatch.setattr(text, "build", broken)
-    engine.settle(T0)
-    hours = engine.loaded.scenarios["monitoring"].layout.zone("hours").rect
-    b1 = engine.compositor.read_output("B1")  # 'hours' sits on display B1
+    rt.settle(T0)
+    hours = rt.loaded.scenarios["monitoring"].layout.zone("hours").rect
+    b1 = rt.engine.compositor.read_output("B1")  # 'hours' sits on display B1
     region = b1[hours.y : hours.y1, hours.x - 1923 : hours.x1 - 1923]
     amber = np.all(region[:, :, :3] == (0xF2, 0xA9, 0x00), axis=2)
     assert amber.sum() > 1000  # the error card's stripe
-    assert "boom" in engine.views["hours"][1].message
-    a1 = engine.compositor.read_output("A1")
+    assert "boom" in rt.views["hours"][1].message
+    a1 = rt.engine.compositor.read_output("A1")
     assert len(np.unique(a1.reshape(-1, 4), axis=0)) > 20  # other zones painted normally
 
 
@@ -102,10 +99,10 @@ def test_a_painter_crash_in_a_worker_becomes_an_error_card(pool):
         result.release()
 
 
-def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(engine, monkeypatch):
+def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(rt, monkeypatch):
     import moderngl
 
-    comp = engine.compositor
+    comp = rt.engine.compositor
     real_upload = comp.upload
     failures = []
 
@@ -116,17 +113,17 @@ def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(engi
         return real_upload(zone_id, pixels, strip, pending)
 
     monkeypatch.setattr(comp, "upload", upload)
-    engine.settle(T0)  # the failing upload happens here; the error card is painted for the next frames
-    _drain(engine, T0 + timedelta(milliseconds=100))
+    rt.settle(T0)  # the failing upload happens here; the error card is painted for the next frames
+    _drain(rt, T0 + timedelta(milliseconds=100))
     assert failures == ["hours"]
-    assert "GL_OUT_OF_MEMORY" in engine.errors["hours"]
-    hours = engine.loaded.scenarios["monitoring"].layout.zone("hours").rect
+    assert "GL_OUT_OF_MEMORY" in rt.engine.errors["hours"]
+    hours = rt.loaded.scenarios["monitoring"].layout.zone("hours").rect
     b1 = comp.read_output("B1")
     region = b1[hours.y : hours.y1, hours.x - 1923 : hours.x1 - 1923]
     amber = np.all(region[:, :, :3] == (0xF2, 0xA9, 0x00), axis=2)
     assert amber.sum() > 1000  # the error card's stripe, where the zone's text would be
     # the same content is not retried every frame (that would repaint and fail 30 times a second)...
-    assert engine.frame(T0 + timedelta(milliseconds=200)).painted == 0
+    assert rt.frame(T0 + timedelta(milliseconds=200)).painted == 0
     # ...and the rest of the wall renders normally
     a1 = comp.read_output("A1")
     assert len(np.unique(a1.reshape(-1, 4), axis=0)) > 20

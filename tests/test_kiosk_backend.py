@@ -206,7 +206,7 @@ def test_on_x11_the_wall_is_on_the_screen_the_config_names(dummy_x, monkeypatch,
     try:
         t = datetime.fromisoformat(T)
         rt.use_scenario("lobby")
-        rt.engine.settle(t)
+        rt.settle(t)
         for _ in range(3):
             rt.frame(t)
         [state] = rt.backend.displays()

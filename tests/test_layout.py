@@ -29,7 +29,7 @@ def layout(zones: dict, grid=None) -> LayoutConfig:
 
 
 def resolve(wall, zones: dict, grid=None):
-    return resolve_layout(layout(zones, grid), wall)
+    return resolve_layout(layout(zones, grid).spec(), wall)
 
 
 def one(wall, zone: dict, grid=None) -> Rect:

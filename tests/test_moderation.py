@@ -1,4 +1,4 @@
-"""Moderation (wall/moderation.py): what an operator blocks, hides or has not approved never reaches
+"""Moderation (wall/moderation/): what an operator blocks, hides or has not approved never reaches
 a painter, on any screen, from the next frame on; who decided what is in the audit log; decisions
 survive a restart.
 
@@ -329,11 +329,11 @@ def test_an_unreadable_decisions_file_is_moved_aside_and_reported(tmp_path, capl
 
 def test_actions_and_frames_never_wait_for_the_disk(tmp_path, plans, monkeypatch):
     """A disk that hangs (a dead NFS mount) holds the writer thread only."""
-    from wall import moderation
+    from wall.moderation import journal
 
     release = threading.Event()
-    real_write = moderation._Writer._write
-    monkeypatch.setattr(moderation._Writer, "_write", lambda self, *a: release.wait() and real_write(self, *a))
+    real_write = journal.Journal._write
+    monkeypatch.setattr(journal.Journal, "_write", lambda self, *a: release.wait() and real_write(self, *a))
     m = Moderator(audit_path=tmp_path / "m.jsonl")
     s = snap(post("a", "hello"), post("b", "hello"))
     done = []
@@ -476,7 +476,7 @@ def first_card(state: dict, canvas: np.ndarray, zone_id: str = "posts") -> np.nd
 def monitoring(rt, tmp_path_factory):
     """The monitoring wall with nothing moderated away: what the room saw before a decision."""
     rt.use_scenario("monitoring")
-    rt.engine.moderator = Moderator.from_config(rt.loaded.config, None)
+    rt.moderate_with(Moderator.from_config(rt.loaded.config, None))
     return shoot(rt, tmp_path_factory.mktemp("before"))
 
 
@@ -487,7 +487,7 @@ def test_blocking_a_word_of_the_top_post_takes_it_off_the_wall(rt, monitoring, t
     assert word in text0
     m = Moderator.from_config(rt.loaded.config, None)
     rt.use_scenario("monitoring")
-    rt.engine.moderator = m
+    rt.moderate_with(m)
     m.block_term(word.upper(), "ana")
     state1, text1, canvas1 = shoot(rt, tmp_path)
     assert word.casefold() not in text1.casefold()
@@ -502,7 +502,7 @@ def test_hide_now_removes_the_post_and_unhide_brings_back_the_same_pixels(rt, mo
     top = state0["zones"]["posts"]["view"]["posts"][0]
     m = Moderator.from_config(rt.loaded.config, None)
     rt.use_scenario("monitoring")
-    rt.engine.moderator = m
+    rt.moderate_with(m)
     m.hide(top["key"], "ana")
     state1, text1, canvas1 = shoot(rt, tmp_path / "hidden")
     assert f'"{top["key"]}"' not in text1
@@ -520,7 +520,7 @@ def test_blocking_an_author_removes_their_posts_and_name_everywhere(rt, monitori
     assert top["author"] in text0
     m = Moderator.from_config(rt.loaded.config, None)
     rt.use_scenario("monitoring")
-    rt.engine.moderator = m
+    rt.moderate_with(m)
     m.block_author(top["handle"].upper(), "ana")
     state1, text1, canvas1 = shoot(rt, tmp_path)
     assert top["author"] not in text1 and top["handle"] not in text1
@@ -530,24 +530,24 @@ def test_blocking_an_author_removes_their_posts_and_name_everywhere(rt, monitori
 
 def test_hide_takes_a_post_out_of_the_very_next_frame_of_every_scenario(rt):
     """What the next frame sends to the painters (the zone's pixels follow when its paint lands)."""
-    from wall.render.snapshot import _jsonable
+    from wall.scenes.views import to_json
 
     m = Moderator.from_config(rt.loaded.config, None)
-    rt.engine.moderator = m
+    rt.moderate_with(m)
     rt.use_scenario("crisis")
-    key = rt.engine.build_views(T)["latest"][1].posts[0].key
+    key = rt.scenes.frame(rt.engine.plan, T).views["latest"][1].posts[0].key
     m.approve(key, "ana")  # so that the launch wall (approve-first) would show it too
     m.hide(key, "ana")  # the later decision wins
     for name in ("monitoring", "crisis", "launch"):
         rt.use_scenario(name)
-        views = json.dumps(_jsonable(rt.engine.build_views(T)), ensure_ascii=False)
+        views = json.dumps(to_json(rt.scenes.frame(rt.engine.plan, T).views), ensure_ascii=False)
         assert f'"{key}"' not in views, name
 
 
 def test_approve_first_wall_shows_only_what_an_operator_approved(rt, tmp_path):
     m = Moderator.from_config(rt.loaded.config, None)
     rt.use_scenario("launch")
-    rt.engine.moderator = m
+    rt.moderate_with(m)
     feed_keys = [p.key for p in rt.store.snapshot("demo", T).posts]
     state0, text0, canvas0 = shoot(rt, tmp_path / "before")
     assert state0["zones"]["posts"]["view"]["posts"] == []

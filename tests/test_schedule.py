@@ -18,7 +18,7 @@ import pytest
 
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
-from wall.schedule import Schedule, pixel_shift
+from wall.scenes.schedule import Schedule, pixel_shift
 
 PARIS = ZoneInfo("Europe/Paris")
 

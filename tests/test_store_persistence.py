@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import wall.store_db as store_db
+import wall.store.db as store_db
 from feeds import registry
 from feeds.model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment
 from wall.config.loader import load_config
-from wall.store import Store
-from wall.store_db import SCHEMA_VERSION, StoreDB, default_store_path
+from wall.store import SCHEMA_VERSION, Store, StoreDB, default_store_path
 
 T0 = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
 FEEDS = {"social": ("mastodon", 60.0), "care": ("zendesk", 120.0), "demo": ("demo", 60.0)}
@@ -224,10 +223,10 @@ def test_a_restart_with_the_network_gone_shows_the_last_persisted_data(tmp_path,
         rt.use_scenario("monitoring")
         t = T0 + timedelta(hours=1)
         rt.render_at(t)
-        _, kpi = rt.engine.views["followers"]
+        _, kpi = rt.views["followers"]
         assert kpi.number == "1.28 M" and kpi.direction == "up"
         assert kpi.status.state == "stale" and "1 h" in kpi.status.note
-        _, top = rt.engine.views["posts"]
+        _, top = rt.views["posts"]
         assert [c.text for c in top.posts] == ["Launch day: the queue is out the door", "Second post"]
         assert top.status.state == "stale"
         assert all(rt.engine.compositor.has_content(z) for z in ("followers", "posts"))

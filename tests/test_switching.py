@@ -32,17 +32,17 @@ def outputs(rt) -> dict[str, np.ndarray]:
 
 def settled(rt, scenario: str, t: datetime) -> dict[str, np.ndarray]:
     rt.use_scenario(scenario)
-    rt.engine.settle(t)
+    rt.settle(t)
     return outputs(rt)
 
 
 def switch_until_commit(rt, scenario: str, t: datetime, transition=None, limit: int = 2000):
     """prepare(), then frames at time t until the commit; returns (frames before it, the outputs of
     every frame before the commit)."""
-    rt.engine.prepare(scenario, t, transition=transition)
+    rt.prepare(scenario, transition=transition)
     before = []
     for n in range(limit):
-        report = rt.engine.frame(t)
+        report = rt.frame(t)
         if report.committed:
             assert report.committed == scenario
             return n, before
@@ -74,7 +74,7 @@ def test_crossfade_blends_from_the_old_picture_to_the_new(rt):
     monitoring = settled(rt, "monitoring", T)
     switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="crossfade", duration_s=1.0))
     start = rt.engine.transition.start
-    rt.engine.settle(start + timedelta(seconds=0.5))  # halfway (smoothstep(0.5) = 0.5)
+    rt.settle(start + timedelta(seconds=0.5))  # halfway (smoothstep(0.5) = 0.5)
     half = outputs(rt)
     d = "B1"
     differ = _changed(monitoring[d], launch[d])
@@ -84,7 +84,7 @@ def test_crossfade_blends_from_the_old_picture_to_the_new(rt):
     mid = half[d][differ][:, :3].astype(float)
     # every changing pixel sits near the average of the two pictures, not at either end
     assert np.abs(mid - (a + b) / 2).mean() < 4
-    rt.engine.settle(start + timedelta(seconds=1.2))  # over: the new picture, exactly
+    rt.settle(start + timedelta(seconds=1.2))  # over: the new picture, exactly
     for disp, pic in outputs(rt).items():
         assert np.array_equal(pic, launch[disp])
     # the post stage ended, so the panel shows the composited picture again (no per-frame cost)
@@ -96,7 +96,7 @@ def test_wipe_sweeps_across_the_whole_wall_left_to_right(rt):
     crisis = settled(rt, "crisis", half)  # the new side is live (its alert pulses with time)...
     monitoring = settled(rt, "monitoring", T)  # ...the old side is the picture left at the commit
     switch_until_commit(rt, "crisis", T, transition=TransitionConfig(kind="wipe", duration_s=1.0))
-    rt.engine.settle(half)  # the front at the canvas middle (settle: the live side fully painted)
+    rt.settle(half)  # the front at the canvas middle (settle: the live side fully painted)
     mid = outputs(rt)
     # left column of panels: the new scenario; right column: still the old one; middle: split
     assert np.array_equal(mid["A1"], crisis["A1"]) and np.array_equal(mid["A2"], crisis["A2"])
@@ -110,7 +110,7 @@ def test_slide_moves_the_old_wall_out_and_the_new_one_in(rt):
     launch = settled(rt, "launch", T + timedelta(seconds=1.5))
     monitoring = settled(rt, "monitoring", T)
     switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="slide", duration_s=1.0))
-    rt.engine.settle(T + timedelta(seconds=0.5))
+    rt.settle(T + timedelta(seconds=0.5))
     mid = outputs(rt)
     # halfway neither picture is where it was
     assert not np.array_equal(mid["A1"], monitoring["A1"]) and not np.array_equal(mid["A1"], launch["A1"])
@@ -125,15 +125,15 @@ def test_slide_moves_the_old_wall_out_and_the_new_one_in(rt):
     col_old = monitoring["C1"][:, 200, :3].astype(int)
     col_new = mid[target.id][:, landed - target.viewport.x, :3].astype(int)
     assert np.abs(col_old - col_new).max() <= 2
-    rt.engine.settle(T + timedelta(seconds=1.5))
+    rt.settle(T + timedelta(seconds=1.5))
     for disp, pic in outputs(rt).items():
         assert np.array_equal(pic, launch[disp])
 
 
 def test_a_second_prepare_replaces_the_first_and_nothing_half_prepared_is_shown(rt):
     monitoring = settled(rt, "monitoring", T)
-    rt.engine.prepare("crisis", T)
-    rt.engine.frame(T)
+    rt.prepare("crisis")
+    rt.frame(T)
     for d, pic in outputs(rt).items():
         assert np.array_equal(pic, monitoring[d])
     launch_frames, _ = switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="cut"))

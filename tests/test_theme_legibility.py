@@ -8,7 +8,8 @@ import pytest
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.contrast import contrast
-from wall.legibility import check_legibility, min_cap_height_mm
+from wall.checks import check_legibility
+from wall.geometry import min_cap_height_mm
 
 T = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
 

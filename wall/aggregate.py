@@ -13,10 +13,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from feeds.model import LeaderboardEntry, Metric, Post
+from feeds.model import TONES, LeaderboardEntry, Metric, Post
 
 PROVENANCE = "derived from posts"
-TONES = ("positive", "neutral", "negative")
 
 
 def _buckets(end: datetime, window: timedelta, step: timedelta) -> list[datetime]:
@@ -88,7 +87,7 @@ def derived_metrics(posts: Iterable[Post], now: datetime, window: timedelta = ti
     tones = Counter(p.sentiment.label for p in recent if p.sentiment is not None)
     if tones:
         metric("sentiment", name="Tone", unit="posts", breakdown={t: float(tones.get(t, 0)) for t in TONES})
-    tags = Counter()
+    tags: Counter[str] = Counter()
     for p in recent:
         for tag in {t.lower() for t in p.hashtags}:
             tags[tag if tag.startswith("#") else f"#{tag}"] += 1

@@ -71,28 +71,25 @@ class _Floor:
 def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int = 3) -> dict[str, dict]:
     """Median time to paint each zone of a scenario once (what a worker process spends when the
     zone's content changes; never on the render thread)."""
-    import dataclasses
-
-    from .config.schema import active_binding
-    from .render.engine import zone_contexts
+    from .scenes.views import SceneViews
     from .store import Store
     from .widgets.registry import widget
 
     plan = loaded.scenarios[scenario]
     store = Store.from_config(loaded.config)
+    try:
+        views = SceneViews(loaded, store).frame(plan, t).views
+    finally:
+        store.close()
     out = {}
-    for zone_id, ctx in zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m).items():
-        binding = active_binding(plan.bindings[zone_id], t)
-        module = widget(binding.widget)
-        ctx = dataclasses.replace(ctx, time=t, data=store.snapshot(binding.feed, t))
-        view = module.build(binding, ctx)
+    for zone_id, (name, view) in views.items():
+        rect = plan.layout.zone(zone_id).rect
         samples = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            module.paint(view, ctx.width, ctx.height)
+            widget(name).paint(view, rect.w, rect.h)
             samples.append((time.perf_counter() - t0) * 1000)
-        out[zone_id] = {"widget": binding.widget, "size": [ctx.width, ctx.height],
-                        "paint_ms": round(float(np.median(samples)), 2)}
+        out[zone_id] = {"widget": name, "size": [rect.w, rect.h], "paint_ms": round(float(np.median(samples)), 2)}
     return out
 
 
@@ -145,7 +142,7 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
         rt.use_scenario(scenario)
         start = datetime.now(timezone.utc)
         t_settle = time.perf_counter()
-        rt.engine.settle(start)
+        rt.settle(start)
         rt.ctx.finish()
         first_frame_ms = (time.perf_counter() - t_settle) * 1000
         floor = _Floor(rt.ctx, [d.resolution for d in loaded.wall.displays])
@@ -279,7 +276,8 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
     wall = None
     try:
         wall = BackgroundWall(config_path, watch=False)
-        names = list(wall.live.director.loaded.scenarios)
+        assert wall.live is not None
+        names = list(wall.live.loaded.scenarios)
         samples = []
         with httpx.Client(base_url=wall.url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
             time.sleep(1.0)  # let the opening frames pass

@@ -64,7 +64,7 @@ def _window(loaded, mode: str | None):
 def cmd_check(args) -> int:
     loaded = _load(args.config)
     if not args.no_legibility:
-        from .legibility import check_legibility
+        from .checks import check_legibility
 
         for problem in check_legibility(loaded, _parse_time(args.time)):
             print(problem, file=sys.stderr)
@@ -112,12 +112,7 @@ def cmd_render(args) -> int:
     scenario = _scenario(loaded, args.scenario)
     if args.pattern and args.pattern not in PATTERNS:
         raise UsageError(f"unknown pattern '{args.pattern}'; patterns: {', '.join(PATTERNS)}")
-    store = None
-    if args.store:
-        from .store import Store
-
-        store = Store.from_config(loaded.config, path=args.store)
-    rt = WallRuntime(loaded, store=store)
+    rt = WallRuntime(loaded, store_path=Path(args.store) if args.store else None)
     try:
         if args.pattern:
             rt.use_pattern(args.pattern)
@@ -135,22 +130,17 @@ def cmd_run(args) -> int:
     from .deploy import sd_notify
     from .live import LiveWall
     from .render.frame_loop import FixedClock
-    from .runtime import WallRuntime
-    from .store import Store
-    from .store_db import default_store_path
+    from .store import default_store_path
 
     loaded = _load(args.config)
     fixed = _parse_time(args.fixed_time) if args.fixed_time else None
-    window = _window(loaded, args.window_mode)
+    choice = _scenario(loaded, args.scenario) if args.scenario else None
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
     store_path = None if args.store == "none" else Path(args.store or default_store_path(loaded.config.name))
-    store = Store.from_config(loaded.config, path=store_path)
-    rt = WallRuntime(loaded, args.backend, store=store, window=window)
-    live = None
+    live = LiveWall(loaded, args.backend, window=_window(loaded, args.window_mode), store_path=store_path,
+                    control_listen=args.control, watch=not args.no_watch)
+    rt = live.rt
     try:
-        live = LiveWall(rt, store_path, control_listen=args.control, watch=not args.no_watch)
-        if args.scenario:
-            live.director.operator_choice = _scenario(loaded, args.scenario)
         rt.start_feeds()
         loop = live.make_loop(FixedClock(fixed) if fixed else None)
         loop.stop_on_signals()
@@ -176,7 +166,7 @@ def cmd_run(args) -> int:
                 sd_notify.status(f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, "
                                  f"{s['dropped']} dropped")
 
-        live.open(loop.clock.wall_time(loop.clock.monotonic()))
+        live.open(loop.clock.wall_time(loop.clock.monotonic()), choice)
         live.start_background()
         shown = "; ".join(f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays())
         print(
@@ -203,16 +193,15 @@ def cmd_run(args) -> int:
                   f"({len(written)} files)", file=sys.stderr)
     finally:
         sd_notify.stopping()
-        if live is not None:
-            live.close()
-        rt.close()
+        live.close()
     s = loop.times.summary()
     print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
     return 0
 
 
 def cmd_displays(args) -> int:
-    from .outputs.screens import NoScreens, bind_displays, system_screens
+    from .outputs.registry import system_screens
+    from .outputs.screens import NoScreens, bind_displays
 
     try:
         source, screens = system_screens()
@@ -287,7 +276,8 @@ def cmd_feed_poll(args) -> int:
     the poll succeeded, 4 when the source failed (the health line says how)."""
     import asyncio
 
-    from feeds.http import Fetcher, FeedError
+    from feeds.errors import FeedError
+    from feeds.http import Fetcher
     from feeds.poller import poll_once
 
     from .runtime import feed_specs

@@ -80,7 +80,8 @@ def check_fonts() -> Check:
 
 def check_screens(loaded=None) -> list[Check]:
     """What screens there are, and with a config, that each display has its screen at its mode."""
-    from .outputs.screens import NoScreens, bind_displays, system_screens
+    from .outputs.registry import system_screens
+    from .outputs.screens import NoScreens, bind_displays
 
     if not os.environ.get("DISPLAY"):
         cards = sorted(Path("/dev/dri").glob("card*")) if Path("/dev/dri").is_dir() else []
@@ -152,7 +153,7 @@ def _writable_dir(path: Path) -> tuple[bool, Path]:
 
 
 def check_state_dir(config_name: str | None) -> Check:
-    from .store_db import default_store_path
+    from .store import default_store_path
 
     store = default_store_path(config_name or "wall")
     ok, probe = _writable_dir(store.parent)

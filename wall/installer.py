@@ -113,7 +113,7 @@ def run_identify(rt, duration: float | None, out: Path | None, err: TextIO = sys
     loop = rt.loop()
     loop.stop_on_signals()
     if rt.backend.name != "headless":
-        rt.engine.settle(_now(loop))
+        rt.settle(_now(loop))
         print(f"identify: showing each display's id; Escape, q or Enter stops"
               f"{f' (or after {duration:g} s)' if duration else ''}", file=err, flush=True)
 
@@ -295,7 +295,7 @@ def run_calibrate(rt, script: list[str], step: float, err: TextIO = sys.stderr) 
     rt.use_pattern("bezel")
     loop = rt.loop()
     loop.stop_on_signals()
-    rt.engine.settle(_now(loop))
+    rt.settle(_now(loop))
     print(calibrate_help(step), file=err)
     print(cal.status(), file=err, flush=True)
     if len(rt.loaded.wall.displays) == 1:
@@ -319,7 +319,7 @@ def run_calibrate(rt, script: list[str], step: float, err: TextIO = sys.stderr) 
                 continue
             if wall is not None:
                 rt.set_wall(wall)
-                rt.engine.settle(_now(loop))  # the new lines at once, not a frame of background
+                rt.settle(_now(loop))  # the new lines at once, not a frame of background
                 print(cal.status(), file=err, flush=True)
         if rt.backend.closed:
             outcome.append(False)

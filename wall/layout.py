@@ -1,7 +1,9 @@
 """Zones: named rectangles of the canvas, resolved from cells, fractions or mm.
 
-Pure: a layout config and a `Wall` in, pixel rectangles and a list of findings out. Findings carry
-the config path they are about; the config loader turns paths into file:line:column.
+Pure: a `LayoutSpec` (plain numbers and cell names, which the config loader makes from the YAML)
+and a `Wall` in, pixel rectangles and a list of findings out. Findings carry the config path they
+are about; the config loader turns paths into file:line:column. This module knows nothing of the
+config's schema, so importing it loads neither pydantic models nor any widget.
 """
 
 from __future__ import annotations
@@ -10,15 +12,36 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .config.schema import LayoutConfig, ZoneConfig
 from .geometry import Rect, Wall, column_index, column_letters
 
-_CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]*)(?::([A-Za-z]{1,2})([1-9][0-9]*))?$")
+# 'A1' or 'A1:C2': spreadsheet columns (letters) and rows (numbers from 1)
+CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]*)(?::([A-Za-z]{1,2})([1-9][0-9]*))?$")
 
 # `snap: bezels` moves a zone edge onto the nearest bezel when it is within this share of one
 # display's width (or height). Cell edges of a display-aligned grid are a few pixels off the
 # active-area edges (the seam); an edge in mid-panel is far from any bezel and stays put.
 SNAP_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """Where one zone goes: exactly one of `cells` ('A1:B2' of the layout grid), `fraction` or
+    `mm` (x, y, w, h: shares of the canvas, or wall millimetres); `snap` moves edges that are near
+    a bezel onto it."""
+
+    cells: str | None = None
+    fraction: tuple[float, float, float, float] | None = None
+    mm: tuple[float, float, float, float] | None = None
+    snap: bool = False
+
+
+@dataclass(frozen=True)
+class LayoutSpec:
+    """The zones of a layout, in drawing order (later ones are drawn over earlier ones), and the
+    grid its cells refer to (None: the display grid)."""
+
+    zones: tuple[tuple[str, ZoneSpec], ...]
+    grid: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,14 +74,14 @@ class ResolvedLayout:
         return [z.id for z in self.zones]
 
 
-def layout_grid(layout: LayoutConfig, wall: Wall) -> tuple[int, int]:
+def layout_grid(layout: LayoutSpec, wall: Wall) -> tuple[int, int]:
     if layout.grid is not None:
         return layout.grid
     return wall.grid if wall.grid is not None else (1, 1)
 
 
 def _cells_rect(spec: str, grid: tuple[int, int], wall: Wall) -> tuple[Rect | None, str | None]:
-    m = _CELLS.match(spec.strip())
+    m = CELLS.match(spec.strip())
     if not m:
         return None, f"'{spec}' is not a cell range; write it like 'A1' or 'A1:C2'"
     c0, r0 = column_index(m.group(1)), int(m.group(2)) - 1
@@ -79,24 +102,22 @@ def _cells_rect(spec: str, grid: tuple[int, int], wall: Wall) -> tuple[Rect | No
     return Rect(xs(c0), ys(r0), xs(c1 + 1) - xs(c0), ys(r1 + 1) - ys(r0)), None
 
 
-def _fraction_rect(z: ZoneConfig, wall: Wall) -> tuple[Rect | None, str | None]:
-    f = z.fraction
-    assert f is not None
-    if f.x + f.w > 1.0 + 1e-9 or f.y + f.h > 1.0 + 1e-9:
+def _fraction_rect(f: tuple[float, float, float, float], wall: Wall) -> tuple[Rect | None, str | None]:
+    x, y, w, h = f
+    if x + w > 1.0 + 1e-9 or y + h > 1.0 + 1e-9:
         return None, (
-            f"fraction x+w = {f.x + f.w:g}, y+h = {f.y + f.h:g}: a fraction zone must stay inside the "
+            f"fraction x+w = {x + w:g}, y+h = {y + h:g}: a fraction zone must stay inside the "
             "canvas (both sums at most 1)"
         )
-    x0, y0 = round(f.x * wall.canvas_w), round(f.y * wall.canvas_h)
-    x1, y1 = round((f.x + f.w) * wall.canvas_w), round((f.y + f.h) * wall.canvas_h)
+    x0, y0 = round(x * wall.canvas_w), round(y * wall.canvas_h)
+    x1, y1 = round((x + w) * wall.canvas_w), round((y + h) * wall.canvas_h)
     return Rect(x0, y0, x1 - x0, y1 - y0), None
 
 
-def _mm_rect(z: ZoneConfig, wall: Wall) -> Rect:
-    m = z.mm
-    assert m is not None
-    x0, y0 = wall.mm_to_canvas(m.x, m.y)
-    x1, y1 = wall.mm_to_canvas(m.x + m.w, m.y + m.h)
+def _mm_rect(m: tuple[float, float, float, float], wall: Wall) -> Rect:
+    x, y, w, h = m
+    x0, y0 = wall.mm_to_canvas(x, y)
+    x1, y1 = wall.mm_to_canvas(x + w, y + h)
     return Rect(round(x0), round(y0), round(x1) - round(x0), round(y1) - round(y0))
 
 
@@ -120,25 +141,28 @@ def _snap(rect: Rect, wall: Wall) -> Rect:
     return Rect(x0, y0, x1 - x0, y1 - y0)
 
 
-def resolve_layout(layout: LayoutConfig, wall: Wall) -> ResolvedLayout:
+def resolve_layout(layout: LayoutSpec, wall: Wall) -> ResolvedLayout:
     grid = layout_grid(layout, wall)
     zones: list[Zone] = []
     findings: list[Finding] = []
-    for z_index, (zone_id, zc) in enumerate(layout.zones.items()):
-        path = ("zones", zone_id)
+    for z_index, (zone_id, zc) in enumerate(layout.zones):
+        path: tuple = ("zones", zone_id)
+        rect: Rect | None
         if zc.cells is not None:
             rect, err = _cells_rect(zc.cells, grid, wall)
             where = path + ("cells",)
         elif zc.fraction is not None:
-            rect, err = _fraction_rect(zc, wall)
+            rect, err = _fraction_rect(zc.fraction, wall)
             where = path + ("fraction",)
-        else:
-            rect, err = _mm_rect(zc, wall), None
+        elif zc.mm is not None:
+            rect, err = _mm_rect(zc.mm, wall), None
             where = path + ("mm",)
+        else:
+            rect, err, where = None, "place the zone with one of cells, fraction or mm", path
         if err or rect is None:
             findings.append(Finding("error", where, err or "cannot place zone"))
             continue
-        if zc.snap == "bezels":
+        if zc.snap:
             rect = _snap(rect, wall)
         clipped = rect.intersect(wall.canvas)
         if clipped.empty:

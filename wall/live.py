@@ -1,33 +1,64 @@
 """The live wall: runtime + director + control API + config watcher, as `wallctl run` starts it.
 
-Threads: the render thread runs the frame loop (director.tick, engine frame, present); the poller
-feeds the store; uvicorn serves the control API; a watcher re-reads the config file when it
-changes. Only the render thread touches GL; the others talk to it through the director's queue.
+Every part is built here, in one place, and handed what it needs when it is made: the moderator
+goes into the runtime (which wires it to the store and the scenes stage) and into the director;
+nothing is set on a part from outside afterwards.
+
+Threads: the render thread runs the frame loop (`frame`: a queued reload, then the director's
+tick, the runtime's frame, the director told what the engine did, previews served, status
+republished). The poller feeds the store; uvicorn serves the control API; a watcher re-reads the
+config file when it changes. Only the render thread touches GL and the parts' state: the others
+queue commands (the director's), reloads and preview requests, each answered with a Future.
+
+Reloads are serialised: the API's and the watcher's never run at once, and a file's content is
+handled once (the watcher skips content a reload already took, or already rejected), so an
+operator who saves and presses "reload" gets one answer for one change. The watcher waits for the
+file to stop changing before it reads it, so an editor's save in several writes is read whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
+import queue
 import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .config.base import resolve_env_ref
+from pydantic import ValidationError
+
+from feeds.replay import Options as ReplayOptions
+
+from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
-from .director import Director
-from .render.frame_loop import Clock, FrameLoop
+from .config.schema import WindowConfig
+from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen
+from .control.status import FeedStatus, WallStatus
+from .config.base import resolve_env_ref
+from .moderation import Moderator, audit_path_for
+from .render.engine import FrameReport
+from .render.frame_loop import Clock, FrameLoop, FrameTimes
+from .runtime import WallRuntime
+from .scenes.commands import Answer, Command
+from .scenes.director import Director, FrameOutcome
+from .scenes.views import ZoneView
+from .store import Store
 
 log = logging.getLogger("wall.live")
 
+RELOAD_WAIT_S = 30.0  # how long a reload waits for the render thread to apply it
 
-def build_moderator(loaded: LoadedConfig, store_path: Path | None):
+
+def build_moderator(loaded: LoadedConfig, store_path: Path | None) -> Moderator:
     """The moderator, its audit log and decisions next to the store (or where the config says);
     `--store none` keeps nothing of the run, decisions included."""
-    from .moderation import Moderator, audit_path_for
-
     if loaded.config.moderation.audit_log:
-        audit = audit_path_for(loaded)
+        audit: Path | None = audit_path_for(loaded)
     elif store_path is None:
         audit = None
     else:
@@ -35,41 +66,28 @@ def build_moderator(loaded: LoadedConfig, store_path: Path | None):
     return Moderator.from_config(loaded.config, audit)
 
 
-def build_schedule(loaded: LoadedConfig):
-    if loaded.config.schedule is None:
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
         return None
-    from .schedule import Schedule
-
-    return Schedule.from_config(loaded.config)  # the whole config: its default scenario while open
-
-
-def build_alerts(loaded: LoadedConfig):
-    if not loaded.config.alerts:
-        return None
-    from .alerts import AlertEngine
-
-    return AlertEngine.from_config(loaded.config)
-
-
-def _restored(store, feed_id: str):
-    from datetime import timezone
-
-    snap = store.snapshot(feed_id, datetime.now(timezone.utc))
-    return snap.posts if snap is not None else ()
 
 
 class ConfigWatcher:
-    """Polls the config file's modification time; a change calls `on_change` (off the render thread)."""
+    """Polls the config file's modification time; once a change has settled (no further change
+    for `settle_s`), calls `on_change` (off the render thread)."""
 
-    def __init__(self, path: Path, on_change, period: float = 1.0):
+    def __init__(self, path: Path, on_change: Callable[[str], Any], period: float = 1.0,
+                 settle_s: float | None = None):
         self.path = path
         self.on_change = on_change
         self.period = period
+        self.settle_s = settle_s
         self._mtime = self._stat()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wall-config-watch", daemon=True)
 
-    def _stat(self) -> float | None:
+    def _stat(self) -> int | None:
         try:
             return self.path.stat().st_mtime_ns
         except OSError:
@@ -79,48 +97,270 @@ class ConfigWatcher:
         self._thread.start()
 
     def _run(self) -> None:
+        changed_at: float | None = None
         while not self._stop.wait(self.period):
             now = self._stat()
             if now is not None and now != self._mtime:
-                self._mtime = now
-                try:
-                    self.on_change("config file watcher")
-                except ValueError as exc:
-                    log.error("config change rejected, the wall keeps its running config:\n%s", exc)
-                except Exception:
-                    log.exception("config reload failed")
+                self._mtime, changed_at = now, time.monotonic()  # still being written, maybe: wait
+                continue
+            settle = self.settle_s if self.settle_s is not None else max(1.0, 2 * self.period)
+            if changed_at is None or time.monotonic() - changed_at < settle:
+                continue
+            changed_at = None
+            try:
+                self.on_change("config file watcher")
+            except ValueError as exc:
+                log.error("config change rejected, the wall keeps its running config:\n%s", exc)
+            except Exception:
+                log.exception("config reload failed")
 
     def stop(self) -> None:
         self._stop.set()
 
 
+@dataclass
+class _Reload:
+    loaded: LoadedConfig
+    answer: Future = field(default_factory=Future)
+
+
 class LiveWall:
-    def __init__(self, runtime, store_path: Path | None = None, control_listen: str | None = None,
-                 watch: bool = True):
-        self.rt = runtime
-        loaded = runtime.loaded
-        self.store_path = store_path
-        self.director = Director(runtime, moderator=build_moderator(loaded, store_path),
-                                 schedule=build_schedule(loaded), alerts=build_alerts(loaded))
-        runtime.engine.moderator = self.director.moderator
-        # posts' text is normalised for the blocklists where posts arrive, not on the render thread
-        store = runtime.store
-        store.on_new_posts = self.director.moderator.prime
-        self.director.moderator.prime(p for fid in store.feed_ids() for p in _restored(store, fid))
-        self.director.reload_hook = self._apply_reload
-        self.control = None
+    """A wall as `wallctl run` runs it. Built on the thread that will render (it makes the GL
+    context); `frame` runs there, every other method may be called from any thread."""
+
+    def __init__(self, loaded: LoadedConfig, backend: str = "headless", *, window: WindowConfig | None = None,
+                 workers: int | None = None, store: Store | None = None, store_path: Path | None = None,
+                 control_listen: str | None = None, watch: bool = True, watch_period: float = 1.0):
+        self.moderator = build_moderator(loaded, store_path)
+        self.rt = WallRuntime(loaded, backend, workers=workers, window=window, store=store, store_path=store_path,
+                              moderator=self.moderator)
+        self.director = Director(loaded, self.rt.store, self.moderator)
+        self.control: ControlServer | None = None
         self.control_url: str | None = None
         self.control_note: str | None = None
         self._control_listen = control_listen
-        self.watcher = ConfigWatcher(loaded.path, self.reload) if watch else None
-        self.loop: FrameLoop | None = None
+        self.watcher = ConfigWatcher(loaded.path, self.reload_if_changed, watch_period) if watch else None
+        self.reload_error: str | None = None
+        self._reload_lock = threading.Lock()
+        self._handled_digest = _digest(loaded.path)  # the config content the wall runs (or rejected)
+        self._reloads: queue.Queue[_Reload] = queue.Queue()
+        self._previews: list[tuple[float, Future]] = []
+        self._previews_lock = threading.Lock()
+        self._status: WallStatus | None = None
 
-    # ------------------------------------------------------------------ control API
+    @property
+    def loaded(self) -> LoadedConfig:
+        return self.rt.loaded
+
+    # ------------------------------------------------------------------ render thread
+
+    def open(self, t: datetime, scenario: str | None = None) -> None:
+        """The first frame, complete: the schedule's scenario, or `scenario` as an operator's choice."""
+        direction = self.director.start(t, scenario)
+        report = self.rt.open(direction, t)
+        self._after(report, t)
+
+    def frame(self, t: datetime) -> FrameReport:
+        self._apply_reloads()
+        self.rt.follow(self.director.tick(t))
+        report = self.rt.frame(t)
+        self._after(report, t)
+        return report
+
+    def _after(self, report: FrameReport, t: datetime) -> None:
+        engine = self.rt.engine
+        self.director.after_frame(FrameOutcome(engine.plan.name if engine.plan else None,
+                                               engine.pending_plan.name if engine.pending_plan else None,
+                                               report.committed, report.prepare_ms), t)
+        if report.committed:
+            self.rt.scenario = self.director.base
+        self._serve_previews()
+        self._publish(t)
+
+    def _apply_reloads(self) -> None:
+        while True:
+            try:
+                request = self._reloads.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                request.answer.set_result(self._apply_reload(request.loaded))
+            except Exception as exc:  # a bug in applying must not stop the wall
+                log.exception("applying the reloaded config failed")
+                request.answer.set_exception(RuntimeError(f"reload failed: {type(exc).__name__}: {exc}"))
+
+    def _apply_reload(self, new: LoadedConfig) -> dict[str, Any]:
+        """Swap the config in every part at this frame boundary; the director prepares the shown
+        scenario again from it (zones whose binding did not change keep their pixels and data)."""
+        old = self.rt.loaded
+        changed = sorted(k for k in type(new.config).model_fields if getattr(new.config, k) != getattr(old.config, k))
+        self.rt.reconfigure(new)
+        self.moderator.reconfigure(new.config)
+        self.director.reconfigure(new)
+        log.warning("config reloaded (%s changed)", ", ".join(changed) or "nothing")
+        return {"reloaded": True, "changed": changed}
+
+    def _serve_previews(self) -> None:
+        with self._previews_lock:
+            asked, self._previews = self._previews, []
+        if not asked:
+            return
+        scale = max(s for s, _ in asked)
+        comp = self.rt.engine.compositor
+        pictures = {d: comp.read_output_scaled(d, scale).copy() for d in comp.outputs}
+        for _, fut in asked:
+            if not fut.done():
+                fut.set_result((scale, pictures))
+
+    def _publish(self, t: datetime) -> None:
+        state = self.director.state()
+        assert state is not None
+        times = self.rt.frame_times.summary() if self.rt.frame_times is not None else {}
+        backend = self.rt.backend
+        displays = tuple(d.as_dict() for d in backend.displays()) or tuple(
+            {"display": d.id, "screen": None, "state": backend.name, "detail": ""} for d in self.loaded.wall.displays)
+        replays = {s.feed_id: s.options for s in (self.rt.poller.specs if self.rt.poller else ())
+                   if s.adapter == "replay"}
+        feeds = {}
+        store = self.rt.store
+        for fid in store.feed_ids():
+            snap = store.snapshot(fid, t)
+            if snap is None:
+                continue
+            h = snap.health
+            replay = None
+            if fid in replays:
+                start = replays[fid].get("start")
+                replay = {"start": start.isoformat() if isinstance(start, datetime) else start,
+                          "speed": replays[fid].get("speed", 1.0)}
+            feeds[fid] = FeedStatus(h.state, h.last_success, h.last_error, len(snap.posts), replay)
+        self._status = WallStatus(
+            director=state, fps_target=self.loaded.config.fps, frames=int(times.get("frames", 0)),
+            frame_ms_p50=times.get("p50_ms"), frame_ms_p99=times.get("p99_ms"),
+            dropped_frames=int(times.get("dropped", 0)), displays=displays, feeds=feeds,
+            config=str(self.loaded.path))
+
+    # ------------------------------------------------------------------ any thread: the control surface
+
+    def submit(self, command: Command, who: str) -> "Future[Answer]":
+        return self.director.submit(command, who)
+
+    def status(self) -> WallStatus:
+        """The status as of the last frame, with what is asked for now: the reload error (set by
+        the reloading thread), alert rules and the moderation queue (thread-safe, and costlier than
+        a frame should carry)."""
+        published, decided = self._status, self.director.state()
+        if published is None or decided is None:
+            raise RuntimeError("the wall has not shown its first frame yet")
+        alerts = self.director.alerts
+        # the director's part as of its last tick (commands are answered after it), the rest as of
+        # the last frame
+        return dataclasses.replace(published, director=decided, reload_error=self.reload_error,
+                                   alerts=tuple(alerts.status()) if alerts is not None else (),
+                                   moderation=self.moderator.state())
+
+    def zone_view(self, zone_id: str) -> ZoneView | None:
+        return self.rt.views.get(zone_id)  # replaced (never changed) each frame: safe to read here
+
+    def zone_ids(self) -> list[str]:
+        return list(self.rt.views)
+
+    def preview(self, width: int) -> Future:
+        """The displays' pictures after the next frame, scaled so the wall is about `width` px wide:
+        a Future of (scale, {display: pixels})."""
+        fut: Future = Future()
+        with self._previews_lock:
+            self._previews.append((min(1.0, width / self.loaded.wall.canvas_w), fut))
+        return fut
+
+    def frame_times(self) -> FrameTimes | None:
+        return self.rt.frame_times
+
+    def paints_in_flight(self) -> int:
+        return self.rt.pool.in_flight
+
+    def commands_queued(self) -> int:
+        return self.director.commands.qsize()
+
+    def scenario_titles(self) -> list[tuple[str, str]]:
+        return [(name, sc.title or name) for name, sc in self.loaded.config.scenarios.items()]
+
+    # ------------------------------------------------------------------ reload
+
+    def reload(self, who: str = "operator") -> dict[str, Any]:
+        """Re-read the config file (any thread but the render thread). Invalid: ValueError with every
+        problem as file:line:col, the running config stays; valid: applied at the next frame."""
+        with self._reload_lock:
+            return self._reload(who)
+
+    def reload_if_changed(self, who: str = "config file watcher") -> dict[str, Any] | None:
+        """The watcher's reload: nothing when the file holds what a reload already took or rejected."""
+        with self._reload_lock:
+            if _digest(self.loaded.path) == self._handled_digest:
+                return None
+            return self._reload(who)
+
+    def _reload(self, who: str) -> dict[str, Any]:
+        path = self.loaded.path
+        self._handled_digest = _digest(path)
+        try:
+            new = load_config(path)
+        except ConfigError as exc:
+            message = "\n".join(str(p) for p in exc.problems)
+            self.reload_error = message
+            raise ValueError(f"config not reloaded, the wall keeps running the previous one:\n{message}") from None
+        old = self.loaded
+        if [(d.id, d.resolution, d.viewport, d.rotation) for d in new.wall.displays] != \
+                [(d.id, d.resolution, d.viewport, d.rotation) for d in old.wall.displays]:
+            message = f"{path}: the displays changed; that needs a restart of the wall (wallctl run {path})"
+            self.reload_error = message
+            raise ValueError(message)
+        feeds_changed = new.config.feeds != old.config.feeds
+        if feeds_changed:
+            # the store first, so zones bound to a new feed find it on the first frame of the new config
+            self.rt.store.reconfigure(new.config)
+        request = _Reload(new)
+        self._reloads.put(request)
+        result = request.answer.result(timeout=RELOAD_WAIT_S)
+        self.reload_error = None
+        log.info("config reloaded by %s", who)
+        if feeds_changed:
+            self.rt.restart_feeds()
+            result["feeds"] = "restarted: polling resumes from each feed's cursor"
+        return result
+
+    # ------------------------------------------------------------------ replay (demo guides)
+
+    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str = "operator") -> dict[str, Any]:
+        """Play a recorded period of a replay feed at a chosen speed, from now on (any thread): the
+        feed's store data is replaced by the new period's on its next poll, which happens at once."""
+        feeds = self.loaded.config.feeds
+        fc = feeds.get(feed)
+        replays = [f for f, c in feeds.items() if c.adapter == "replay"]
+        if fc is None or fc.adapter != "replay":
+            raise ValueError(f"'{feed}' is not a replay feed; replay feeds here: {', '.join(replays) or 'none'}")
+        poller = self.rt.poller
+        if poller is None:
+            raise ValueError("the feeds are not polled in this run (wallctl run polls them)")
+        spec = next(s for s in poller.specs if s.feed_id == feed)
+        options = dict(spec.options)
+        if start is not None:
+            options["start"] = start
+        if speed is not None:
+            options["speed"] = speed
+        try:
+            ReplayOptions.model_validate(options)
+        except ValidationError as exc:
+            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        poller.update_options(feed, options)
+        log.warning("replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who)
+        return {"feed": feed, "start": start.isoformat() if isinstance(start, datetime) else options.get("start"),
+                "speed": options.get("speed", 1.0)}
+
+    # ------------------------------------------------------------------ background parts
 
     def start_control(self) -> None:
-        from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen
-
-        cfg = self.rt.loaded.config.control
+        cfg = self.loaded.config.control
         listen = self._control_listen or cfg.listen
         if listen in ("none", "off", ""):
             self.control_note = "control API off (--control none)"
@@ -140,8 +380,7 @@ class LiveWall:
         except ValueError as exc:
             raise ControlUnavailable(str(exc)) from None
         tokens = Tokens(operator, viewer)
-        app = create_app(self.director, tokens, reload=self.reload, replay=self.replay)
-        server = ControlServer(app, host, port)
+        server = ControlServer(create_app(self, tokens), host, port)
         try:
             server.start()
         except ControlUnavailable as exc:
@@ -150,7 +389,7 @@ class LiveWall:
             log.error(self.control_note)
             return
         self.control = server
-        self.control_url = f"http://{host}:{self.control.port}"
+        self.control_url = f"http://{host}:{server.port}"
         if not tokens.writable:
             self.control_note = (f"control API at {self.control_url} is READ-ONLY: "
                                  f"{(cfg.operator_token or 'an operator token').strip('${}')} is not set")
@@ -158,117 +397,8 @@ class LiveWall:
         else:
             self.control_note = f"control API and console at {self.control_url}/"
 
-    # ------------------------------------------------------------------ reload
-
-    def reload(self, who: str = "operator") -> dict[str, Any]:
-        """Re-read the config file (any thread but the render thread). Invalid: ValueError with every
-        problem as file:line:col, the running config stays; valid: applied at the next frame."""
-        from .config.errors import ConfigError
-
-        path = self.rt.loaded.path
-        try:
-            new = load_config(path)
-        except ConfigError as exc:
-            message = "\n".join(str(p) for p in exc.problems)
-            self.director.reload_error = message
-            raise ValueError(f"config not reloaded, the wall keeps running the previous one:\n{message}") from None
-        old = self.rt.loaded
-        if [(_d.id, _d.resolution, _d.viewport, _d.rotation) for _d in new.wall.displays] != \
-                [(_d.id, _d.resolution, _d.viewport, _d.rotation) for _d in old.wall.displays]:
-            message = f"{path}: the displays changed; that needs a restart of the wall (wallctl run {path})"
-            self.director.reload_error = message
-            raise ValueError(message)
-        feeds_changed = new.config.feeds != old.config.feeds
-        if feeds_changed:
-            # the store first, so zones bound to a new feed find it on the first frame of the new config
-            self.rt.store.reconfigure(new.config)
-        fut = self.director.submit("reload", who, loaded=new)
-        result = fut.result(timeout=30)
-        if feeds_changed:
-            self._restart_feeds()
-            result["feeds"] = "restarted: polling resumes from each feed's cursor"
-        return result
-
-    def _restart_feeds(self) -> None:
-        """The poller again, with the reloaded config's feeds (off the render thread: stopping it
-        waits for its thread). Cursors live in the store, so unchanged feeds resume where they were."""
-        if not getattr(self.rt, "polling", False):
-            return  # this run does not poll (a test harness that feeds the store itself)
-        poller = getattr(self.rt, "poller", None)
-        if poller is not None:
-            poller.stop()
-        self.rt.poller = None
-        self.rt.start_feeds()
-
-    def _apply_reload(self, new: LoadedConfig) -> dict[str, Any]:
-        """On the render thread: swap the config; the shown scenario is prepared again from it (zones
-        whose binding did not change keep their pixels and data)."""
-        old = self.rt.loaded
-        changed = sorted(k for k in type(new.config).model_fields if getattr(new.config, k) != getattr(old.config, k))
-        self.rt.loaded = new
-        self.rt.engine.loaded = new
-        d = self.director
-        d.schedule = build_schedule(new)
-        d.alerts = build_alerts(new)
-        if d.moderator is not None and hasattr(d.moderator, "reconfigure"):
-            d.moderator.reconfigure(new.config)
-        if d.base not in new.scenarios:
-            d.base = new.default_scenario
-        if d.operator_choice is not None and d.operator_choice not in new.scenarios:
-            d.operator_choice = None
-        d.shown_plan = None  # makes the next tick prepare the scenario from the new config
-        d.spotlight = None
-        d.reload_error = None
-        log.warning("config reloaded (%s changed)", ", ".join(changed) or "nothing")
-        return {"reloaded": True, "changed": changed}
-
-    # ------------------------------------------------------------------ replay (demo guides)
-
-    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str = "operator") -> dict[str, Any]:
-        """Play a recorded period of a replay feed at a chosen speed, from now on (any thread): the
-        feed's store data is replaced by the new period's on its next poll, which happens at once."""
-        from pydantic import ValidationError
-
-        from feeds.replay import Options
-
-        fc = self.rt.loaded.config.feeds.get(feed)
-        replays = [f for f, c in self.rt.loaded.config.feeds.items() if c.adapter == "replay"]
-        if fc is None or fc.adapter != "replay":
-            raise ValueError(f"'{feed}' is not a replay feed; replay feeds here: {', '.join(replays) or 'none'}")
-        poller = getattr(self.rt, "poller", None)
-        if poller is None:
-            raise ValueError("the feeds are not polled in this run (wallctl run polls them)")
-        spec = next(s for s in poller.specs if s.feed_id == feed)
-        options = dict(spec.options)
-        if start is not None:
-            options["start"] = start
-        if speed is not None:
-            options["speed"] = speed
-        try:
-            Options.model_validate(options)
-        except ValidationError as exc:
-            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-        poller.update_options(feed, options)
-        log.warning("replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who)
-        return {"feed": feed, "start": start.isoformat() if isinstance(start, datetime) else options.get("start"),
-                "speed": options.get("speed", 1.0)}
-
-    # ------------------------------------------------------------------ running
-
-    def open(self, t: datetime) -> None:
-        self.director.start(t)
-        self.rt.engine.settle(t)  # open on a complete wall
-
-    def frame(self, t: datetime):
-        self.director.tick(t)
-        report = self.rt.frame(t)
-        self.director.after_frame(report, t)
-        return report
-
     def make_loop(self, clock: Clock | None = None) -> FrameLoop:
-        self.loop = self.rt.loop(clock)
-        self.rt.frame_times = self.loop.times
-        return self.loop
+        return self.rt.loop(clock)
 
     def start_background(self) -> None:
         self.start_control()
@@ -276,12 +406,15 @@ class LiveWall:
             self.watcher.start()
 
     def close(self) -> None:
+        """Stops the watcher and the API, keeps the moderation decisions, closes the runtime."""
         if self.watcher is not None:
             self.watcher.stop()
         if self.control is not None:
             self.control.stop()
-        if self.director.moderator is not None and hasattr(self.director.moderator, "close"):
-            self.director.moderator.close()
+        try:
+            self.moderator.close()
+        finally:
+            self.rt.close()
 
 
 class BackgroundWall:
@@ -289,9 +422,9 @@ class BackgroundWall:
     its control API on `listen`: for the switch benchmark and the API tests, which drive it over
     HTTP from the calling thread."""
 
-    def __init__(self, config, *, clock: Clock | None = None, store=None, listen: str = "127.0.0.1:0",
-                 watch: bool = True, watch_period: float = 1.0, start_time: datetime | None = None,
-                 ready_timeout: float = 120.0, feeds: bool = False):
+    def __init__(self, config: Path | str, *, clock: Clock | None = None, store: Store | None = None,
+                 listen: str = "127.0.0.1:0", watch: bool = True, watch_period: float = 1.0,
+                 start_time: datetime | None = None, ready_timeout: float = 120.0, feeds: bool = False):
         self.feeds = feeds
         self.config = Path(config)
         self.clock = clock
@@ -302,27 +435,23 @@ class BackgroundWall:
         self.start_time = start_time
         self.error: BaseException | None = None
         self.live: LiveWall | None = None
-        self.rt = None
         self.loop: FrameLoop | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wall-render", daemon=True)
         self._thread.start()
         if not self._ready.wait(ready_timeout) or self.error is not None:
             raise RuntimeError(f"the wall did not start: {self.error!r}")
-        self.url = self.live.control_url
-        if not self.url:
+        assert self.live is not None
+        if not self.live.control_url:
             raise RuntimeError(self.live.control_note or "the control API did not start")
+        self.url: str = self.live.control_url
 
     def _run(self) -> None:
-        from .runtime import WallRuntime
-
         try:
-            self.rt = WallRuntime(load_config(self.config), store=self.store)
-            self.live = LiveWall(self.rt, None, control_listen=self.listen, watch=self.watch)
+            self.live = LiveWall(load_config(self.config), store=self.store, control_listen=self.listen,
+                                 watch=self.watch, watch_period=self.watch_period)
             if self.feeds:
-                self.rt.start_feeds()
-            if self.live.watcher is not None:
-                self.live.watcher.period = self.watch_period
+                self.live.rt.start_feeds()
             self.loop = self.live.make_loop(self.clock)
             t0 = self.start_time or self.loop.clock.wall_time(self.loop.clock.monotonic())
             self.live.open(t0)
@@ -335,10 +464,11 @@ class BackgroundWall:
         finally:
             if self.live is not None:
                 self.live.close()
-            if self.rt is not None:
-                self.rt.close()
 
     def stop(self) -> None:
         if self.loop is not None:
             self.loop.stop()
         self._thread.join(60)
+
+
+__all__ = ["LiveWall", "BackgroundWall", "ConfigWatcher", "build_moderator"]

@@ -1,30 +1,48 @@
-"""A running wall: config + GL context + paint workers + engine + frame loop, wired together.
+"""A running wall's parts, built in one place: config, output backend and its GL context, paint
+workers, the store, the scenes stage (views) and the engine, and the frame that runs through them.
 
-The CLI's `run`, `render`, `bench` and `demo` all go through here, so what a test renders is
-what the room sees.
+The CLI's `run`, `render`, `bench` and `demo`, the installer's tools and the live wall (wall/live.py)
+all go through here, so what a test renders is what the room sees. One frame, on the render thread:
+
+    direction (what to show: the director's, or the scenario a render chose)
+      -> SceneViews.frame(plan, t)        views of the scenario shown (and of one being prepared)
+      -> Engine.frame(t, shown, pending)  paints sent off-thread, uploads, composite
+      -> backend.present()                the screens
+
+The runtime owns what it is given: `close()` stops the poller, the paint workers and the GL context,
+and closes the store (which writes its last changes to disk).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Mapping
 
+import moderngl
 import numpy as np
 
+from feeds.poller import FeedSpec, Poller
+from feeds.registry import is_polled
+
+from .config.base import resolve_env_ref
 from .config.loader import LoadedConfig, ScenarioPlan
-from .config.schema import WindowConfig
+from .config.schema import TransitionConfig, WindowConfig
 from .geometry import Rect, Wall
 from .layout import ResolvedLayout, Zone
+from .moderation import Moderator
 from .outputs.base import OutputBackend
 from .outputs.registry import make_backend
 from .render import gl
 from .render.engine import Engine, FrameReport
-from .render.frame_loop import Clock, FrameLoop
+from .render.frame_loop import Clock, FrameLoop, FrameTimes
 from .render.paint_pool import PaintPool
 from .render.snapshot import write_snapshot, write_state
+from .scenes.director import Direction
+from .scenes.schedule import NightState
+from .scenes.views import SceneFrame, SceneViews, ZoneView
 from .store import Store
 from .widgets.registry import widget
 
@@ -41,13 +59,8 @@ def pattern_plan(loaded: LoadedConfig, pattern: str) -> ScenarioPlan:
                         loaded.config.theme)
 
 
-def feed_specs(loaded: LoadedConfig) -> list:
+def feed_specs(loaded: LoadedConfig) -> list[FeedSpec]:
     """The config's network feeds as poller specs, secrets resolved from the environment."""
-    from feeds.poller import FeedSpec
-    from feeds.registry import is_polled
-
-    from .config.base import resolve_env_ref
-
     base = loaded.path.resolve().parent
 
     def options(raw: dict) -> dict:
@@ -66,38 +79,83 @@ def feed_specs(loaded: LoadedConfig) -> list:
     ]
 
 
-@dataclass
 class WallRuntime:
-    loaded: LoadedConfig
-    backend_name: str = "headless"
-    workers: int | None = None
-    # `window:` of the config, possibly with the mode forced from the command line
-    window: "WindowConfig | None" = None
-    # the feeds' data; None: an in-memory store (what `render` and tests use). A store given here
-    # belongs to the runtime from then on: close() closes it, which writes its last changes to disk.
-    store: Store | None = None
-    backend: OutputBackend = field(init=False)
-    engine: Engine = field(init=False)
-    pool: PaintPool = field(init=False)
+    """The parts of one wall process. `store`: one already opened (it belongs to the runtime from
+    then on); otherwise one is opened at `store_path` (None: in memory, as renders and tests use).
+    `moderator`: every zone's data goes through it (None: renders, which are previews for people
+    setting a wall up, and installer tools)."""
 
-    def __post_init__(self) -> None:
-        self.backend = make_backend(self.backend_name, self.loaded.wall, self.window or self.loaded.config.window)
-        ctx = self.backend.create_context()
-        self.ctx = ctx
-        self.pool = PaintPool(self.workers)
-        self.engine = Engine(self.loaded, ctx, self.pool, store=self.store)
-        self.store = self.engine.store
-        self.scenario: str | None = None
-        self.keys: list[str] = []
+    def __init__(self, loaded: LoadedConfig, backend_name: str = "headless", *, workers: int | None = None,
+                 window: WindowConfig | None = None, store: Store | None = None, store_path: Path | None = None,
+                 moderator: Moderator | None = None):
+        self.loaded = loaded
+        self.backend: OutputBackend = make_backend(backend_name, loaded.wall, window or loaded.config.window)
+        self.ctx: moderngl.Context = self.backend.create_context()
+        self.pool = PaintPool(workers)
+        self.moderator = moderator
+        if store is None:
+            # new posts' text is normalised for the blocklists where posts arrive (the poller's
+            # thread), not on the render thread
+            store = Store.from_config(loaded.config, path=store_path,
+                                      on_new_posts=moderator.prime if moderator is not None else None)
+        self.store: Store = store
+        if moderator is not None:  # what a restart brings back from disk, once, before the first frame
+            moderator.prime(p for fid in store.feed_ids() for p in _restored_posts(store, fid))
+        self.scenes = SceneViews(loaded, store, moderator)
+        self.engine = Engine(loaded.wall, self.ctx, self.pool, loaded.config.theme.background)
+        self.poller: Poller | None = None
+        self.polling = False  # whether this run polls its feeds (a reload restarts the poller then)
+        self.scenario: str | None = None  # the scenario a render or tool chose (use_scenario)
+        self.keys: list[str] = []  # keys pressed on windowed backends, for whoever drives the run
+        self.frame_times: FrameTimes | None = None  # the loop's, once one runs (see loop())
+        self.shown: SceneFrame | None = None  # the views of the scenario on screen, as of the last frame
+        self.night: NightState | None = None
+        self.frozen_at: datetime | None = None
+        self._switch_applied = 0
+
+    # ------------------------------------------------------------------ what is shown
 
     def use_scenario(self, name: str) -> None:
-        self.engine.set_scenario(name)
+        """Show a scenario of the config at once (renders and tools; a live wall switches through
+        its director)."""
+        self.engine.show(self.loaded.scenarios[name])
         self.scenario = name
 
     def use_pattern(self, pattern: str) -> None:
         plan = pattern_plan(self.loaded, pattern)
         self.loaded.scenarios[plan.name] = plan
         self.use_scenario(plan.name)
+
+    def prepare(self, name: str, transition: TransitionConfig | None = None) -> None:
+        """Switch to a scenario the way a live wall does: prepared while the current one shows,
+        committed on the frame it is complete (see Engine.prepare)."""
+        self.engine.prepare(self.loaded.scenarios[name], transition)
+
+    def moderate_with(self, moderator: Moderator | None) -> None:
+        """Filter every zone's data through this moderator from the next frame on."""
+        self.moderator = moderator
+        self.scenes.moderate_with(moderator)
+
+    def follow(self, direction: Direction) -> None:
+        """Take a director's decision: a new switch is prepared (two-phase), night and freeze apply
+        from this frame on."""
+        if direction.switch != self._switch_applied:
+            self._switch_applied = direction.switch
+            self.engine.prepare(direction.plan, direction.transition, direction.zoom)
+        self.night, self.frozen_at = direction.night, direction.frozen_at
+
+    def open(self, direction: Direction, t: datetime) -> FrameReport:
+        """A live wall's first frame: the director's opening scenario, complete."""
+        self.engine.show(direction.plan)
+        self._switch_applied = direction.switch
+        self.night, self.frozen_at = direction.night, direction.frozen_at
+        return self.settle(t)
+
+    def reconfigure(self, loaded: LoadedConfig) -> None:
+        """A reloaded config with the same displays (render thread): the scenes stage reads its
+        plans from now on; the engine keeps its textures until the director prepares the new plan."""
+        self.loaded = loaded
+        self.scenes.reconfigure(loaded)
 
     def set_wall(self, wall: Wall) -> None:
         """Show the same displays placed anew (calibrate: other bezels move the viewports). The GL
@@ -106,53 +164,95 @@ class WallRuntime:
         scenario was resolved against the old wall, so the caller chooses what to show next."""
         shown = self.scenario
         self.loaded = dataclasses.replace(self.loaded, wall=wall, scenarios=dict(self.loaded.scenarios))
+        self.scenes.reconfigure(self.loaded)
         self.engine.close()
-        self.engine = Engine(self.loaded, self.ctx, self.pool, store=self.store)
+        self.engine = Engine(wall, self.ctx, self.pool, self.loaded.config.theme.background)
         self.scenario = None
+        self.shown = None
         if shown is not None and shown.startswith("pattern:"):
             self.use_pattern(shown.split(":", 1)[1])
 
+    # ------------------------------------------------------------------ frames
+
+    @property
+    def views(self) -> Mapping[str, ZoneView]:
+        """What every zone of the scenario on screen showed in the last frame."""
+        return self.shown.views if self.shown is not None else {}
+
+    def _scene_frames(self, t: datetime) -> tuple[SceneFrame, SceneFrame | None]:
+        shown_plan, pending_plan = self.engine.plan, self.engine.pending_plan
+        assert shown_plan is not None, "use_scenario() or open() first"
+        shown = self.scenes.frame(shown_plan, t, self.frozen_at)
+        pending = self.scenes.frame(pending_plan, t, self.frozen_at) if pending_plan is not None else None
+        return shown, pending
+
+    def _rendered(self, report: FrameReport, shown: SceneFrame, pending: SceneFrame | None) -> FrameReport:
+        self.shown = pending if report.committed and pending is not None else shown
+        return report
+
+    def frame(self, t: datetime) -> FrameReport:
+        """One frame: every display composited for time t, then all presented; then window events
+        (keys are kept in `self.keys` for whoever drives the run: calibrate, identify)."""
+        shown, pending = self._scene_frames(t)
+        report = self._rendered(self.engine.frame(t, shown, pending, self.night), shown, pending)
+        self.backend.present(self.engine.compositor)
+        self.keys.extend(self.backend.poll())
+        return report
+
+    def settle(self, t: datetime) -> FrameReport:
+        """Render t completely (every paint waited for and uploaded); nothing is presented. For
+        renders, tests, and the first frame of a live wall."""
+        shown, pending = self._scene_frames(t)
+        return self._rendered(self.engine.settle(t, shown, pending, self.night), shown, pending)
+
     def render_at(self, t: datetime) -> dict[str, np.ndarray]:
         """Everything painted and composited for time t; each display's native pixels."""
-        self.engine.settle(t)
+        self.settle(t)
         gl.check(self.ctx, "compositing")
         return {d.id: self.engine.compositor.read_output(d.id).copy() for d in self.loaded.wall.displays}
 
     def snapshot(self, t: datetime, out_dir: Path) -> list[Path]:
+        """The displays' PNGs, the wall's picture and state.json for time t, in out_dir."""
         written = write_snapshot(out_dir, self.loaded.wall, self.render_at(t))
         plan = self.engine.plan
         assert plan is not None
         zones = {z.id: z.rect.as_dict() for z in plan.layout.zones}
         state = out_dir / "state.json"
-        write_state(state, plan.name, t, zones, self.engine.views)
+        write_state(state, plan.name, t, zones, self.views)
         return written + [state]
 
-    def frame(self, t: datetime) -> FrameReport:
-        """One frame: every display composited for time t, then all presented; then window events
-        (keys are kept in `self.keys` for whoever drives the run: calibrate, identify)."""
-        report = self.engine.frame(t)
-        self.backend.present(self.engine.compositor)
-        self.keys.extend(self.backend.poll())
-        return report
+    def loop(self, clock: Clock | None = None) -> FrameLoop:
+        loop = FrameLoop(self.loaded.config.fps, clock)
+        self.frame_times = loop.times
+        return loop
+
+    # ------------------------------------------------------------------ feeds
 
     def start_feeds(self) -> None:
         """Poll every network feed in the background into the store (the live wall; `render`
         never polls: it shows what the store holds)."""
-        from feeds.poller import Poller
-
-        self.polling = True  # this run polls (a reload that changes the feeds restarts the poller)
+        self.polling = True
         specs = feed_specs(self.loaded)
-        if specs and getattr(self, "poller", None) is None:
+        if specs and self.poller is None:
             self.poller = Poller(specs, self.store)
             self.poller.start()
 
-    def loop(self, clock: Clock | None = None) -> FrameLoop:
-        return FrameLoop(self.loaded.config.fps, clock)
+    def restart_feeds(self) -> None:
+        """The poller again, with the config's feeds as they are now (off the render thread:
+        stopping it waits for its thread). Cursors live in the store, so unchanged feeds resume
+        where they were."""
+        if not self.polling:
+            return  # this run does not poll (a test harness that feeds the store itself)
+        if self.poller is not None:
+            self.poller.stop()
+        self.poller = None
+        self.start_feeds()
+
+    # ------------------------------------------------------------------ the end
 
     def close(self) -> None:
-        poller = getattr(self, "poller", None)
-        if poller is not None:
-            poller.stop()
+        if self.poller is not None:
+            self.poller.stop()
         try:
             self.engine.close()
         finally:
@@ -163,3 +263,10 @@ class WallRuntime:
                 self.backend.close()
             finally:
                 self.store.close()
+
+
+def _restored_posts(store: Store, feed_id: str) -> tuple[Any, ...]:
+    from datetime import timezone
+
+    snap = store.snapshot(feed_id, datetime.now(timezone.utc))
+    return snap.posts if snap is not None else ()

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from .yaml_source import Mark
+
+@dataclass(frozen=True)
+class Mark:
+    """A place in a config file, as editors and people count: 1-based line and column."""
+
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
 class Problem:
-    mark: "Mark"
+    mark: Mark
     message: str
     severity: Literal["error", "warning"] = "error"
 

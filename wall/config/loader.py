@@ -22,10 +22,10 @@ from ..geometry import Bezels, DisplaySpec, GeometryError, Wall, active_size_mm,
 from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
 from ..widgets.registry import widget
 from .base import env_var_name, resolve_env_ref
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Mark, Problem
 from .schema import (BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig,
                      binding_items)
-from .yaml_source import Mark, SourceDoc, load_yaml_file
+from .yaml_source import SourceDoc, load_yaml_file
 
 
 @dataclass
@@ -117,7 +117,7 @@ def _model_fields_at(root: type, loc: tuple) -> list[str]:
     return []
 
 
-def _describe(error: dict, root: type) -> str:
+def _describe(error: Any, root: type) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
@@ -257,7 +257,8 @@ class _Loader:
     # -- scenarios
 
     def scenario(self, name: str, sc: ScenarioConfig, cfg: WallConfig, doc: SourceDoc, wall: Wall) -> ScenarioPlan | None:
-        base = ("scenarios", name)
+        base: tuple[str | int, ...] = ("scenarios", name)
+        ref_path: tuple[str | int, ...]
         if sc.layout is not None:
             layout_ref, ref_path = sc.layout, base + ("layout",)
         else:
@@ -270,8 +271,8 @@ class _Loader:
             layout_name = layout_ref
         else:
             layout_cfg, layout_doc, prefix = layout_ref, doc, ref_path
-            layout_name = f"{'.'.join(ref_path)} (inline)"
-        resolved = resolve_layout(layout_cfg, wall)
+            layout_name = f"{'.'.join(map(str, ref_path))} (inline)"
+        resolved = resolve_layout(layout_cfg.spec(), wall)
         for f in resolved.findings:
             mark = layout_doc.mark_for(prefix + tuple(f.path))
             if f.severity == "error":
@@ -295,7 +296,8 @@ class _Loader:
                 continue
             items = binding_items(binding)
             for i, item in enumerate(items):
-                ipath = zpath + (("playlist", i) if len(items) > 1 or item is not binding else ())
+                where: tuple[str | int, ...] = ("playlist", i) if len(items) > 1 or item is not binding else ()
+                ipath = zpath + where
                 if item.feed is not None and item.feed not in cfg.feeds:
                     self.error(
                         doc.mark_for(ipath + ("feed",)),
@@ -407,11 +409,11 @@ class _Loader:
         for name, sc in cfg.scenarios.items():
             theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
             for zone_id, b in ((z, item) for z, zb in sc.zones.items() for item in binding_items(zb)):
-                fg = getattr(b, "color", None)
-                bg = getattr(b, "background", None)
-                if fg is None and bg is None:
+                given_fg = getattr(b, "color", None)
+                given_bg = getattr(b, "background", None)
+                if given_fg is None and given_bg is None:
                     continue
-                fg, bg = fg or theme.text, bg or theme.surface
+                fg, bg = given_fg or theme.text, given_bg or theme.surface
                 ratio = contrast(fg, bg)
                 if ratio < 4.5:
                     self.warn(

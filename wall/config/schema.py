@@ -11,16 +11,16 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Discriminator, Field, PositiveInt, Tag, field_validator, model_validator
-
-from ..widgets.registry import binding_models
-from pydantic import BaseModel, BeforeValidator, ValidationError, WithJsonSchema
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, Discriminator, Field, PositiveInt, Tag,
+                      ValidationError, WithJsonSchema, field_validator, model_validator)
 from pydantic_core import InitErrorDetails
 
+from ..layout import CELLS, LayoutSpec, ZoneSpec
+from ..widgets.registry import binding_models
 from .base import Color, EnvRef, StrictModel
-from ..alerts import SURGE_FIELDS, THRESHOLD_FIELDS, check_template, format_duration, parse_duration
-from ..schedule import WEEKDAYS, parse_date_span, parse_days, parse_hours
-from ..schedule import zone as schedule_zone
+from .syntax import (SURGE_FIELDS, THRESHOLD_FIELDS, WEEKDAYS, check_template, format_duration, parse_date_span,
+                     parse_days, parse_duration, parse_hours)
+from .syntax import zone as schedule_zone
 
 Id = Annotated[
     str,
@@ -138,9 +138,6 @@ class MmRect(StrictModel):
     h: PositiveMm
 
 
-_CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]*)(?::([A-Za-z]{1,2})([1-9][0-9]*))?$")
-
-
 class ZoneConfig(StrictModel):
     """A rectangle of the canvas: grid cells ('A1:B2'), fractions of the canvas, or wall mm."""
 
@@ -154,7 +151,7 @@ class ZoneConfig(StrictModel):
     @field_validator("cells")
     @classmethod
     def _cells_syntax(cls, v: str | None) -> str | None:
-        if v is not None and not _CELLS.match(v.strip()):
+        if v is not None and not CELLS.match(v.strip()):
             raise ValueError(f"'{v}' is not a cell range; write it like 'A1' or 'A1:C2' (column letters, row numbers)")
         return v
 
@@ -176,6 +173,15 @@ class LayoutConfig(StrictModel):
         default=None, description="[cols, rows] for cells; default: the display grid"
     )
     zones: dict[Id, ZoneConfig] = Field(min_length=1)
+
+    def spec(self) -> LayoutSpec:
+        """The layout as plain numbers, for wall.layout (which knows nothing of this schema)."""
+        def place(z: ZoneConfig) -> ZoneSpec:
+            f, m = z.fraction, z.mm
+            return ZoneSpec(z.cells, (f.x, f.y, f.w, f.h) if f is not None else None,
+                            (m.x, m.y, m.w, m.h) if m is not None else None, z.snap == "bezels")
+
+        return LayoutSpec(tuple((zone_id, place(z)) for zone_id, z in self.zones.items()), self.grid)
 
 
 LayoutRef = Annotated[
@@ -354,7 +360,7 @@ BlockEntry = Annotated[str, AfterValidator(_block_entry)]
 
 
 class ModerationConfig(StrictModel):
-    """What never reaches a screen (wall/moderation.py). Operators add to these lists at run time;
+    """What never reaches a screen (wall/moderation/). Operators add to these lists at run time;
     their changes are kept in a file next to the audit log and survive a restart."""
 
     terms: list[BlockEntry] = Field(default_factory=list, description="blocked words or phrases, any language; "
@@ -467,7 +473,7 @@ class NightConfig(StrictModel):
 
 
 class ScheduleConfig(StrictModel):
-    """When the wall is open and what it shows: see wall/schedule.py for what wins."""
+    """When the wall is open and what it shows: see wall/scenes/schedule.py for what wins."""
 
     timezone: str = Field(description="IANA time zone of every time below, e.g. 'Europe/Paris'")
     hours: dict[str, str] = Field(
@@ -516,7 +522,7 @@ Duration = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["90s", "15m", "1h", "1h30m"]},
                               {"type": "number", "minimum": 0, "description": "seconds"}]}),
 ]
-COUNT_SPAN = timedelta(hours=48)  # how far back the store counts posts (wall/store.py, _Tally)
+COUNT_SPAN = timedelta(hours=48)  # how far back the store counts posts (wall/store/tally.py, Tally)
 
 
 class SurgeConfig(StrictModel):

@@ -15,19 +15,9 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Mark, Problem
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Mark:
-    file: str
-    line: int  # 1-based
-    column: int  # 1-based
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass

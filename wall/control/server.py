@@ -1,8 +1,10 @@
 """The control API and web console: FastAPI served by uvicorn in a thread of the wall process.
 
-Handlers never touch GL or the engine: they put commands on the director's queue and wait (async,
-with a time limit) for the render thread to answer, or read the status it republishes each frame.
-A slow or stuck client therefore cannot slow a frame, and a stuck render loop shows up as 503.
+Handlers never touch GL, the engine or the director's state: they queue typed commands
+(wall/scenes/commands.py) and wait (async, with a time limit) for the render thread to answer, or
+read the typed status it republishes each frame (wall/control/status.py). What they may ask of the
+wall is the `WallControl` protocol below (wall/live.py's LiveWall is the one implementation). A slow
+or stuck client therefore cannot slow a frame, and a stuck render loop shows up as 503.
 
 Two roles, each a bearer token taken from the environment at start: operators may change the
 wall, viewers may read it. Without an operator token the API is read-only (and says so); without
@@ -17,16 +19,24 @@ import logging
 import secrets
 import threading
 from concurrent.futures import Future
-from pathlib import Path
 from datetime import datetime
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from ..config.loader import LoadedConfig
 from ..errors import UsageError
+from ..moderation import Moderator
+from ..render.frame_loop import FrameTimes
+from ..render.snapshot import wall_preview
+from ..scenes.commands import (Acknowledge, Answer, Command, Freeze, Lock, Resume, ShowScenario, Spotlight,
+                               StepScenario, Switching)
+from ..scenes.views import ZoneView, to_json
+from .status import WallStatus
 
 log = logging.getLogger("wall.control")
 
@@ -99,9 +109,41 @@ class ReplayBody(BaseModel):
     speed: float | None = Field(default=None, gt=0, le=10_000, description="file seconds per wall second")
 
 
-def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None) -> FastAPI:
-    """reload: a callable(who) -> dict that re-reads the config file (raises ValueError with the
-    file:line:col problems when it is invalid)."""
+class WallControl(Protocol):
+    """What the control API may ask of a running wall (thread-safe: called from uvicorn's thread)."""
+
+    @property
+    def loaded(self) -> LoadedConfig: ...
+
+    @property
+    def moderator(self) -> Moderator: ...
+
+    def submit(self, command: Command, who: str) -> "Future[Answer]": ...
+
+    def status(self) -> WallStatus: ...
+
+    def zone_view(self, zone_id: str) -> ZoneView | None: ...
+
+    def zone_ids(self) -> list[str]: ...
+
+    def preview(self, width: int) -> Future: ...
+
+    def scenario_titles(self) -> list[tuple[str, str]]: ...
+
+    def reload(self, who: str) -> dict[str, Any]:
+        """Re-read the config file; ValueError with the file:line:col problems when it is invalid."""
+        ...
+
+    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str) -> dict[str, Any]: ...
+
+    def frame_times(self) -> FrameTimes | None: ...
+
+    def paints_in_flight(self) -> int: ...
+
+    def commands_queued(self) -> int: ...
+
+
+def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
     app = FastAPI(title="wall control API", version="1", description="Switch, present, moderate and watch a wall.")
 
     def role(request: Request) -> str:
@@ -140,100 +182,89 @@ def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None)
             raise HTTPException(500, str(exc)) from None
         return result
 
-    def public(result: Any) -> Any:
-        if isinstance(result, dict):
-            return {k: v for k, v in result.items() if not k.startswith("_")}
-        return result
+    def public(result: Answer) -> dict[str, Any]:
+        return result.as_json() if isinstance(result, Switching) else result
 
-    async def command(name: str, who: str, **args) -> Any:
-        return public(await answer(director.submit(name, who, **args)))
+    async def command(cmd: Command, who: str) -> dict[str, Any]:
+        return public(await answer(wall.submit(cmd, who)))
 
     # ---------------------------------------------------------------- reading
 
     @app.get("/api/status", summary="scenario, schedule, frame times, displays, feeds, moderation")
     def status(r: str = Depends(viewer)):
-        s = director.status()
+        s = wall.status().as_json()
         s["control"] = {"writable": tokens.writable, "role": r}
         return s
 
     @app.get("/api/scenarios")
     def scenarios(_: str = Depends(viewer)):
-        s = director.status()
-        return {"current": s.get("scenario"), "scenarios": [
-            {"name": name, "title": director.loaded.config.scenarios[name].title or name}
-            for name in director.loaded.config.scenarios]}
+        return {"current": wall.status().director.scenario,
+                "scenarios": [{"name": name, "title": title} for name, title in wall.scenario_titles()]}
 
     @app.get("/api/zones/{zone_id}/state", summary="the view-model a zone's painter receives")
     def zone_state(zone_id: str, _: str = Depends(viewer)):
-        from ..render.snapshot import _jsonable
-
-        views = director.engine.views  # replaced (not mutated) every frame: safe to read here
-        if zone_id not in views:
-            raise HTTPException(404, f"no zone '{zone_id}' in the scenario shown; zones: {', '.join(views)}")
-        widget_name, view = views[zone_id]
-        return {"zone": zone_id, "widget": widget_name, "view": _jsonable(view)}
+        shown = wall.zone_view(zone_id)
+        if shown is None:
+            raise HTTPException(404, f"no zone '{zone_id}' in the scenario shown; zones: {', '.join(wall.zone_ids())}")
+        return {"zone": zone_id, "widget": shown.widget, "view": to_json(shown.view)}
 
     @app.get("/api/snapshot.png", summary="the wall as it is now (PNG, scaled to `width`)")
     async def snapshot(width: int = 1440, _: str = Depends(viewer)):
         width = max(160, min(width, 5760))
-        scale, pictures = await answer(director.submit("snapshot", "viewer", width=width))
-        png = await asyncio.to_thread(_preview_png, director.loaded.wall, pictures, width, scale)
+        scale, pictures = await answer(wall.preview(width))
+        png = await asyncio.to_thread(_preview_png, wall.loaded.wall, pictures, width, scale)
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     @app.get("/api/moderation")
     def moderation(_: str = Depends(viewer)):
-        mod = director.moderator
-        if mod is None:
-            raise HTTPException(404, "moderation is not configured in this run")
+        mod = wall.moderator
         return {"state": mod.state(), "queue": mod.queue(), "audit": mod.audit(50)}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text format")
     def metrics(_: str = Depends(viewer)):
-        return PlainTextResponse(_metrics(director), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(_metrics(wall), media_type="text/plain; version=0.0.4")
 
     # ---------------------------------------------------------------- operating
 
     @app.post("/api/scenario")
     async def scenario(body: ScenarioBody, who: str = Depends(operator)):
-        result = await answer(director.submit("scenario", who, name=body.name))
-        wait = result.get("_wait") if isinstance(result, dict) else None
-        if body.wait and wait is not None:
-            return public(await answer(wait, SWITCH_WAIT_S))
-        return JSONResponse(public(result), status_code=202 if wait is not None else 200)
+        result = await answer(wall.submit(ShowScenario(body.name), who))
+        if not isinstance(result, Switching):
+            return JSONResponse(result, status_code=200)
+        if body.wait:
+            return await answer(result.shown, SWITCH_WAIT_S)
+        return JSONResponse(result.as_json(), status_code=202)
 
     @app.post("/api/next")
     async def next_(who: str = Depends(operator)):
-        return await command("next", who)
+        return await command(StepScenario(1), who)
 
     @app.post("/api/prev")
     async def prev(who: str = Depends(operator)):
-        return await command("prev", who)
+        return await command(StepScenario(-1), who)
 
     @app.post("/api/resume", summary="back to the schedule (ends an operator's choice)")
     async def resume(who: str = Depends(operator)):
-        return await command("resume", who)
+        return await command(Resume(), who)
 
     @app.post("/api/spotlight")
     async def spotlight(body: SpotlightBody, who: str = Depends(operator)):
-        return await command("spotlight", who, zone=body.zone)
+        return await command(Spotlight(body.zone), who)
 
     @app.post("/api/freeze")
     async def freeze(body: FreezeBody, who: str = Depends(operator)):
-        return await command("freeze", who, on=body.on)
+        return await command(Freeze(body.on), who)
 
     @app.post("/api/lock")
     async def lock(body: LockBody, who: str = Depends(operator)):
-        return await command("lock", who, on=body.on, minutes=body.minutes)
+        return await command(Lock(body.on, body.minutes), who)
 
     @app.post("/api/alerts/{rule}/ack")
     async def ack(rule: str, who: str = Depends(operator)):
-        return await command("ack", who, rule=rule)
+        return await command(Acknowledge(rule), who)
 
-    def moderate(action: str, value: str | None, who: str):
-        mod = director.moderator
-        if mod is None:
-            raise HTTPException(404, "moderation is not configured in this run")
-        fn = getattr(mod, action)
+    def moderate(action: str, value: str | bool | None, who: str):
+        fn = getattr(wall.moderator, action)
         try:
             return fn(value, who=who) if value is not None else fn(who=who)
         except ValueError as exc:
@@ -270,19 +301,15 @@ def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None)
 
     @app.post("/api/reload", summary="re-read the config file now (invalid: rejected, the wall keeps running)")
     async def reload_(who: str = Depends(operator)):
-        if reload is None:
-            raise HTTPException(404, "reload is not available in this run")
         try:
-            return await asyncio.to_thread(reload, who)
+            return await asyncio.to_thread(wall.reload, who)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 
     @app.post("/api/replay", summary="play a recorded period of a replay feed at a chosen speed")
     def replay_(body: ReplayBody, who: str = Depends(operator)):
-        if replay is None:
-            raise HTTPException(404, "replay is not available in this run")
         try:
-            return replay(body.feed, body.start, body.speed, who)
+            return wall.replay(body.feed, body.start, body.speed, who)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 
@@ -299,8 +326,6 @@ def create_app(director, tokens: Tokens, reload: Any = None, replay: Any = None)
 def _preview_png(wall, pictures: dict, width: int, scale: float = 1.0) -> bytes:
     from PIL import Image
 
-    from ..render.snapshot import wall_preview
-
     img = Image.fromarray(wall_preview(wall, pictures, scale)[:, :, :3])
     if img.width > width:
         img = img.resize((width, max(1, round(img.height * width / img.width))), Image.BILINEAR)
@@ -309,8 +334,7 @@ def _preview_png(wall, pictures: dict, width: int, scale: float = 1.0) -> bytes:
     return buf.getvalue()
 
 
-def _metrics(director) -> str:
-    rt = director.rt
+def _metrics(wall: WallControl) -> str:
     lines = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
@@ -319,7 +343,7 @@ def _metrics(director) -> str:
         for labels, value in samples:
             lines.append(f"{name}{labels} {value:g}")
 
-    times = getattr(rt, "frame_times", None)
+    times = wall.frame_times()
     if times is not None:
         buckets, count, total = times.histogram()
         lines.append("# HELP wall_frame_seconds Work per frame (views, uploads, compositing, presenting).")
@@ -331,21 +355,19 @@ def _metrics(director) -> str:
         lines.append(f"wall_frame_seconds_count {count}")
         metric("wall_dropped_frames_total", "counter", "Frame slots missed because a frame overran.",
                [("", times.dropped)])
-    status = director.status()
-    metric("wall_scenario_info", "gauge", "The scenario shown (1).", [(f'{{scenario="{status.get("scenario")}"}}', 1)])
-    feeds = status.get("feeds") or {}
+    status = wall.status()
+    metric("wall_scenario_info", "gauge", "The scenario shown (1).", [(f'{{scenario="{status.director.scenario}"}}', 1)])
+    feeds = status.feeds
     metric("wall_feed_up", "gauge", "1 when the feed's last poll succeeded and its data is fresh.",
-           [(f'{{feed="{f}",state="{h["state"]}"}}', 1 if h["state"] == "ok" else 0) for f, h in feeds.items()])
-    metric("wall_feed_posts", "gauge", "Posts the store holds per feed.", [(f'{{feed="{f}"}}', h["posts"]) for f, h in feeds.items()])
-    engine = director.engine
-    metric("wall_paints_in_flight", "gauge", "Zone paints sent to workers, not yet back.", [("", engine.pool.in_flight)])
-    metric("wall_commands_queued", "gauge", "Control commands waiting for the next frame.", [("", director.commands.qsize())])
-    mod = status.get("moderation") or {}
-    if mod:
-        metric("wall_moderation_queue_size", "gauge", "Posts waiting for approval.", [("", mod.get("queue_size", 0))])
-    displays = status.get("displays") or []
+           [(f'{{feed="{f}",state="{h.state}"}}', 1 if h.state == "ok" else 0) for f, h in feeds.items()])
+    metric("wall_feed_posts", "gauge", "Posts the store holds per feed.", [(f'{{feed="{f}"}}', h.posts) for f, h in feeds.items()])
+    metric("wall_paints_in_flight", "gauge", "Zone paints sent to workers, not yet back.", [("", wall.paints_in_flight())])
+    metric("wall_commands_queued", "gauge", "Control commands waiting for the next frame.", [("", wall.commands_queued())])
+    if status.moderation:
+        metric("wall_moderation_queue_size", "gauge", "Posts waiting for approval.",
+               [("", status.moderation.get("queue_size", 0))])
     metric("wall_display_shown", "gauge", "1 when the display's screen is present and shown.",
-           [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in displays])
+           [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in status.displays])
     return "\n".join(lines) + "\n"
 
 

@@ -107,16 +107,6 @@ def x11_screens(display_name: str | None = None) -> list[Screen]:
     return [Screen(n, i, x, y, w, h, hz, p) for i, (x, y, w, h, n, hz, p) in enumerate(found)]
 
 
-def system_screens() -> tuple[str, list[Screen]]:
-    """(where from, screens): X11 through XRandR when there is an X server, else SDL (Wayland,
-    KMSDRM consoles)."""
-    if os.environ.get("DISPLAY"):
-        return "x11", x11_screens()
-    from .sdl_kiosk import sdl_screens
-
-    return "sdl", sdl_screens()
-
-
 # ------------------------------------------------------------------ binding
 
 

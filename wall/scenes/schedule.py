@@ -33,157 +33,22 @@ every machine of a wall shifts together.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-__all__ = [
-    "Schedule", "ScheduleState", "NightState", "ClockRange", "pixel_shift",
-    "parse_days", "parse_clock", "parse_clock_range", "parse_hours", "parse_date_span", "zone",
-]
+from ..calendar_names import WEEKDAYS
+from ..config.syntax import ALL_DAY, ClockRange, parse_date_span, parse_days, parse_hours, zone
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+__all__ = ["Schedule", "ScheduleState", "NightState", "pixel_shift"]
+
 DAY_HORIZON = 8  # days looked ahead for the next change: a week, and a day for ranges that cross midnight
 MAX_LOOKAHEAD_DAYS = 400  # calendar entries further ahead than this are not looked for by `until`
 
 Source = Literal["calendar", "weekly", "daypart", "default", "closed"]
-
-
-# ------------------------------------------------------------------------------------------- syntax
-
-
-def zone(name: str) -> ZoneInfo:
-    """An IANA time zone, or ValueError saying how to write one."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{name}'; use an IANA name like 'Europe/Paris'") from None
-
-
-def _day(token: str) -> int:
-    t = token.strip().lower()
-    if t in WEEKDAYS:
-        return WEEKDAYS.index(t)
-    if t in _FULL_NAMES:
-        return _FULL_NAMES.index(t)
-    close = difflib.get_close_matches(t, WEEKDAYS + _FULL_NAMES, n=1)
-    hint = f" (did you mean '{close[0][:3]}'?)" if close else ""
-    raise ValueError(f"unknown weekday '{token.strip()}'{hint}; write mon, tue, wed, thu, fri, sat or sun "
-                     "(a range like mon-fri, a list like sat,sun, or daily)")
-
-
-def parse_days(spec: str) -> frozenset[int]:
-    """'mon', 'mon-fri', 'sat,sun', 'fri-mon' (wraps over the weekend), 'daily' -> weekdays (Monday 0)."""
-    text = str(spec).strip().lower()
-    if text in ("daily", "every day", "all"):
-        return frozenset(range(7))
-    days: set[int] = set()
-    for part in text.split(","):
-        if not part.strip():
-            raise ValueError(f"'{spec}' has an empty day; write days like 'mon-fri' or 'sat,sun'")
-        if "-" in part:
-            a, _, b = part.partition("-")
-            first, last = _day(a), _day(b)
-            days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
-        else:
-            days.add(_day(part))
-    return frozenset(days)
-
-
-def days_text(days: frozenset[int]) -> str:
-    """Weekdays back into the config's words: 'mon-fri', 'sat,sun', 'daily'."""
-    if len(days) == 7:
-        return "daily"
-    runs: list[list[int]] = []
-    for d in sorted(days):
-        if runs and runs[-1][-1] == d - 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    return ",".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" for r in runs)
-
-
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_clock(text: str, *, end: bool = False) -> int:
-    """'07:30' -> minutes after midnight; '24:00' only as the end of a range."""
-    m = _CLOCK.match(str(text).strip())
-    hour, minute = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
-    if not m or minute > 59 or hour > 24 or (hour == 24 and (minute or not end)):
-        upper = "24:00" if end else "23:59"
-        raise ValueError(f"'{str(text).strip()}' is not a time of day; write HH:MM from 00:00 to {upper}")
-    return hour * 60 + minute
-
-
-@dataclass(frozen=True)
-class ClockRange:
-    """A wall-clock range in minutes after midnight. `end <= start` ends on the next day; 1440 is
-    midnight at the end of the day."""
-
-    start: int
-    end: int
-
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
-
-    def __str__(self) -> str:
-        def hm(m: int) -> str:
-            return f"{m // 60:02d}:{m % 60:02d}"
-
-        return f"{hm(self.start)}-{hm(self.end)}"
-
-
-ALL_DAY = ClockRange(0, 1440)
-
-
-def parse_clock_range(text: str) -> ClockRange:
-    """'07:00-22:00'; '22:00-02:00' crosses midnight; '00:00-24:00' is the whole day."""
-    raw = str(text).strip()
-    parts = re.split(r"\s*[-\u2013]\s*", raw)
-    if len(parts) != 2:
-        raise ValueError(f"'{raw}' is not a time range; write it like '07:00-22:00' (24-hour clock)")
-    start, end = parse_clock(parts[0]), parse_clock(parts[1], end=True)
-    if start == end:
-        raise ValueError(f"'{raw}' starts and ends at the same time; for the whole day write '00:00-24:00'")
-    return ClockRange(start, end)
-
-
-def parse_hours(text: Any, *, allow_closed: bool = True) -> tuple[ClockRange, ...]:
-    """'07:00-22:00', '07:00-12:00, 14:00-22:00', 'closed' (no range) -> ranges."""
-    if not isinstance(text, str):
-        raise ValueError(f"expected a time range in quotes like '07:00-22:00'{' or closed' if allow_closed else ''}, "
-                         f"got {text!r}")
-    if text.strip().lower() == "closed":
-        if not allow_closed:
-            raise ValueError("'closed' is not a time range here; write it like '10:00-11:00'")
-        return ()
-    return tuple(parse_clock_range(part) for part in text.split(","))
-
-
-def parse_date_span(value: Any) -> tuple[date, date]:
-    """A date (2026-11-23) or an inclusive range '2026-12-24..2026-12-26' -> (first, last)."""
-    if isinstance(value, datetime):
-        raise ValueError(f"'{value}' has a time; write the date alone (YYYY-MM-DD) and the times under at:")
-    if isinstance(value, date):
-        return value, value
-    text = str(value).strip()
-    first_text, sep, last_text = text.partition("..")
-    try:
-        first = date.fromisoformat(first_text.strip())
-        last = date.fromisoformat(last_text.strip()) if sep else first
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date; write YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD") from None
-    if last < first:
-        raise ValueError(f"'{text}' ends before it starts")
-    return first, last
 
 
 # ------------------------------------------------------------------------------------------- pixel shift
@@ -193,7 +58,7 @@ def parse_date_span(value: Any) -> tuple[date, date]:
 def _walk(px: int) -> tuple[tuple[int, int], ...]:
     """Every offset of the (2px+1)² square, row by row, each row the other way round (a snake):
     consecutive offsets are one pixel apart."""
-    out = []
+    out: list[tuple[int, int]] = []
     for row, dy in enumerate(range(-px, px + 1)):
         xs = range(-px, px + 1) if row % 2 == 0 else range(px, -px - 1, -1)
         out.extend((dx, dy) for dx in xs)

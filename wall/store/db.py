@@ -1,7 +1,7 @@
 """The store's memory on disk: each feed's last good data, its health and its adapter cursors.
 
 One SQLite file per wall (stdlib sqlite3, WAL mode), so a restart shows the last wall at once, with
-no network. Only the Store's writer thread writes here (see wall/store.py); the render thread never
+no network. Only the store's writer thread writes here (see persistence.py); the render thread never
 opens, reads or waits on this file.
 
 What is kept: each feed's posts (the model's JSON, `raw` excluded) and metrics, its last success and
@@ -103,7 +103,7 @@ class StoredFeed:
 
 @dataclass
 class FeedWrite:
-    """What changed for one feed since the last flush (computed by the Store's writer)."""
+    """What changed for one feed since the last flush (computed by the store's writer, persistence.py)."""
 
     feed_id: str
     adapter: str
@@ -228,7 +228,8 @@ class StoreDB:
                     out[feed_id] = StoredFeed(adapter)
                     continue
                 out[feed_id] = StoredFeed(adapter, [], {}, _time(ok_at), error, _time(error_at))
-            for feed_id, body in self._conn.execute("SELECT feed_id, json FROM posts ORDER BY feed_id, published_at DESC"):
+            posts = self._conn.execute("SELECT feed_id, json FROM posts ORDER BY feed_id, published_at DESC")
+            for feed_id, body in posts:
                 sf = out.get(feed_id)
                 if sf is None or sf.adapter != feeds[feed_id]:
                     continue

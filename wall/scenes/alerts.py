@@ -30,83 +30,23 @@ from __future__ import annotations
 import logging
 import math
 import re
-import string
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from .store import Store
+from ..config.syntax import format_duration
+from ..numbers import human_number
+from ..store import Store
 
-__all__ = [
-    "AlertEngine", "AlertEvent", "AlertError", "UnknownAlert", "Reading",
-    "parse_duration", "format_duration", "check_template", "SURGE_FIELDS", "THRESHOLD_FIELDS",
-]
+__all__ = ["AlertEngine", "AlertEvent", "AlertError", "UnknownAlert", "Reading"]
 
 log = logging.getLogger("wall.alerts")
 
 RuleState = Literal["idle", "pending", "firing", "acknowledged", "cooling"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
-# ------------------------------------------------------------------------------------------- syntax
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|min|m|s)")
-_UNIT_S = {"d": 86400, "h": 3600, "min": 60, "m": 60, "s": 1}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '1h', '1h30m', '2d', or a number of seconds -> timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0 or not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a duration; give a positive number of seconds or '15m', '1h'")
-        return timedelta(seconds=value)
-    text = str(value).strip().lower().replace(" ", "")
-    pos, seconds = 0, 0.0
-    for m in _DURATION_PART.finditer(text):
-        if m.start() != pos:
-            break
-        seconds += float(m.group(1)) * _UNIT_S[m.group(2)]
-        pos = m.end()
-    if not text or pos != len(text):
-        raise ValueError(f"'{value}' is not a duration; write it like '90s', '15m', '1h' or '1h30m'")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(td: timedelta) -> str:
-    """timedelta -> the config's words: '1h', '12h', '15m', '1h30m', '45s'."""
-    s = int(round(td.total_seconds()))
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            out += f"{s // size}{unit}"
-            s %= size
-    return out or "0s"
-
-
-# the placeholders a banner may use, per condition
-COMMON_FIELDS = ("rule", "feed")
-SURGE_FIELDS = COMMON_FIELDS + ("count", "value", "ratio", "expected", "baseline_count", "threshold", "k",
-                                "window", "baseline", "tone", "posts")
-THRESHOLD_FIELDS = COMMON_FIELDS + ("value", "threshold", "metric", "name", "unit", "direction")
-
-
-def check_template(text: str, allowed: tuple[str, ...], kind: str) -> None:
-    """ValueError naming the first placeholder a banner may not use, or a malformed brace."""
-    try:
-        parts = list(string.Formatter().parse(text))
-    except ValueError as exc:
-        raise ValueError(f"{exc} in '{text}'; write placeholders like {{ratio}}, and a literal brace as {{{{ or }}}}") from None
-    for _, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if name not in allowed:
-            raise ValueError(f"unknown placeholder {{{name}}}; a {kind} rule's banner may use "
-                             + ", ".join(f"{{{a}}}" for a in allowed))
-        if spec or conversion:
-            raise ValueError(f"write {{{name}}} without a format: values come formatted for reading")
+# ------------------------------------------------------------------------------------------- banners
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -118,13 +58,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def _num(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if math.isinf(x):
-        return "∞"
-    if abs(x - round(x)) < 0.05:
-        return str(int(round(x)))
-    return f"{x:.1f}"
+    """A banner's figure, as every zone writes numbers (wall/numbers.py); a surge over nothing is ∞."""
+    return "∞" if x is not None and math.isinf(x) else human_number(x)
 
 
 DEFAULT_BANNERS = {
@@ -208,12 +143,12 @@ class AlertEngine:
 
     # -------------------------------------------------------------- the director's calls
 
-    def evaluate(self, store: "Store", t: datetime) -> list[AlertEvent]:
+    def evaluate(self, store: Store, t: datetime) -> list[AlertEvent]:
         """Read each rule's data at t and move its state; the events of the moves, in rule order."""
         with self._lock:
             return [e for rule in self._rules.values() if (e := self._step(rule, store, t)) is not None]
 
-    def _step(self, rule: _Rule, store: "Store", t: datetime) -> AlertEvent | None:
+    def _step(self, rule: _Rule, store: Store, t: datetime) -> AlertEvent | None:
         try:
             reading = self._read(rule, store, t)
         except Exception as exc:  # a bug in one rule must not stop the others, nor the director
@@ -263,7 +198,9 @@ class AlertEngine:
             if rule is None:
                 raise UnknownAlert(f"no alert rule '{rule_id}' (rules: {', '.join(self._rules) or 'none'})")
             if rule.state == "acknowledged":
-                return self._event(rule, "acknowledged", rule.acked_at or t or rule.evaluated_at)
+                acked = rule.acked_at or t or rule.evaluated_at
+                assert acked is not None  # acknowledged: it was firing, so it was evaluated
+                return self._event(rule, "acknowledged", acked)
             if rule.state != "firing":
                 raise AlertError(f"alert '{rule_id}' is not firing (it is {rule.state}); there is nothing to acknowledge")
             at = t or rule.evaluated_at
@@ -328,7 +265,7 @@ class AlertEngine:
         level_text = f"its {level} level" if isinstance(level, str) else _num(level)
         return f"{c.metric} {'above' if above else 'below'} {level_text}"
 
-    def _read(self, rule: _Rule, store: "Store", t: datetime) -> Reading:
+    def _read(self, rule: _Rule, store: Store, t: datetime) -> Reading:
         fields = dict(self._static[rule.id])
         if rule.kind == "surge":
             return _read_surge(rule.cfg.surge, store, rule.cfg.feed, t, fields)
@@ -364,7 +301,7 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def _read_surge(s: Any, store: "Store", feed: str, t: datetime, fields: dict[str, str]) -> Reading:
+def _read_surge(s: Any, store: Store, feed: str, t: datetime, fields: dict[str, str]) -> Reading:
     win_start = t - s.window
     now = store.post_counts(feed, win_start, t)
     if now is None:
@@ -374,7 +311,7 @@ def _read_surge(s: Any, store: "Store", feed: str, t: datetime, fields: dict[str
     count = now.of(s.tone)
     base_start = max(t - s.window - s.baseline, now.counted_since)
     covered = win_start - base_start
-    fields.update(count=str(count), value=str(count))
+    fields.update(count=_num(count), value=_num(count))
     if covered < s.window:  # a baseline shorter than the window it judges is no baseline
         ready = now.counted_since + 2 * s.window
         return Reading(False, value=float(count), note=f"learning the baseline until {ready.isoformat()}", fields=fields)
@@ -385,11 +322,11 @@ def _read_surge(s: Any, store: "Store", feed: str, t: datetime, fields: dict[str
     need = max(float(s.min_count), s.k * expected)
     ratio = count / expected if expected > 0 else (math.inf if count > 0 else 0.0)
     active = count >= s.min_count and count > s.k * expected
-    fields.update(ratio=_num(ratio), expected=_num(expected), baseline_count=str(base_count), threshold=_num(need))
+    fields.update(ratio=_num(ratio), expected=_num(expected), baseline_count=_num(base_count), threshold=_num(need))
     return Reading(active, value=float(count), threshold=need, ratio=ratio, fields=fields)
 
 
-def _read_threshold(c: Any, store: "Store", feed: str, t: datetime, fields: dict[str, str]) -> Reading:
+def _read_threshold(c: Any, store: Store, feed: str, t: datetime, fields: dict[str, str]) -> Reading:
     above = c.above is not None
     snap = store.snapshot(feed, t)
     metric = snap.metrics.get(c.metric) if snap is not None else None

@@ -1,0 +1,234 @@
+"""What every zone shows at an instant: (scenario plan, store, moderator, time) -> {zone: view}.
+
+This is the scenes stage's per-frame work, between the data and the renderer. For each zone a
+scenario binds, it picks the widget shown now (a playlist's current item, a function of time), reads
+its feed's snapshot from the store (or the snapshot kept when the wall was frozen), passes it
+through the moderator (a blocked post never reaches a painter), and asks the widget for its view:
+a frozen dataclass of exactly what to draw. The engine (wall/render/engine.py) only paints,
+uploads and composites what it is given here.
+
+Why the views are rebuilt every frame: they are cheap, pure functions of data and time, and equal
+views paint equal pixels, so the engine repaints a zone only when its view changed. A widget that
+fails to build shows its error card; the other zones go on.
+
+Three things a frame carries besides the views:
+- `scroll`: the strip offset of scrolling widgets (the ticker), a pure function of time, moved by
+  blits without a repaint;
+- `withdrawn`: zones whose content an operator just took away (a hide, a block). They are cleared
+  in this very frame, before their repaint lands, so a hidden post is off every screen within one
+  frame; an approval adds content and may arrive with the repaint;
+- freezing: while the director says the wall is frozen, every zone showing a feed keeps the
+  snapshot and the "now" of the instant it froze; clocks and tickers go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, NamedTuple
+
+from ..config.loader import LoadedConfig, ScenarioPlan
+from ..config.schema import active_binding
+from ..geometry import Wall, min_font_px
+from ..moderation import Moderator
+from ..paint.error_card import ErrorView
+from ..store import FeedSnapshot, Store
+from ..widgets.base import BuildContext, ThemeView
+from ..widgets.registry import widget
+
+log = logging.getLogger("wall.scenes")
+
+PLANS_REMEMBERED = 4  # the shown plan, one being prepared, and room for a switch in progress
+
+
+class ZoneView(NamedTuple):
+    """What one zone shows: the widget's name and the view its painter receives."""
+
+    widget: str
+    view: Any
+
+
+@dataclass(frozen=True)
+class SceneFrame:
+    """One frame of one scenario, as the engine receives it."""
+
+    plan: ScenarioPlan
+    views: Mapping[str, ZoneView]  # zone id -> what it shows, for every zone the scenario binds
+    scroll: Mapping[str, float] = field(default_factory=dict)  # zone id -> strip offset (canvas px)
+    withdrawn: frozenset[str] = frozenset()  # zones to clear now: an operator took something away
+
+
+def zone_contexts(plan: ScenarioPlan, wall: Wall, viewing_distance_m: float | None = None) -> dict[str, BuildContext]:
+    """A BuildContext per bound zone of a scenario (time and data are filled in per frame)."""
+    theme = ThemeView.from_config(plan.theme)
+    floor = round(min_font_px(viewing_distance_m, wall.pitch_y), 1) if viewing_distance_m else 0.0
+    return {
+        z.id: BuildContext(
+            zone_id=z.id,
+            width=z.rect.w,
+            height=z.rect.h,
+            origin=(z.rect.x, z.rect.y),
+            pitch_mm=(wall.pitch_x, wall.pitch_y),
+            time=datetime.fromtimestamp(0).astimezone(),
+            theme=theme,
+            min_text_px=floor,
+        )
+        for z in plan.layout.zones
+        if z.id in plan.bindings
+    }
+
+
+# the fields of a view-model that name something a moderator can take away
+_IDENTITY_FIELDS = ("key", "handle", "author")
+_MAX_DEPTH = 6
+
+
+def shown_identities(view: Any, _depth: int = 0) -> set[str]:
+    """The post keys and author handles a view shows: anything a moderator can take away."""
+    found: set[str] = set()
+    if view is None or _depth > _MAX_DEPTH:
+        return found
+    if dataclasses.is_dataclass(view) and not isinstance(view, type):
+        for f in dataclasses.fields(view):
+            value = getattr(view, f.name)
+            if f.name in _IDENTITY_FIELDS and isinstance(value, str) and value:
+                found.add(f"{f.name}:{value}")
+            elif isinstance(value, (tuple, list)) or dataclasses.is_dataclass(value):
+                found |= shown_identities(value, _depth + 1)
+    elif isinstance(view, (tuple, list)):
+        for item in view:
+            found |= shown_identities(item, _depth + 1)
+    return found
+
+
+def to_json(value: Any) -> Any:
+    """A view-model (dataclasses, pydantic models, tuples, datetimes) as JSON-ready values: what
+    state.json and the control API's zone states show."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"_type": type(value).__name__, **{f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "model_dump"):
+        return to_json(value.model_dump(mode="json"))
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class _Built:
+    """The views last built for one plan, and under which moderation rules (see `withdrawn`)."""
+
+    plan: ScenarioPlan
+    views: Mapping[str, ZoneView]
+    moderation_version: int | None
+
+
+class SceneViews:
+    """Builds each frame's views of the scenarios on the wall (the one shown, and one being
+    prepared during a switch). Render thread only; reads the store and the moderator, which are
+    thread-safe, and never waits."""
+
+    def __init__(self, loaded: LoadedConfig, store: Store, moderator: Moderator | None = None):
+        self.loaded = loaded
+        self.store = store
+        self.moderator = moderator  # None: renders and installer tools, whose zones are not moderated
+        self._contexts: OrderedDict[int, tuple[ScenarioPlan, dict[str, BuildContext]]] = OrderedDict()
+        self._built: OrderedDict[int, _Built] = OrderedDict()
+        self._frozen_at: datetime | None = None
+        self._frozen: dict[str, FeedSnapshot | None] = {}  # feed -> the snapshot shown while frozen
+
+    def reconfigure(self, loaded: LoadedConfig) -> None:
+        """A reloaded config (render thread): zone contexts are made again from its plans."""
+        self.loaded = loaded
+        self._contexts.clear()
+
+    def moderate_with(self, moderator: Moderator | None) -> None:
+        """Filter what zones show through this moderator from the next frame on (None: nothing is
+        filtered, as in renders)."""
+        self.moderator = moderator
+        self._built.clear()
+
+    def frame(self, plan: ScenarioPlan, t: datetime, frozen_at: datetime | None = None) -> SceneFrame:
+        """Every bound zone's view at time t. frozen_at: the instant the wall froze (None: live)."""
+        if frozen_at != self._frozen_at:
+            self._frozen_at, self._frozen = frozen_at, {}
+        contexts = self._contexts_of(plan)
+        version = self.moderator.version if self.moderator is not None else None
+        views: dict[str, ZoneView] = {}
+        scroll: dict[str, float] = {}
+        for zone_id, base in contexts.items():
+            binding = active_binding(plan.bindings[zone_id], t)  # a playlist's current item
+            module = widget(binding.widget)
+            # frozen: a zone showing a feed stays as it was (its data and its notion of "now")
+            t_zone = frozen_at if (frozen_at is not None and binding.feed) else t
+            try:
+                ctx = dataclasses.replace(base, time=t_zone, data=self._data(binding.feed, t_zone, plan))
+                view = module.build(binding, ctx)
+            except Exception as exc:  # a zone's failure stays in its zone
+                log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)
+                views[zone_id] = ZoneView(binding.widget, ErrorView(binding.widget, f"{type(exc).__name__}: {exc}"))
+                continue
+            views[zone_id] = ZoneView(binding.widget, view)
+            moves = getattr(module, "scroll", None)
+            if moves is not None:
+                try:  # motion is a function of the frame's time, frozen or not: tickers go on
+                    scroll[zone_id] = moves(view, dataclasses.replace(base, time=t))
+                except Exception:
+                    log.exception("zone %s: scroll failed", zone_id)
+        withdrawn = self._withdrawn(plan, views, version)
+        return SceneFrame(plan, views, scroll, withdrawn)
+
+    # ------------------------------------------------------------------ inside
+
+    def _contexts_of(self, plan: ScenarioPlan) -> dict[str, BuildContext]:
+        # plans are the config's own objects (or one made per alert or spotlight): identity is the key
+        hit = self._contexts.get(id(plan))
+        if hit is not None and hit[0] is plan:
+            self._contexts.move_to_end(id(plan))
+            return hit[1]
+        contexts = zone_contexts(plan, self.loaded.wall, self.loaded.config.viewing_distance_m)
+        self._contexts[id(plan)] = (plan, contexts)
+        while len(self._contexts) > PLANS_REMEMBERED:
+            self._contexts.popitem(last=False)
+        return contexts
+
+    def _data(self, feed: str | None, t: datetime, plan: ScenarioPlan) -> FeedSnapshot | None:
+        if feed is None:
+            return None
+        if self._frozen_at is not None:
+            if feed not in self._frozen:
+                self._frozen[feed] = self.store.snapshot(feed, t)
+            data = self._frozen[feed]
+        else:
+            data = self.store.snapshot(feed, t)
+        if data is not None and self.moderator is not None:
+            data = self.moderator.filter(data, plan)  # a blocked post never reaches a painter
+        return data
+
+    def _withdrawn(self, plan: ScenarioPlan, views: Mapping[str, ZoneView], version: int | None) -> frozenset[str]:
+        """Zones that showed, in the plan's last frame, something the moderation rules changed
+        since have taken away (a hide or a block, not an approval)."""
+        last = self._built.get(id(plan))
+        self._built[id(plan)] = _Built(plan, views, version)
+        self._built.move_to_end(id(plan))
+        while len(self._built) > PLANS_REMEMBERED:
+            self._built.popitem(last=False)
+        if last is None or last.plan is not plan or last.moderation_version == version:
+            return frozenset()
+        gone = set()
+        for zone_id, now in views.items():
+            before = last.views.get(zone_id)
+            if before is not None and before.view != now.view and shown_identities(before.view) - shown_identities(now.view):
+                gone.add(zone_id)
+        return frozenset(gone)

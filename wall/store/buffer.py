@@ -1,0 +1,108 @@
+"""Each feed's state in the store: its bounded buffer of posts, its figures, its health, and the
+immutable `FeedSnapshot` widgets read.
+
+Sources deliver at least once and pages overlap, so posts merge by `Post.key` (a re-delivered post
+replaces its older copy: its like count moved on) and a buffer keeps the newest `max_posts`, newest
+first. A failing feed keeps its last good data: its health says "failing" or "stale" and widgets
+badge it, they never blank.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable, Literal, Mapping
+
+from feeds.model import Metric, Post
+
+from .tally import Tally
+
+HealthState = Literal["loading", "ok", "stale", "failing", "credentials"]
+
+# A feed is stale when its last success is older than this many poll intervals.
+STALE_AFTER_POLLS = 3
+MIN_STALE_AFTER = timedelta(minutes=2)
+STATE_RANK: dict[HealthState, int] = {"ok": 0, "loading": 1, "stale": 2, "credentials": 3, "failing": 4}
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    state: HealthState
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FeedSnapshot:
+    feed_id: str
+    posts: tuple[Post, ...]
+    metrics: Mapping[str, Metric]
+    as_of: datetime | None  # when the data shown was fetched (None: nothing yet)
+    health: FeedHealth
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.posts or self.metrics)
+
+
+@dataclass
+class FeedState:
+    adapter: str
+    poll_s: float
+    posts: tuple[Post, ...] = ()  # newest first, unique keys, at most max_posts
+    # replaced, never mutated: the writer reads it outside the lock
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    credentials_missing: bool = False
+    restored: bool = False  # data read from disk at start; no poll has answered since
+    derived: Mapping[str, Metric] = field(default_factory=dict)  # figures computed from the posts (wall/aggregate.py)
+    version: int = 0  # bumped by every put (lets put merge outside the lock)
+    cache: tuple[datetime, FeedSnapshot] | None = None
+    tally: Tally | None = None  # posts per time bucket and tone, since the first put (or the restore)
+
+    def health(self, t: datetime) -> FeedHealth:
+        if self.restored:  # from disk: old data whose source has not been asked yet
+            state: HealthState = "stale" if self.last_success is not None else "loading"
+        elif self.last_error and (self.last_success is None or (self.last_error_at or t) >= self.last_success):
+            state = "credentials" if self.credentials_missing else "failing"
+        elif self.last_success is None:
+            state = "loading"
+        elif t - self.last_success > max(MIN_STALE_AFTER, timedelta(seconds=STALE_AFTER_POLLS * self.poll_s)):
+            state = "stale"
+        else:
+            state = "ok"
+        return FeedHealth(state, self.last_success, self.last_error, self.last_error_at)
+
+
+def worst_health(members: Mapping[str, FeedState], last_success: datetime | None, t: datetime) -> FeedHealth:
+    """Several feeds shown as one are as healthy as the least healthy of them; the error names it."""
+    if not members:
+        return FeedHealth("loading")
+    worst_id, worst = max(((m, st.health(t)) for m, st in members.items()), key=lambda mh: STATE_RANK[mh[1].state])
+    error = f"{worst_id}: {worst.last_error}" if worst.last_error else None
+    return FeedHealth(worst.state, last_success, error, worst.last_error_at)
+
+
+def _newest_first(p: Post) -> tuple[datetime, str]:
+    return p.published_at, p.key
+
+
+def merge_posts(old: Iterable[Post], new: Iterable[Post], limit: int) -> tuple[Post, ...]:
+    """old + new, one post per key (the later delivery wins), newest first, at most `limit`."""
+    by_key = {p.key: p for p in old}
+    for p in new:
+        by_key[p.key] = p
+    if len(by_key) > limit:
+        return tuple(heapq.nlargest(limit, by_key.values(), key=_newest_first))
+    return tuple(sorted(by_key.values(), key=_newest_first, reverse=True))
+
+
+def entering(old: tuple[Post, ...], merged: tuple[Post, ...]) -> list[Post]:
+    """The posts of `merged` that `old` lacks: each post is counted once, when it enters the buffer
+    (a re-delivery or a post too old to be kept is not)."""
+    had = {p.key for p in old}
+    return [p for p in merged if p.key not in had]
