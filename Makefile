@@ -2,7 +2,7 @@
 VENV  := .venv
 STAMP := $(VENV)/.wall-setup
 
-.PHONY: setup demo test bench readme-images clean
+.PHONY: setup demo test lint format bench readme-images clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,20 @@ demo: setup
 
 test: setup
 	@scripts/test_deps.sh
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 	@$(VENV)/bin/python -m pytest
+
+# What `make test` checks first, alone; `make format` rewrites the tree the way the check wants it.
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+format: setup
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
 
 bench: setup
 	@$(VENV)/bin/wallctl bench config/demo.yaml

@@ -1,4 +1,5 @@
 """Run wallctl from a checkout without installing: `python wallctl.py check config/demo.yaml`."""
+
 import sys
 
 from wall.cli import main

@@ -55,8 +55,11 @@ class PollContext:
 
 
 def missing_credentials(names: list[str]) -> FeedError:
-    return FeedError("credentials", f"credential {', '.join(names)} is not set: put it in the environment variable "
-                                    f"this feed's credentials.{names[0]} names")
+    return FeedError(
+        "credentials",
+        f"credential {', '.join(names)} is not set: put it in the environment variable "
+        f"this feed's credentials.{names[0]} names",
+    )
 
 
 @dataclass

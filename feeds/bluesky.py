@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -61,14 +61,16 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(
-        min_length=1, max_length=512,
-        description="searchPosts `q`: words, \"phrases\", #hashtags, from:handle (Lucene-like syntax)",
+        min_length=1,
+        max_length=512,
+        description='searchPosts `q`: words, "phrases", #hashtags, from:handle (Lucene-like syntax)',
     )
     sort: Literal["latest", "top"] = Field(
         default="latest", description="latest: a stream polled with `since`; top: the current top list"
     )
     lang: str | None = Field(
-        default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        default=None,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
         description="only posts in this language (BCP-47, e.g. 'fr')",
     )
     appview: ServiceURL = Field(
@@ -89,7 +91,7 @@ parse_time = iso_datetime  # the vendor writes ISO 8601 / RFC 3339 times
 
 def iso(when: datetime) -> str:
     """UTC, millisecond precision, 'Z': the form AT Protocol datetimes take."""
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _str(value: Any) -> str:
@@ -143,14 +145,12 @@ def parse_media(embed: Any, sensitive: bool = False) -> tuple[Media, ...]:
             if not url.startswith(("https://", "http://")):
                 continue
             w, h = _aspect(image)
-            out.append(Media(kind="image", url=url, alt=_str(image.get("alt")), width=w, height=h,
-                             sensitive=sensitive))
+            out.append(Media(kind="image", url=url, alt=_str(image.get("alt")), width=w, height=h, sensitive=sensitive))
     elif kind.startswith("app.bsky.embed.video"):
         url = _str(embed.get("thumbnail")) or _str(embed.get("playlist"))
         if url.startswith(("https://", "http://")):
             w, h = _aspect(embed)
-            out.append(Media(kind="video", url=url, alt=_str(embed.get("alt")), width=w, height=h,
-                             sensitive=sensitive))
+            out.append(Media(kind="video", url=url, alt=_str(embed.get("alt")), width=w, height=h, sensitive=sensitive))
     return tuple(out)
 
 
@@ -301,8 +301,10 @@ async def fetch_followers(ctx: PollContext, dids: list[str]) -> dict[str, int]:
     for batch in _batches(dids, PROFILES_BATCH):
         try:
             response = await ctx.fetcher.get(
-                options.appview + PROFILES_PATH, params={"actors": batch},
-                credential_key=ctx.credential_key, conditional=False,
+                options.appview + PROFILES_PATH,
+                params={"actors": batch},
+                credential_key=ctx.credential_key,
+                conditional=False,
             )
             out.update(parse_profiles(decode_json(response)))
         except FeedError as exc:
@@ -326,8 +328,10 @@ async def poll(ctx: PollContext) -> PollResult:
     pages = Pages(params, options.max_pages)
     for page_params in pages:
         response = await ctx.fetcher.get(
-            options.appview + SEARCH_PATH, params=page_params,
-            credential_key=ctx.credential_key, conditional=False,
+            options.appview + SEARCH_PATH,
+            params=page_params,
+            credential_key=ctx.credential_key,
+            conditional=False,
         )
         page, page_cursor = parse_search_page(decode_json(response))
         for view in page:
@@ -341,10 +345,13 @@ async def poll(ctx: PollContext) -> PollResult:
 
     followers: dict[str, int] = {}
     if options.followers:
-        dids = list(dict.fromkeys(
-            v["author"]["did"] for v in views
-            if isinstance(v.get("author"), dict) and isinstance(v["author"].get("did"), str)
-        ))
+        dids = list(
+            dict.fromkeys(
+                v["author"]["did"]
+                for v in views
+                if isinstance(v.get("author"), dict) and isinstance(v["author"].get("did"), str)
+            )
+        )
         followers = await fetch_followers(ctx, dids)
 
     posts: list[Post] = []

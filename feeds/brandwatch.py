@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -51,8 +51,22 @@ BUDGET = (30, 600.0)  # "API Clients are limited to make 30 calls every 10 minut
 SOURCE = "brandwatch"
 DEFAULT_API = "https://api.brandwatch.com"
 # Parameters the adapter owns; a `filters:` entry may not override them.
-_RESERVED = frozenset({"queryId", "queryGroupId", "startDate", "endDate", "pageSize", "page", "orderBy",
-                       "orderDirection", "cursor", "sinceId", "limit", "access_token"})
+_RESERVED = frozenset(
+    {
+        "queryId",
+        "queryGroupId",
+        "startDate",
+        "endDate",
+        "pageSize",
+        "page",
+        "orderBy",
+        "orderDirection",
+        "cursor",
+        "sinceId",
+        "limit",
+        "access_token",
+    }
+)
 
 
 class Options(BaseModel):
@@ -65,20 +79,25 @@ class Options(BaseModel):
     query_group_id: int | None = Field(default=None, gt=0, description="or a query group instead of a query")
     api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     page_size: int = Field(default=100, ge=1, le=5000, description="mentions per call (Brandwatch allows 1-5000)")
-    max_pages: int = Field(default=3, ge=1, le=20,
-                           description="most mention calls per poll; the rest waits for the next poll")
-    lookback_minutes: int = Field(default=60, ge=1, le=10080,
-                                  description="how far back the very first poll looks for mentions")
+    max_pages: int = Field(
+        default=3, ge=1, le=20, description="most mention calls per poll; the rest waits for the next poll"
+    )
+    lookback_minutes: int = Field(
+        default=60, ge=1, le=10080, description="how far back the very first poll looks for mentions"
+    )
     filters: dict[str, str | list[str]] = Field(
         default_factory=dict,
-        description="extra Brandwatch mention filters, e.g. {pageType: [twitter, news], language: fr}")
+        description="extra Brandwatch mention filters, e.g. {pageType: [twitter, news], language: fr}",
+    )
     metrics: bool = Field(default=True, description="also fetch the sentiment split and volume series")
-    metrics_interval_s: int = Field(default=600, ge=60, le=86400,
-                                    description="seconds between two refreshes of the metrics (budget!)")
+    metrics_interval_s: int = Field(
+        default=600, ge=60, le=86400, description="seconds between two refreshes of the metrics (budget!)"
+    )
     metrics_window_hours: int = Field(default=24, ge=1, le=720, description="window of sentiment/volume")
     volume_granularity: Literal["hours", "days"] = Field(default="hours", description="volume series step")
-    top_authors: int = Field(default=10, ge=0, le=1000,
-                             description="size of the 'influencers' leaderboard (0: do not fetch it)")
+    top_authors: int = Field(
+        default=10, ge=0, le=1000, description="size of the 'influencers' leaderboard (0: do not fetch it)"
+    )
 
     @field_validator("filters")
     @classmethod
@@ -111,8 +130,14 @@ _VIDEO = re.compile(r"\.(mp4|mov|m3u8|webm)(\?|$)", re.IGNORECASE)
 _GIF = re.compile(r"\.gif(\?|$)", re.IGNORECASE)
 _NETWORKS = {"twitter": "x", "x": "x", "bluesky": "bluesky", "mastodon": "mastodon"}
 _ARTICLE_TYPES = {"news", "blog", "review", "forum"}
-_KINDS = {"reply": "reply", "comment": "reply", "retweet": "repost", "share": "repost", "repost": "repost",
-          "quote": "quote"}
+_KINDS = {
+    "reply": "reply",
+    "comment": "reply",
+    "retweet": "repost",
+    "share": "repost",
+    "repost": "repost",
+    "quote": "quote",
+}
 
 
 def mention_text(value: object) -> str:
@@ -244,16 +269,32 @@ def parse_sentiment_chart(doc: object, now: datetime, window: str) -> dict[str, 
     buckets = sorted(set().union(*(d.keys() for d in per_class.values())))
     provenance = "brandwatch data/volume/sentiment"
     metrics = {
-        "sentiment": Metric(name="Sentiment", unit="mentions", breakdown=breakdown, window=window,
-                            computed_at=now, provenance=provenance),
-        "volume": Metric(name="Mentions", unit="mentions",
-                         series=tuple((b, sum(per_class[k].get(b, 0.0) for k in per_class)) for b in buckets),
-                         window=window, computed_at=now, provenance=provenance),
+        "sentiment": Metric(
+            name="Sentiment",
+            unit="mentions",
+            breakdown=breakdown,
+            window=window,
+            computed_at=now,
+            provenance=provenance,
+        ),
+        "volume": Metric(
+            name="Mentions",
+            unit="mentions",
+            series=tuple((b, sum(per_class[k].get(b, 0.0) for k in per_class)) for b in buckets),
+            window=window,
+            computed_at=now,
+            provenance=provenance,
+        ),
     }
     for label, points in per_class.items():
         metrics[f"volume.{label}"] = Metric(
-            name=label.capitalize(), unit="mentions", series=tuple((b, points.get(b, 0.0)) for b in buckets),
-            window=window, computed_at=now, provenance=provenance)
+            name=label.capitalize(),
+            unit="mentions",
+            series=tuple((b, points.get(b, 0.0)) for b in buckets),
+            window=window,
+            computed_at=now,
+            provenance=provenance,
+        )
     return metrics
 
 
@@ -277,20 +318,32 @@ def parse_top_authors(doc: object, now: datetime, window: str) -> Metric:
         seen.add(author_id)
         avatar = data.get("twitterAvatar")
         followers = to_count(data.get("twitterFollowers"))
-        entries.append(LeaderboardEntry(
-            author=Author(
-                id=author_id,
-                handle=name,
-                name=name,
-                avatar_url=avatar if isinstance(avatar, str) and avatar.startswith(("https://", "http://")) else None,
-                followers=followers or None,  # 0 here means "not an X author", not "no followers"
-                verified=bool(data.get("twitterVerified")),
-            ),
-            mentions=count_or_zero(data.get("volume") if data.get("volume") is not None else data.get("authorVolume")),
-            reach=to_count(data.get("reachEstimate")),
-        ))
-    return Metric(name="Top authors", unit="mentions", leaderboard=tuple(entries), window=window,
-                  computed_at=now, provenance="brandwatch data/volume/topauthors")
+        entries.append(
+            LeaderboardEntry(
+                author=Author(
+                    id=author_id,
+                    handle=name,
+                    name=name,
+                    avatar_url=avatar
+                    if isinstance(avatar, str) and avatar.startswith(("https://", "http://"))
+                    else None,
+                    followers=followers or None,  # 0 here means "not an X author", not "no followers"
+                    verified=bool(data.get("twitterVerified")),
+                ),
+                mentions=count_or_zero(
+                    data.get("volume") if data.get("volume") is not None else data.get("authorVolume")
+                ),
+                reach=to_count(data.get("reachEstimate")),
+            )
+        )
+    return Metric(
+        name="Top authors",
+        unit="mentions",
+        leaderboard=tuple(entries),
+        window=window,
+        computed_at=now,
+        provenance="brandwatch data/volume/topauthors",
+    )
 
 
 # ------------------------------------------------------------------------------------------- polling
@@ -307,8 +360,9 @@ def _base_params(options: Options) -> dict[str, Any]:
 
 
 async def _get_json(ctx: PollContext, url: str, params: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
-    response = await ctx.fetcher.get(url, params=params, headers=headers, credential_key=ctx.credential_key,
-                                     conditional=False)
+    response = await ctx.fetcher.get(
+        url, params=params, headers=headers, credential_key=ctx.credential_key, conditional=False
+    )
     return decode_json(response)
 
 
@@ -316,17 +370,19 @@ async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     token = ctx.secret("token")
     headers = {"Authorization": f"Bearer {token}"}
-    now = ctx.now.astimezone(timezone.utc)
+    now = ctx.now.astimezone(UTC)
     project = f"{options.api_base}/projects/{options.project_id}"
 
     since = parse_date(ctx.cursor.get("added_since"))
     newest = since
-    params = _base_params(options) | {"endDate": format_date(now), "pageSize": options.page_size,
-                                      "orderBy": "added"}
+    params = _base_params(options) | {"endDate": format_date(now), "pageSize": options.page_size, "orderBy": "added"}
     if since is None:
         # start-up: the newest page of the look-back window (the polling tutorial's first call)
-        params |= {"startDate": format_date(now - timedelta(minutes=options.lookback_minutes)),
-                   "orderDirection": "desc", "page": 0}
+        params |= {
+            "startDate": format_date(now - timedelta(minutes=options.lookback_minutes)),
+            "orderDirection": "desc",
+            "page": 0,
+        }
         max_pages = 1
     else:
         # later polls: everything added since the last one, oldest first, following nextCursor
@@ -357,12 +413,12 @@ async def poll(ctx: PollContext) -> PollResult:
             "endDate": format_date(now),
         }
         if options.metrics:
-            chart = await _get_json(ctx, f"{project}/data/volume/sentiment/{options.volume_granularity}", span,
-                                    headers)
+            chart = await _get_json(ctx, f"{project}/data/volume/sentiment/{options.volume_granularity}", span, headers)
             result.metrics.update(parse_sentiment_chart(chart, now, window))
         if options.top_authors:
-            top = await _get_json(ctx, f"{project}/data/volume/topauthors/queries",
-                                  span | {"limit": options.top_authors}, headers)
+            top = await _get_json(
+                ctx, f"{project}/data/volume/topauthors/queries", span | {"limit": options.top_authors}, headers
+            )
             result.metrics["influencers"] = parse_top_authors(top, now, window)
         result.cursor["metrics_at"] = format_date(now)
     return result

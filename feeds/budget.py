@@ -30,9 +30,7 @@ class RequestBudget:
 
     def __init__(self, calls: int, window_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         if calls < 1 or window_s <= 0:
-            raise ValueError(
-                f"a request budget needs calls >= 1 and window_s > 0, got {calls} per {window_s} s"
-            )
+            raise ValueError(f"a request budget needs calls >= 1 and window_s > 0, got {calls} per {window_s} s")
         self.calls = calls
         self.window_s = float(window_s)
         self._clock = clock

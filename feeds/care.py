@@ -65,8 +65,16 @@ class CareFigures:
     provenance: str
 
     @classmethod
-    def over_window(cls, thresholds: Mapping[str, Thresholds], window_hours: int, computed_at: datetime, *,
-                    counted: str, hours: str, note: str = "") -> CareFigures:
+    def over_window(
+        cls,
+        thresholds: Mapping[str, Thresholds],
+        window_hours: int,
+        computed_at: datetime,
+        *,
+        counted: str,
+        hours: str,
+        note: str = "",
+    ) -> CareFigures:
         """Figures over the rolling window of `window_hours` ending at `computed_at`; their provenance says
         what was `counted` in it, in calendar or business `hours`, and a `note` such as an incomplete read."""
         window = window_label(window_hours)
@@ -77,6 +85,15 @@ class CareFigures:
 
     def metric(self, name: str, label: str, unit: str, value: float | None, higher_is_better: bool) -> Metric:
         t = self.thresholds.get(name) or Thresholds()
-        return Metric(name=label, unit=unit, value=None if value is None else round(value, 1), window=self.window,
-                      target=t.target, warn=t.warn, breach=t.breach, higher_is_better=higher_is_better,
-                      computed_at=self.computed_at, provenance=self.provenance)
+        return Metric(
+            name=label,
+            unit=unit,
+            value=None if value is None else round(value, 1),
+            window=self.window,
+            target=t.target,
+            warn=t.warn,
+            breach=t.breach,
+            higher_is_better=higher_is_better,
+            computed_at=self.computed_at,
+            provenance=self.provenance,
+        )

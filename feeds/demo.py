@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment
 
@@ -36,23 +36,65 @@ AUTHORS = [
 
 # (text, lang, sentiment score, hashtags, author index, image?)
 POSTS = [
-    ("Super accueil en boutique aujourd'hui 👏 merci @Orange pour le changement de forfait en 10 minutes", "fr", 0.8, ("#service",), 1, False),
+    (
+        "Super accueil en boutique aujourd'hui 👏 merci @Orange pour le changement de forfait en 10 minutes",
+        "fr",
+        0.8,
+        ("#service",),
+        1,
+        False,
+    ),
     ("خدمة العملاء كانت رائعة اليوم 👍 شكراً على السرعة", "ar", 0.7, ("#خدمة",), 2, False),
     ("השירות היה מצוין, תודה רבה! 🙌", "he", 0.75, (), 3, False),
     ("新しい5Gプランに変更しました📱 本当に速い！", "ja", 0.85, ("#5G",), 4, True),
     ("网络今天很慢 😤 什么时候能修好？", "zh", -0.6, ("#网络",), 5, False),
     ("¿Alguien más sin fibra en Madrid desde esta mañana? 😡", "es", -0.7, ("#fibra", "#averia"), 6, False),
-    ("The new fibre box is a big step up: setup took five minutes and Wi-Fi reaches the garden now 🚀", "en", 0.6, ("#fibre",), 7, True),
+    (
+        "The new fibre box is a big step up: setup took five minutes and Wi-Fi reaches the garden now 🚀",
+        "en",
+        0.6,
+        ("#fibre",),
+        7,
+        True,
+    ),
     ("Dzięki za szybką odpowiedź na czacie 💬", "pl", 0.6, (), 8, False),
     ("Still waiting for a technician, third call this week. Not impressed.", "en", -0.75, ("#support",), 9, False),
     ("Endlich stabiles Internet im Homeoffice 🙏", "de", 0.5, ("#homeoffice",), 10, False),
     ("Merci Orange ❤️ شكراً جزيلاً pour la réparation rapide au Sénégal 🇸🇳", "fr", 0.9, ("#merci",), 11, False),
     ("Panne réseau à Tunis depuis 2 heures… des nouvelles ? 📵", "fr", -0.5, ("#panne",), 12, False),
     ("Roaming in Japan worked out of the box. Nice. 🇯🇵✈️", "en", 0.55, ("#roaming",), 13, False),
-    ("Le lancement du nouveau forfait jeunes est bien pensé, les prix sont clairs 👍", "fr", 0.65, ("#lancement",), 0, True),
-    ("La app nueva es mucho más rápida, por fin puedo ver mi consumo en tiempo real 📊", "es", 0.6, ("#app",), 6, False),
-    ("Facture incompréhensible ce mois-ci, le service client n'a pas su m'expliquer 🤔", "fr", -0.55, ("#facture",), 1, False),
-    ("Great coverage at the stadium tonight, streamed the whole match in HD ⚽", "en", 0.7, ("#5G", "#match"), 7, False),
+    (
+        "Le lancement du nouveau forfait jeunes est bien pensé, les prix sont clairs 👍",
+        "fr",
+        0.65,
+        ("#lancement",),
+        0,
+        True,
+    ),
+    (
+        "La app nueva es mucho más rápida, por fin puedo ver mi consumo en tiempo real 📊",
+        "es",
+        0.6,
+        ("#app",),
+        6,
+        False,
+    ),
+    (
+        "Facture incompréhensible ce mois-ci, le service client n'a pas su m'expliquer 🤔",
+        "fr",
+        -0.55,
+        ("#facture",),
+        1,
+        False,
+    ),
+    (
+        "Great coverage at the stadium tonight, streamed the whole match in HD ⚽",
+        "en",
+        0.7,
+        ("#5G", "#match"),
+        7,
+        False,
+    ),
     ("التغطية ضعيفة في الريف، نحتاج إلى أبراج جديدة", "ar", -0.4, ("#تغطية",), 2, False),
     ("Le support a répondu en 4 min sur X, impressionnant 😮", "fr", 0.7, ("#service",), 0, False),
     ("Neutral take: the price change is in line with the rest of the market.", "en", 0.0, ("#prices",), 9, False),
@@ -70,14 +112,52 @@ HEADLINES = [
 
 # Activity per country: the 30 countries a group like Orange follows.
 COUNTRIES = {
-    "FR": 4200, "ES": 1850, "PL": 1100, "BE": 640, "RO": 720, "SK": 260, "MD": 120, "LU": 90,
-    "SN": 980, "CI": 860, "CM": 700, "MA": 810, "TN": 560, "EG": 1300, "JO": 300, "ML": 410,
-    "BF": 280, "GN": 260, "MG": 240, "CD": 530, "CF": 60, "GW": 40, "LR": 90, "SL": 110, "BW": 70,
-    "GB": 520, "DE": 460, "US": 390, "JP": 180, "CN": 150,
+    "FR": 4200,
+    "ES": 1850,
+    "PL": 1100,
+    "BE": 640,
+    "RO": 720,
+    "SK": 260,
+    "MD": 120,
+    "LU": 90,
+    "SN": 980,
+    "CI": 860,
+    "CM": 700,
+    "MA": 810,
+    "TN": 560,
+    "EG": 1300,
+    "JO": 300,
+    "ML": 410,
+    "BF": 280,
+    "GN": 260,
+    "MG": 240,
+    "CD": 530,
+    "CF": 60,
+    "GW": 40,
+    "LR": 90,
+    "SL": 110,
+    "BW": 70,
+    "GB": 520,
+    "DE": 460,
+    "US": 390,
+    "JP": 180,
+    "CN": 150,
 }
 
-TOPICS = ["#5G", "#fibre", "#service", "#panne", "#lancement", "#roaming", "#app", "#facture",
-          "#homeoffice", "#match", "#merci", "#support"]
+TOPICS = [
+    "#5G",
+    "#fibre",
+    "#service",
+    "#panne",
+    "#lancement",
+    "#roaming",
+    "#app",
+    "#facture",
+    "#homeoffice",
+    "#match",
+    "#merci",
+    "#support",
+]
 
 
 def _rng(*parts: object) -> random.Random:
@@ -86,7 +166,7 @@ def _rng(*parts: object) -> random.Random:
 
 
 def _minute(t: datetime) -> datetime:
-    t = t.astimezone(timezone.utc)
+    t = t.astimezone(UTC)
     return t.replace(second=0, microsecond=0)
 
 
@@ -111,7 +191,7 @@ def posts(t: datetime, count: int = 40) -> list[Post]:
         rng = _rng("post", n)
         # within the 3 minutes before its slot, so a post never dates from after `t` and keeps
         # one fixed time as the demo runs on (its age grows, it is never "now" twice)
-        published = datetime.fromtimestamp(n * step * 60, timezone.utc) - timedelta(seconds=rng.randint(0, 170))
+        published = datetime.fromtimestamp(n * step * 60, UTC) - timedelta(seconds=rng.randint(0, 170))
         followers = AUTHORS[ai][2]
         likes = int(rng.paretovariate(1.6) * 8 * (1 + math.log10(followers)))
         network = ("x", "mastodon", "bluesky")[n % 3]
@@ -128,7 +208,9 @@ def posts(t: datetime, count: int = 40) -> list[Post]:
                 media=(Media(kind="image", url=f"asset:demo/photo{n % 3 + 1}.png", alt="photo shared with the post"),)
                 if has_image
                 else (),
-                metrics=PostMetrics(likes=likes, reposts=likes // rng.randint(3, 8), replies=likes // rng.randint(4, 12)),
+                metrics=PostMetrics(
+                    likes=likes, reposts=likes // rng.randint(3, 8), replies=likes // rng.randint(4, 12)
+                ),
                 reach=followers * rng.randint(2, 6),
                 sentiment=Sentiment(score=score, label=_label(score)),
                 country=AUTHORS[ai][3],
@@ -189,61 +271,144 @@ def metrics(t: datetime) -> dict[str, Metric]:
     neu = sum(v for _, v in vol["neutral"][-96:])
     neg = sum(v for _, v in vol["negative"][-96:])
     total = pos + neu + neg
-    topics = {tag: round(400 * (0.78 ** i) * rng.uniform(0.9, 1.1)) for i, tag in enumerate(TOPICS)}
+    topics = {tag: round(400 * (0.78**i) * rng.uniform(0.9, 1.1)) for i, tag in enumerate(TOPICS)}
     leaders = sorted(range(len(AUTHORS)), key=lambda i: -AUTHORS[i][2] * _rng("lead", i, now.hour).uniform(0.5, 1.5))
     m = {
         "care.first_reply_min": Metric(
-            name="Average first reply", unit="min", value=round(14 + 4 * wobble, 1), previous=16.5,
-            target=15, warn=20, breach=30, higher_is_better=False, window="24h",
-            benchmarks={"Competitor A": 19.0, "Competitor B": 27.5}, computed_at=now, provenance="demo",
+            name="Average first reply",
+            unit="min",
+            value=round(14 + 4 * wobble, 1),
+            previous=16.5,
+            target=15,
+            warn=20,
+            breach=30,
+            higher_is_better=False,
+            window="24h",
+            benchmarks={"Competitor A": 19.0, "Competitor B": 27.5},
+            computed_at=now,
+            provenance="demo",
         ),
         "care.response_rate": Metric(
-            name="Response rate", unit="%", value=round(91 + 3 * wobble, 1), previous=89.0,
-            target=95, warn=90, breach=80, higher_is_better=True, window="24h",
-            benchmarks={"Competitor A": 86.0, "Competitor B": 78.0}, computed_at=now, provenance="demo",
+            name="Response rate",
+            unit="%",
+            value=round(91 + 3 * wobble, 1),
+            previous=89.0,
+            target=95,
+            warn=90,
+            breach=80,
+            higher_is_better=True,
+            window="24h",
+            benchmarks={"Competitor A": 86.0, "Competitor B": 78.0},
+            computed_at=now,
+            provenance="demo",
         ),
         "care.waiting": Metric(
-            name="Waiting in queue", unit="", value=float(max(0, round(9 + 7 * wobble))), previous=12.0,
-            target=5, warn=15, breach=25, higher_is_better=False, computed_at=now, provenance="demo",
+            name="Waiting in queue",
+            unit="",
+            value=float(max(0, round(9 + 7 * wobble))),
+            previous=12.0,
+            target=5,
+            warn=15,
+            breach=25,
+            higher_is_better=False,
+            computed_at=now,
+            provenance="demo",
         ),
         "care.pickup_min": Metric(
-            name="Wait before pick-up", unit="min", value=round(6 + 2 * wobble, 1), previous=7.5,
-            target=5, warn=10, breach=20, higher_is_better=False, window="24h", computed_at=now, provenance="demo",
+            name="Wait before pick-up",
+            unit="min",
+            value=round(6 + 2 * wobble, 1),
+            previous=7.5,
+            target=5,
+            warn=10,
+            breach=20,
+            higher_is_better=False,
+            window="24h",
+            computed_at=now,
+            provenance="demo",
         ),
         "kpi.followers": Metric(
-            name="Followers", value=float(1_284_500 + int(now.timestamp() // 60) % 1000), previous=1_262_300.0,
-            window="30d", computed_at=now, provenance="demo",
-            series=tuple((now - timedelta(days=29 - d), 1_262_300 + d * 760 + rng.randint(-300, 300)) for d in range(30)),
+            name="Followers",
+            value=float(1_284_500 + int(now.timestamp() // 60) % 1000),
+            previous=1_262_300.0,
+            window="30d",
+            computed_at=now,
+            provenance="demo",
+            series=tuple(
+                (now - timedelta(days=29 - d), 1_262_300 + d * 760 + rng.randint(-300, 300)) for d in range(30)
+            ),
         ),
         "kpi.engagement_rate": Metric(
-            name="Engagement rate", unit="%", value=round(3.4 + 0.3 * wobble, 2), previous=3.1, window="7d",
-            computed_at=now, provenance="demo",
+            name="Engagement rate",
+            unit="%",
+            value=round(3.4 + 0.3 * wobble, 2),
+            previous=3.1,
+            window="7d",
+            computed_at=now,
+            provenance="demo",
         ),
-        "kpi.posts": Metric(name="Posts", value=float(total), previous=float(round(total * 0.86)), window="24h",
-                            computed_at=now, provenance="demo"),
-        "kpi.reach": Metric(name="Estimated reach", value=float(48_200_000 + 900_000 * wobble), previous=51_000_000.0,
-                            window="24h", computed_at=now, provenance="demo"),
+        "kpi.posts": Metric(
+            name="Posts",
+            value=float(total),
+            previous=float(round(total * 0.86)),
+            window="24h",
+            computed_at=now,
+            provenance="demo",
+        ),
+        "kpi.reach": Metric(
+            name="Estimated reach",
+            value=float(48_200_000 + 900_000 * wobble),
+            previous=51_000_000.0,
+            window="24h",
+            computed_at=now,
+            provenance="demo",
+        ),
         "sentiment": Metric(
-            name="Tone", unit="posts", breakdown={"positive": pos, "neutral": neu, "negative": neg},
-            previous=round(100 * pos / max(1, total)) - 3.0, window="24h", computed_at=now, provenance="demo",
+            name="Tone",
+            unit="posts",
+            breakdown={"positive": pos, "neutral": neu, "negative": neg},
+            previous=round(100 * pos / max(1, total)) - 3.0,
+            window="24h",
+            computed_at=now,
+            provenance="demo",
         ),
-        "volume": Metric(name="Mentions", unit="posts/15 min",
-                         series=tuple((a, vol["positive"][i][1] + vol["neutral"][i][1] + vol["negative"][i][1])
-                                      for i, (a, _) in enumerate(vol["positive"])),
-                         window="24h", computed_at=now, provenance="demo"),
+        "volume": Metric(
+            name="Mentions",
+            unit="posts/15 min",
+            series=tuple(
+                (a, vol["positive"][i][1] + vol["neutral"][i][1] + vol["negative"][i][1])
+                for i, (a, _) in enumerate(vol["positive"])
+            ),
+            window="24h",
+            computed_at=now,
+            provenance="demo",
+        ),
         "volume.positive": Metric(name="Positive", series=vol["positive"], computed_at=now, provenance="demo"),
         "volume.neutral": Metric(name="Neutral", series=vol["neutral"], computed_at=now, provenance="demo"),
         "volume.negative": Metric(name="Negative", series=vol["negative"], computed_at=now, provenance="demo"),
-        "topics": Metric(name="Trending topics", unit="posts", breakdown=topics, window="24h", computed_at=now,
-                         provenance="demo"),
-        "countries": Metric(name="Activity per country", unit="posts",
-                            breakdown={c: round(v * _rng("country", c, now.hour).uniform(0.8, 1.2)) for c, v in COUNTRIES.items()},
-                            window="24h", computed_at=now, provenance="demo"),
+        "topics": Metric(
+            name="Trending topics", unit="posts", breakdown=topics, window="24h", computed_at=now, provenance="demo"
+        ),
+        "countries": Metric(
+            name="Activity per country",
+            unit="posts",
+            breakdown={c: round(v * _rng("country", c, now.hour).uniform(0.8, 1.2)) for c, v in COUNTRIES.items()},
+            window="24h",
+            computed_at=now,
+            provenance="demo",
+        ),
         "influencers": Metric(
-            name="Influencers", window="7d", computed_at=now, provenance="demo",
+            name="Influencers",
+            window="7d",
+            computed_at=now,
+            provenance="demo",
             leaderboard=tuple(
-                LeaderboardEntry(author=_author(i), mentions=_rng("mentions", i, now.hour).randint(3, 40),
-                                 reach=AUTHORS[i][2] * 3, engagement=round(_rng("eng", i).uniform(1, 9), 1))
+                LeaderboardEntry(
+                    author=_author(i),
+                    mentions=_rng("mentions", i, now.hour).randint(3, 40),
+                    reach=AUTHORS[i][2] * 3,
+                    engagement=round(_rng("eng", i).uniform(1, 9), 1),
+                )
                 for i in leaders[:10]
             ),
         ),

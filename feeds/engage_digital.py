@@ -53,19 +53,23 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(description="API root, e.g. https://acme.api.engagement.dimelo.com or "
-                                      "https://acme.api.digital.ringcentral.com")
+    base_url: str = Field(
+        description="API root, e.g. https://acme.api.engagement.dimelo.com or https://acme.api.digital.ringcentral.com"
+    )
     window_hours: int = Field(24, ge=1, le=24 * 31, description="the rolling window the figures cover")
     hours: Literal["calendar", "business"] = Field(
-        "calendar", description="first reply time in calendar hours or business hours (first_user_reply_in_bh)")
+        "calendar", description="first reply time in calendar hours or business hours (first_user_reply_in_bh)"
+    )
     reply_time_unit: Literal["seconds", "minutes"] = Field(
-        "seconds", description="the unit the account is configured to report reply times in")
+        "seconds", description="the unit the account is configured to report reply times in"
+    )
     statistic: Statistic = Field("median", description="how first reply times are summarised")
     user_id: str | None = Field(None, description="only interventions of this agent")
     identity_group_id: str | None = Field(None, description="only interventions of this customer identity group")
     thread_id: str | None = Field(None, description="only interventions of this thread")
     thresholds: dict[Literal[METRIC_NAMES], Thresholds] = Field(  # type: ignore[valid-type]
-        default_factory=dict, description="target/warn/breach per metric name")
+        default_factory=dict, description="target/warn/breach per metric name"
+    )
     limit: int = Field(150, ge=1, le=150, description="interventions per page (the API's maximum is 150)")
     max_pages: int = Field(10, ge=1, le=100, description="pages read per poll at most")
 
@@ -103,8 +107,16 @@ def parse_interventions(doc: Any, *, hours: str = "calendar", unit: str = "secon
         first = None
         if replied and isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw) and raw >= 0:
             first = raw / per_minute
-        out.append({"id": r["id"], "created_at": created, "closed": r.get("closed") is True,
-                    "replies": replies, "replied": replied, "first_reply_min": first})
+        out.append(
+            {
+                "id": r["id"],
+                "created_at": created,
+                "closed": r.get("closed") is True,
+                "replies": replies,
+                "replied": replied,
+                "first_reply_min": first,
+            }
+        )
     return out
 
 
@@ -114,19 +126,33 @@ def compute_metrics(items: list[dict], options: Options, now: datetime, *, note:
     start = now - timedelta(hours=options.window_hours)
     rows = [i for i in {i["id"]: i for i in items}.values() if i["created_at"] >= start]
     firsts = [i["first_reply_min"] for i in rows if i["first_reply_min"] is not None]
-    figures = CareFigures.over_window(options.thresholds, options.window_hours, now, hours=options.hours, note=note,
-                                      counted=f"engage digital interventions: {len(rows)} created")
+    figures = CareFigures.over_window(
+        options.thresholds,
+        options.window_hours,
+        now,
+        hours=options.hours,
+        note=note,
+        counted=f"engage digital interventions: {len(rows)} created",
+    )
     stat = statistic_name(options.statistic)
     replied = sum(1 for i in rows if i["replied"])
     return {
-        "care.first_reply_min": figures.metric("care.first_reply_min", f"{stat} first reply", "min",
-                                               summarise(firsts, options.statistic), False),
-        "care.response_rate": figures.metric("care.response_rate", "Response rate", "%",
-                                             100.0 * replied / len(rows) if rows else None, True),
-        "care.replies": figures.metric("care.replies", "Agent replies", "",
-                                       float(sum(i["replies"] for i in rows)), True),
-        "care.waiting": figures.metric("care.waiting", "Waiting for a first reply", "",
-                                       float(sum(1 for i in rows if not i["closed"] and not i["replied"])), False),
+        "care.first_reply_min": figures.metric(
+            "care.first_reply_min", f"{stat} first reply", "min", summarise(firsts, options.statistic), False
+        ),
+        "care.response_rate": figures.metric(
+            "care.response_rate", "Response rate", "%", 100.0 * replied / len(rows) if rows else None, True
+        ),
+        "care.replies": figures.metric(
+            "care.replies", "Agent replies", "", float(sum(i["replies"] for i in rows)), True
+        ),
+        "care.waiting": figures.metric(
+            "care.waiting",
+            "Waiting for a first reply",
+            "",
+            float(sum(1 for i in rows if not i["closed"] and not i["replied"])),
+            False,
+        ),
     }
 
 
@@ -137,15 +163,27 @@ async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     token = ctx.secret("access_token")
     headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
-    filters = {k: v for k, v in (("user_id", options.user_id), ("identity_group_id", options.identity_group_id),
-                                 ("thread_id", options.thread_id)) if v}
+    filters = {
+        k: v
+        for k, v in (
+            ("user_id", options.user_id),
+            ("identity_group_id", options.identity_group_id),
+            ("thread_id", options.thread_id),
+        )
+        if v
+    }
     start = ctx.now - timedelta(hours=options.window_hours)
     seen: dict[str, dict] = {}
     pages = Pages(0, options.max_pages)
     for offset in pages:
         params = {**filters, "sort": "created_at", "offset": offset, "limit": options.limit}
-        response = await ctx.fetcher.get(options.base_url + PATH, params=params, headers=headers,
-                                          credential_key=ctx.credential_key, conditional=False)
+        response = await ctx.fetcher.get(
+            options.base_url + PATH,
+            params=params,
+            headers=headers,
+            credential_key=ctx.credential_key,
+            conditional=False,
+        )
         doc = decode_json(response)
         items = parse_interventions(doc, hours=options.hours, unit=options.reply_time_unit)
         for item in items:
@@ -154,8 +192,11 @@ async def poll(ctx: PollContext) -> PollResult:
         offset += records
         total = doc.get("count")
         oldest = min((i["created_at"] for i in items), default=None)
-        if records < options.limit or (isinstance(total, int) and offset >= total) or \
-                (oldest is not None and oldest < start):
+        if (
+            records < options.limit
+            or (isinstance(total, int) and offset >= total)
+            or (oldest is not None and oldest < start)
+        ):
             break
         pages.follow(offset)
     note = "" if pages.complete else f"window not fully read: stopped after {pages.read} pages (max_pages)"

@@ -109,8 +109,7 @@ class Fetcher:
 
     def __repr__(self) -> str:
         return (
-            f"Fetcher(max_bytes={self.max_bytes}, validators={len(self._validators)}, "
-            f"budgets={sorted(self._budgets)})"
+            f"Fetcher(max_bytes={self.max_bytes}, validators={len(self._validators)}, budgets={sorted(self._budgets)})"
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -201,9 +200,7 @@ class Fetcher:
         """One POST attempt with a JSON body (search APIs that take their query as a document, e.g.
         Radarly's inbox search). Same budget, timeouts, size cap, classification and redaction as `get`;
         never conditional."""
-        return await self.request(
-            "POST", url, json=json, params=params, headers=headers, credential_key=credential_key
-        )
+        return await self.request("POST", url, json=json, params=params, headers=headers, credential_key=credential_key)
 
     async def request(
         self,
@@ -234,8 +231,11 @@ class Fetcher:
             try:
                 body = _encode_json_body(json)
             except (TypeError, ValueError) as exc:
-                raise FeedError("client", f"{method} {redact(url, secrets)}: the JSON body cannot be encoded "
-                                          f"({exc})", secrets=secrets) from None
+                raise FeedError(
+                    "client",
+                    f"{method} {redact(url, secrets)}: the JSON body cannot be encoded ({exc})",
+                    secrets=secrets,
+                ) from None
         try:
             request_url = httpx.URL(url)
             if params:  # merged into any query the URL already has, as httpx's client does
@@ -309,8 +309,7 @@ class Fetcher:
         in_body = False
         try:
             async with asyncio.timeout(self.total_timeout):
-                async with self.client.stream(method, url, headers=headers, content=content,
-                                              timeout=self.timeout) as r:
+                async with self.client.stream(method, url, headers=headers, content=content, timeout=self.timeout) as r:
                     final_url = redact(r.url, secrets)
                     if r.status_code == 304:
                         return Response(304, r.headers, b"", True, final_url, secrets)
@@ -342,9 +341,7 @@ class Fetcher:
                             )
                         chunks.append(chunk)
                     body = b"".join(chunks)
-                    error = self.policy.classify(
-                        r.status_code, r.headers, body, url=final_url, secrets=secrets
-                    )
+                    error = self.policy.classify(r.status_code, r.headers, body, url=final_url, secrets=secrets)
                     if error is not None:
                         raise error
                     return Response(r.status_code, r.headers, body, False, final_url, secrets)
@@ -403,8 +400,9 @@ def decode_json(response: Response) -> Any:
     """The body parsed as JSON (UTF-8, strict), or FeedError(kind="bad_response") saying what is wrong."""
 
     def bad(text: str) -> FeedError:
-        return FeedError("bad_response", f"{text} ({response.url_for_logs})", status=response.status,
-                         secrets=response.secrets)
+        return FeedError(
+            "bad_response", f"{text} ({response.url_for_logs})", status=response.status, secrets=response.secrets
+        )
 
     if response.not_modified:
         raise bad("no body to decode: the server answered 304 Not Modified; keep the last data")

@@ -28,7 +28,7 @@ VEN VE VNM VN VGB VG VIR VI WLF WF ESH EH YEM YE ZMB ZM ZWE ZW XKX XK
 """
 
 _words = _TABLE.split()
-ALPHA3_TO_ALPHA2: dict[str, str] = dict(zip(_words[0::2], _words[1::2]))
+ALPHA3_TO_ALPHA2: dict[str, str] = dict(zip(_words[0::2], _words[1::2], strict=True))
 ALPHA2: frozenset[str] = frozenset(ALPHA3_TO_ALPHA2.values())
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -134,8 +134,9 @@ class Options(BaseModel):
     items: str = Field(default="", description="path to the list of records ('' when the body is the list)")
     post: PostMapping | None = Field(default=None, description="where each Post field is in a record")
     metrics: dict[str, MetricMapping] = Field(default_factory=dict, description="metric id -> mapping")
-    source: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,40}$",
-                               description="Post key prefix (default: the feed id)")
+    source: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.\-]{1,40}$", description="Post key prefix (default: the feed id)"
+    )
     network: Literal["mastodon", "bluesky", "x", "rss", "json", "other"] = Field(
         default="json", description="network of records whose mapping gives none"
     )
@@ -193,8 +194,7 @@ def _number(value: Any, path: str, scale: float) -> float | None:
     return number * scale
 
 
-def parse_metric(doc: Any, m: MetricMapping, *, computed_at: datetime, provenance: str,
-                 tz=timezone.utc) -> Metric:
+def parse_metric(doc: Any, m: MetricMapping, *, computed_at: datetime, provenance: str, tz=UTC) -> Metric:
     """One metric from a decoded response. Raises PathError naming the path that is absent or unreadable."""
 
     def need(path: str) -> Any:
@@ -246,9 +246,21 @@ def parse_metric(doc: Any, m: MetricMapping, *, computed_at: datetime, provenanc
     previous = None
     if m.previous is not None:
         previous = _number(need(m.previous), m.previous, m.scale)
-    return Metric(name=m.name, unit=m.unit, value=value, previous=previous, series=series, breakdown=breakdown,
-                  window=m.window, target=m.target, warn=m.warn, breach=m.breach,
-                  higher_is_better=m.higher_is_better, computed_at=computed_at, provenance=provenance)
+    return Metric(
+        name=m.name,
+        unit=m.unit,
+        value=value,
+        previous=previous,
+        series=series,
+        breakdown=breakdown,
+        window=m.window,
+        target=m.target,
+        warn=m.warn,
+        breach=m.breach,
+        higher_is_better=m.higher_is_better,
+        computed_at=computed_at,
+        provenance=provenance,
+    )
 
 
 def parse_items(doc: Any, options: Options, *, source: str) -> tuple[list[Post], list[PathError]]:
@@ -259,8 +271,15 @@ def parse_items(doc: Any, options: Options, *, source: str) -> tuple[list[Post],
     if not isinstance(records, list):
         raise PathError("items", options.items, f"not a list but {type(records).__name__}")
     assert options.post is not None
-    return map_posts(records, options.post, what=f"'{options.items or '(the body)'}'", source=source,
-                     network=options.network, text_format=options.text_format, tz=zone(options.timezone))
+    return map_posts(
+        records,
+        options.post,
+        what=f"'{options.items or '(the body)'}'",
+        source=source,
+        network=options.network,
+        text_format=options.text_format,
+        tz=zone(options.timezone),
+    )
 
 
 # ------------------------------------------------------------------------------------------- polling
@@ -271,8 +290,10 @@ def _render(template: str, credentials: Mapping[str, str | None]) -> str:
         name = match.group(1)
         value = credentials.get(name)
         if not value:
-            raise FeedError("credentials", f"credential {name!r} is not set; set the environment variable "
-                                           f"the feed's credentials name for it")
+            raise FeedError(
+                "credentials",
+                f"credential {name!r} is not set; set the environment variable the feed's credentials name for it",
+            )
         return value
 
     return _PLACEHOLDER.sub(fill, template)
@@ -283,8 +304,11 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
 
 
 def _bad(path_error: PathError, url: str, secrets: tuple[str, ...]) -> FeedError:
-    return FeedError("bad_response", f"the mapping does not match the response from {url}: "
-                                      f"{path_error}; check the feed's paths", secrets=secrets)
+    return FeedError(
+        "bad_response",
+        f"the mapping does not match the response from {url}: {path_error}; check the feed's paths",
+        secrets=secrets,
+    )
 
 
 async def poll(ctx: PollContext) -> PollResult:
@@ -292,8 +316,9 @@ async def poll(ctx: PollContext) -> PollResult:
     source = options.source or ctx.feed_id
     credentials = ctx.credentials or {}
     headers = {k: _render(v, credentials) for k, v in options.headers.items()}
-    params: dict[str, Any] = {k: _render(v, credentials) if isinstance(v, str) else v
-                              for k, v in options.params.items()}
+    params: dict[str, Any] = {
+        k: _render(v, credentials) if isinstance(v, str) else v for k, v in options.params.items()
+    }
     used = [credentials[n] for n in options.placeholders() if credentials.get(n)]
     for secret in used:
         ctx.fetcher.add_secret(secret)
@@ -316,8 +341,9 @@ async def poll(ctx: PollContext) -> PollResult:
         try:
             if page == 0:
                 for metric_id, mapping in options.metrics.items():
-                    metrics[metric_id] = parse_metric(doc, mapping, computed_at=ctx.now,
-                                                      provenance=f"json:{base.host}", tz=zone(options.timezone))
+                    metrics[metric_id] = parse_metric(
+                        doc, mapping, computed_at=ctx.now, provenance=f"json:{base.host}", tz=zone(options.timezone)
+                    )
             if options.post is not None:
                 page_posts, _ = parse_items(doc, options, source=source)
                 found.add(page_posts)
@@ -332,15 +358,23 @@ async def poll(ctx: PollContext) -> PollResult:
         if token.lower().startswith(("http://", "https://", "/")):
             next_url = httpx.URL(urljoin(str(response.url_for_logs), token) if token.startswith("/") else token)
             if not _same_origin(next_url, base):
-                raise FeedError("bad_response", f"the next page points to another host ({next_url.host}); "
-                                                f"refusing to send this feed's credentials there", secrets=secrets)
+                raise FeedError(
+                    "bad_response",
+                    f"the next page points to another host ({next_url.host}); "
+                    f"refusing to send this feed's credentials there",
+                    secrets=secrets,
+                )
             # the next URL carries the query; only the credential parameters are added again
             pages.follow((str(next_url), {k: v for k, v in params.items() if k in auth_params}))
         elif options.page_param:
             pages.follow((url, {**params, options.page_param: token}))
         else:
-            raise FeedError("bad_response", f"next page {options.next_page!r} is a cursor token, not a URL; "
-                                            f"set page_param to the query parameter that carries it", secrets=secrets)
+            raise FeedError(
+                "bad_response",
+                f"next page {options.next_page!r} is a cursor token, not a URL; "
+                f"set page_param to the query parameter that carries it",
+                secrets=secrets,
+            )
 
     posts = sorted(found.posts, key=lambda p: p.published_at, reverse=True)[: options.max_items]
     cursor: dict[str, str] = {}

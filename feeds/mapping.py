@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -131,7 +131,7 @@ TextFormat = Literal["auto", "text", "html"]
 
 def zone(name: str) -> tzinfo:
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -156,20 +156,60 @@ _HTML_HINT = re.compile(
 )
 _HASHTAG = re.compile(r"(?<![\w#&])#(\w[\w\u200c\u200d]*)")
 _NETWORKS = {
-    "twitter": "x", "x": "x", "tweet": "x", "mastodon": "mastodon", "bluesky": "bluesky", "bsky": "bluesky",
-    "rss": "rss", "atom": "rss", "press": "rss", "news": "rss",
+    "twitter": "x",
+    "x": "x",
+    "tweet": "x",
+    "mastodon": "mastodon",
+    "bluesky": "bluesky",
+    "bsky": "bluesky",
+    "rss": "rss",
+    "atom": "rss",
+    "press": "rss",
+    "news": "rss",
 }
 _KINDS = {
-    "post": "post", "status": "post", "original": "post", "reply": "reply", "comment": "reply",
-    "repost": "repost", "retweet": "repost", "rt": "repost", "reblog": "repost", "share": "repost",
-    "quote": "quote", "article": "article", "news": "article",
+    "post": "post",
+    "status": "post",
+    "original": "post",
+    "reply": "reply",
+    "comment": "reply",
+    "repost": "repost",
+    "retweet": "repost",
+    "rt": "repost",
+    "reblog": "repost",
+    "share": "repost",
+    "quote": "quote",
+    "article": "article",
+    "news": "article",
 }
-_MEDIA_KINDS = {"image": "image", "photo": "image", "picture": "image", "video": "video", "gif": "gif",
-                "animated_gif": "gif", "gifv": "gif", "link": "link"}
+_MEDIA_KINDS = {
+    "image": "image",
+    "photo": "image",
+    "picture": "image",
+    "video": "video",
+    "gif": "gif",
+    "animated_gif": "gif",
+    "gifv": "gif",
+    "link": "link",
+}
 _SENTIMENT_LABELS = {
-    "positive": 1.0, "pos": 1.0, "positif": 1.0, "positivo": 1.0, "+": 1.0,
-    "negative": -1.0, "neg": -1.0, "negatif": -1.0, "négatif": -1.0, "negativo": -1.0, "-": -1.0,
-    "neutral": 0.0, "neu": 0.0, "neutre": 0.0, "neutro": 0.0, "mixed": 0.0, "none": 0.0,
+    "positive": 1.0,
+    "pos": 1.0,
+    "positif": 1.0,
+    "positivo": 1.0,
+    "+": 1.0,
+    "negative": -1.0,
+    "neg": -1.0,
+    "negatif": -1.0,
+    "négatif": -1.0,
+    "negativo": -1.0,
+    "-": -1.0,
+    "neutral": 0.0,
+    "neu": 0.0,
+    "neutre": 0.0,
+    "neutro": 0.0,
+    "mixed": 0.0,
+    "none": 0.0,
 }
 
 
@@ -193,8 +233,8 @@ def iso_datetime(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return when.astimezone(timezone.utc)
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -202,11 +242,11 @@ def iso_datetime(value: Any) -> datetime | None:
 def iso_millis(when: datetime, utc: str = "Z") -> str:
     """`when` in UTC to the millisecond, as search APIs take times in a query: 2024-04-20T10:05:00.000Z
     (`utc` is how the zero offset is written: "+0000" where a vendor documents that form)."""
-    t = when.astimezone(timezone.utc)
+    t = when.astimezone(UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}{utc}"
 
 
-def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
+def to_datetime(value: Any, tz: tzinfo = UTC) -> datetime:
     """ISO 8601 (with 'Z'), epoch seconds or milliseconds; naive times are read in `tz`. Raises ValueError."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not a time: {value!r}")
@@ -226,7 +266,7 @@ def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
                 raise ValueError(f"not an ISO 8601 time or epoch: {text[:40]!r}") from None
             if when.tzinfo is None:
                 when = when.replace(tzinfo=tz)
-            return when.astimezone(timezone.utc)
+            return when.astimezone(UTC)
     else:
         raise ValueError(f"not a time: {type(value).__name__}")
     if not math.isfinite(number):
@@ -234,7 +274,7 @@ def to_datetime(value: Any, tz: tzinfo = timezone.utc) -> datetime:
     if abs(number) > 1e11:  # epoch milliseconds
         number /= 1000.0
     try:
-        return datetime.fromtimestamp(number, timezone.utc)
+        return datetime.fromtimestamp(number, UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"epoch time out of range: {value!r}") from None
 
@@ -312,8 +352,9 @@ def to_hashtags(value: Any, text: str) -> tuple[str, ...]:
     if value is None:
         raw = [m.group(1) for m in _HASHTAG.finditer(text)]
     elif isinstance(value, list):
-        raw = [str(v.get("tag") or v.get("text") or v.get("name") or "") if isinstance(v, dict) else str(v)
-               for v in value]
+        raw = [
+            str(v.get("tag") or v.get("text") or v.get("name") or "") if isinstance(v, dict) else str(v) for v in value
+        ]
     else:
         raw = re.split(r"[\s,;]+", str(value))
     seen: dict[str, None] = {}
@@ -375,8 +416,13 @@ def _media(record: Any, m: PostMapping) -> tuple[Media, ...]:
         url = to_web_url(url, allow_asset=True)
         if url is None:
             continue
-        out.append(Media(kind=_MEDIA_KINDS.get(str(kind).lower(), "image") if kind is not None else "image",
-                         url=url, alt=to_text(alt, "text")[:500]))
+        out.append(
+            Media(
+                kind=_MEDIA_KINDS.get(str(kind).lower(), "image") if kind is not None else "image",
+                url=url,
+                alt=to_text(alt, "text")[:500],
+            )
+        )
     return tuple(out)
 
 
@@ -387,7 +433,7 @@ def map_post(
     source: str,
     network: str,
     text_format: TextFormat = "auto",
-    tz: tzinfo = timezone.utc,
+    tz: tzinfo = UTC,
     keep_raw: bool = True,
 ) -> Post:
     """One record -> Post. Raises PathError when `id` or `published_at` is absent or unreadable."""
@@ -455,9 +501,7 @@ def map_post(
     )
 
 
-def map_posts(
-    records: Iterable[Any], m: PostMapping, *, what: str, **kw: Any
-) -> tuple[list[Post], list[PathError]]:
+def map_posts(records: Iterable[Any], m: PostMapping, *, what: str, **kw: Any) -> tuple[list[Post], list[PathError]]:
     """Every record that maps, newest duplicates dropped (first occurrence wins), plus what was skipped.
 
     Raises PathError when records exist but none maps: the mapping, not the data, is wrong."""

@@ -75,8 +75,9 @@ class Options(BaseModel):
     )
     hashtag: str | None = Field(default=None, description="the hashtag for timeline: tag, without '#'")
     any_tags: list[str] = Field(default_factory=list, description="tag timeline: also statuses with any of these tags")
-    all_tags: list[str] = Field(default_factory=list,
-                                description="tag timeline: only statuses with all of these tags too")
+    all_tags: list[str] = Field(
+        default_factory=list, description="tag timeline: only statuses with all of these tags too"
+    )
     none_tags: list[str] = Field(default_factory=list, description="tag timeline: no statuses with any of these tags")
     account_id: str | None = Field(default=None, description="the account's id on this instance, for timeline: account")
     local: bool = Field(default=False, description="only statuses posted on this instance")
@@ -115,8 +116,9 @@ class Options(BaseModel):
     @classmethod
     def _account_id(cls, value: str | None) -> str | None:
         if value is not None and not _ID.match(value.strip()):
-            raise ValueError(f"account_id {value!r} must be the account's id (e.g. '109302436954721982'), "
-                             "not its @handle")
+            raise ValueError(
+                f"account_id {value!r} must be the account's id (e.g. '109302436954721982'), not its @handle"
+            )
         return None if value is None else value.strip()
 
     @model_validator(mode="after")
@@ -219,7 +221,8 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
         name=html_to_text(_str(account.get("display_name"))) or _str(account.get("username")) or acct,
         avatar_url=_url(account.get("avatar_static")) or _url(account.get("avatar")),
         # some servers hide the count as -1 or null: unknown, not zero
-        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0
+        followers=followers
+        if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0
         else None,
         verified=False,  # Mastodon has no account verification, only verified profile links
     )
@@ -299,8 +302,12 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         text = f"CW: {spoiler}" + (f"\n\n{body}" if show_cw_content and body else "")
     else:
         text = body
-    media = tuple(m for a in shown.get("media_attachments") or [] if isinstance(a, dict)
-                  if (m := parse_media(a, sensitive or bool(spoiler))) is not None)
+    media = tuple(
+        m
+        for a in shown.get("media_attachments") or []
+        if isinstance(a, dict)
+        if (m := parse_media(a, sensitive or bool(spoiler))) is not None
+    )
     tags: list[str] = []
     for tag in shown.get("tags") or []:
         name = tag.get("name") if isinstance(tag, dict) else None
@@ -335,8 +342,9 @@ def parse_statuses(doc: Any, instance_host: str, *, show_cw_content: bool = Fals
     """A timeline page (a JSON array of Status) as Posts, newest first as served, skipping what
     `parse_status` rejects. Anything but an array is a bad response (an HTML page, an error object)."""
     if not isinstance(doc, list):
-        raise FeedError("bad_response", f"expected a JSON array of statuses from {instance_host}, "
-                        f"got {type(doc).__name__}")
+        raise FeedError(
+            "bad_response", f"expected a JSON array of statuses from {instance_host}, got {type(doc).__name__}"
+        )
     posts = []
     for item in doc:
         post = parse_status(item, instance_host, show_cw_content=show_cw_content)
@@ -381,7 +389,10 @@ async def poll(ctx: PollContext) -> PollResult:
     pages: Pages[tuple[str, dict[str, Any] | None]] = Pages((opts.endpoint(), params), opts.max_pages)
     for page, (url, page_params) in enumerate(pages):
         response = await ctx.fetcher.get(
-            url, params=page_params, headers=headers, credential_key=ctx.credential_key,
+            url,
+            params=page_params,
+            headers=headers,
+            credential_key=ctx.credential_key,
             conditional=page == 0,  # the first page's URL repeats when nothing is new: a 304 then
         )
         if response.not_modified:

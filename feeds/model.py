@@ -7,7 +7,7 @@ Adapters map each vendor's shape onto these; widgets never see vendor shapes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,8 +19,21 @@ from .sanitize import plain_text
 Tone = Literal["positive", "neutral", "negative"]
 TONES: tuple[Tone, ...] = ("positive", "neutral", "negative")
 
-Network = Literal["mastodon", "bluesky", "x", "rss", "brandwatch", "talkwalker", "radarly", "zendesk",
-                  "engage_digital", "json", "replay", "demo", "other"]
+Network = Literal[
+    "mastodon",
+    "bluesky",
+    "x",
+    "rss",
+    "brandwatch",
+    "talkwalker",
+    "radarly",
+    "zendesk",
+    "engage_digital",
+    "json",
+    "replay",
+    "demo",
+    "other",
+]
 
 
 class _Model(BaseModel):
@@ -101,8 +114,8 @@ class Post(_Model):
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
-            return v.replace(tzinfo=timezone.utc)
-        return v.astimezone(timezone.utc)
+            return v.replace(tzinfo=UTC)
+        return v.astimezone(UTC)
 
     @property
     def total_engagement(self) -> int:

@@ -14,9 +14,10 @@ import importlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from .adapter import PollContext, PollResult, missing_credentials
 from .budget import RequestBudget
@@ -36,8 +37,16 @@ MAX_VALIDATORS_PER_FEED = 64
 class Sink(Protocol):
     """Where poll results go (wall.store.Store implements it)."""
 
-    def put(self, feed_id: str, posts: list, metrics: dict, at: datetime, *, replace: bool = False,
-            cursors: dict[str, str | None] | None = None) -> None: ...
+    def put(
+        self,
+        feed_id: str,
+        posts: list,
+        metrics: dict,
+        at: datetime,
+        *,
+        replace: bool = False,
+        cursors: dict[str, str | None] | None = None,
+    ) -> None: ...
 
     def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None: ...
 
@@ -68,8 +77,9 @@ def credential_key(spec: FeedSpec) -> str | None:
     return f"{spec.adapter}:{hashlib.sha256(secret.encode()).hexdigest()[:12]}"
 
 
-async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str],
-                    now: datetime | None = None) -> PollResult:
+async def poll_once(
+    spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str], now: datetime | None = None
+) -> PollResult:
     """One poll of one feed (also what `wallctl feed poll --once` runs)."""
     module = adapter_module(spec.adapter)
     missing = [name for name in getattr(module, "CREDENTIALS", ()) if not spec.credentials.get(name)]
@@ -83,21 +93,29 @@ async def poll_once(spec: FeedSpec, fetcher: Fetcher, cursor: dict[str, str],
     for value in spec.credentials.values():
         if value:
             fetcher.add_secret(value)
-    ctx = PollContext(spec.feed_id, fetcher, options, dict(spec.credentials), dict(cursor),
-                      now or datetime.now(timezone.utc), key)
+    ctx = PollContext(
+        spec.feed_id, fetcher, options, dict(spec.credentials), dict(cursor), now or datetime.now(UTC), key
+    )
     return await module.poll(ctx)
 
 
 class Poller:
     """Runs every feed's task on an asyncio loop in a daemon thread. `start()`, `stop()`."""
 
-    def __init__(self, specs: list[FeedSpec], sink: Sink, *, fetcher_factory: Callable[[], Fetcher] | None = None,
-                 policy: RetryPolicy | None = None, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        specs: list[FeedSpec],
+        sink: Sink,
+        *,
+        fetcher_factory: Callable[[], Fetcher] | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.specs = specs
         self.sink = sink
         self.policy = policy or RetryPolicy()
         self._fetcher_factory = fetcher_factory or (lambda: Fetcher(policy=self.policy))
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -205,8 +223,14 @@ class Poller:
                     mine = dict(list(mine.items())[-MAX_VALIDATORS_PER_FEED:])
                     saves[VALIDATORS_KEY] = json.dumps(mine)
                 if not result.not_modified or saves:
-                    self.sink.put(spec.feed_id, result.posts, result.metrics, now, replace=result.replace or reset,
-                                  cursors=saves or None)
+                    self.sink.put(
+                        spec.feed_id,
+                        result.posts,
+                        result.metrics,
+                        now,
+                        replace=result.replace or reset,
+                        cursors=saves or None,
+                    )
                 else:
                     self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
                 delay = spec.poll_s

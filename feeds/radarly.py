@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -55,11 +55,31 @@ BUDGET = (180, 900.0)  # "Search: 180 calls / window", windows of 15 minutes per
 SOURCE = "radarly"
 DEFAULT_API = "https://radarly.linkfluence.com"
 MAX_PAGE = 250  # rates.rst: "max 250 posts for search"
-_RESERVED = frozenset({"query", "from", "to", "start", "limit", "sortBy", "sortOrder", "focuses", "platforms",
-                       "languages"})
-Platform = Literal["blog", "dailymotion", "website", "twitter", "media", "instagram", "gplus", "facebook",
-                   "linkedin", "vkontakte", "youku", "wechat", "comment", "forum", "youtube", "tiktok",
-                   "reddit", "sinaweibo", "pinterest", "review"]
+_RESERVED = frozenset(
+    {"query", "from", "to", "start", "limit", "sortBy", "sortOrder", "focuses", "platforms", "languages"}
+)
+Platform = Literal[
+    "blog",
+    "dailymotion",
+    "website",
+    "twitter",
+    "media",
+    "instagram",
+    "gplus",
+    "facebook",
+    "linkedin",
+    "vkontakte",
+    "youku",
+    "wechat",
+    "comment",
+    "forum",
+    "youtube",
+    "tiktok",
+    "reddit",
+    "sinaweibo",
+    "pinterest",
+    "review",
+]
 
 
 class Options(BaseModel):
@@ -69,12 +89,14 @@ class Options(BaseModel):
 
     project_id: int = Field(gt=0, description="Radarly project id (the number in the project's URL)")
     query: str = Field(default="", max_length=4000, description="Radarly query; empty: the whole inbox")
-    focuses: list[int] = Field(default_factory=list, max_length=100,
-                               description="registered query (focus) ids to search into")
+    focuses: list[int] = Field(
+        default_factory=list, max_length=100, description="registered query (focus) ids to search into"
+    )
     platforms: list[Platform] = Field(default_factory=list, description="restrict to these platforms")
     languages: list[str] = Field(default_factory=list, max_length=50, description="ISO 639-1 codes, e.g. [fr, en]")
-    body: dict[str, Any] = Field(default_factory=dict,
-                                 description="other documented search parameters, e.g. {tones: [negative]}")
+    body: dict[str, Any] = Field(
+        default_factory=dict, description="other documented search parameters, e.g. {tones: [negative]}"
+    )
     api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     page_size: int = Field(default=100, ge=1, le=MAX_PAGE, description="publications per call (Radarly: <= 250)")
     max_pages: int = Field(default=3, ge=1, le=20, description="most search calls per poll")
@@ -122,8 +144,12 @@ def publication_text(value: object) -> str:
     return markup_to_text(_text(value))
 
 
-_TONES = {"positive": (1.0, "positive"), "negative": (-1.0, "negative"), "neutral": (0.0, "neutral"),
-          "mixed": (0.0, "neutral")}
+_TONES = {
+    "positive": (1.0, "positive"),
+    "negative": (-1.0, "negative"),
+    "neutral": (0.0, "neutral"),
+    "mixed": (0.0, "neutral"),
+}
 
 
 def parse_tone(value: object) -> Sentiment | None:
@@ -229,8 +255,12 @@ def parse_publication(hit: Mapping[str, Any]) -> Post | None:
         lang=lang if lang and lang not in ("xx", "und") else None,
         author=author,
         media=_media(hit),
-        metrics=PostMetrics(likes=count_or_zero(score.get("favourite")), reposts=count_or_zero(score.get("rt")),
-                            replies=count_or_zero(score.get("reply")), views=to_count(hit.get("impression"))),
+        metrics=PostMetrics(
+            likes=count_or_zero(score.get("favourite")),
+            reposts=count_or_zero(score.get("rt")),
+            replies=count_or_zero(score.get("reply")),
+            views=to_count(hit.get("impression")),
+        ),
         reach=to_count(hit.get("reach")),
         engagement=to_non_negative(hit.get("engagement"), numbers_only=True),
         sentiment=parse_tone(hit.get("tone")),
@@ -266,15 +296,21 @@ def search_body(options: Options, since: datetime, until: datetime, start: int) 
         body["platforms"] = list(options.platforms)
     if options.languages:
         body["languages"] = list(options.languages)
-    body |= {"from": format_date(since), "to": format_date(until), "sortBy": "date", "sortOrder": "desc",
-             "start": start, "limit": options.page_size}
+    body |= {
+        "from": format_date(since),
+        "to": format_date(until),
+        "sortBy": "date",
+        "sortOrder": "desc",
+        "start": start,
+        "limit": options.page_size,
+    }
     return body
 
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     token = ctx.secret("access_token")
-    now = ctx.now.astimezone(timezone.utc)
+    now = ctx.now.astimezone(UTC)
     since = parse_date(ctx.cursor.get("date_since"))
     cursor_since = since
     if since is None or since > now:
@@ -285,8 +321,9 @@ async def poll(ctx: PollContext) -> PollResult:
     newest = cursor_since
     pages = Pages(0, options.max_pages)
     for start in pages:
-        response = await ctx.fetcher.post(url, json=search_body(options, since, now, start), headers=headers,
-                                          credential_key=ctx.credential_key)
+        response = await ctx.fetcher.post(
+            url, json=search_body(options, since, now, start), headers=headers, credential_key=ctx.credential_key
+        )
         posts, dates, total, count = parse_search(decode_json(response))
         reached = found.add(posts)
         newest = latest(newest, (when for when in dates if when <= now))

@@ -111,8 +111,15 @@ class _RedactingFilter(logging.Filter):
 
 _REDACTING_FILTER = _RedactingFilter()
 # Filters do not inherit down the logger tree, so each logger that can print a URL or a header gets one.
-for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy",
-              "httpcore.socks", "feeds.http"):
+for _name in (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "feeds.http",
+):
     _logger = logging.getLogger(_name)
     if _REDACTING_FILTER not in _logger.filters:
         _logger.addFilter(_REDACTING_FILTER)

@@ -29,7 +29,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,10 +66,10 @@ class Options(BaseModel):
     network: Literal["mastodon", "bluesky", "x", "rss", "replay", "other"] = Field(
         default="replay", description="network of rows whose mapping gives none"
     )
-    text_format: TextFormat = Field(default="auto",
-                                    description="auto: HTML is turned into text when it looks like HTML")
-    timezone: TimeZoneName = Field(default="UTC",
-                                   description="zone of times written without an offset (IANA name)")
+    text_format: TextFormat = Field(
+        default="auto", description="auto: HTML is turned into text when it looks like HTML"
+    )
+    timezone: TimeZoneName = Field(default="UTC", description="zone of times written without an offset (IANA name)")
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV field separator")
 
     @field_validator("path")
@@ -146,8 +146,14 @@ def parse_replay(data: bytes, options: Options) -> ReplayIndex:
     seen: set[str] = set()
     for i, row in enumerate(rows):
         try:
-            post = map_post(row, options.mapping, source=options.source, network=options.network,
-                            text_format=options.text_format, tz=tz)
+            post = map_post(
+                row,
+                options.mapping,
+                source=options.source,
+                network=options.network,
+                text_format=options.text_format,
+                tz=tz,
+            )
         except PathError as exc:
             skipped += 1
             first = first or exc
@@ -178,11 +184,19 @@ def load_index(options: Options) -> ReplayIndex:
     if not path.is_file():
         raise FeedError("client", f"replay path {str(path)!r} is not a file")
     if st.st_size > MAX_FILE_BYTES:
-        raise FeedError("too_large", f"replay file {str(path)!r} is {st.st_size} bytes, over the "
-                                     f"{MAX_FILE_BYTES}-byte limit; cut it to the day you want to show")
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns,
-           options.model_dump_json(include={"format", "mapping", "source", "network", "text_format",
-                                            "timezone", "delimiter"}))
+        raise FeedError(
+            "too_large",
+            f"replay file {str(path)!r} is {st.st_size} bytes, over the "
+            f"{MAX_FILE_BYTES}-byte limit; cut it to the day you want to show",
+        )
+    key = (
+        str(path.resolve()),
+        st.st_size,
+        st.st_mtime_ns,
+        options.model_dump_json(
+            include={"format", "mapping", "source", "network", "text_format", "timezone", "delimiter"}
+        ),
+    )
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
@@ -198,8 +212,13 @@ def load_index(options: Options) -> ReplayIndex:
     if not index.posts:
         raise FeedError("bad_response", f"replay file {str(path)!r} has no rows")
     if index.skipped:
-        log.warning("replay file %s: %d of %d rows skipped (first: %s)", path, index.skipped,
-                    index.skipped + len(index.posts), index.first_problem)
+        log.warning(
+            "replay file %s: %d of %d rows skipped (first: %s)",
+            path,
+            index.skipped,
+            index.skipped + len(index.posts),
+            index.first_problem,
+        )
     with _cache_lock:
         for old in [k for k in _cache if k[0] == key[0]]:
             del _cache[old]
@@ -213,7 +232,7 @@ def load_index(options: Options) -> ReplayIndex:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat()
+    return t.astimezone(UTC).isoformat()
 
 
 def _read_time(value: str | None) -> datetime | None:
@@ -285,8 +304,9 @@ def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: da
     posts = [_shifted(post, lap, anchor + timedelta(seconds=v / speed)) for v, post, lap in reversed(due)]
     if first_poll and options.prefill and lo > 0:
         before = range(max(0, lo - options.prefill), lo)
-        early = [_shifted(index.posts[i], 0, anchor + timedelta(seconds=(index.times[i] - start) / speed))
-                 for i in before]
+        early = [
+            _shifted(index.posts[i], 0, anchor + timedelta(seconds=(index.times[i] - start) / speed)) for i in before
+        ]
         posts = early + posts
     return PollResult(
         posts=posts,

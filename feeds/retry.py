@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -176,7 +176,7 @@ class RetryPolicy:
             except ValueError:
                 return None
             if at.tzinfo is None:
-                at = at.replace(tzinfo=timezone.utc)
+                at = at.replace(tzinfo=UTC)
             return max(at.timestamp() - self.clock(), 0.0)
         if number > 1e12:  # epoch milliseconds
             number /= 1000.0

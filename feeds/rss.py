@@ -25,7 +25,7 @@ import io
 import logging
 import re
 import xml.sax
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,13 +57,18 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="the RSS or Atom feed's URL (https://; http:// only for 127.0.0.1 in tests)")
-    outlet: str | None = Field(default=None, max_length=120,
-                               description="the outlet's name shown as author; default: the feed's own title")
+    outlet: str | None = Field(
+        default=None, max_length=120, description="the outlet's name shown as author; default: the feed's own title"
+    )
     max_items: int = Field(default=50, ge=1, le=500, description="newest entries kept from the feed")
-    max_summary_chars: int = Field(default=600, ge=0, le=5000,
-                                   description="summary text kept per article (0: title only)")
-    lang: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}$",
-                             description="language of the articles when the feed does not say (ISO 639-1)")
+    max_summary_chars: int = Field(
+        default=600, ge=0, le=5000, description="summary text kept per article (0: title only)"
+    )
+    lang: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2,3}$",
+        description="language of the articles when the feed does not say (ISO 639-1)",
+    )
 
     @field_validator("url")
     @classmethod
@@ -79,7 +84,7 @@ def _utc(struct: Any) -> datetime | None:
     if struct is None:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(struct), timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(struct), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
@@ -147,9 +152,17 @@ def _entry_key(entry: Any, feed_url: str) -> tuple[str, str] | None:
     return f"{SOURCE}:{urlsplit(feed_url).netloc}/{native}", native
 
 
-def parse_feed(body: bytes, feed_url: str, *, now: datetime, outlet: str | None = None, max_items: int = 50,
-               max_summary_chars: int = 600, lang: str | None = None,
-               content_type: str | None = None) -> list[Post]:
+def parse_feed(
+    body: bytes,
+    feed_url: str,
+    *,
+    now: datetime,
+    outlet: str | None = None,
+    max_items: int = 50,
+    max_summary_chars: int = 600,
+    lang: str | None = None,
+    content_type: str | None = None,
+) -> list[Post]:
     """The articles of an RSS/Atom document, newest first. Raises FeedError(bad_response) when the bytes
     are not a feed at all. Entries with neither a date nor a feed-level date are left out (a press review
     orders by time); dates in the future are brought back to `now` so one bad clock cannot pin an article
@@ -166,8 +179,11 @@ def parse_feed(body: bytes, feed_url: str, *, now: datetime, outlet: str | None 
         raise FeedError("bad_response", f"{feed_url} is not an RSS or Atom feed{detail}")
     why = parsed.get("bozo_exception")
     if isinstance(why, xml.sax.SAXParseException) and why.getMessage().startswith(_CUT_SHORT):
-        raise FeedError("bad_response", f"{feed_url} ends before its document does ({why.getMessage()} at line "
-                        f"{why.getLineNumber()}): cut short; keeping the last articles")
+        raise FeedError(
+            "bad_response",
+            f"{feed_url} ends before its document does ({why.getMessage()} at line "
+            f"{why.getLineNumber()}): cut short; keeping the last articles",
+        )
     if parsed.get("bozo"):
         log.info("feed %s is not well-formed (%s); using what could be read", feed_url, parsed.get("bozo_exception"))
 
@@ -240,11 +256,18 @@ async def poll(ctx: PollContext) -> PollResult:
         raise FeedError("bad_response", f"empty body where a feed was expected ({response.url_for_logs})")
     # feedparser is pure-Python and a feed may be megabytes: keep the feeds loop free for the others
     posts = await asyncio.to_thread(
-        parse_feed, response.body, opts.url, now=ctx.now + timedelta(minutes=1), outlet=opts.outlet,
-        max_items=opts.max_items, max_summary_chars=opts.max_summary_chars, lang=opts.lang,
+        parse_feed,
+        response.body,
+        opts.url,
+        now=ctx.now + timedelta(minutes=1),
+        outlet=opts.outlet,
+        max_items=opts.max_items,
+        max_summary_chars=opts.max_summary_chars,
+        lang=opts.lang,
         content_type=response.headers.get("content-type"),
     )
     if not posts:
-        raise FeedError("bad_response", f"the feed at {response.url_for_logs} has no dated entries; "
-                        "keeping the last articles")
+        raise FeedError(
+            "bad_response", f"the feed at {response.url_for_logs} has no dated entries; keeping the last articles"
+        )
     return PollResult(posts=posts, replace=True)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,8 +56,24 @@ BUDGET = (30, 60.0)  # the histogram allowance inside a project (results allow 6
 SOURCE = "talkwalker"
 DEFAULT_API = "https://api.talkwalker.com"
 MAX_WINDOW = 10_000  # "hpp + offset is less than 10.000"
-_RESERVED = frozenset({"q", "offset", "hpp", "sort_by", "sort_order", "time_range", "access_token", "hl",
-                       "pretty", "min", "max", "interval", "breakdown", "topic"})
+_RESERVED = frozenset(
+    {
+        "q",
+        "offset",
+        "hpp",
+        "sort_by",
+        "sort_order",
+        "time_range",
+        "access_token",
+        "hl",
+        "pretty",
+        "min",
+        "max",
+        "interval",
+        "breakdown",
+        "topic",
+    }
+)
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,99}$")
 _INTERVAL = re.compile(r"^(\d{1,4}[smhdw]|minute|hour|day|week|month)$")
 
@@ -68,21 +84,27 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project_id: str = Field(description="Talkwalker project id (GET /api/v1/search/info lists them)")
-    query: str = Field(default="", max_length=4000,
-                       description="Talkwalker query (q); empty: everything the project collects")
-    topics: list[str] = Field(default_factory=list, max_length=50,
-                              description="project topic ids to restrict to (sent as `topic` parameters)")
+    query: str = Field(
+        default="", max_length=4000, description="Talkwalker query (q); empty: everything the project collects"
+    )
+    topics: list[str] = Field(
+        default_factory=list, max_length=50, description="project topic ids to restrict to (sent as `topic` parameters)"
+    )
     params: dict[str, str | list[str]] = Field(
-        default_factory=dict, description="other documented Search API parameters, e.g. {channel: abc}")
+        default_factory=dict, description="other documented Search API parameters, e.g. {channel: abc}"
+    )
     api_base: ServiceURL = Field(default=DEFAULT_API, description="API root; https only (http://127.0.0.1 in tests)")
     hpp: int = Field(default=100, ge=1, le=500, description="results per call (Talkwalker allows up to 500)")
-    max_pages: int = Field(default=3, ge=1, le=20,
-                           description="most result calls per poll; the rest waits for the next poll")
-    lookback_minutes: int = Field(default=60, ge=1, le=43200,
-                                  description="how far back the very first poll looks (at most 30 days)")
+    max_pages: int = Field(
+        default=3, ge=1, le=20, description="most result calls per poll; the rest waits for the next poll"
+    )
+    lookback_minutes: int = Field(
+        default=60, ge=1, le=43200, description="how far back the very first poll looks (at most 30 days)"
+    )
     metrics: bool = Field(default=True, description="also fetch the published histogram (volume, sentiment)")
-    metrics_interval_s: int = Field(default=600, ge=60, le=86400,
-                                    description="seconds between two histogram calls (10 credits each)")
+    metrics_interval_s: int = Field(
+        default=600, ge=60, le=86400, description="seconds between two histogram calls (10 credits each)"
+    )
     metrics_window_hours: int = Field(default=24, ge=1, le=720, description="window of the volume series")
     histogram_interval: str = Field(default="hour", description="histogram bin: hour, day, or e.g. 15m, 1h, 1d")
 
@@ -130,13 +152,13 @@ def parse_epoch_ms(value: object) -> datetime | None:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         return None
     try:
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
 
 def to_epoch_ms(t: datetime) -> int:
-    return int(round(t.astimezone(timezone.utc).timestamp() * 1000))
+    return int(round(t.astimezone(UTC).timestamp() * 1000))
 
 
 def _text(value: object) -> str:
@@ -263,8 +285,12 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
 
     article = doc.get("article_extended_attributes")
     article = article if isinstance(article, Mapping) else {}
-    likes = count_or_zero(article.get("twitter_likes")) + count_or_zero(article.get("facebook_likes")) + count_or_zero(
-        article.get("instagram_likes")) + count_or_zero(article.get("youtube_likes"))
+    likes = (
+        count_or_zero(article.get("twitter_likes"))
+        + count_or_zero(article.get("facebook_likes"))
+        + count_or_zero(article.get("instagram_likes"))
+        + count_or_zero(article.get("youtube_likes"))
+    )
     reposts = count_or_zero(article.get("twitter_retweets")) + count_or_zero(article.get("facebook_shares"))
     views = to_count(article.get("twitter_impressions"))
     if views is None:
@@ -283,8 +309,9 @@ def parse_result(doc: Mapping[str, Any]) -> Post | None:
         lang=_text(doc.get("lang")).strip().lower() or None,
         author=author,
         media=_media(doc),
-        metrics=PostMetrics(likes=likes, reposts=reposts, replies=count_or_zero(article.get("num_comments")),
-                            views=views),
+        metrics=PostMetrics(
+            likes=likes, reposts=reposts, replies=count_or_zero(article.get("num_comments")), views=views
+        ),
         reach=to_count(doc.get("reach")),
         engagement=to_non_negative(doc.get("engagement"), numbers_only=True),
         sentiment=parse_sentiment(doc.get("sentiment")),
@@ -363,11 +390,20 @@ def parse_histogram(doc: object, now: datetime, window: str) -> dict[str, Metric
             if label:
                 breakdown[label] += n
     provenance = "talkwalker histogram/published"
-    metrics = {"volume": Metric(name="Results", unit="results", series=tuple(sorted(points.items())), window=window,
-                                computed_at=now, provenance=provenance)}
+    metrics = {
+        "volume": Metric(
+            name="Results",
+            unit="results",
+            series=tuple(sorted(points.items())),
+            window=window,
+            computed_at=now,
+            provenance=provenance,
+        )
+    }
     if any(labels):
-        metrics["sentiment"] = Metric(name="Sentiment", unit="results", breakdown=breakdown, window=window,
-                                      computed_at=now, provenance=provenance)
+        metrics["sentiment"] = Metric(
+            name="Sentiment", unit="results", breakdown=breakdown, window=window, computed_at=now, provenance=provenance
+        )
     return metrics
 
 
@@ -387,7 +423,7 @@ def _base_params(options: Options, token: str) -> dict[str, Any]:
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     token = ctx.secret("access_token")
-    now = ctx.now.astimezone(timezone.utc)
+    now = ctx.now.astimezone(UTC)
     project = f"{options.api_base}/api/v1/search/p/{options.project_id}"
 
     since_ms = ctx.cursor.get("published_since")
@@ -398,14 +434,23 @@ async def poll(ctx: PollContext) -> PollResult:
         time_range = f"{options.lookback_minutes}m"
     else:  # only what is newer than the newest result already shown, plus a minute of slack
         time_range = f"{max(int((now - since).total_seconds()) + 60, 60)}s"
-    params = _base_params(options, token) | {"sort_by": "published", "sort_order": "desc", "hpp": options.hpp,
-                                             "time_range": time_range, "hl": "false"}
+    params = _base_params(options, token) | {
+        "sort_by": "published",
+        "sort_order": "desc",
+        "hpp": options.hpp,
+        "time_range": time_range,
+        "hl": "false",
+    }
     found = PostsOnce(older_than=since)
     newest = since
     pages = Pages(0, options.max_pages)
     for offset in pages:
-        response = await ctx.fetcher.get(f"{project}/results", params=params | {"offset": offset},
-                                         credential_key=ctx.credential_key, conditional=False)
+        response = await ctx.fetcher.get(
+            f"{project}/results",
+            params=params | {"offset": offset},
+            credential_key=ctx.credential_key,
+            conditional=False,
+        )
         posts, times, next_offset = parse_results(decode_json(response))
         reached_cursor = found.add(posts)
         newest = latest(newest, times)
@@ -423,10 +468,14 @@ async def poll(ctx: PollContext) -> PollResult:
     if options.metrics and due:
         start = now - timedelta(hours=options.metrics_window_hours)
         hist_params = _base_params(options, token) | {
-            "min": to_epoch_ms(start), "max": to_epoch_ms(now), "interval": options.histogram_interval,
-            "breakdown": "sentiment"}
-        response = await ctx.fetcher.get(f"{project}/histogram/published", params=hist_params,
-                                         credential_key=ctx.credential_key, conditional=False)
+            "min": to_epoch_ms(start),
+            "max": to_epoch_ms(now),
+            "interval": options.histogram_interval,
+            "breakdown": "sentiment",
+        }
+        response = await ctx.fetcher.get(
+            f"{project}/histogram/published", params=hist_params, credential_key=ctx.credential_key, conditional=False
+        )
         result.metrics.update(parse_histogram(decode_json(response), now, f"{options.metrics_window_hours}h"))
         result.cursor["metrics_at"] = str(to_epoch_ms(now))
     return result

@@ -46,8 +46,9 @@ BUDGET: tuple[int, float] | None = (450, 900.0)  # recent search, app-only auth:
 SEARCH_PATH = "/2/tweets/search/recent"
 WEB = "https://x.com"
 EXPANSIONS = "author_id,attachments.media_keys"
-TWEET_FIELDS = ("created_at,author_id,public_metrics,lang,entities,attachments,referenced_tweets,"
-                "possibly_sensitive,note_tweet")
+TWEET_FIELDS = (
+    "created_at,author_id,public_metrics,lang,entities,attachments,referenced_tweets,possibly_sensitive,note_tweet"
+)
 USER_FIELDS = "public_metrics,verified,profile_image_url,name,username"
 MEDIA_FIELDS = "url,preview_image_url,alt_text,width,height,type"
 
@@ -60,9 +61,10 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(
-        min_length=1, max_length=4096,
+        min_length=1,
+        max_length=4096,
         description="recent-search query with X operators, e.g. '#brand lang:fr -is:retweet' "
-                    "(512 characters on self-serve access, 4096 on enterprise)",
+        "(512 characters on self-serve access, 4096 on enterprise)",
     )
     max_results: int = Field(default=50, ge=10, le=100, description="posts per page (10-100)")
     max_pages: int = Field(default=3, ge=1, le=10, description="pages fetched per poll at most")
@@ -73,8 +75,9 @@ class Options(BaseModel):
         default=False,
         description="the licence allows post ids only: keep id, URL, date and author id, drop text and media",
     )
-    api_base: ServiceURL = Field(default="https://api.x.com",
-                                 description="API host (https://..., or http://127.0.0.1 for tests)")
+    api_base: ServiceURL = Field(
+        default="https://api.x.com", description="API host (https://..., or http://127.0.0.1 for tests)"
+    )
 
 
 # ------------------------------------------------------------------------------------------- parsing
@@ -118,7 +121,9 @@ def parse_media(item: dict[str, Any], sensitive: bool = False) -> Media | None:
         return None
     w, h = item.get("width"), item.get("height")
     return Media(
-        kind=mkind, url=url, alt=_str(item.get("alt_text")),
+        kind=mkind,
+        url=url,
+        alt=_str(item.get("alt_text")),
         width=w if isinstance(w, int) and w > 0 else None,
         height=h if isinstance(h, int) and h > 0 else None,
         sensitive=sensitive,
@@ -189,8 +194,14 @@ def parse_tweet(
     url = f"{WEB}/{username}/status/{tweet_id}" if username else f"{WEB}/i/web/status/{tweet_id}"
     if ids_only:
         return Post(
-            key=f"{source}:{tweet_id}", source=source, network="x", url=url, published_at=published,
-            author=Author(id=f"x:{author_id}"), kind=_kind(tweet), content_policy="ids_only",
+            key=f"{source}:{tweet_id}",
+            source=source,
+            network="x",
+            url=url,
+            published_at=published,
+            author=Author(id=f"x:{author_id}"),
+            kind=_kind(tweet),
+            content_policy="ids_only",
         )
     note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
     text = _str(note.get("text")) or _str(tweet.get("text"))  # long posts: the full note text
@@ -283,8 +294,11 @@ async def poll(ctx: PollContext) -> PollResult:
     pages = Pages(params, options.max_pages)
     for page_params in pages:
         response = await ctx.fetcher.get(
-            options.api_base + SEARCH_PATH, params=page_params, headers=headers,
-            credential_key=ctx.credential_key, conditional=False,
+            options.api_base + SEARCH_PATH,
+            params=page_params,
+            headers=headers,
+            credential_key=ctx.credential_key,
+            conditional=False,
         )
         tweets, users, media, meta = parse_search_page(decode_json(response))
         newest = _newer(newest, _str(meta.get("newest_id")) or None)

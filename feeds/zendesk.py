@@ -52,8 +52,13 @@ CREDENTIALS = ("token",)  # the API token (auth: api_token) or the OAuth access 
 BUDGET = (10, 60.0)  # incremental exports: 10 requests per minute per account
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
-METRIC_NAMES = ("care.first_reply_min", "care.response_rate", "care.waiting", "care.sla_breaches",
-                "care.requester_wait_min")
+METRIC_NAMES = (
+    "care.first_reply_min",
+    "care.response_rate",
+    "care.waiting",
+    "care.sla_breaches",
+    "care.requester_wait_min",
+)
 WAITING_STATUSES = frozenset({"new", "open"})
 # one letter per status keeps the persisted table small
 _STATUS_CODE = {"new": "n", "open": "o", "pending": "p", "hold": "h", "solved": "s", "closed": "c"}
@@ -67,19 +72,26 @@ class Options(BaseModel):
 
     base_url: ServiceURL = Field(description="the account's API root, e.g. https://acme.zendesk.com")
     auth: Literal["api_token", "oauth"] = Field(
-        "api_token", description="api_token: Basic email/token:TOKEN; oauth: Bearer TOKEN (credential `token`)")
+        "api_token", description="api_token: Basic email/token:TOKEN; oauth: Bearer TOKEN (credential `token`)"
+    )
     email: str | None = Field(None, description="the agent email the API token belongs to (auth: api_token)")
     window_hours: int = Field(24, ge=1, le=24 * 31, description="the rolling window the figures cover")
     hours: Literal["calendar", "business"] = Field(
-        "calendar", description="reply/wait minutes counted in calendar or business hours (schedules)")
+        "calendar", description="reply/wait minutes counted in calendar or business hours (schedules)"
+    )
     statistic: Statistic = Field("median", description="how first reply times are summarised")
     first_reply_target_min: float = Field(
-        60.0, gt=0, le=60 * 24 * 14,
-        description="first reply later than this counts as an SLA breach when no SLA policy applies")
+        60.0,
+        gt=0,
+        le=60 * 24 * 14,
+        description="first reply later than this counts as an SLA breach when no SLA policy applies",
+    )
     use_sla_policies: bool = Field(
-        True, description="side-load `slas` and count a breach when the first reply came after breach_at")
+        True, description="side-load `slas` and count a breach when the first reply came after breach_at"
+    )
     thresholds: dict[Literal[METRIC_NAMES], Thresholds] = Field(  # type: ignore[valid-type]
-        default_factory=dict, description="target/warn/breach per metric name")
+        default_factory=dict, description="target/warn/breach per metric name"
+    )
     per_page: int = Field(1000, ge=1, le=1000, description="tickets per export page (Zendesk's maximum is 1000)")
     max_pages: int = Field(5, ge=1, le=50, description="export pages read per poll (the rest next poll)")
     max_tickets: int = Field(20_000, ge=10, le=100_000, description="bound on the ticket table kept in the cursor")
@@ -133,8 +145,14 @@ def parse_export_page(doc: Any, *, hours: str = "calendar") -> tuple[dict[int, l
         # the wall-clock moment of the first reply, for comparing with an SLA's breach_at
         reply_cal = _minutes(m.get("reply_time_in_minutes"), "calendar")
         replied_at = created.timestamp() + reply_cal * 60 if reply_cal is not None else None
-        rows[t["id"]] = [int(created.timestamp()), _STATUS_CODE.get(status, "o"), reply, wait,
-                         int(replied_at) if replied_at is not None else None, _sla_breach_at(t.get("slas"))]
+        rows[t["id"]] = [
+            int(created.timestamp()),
+            _STATUS_CODE.get(status, "o"),
+            reply,
+            wait,
+            int(replied_at) if replied_at is not None else None,
+            _sla_breach_at(t.get("slas")),
+        ]
     cursor = doc.get("after_cursor")
     return rows, cursor if isinstance(cursor, str) and cursor else None, doc.get("end_of_stream") is True
 
@@ -170,20 +188,35 @@ def compute_metrics(table: dict[int, list], options: Options, now: datetime, *, 
         # no reply yet: breached once it has waited past the target (solved-without-reply is not a breach)
         return r[1] in ("n", "o") and now_s - r[0] > target_s
 
-    figures = CareFigures.over_window(options.thresholds, options.window_hours, now, hours=options.hours, note=note,
-                                      counted=f"zendesk incremental export: {len(rows)} tickets created")
+    figures = CareFigures.over_window(
+        options.thresholds,
+        options.window_hours,
+        now,
+        hours=options.hours,
+        note=note,
+        counted=f"zendesk incremental export: {len(rows)} tickets created",
+    )
     stat = statistic_name(options.statistic)
     return {
-        "care.first_reply_min": figures.metric("care.first_reply_min", f"{stat} first reply", "min",
-                                               summarise(replies, options.statistic), False),
-        "care.response_rate": figures.metric("care.response_rate", "Response rate", "%",
-                                             100.0 * len(replies) / len(rows) if rows else None, True),
-        "care.waiting": figures.metric("care.waiting", "Waiting for a first reply", "",
-                                       float(sum(1 for r in rows if r[1] in ("n", "o") and r[2] is None)), False),
-        "care.sla_breaches": figures.metric("care.sla_breaches", "First-reply SLA breaches", "",
-                                            float(sum(1 for r in rows if breached(r))), False),
-        "care.requester_wait_min": figures.metric("care.requester_wait_min", f"{stat} requester wait", "min",
-                                                  summarise(waits, options.statistic), False),
+        "care.first_reply_min": figures.metric(
+            "care.first_reply_min", f"{stat} first reply", "min", summarise(replies, options.statistic), False
+        ),
+        "care.response_rate": figures.metric(
+            "care.response_rate", "Response rate", "%", 100.0 * len(replies) / len(rows) if rows else None, True
+        ),
+        "care.waiting": figures.metric(
+            "care.waiting",
+            "Waiting for a first reply",
+            "",
+            float(sum(1 for r in rows if r[1] in ("n", "o") and r[2] is None)),
+            False,
+        ),
+        "care.sla_breaches": figures.metric(
+            "care.sla_breaches", "First-reply SLA breaches", "", float(sum(1 for r in rows if breached(r))), False
+        ),
+        "care.requester_wait_min": figures.metric(
+            "care.requester_wait_min", f"{stat} requester wait", "min", summarise(waits, options.statistic), False
+        ),
     }
 
 
@@ -251,8 +284,9 @@ async def poll(ctx: PollContext) -> PollResult:
     pages = Pages(_export_params(options, include, start, after), options.max_pages)
     for params in pages:
         try:
-            response = await ctx.fetcher.get(url, params=params, headers=headers,
-                                              credential_key=ctx.credential_key, conditional=False)
+            response = await ctx.fetcher.get(
+                url, params=params, headers=headers, credential_key=ctx.credential_key, conditional=False
+            )
         except FeedError as exc:
             # a stored cursor Zendesk no longer accepts (expired, account moved): start a fresh export
             if exc.kind == "client" and after and pages.read == 1 and not fresh:

@@ -57,7 +57,10 @@ def _landscape(sky_top, sky_low, sun_xy, sun_color, layers) -> np.ndarray:
 
 def photo1() -> np.ndarray:  # sunset over rolling hills
     return _landscape(
-        (38, 45, 110), (255, 158, 94), (330, 190, 30), (255, 236, 180),
+        (38, 45, 110),
+        (255, 158, 94),
+        (330, 190, 30),
+        (255, 236, 180),
         [
             (190, ((14, 0.018, 0.3), (6, 0.051, 1.0)), (120, 86, 140), (90, 60, 110)),
             (226, ((12, 0.013, 2.0), (5, 0.07, 0.4)), (72, 58, 112), (52, 40, 88)),
@@ -68,7 +71,10 @@ def photo1() -> np.ndarray:  # sunset over rolling hills
 
 def photo2() -> np.ndarray:  # morning sea and a headland
     img = _landscape(
-        (120, 180, 235), (222, 238, 250), (110, 80, 26), (255, 250, 225),
+        (120, 180, 235),
+        (222, 238, 250),
+        (110, 80, 26),
+        (255, 250, 225),
         [
             (170, ((22, 0.011, 0.8), (8, 0.04, 0.2)), (96, 128, 110), (70, 100, 88)),
             (208, ((0.8, 0.2, 0.0),), (40, 120, 170), (20, 72, 128)),  # the sea: nearly flat
@@ -86,11 +92,11 @@ def photo3() -> np.ndarray:  # city skyline at dusk
         bw = int(rng.integers(26, 60))
         top = int(rng.integers(120, 230))
         tone = rng.integers(18, 40)
-        img[top:, x:x + bw] = (tone, tone + 4, tone + 28)
+        img[top:, x : x + bw] = (tone, tone + 4, tone + 28)
         for wy in range(top + 10, H - 10, 16):  # lit windows on a regular grid
             for wx in range(x + 6, x + bw - 10, 12):
                 if rng.random() < 0.35:
-                    img[wy:wy + 6, wx:wx + 5] = (255, 214, 120)
+                    img[wy : wy + 6, wx : wx + 5] = (255, 214, 120)
         x += bw + int(rng.integers(0, 2)) * int(rng.integers(8, 20))  # now and then a gap
     return img
 
@@ -121,8 +127,12 @@ def logo(scale: int = 2) -> np.ndarray:
     y0 = (h - (2 * cell + gap)) / 2
     for row in range(2):
         for col in range(3):
-            canvas.drawRoundRect(skia.Rect.MakeXYWH(margin + col * (cell + gap), y0 + row * (cell + gap), cell, cell),
-                                 7 * k, 7 * k, white)
+            canvas.drawRoundRect(
+                skia.Rect.MakeXYWH(margin + col * (cell + gap), y0 + row * (cell + gap), cell, cell),
+                7 * k,
+                7 * k,
+                white,
+            )
     word.paint(canvas, text_x, (h - word.Height) / 2 - 6 * k)
     del canvas, surface
     return pixels
@@ -136,8 +146,9 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     # skia's pixels are premultiplied; Pillow's 'RGBa' mode says so, and converts to straight alpha
     mark = logo()
-    Image.frombuffer("RGBa", (mark.shape[1], mark.shape[0]), mark.tobytes(), "raw", "RGBa", 0, 1).convert(
-        "RGBA").save(out, optimize=True)
+    Image.frombuffer("RGBa", (mark.shape[1], mark.shape[0]), mark.tobytes(), "raw", "RGBa", 0, 1).convert("RGBA").save(
+        out, optimize=True
+    )
     for p in sorted(demo.glob("*.png")) + [out]:
         print(f"{p.relative_to(ROOT)}: {p.stat().st_size // 1024} KB")
 

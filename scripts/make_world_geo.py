@@ -11,7 +11,8 @@ never in pyproject.toml.
     python3 -m venv /tmp/geo-venv && /tmp/geo-venv/bin/pip install pyshp pycountry
     /tmp/geo-venv/bin/pip download --no-deps geopandas==0.14.4 -d /tmp/geo
     cd /tmp/geo && unzip -o geopandas-0.14.4-py3-none-any.whl 'geopandas/datasets/*'
-    /tmp/geo-venv/bin/python scripts/make_world_geo.py /tmp/geo/geopandas/datasets/naturalearth_lowres/naturalearth_lowres
+    /tmp/geo-venv/bin/python scripts/make_world_geo.py \
+        /tmp/geo/geopandas/datasets/naturalearth_lowres/naturalearth_lowres
 
 Output: one entry per country with its ISO 3166-1 alpha-2 code (the key feeds use), alpha-3 code,
 name, continent and rings. A ring is a flat list [x0, y0, x1, y1, ...] of longitude/latitude in
@@ -21,6 +22,7 @@ repeated points dropped. Rings are painted with the even-odd rule, so holes need
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -69,17 +71,19 @@ def main(shp: str) -> None:
     for shape_rec in reader.iterShapeRecords():
         rec, shape = shape_rec.record, shape_rec.shape
         parts = list(shape.parts) + [len(shape.points)]
-        rings = [r for r in (ring(shape.points[a:b]) for a, b in zip(parts, parts[1:])) if r]
+        rings = [r for r in (ring(shape.points[a:b]) for a, b in itertools.pairwise(parts)) if r]
         if not rings:
             continue
         a3 = rec["iso_a3"]
-        countries.append({
-            "iso": alpha2(a3, rec["name"]),
-            "a3": a3 if a3 != "-99" else None,
-            "name": rec["name"],
-            "continent": rec["continent"],
-            "rings": rings,
-        })
+        countries.append(
+            {
+                "iso": alpha2(a3, rec["name"]),
+                "a3": a3 if a3 != "-99" else None,
+                "name": rec["name"],
+                "continent": rec["continent"],
+                "rings": rings,
+            }
+        )
     isos = [c["iso"] for c in countries if c["iso"]]
     assert len(isos) == len(set(isos)), "duplicate ISO codes"
     for must in ("FR", "NO", "ES", "XK"):

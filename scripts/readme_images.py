@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -16,7 +16,7 @@ from wall.render.snapshot import wall_preview  # noqa: E402
 from wall.runtime import WallRuntime  # noqa: E402
 
 # mid-page for top_posts (pages turn every 12 s), so no picture catches a transition
-WHEN = datetime(2026, 11, 23, 8, 30, 5, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 WIDTH = 1440
 
 
@@ -38,8 +38,15 @@ def render(config: str, prefix: str, width: int) -> None:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def console(path: Path) -> None:

@@ -80,7 +80,7 @@ def measure(wall, display_id: str, png: np.ndarray) -> dict:
     for sign in (-1, +1):
         fam_d, fam_k = family_distance(x[on], y[on], sign)
         ks, counts = np.unique(fam_k[fam_d <= tol], return_counts=True)
-        drawn = dict(zip(ks.tolist(), counts.tolist()))
+        drawn = dict(zip(ks.tolist(), counts.tolist(), strict=True))
         for k in expected_lines(d.mm, sign):
             if drawn.get(k, 0) < 50:
                 missing.append(("x-y" if sign < 0 else "x+y", k))

@@ -85,15 +85,31 @@ class DummyX:
         self.display = f":{self.number}"
         self.log = self.tmp / "Xorg.log"
         self.proc = subprocess.Popen(
-            ["Xorg", self.display, "-config", str(self.tmp / "xorg.conf"), "-configdir", str(self.tmp / "conf.d"),
-             "-noreset", "-nolisten", "tcp", "-logfile", str(self.log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "Xorg",
+                self.display,
+                "-config",
+                str(self.tmp / "xorg.conf"),
+                "-configdir",
+                str(self.tmp / "conf.d"),
+                "-noreset",
+                "-nolisten",
+                "tcp",
+                "-logfile",
+                str(self.log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise Unavailable(f"Xorg exited with {self.proc.returncode}; its log: {self.log}\n"
-                                  + self.log.read_text(errors="replace")[-2000:] if self.log.exists() else "")
+                raise Unavailable(
+                    f"Xorg exited with {self.proc.returncode}; its log: {self.log}\n"
+                    + self.log.read_text(errors="replace")[-2000:]
+                    if self.log.exists()
+                    else ""
+                )
             if self.xrandr("--query", check=False).returncode == 0:
                 break
             time.sleep(0.2)
@@ -133,8 +149,9 @@ class DummyX:
 
     def windows(self) -> list[str]:
         """Names of the top-level windows (xwininfo), e.g. 'wall A2@DUMMY3'."""
-        out = subprocess.run(["xwininfo", "-root", "-children"], env=self.env, capture_output=True, text=True,
-                             timeout=30).stdout
+        out = subprocess.run(
+            ["xwininfo", "-root", "-children"], env=self.env, capture_output=True, text=True, timeout=30
+        ).stdout
         names = []
         for line in out.splitlines():
             if '"' in line:
@@ -158,7 +175,7 @@ class DummyX:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def press(x: "DummyX", *keys: str, at: tuple[int, int] = (500, 500)) -> None:
+def press(x: DummyX, *keys: str, at: tuple[int, int] = (500, 500)) -> None:
     """Real key presses through the XTEST extension (xdotool), as a keyboard would type them. With no
     window manager the window under the pointer has the focus, so the pointer goes there first."""
     subprocess.run(["xdotool", "mousemove", str(at[0]), str(at[1])], env=x.env, check=True, timeout=30)

@@ -51,6 +51,7 @@ class FaultHandler(FixtureHandler):
         """This request's body parsed as JSON (a POST search)."""
         return json.loads(self.body.decode("utf-8"))
 
+
 FAULTS = (
     "timeout",  # headers never come: the client's read timeout fires
     "500",
@@ -73,8 +74,13 @@ class FaultServer:
     function of the request giving the good answer. `overrides` maps a fault to the Answer to send
     instead of the derived one (a vendor's own error body, a malformed XML document)."""
 
-    def __init__(self, routes: Callable[[Callable[[str], str]], dict[str, GoodRoute]], *, size_cap: int,
-                 overrides: dict[str, Answer] | None = None) -> None:
+    def __init__(
+        self,
+        routes: Callable[[Callable[[str], str]], dict[str, GoodRoute]],
+        *,
+        size_cap: int,
+        overrides: dict[str, Answer] | None = None,
+    ) -> None:
         self.mode = "good"
         self.size_cap = size_cap
         self.overrides = dict(overrides or {})
@@ -118,8 +124,7 @@ class FaultServer:
         elif mode == "429":
             h.reply(429, b'{"error": "Too many requests"}', {"Retry-After": str(RETRY_AFTER_S)})
         elif mode == "401":
-            h.reply(401, json.dumps(_echo_credential(h)).encode(),
-                    {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            h.reply(401, json.dumps(_echo_credential(h)).encode(), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         elif mode == "403":
             h.reply(403, b'{"error": "forbidden", "message": "This token may not read this resource"}')
         elif mode == "malformed":
@@ -164,8 +169,7 @@ class FaultServer:
     @staticmethod
     def _chunked(h: FixtureHandler, good: Answer, body: bytes) -> None:
         h.send_response(200)
-        for name, value in {"Content-Type": good.content_type, **good.headers,
-                            "Transfer-Encoding": "chunked"}.items():
+        for name, value in {"Content-Type": good.content_type, **good.headers, "Transfer-Encoding": "chunked"}.items():
             h.send_header(name, value)
         h.end_headers()
         for start in range(0, len(body), 8192):
@@ -179,5 +183,8 @@ def _echo_credential(h: FixtureHandler) -> dict[str, object]:
     """An OAuth-style 401 body that repeats the credential it was sent (header value and query)."""
     auth = h.headers.get("Authorization") or ""
     credential = auth.split(" ", 1)[1] if " " in auth else auth
-    return {"error": "invalid_token", "error_description": f"Invalid access token: {credential}",
-            "request": {"authorization": auth, "path": h.path}}
+    return {
+        "error": "invalid_token",
+        "error_description": f"Invalid access token: {credential}",
+        "request": {"authorization": auth, "path": h.path},
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,10 +46,19 @@ def serve(body: bytes | dict, status: int = 200, headers: dict | None = None) ->
     return lambda h: h.reply(status, data, headers)
 
 
-def run_polls(adapter: ModuleType, options: Any, times: int = 1, *, feed_id: str = "feed",
-              credentials: dict[str, str | None] | None = None, cursor: dict | None = None,
-              now: datetime | None = None, credential_key: str | None = None, budget: RequestBudget | None = None,
-              fetcher_kw: dict | None = None) -> list[PollResult]:
+def run_polls(
+    adapter: ModuleType,
+    options: Any,
+    times: int = 1,
+    *,
+    feed_id: str = "feed",
+    credentials: dict[str, str | None] | None = None,
+    cursor: dict | None = None,
+    now: datetime | None = None,
+    credential_key: str | None = None,
+    budget: RequestBudget | None = None,
+    fetcher_kw: dict | None = None,
+) -> list[PollResult]:
     """`times` polls of `adapter` with one context, through one real Fetcher (conditional GET validators
     and request budgets carry over from one poll to the next, as in the poller). `budget`, when given, is
     the request budget of `credential_key`, as the poller registers one per credential."""
@@ -58,8 +67,15 @@ def run_polls(adapter: ModuleType, options: Any, times: int = 1, *, feed_id: str
         async with Fetcher(**(fetcher_kw or {})) as fetcher:
             if budget is not None and credential_key is not None:
                 fetcher.register_budget(credential_key, budget)
-            ctx = PollContext(feed_id, fetcher, options, dict(credentials or {}), dict(cursor or {}),
-                              now or datetime.now(timezone.utc), credential_key)
+            ctx = PollContext(
+                feed_id,
+                fetcher,
+                options,
+                dict(credentials or {}),
+                dict(cursor or {}),
+                now or datetime.now(UTC),
+                credential_key,
+            )
             return [await adapter.poll(ctx) for _ in range(times)]
 
     return asyncio.run(main())

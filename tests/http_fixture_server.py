@@ -55,8 +55,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _dispatch(self, body: bytes) -> None:
         split = urlsplit(self.path)
         self.server.owner.seen.append(
-            Seen(split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, time.monotonic(),
-                 self.command, body)
+            Seen(
+                split.path,
+                parse_qs(split.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                time.monotonic(),
+                self.command,
+                body,
+            )
         )
         route = self.server.owner.routes.get(split.path)
         if route is None:
@@ -74,8 +80,13 @@ class FixtureHandler(BaseHTTPRequestHandler):
         """The request's query string, parsed: each parameter's name -> its values."""
         return parse_qs(urlsplit(self.path).query)
 
-    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
         merged = {"Content-Type": content_type, "Content-Length": str(len(body)), **(headers or {})}
         for name, value in merged.items():
@@ -103,8 +114,9 @@ class FixtureServer:
         self.seen: list[Seen] = []
         self._httpd = _Server(("127.0.0.1", 0), FixtureHandler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="http-fixture", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="http-fixture", daemon=True
+        )
 
     @property
     def port(self) -> int:

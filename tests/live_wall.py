@@ -41,8 +41,9 @@ class InjectedClock(SystemClock):
 
 class LiveHarness(BackgroundWall):
     def __init__(self, config: Path | str, start: datetime, store=None, feeds: bool = False):
-        super().__init__(config, clock=InjectedClock(start), store=store, watch_period=0.2, start_time=start,
-                         feeds=feeds)
+        super().__init__(
+            config, clock=InjectedClock(start), store=store, watch_period=0.2, start_time=start, feeds=feeds
+        )
 
     def set_time(self, t: datetime, settle_frames: int = 3) -> None:
         """Move the wall's clock and wait until a few frames have shown the new instant."""

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -83,8 +83,11 @@ class Scenario:
 def _mastodon_routes(url):
     path = "/api/v1/timelines/tag/fibre"
     page1, page2 = fixture("mastodon", "tag_page1.json"), fixture("mastodon", "tag_page2.json")
-    limits = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "297",
-              "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z"}
+    limits = {
+        "X-RateLimit-Limit": "300",
+        "X-RateLimit-Remaining": "297",
+        "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z",
+    }
 
     def route(h):  # Link-header paging, as tests/test_feed_mastodon.py serves it; page 2 repeats a status
         base = url(path)
@@ -99,8 +102,11 @@ def _mastodon_routes(url):
 
 
 def _rss_routes(url):
-    return {"/rss/tech-medias.xml": lambda h: Answer(fixture("rss", "lesechos_rss2.xml"),
-                                                     content_type="application/rss+xml; charset=utf-8")}
+    return {
+        "/rss/tech-medias.xml": lambda h: Answer(
+            fixture("rss", "lesechos_rss2.xml"), content_type="application/rss+xml; charset=utf-8"
+        )
+    }
 
 
 def _bluesky_routes(url):
@@ -110,8 +116,7 @@ def _bluesky_routes(url):
         name = "search_page2.json" if query(h).get("cursor") == ["3"] else "search_page1.json"
         return Answer(fixture("bluesky", name))
 
-    return {bluesky.SEARCH_PATH: search,
-            bluesky.PROFILES_PATH: lambda h: Answer(fixture("bluesky", "profiles.json"))}
+    return {bluesky.SEARCH_PATH: search, bluesky.PROFILES_PATH: lambda h: Answer(fixture("bluesky", "profiles.json"))}
 
 
 def _x_routes(url):
@@ -136,15 +141,21 @@ def _brandwatch_routes(url):
     def mentions(h):  # nextCursor paging (later polls); page 2 repeats a mention of page 1
         return Answer(fixture("brandwatch", "mentions_page2.json" if "cursor=" in h.path else "mentions_page1.json"))
 
-    return {"/projects/42/data/mentions": mentions,
-            "/projects/42/data/volume/sentiment/hours": lambda h: Answer(fixture("brandwatch",
-                                                                                 "volume_sentiment_hours.json")),
-            "/projects/42/data/volume/topauthors/queries": lambda h: Answer(fixture("brandwatch", "topauthors.json"))}
+    return {
+        "/projects/42/data/mentions": mentions,
+        "/projects/42/data/volume/sentiment/hours": lambda h: Answer(
+            fixture("brandwatch", "volume_sentiment_hours.json")
+        ),
+        "/projects/42/data/volume/topauthors/queries": lambda h: Answer(fixture("brandwatch", "topauthors.json")),
+    }
 
 
 def _zendesk_routes(url):
-    pages = {"": "export_page1.json", "MTcxODEwMDAwMC4wfHwxMDA0fA==": "export_page2.json",
-             "MTcxODE5MzYwMC4wfHwxMDA4fA==": "export_next_poll.json"}
+    pages = {
+        "": "export_page1.json",
+        "MTcxODEwMDAwMC4wfHwxMDA0fA==": "export_page2.json",
+        "MTcxODE5MzYwMC4wfHwxMDA4fA==": "export_next_poll.json",
+    }
 
     def export(h):  # cursor export; a cursor it no longer knows gets Zendesk's 422 (the adapter starts afresh)
         name = pages.get(query(h).get("cursor", [""])[0])
@@ -172,8 +183,10 @@ def _talkwalker_routes(url):
         page2 = query(h).get("offset") == ["2"]
         return Answer(fixture("talkwalker", "results_page2.json" if page2 else "results_page1.json"))
 
-    return {f"{project}/results": results,
-            f"{project}/histogram/published": lambda h: Answer(fixture("talkwalker", "histogram_published.json"))}
+    return {
+        f"{project}/results": results,
+        f"{project}/histogram/published": lambda h: Answer(fixture("talkwalker", "histogram_published.json")),
+    }
 
 
 def _radarly_routes(url):
@@ -192,81 +205,170 @@ CARE = frozenset({"care.first_reply_min", "care.response_rate", "care.waiting"})
 RETRY = {"Retry-After": str(RETRY_AFTER_S)}
 # RSS is XML: its own malformed document, and feedparser reads mislabelled bytes (Latin-1 declared as
 # UTF-8) as the publisher meant them, so for rss invalid UTF-8 is a success that keeps the same articles.
-RSS_BROKEN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Les Echos</title>'
-              b"<item><title>&&& <<< </title<pubDate>Thu, 02 May 2024 <</item></chanel>")
+RSS_BROKEN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Les Echos</title>'
+    b"<item><title>&&& <<< </title<pubDate>Thu, 02 May 2024 <</item></chanel>"
+)
 
 SCENARIOS = [
-    Scenario("mastodon", datetime(2024, 5, 2, 10, 20, tzinfo=timezone.utc), {"access_token": "masto-SECRET-7c1e99ab"},
-             lambda s: {"instance": s.url(""), "hashtag": "fibre"}, _mastodon_routes, posts=4,
-             overrides={"429": _vendor("mastodon", 429, "error_429.json", RETRY)}),
-    Scenario("rss", datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc),
-             # rss takes no credential; one is given anyway to show a feed's secrets never reach health
-             {"token": "rss-SECRET-51aa0c"}, lambda s: {"url": s.url("/rss/tech-medias.xml")}, _rss_routes, posts=4,
-             overrides={"malformed": Answer(RSS_BROKEN, content_type="application/rss+xml"),
-                        "invalid_utf8": Answer(fixture("rss", "invalid_utf8.xml"),
-                                               content_type="application/rss+xml; charset=utf-8")},
-             expect={"malformed": ("failing", "bad_response", "no dated entries"),
-                     "truncated_unframed": ("failing", "bad_response", "ends before"),
-                     "invalid_utf8": ("ok", None, "")}),
-    Scenario("bluesky", datetime(2024, 11, 26, tzinfo=timezone.utc),
-             # the public AppView takes no credential; one is given anyway (see rss)
-             {"token": "bsky-SECRET-0d15ea5e"}, lambda s: {"query": "#SocialRoom", "appview": s.url(""), "limit": 3},
-             _bluesky_routes, posts=4, markup_source=False,
-             overrides={"500": _vendor("bluesky", 500, "error_internal.json"),
-                        "429": _vendor("bluesky", 429, "error_ratelimit.json", RETRY),
-                        "403": _vendor("bluesky", 403, "error_auth.json")}),
-    Scenario("x", datetime(2024, 11, 26, tzinfo=timezone.utc),
-             {"bearer_token": "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"},
-             lambda s: {"query": "#SocialRoom -is:retweet", "api_base": s.url(""), "max_results": 10},
-             _x_routes, posts=4, markup_source=False,
-             overrides={"429": _vendor("x", 429, "error_429.json", RETRY),
-                        "403": _vendor("x", 403, "error_403_client_forbidden.json")}),
-    Scenario("json", datetime(2024, 3, 14, 12, 0, tzinfo=timezone.utc), {"token": "vb-SECRET-9d2e71aa"},
-             lambda s: {"url": s.url("/v1/mentions"), "headers": {"Authorization": "Bearer {token}"},
-                        "items": "data.results", "next_page": "paging.next", "page_param": "cursor", "max_pages": 5,
-                        "post": {"id": "id", "published_at": "created", "text": "content.text", "url": "url",
-                                 "author_id": "user.id", "author_name": "user.name"}},
-             _json_routes, posts=3,
-             overrides={"500": _vendor("json", 500, "error_500.json"),
-                        "429": _vendor("json", 429, "error_429.json", RETRY)}),
-    Scenario("brandwatch", datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc), {"token": "bw-SECRET-e51d0b3a"},
-             lambda s: {"project_id": 42, "query_id": 1999544643, "api_base": s.url(""), "page_size": 2},
-             _brandwatch_routes, posts=4, metrics=frozenset({"sentiment", "volume", "influencers"}),
-             overrides={"500": _vendor("brandwatch", 500, "error_500.json"),
-                        "429": _vendor("brandwatch", 429, "error_429.json", RETRY),
-                        # Spring OAuth's own 401 body, which echoes the token
-                        "401": _vendor("brandwatch", 401, "error_401.json")}),
+    Scenario(
+        "mastodon",
+        datetime(2024, 5, 2, 10, 20, tzinfo=UTC),
+        {"access_token": "masto-SECRET-7c1e99ab"},
+        lambda s: {"instance": s.url(""), "hashtag": "fibre"},
+        _mastodon_routes,
+        posts=4,
+        overrides={"429": _vendor("mastodon", 429, "error_429.json", RETRY)},
+    ),
+    Scenario(
+        "rss",
+        datetime(2024, 5, 2, 12, 0, tzinfo=UTC),
+        # rss takes no credential; one is given anyway to show a feed's secrets never reach health
+        {"token": "rss-SECRET-51aa0c"},
+        lambda s: {"url": s.url("/rss/tech-medias.xml")},
+        _rss_routes,
+        posts=4,
+        overrides={
+            "malformed": Answer(RSS_BROKEN, content_type="application/rss+xml"),
+            "invalid_utf8": Answer(
+                fixture("rss", "invalid_utf8.xml"), content_type="application/rss+xml; charset=utf-8"
+            ),
+        },
+        expect={
+            "malformed": ("failing", "bad_response", "no dated entries"),
+            "truncated_unframed": ("failing", "bad_response", "ends before"),
+            "invalid_utf8": ("ok", None, ""),
+        },
+    ),
+    Scenario(
+        "bluesky",
+        datetime(2024, 11, 26, tzinfo=UTC),
+        # the public AppView takes no credential; one is given anyway (see rss)
+        {"token": "bsky-SECRET-0d15ea5e"},
+        lambda s: {"query": "#SocialRoom", "appview": s.url(""), "limit": 3},
+        _bluesky_routes,
+        posts=4,
+        markup_source=False,
+        overrides={
+            "500": _vendor("bluesky", 500, "error_internal.json"),
+            "429": _vendor("bluesky", 429, "error_ratelimit.json", RETRY),
+            "403": _vendor("bluesky", 403, "error_auth.json"),
+        },
+    ),
+    Scenario(
+        "x",
+        datetime(2024, 11, 26, tzinfo=UTC),
+        {"bearer_token": "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"},
+        lambda s: {"query": "#SocialRoom -is:retweet", "api_base": s.url(""), "max_results": 10},
+        _x_routes,
+        posts=4,
+        markup_source=False,
+        overrides={
+            "429": _vendor("x", 429, "error_429.json", RETRY),
+            "403": _vendor("x", 403, "error_403_client_forbidden.json"),
+        },
+    ),
+    Scenario(
+        "json",
+        datetime(2024, 3, 14, 12, 0, tzinfo=UTC),
+        {"token": "vb-SECRET-9d2e71aa"},
+        lambda s: {
+            "url": s.url("/v1/mentions"),
+            "headers": {"Authorization": "Bearer {token}"},
+            "items": "data.results",
+            "next_page": "paging.next",
+            "page_param": "cursor",
+            "max_pages": 5,
+            "post": {
+                "id": "id",
+                "published_at": "created",
+                "text": "content.text",
+                "url": "url",
+                "author_id": "user.id",
+                "author_name": "user.name",
+            },
+        },
+        _json_routes,
+        posts=3,
+        overrides={"500": _vendor("json", 500, "error_500.json"), "429": _vendor("json", 429, "error_429.json", RETRY)},
+    ),
+    Scenario(
+        "brandwatch",
+        datetime(2024, 4, 20, 10, 5, tzinfo=UTC),
+        {"token": "bw-SECRET-e51d0b3a"},
+        lambda s: {"project_id": 42, "query_id": 1999544643, "api_base": s.url(""), "page_size": 2},
+        _brandwatch_routes,
+        posts=4,
+        metrics=frozenset({"sentiment", "volume", "influencers"}),
+        overrides={
+            "500": _vendor("brandwatch", 500, "error_500.json"),
+            "429": _vendor("brandwatch", 429, "error_429.json", RETRY),
+            # Spring OAuth's own 401 body, which echoes the token
+            "401": _vendor("brandwatch", 401, "error_401.json"),
+        },
+    ),
     # zendesk and engage_digital emit care metrics only: their posts checks (plain text, unique keys)
     # do not apply; the ticket subjects with <script> never leave the adapter.
-    Scenario("zendesk", datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc), {"token": "zd-SECRET-9b2e77aa"},
-             lambda s: {"base_url": s.url(""), "email": "ops@acme.com"}, _zendesk_routes, metrics=CARE,
-             overrides={"429": _vendor("zendesk", 429, "error_429.json",
-                                       {**RETRY, "X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0"}),
-                        "403": _vendor("zendesk", 403, "error_403.json")}),
-    Scenario("engage_digital", datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc),
-             {"access_token": "ed-SECRET-31c0ffee"},
-             lambda s: {"base_url": s.url(""), "limit": 3}, _engage_routes, metrics=CARE | {"care.replies"},
-             overrides={"429": _vendor("engage_digital", 429, "error_429.json", RETRY),
-                        "403": _vendor("engage_digital", 403, "error_403.json")}),
+    Scenario(
+        "zendesk",
+        datetime(2024, 6, 12, 12, 0, tzinfo=UTC),
+        {"token": "zd-SECRET-9b2e77aa"},
+        lambda s: {"base_url": s.url(""), "email": "ops@acme.com"},
+        _zendesk_routes,
+        metrics=CARE,
+        overrides={
+            "429": _vendor(
+                "zendesk", 429, "error_429.json", {**RETRY, "X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0"}
+            ),
+            "403": _vendor("zendesk", 403, "error_403.json"),
+        },
+    ),
+    Scenario(
+        "engage_digital",
+        datetime(2024, 6, 12, 12, 0, tzinfo=UTC),
+        {"access_token": "ed-SECRET-31c0ffee"},
+        lambda s: {"base_url": s.url(""), "limit": 3},
+        _engage_routes,
+        metrics=CARE | {"care.replies"},
+        overrides={
+            "429": _vendor("engage_digital", 429, "error_429.json", RETRY),
+            "403": _vendor("engage_digital", 403, "error_403.json"),
+        },
+    ),
     # the access token travels in the query string, and Talkwalker echoes the request line (token
     # included) in every body: the token given here is the one the fixtures echo, so it must be redacted.
-    Scenario("talkwalker", datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc), {"access_token": "tw-SECRET-4c1f9e77"},
-             lambda s: {"project_id": TW_PROJECT, "query": "orange 5G", "api_base": s.url(""), "hpp": 2},
-             _talkwalker_routes, posts=4, metrics=frozenset({"volume", "sentiment"}),
-             overrides={"500": _vendor("talkwalker", 500, "error_500.json"),
-                        "429": _vendor("talkwalker", 429, "error_429.json", RETRY),
-                        # a plain credentials 401 (status_code 7, bad token); Talkwalker's 401 with
-                        # status_code 8 is throttling, tested in tests/test_feed_talkwalker.py
-                        "401": _vendor("talkwalker", 401, "error_401_token.json"),
-                        "403": _vendor("talkwalker", 403, "error_403.json")}),
+    Scenario(
+        "talkwalker",
+        datetime(2024, 4, 20, 10, 5, tzinfo=UTC),
+        {"access_token": "tw-SECRET-4c1f9e77"},
+        lambda s: {"project_id": TW_PROJECT, "query": "orange 5G", "api_base": s.url(""), "hpp": 2},
+        _talkwalker_routes,
+        posts=4,
+        metrics=frozenset({"volume", "sentiment"}),
+        overrides={
+            "500": _vendor("talkwalker", 500, "error_500.json"),
+            "429": _vendor("talkwalker", 429, "error_429.json", RETRY),
+            # a plain credentials 401 (status_code 7, bad token); Talkwalker's 401 with
+            # status_code 8 is throttling, tested in tests/test_feed_talkwalker.py
+            "401": _vendor("talkwalker", 401, "error_401_token.json"),
+            "403": _vendor("talkwalker", 403, "error_403.json"),
+        },
+    ),
     # the search is a POST with a JSON body (start / limit paging); the good answer is a 201
-    Scenario("radarly", datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc), {"access_token": "rd-SECRET-0b6d2a91"},
-             lambda s: {"project_id": 3, "api_base": s.url(""), "page_size": 2}, _radarly_routes, posts=4,
-             overrides={"500": _vendor("radarly", 500, "error_500.json"),
-                        "429": _vendor("radarly", 429, "error_429.json", RETRY),
-                        "401": _vendor("radarly", 401, "error_401.json",
-                                       {"WWW-Authenticate": 'Bearer error="invalid_token"'}),
-                        "403": _vendor("radarly", 403, "error_403.json")}),
+    Scenario(
+        "radarly",
+        datetime(2024, 4, 20, 10, 5, tzinfo=UTC),
+        {"access_token": "rd-SECRET-0b6d2a91"},
+        lambda s: {"project_id": 3, "api_base": s.url(""), "page_size": 2},
+        _radarly_routes,
+        posts=4,
+        overrides={
+            "500": _vendor("radarly", 500, "error_500.json"),
+            "429": _vendor("radarly", 429, "error_429.json", RETRY),
+            "401": _vendor("radarly", 401, "error_401.json", {"WWW-Authenticate": 'Bearer error="invalid_token"'}),
+            "403": _vendor("radarly", 403, "error_403.json"),
+        },
+    ),
 ]
 
 # fault -> (health state, error kind that leads last_error, words it must contain)
@@ -329,8 +431,10 @@ def run_step(poller: Poller, clock: StepClock, mode: str, polls: int = 1) -> Fee
     """Switch to `mode`, wait until `polls` polls in that mode have finished, return what the store had
     when the first of them began."""
     clock.switch(mode)
-    wait_until(lambda: clock.latched_at is not None and poller.polls[FEED] >= clock.latched_at + polls,
-               f"{polls} poll(s) answered with {mode!r} (the poller stopped polling?)")
+    wait_until(
+        lambda: clock.latched_at is not None and poller.polls[FEED] >= clock.latched_at + polls,
+        f"{polls} poll(s) answered with {mode!r} (the poller stopped polling?)",
+    )
     assert clock.before is not None
     return clock.before
 

@@ -14,7 +14,9 @@ ROOT = Path(__file__).parent.parent
 def config(tmp_path, members: str) -> Path:
     text = (ROOT / "config" / "replay.yaml").read_text()
     text = text.replace("../assets/replay/outage-day.csv", str(ROOT / "assets" / "replay" / "outage-day.csv"))
-    text = text.replace("feeds:\n  day:\n", f"feeds:\n  both:\n    adapter: aggregate\n    options: {{feeds: {members}}}\n  day:\n", 1)
+    text = text.replace(
+        "feeds:\n  day:\n", f"feeds:\n  both:\n    adapter: aggregate\n    options: {{feeds: {members}}}\n  day:\n", 1
+    )
     text = text.replace("feed: day, rank_by: recency", "feed: both, rank_by: recency")
     p = tmp_path / "wall.yaml"
     p.write_text(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,26 +20,33 @@ import pytest
 from feeds.http import Fetcher
 from feeds.model import Author, Metric, Post, Sentiment
 from feeds.poller import poll_once
-from wall.config.syntax import parse_duration
-from wall.scenes.alerts import AlertEngine, AlertError, UnknownAlert
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.config.schema import AlertRuleConfig
+from wall.config.syntax import parse_duration
 from wall.runtime import feed_specs
+from wall.scenes.alerts import AlertEngine, AlertError, UnknownAlert
 from wall.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-T = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SCORES = {"negative": -0.7, "neutral": 0.0, "positive": 0.7}
 
 
 def post(key: str, at: datetime, tone: str | None = "negative") -> Post:
-    return Post(key=f"test:{key}", source="test", published_at=at, text=key, author=Author(id="a", handle="a"),
-                sentiment=Sentiment(score=SCORES[tone], label=tone) if tone else None)
+    return Post(
+        key=f"test:{key}",
+        source="test",
+        published_at=at,
+        text=key,
+        author=Author(id="a", handle="a"),
+        sentiment=Sentiment(score=SCORES[tone], label=tone) if tone else None,
+    )
 
 
-def poll_history(store: Store, posts: list[Post], start: datetime, end: datetime, every=timedelta(minutes=5),
-                 feed: str = "social") -> None:
+def poll_history(
+    store: Store, posts: list[Post], start: datetime, end: datetime, every=timedelta(minutes=5), feed: str = "social"
+) -> None:
     """Deliver posts as a poller would: each poll brings those published since the one before."""
     posts = sorted(posts, key=lambda p: p.published_at)
     t, i = start, 0
@@ -53,8 +60,12 @@ def poll_history(store: Store, posts: list[Post], start: datetime, end: datetime
 
 
 def surge_rule(**surge) -> dict:
-    return {"feed": "social", "scenario": "crisis", "cooldown_s": 600,
-            "surge": {"tone": "negative", "window": "1h", "baseline": "12h", "k": 3, "min_count": 3, **surge}}
+    return {
+        "feed": "social",
+        "scenario": "crisis",
+        "cooldown_s": 600,
+        "surge": {"tone": "negative", "window": "1h", "baseline": "12h", "k": 3, "min_count": 3, **surge},
+    }
 
 
 def engine(**rules) -> AlertEngine:
@@ -81,8 +92,10 @@ def social_store(posts: list[Post], **kw) -> Store:
 
 
 def test_the_store_counts_posts_its_buffer_no_longer_holds():
-    posts = [post(f"p{i}", T - timedelta(hours=12) + timedelta(minutes=2 * i), ("negative", "neutral", None)[i % 3])
-             for i in range(360)]
+    posts = [
+        post(f"p{i}", T - timedelta(hours=12) + timedelta(minutes=2 * i), ("negative", "neutral", None)[i % 3])
+        for i in range(360)
+    ]
     store = social_store(posts, max_posts=20)
     assert len(store.snapshot("social", T).posts) == 20
     counts = store.post_counts("social", T - timedelta(hours=13), T + timedelta(seconds=1))
@@ -122,8 +135,17 @@ def test_a_redelivered_post_is_counted_once():
 
 def test_window_edges_fall_on_ten_second_buckets():
     store = Store({"social": ("mastodon", 60.0)})
-    store.put("social", [post("old", T - timedelta(hours=2)), post("a", T - timedelta(seconds=3601)),
-                         post("b", T - timedelta(seconds=3599)), post("c", T - timedelta(seconds=1))], {}, T)
+    store.put(
+        "social",
+        [
+            post("old", T - timedelta(hours=2)),
+            post("a", T - timedelta(seconds=3601)),
+            post("b", T - timedelta(seconds=3599)),
+            post("c", T - timedelta(seconds=1)),
+        ],
+        {},
+        T,
+    )
     counts = store.post_counts("social", T - timedelta(hours=1), T)
     assert counts.negative == 2  # b and c; a is in the bucket before the window
 
@@ -172,8 +194,9 @@ def test_a_surge_at_exactly_k_times_the_baseline_does_not_fire_one_more_post_doe
 
 def test_other_tones_do_not_count_towards_a_negative_surge():
     rules = engine(neg=surge_rule())
-    store = social_store(hourly_baseline() + in_window(3) + [post(f"pos{i}", T - timedelta(minutes=i), "positive")
-                                                            for i in range(30)])
+    store = social_store(
+        hourly_baseline() + in_window(3) + [post(f"pos{i}", T - timedelta(minutes=i), "positive") for i in range(30)]
+    )
     assert rules.evaluate(store, T) == []
     anything = engine(any=surge_rule(tone="any"))
     assert [e.kind for e in anything.evaluate(store, T)] == ["fired"]
@@ -238,8 +261,17 @@ def test_min_duration_waits_for_the_condition_to_hold():
 
 
 def first_reply(value: float, at: datetime = T) -> dict[str, Metric]:
-    return {"care.first_reply_min": Metric(name="Average first reply", unit="min", value=value, warn=20, breach=30,
-                                           higher_is_better=False, computed_at=at)}
+    return {
+        "care.first_reply_min": Metric(
+            name="Average first reply",
+            unit="min",
+            value=value,
+            warn=20,
+            breach=30,
+            higher_is_better=False,
+            computed_at=at,
+        )
+    }
 
 
 def care_store(value: float | None, at: datetime = T) -> Store:
@@ -249,13 +281,25 @@ def care_store(value: float | None, at: datetime = T) -> Store:
 
 
 def slow_reply_rule(**kw) -> dict:
-    return {"feed": "care", "scenario": "crisis", "severity": "warning", "cooldown_s": 300,
-            "threshold": {"metric": "care.first_reply_min", "above": "breach"}, **kw}
+    return {
+        "feed": "care",
+        "scenario": "crisis",
+        "severity": "warning",
+        "cooldown_s": 300,
+        "threshold": {"metric": "care.first_reply_min", "above": "breach"},
+        **kw,
+    }
 
 
 def test_a_care_figure_past_its_breach_level_fires_with_a_filled_in_banner():
-    rules = engine(slow=slow_reply_rule(banner={"title": "First replies take {value} {unit}",
-                                               "message": "{name} is {direction} {threshold} {unit} ({rule}, {feed})"}))
+    rules = engine(
+        slow=slow_reply_rule(
+            banner={
+                "title": "First replies take {value} {unit}",
+                "message": "{name} is {direction} {threshold} {unit} ({rule}, {feed})",
+            }
+        )
+    )
     assert rules.evaluate(care_store(29.9), T) == []
     [event] = rules.evaluate(care_store(31.5), T + timedelta(seconds=1))
     assert (event.kind, event.severity) == ("fired", "warning")
@@ -321,9 +365,11 @@ def test_acknowledging_what_is_not_firing_is_an_error():
 
 
 def test_the_interrupt_is_the_most_severe_firing_rule():
-    rules = engine(info={**slow_reply_rule(), "severity": "info"},
-                   critical={**slow_reply_rule(), "severity": "critical", "scenario": "launch"},
-                   warning={**slow_reply_rule(), "severity": "warning"})
+    rules = engine(
+        info={**slow_reply_rule(), "severity": "info"},
+        critical={**slow_reply_rule(), "severity": "critical", "scenario": "launch"},
+        warning={**slow_reply_rule(), "severity": "warning"},
+    )
     rules.evaluate(care_store(35), T)
     assert rules.interrupt().rule_id == "critical" and rules.interrupt().scenario == "launch"
     assert rules.ack("critical", "maria").at == T  # when: the last evaluation's time
@@ -356,7 +402,7 @@ def replay_run(seconds: int, on_second=None):
     [spec] = feed_specs(loaded)
     store = Store.from_config(loaded.config)
     rules = AlertEngine.from_config(loaded)
-    start = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
     events, arrived = [], {}
 
     async def run():
@@ -464,13 +510,17 @@ def errors_of(tmp_path, monkeypatch, alerts: str) -> list[str]:
 
 
 def test_an_unknown_feed_and_an_unknown_scenario(tmp_path, monkeypatch):
-    errors = errors_of(tmp_path, monkeypatch, """\
+    errors = errors_of(
+        tmp_path,
+        monkeypatch,
+        """\
         alerts:
           surge:
             feed: socail
             surge: { window: 1h }
             scenario: crisiss
-        """)
+        """,
+    )
     assert errors == [
         "wall.yaml:20:15: alerts.surge.scenario: 'crisiss' is not a scenario of this wall; did you mean 'crisis'? "
         "(scenarios: monitoring, crisis)",
@@ -479,23 +529,31 @@ def test_an_unknown_feed_and_an_unknown_scenario(tmp_path, monkeypatch):
 
 
 def test_banner_placeholders_are_checked(tmp_path, monkeypatch):
-    errors = errors_of(tmp_path, monkeypatch, """\
+    errors = errors_of(
+        tmp_path,
+        monkeypatch,
+        """\
         alerts:
           slow:
             feed: social
             threshold: { metric: care.first_reply_min, above: breach }
             scenario: crisis
             banner: { title: "Slow: {ratio}", message: "{value:.1f} min" }
-        """)
+        """,
+    )
     assert errors == [
         "wall.yaml:21:22: alerts.slow.banner.title: unknown placeholder {ratio}; a threshold rule's banner may use "
         "{rule}, {feed}, {value}, {threshold}, {metric}, {name}, {unit}, {direction}",
-        "wall.yaml:21:48: alerts.slow.banner.message: write {value} without a format: values come formatted for reading",
+        "wall.yaml:21:48: alerts.slow.banner.message: write {value} without a format: "
+        "values come formatted for reading",
     ]
 
 
 def test_a_rule_needs_exactly_one_condition_and_sound_durations(tmp_path, monkeypatch):
-    errors = errors_of(tmp_path, monkeypatch, """\
+    errors = errors_of(
+        tmp_path,
+        monkeypatch,
+        """\
         alerts:
           none: { feed: social, scenario: crisis }
           bad-window:
@@ -510,12 +568,14 @@ def test_a_rule_needs_exactly_one_condition_and_sound_durations(tmp_path, monkey
             feed: social
             threshold: { metric: care.waiting, above: 10, below: 2 }
             scenario: crisis
-        """)
+        """,
+    )
     assert errors == [
         "wall.yaml:17:9: alerts.none: give the rule one condition: surge: {...} or threshold: {...}",
         "wall.yaml:20:22: alerts.bad-window.surge.window: '1 hour' is not a duration; write it like '90s', '15m', "
         "'1h' or '1h30m'",
-        "wall.yaml:24:36: alerts.too-long.surge.baseline: window + baseline must fit in the 48h the store counts posts for",
+        "wall.yaml:24:36: alerts.too-long.surge.baseline: window + baseline must fit in the 48h the store "
+        "counts posts for",
         "wall.yaml:28:16: alerts.sides.threshold: give a threshold exactly one of above: or below: (a number, or "
         "target, warn, breach)",
     ]

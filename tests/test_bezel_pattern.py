@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pytest
-
 from bezel_lines import (
     SPACING_MM,
     assert_on_lines,
@@ -25,6 +24,7 @@ from bezel_lines import (
     tolerance_mm,
 )
 from conftest import DEMO, load_png, run_cli
+
 from wall.config.loader import load_config
 from wall.geometry import Bezels, build_wall, expand_grid
 
@@ -39,7 +39,9 @@ def loaded():
 @pytest.fixture(scope="module")
 def pattern_pngs(tmp_path_factory):
     out = tmp_path_factory.mktemp("bezel")
-    rc, stdout, stderr = run_cli("render", DEMO, "--pattern", "bezel", "--time", "2026-11-23T09:30:00+01:00", "--out", out)
+    rc, stdout, stderr = run_cli(
+        "render", DEMO, "--pattern", "bezel", "--time", "2026-11-23T09:30:00+01:00", "--out", out
+    )
     assert rc == 0, stderr
     assert "pattern bezel" in stdout
     return {d: load_png(out / f"{d}.png") for d in DISPLAYS}
@@ -109,7 +111,9 @@ SEAMS = [
 ]
 
 
-@pytest.mark.parametrize("first, second, sign, k, axis", SEAMS, ids=[f"{a}-{b}-{'x+y' if s > 0 else 'x-y'}" for a, b, s, _, _ in SEAMS])
+@pytest.mark.parametrize(
+    "first, second, sign, k, axis", SEAMS, ids=[f"{a}-{b}-{'x+y' if s > 0 else 'x-y'}" for a, b, s, _, _ in SEAMS]
+)
 def test_line_continues_straight_across_the_bezel(loaded, pattern_pngs, first, second, sign, k, axis):
     wall = loaded.wall
     a, b = wall.display(first), wall.display(second)

@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-
 from conftest import run_cli
 
 GOOD_WALL = """\

@@ -181,7 +181,7 @@ def test_test_pattern_across_bezels_is_fine():
 
 
 def test_unbound_zone_is_a_warning():
-    loaded = load_config(write(edit("      welcome: { widget: text, text: \"Welcome\" }\n", "")))
+    loaded = load_config(write(edit('      welcome: { widget: text, text: "Welcome" }\n', "")))
     (warning,) = loaded.warnings
     assert where(warning) == ("wall.yaml", 21, 5)  # the scenario's `zones:` key
     assert warning.message == "scenario 'monitoring' leaves zone 'welcome' empty; it will show the theme background"
@@ -203,7 +203,9 @@ def test_unknown_key_suggests_the_right_one():
 def test_unknown_key_in_a_widget_binding():
     p = only_problem(edit('text: "Welcome" }', 'text: "Welcome", allign: left }'))
     assert where(p) == ("wall.yaml", 24, 49)
-    assert p.message.startswith("scenarios.monitoring.zones.welcome.allign: unknown key 'allign'; did you mean 'align'?")
+    assert p.message.startswith(
+        "scenarios.monitoring.zones.welcome.allign: unknown key 'allign'; did you mean 'align'?"
+    )
 
 
 def test_unknown_key_in_the_theme():
@@ -271,13 +273,18 @@ def test_unknown_widget_in_a_block_mapping_points_at_the_widget_line():
 def test_binding_without_a_widget():
     p = only_problem(edit('welcome: { widget: text, text: "Welcome" }', 'welcome: { text: "Welcome" }'))
     assert where(p) == ("wall.yaml", 24, 16)
-    assert p.message == "scenarios.monitoring.zones.welcome: missing required key 'widget' (which widget this zone shows)"
+    assert (
+        p.message == "scenarios.monitoring.zones.welcome: missing required key 'widget' (which widget this zone shows)"
+    )
 
 
 def test_color_must_be_hex():
     p = only_problem(edit('color: "#ff7900" }', 'color: "orange" }'))
     assert where(p) == ("wall.yaml", 22, 59)
-    assert p.message == "scenarios.monitoring.zones.title.color: 'orange' is not a colour; write it as '#rrggbb' or '#rrggbbaa'"
+    assert (
+        p.message
+        == "scenarios.monitoring.zones.title.color: 'orange' is not a colour; write it as '#rrggbb' or '#rrggbbaa'"
+    )
 
 
 @pytest.mark.parametrize("bad", ['"#ff790"', '"ff7900"', '"#ff79zz"', '"#ff7900f"'])
@@ -302,7 +309,9 @@ def test_bad_time_zone_in_a_clock():
 
 
 def test_panel_size_given_twice():
-    p = only_problem(edit("      active_mm: [1209.6, 680.4]", "      active_mm: [1209.6, 680.4]\n      diagonal_in: 55"))
+    p = only_problem(
+        edit("      active_mm: [1209.6, 680.4]", "      active_mm: [1209.6, 680.4]\n      diagonal_in: 55")
+    )
     assert where(p) == ("wall.yaml", 9, 7)
     assert "either as active_mm: [w, h] or as diagonal_in (not both)" in p.message
 
@@ -338,7 +347,7 @@ def test_tab_indentation_is_reported():
 
 def test_duplicate_key_is_an_error():
     text = edit(
-        '      pattern: { widget: testpattern, pattern: bezel }\n',
+        "      pattern: { widget: testpattern, pattern: bezel }\n",
         '      pattern: { widget: testpattern, pattern: bezel }\n      title: { widget: text, text: "again" }\n',
     )
     p = only_problem(text)
@@ -361,9 +370,7 @@ def test_anchors_and_merge_keys_share_panel_settings():
           bezel_mm: 0.9
         """
     )
-    doc = parse_yaml_text(
-        text + "left:\n  <<: *panel\n  id: a\nright:\n  <<: *panel\n  bezel_mm: 2.5\n", "f.yaml"
-    )
+    doc = parse_yaml_text(text + "left:\n  <<: *panel\n  id: a\nright:\n  <<: *panel\n  bezel_mm: 2.5\n", "f.yaml")
     assert doc.data["left"] == {"resolution": [1920, 1080], "active_mm": [1209.6, 680.4], "bezel_mm": 0.9, "id": "a"}
     # a key written next to `<<:` overrides the merged one, as in every YAML loader
     assert doc.data["right"]["bezel_mm"] == 2.5
@@ -437,7 +444,7 @@ def test_non_utf8_file():
 
 def test_non_utf8_column_counts_characters():
     # 'é' before the bad byte is valid UTF-8 (2 bytes); the column is where an editor shows it
-    raw = BASE.encode("utf-8").replace(b'text: "Welcome"', 'text: "Bienvenue à '.encode("utf-8") + b'\xff"')
+    raw = BASE.encode("utf-8").replace(b'text: "Welcome"', 'text: "Bienvenue à '.encode() + b'\xff"')
     Path("wall.yaml").write_bytes(raw)
     with pytest.raises(ConfigError) as exc:
         load_config("wall.yaml")
@@ -540,7 +547,9 @@ def test_default_scenario_must_exist():
 
 
 def test_cells_outside_the_grid_point_into_the_layout_file():
-    Path("layouts/hub.yaml").write_text(edit("welcome: { cells: E1:F2", "welcome: { cells: E1:G2", HUB), encoding="utf-8")
+    Path("layouts/hub.yaml").write_text(
+        edit("welcome: { cells: E1:F2", "welcome: { cells: E1:G2", HUB), encoding="utf-8"
+    )
     p = only_problem(BASE)
     assert where(p) == ("layouts/hub.yaml", 6, 21)
     assert p.message == "cells 'E1:G2' fall outside the 6x4 layout grid (A1..F4)"
@@ -548,7 +557,9 @@ def test_cells_outside_the_grid_point_into_the_layout_file():
 
 
 def test_layout_error_is_reported_once_for_all_scenarios_using_it():
-    Path("layouts/hub.yaml").write_text(edit("welcome: { cells: E1:F2", "welcome: { cells: E1:G2", HUB), encoding="utf-8")
+    Path("layouts/hub.yaml").write_text(
+        edit("welcome: { cells: E1:F2", "welcome: { cells: E1:G2", HUB), encoding="utf-8"
+    )
     text = BASE + "  quiet:\n    zones:\n      title: { widget: text, text: hush }\n"
     problems = problems_of(text)
     errors = [str(p) for p in problems if p.severity == "error"]
@@ -569,7 +580,9 @@ def test_bad_cell_syntax_in_a_layout_file():
 
 
 def test_unknown_key_in_a_layout_file():
-    Path("layouts/hub.yaml").write_text(edit("snap: bezels }\n  welcome", "snapp: bezels }\n  welcome", HUB), encoding="utf-8")
+    Path("layouts/hub.yaml").write_text(
+        edit("snap: bezels }\n  welcome", "snapp: bezels }\n  welcome", HUB), encoding="utf-8"
+    )
     p = only_problem(BASE)
     assert where(p) == ("layouts/hub.yaml", 5, 28)
     assert p.message.startswith("zones.clock.snapp: unknown key 'snapp'; did you mean 'snap'?")

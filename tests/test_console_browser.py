@@ -31,16 +31,24 @@ from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_LINE = "sudo apt-get install -y chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 SWITCH_S = 60  # a scenario switch on a loaded 2-CPU machine, with room to spare (waits end on the condition)
 
 # A visitor's post that is nothing but markup: it must reach the console as text.
 HOSTILE_KEY = "guests:hostile-1"
-HOSTILE_TEXT = ('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-                ' Loved the launch <b>so much</b> & more')
+HOSTILE_TEXT = (
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Loved the launch <b>so much</b> & more'
+)
 HOSTILE_AUTHOR = '<b>Mallory</b><img src=y onerror="window.__pwned=3">'
 
 
@@ -52,8 +60,10 @@ def chromium() -> Path:
     if CHROMIUM.exists():
         return CHROMIUM
     if os.geteuid() == 0:
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root (scripts/test_deps.sh); "
-                    f"or run: apt-get install -y chromium")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs it as root (scripts/test_deps.sh); "
+            f"or run: apt-get install -y chromium"
+        )
     pytest.skip(f"the console's browser tests need Debian's Chromium; install it with: {INSTALL_LINE}")
 
 
@@ -83,10 +93,14 @@ def wall(tmp_path_factory):
     mp.setenv("XDG_STATE_HOME", str(folder / "state"))  # moderation decisions stay in this test's folder
     shutil.copytree(REPO / "layouts", folder / "layouts")
     doc = yaml.safe_load((REPO / "config" / "demo.yaml").read_text(encoding="utf-8"))
-    doc["feeds"]["guests"] = {"adapter": "json", "poll_s": 3600, "options": {
-        "url": "http://127.0.0.1:9/guests", "post": {"id": "id", "published_at": "at", "text": "text"}}}
+    doc["feeds"]["guests"] = {
+        "adapter": "json",
+        "poll_s": 3600,
+        "options": {"url": "http://127.0.0.1:9/guests", "post": {"id": "id", "published_at": "at", "text": "text"}},
+    }
     doc["scenarios"]["lobby"] = {
-        "title": "Visitors' lobby", "public_facing": True,
+        "title": "Visitors' lobby",
+        "public_facing": True,
         "layout": {"grid": [1, 1], "zones": {"posts": {"cells": "A1"}}},
         "zones": {"posts": {"widget": "top_posts", "feed": "guests", "title": "Posts from our guests"}},
     }
@@ -96,9 +110,20 @@ def wall(tmp_path_factory):
 
     loaded = load_config(config)
     store = Store.from_config(loaded.config)
-    store.put("guests", [Post(key=HOSTILE_KEY, source="guests", published_at=T - timedelta(minutes=2),
-                              text=HOSTILE_TEXT,
-                              author=Author(id="guests:mallory", handle="mallory", name=HOSTILE_AUTHOR))], {}, T)
+    store.put(
+        "guests",
+        [
+            Post(
+                key=HOSTILE_KEY,
+                source="guests",
+                published_at=T - timedelta(minutes=2),
+                text=HOSTILE_TEXT,
+                author=Author(id="guests:mallory", handle="mallory", name=HOSTILE_AUTHOR),
+            )
+        ],
+        {},
+        T,
+    )
     harness = LiveHarness(config, T, store=store)
     harness.test_config = loaded  # what the test wrote (zone rectangles, scenario names)
     yield harness
@@ -184,8 +209,11 @@ def wait_preview(page, predicate, what: str, timeout: float = SWITCH_S) -> np.nd
     deadline = time.monotonic() + timeout
     seen = preview_seq(page)
     while True:
-        page.wait_for_function("n => +document.getElementById('preview').dataset.seq > n", arg=seen,
-                               timeout=max(1, deadline - time.monotonic()) * 1000)
+        page.wait_for_function(
+            "n => +document.getElementById('preview').dataset.seq > n",
+            arg=seen,
+            timeout=max(1, deadline - time.monotonic()) * 1000,
+        )
         seen = preview_seq(page)
         pixels = preview_pixels(page)
         if predicate(pixels):
@@ -275,8 +303,11 @@ def test_approving_a_post_from_the_queue_puts_it_on_the_wall(wall, open_console)
     expect(audit).to_contain_text("approve")
 
     # the posts zone of the preview shows it now
-    wait_preview(page, lambda px: np.abs(zone_box(wall, "launch", "posts", px) - before).mean() > 2,
-                 "the approved post in the posts zone")
+    wait_preview(
+        page,
+        lambda px: np.abs(zone_box(wall, "launch", "posts", px) - before).mean() > 2,
+        "the approved post in the posts zone",
+    )
 
     # Hide takes a post out of the queue for good
     other = page.locator("#queue li.post").first.get_attribute("data-key")
@@ -374,8 +405,9 @@ def test_a_wrong_token_brings_back_the_prompt(wall, browser):
 
 
 def test_on_a_tablet_it_is_one_column_of_large_touch_targets(wall, open_console):
-    page = open_console(OPERATOR, viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True,
-                        device_scale_factor=2)
+    page = open_console(
+        OPERATOR, viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
     wait_console_ready(page, wall)
     lefts = {round(b["x"]) for b in (s.bounding_box() for s in page.locator("main.grid > section").all())}
     assert len(lefts) == 1, f"the panels should stack in one column on a tablet, at x {sorted(lefts)}"

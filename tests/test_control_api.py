@@ -11,17 +11,16 @@ import io
 import re
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO
 from live_wall import OPERATOR, VIEWER, LiveHarness
 from PIL import Image
 
-from conftest import REPO
-
-T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +207,7 @@ def test_reload_adds_a_feed_and_rebinds_a_zone_without_a_restart(tmp_path, monke
     config = tmp_path / "demo.yaml"
     original = (REPO / "config" / "demo.yaml").read_text()
     config.write_text(original)
-    wall = LiveHarness(config, datetime.now(timezone.utc), feeds=True)
+    wall = LiveHarness(config, datetime.now(UTC), feeds=True)
     try:
         with wall.client() as op:
             wall.wait_status(lambda s: s["shown"] == "monitoring")
@@ -217,7 +216,7 @@ def test_reload_adds_a_feed_and_rebinds_a_zone_without_a_restart(tmp_path, monke
     adapter: replay
     poll_s: 5
     options:
-      path: {REPO / 'assets/replay/outage-day.csv'}
+      path: {REPO / "assets/replay/outage-day.csv"}
       speed: 60
       loop: true
       prefill: 6
@@ -225,7 +224,9 @@ def test_reload_adds_a_feed_and_rebinds_a_zone_without_a_restart(tmp_path, monke
                  author_name: author_name, text: text, likes: likes, reposts: reposts, replies: replies }}
 """
             text = original.replace("feeds:\n  demo: { adapter: demo }\n", "feeds:\n  demo: { adapter: demo }\n" + feed)
-            text = text.replace("posts:       { widget: top_posts, feed: demo,", "posts:       { widget: top_posts, feed: day,")
+            text = text.replace(
+                "posts:       { widget: top_posts, feed: demo,", "posts:       { widget: top_posts, feed: day,"
+            )
             assert text != original
             config.write_text(text)
             r = op.post("/api/reload")

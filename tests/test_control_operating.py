@@ -9,14 +9,14 @@ import io
 import json
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from conftest import REPO
 from live_wall import OPERATOR, VIEWER, LiveHarness
 from PIL import Image
 
-from conftest import REPO
 from feeds.http import Fetcher
 from feeds.poller import poll_once
 from wall.config.loader import load_config
@@ -131,13 +131,14 @@ def test_the_replayed_outage_fires_the_alert_which_an_operator_acknowledges(toke
     loaded = load_config(config)
     [spec] = feed_specs(loaded)
     store = Store.from_config(loaded.config)
-    start = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
     wall = LiveHarness(config, start, store=store)
     fed = {"s": 0}
 
     def feed_until(seconds: int, stop_at_key: str | None = None) -> int:
         """Play the recorded day into the wall's store (the replay adapter at an injected clock)
         up to `seconds`, or until the row `stop_at_key` arrives; returns where it stopped."""
+
         async def run() -> int:
             async with Fetcher() as fetcher:
                 while fed["s"] < seconds:
@@ -151,6 +152,7 @@ def test_the_replayed_outage_fires_the_alert_which_an_operator_acknowledges(toke
                     if stop_at_key and any(p.key == stop_at_key for p in r.posts):
                         return s
             return fed["s"]
+
         return asyncio.run(run())
 
     try:
@@ -202,8 +204,13 @@ def top_post(op) -> dict:
 
 
 def test_every_moderation_action_through_the_api(tokens, tmp_path):
-    config = demo_copy(tmp_path, replace=("default_scenario: monitoring\n",
-                                          "default_scenario: monitoring\n\nmoderation: { fallback_scenario: test }\n"))
+    config = demo_copy(
+        tmp_path,
+        replace=(
+            "default_scenario: monitoring\n",
+            "default_scenario: monitoring\n\nmoderation: { fallback_scenario: test }\n",
+        ),
+    )
     wall = LiveHarness(config, datetime(2026, 11, 23, 9, 30, tzinfo=PARIS))
     try:
         with wall.client(OPERATOR, **{"X-Wall-User": "sam"}) as op:
@@ -250,9 +257,10 @@ def test_every_moderation_action_through_the_api(tokens, tmp_path):
             assert r.status_code == 200
             assert op.post("/api/moderation/reject", json={"key": second["key"]}).status_code == 200
             wall.set_time(wall.clock.now, settle_frames=3)
-            launch_views = json.dumps([op.get(f"/api/zones/{z}/state").json() for z in
-                                       op.get("/api/status").json().get("zones", [])] or
-                                      [op.get("/api/zones/posts/state").json()])
+            launch_views = json.dumps(
+                [op.get(f"/api/zones/{z}/state").json() for z in op.get("/api/status").json().get("zones", [])]
+                or [op.get("/api/zones/posts/state").json()]
+            )
             assert first["key"] in launch_views and second["key"] not in launch_views
             keys = [q["key"] for q in op.get("/api/moderation").json()["queue"]]
             assert first["key"] not in keys and second["key"] not in keys
@@ -271,8 +279,17 @@ def test_every_moderation_action_through_the_api(tokens, tmp_path):
             # the audit log says who did what
             audit = op.get("/api/moderation").json()["audit"]
             actions = [a["action"] for a in audit]
-            for action in ("hide", "unhide", "block_term", "unblock_term", "block_author", "unblock_author",
-                           "approve", "reject", "kill"):
+            for action in (
+                "hide",
+                "unhide",
+                "block_term",
+                "unblock_term",
+                "block_author",
+                "unblock_author",
+                "approve",
+                "reject",
+                "kill",
+            ):
                 assert action in actions, actions
             assert all(a["who"].startswith("sam@") for a in audit)
     finally:

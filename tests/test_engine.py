@@ -2,7 +2,7 @@
 never wait for paints, budgeted uploads, and a failing widget confined to its zone."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ from wall.config.loader import load_config
 from wall.render.paint_pool import PaintJob, PaintPool
 from wall.runtime import WallRuntime
 
-T0 = datetime(2026, 11, 23, 8, 30, 0, 250000, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 30, 0, 250000, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

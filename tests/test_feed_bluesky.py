@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feed_kit
@@ -23,8 +23,9 @@ PROFILES = bluesky.PROFILES_PATH
 fixture, fixture_bytes = feed_kit.recorded("bluesky")
 
 
-def run_poll(server: FixtureServer, cursor: dict | None = None, fetcher_kw: dict | None = None,
-             **options) -> PollResult:
+def run_poll(
+    server: FixtureServer, cursor: dict | None = None, fetcher_kw: dict | None = None, **options
+) -> PollResult:
     opts = bluesky.Options.model_validate({"query": "#SocialRoom", "appview": server.url(""), **options})
     return feed_kit.run_poll(bluesky, opts, feed_id="bsky", cursor=cursor, fetcher_kw=fetcher_kw)
 
@@ -48,7 +49,7 @@ def test_post_view_maps_to_a_post():
     assert post.key == "bluesky:at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lbeqxlm2ts2c"
     assert post.network == "bluesky" and post.source == "bluesky"
     assert post.url == "https://bsky.app/profile/bsky.app/post/3lbeqxlm2ts2c"
-    assert post.published_at == datetime(2024, 11, 20, 16, 2, 11, 204000, tzinfo=timezone.utc)
+    assert post.published_at == datetime(2024, 11, 20, 16, 2, 11, 204000, tzinfo=UTC)
     assert post.text == "Le mur vidéo est en place ce matin 👀 #SocialRoom example.com/wall"
     assert post.lang == "fr"
     assert post.hashtags == ("#SocialRoom",)
@@ -61,7 +62,11 @@ def test_post_view_maps_to_a_post():
     [image] = post.media
     assert image.kind == "image" and "feed_fullsize" in image.url
     assert (image.alt, image.width, image.height, image.sensitive) == (
-        "A wall of screens in a social room", 1920, 1080, False)
+        "A wall of screens in a social room",
+        1920,
+        1080,
+        False,
+    )
     assert post.content_policy == "full"
 
 
@@ -84,7 +89,7 @@ def test_quote_with_video_sensitive_label_and_future_date():
     post = bluesky.parse_post(view, {})
     assert post.kind == "quote"
     # createdAt says 2099: the post sorts at when the AppView indexed it, as search does
-    assert post.published_at == datetime(2024, 11, 20, 15, 45, 30, tzinfo=timezone.utc)
+    assert post.published_at == datetime(2024, 11, 20, 15, 45, 30, tzinfo=UTC)
     assert post.hashtags == ("#wall", "#socialroom")
     [video] = post.media
     assert video.kind == "video" and video.url.endswith("/thumbnail.jpg")
@@ -94,15 +99,15 @@ def test_quote_with_video_sensitive_label_and_future_date():
 def test_dates_fall_back_and_unusable_views_are_skipped():
     page2 = fixture("search_page2.json")["posts"]
     bad_clock = bluesky.parse_post(page2[1])
-    assert bad_clock.published_at == datetime(2024, 11, 20, 15, 30, tzinfo=timezone.utc)  # indexedAt
+    assert bad_clock.published_at == datetime(2024, 11, 20, 15, 30, tzinfo=UTC)  # indexedAt
     assert bluesky.parse_post(page2[2]) is None  # no usable date at all
     good = fixture("search_page1.json")["posts"][0]
     assert bluesky.parse_post({**good, "uri": "not-an-at-uri"}) is None
     assert bluesky.parse_post({**good, "uri": "at://did:plc:x/app.bsky.feed.like/abc"}) is None
     assert bluesky.parse_post({**good, "author": {"handle": "no-did"}}) is None
     assert bluesky.parse_post("junk") is None
-    assert bluesky.parse_time("2024-11-20T16:02:11+02:00") == datetime(2024, 11, 20, 14, 2, 11, tzinfo=timezone.utc)
-    assert bluesky.parse_time("2024-11-20T16:02:11") == datetime(2024, 11, 20, 16, 2, 11, tzinfo=timezone.utc)
+    assert bluesky.parse_time("2024-11-20T16:02:11+02:00") == datetime(2024, 11, 20, 14, 2, 11, tzinfo=UTC)
+    assert bluesky.parse_time("2024-11-20T16:02:11") == datetime(2024, 11, 20, 16, 2, 11, tzinfo=UTC)
     assert bluesky.parse_time(None) is None and bluesky.parse_time("yesterday") is None
 
 
@@ -125,9 +130,15 @@ def test_options_are_strict_and_bounded():
     assert (ok.appview, ok.sort, ok.limit, ok.max_pages) == ("https://public.api.bsky.app", "latest", 50, 3)
     assert bluesky.Options(query="x", appview="https://api.bsky.app/").appview == "https://api.bsky.app"
     assert bluesky.Options(query="x", appview="http://127.0.0.1:8080").appview == "http://127.0.0.1:8080"
-    for bad in ({"query": ""}, {"query": "x", "appview": "http://public.api.bsky.app"},
-                {"query": "x", "limit": 101}, {"query": "x", "max_pages": 0}, {"query": "x", "sort": "new"},
-                {"query": "x", "colour": "red"}, {"query": "x", "lang": "fr; drop"}):
+    for bad in (
+        {"query": ""},
+        {"query": "x", "appview": "http://public.api.bsky.app"},
+        {"query": "x", "limit": 101},
+        {"query": "x", "max_pages": 0},
+        {"query": "x", "sort": "new"},
+        {"query": "x", "colour": "red"},
+        {"query": "x", "lang": "fr; drop"},
+    ):
         with pytest.raises(ValidationError):
             bluesky.Options.model_validate(bad)
     assert bluesky.NAME == "bluesky" and bluesky.CREDENTIALS == () and bluesky.BUDGET == (3000, 300.0)
@@ -150,9 +161,14 @@ def test_poll_pages_dedups_looks_up_followers_and_keeps_a_cursor(server):
     by_rkey = {p.key.rsplit("/", 1)[1]: p for p in result.posts}
     assert by_rkey["3lbeqa5e7v22s"].text.startswith("<script>")  # the first copy wins
     [profiles] = server.requests_to(PROFILES)
-    assert sorted(profiles.query["actors"]) == sorted({
-        "did:plc:z72i7hdynmk6r22z27h6tvur", "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
-        "did:plc:4llrhdclvdlmmynkwsmg5tdc", "did:plc:yk4dd2qkboz2yv6tpubpc6co"})
+    assert sorted(profiles.query["actors"]) == sorted(
+        {
+            "did:plc:z72i7hdynmk6r22z27h6tvur",
+            "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+            "did:plc:4llrhdclvdlmmynkwsmg5tdc",
+            "did:plc:yk4dd2qkboz2yv6tpubpc6co",
+        }
+    )
     assert by_rkey["3lbeqxlm2ts2c"].author.followers == 32760112
     assert by_rkey["3lbeoykq2bk2a"].author.followers is None  # not in the profiles answer
     assert result.cursor == {"since": "2024-11-20T16:02:11.204Z"}
@@ -179,16 +195,23 @@ def test_an_older_cursor_does_not_move_back(server):
 def test_followers_are_looked_up_25_authors_at_a_time(server):
     base = fixture("search_page1.json")["posts"][0]
     views = [
-        {**base, "uri": f"at://did:plc:a{i:03d}/app.bsky.feed.post/r{i}",
-         "author": {**base["author"], "did": f"did:plc:a{i:03d}", "handle": f"a{i}.bsky.social"}}
+        {
+            **base,
+            "uri": f"at://did:plc:a{i:03d}/app.bsky.feed.post/r{i}",
+            "author": {**base["author"], "did": f"did:plc:a{i:03d}", "handle": f"a{i}.bsky.social"},
+        }
         for i in range(30)
     ]
     server.route(SEARCH, lambda h: h.reply(200, json.dumps({"posts": views}).encode()))
 
     def profiles(h: FixtureHandler) -> None:
         actors = h.query["actors"]
-        h.reply(200, json.dumps({"profiles": [{"did": d, "handle": "x", "followersCount": int(d[-3:])}
-                                              for d in actors]}).encode())
+        h.reply(
+            200,
+            json.dumps(
+                {"profiles": [{"did": d, "handle": "x", "followersCount": int(d[-3:])} for d in actors]}
+            ).encode(),
+        )
 
     server.route(PROFILES, profiles)
     result = run_poll(server, limit=100)
@@ -212,12 +235,15 @@ def test_top_sort_replaces_the_feed_content_without_cursor(server):
     assert result.replace and result.cursor == {}
 
 
-@pytest.mark.parametrize(("status", "body", "kind"), [
-    (401, "error_auth.json", "credentials"),
-    (403, "error_auth.json", "credentials"),
-    (400, "error_badquery.json", "client"),
-    (500, "error_internal.json", "server"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (401, "error_auth.json", "credentials"),
+        (403, "error_auth.json", "credentials"),
+        (400, "error_badquery.json", "client"),
+        (500, "error_internal.json", "server"),
+    ],
+)
 def test_xrpc_error_bodies_surface_as_feed_errors(server, status, body, kind):
     server.route(SEARCH, lambda h: h.reply(status, fixture_bytes(body)))
     error = poll_error(server)
@@ -227,8 +253,12 @@ def test_xrpc_error_bodies_surface_as_feed_errors(server, status, body, kind):
 
 def test_429_with_ratelimit_headers_is_throttled_until_the_reset(server):
     now = time.time()
-    headers = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0",
-               "RateLimit-Reset": str(int(now) + 120), "RateLimit-Policy": "3000;w=300"}
+    headers = {
+        "RateLimit-Limit": "3000",
+        "RateLimit-Remaining": "0",
+        "RateLimit-Reset": str(int(now) + 120),
+        "RateLimit-Policy": "3000;w=300",
+    }
     server.route(SEARCH, lambda h: h.reply(429, fixture_bytes("error_ratelimit.json"), headers=headers))
     error = poll_error(server, fetcher_kw={"policy": RetryPolicy(clock=lambda: now)})
     assert (error.kind, error.status) == ("throttled", 429)

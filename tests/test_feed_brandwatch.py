@@ -7,7 +7,7 @@ echoes the token: it must still never reach an error message."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feed_kit
 import pytest
@@ -19,7 +19,7 @@ from feeds.adapter import PollResult
 from feeds.errors import FeedError
 
 TOKEN = "bw-SECRET-e51d0b3a"
-NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
+NOW = datetime(2024, 4, 20, 10, 5, tzinfo=UTC)
 MENTIONS = "/projects/42/data/mentions"
 CHART = "/projects/42/data/volume/sentiment/hours"
 TOP = "/projects/42/data/volume/topauthors/queries"
@@ -32,8 +32,9 @@ def options(server: FixtureServer, **kw) -> bw.Options:
 
 
 def run_poll(opts: bw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> PollResult:
-    return feed_kit.run_poll(bw, opts, feed_id="bw", credentials={"token": token}, cursor=cursor, now=NOW,
-                             credential_key="bw-client")
+    return feed_kit.run_poll(
+        bw, opts, feed_id="bw", credentials={"token": token}, cursor=cursor, now=NOW, credential_key="bw-client"
+    )
 
 
 def poll_error(opts: bw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
@@ -55,7 +56,7 @@ def test_mention_maps_every_field():
     assert post.key == "brandwatch:05b7ea94bde2f66ae07b46ee8d076fa7"
     assert post.network == "x"
     assert post.url == "https://x.com/camille_tech/status/1781722530128519168"
-    assert post.published_at == datetime(2024, 4, 20, 7, 59, 58, tzinfo=timezone.utc)  # +0200 -> UTC
+    assert post.published_at == datetime(2024, 4, 20, 7, 59, 58, tzinfo=UTC)  # +0200 -> UTC
     assert post.lang == "fr"
     assert post.country == "FR"  # alpha-3 FRA -> alpha-2
     assert post.author.handle == "@camille_tech"
@@ -67,7 +68,9 @@ def test_mention_maps_every_field():
     assert post.sentiment is not None and post.sentiment.label == "positive" and post.sentiment.score == 1.0
     assert post.hashtags == ("#service", "#5g")
     assert [(m.kind, m.url) for m in post.media] == [
-        ("image", "https://pbs.twimg.com/media/abc.jpg"), ("video", "https://video.twimg.com/v/clip.mp4")]
+        ("image", "https://pbs.twimg.com/media/abc.jpg"),
+        ("video", "https://video.twimg.com/v/clip.mp4"),
+    ]
     assert post.kind == "post" and post.content_policy == "full"
 
 
@@ -100,8 +103,8 @@ def test_reply_kind_fallback_hashtags_and_unsafe_avatar():
 def test_invalid_date_falls_back_to_added_and_no_date_or_id_is_skipped():
     posts, added, cursor = bw.parse_mentions(load("mentions_page2.json"))
     assert len(posts) == 3 and cursor is None
-    assert posts[2].published_at == datetime(2024, 4, 20, 10, 4, tzinfo=timezone.utc)  # "yesterday-ish" -> added
-    assert max(added) == datetime(2024, 4, 20, 10, 4, tzinfo=timezone.utc)
+    assert posts[2].published_at == datetime(2024, 4, 20, 10, 4, tzinfo=UTC)  # "yesterday-ish" -> added
+    assert max(added) == datetime(2024, 4, 20, 10, 4, tzinfo=UTC)
     assert bw.parse_mention({"resourceId": "x", "date": "soon", "added": None}) is None
     assert bw.parse_mention({"date": "2024-04-20T10:00:00.000+0000"}) is None
     posts, added, _ = bw.parse_mentions({"results": [{"resourceId": "y", "date": "bad"}, "junk", None]})
@@ -158,8 +161,10 @@ def test_first_poll_asks_for_the_newest_page_and_keeps_added_as_cursor(server):
     server.route(CHART, serve_json(load("volume_sentiment_hours.json")))
     server.route(TOP, serve_json(load("topauthors.json")))
     result = run_poll(options(server, page_size=2))
-    assert [p.key for p in result.posts] == ["brandwatch:05b7ea94bde2f66ae07b46ee8d076fa7",
-                                             "brandwatch:3c1a2e9f6b7d4c1e8a0f5b2d9e4c7a10"]
+    assert [p.key for p in result.posts] == [
+        "brandwatch:05b7ea94bde2f66ae07b46ee8d076fa7",
+        "brandwatch:3c1a2e9f6b7d4c1e8a0f5b2d9e4c7a10",
+    ]
     (seen,) = server.requests_to(MENTIONS)  # start-up reads one page only, even with a nextCursor
     assert seen.query["orderBy"] == ["added"] and seen.query["orderDirection"] == ["desc"]
     assert seen.query["queryId"] == ["1999544643"] and seen.query["pageSize"] == ["2"]
@@ -191,8 +196,10 @@ def test_later_poll_pages_with_next_cursor_and_never_repeats_a_key(server):
 
 def test_cursor_round_trip_and_max_pages(server):
     server.route(MENTIONS, serve_json(load("mentions_page1.json")))  # always offers a nextCursor
-    first = run_poll(options(server, page_size=2, max_pages=2, metrics=False, top_authors=0),
-                     {"added_since": "2024-04-20T09:00:00.000+0000"})
+    first = run_poll(
+        options(server, page_size=2, max_pages=2, metrics=False, top_authors=0),
+        {"added_since": "2024-04-20T09:00:00.000+0000"},
+    )
     assert len(server.requests_to(MENTIONS)) == 2  # the same cursor twice would loop; bounded anyway
     server.seen.clear()
     second = run_poll(options(server, page_size=2, metrics=False, top_authors=0), first.cursor)
@@ -202,8 +209,9 @@ def test_cursor_round_trip_and_max_pages(server):
 
 def test_filters_are_sent(server):
     server.route(MENTIONS, serve_json({"results": [], "resultsTotal": 0}))
-    result = run_poll(options(server, filters={"pageType": ["twitter", "news"], "language": "fr"},
-                              metrics=False, top_authors=0))
+    result = run_poll(
+        options(server, filters={"pageType": ["twitter", "news"], "language": "fr"}, metrics=False, top_authors=0)
+    )
     q = server.requests_to(MENTIONS)[0].query
     assert q["pageType"] == ["twitter", "news"] and q["language"] == ["fr"]
     assert result.posts == [] and "added_since" not in result.cursor

@@ -4,7 +4,7 @@ end to end through a real Fetcher against the local HTTP server (real sockets, r
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feed_kit
@@ -16,20 +16,28 @@ from feeds import engage_digital as ed
 from feeds.adapter import PollResult
 from feeds.errors import FeedError
 
-NOW = datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
 TOKEN = "ed-SECRET-31c0ffee"
 PATH = "/1.0/interventions"
 load, body = feed_kit.recorded("engage_digital")
 
 
 def options(server: FixtureServer | None = None, **kw) -> ed.Options:
-    return ed.Options.model_validate({"base_url": server.url("") if server else "https://acme.api.engagement.dimelo.com",
-                                      **kw})
+    return ed.Options.model_validate(
+        {"base_url": server.url("") if server else "https://acme.api.engagement.dimelo.com", **kw}
+    )
 
 
 def run_poll(opts: ed.Options, cursor: dict | None = None, credentials: dict | None = None) -> PollResult:
-    return feed_kit.run_poll(ed, opts, feed_id="care", credentials=credentials or {"access_token": TOKEN},
-                             cursor=cursor, now=NOW, credential_key="engage_digital:test")
+    return feed_kit.run_poll(
+        ed,
+        opts,
+        feed_id="care",
+        credentials=credentials or {"access_token": TOKEN},
+        cursor=cursor,
+        now=NOW,
+        credential_key="engage_digital:test",
+    )
 
 
 def paged(server: FixtureServer) -> None:
@@ -54,7 +62,7 @@ def test_parse_interventions_maps_fields_and_units():
     assert (a1["closed"], a1["replied"], a1["replies"], a1["first_reply_min"]) == (False, False, 0, None)
     assert (a2["replies"], a2["first_reply_min"]) == (2, 5.0)  # 300 s
     assert a3["closed"] and a3["first_reply_min"] == 30.0
-    assert a3["created_at"] == datetime(2024, 6, 12, 8, tzinfo=timezone.utc)
+    assert a3["created_at"] == datetime(2024, 6, 12, 8, tzinfo=UTC)
     bh = ed.parse_interventions(load("interventions_page1.json"), hours="business")
     assert [i["first_reply_min"] for i in bh] == [None, 2.0, 15.0]
     minutes = ed.parse_interventions(load("interventions_page1.json"), unit="minutes")
@@ -79,15 +87,26 @@ def test_parse_skips_bad_records_and_clamps_counts():
 
 def test_compute_metrics_over_the_window():
     items = ed.parse_interventions(load("interventions_page1.json")) + ed.parse_interventions(
-        load("interventions_page2.json"))
+        load("interventions_page2.json")
+    )
     opts = options(thresholds={"care.first_reply_min": {"target": 15, "warn": 30, "breach": 60}})
     m = ed.compute_metrics(items, opts, NOW)
     # a5 was created 27 h ago: outside the 24 h window
-    assert values(m) == {"care.first_reply_min": 30.0, "care.response_rate": 75.0, "care.replies": 6.0,
-                         "care.waiting": 1.0}
+    assert values(m) == {
+        "care.first_reply_min": 30.0,
+        "care.response_rate": 75.0,
+        "care.replies": 6.0,
+        "care.waiting": 1.0,
+    }
     frt = m["care.first_reply_min"]
-    assert (frt.unit, frt.window, frt.higher_is_better, frt.target, frt.warn, frt.breach) == \
-        ("min", "24h", False, 15, 30, 60)
+    assert (frt.unit, frt.window, frt.higher_is_better, frt.target, frt.warn, frt.breach) == (
+        "min",
+        "24h",
+        False,
+        15,
+        30,
+        60,
+    )
     mean = ed.compute_metrics(items, options(statistic="mean"), NOW)
     assert mean["care.first_reply_min"].value == pytest.approx(51.7)
     assert ed.compute_metrics([], options(), NOW)["care.first_reply_min"].value is None
@@ -100,8 +119,10 @@ def test_options_are_strict():
         ed.Options(base_url="https://acme.api.engagement.dimelo.com", limit=500)
     with pytest.raises(ValidationError):
         ed.Options(base_url="https://acme.api.engagement.dimelo.com", q="x")
-    assert ed.Options(base_url="https://acme.api.digital.ringcentral.com/1.0/").base_url == \
-        "https://acme.api.digital.ringcentral.com"
+    assert (
+        ed.Options(base_url="https://acme.api.digital.ringcentral.com/1.0/").base_url
+        == "https://acme.api.digital.ringcentral.com"
+    )
 
 
 # ------------------------------------------------------------------------------------------- poll
@@ -110,8 +131,12 @@ def test_options_are_strict():
 def test_poll_pages_by_offset_dedups_and_stops_at_the_window(server):
     paged(server)
     result = run_poll(options(server, limit=3, user_id="d033e22ae348feb5660fc214"))
-    assert values(result.metrics) == {"care.first_reply_min": 30.0, "care.response_rate": 75.0,
-                                      "care.replies": 6.0, "care.waiting": 1.0}
+    assert values(result.metrics) == {
+        "care.first_reply_min": 30.0,
+        "care.response_rate": 75.0,
+        "care.replies": 6.0,
+        "care.waiting": 1.0,
+    }
     assert result.replace is True and result.cursor == {}
     seen = server.requests_to(PATH)
     assert [s.query["offset"] for s in seen] == [["0"], ["3"]]  # a5 is older than the window: no third page
@@ -143,8 +168,11 @@ def test_last_short_page_ends_paging(server):
 
 @pytest.mark.parametrize(
     "status,fixture,headers,kind",
-    [(401, "error_401.json", {}, "credentials"), (403, "error_403.json", {}, "credentials"),
-     (429, "error_429.json", {"Retry-After": "30"}, "throttled")],
+    [
+        (401, "error_401.json", {}, "credentials"),
+        (403, "error_403.json", {}, "credentials"),
+        (429, "error_429.json", {"Retry-After": "30"}, "throttled"),
+    ],
 )
 def test_vendor_errors_surface_as_feed_errors(server, status, fixture, headers, kind):
     server.route(PATH, lambda h: h.reply(status, body(fixture), headers=headers))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feed_kit
 import pytest
@@ -17,17 +17,34 @@ from pydantic import ValidationError
 from feeds import json as json_feed
 from feeds.errors import FeedError
 
-NOW = datetime(2024, 3, 14, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 14, 12, 0, tzinfo=UTC)
 TOKEN = "vb-SECRET-9d2e71aa"
 
 POST_MAPPING = {
-    "id": "id", "published_at": "created", "text": "content.text", "title": "title", "url": "url",
-    "lang": "lang", "country": "country", "network": "network", "author_id": "user.id",
-    "author_handle": "user.screen_name", "author_name": "user.name", "author_avatar_url": "user.avatar",
-    "author_followers": "user.followers", "author_verified": "user.verified", "likes": "stats.likes",
-    "reposts": "stats.retweets", "replies": "stats.replies", "quotes": "stats.quotes",
-    "views": "stats.impressions", "sentiment": "tone", "media": "media", "media_url": "url",
-    "media_kind": "type", "media_alt": "alt",
+    "id": "id",
+    "published_at": "created",
+    "text": "content.text",
+    "title": "title",
+    "url": "url",
+    "lang": "lang",
+    "country": "country",
+    "network": "network",
+    "author_id": "user.id",
+    "author_handle": "user.screen_name",
+    "author_name": "user.name",
+    "author_avatar_url": "user.avatar",
+    "author_followers": "user.followers",
+    "author_verified": "user.verified",
+    "likes": "stats.likes",
+    "reposts": "stats.retweets",
+    "replies": "stats.replies",
+    "quotes": "stats.quotes",
+    "views": "stats.impressions",
+    "sentiment": "tone",
+    "media": "media",
+    "media_url": "url",
+    "media_kind": "type",
+    "media_alt": "alt",
 }
 
 
@@ -35,16 +52,21 @@ _, fixture = feed_kit.recorded("json")
 
 
 def options(url: str, **kw) -> json_feed.Options:
-    base = {"url": url, "headers": {"Authorization": "Bearer {token}"}, "items": "data.results",
-            "post": POST_MAPPING}
+    base = {"url": url, "headers": {"Authorization": "Bearer {token}"}, "items": "data.results", "post": POST_MAPPING}
     base.update(kw)
     return json_feed.Options.model_validate(base)
 
 
 def run_poll(opts, *, cursor=None, credentials=None):
-    return feed_kit.run_poll(json_feed, opts, feed_id="visibrain",
-                             credentials={"token": TOKEN} if credentials is None else credentials, cursor=cursor,
-                             now=NOW, credential_key="visibrain")
+    return feed_kit.run_poll(
+        json_feed,
+        opts,
+        feed_id="visibrain",
+        credentials={"token": TOKEN} if credentials is None else credentials,
+        cursor=cursor,
+        now=NOW,
+        credential_key="visibrain",
+    )
 
 
 def poll_error(opts, **kw) -> FeedError:
@@ -70,7 +92,7 @@ def test_parse_items_maps_nested_paths_html_media_and_bad_counts():
     assert skipped == []
     first, second = posts
     assert first.key == "visibrain:vb-1001"
-    assert first.published_at == datetime(2024, 3, 14, 8, 12, 3, tzinfo=timezone.utc)
+    assert first.published_at == datetime(2024, 3, 14, 8, 12, 3, tzinfo=UTC)
     assert first.network == "x" and first.country == "FR" and first.lang == "fr"
     assert first.author.handle == "@camille_tech" and first.author.id == "visibrain:5511"
     assert first.author.followers == 184000 and first.author.verified
@@ -83,7 +105,7 @@ def test_parse_items_maps_nested_paths_html_media_and_bad_counts():
     # HTML and a script in the text: plain text out, the script's content gone, entities decoded once
     assert second.text == "الخدمة عادت & شكراً للفريق"
     assert second.network == "other"  # instagram: not a network the wall knows by name
-    assert second.published_at == datetime.fromtimestamp(1710404100, timezone.utc)
+    assert second.published_at == datetime.fromtimestamp(1710404100, UTC)
     assert second.metrics.likes == 0 and second.metrics.replies == 0 and second.metrics.views is None
     assert second.author.followers is None
     assert second.sentiment.score == 0.7 and second.sentiment.label == "positive"
@@ -101,24 +123,40 @@ def test_a_record_with_an_invalid_date_is_skipped_and_the_rest_kept():
 def test_parse_metric_value_previous_scale_breakdown_series():
     doc = json.loads(fixture("care_stats.json"))
     m = json_feed.MetricMapping.model_validate(
-        {"name": "First reply", "unit": "min", "value": "stats.avg_first_reply",
-         "previous": "stats.avg_first_reply_previous", "scale": 1 / 60, "target": 15, "higher_is_better": False}
+        {
+            "name": "First reply",
+            "unit": "min",
+            "value": "stats.avg_first_reply",
+            "previous": "stats.avg_first_reply_previous",
+            "scale": 1 / 60,
+            "target": 15,
+            "higher_is_better": False,
+        }
     )
     metric = json_feed.parse_metric(doc, m, computed_at=NOW, provenance="json:test")
     assert metric.value == pytest.approx(14.033, abs=1e-3) and metric.previous == pytest.approx(16.5)
     assert metric.target == 15 and not metric.higher_is_better
-    tone = json_feed.parse_metric(doc, json_feed.MetricMapping(name="Tone", breakdown="tone"),
-                                  computed_at=NOW, provenance="t")
+    tone = json_feed.parse_metric(
+        doc, json_feed.MetricMapping(name="Tone", breakdown="tone"), computed_at=NOW, provenance="t"
+    )
     assert tone.breakdown == {"positive": 412, "neutral": 301, "negative": 188}
     countries = json_feed.parse_metric(
-        doc, json_feed.MetricMapping.model_validate(
-            {"name": "Countries", "breakdown": {"items": "countries", "key": "code", "value": "count"}}),
-        computed_at=NOW, provenance="t")
+        doc,
+        json_feed.MetricMapping.model_validate(
+            {"name": "Countries", "breakdown": {"items": "countries", "key": "code", "value": "count"}}
+        ),
+        computed_at=NOW,
+        provenance="t",
+    )
     assert countries.breakdown == {"FR": 420, "SN": 97}
     volume = json_feed.parse_metric(
-        doc, json_feed.MetricMapping.model_validate(
-            {"name": "Volume", "series": {"items": "volume", "time": "at", "value": "n"}}),
-        computed_at=NOW, provenance="t")
+        doc,
+        json_feed.MetricMapping.model_validate(
+            {"name": "Volume", "series": {"items": "volume", "time": "at", "value": "n"}}
+        ),
+        computed_at=NOW,
+        provenance="t",
+    )
     assert [v for _, v in volume.series] == [31, 57]
 
 
@@ -181,12 +219,21 @@ def test_since_cursor_round_trip(server):
 
 def test_metrics_only_feed_and_credential_in_a_query_param(server):
     url = server.route("/api/care", lambda h: h.reply(200, fixture("care_stats.json")))
-    opts = json_feed.Options.model_validate({
-        "url": url, "params": {"api_key": "{token}", "period": "today"},
-        "metrics": {"care.first_reply": {"name": "First reply", "unit": "min", "value": "stats.avg_first_reply",
-                                         "scale": 1 / 60},
-                    "care.response_rate": {"name": "Response rate", "unit": "%", "value": "stats.response_rate"}},
-    })
+    opts = json_feed.Options.model_validate(
+        {
+            "url": url,
+            "params": {"api_key": "{token}", "period": "today"},
+            "metrics": {
+                "care.first_reply": {
+                    "name": "First reply",
+                    "unit": "min",
+                    "value": "stats.avg_first_reply",
+                    "scale": 1 / 60,
+                },
+                "care.response_rate": {"name": "Response rate", "unit": "%", "value": "stats.response_rate"},
+            },
+        }
+    )
     result = run_poll(opts)
     assert result.posts == [] and result.replace
     assert result.metrics["care.response_rate"].value == 93.4
@@ -197,8 +244,9 @@ def test_metrics_only_feed_and_credential_in_a_query_param(server):
 
 def test_a_metric_path_that_does_not_match_names_the_path(server):
     url = server.route("/api/care", lambda h: h.reply(200, fixture("care_stats.json")))
-    opts = json_feed.Options.model_validate({
-        "url": url, "metrics": {"x": {"name": "First reply", "value": "stats.avg_first_reponse"}}})
+    opts = json_feed.Options.model_validate(
+        {"url": url, "metrics": {"x": {"name": "First reply", "value": "stats.avg_first_reponse"}}}
+    )
     err = poll_error(opts)
     assert err.kind == "bad_response" and "'stats.avg_first_reponse'" in str(err) and "absent" in str(err)
 
@@ -239,8 +287,12 @@ def test_vendor_errors_become_feed_errors_of_the_right_kind(server, status, body
 
 @pytest.mark.parametrize(
     ("body", "what"),
-    [(b'{"data": {"results": [', "truncated"), (b'{"data": nope}', "malformed"),
-     (b'\xff\xfe{"data": 1}', "UTF-8"), (b"", "empty")],
+    [
+        (b'{"data": {"results": [', "truncated"),
+        (b'{"data": nope}', "malformed"),
+        (b'\xff\xfe{"data": 1}', "UTF-8"),
+        (b"", "empty"),
+    ],
 )
 def test_malformed_bodies_are_bad_responses(server, body, what):
     url = server.route("/v1/mentions", lambda h: h.reply(200, body))
@@ -256,6 +308,5 @@ def test_not_modified_keeps_the_last_data(server):
             h.reply(200, fixture("mentions_page1.json"), {"ETag": '"v1"'})
 
     url = server.route("/v1/mentions", handler)
-    first, second = feed_kit.run_polls(json_feed, options(url), 2, feed_id="vb", credentials={"token": TOKEN},
-                                       now=NOW)
+    first, second = feed_kit.run_polls(json_feed, options(url), 2, feed_id="vb", credentials={"token": TOKEN}, now=NOW)
     assert len(first.posts) == 2 and second.not_modified and second.posts == []

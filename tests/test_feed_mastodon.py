@@ -4,7 +4,7 @@ against a real HTTP server on 127.0.0.1 (Link-header paging, since_id cursor, ve
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feed_kit
@@ -18,7 +18,7 @@ from feeds.budget import RequestBudget
 from feeds.errors import FeedError
 
 TOKEN = "masto-SECRET-7c1e99ab"
-NOW = datetime(2024, 5, 2, 10, 20, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 10, 20, tzinfo=UTC)
 TAG_PATH = "/api/v1/timelines/tag/fibre"
 fixture, fixture_bytes = feed_kit.recorded("mastodon")
 
@@ -27,10 +27,22 @@ def options(srv: FixtureServer, **kw) -> mastodon.Options:
     return mastodon.Options(instance=f"http://127.0.0.1:{srv.port}", **{"hashtag": "fibre", **kw})
 
 
-def run_poll(opts: mastodon.Options, cursor: dict | None = None, credentials: dict | None = None,
-             budget: RequestBudget | None = None) -> PollResult:
-    return feed_kit.run_poll(mastodon, opts, feed_id="toots", credentials=credentials, cursor=cursor, now=NOW,
-                             credential_key="mastodon:test" if budget is not None else None, budget=budget)
+def run_poll(
+    opts: mastodon.Options,
+    cursor: dict | None = None,
+    credentials: dict | None = None,
+    budget: RequestBudget | None = None,
+) -> PollResult:
+    return feed_kit.run_poll(
+        mastodon,
+        opts,
+        feed_id="toots",
+        credentials=credentials,
+        cursor=cursor,
+        now=NOW,
+        credential_key="mastodon:test" if budget is not None else None,
+        budget=budget,
+    )
 
 
 def poll_error(opts: mastodon.Options, **kw) -> FeedError:
@@ -78,22 +90,28 @@ def test_parse_status_maps_fields_media_tags_and_metrics():
     assert first.key == "mastodon:https://mastodon.example/users/camille/statuses/113000000000000010"
     assert first.network == "mastodon" and first.kind == "post" and first.lang == "en"
     assert first.url == "https://mastodon.example/@camille/113000000000000010"
-    assert first.published_at == datetime(2024, 5, 2, 10, 15, 30, tzinfo=timezone.utc)
+    assert first.published_at == datetime(2024, 5, 2, 10, 15, 30, tzinfo=UTC)
     # hashtag links become plain text; the long link shows its visible part with an ellipsis
     assert first.text == "Fibre is live in our village! #fibre #Launch\n\nDetails: example.com/page/that…"
     assert first.hashtags == ("#fibre", "#launch")
     assert (first.metrics.likes, first.metrics.reposts, first.metrics.replies) == (12, 3, 1)
     author = first.author
     assert (author.handle, author.name, author.followers) == (
-        "@camille@mastodon.example", "Camille Martin :verified:", 18400)
+        "@camille@mastodon.example",
+        "Camille Martin :verified:",
+        18400,
+    )
     assert author.avatar_url.endswith("/a.png")  # the static avatar, not the animated one
     image, video = first.media  # the audio attachment is left out: nothing to paint
     assert (image.kind, image.width, image.height, image.alt) == ("image", 640, 480, "A fibre box on a shelf")
     assert image.url.endswith("/original/57859aede991da25.jpeg")
     assert (video.kind, video.width, video.height) == ("video", 400, 225)
     assert video.url.endswith(".png")  # the still preview, not the MP4
-    assert first.raw == {"id": "113000000000000010", "uri": first.key.removeprefix("mastodon:"),
-                         "instance": "mastodon.example"}
+    assert first.raw == {
+        "id": "113000000000000010",
+        "uri": first.key.removeprefix("mastodon:"),
+        "instance": "mastodon.example",
+    }
 
 
 def test_html_and_script_render_as_plain_text_and_bad_counts_are_zero():
@@ -122,8 +140,16 @@ def test_invalid_dates_private_posts_and_junk_are_skipped():
     with pytest.raises(FeedError) as info:
         mastodon.parse_statuses({"error": "Record not found"}, "mastodon.example")
     assert info.value.kind == "bad_response"
-    filtered = dict(page2[3], filtered=[{"filter": {"id": "1", "title": "spoilers", "filter_action": "hide"},
-                                         "keyword_matches": ["fibre"], "status_matches": None}])
+    filtered = dict(
+        page2[3],
+        filtered=[
+            {
+                "filter": {"id": "1", "title": "spoilers", "filter_action": "hide"},
+                "keyword_matches": ["fibre"],
+                "status_matches": None,
+            }
+        ],
+    )
     assert mastodon.parse_status(filtered, "mastodon.example") is None
 
 
@@ -142,8 +168,10 @@ def test_link_header_and_id_order():
         '<https://m.example/api/v1/timelines/tag/cats?max_id=103206185588894565>; rel="next", '
         '<https://m.example/api/v1/timelines/tag/cats?min_id=103206804533200177>; rel="prev"'
     )
-    assert links == {"next": "https://m.example/api/v1/timelines/tag/cats?max_id=103206185588894565",
-                     "prev": "https://m.example/api/v1/timelines/tag/cats?min_id=103206804533200177"}
+    assert links == {
+        "next": "https://m.example/api/v1/timelines/tag/cats?max_id=103206185588894565",
+        "prev": "https://m.example/api/v1/timelines/tag/cats?min_id=103206804533200177",
+    }
     assert mastodon.parse_link_header(None) == {} and mastodon.parse_link_header("garbage") == {}
     assert mastodon.id_order("99") < mastodon.id_order("100")
 
@@ -157,16 +185,33 @@ def serve_two_pages(srv: FixtureServer) -> None:
     def handler(h: FixtureHandler) -> None:
         query = h.path.split("?", 1)[1] if "?" in h.path else ""
         base = f"http://127.0.0.1:{srv.port}{TAG_PATH}"
-        common = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "297",
-                  "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z"}
+        common = {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "297",
+            "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z",
+        }
         if "max_id=113000000000000008" in query:
-            h.reply(200, page2, headers={**common, "Link": f'<{base}?limit=40&max_id=113000000000000005>; rel="next", '
-                                                          f'<{base}?limit=40&min_id=113000000000000008>; rel="prev"'})
+            h.reply(
+                200,
+                page2,
+                headers={
+                    **common,
+                    "Link": f'<{base}?limit=40&max_id=113000000000000005>; rel="next", '
+                    f'<{base}?limit=40&min_id=113000000000000008>; rel="prev"',
+                },
+            )
         elif "max_id=113000000000000005" in query:
             h.reply(200, b"[]", headers=common)
         else:
-            h.reply(200, page1, headers={**common, "Link": f'<{base}?limit=40&max_id=113000000000000008>; rel="next", '
-                                                           f'<{base}?limit=40&min_id=113000000000000010>; rel="prev"'})
+            h.reply(
+                200,
+                page1,
+                headers={
+                    **common,
+                    "Link": f'<{base}?limit=40&max_id=113000000000000008>; rel="next", '
+                    f'<{base}?limit=40&min_id=113000000000000010>; rel="prev"',
+                },
+            )
 
     srv.route(TAG_PATH, handler)
 
@@ -210,8 +255,11 @@ def test_nothing_new_keeps_the_cursor(server):
 
 def test_link_to_another_host_is_not_followed(server):
     def handler(h: FixtureHandler) -> None:
-        h.reply(200, fixture_bytes("tag_page1.json"),
-                headers={"Link": '<https://evil.example/api/v1/timelines/tag/fibre?max_id=1>; rel="next"'})
+        h.reply(
+            200,
+            fixture_bytes("tag_page1.json"),
+            headers={"Link": '<https://evil.example/api/v1/timelines/tag/fibre?max_id=1>; rel="next"'},
+        )
 
     server.route(TAG_PATH, handler)
     result = run_poll(options(server), credentials={"access_token": TOKEN})
@@ -221,10 +269,16 @@ def test_link_to_another_host_is_not_followed(server):
 def test_exhausted_rate_limit_stops_paging_and_pauses_the_budget(server):
     def handler(h: FixtureHandler) -> None:
         base = f"http://127.0.0.1:{server.port}{TAG_PATH}"
-        h.reply(200, fixture_bytes("tag_page1.json"),
-                headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-                         "X-RateLimit-Reset": "2024-05-02T10:22:00.000000Z",
-                         "Link": f'<{base}?max_id=113000000000000008>; rel="next"'})
+        h.reply(
+            200,
+            fixture_bytes("tag_page1.json"),
+            headers={
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "2024-05-02T10:22:00.000000Z",
+                "Link": f'<{base}?max_id=113000000000000008>; rel="next"',
+            },
+        )
 
     server.route(TAG_PATH, handler)
     budget = RequestBudget(300, 300)
@@ -235,15 +289,26 @@ def test_exhausted_rate_limit_stops_paging_and_pauses_the_budget(server):
 
 @pytest.mark.parametrize(
     "status, body, kind",
-    [(401, "error_401.json", "credentials"), (403, None, "credentials"), (404, "error_404.json", "client"),
-     (500, None, "server")],
+    [
+        (401, "error_401.json", "credentials"),
+        (403, None, "credentials"),
+        (404, "error_404.json", "client"),
+        (500, None, "server"),
+    ],
 )
 def test_vendor_errors_surface_as_feed_errors(server, status, body, kind):
-    payload = fixture_bytes(body) if body else (
-        b'{"error": "This action is not allowed"}' if status == 403
-        else b"<html><body>We're sorry, but something went wrong.</body></html>")
-    server.route(TAG_PATH, lambda h: h.reply(status, payload,
-                                             content_type="text/html" if status == 500 else "application/json"))
+    payload = (
+        fixture_bytes(body)
+        if body
+        else (
+            b'{"error": "This action is not allowed"}'
+            if status == 403
+            else b"<html><body>We're sorry, but something went wrong.</body></html>"
+        )
+    )
+    server.route(
+        TAG_PATH, lambda h: h.reply(status, payload, content_type="text/html" if status == 500 else "application/json")
+    )
     error = poll_error(options(server), credentials={"access_token": TOKEN})
     assert (error.kind, error.status) == (kind, status)
     assert TOKEN not in str(error) and TOKEN not in repr(error)
@@ -252,8 +317,18 @@ def test_vendor_errors_surface_as_feed_errors(server, status, body, kind):
 
 
 def test_429_with_mastodon_rate_limit_headers_is_throttled(server):
-    server.route(TAG_PATH, lambda h: h.reply(429, fixture_bytes("error_429.json"), headers={
-        "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z"}))
+    server.route(
+        TAG_PATH,
+        lambda h: h.reply(
+            429,
+            fixture_bytes("error_429.json"),
+            headers={
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "2024-05-02T10:25:00.000000Z",
+            },
+        ),
+    )
     error = poll_error(options(server))
     assert (error.kind, error.status) == ("throttled", 429)
     assert "Too many requests" in str(error)
@@ -273,13 +348,20 @@ def test_malformed_and_unexpected_json_are_bad_responses(server):
 def test_account_timeline_poll(server):
     path = "/api/v1/accounts/109302436954721982/statuses"
     server.route(path, lambda h: h.reply(200, fixture_bytes("account_statuses.json")))
-    opts = mastodon.Options(instance=f"http://127.0.0.1:{server.port}", timeline="account",
-                            account_id="109302436954721982", exclude_reblogs=True)
+    opts = mastodon.Options(
+        instance=f"http://127.0.0.1:{server.port}",
+        timeline="account",
+        account_id="109302436954721982",
+        exclude_reblogs=True,
+    )
     result = run_poll(opts)
     assert [p.kind for p in result.posts] == ["repost", "reply"]
     assert result.cursor["since_id"] == "113000000000000100"
-    assert server.requests_to(path)[0].query == {"limit": ["40"], "exclude_replies": ["true"],
-                                                 "exclude_reblogs": ["true"]}
+    assert server.requests_to(path)[0].query == {
+        "limit": ["40"],
+        "exclude_replies": ["true"],
+        "exclude_reblogs": ["true"],
+    }
 
 
 def test_mastodon_module_does_not_import_wall():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feed_kit
 import pytest
@@ -22,7 +22,7 @@ from feeds.budget import RequestBudget
 from feeds.errors import FeedError
 
 TOKEN = "rd-SECRET-0b6d2a91"
-NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
+NOW = datetime(2024, 4, 20, 10, 5, tzinfo=UTC)
 SEARCH = "/1.0/projects/3/inbox/search.json"
 load, raw = feed_kit.recorded("radarly")
 
@@ -31,10 +31,19 @@ def options(server: FixtureServer, **kw) -> rd.Options:
     return rd.Options(project_id=3, api_base=server.url(""), **kw)
 
 
-def run_poll(opts: rd.Options, cursor: dict | None = None, token: str | None = TOKEN,
-             budget: RequestBudget | None = None) -> PollResult:
-    return feed_kit.run_poll(rd, opts, feed_id="rd", credentials={"access_token": token}, cursor=cursor, now=NOW,
-                             credential_key="rd", budget=budget)
+def run_poll(
+    opts: rd.Options, cursor: dict | None = None, token: str | None = TOKEN, budget: RequestBudget | None = None
+) -> PollResult:
+    return feed_kit.run_poll(
+        rd,
+        opts,
+        feed_id="rd",
+        credentials={"access_token": token},
+        cursor=cursor,
+        now=NOW,
+        credential_key="rd",
+        budget=budget,
+    )
 
 
 def poll_error(opts: rd.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
@@ -61,7 +70,7 @@ def test_tweet_publication_maps_every_field():
     assert post.key == "radarly:r3_prod_3-644416829281189889"
     assert post.network == "x" and post.kind == "post"
     assert post.url == "https://twitter.com/linkfluenceDE/status/644416829281189889"
-    assert post.published_at == datetime(2024, 4, 20, 10, 3, tzinfo=timezone.utc)
+    assert post.published_at == datetime(2024, 4, 20, 10, 3, tzinfo=UTC)
     assert post.text.startswith("Hungry? Get free cupcakes & nice Social Media")  # script dropped
     assert "alert" not in post.text and "<" not in post.text
     assert post.lang == "en" and post.country == "DE"  # inferred country; "XX" means unknown
@@ -90,14 +99,17 @@ def test_blog_publication_html_mixed_tone_and_null_strings():
 def test_reply_repost_and_skipped_hits():
     posts, dates, total, count = rd.parse_search(load("search_page2.json"))
     assert total == 4 and count == 6
-    assert [p.key for p in posts] == ["radarly:r3_prod_3-blog-8f2a1c", "radarly:r3_prod_3-1781722530128519168",
-                                      "radarly:r3_prod_3-rt-1"]  # no date, junk and null uid skipped
+    assert [p.key for p in posts] == [
+        "radarly:r3_prod_3-blog-8f2a1c",
+        "radarly:r3_prod_3-1781722530128519168",
+        "radarly:r3_prod_3-rt-1",
+    ]  # no date, junk and null uid skipped
     reply, repost = posts[1], posts[2]
     assert reply.kind == "reply" and reply.sentiment.score == -1.0 and reply.country == "ES"
     assert reply.author.handle == "@pablo_m" and reply.author.avatar_url is None
     assert reply.hashtags == ("#averia", "#fibra")  # from the text when the field is absent
     assert repost.kind == "repost" and repost.author.followers is None
-    assert repost.published_at == datetime(2024, 4, 20, 7, 20, tzinfo=timezone.utc)  # +02:00 -> UTC
+    assert repost.published_at == datetime(2024, 4, 20, 7, 20, tzinfo=UTC)  # +02:00 -> UTC
 
 
 def test_not_a_search_answer_is_bad_response():
@@ -129,19 +141,34 @@ def test_options_are_strict():
 
 def test_first_poll_posts_the_search_and_pages_with_start(server):
     server.route(SEARCH, paged)
-    opts = options(server, page_size=2, query="orange AND 5g", focuses=[11, 12], platforms=["twitter", "blog"],
-                   languages=["fr"], body={"tones": ["negative", "positive"]})
+    opts = options(
+        server,
+        page_size=2,
+        query="orange AND 5g",
+        focuses=[11, 12],
+        platforms=["twitter", "blog"],
+        languages=["fr"],
+        body={"tones": ["negative", "positive"]},
+    )
     result = run_poll(opts)
     keys = [p.key for p in result.posts]
     assert len(keys) == len(set(keys)) == 4  # the blog post is on both pages, emitted once
     first, second = server.requests_to(SEARCH)
     assert first.method == "POST" and first.headers["authorization"] == f"Bearer {TOKEN}"
     assert first.headers["content-type"] == "application/json"
-    assert first.json() == {"tones": ["negative", "positive"], "query": "orange AND 5g",
-                            "focuses": [{"id": 11, "include": True}, {"id": 12, "include": True}],
-                            "platforms": ["twitter", "blog"], "languages": ["fr"],
-                            "from": "2024-04-20T09:05:00.000Z", "to": "2024-04-20T10:05:00.000Z",
-                            "sortBy": "date", "sortOrder": "desc", "start": 0, "limit": 2}
+    assert first.json() == {
+        "tones": ["negative", "positive"],
+        "query": "orange AND 5g",
+        "focuses": [{"id": 11, "include": True}, {"id": 12, "include": True}],
+        "platforms": ["twitter", "blog"],
+        "languages": ["fr"],
+        "from": "2024-04-20T09:05:00.000Z",
+        "to": "2024-04-20T10:05:00.000Z",
+        "sortBy": "date",
+        "sortOrder": "desc",
+        "start": 0,
+        "limit": 2,
+    }
     assert second.json()["start"] == 2
     assert result.cursor == {"date_since": "2024-04-20T10:03:00.000Z"}
 
@@ -193,16 +220,20 @@ def test_403_is_credentials(server):
 
 
 def test_429_is_throttled_from_the_rate_limit_headers(server):
-    server.route(SEARCH, serve(raw("error_429.json"), 429, {"X-Rate-Limit-Limit": "180",
-                                                            "X-Rate-Limit-Remaining": "0",
-                                                            "X-Rate-Limit-Reset": "120"}))
+    server.route(
+        SEARCH,
+        serve(
+            raw("error_429.json"),
+            429,
+            {"X-Rate-Limit-Limit": "180", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "120"},
+        ),
+    )
     err = poll_error(options(server))
     assert err.kind == "throttled" and err.retry_after == 120 and "Rate limit reached" in str(err)
 
 
 def test_403_with_no_calls_remaining_is_throttled(server):
-    server.route(SEARCH, serve(raw("error_403.json"), 403, {"X-Rate-Limit-Remaining": "0",
-                                                            "X-Rate-Limit-Reset": "60"}))
+    server.route(SEARCH, serve(raw("error_403.json"), 403, {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "60"}))
     assert poll_error(options(server)).kind == "throttled"
 
 

@@ -6,7 +6,7 @@ continues where it was, a loop starts over, a broken row is skipped and a wrong 
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feed_kit
@@ -17,21 +17,46 @@ from feeds import replay
 from feeds.errors import FeedError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replay"
-NOW = datetime(2025, 6, 1, 9, 0, 0, tzinfo=timezone.utc)
-FIRST = datetime(2024, 3, 14, 6, 2, 11, tzinfo=timezone.utc)  # earliest valid row of day.csv
+NOW = datetime(2025, 6, 1, 9, 0, 0, tzinfo=UTC)
+FIRST = datetime(2024, 3, 14, 6, 2, 11, tzinfo=UTC)  # earliest valid row of day.csv
 
 CSV_MAPPING = {
-    "id": "id", "published_at": "created_at", "network": "network", "lang": "lang", "country": "country",
-    "author_handle": "author_handle", "author_name": "author_name", "author_followers": "author_followers",
-    "author_verified": "verified", "text": "text", "likes": "likes", "reposts": "reposts",
-    "replies": "replies", "sentiment": "sentiment", "media_url": "media_url", "url": "url",
+    "id": "id",
+    "published_at": "created_at",
+    "network": "network",
+    "lang": "lang",
+    "country": "country",
+    "author_handle": "author_handle",
+    "author_name": "author_name",
+    "author_followers": "author_followers",
+    "author_verified": "verified",
+    "text": "text",
+    "likes": "likes",
+    "reposts": "reposts",
+    "replies": "replies",
+    "sentiment": "sentiment",
+    "media_url": "media_url",
+    "url": "url",
 }
 JSONL_MAPPING = {
-    "id": "id", "published_at": "created", "network": "source", "lang": "lang", "country": "geo.country",
-    "author_handle": "user.screen_name", "author_name": "user.name", "author_followers": "user.followers",
-    "author_verified": "user.verified", "text": "content.text", "likes": "stats.likes",
-    "reposts": "stats.shares", "replies": "stats.comments", "sentiment": "tone", "media": "media",
-    "media_url": "url", "media_kind": "type", "url": "link",
+    "id": "id",
+    "published_at": "created",
+    "network": "source",
+    "lang": "lang",
+    "country": "geo.country",
+    "author_handle": "user.screen_name",
+    "author_name": "user.name",
+    "author_followers": "user.followers",
+    "author_verified": "user.verified",
+    "text": "content.text",
+    "likes": "stats.likes",
+    "reposts": "stats.shares",
+    "replies": "stats.comments",
+    "sentiment": "tone",
+    "media": "media",
+    "media_url": "url",
+    "media_kind": "type",
+    "url": "link",
 }
 
 

@@ -3,7 +3,7 @@ against a real HTTP server on 127.0.0.1 (conditional GET, error answers, documen
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feed_kit
@@ -15,7 +15,7 @@ from feeds import rss
 from feeds.adapter import PollResult
 from feeds.errors import FeedError
 
-NOW = datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
 RSS_URL = "https://www.lesechos.example/rss/tech-medias.xml"
 ATOM_URL = "https://www.ft.example/telecoms?format=atom"
 _, fixture = feed_kit.recorded("rss")
@@ -35,9 +35,14 @@ def poll_error(opts: rss.Options) -> FeedError:
 def test_options_are_strict_and_validated():
     ok = rss.Options(url=RSS_URL)
     assert (ok.max_items, ok.max_summary_chars, ok.outlet) == (50, 600, None)
-    for raw in ({"url": "http://www.lesechos.example/rss.xml"}, {"url": "file:///etc/passwd"},
-                {"url": "https://user:pw@feeds.example/x"}, {"url": RSS_URL, "max_items": 0},
-                {"url": RSS_URL, "lang": "french"}, {"url": RSS_URL, "colour": "red"}):
+    for raw in (
+        {"url": "http://www.lesechos.example/rss.xml"},
+        {"url": "file:///etc/passwd"},
+        {"url": "https://user:pw@feeds.example/x"},
+        {"url": RSS_URL, "max_items": 0},
+        {"url": RSS_URL, "lang": "french"},
+        {"url": RSS_URL, "colour": "red"},
+    ):
         with pytest.raises(ValidationError):
             rss.Options(**raw)
     assert rss.NAME == "rss" and rss.CREDENTIALS == () and rss.BUDGET is None
@@ -53,7 +58,7 @@ def test_rss2_items_become_articles():
     assert first.key == "rss:https://www.lesechos.example/tech-medias/fibre-zones-rurales-2087"
     assert (first.kind, first.network, first.source, first.lang) == ("article", "rss", "rss", "fr")
     assert first.url == "https://www.lesechos.example/tech-medias/fibre-zones-rurales-2087"
-    assert first.published_at == datetime(2024, 5, 2, 8, 15, tzinfo=timezone.utc)  # +0200 -> UTC
+    assert first.published_at == datetime(2024, 5, 2, 8, 15, tzinfo=UTC)  # +0200 -> UTC
     assert first.text == "Le déploiement s'accélère & les prix baissent. Deuxième paragraphe."  # no script, no tags
     assert first.author.name == "Les Echos - Tech & Médias"  # the feed's title is the outlet
     assert first.author.avatar_url == "https://www.lesechos.example/logo.png"
@@ -62,7 +67,10 @@ def test_rss2_items_become_articles():
     fiveg = by_title["5G : couverture de 90 % promise d'ici 2027"]
     assert fiveg.key == "rss:www.lesechos.example/2086"  # a bare guid is scoped to its site
     assert (fiveg.media[0].url, fiveg.media[0].width, fiveg.media[0].height) == (
-        "https://img.lesechos.example/5g-thumb.jpg", 320, 180)
+        "https://img.lesechos.example/5g-thumb.jpg",
+        320,
+        180,
+    )
     assert "<" not in fiveg.text and fiveg.text == "Texte avec balise échappée affichée telle quelle."
     no_guid = by_title["Article sans guid"]
     assert no_guid.key == "rss:https://www.lesechos.example/tech-medias/sans-guid-2085"  # the link identifies it
@@ -74,9 +82,11 @@ def test_rss2_items_become_articles():
 def test_unreadable_and_missing_dates_fall_back_to_the_feed_date_or_are_dropped():
     posts = rss.parse_feed(fixture("lesechos_rss2.xml"), RSS_URL, now=NOW)
     undated = next(p for p in posts if p.title == "Date illisible")
-    assert undated.published_at == datetime(2024, 5, 2, 8, 30, tzinfo=timezone.utc)  # channel lastBuildDate
-    bare = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-            b"<item><title>No date anywhere</title><link>https://t.example/1</link></item></channel></rss>")
+    assert undated.published_at == datetime(2024, 5, 2, 8, 30, tzinfo=UTC)  # channel lastBuildDate
+    bare = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>No date anywhere</title><link>https://t.example/1</link></item></channel></rss>"
+    )
     assert rss.parse_feed(bare, RSS_URL, now=NOW) == []
 
 
@@ -86,7 +96,7 @@ def test_atom_entries_become_articles():
     sharing = by_key["tag:ft.example,2024-05-02:network-sharing"]
     assert sharing.title == "European telcos bet on network sharing"
     assert sharing.text == "Operators cut costs…"  # clipped on a word, script-bearing <img> gone
-    assert sharing.published_at == datetime(2024, 5, 2, 9, 30, tzinfo=timezone.utc)
+    assert sharing.published_at == datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
     assert sharing.url == "https://www.ft.example/content/network-sharing"
     assert sharing.author.name == "FT" and sharing.lang == "en"
     assert by_key["tag:ft.example,2024-05-02:content-only"].published_at == NOW  # 2031: not in the future
@@ -119,8 +129,12 @@ def test_poll_replaces_with_the_current_feed_and_uses_conditional_get(server):
         if h.headers.get("If-None-Match") == '"v1"':
             h.reply(304, headers={"ETag": '"v1"'})
         else:
-            h.reply(200, fixture("lesechos_rss2.xml"), headers={"ETag": '"v1"'},
-                    content_type="application/rss+xml; charset=utf-8")
+            h.reply(
+                200,
+                fixture("lesechos_rss2.xml"),
+                headers={"ETag": '"v1"'},
+                content_type="application/rss+xml; charset=utf-8",
+            )
 
     url = server.route("/rss/tech-medias.xml", handler)
     first, second = run_polls(rss.Options(url=url), times=2)
@@ -146,18 +160,22 @@ def test_atom_poll_with_last_modified(server):
     assert len(first.posts) == 3 and second.not_modified
 
 
-@pytest.mark.parametrize("status, kind", [(401, "credentials"), (403, "credentials"), (404, "client"),
-                                          (500, "server"), (503, "server")])
+@pytest.mark.parametrize(
+    "status, kind", [(401, "credentials"), (403, "credentials"), (404, "client"), (500, "server"), (503, "server")]
+)
 def test_http_errors_surface_as_feed_errors(server, status, kind):
-    url = server.route("/feed.xml", lambda h: h.reply(status, b"<html><body>Error</body></html>",
-                                                      content_type="text/html"))
+    url = server.route(
+        "/feed.xml", lambda h: h.reply(status, b"<html><body>Error</body></html>", content_type="text/html")
+    )
     error = poll_error(rss.Options(url=url))
     assert (error.kind, error.status) == (kind, status)
 
 
 def test_429_honours_retry_after(server):
-    url = server.route("/feed.xml", lambda h: h.reply(429, b"Too Many Requests", headers={"Retry-After": "120"},
-                                                      content_type="text/plain"))
+    url = server.route(
+        "/feed.xml",
+        lambda h: h.reply(429, b"Too Many Requests", headers={"Retry-After": "120"}, content_type="text/plain"),
+    )
     error = poll_error(rss.Options(url=url))
     assert (error.kind, error.retry_after) == ("throttled", 120.0)
 

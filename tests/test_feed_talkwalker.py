@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feed_kit
 import pytest
@@ -23,7 +23,7 @@ from feeds.errors import FeedError
 
 TOKEN = "tw-SECRET-4c1f9e77"  # also inside the fixtures' echoed request lines
 PROJECT = "a1ab1abc-a123-123a-123a-abcd12ab1a12"
-NOW = datetime(2024, 4, 20, 10, 5, tzinfo=timezone.utc)
+NOW = datetime(2024, 4, 20, 10, 5, tzinfo=UTC)
 NOW_MS = 1713607500000
 RESULTS = f"/api/v1/search/p/{PROJECT}/results"
 HISTOGRAM = f"/api/v1/search/p/{PROJECT}/histogram/published"
@@ -36,10 +36,19 @@ def options(server: FixtureServer, **kw) -> tw.Options:
     return tw.Options(project_id=PROJECT, api_base=server.url(""), **kw)
 
 
-def run_poll(opts: tw.Options, cursor: dict | None = None, token: str | None = TOKEN,
-             budget: RequestBudget | None = None) -> PollResult:
-    return feed_kit.run_poll(tw, opts, feed_id="tw", credentials={"access_token": token}, cursor=cursor, now=NOW,
-                             credential_key="tw", budget=budget)
+def run_poll(
+    opts: tw.Options, cursor: dict | None = None, token: str | None = TOKEN, budget: RequestBudget | None = None
+) -> PollResult:
+    return feed_kit.run_poll(
+        tw,
+        opts,
+        feed_id="tw",
+        credentials={"access_token": token},
+        cursor=cursor,
+        now=NOW,
+        credential_key="tw",
+        budget=budget,
+    )
 
 
 def poll_error(opts: tw.Options, cursor: dict | None = None, token: str | None = TOKEN) -> FeedError:
@@ -60,7 +69,7 @@ def test_social_result_maps_every_field():
     assert post is not None
     assert post.key == "talkwalker:https://www.instagram.com/p/C6AbCdEfGhI/"
     assert post.url == "https://www.instagram.com/p/C6AbCdEfGhI/"
-    assert post.published_at == datetime(2024, 4, 20, 10, 3, tzinfo=timezone.utc)  # epoch ms -> UTC
+    assert post.published_at == datetime(2024, 4, 20, 10, 3, tzinfo=UTC)  # epoch ms -> UTC
     assert post.text == "Nouvelle box reçue & installée en 5 min 🚀 #Fibre #5G #fibre"  # script gone, entity decoded
     assert post.lang == "fr" and post.country == "FR"
     assert post.sentiment.score == pytest.approx(0.8) and post.sentiment.label == "positive"  # 4 / 5
@@ -72,7 +81,8 @@ def test_social_result_maps_every_field():
     assert post.metrics.likes == 790 and post.metrics.replies == 22
     assert [(m.kind, m.url, m.width) for m in post.media] == [
         ("image", "https://scontent.cdninstagram.com/v/t51/box.jpg", 1080),
-        ("video", "https://scontent.cdninstagram.com/v/t50/clip.mp4", None)]  # javascript: dropped
+        ("video", "https://scontent.cdninstagram.com/v/t50/clip.mp4", None),
+    ]  # javascript: dropped
     assert post.hashtags == ("#Fibre", "#5G")  # case-insensitive duplicates once
     assert post.kind == "post" and post.content_policy == "full" and post.title is None
 
@@ -99,9 +109,11 @@ def test_twitter_result_is_ids_only():
 
 def test_invalid_dates_and_values_are_skipped_or_clamped():
     posts, times, next_offset = tw.parse_results(load("results_page2.json"))
-    assert [p.key for p in posts] == ["talkwalker:https://www.theguardian.com/technology/2024/apr/20/5g-coverage",
-                                      "talkwalker:twitter:1781722530128519168",
-                                      "talkwalker:https://forum.example.fr/t/5g-lente/124"]  # "demain" skipped
+    assert [p.key for p in posts] == [
+        "talkwalker:https://www.theguardian.com/technology/2024/apr/20/5g-coverage",
+        "talkwalker:twitter:1781722530128519168",
+        "talkwalker:https://forum.example.fr/t/5g-lente/124",
+    ]  # "demain" skipped
     assert next_offset is None and len(times) == 3
     forum = posts[2]
     assert forum.sentiment.score == -1.0  # -9 clamped
@@ -121,8 +133,11 @@ def test_next_offset_is_read_from_pagination_without_keeping_the_request_line():
 
 
 def test_not_a_results_page_is_bad_response():
-    for doc in ([], {"result_content": {"data": "x"}},
-                {"status_code": "5", "status_message": "Invalid parameter value"}):
+    for doc in (
+        [],
+        {"result_content": {"data": "x"}},
+        {"status_code": "5", "status_message": "Invalid parameter value"},
+    ):
         with pytest.raises(FeedError) as info:
             tw.parse_results(doc)
         assert info.value.kind == "bad_response"
@@ -189,8 +204,10 @@ def test_cursor_round_trip_asks_only_for_newer_results(server):
     # page 1 ends AT the cursor (kept: same-millisecond results may be new); page 2 goes older: stop there
     seen, _ = server.requests_to(RESULTS)
     assert seen.query["time_range"] == [f"{1500 + 60}s"]  # 25 minutes since the cursor, plus slack
-    assert [p.published_at for p in result.posts] == [datetime(2024, 4, 20, 10, 3, tzinfo=timezone.utc),
-                                                      datetime(2024, 4, 20, 9, 40, tzinfo=timezone.utc)]
+    assert [p.published_at for p in result.posts] == [
+        datetime(2024, 4, 20, 10, 3, tzinfo=UTC),
+        datetime(2024, 4, 20, 9, 40, tzinfo=UTC),
+    ]
     assert result.cursor["published_since"] == "1713607380000"
     assert result.metrics == {} and server.requests_to(HISTOGRAM) == []  # metrics not due yet
     server.seen.clear()
@@ -252,15 +269,20 @@ def test_histogram_failure_fails_the_poll(server):
 
 
 def test_malformed_truncated_and_invalid_utf8_are_bad_response(server):
-    for body in (b'{"result_content": {"data": [,]}}', b'{"result_content": {"data": [',
-                 b'{"result_content": {"data": [{"data": {"content": "\xff"}}]}}'):
+    for body in (
+        b'{"result_content": {"data": [,]}}',
+        b'{"result_content": {"data": [',
+        b'{"result_content": {"data": [{"data": {"content": "\xff"}}]}}',
+    ):
         server.route(RESULTS, serve(body))
         err = poll_error(options(server, metrics=False))
         assert err.kind == "bad_response" and TOKEN not in str(err)
 
 
 def test_body_status_code_on_http_200_is_bad_response(server):
-    server.route(RESULTS, serve({"status_code": "4", "status_message": "Error in query",
-                                 "request": f"GET /x?access_token={TOKEN}"}))
+    server.route(
+        RESULTS,
+        serve({"status_code": "4", "status_message": "Error in query", "request": f"GET /x?access_token={TOKEN}"}),
+    )
     err = poll_error(options(server, metrics=False))
     assert err.kind == "bad_response" and "status_code 4" in str(err) and TOKEN not in str(err)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feed_kit
@@ -24,11 +24,23 @@ TOKEN = "AAAAAAAAAAAAAAAAAAAAA-x-SECRET-9c1e77"
 fixture, fixture_bytes = feed_kit.recorded("x")
 
 
-def run_poll(server: FixtureServer, cursor: dict | None = None, fetcher_kw: dict | None = None,
-             token: str | None = TOKEN, **options) -> PollResult:
+def run_poll(
+    server: FixtureServer,
+    cursor: dict | None = None,
+    fetcher_kw: dict | None = None,
+    token: str | None = TOKEN,
+    **options,
+) -> PollResult:
     opts = x.Options.model_validate({"query": "#SocialRoom -is:retweet", "api_base": server.url(""), **options})
-    return feed_kit.run_poll(x, opts, feed_id="x", credentials={"bearer_token": token}, cursor=cursor,
-                             credential_key="x:app", fetcher_kw=fetcher_kw)
+    return feed_kit.run_poll(
+        x,
+        opts,
+        feed_id="x",
+        credentials={"bearer_token": token},
+        cursor=cursor,
+        credential_key="x:app",
+        fetcher_kw=fetcher_kw,
+    )
 
 
 def poll_error(server: FixtureServer, **kw) -> FeedError:
@@ -53,19 +65,29 @@ def test_tweet_with_expansions_maps_to_a_post():
     post = page1_posts()[0]
     assert post.key == "x:1861093454578487408" and post.network == "x" and post.source == "x"
     assert post.url == "https://x.com/XDevelopers/status/1861093454578487408"
-    assert post.published_at == datetime(2024, 11, 25, 16, 2, 11, tzinfo=timezone.utc)
+    assert post.published_at == datetime(2024, 11, 25, 16, 2, 11, tzinfo=UTC)
     assert post.text == "Le mur est en place 👀 #SocialRoom https://t.co/AbCdEf1234"
     assert (post.lang, post.kind, post.hashtags, post.content_policy) == ("fr", "post", ("#SocialRoom",), "full")
     m = post.metrics
     assert (m.likes, m.reposts, m.replies, m.quotes, m.views) == (321, 40, 12, 3, 48210)
     a = post.author
     assert (a.id, a.handle, a.name, a.followers, a.verified) == (
-        "x:2244994945", "@XDevelopers", "Developers", 583214, True)
+        "x:2244994945",
+        "@XDevelopers",
+        "Developers",
+        583214,
+        True,
+    )
     assert a.avatar_url.startswith("https://pbs.twimg.com/profile_images/")
     [photo] = post.media
     assert (photo.kind, photo.url, photo.alt, photo.width, photo.height, photo.sensitive) == (
-        "image", "https://pbs.twimg.com/media/GdO3nJxXwAAS5aB.jpg", "A wall of screens in a social room",
-        1920, 1080, False)
+        "image",
+        "https://pbs.twimg.com/media/GdO3nJxXwAAS5aB.jpg",
+        "A wall of screens in a social room",
+        1920,
+        1080,
+        False,
+    )
 
 
 def test_escaped_markup_negative_and_absent_counts():
@@ -87,7 +109,12 @@ def test_quote_with_note_tweet_video_gif_and_sensitive_flag():
     assert post.lang is None  # "und": undetermined
     video, gif = post.media  # the unknown media key is skipped
     assert (video.kind, video.url, video.width, video.height, video.sensitive) == (
-        "video", "https://pbs.twimg.com/ext_tw_video_thumb/1861079999999999999/pu/img/abc.jpg", 1080, 1920, True)
+        "video",
+        "https://pbs.twimg.com/ext_tw_video_thumb/1861079999999999999/pu/img/abc.jpg",
+        1080,
+        1920,
+        True,
+    )
     assert (gif.kind, gif.alt, gif.sensitive) == ("gif", "a dancing cat", True)
 
 
@@ -126,11 +153,22 @@ def test_unusable_tweets_and_page_shapes():
 def test_options_are_strict_and_bounded():
     ok = x.Options(query="#brand")
     assert (ok.api_base, ok.max_results, ok.max_pages, ok.sort_order, ok.ids_only) == (
-        "https://api.x.com", 50, 3, "recency", False)
-    for bad in ({"query": ""}, {"query": "x", "max_results": 5}, {"query": "x", "max_results": 101},
-                {"query": "x", "max_pages": 11}, {"query": "x", "api_base": "http://api.x.com"},
-                {"query": "x", "api_base": "https://api.x.com/?token=1"}, {"query": "x", "bearer": "t"},
-                {"query": "x", "sort_order": "newest"}):
+        "https://api.x.com",
+        50,
+        3,
+        "recency",
+        False,
+    )
+    for bad in (
+        {"query": ""},
+        {"query": "x", "max_results": 5},
+        {"query": "x", "max_results": 101},
+        {"query": "x", "max_pages": 11},
+        {"query": "x", "api_base": "http://api.x.com"},
+        {"query": "x", "api_base": "https://api.x.com/?token=1"},
+        {"query": "x", "bearer": "t"},
+        {"query": "x", "sort_order": "newest"},
+    ):
         with pytest.raises(ValidationError):
             x.Options.model_validate(bad)
     assert x.NAME == "x" and x.CREDENTIALS == ("bearer_token",) and x.BUDGET == (450, 900.0)
@@ -155,8 +193,12 @@ def test_poll_pages_with_next_token_dedups_and_keeps_since_id(server):
     assert second.query["next_token"] == ["b26v89c19zqg8o3fr5ixvxlwn5p4xyg4eh5ns0ctlj6ct"]
 
     keys = [p.key for p in result.posts]
-    assert keys == ["x:1861093454578487408", "x:1861090000000000001", "x:1861080000000000002",
-                    "x:1861070000000000003"]  # the duplicate once (first copy), the undated one skipped
+    assert keys == [
+        "x:1861093454578487408",
+        "x:1861090000000000001",
+        "x:1861080000000000002",
+        "x:1861070000000000003",
+    ]  # the duplicate once (first copy), the undated one skipped
     assert result.posts[1].text.startswith("<script>")
     assert result.cursor == {"since_id": "1861093454578487408"}
     assert not result.replace
@@ -195,12 +237,15 @@ def test_missing_token_is_a_credentials_error_without_a_request(server):
     assert error.kind == "credentials" and server.requests_to(SEARCH) == []
 
 
-@pytest.mark.parametrize(("status", "body", "kind", "said"), [
-    (401, "error_401.json", "credentials", "Unauthorized"),
-    (403, "error_403_client_forbidden.json", "credentials", "must use keys and tokens"),
-    (400, "error_400_invalid.json", "client", "One or more parameters"),
-    (503, "error_503.json", "server", "Service Unavailable"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "said"),
+    [
+        (401, "error_401.json", "credentials", "Unauthorized"),
+        (403, "error_403_client_forbidden.json", "credentials", "must use keys and tokens"),
+        (400, "error_400_invalid.json", "client", "One or more parameters"),
+        (503, "error_503.json", "server", "Service Unavailable"),
+    ],
+)
 def test_v2_problem_bodies_surface_as_feed_errors(server, status, body, kind, said, caplog):
     caplog.set_level(logging.DEBUG)
     server.route(SEARCH, lambda h: h.reply(status, fixture_bytes(body), content_type="application/problem+json"))
@@ -213,10 +258,10 @@ def test_v2_problem_bodies_surface_as_feed_errors(server, status, body, kind, sa
 @pytest.mark.parametrize("body", ["error_429.json", "error_429_usage_cap.json"])
 def test_429_waits_until_x_rate_limit_reset(server, body):
     now = time.time()
-    headers = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
-               "x-rate-limit-reset": str(int(now) + 600)}
-    server.route(SEARCH, lambda h: h.reply(429, fixture_bytes(body), headers=headers,
-                                           content_type="application/problem+json"))
+    headers = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(now) + 600)}
+    server.route(
+        SEARCH, lambda h: h.reply(429, fixture_bytes(body), headers=headers, content_type="application/problem+json")
+    )
     error = poll_error(server, fetcher_kw={"policy": RetryPolicy(clock=lambda: now)})
     assert (error.kind, error.status) == ("throttled", 429)
     assert error.retry_after == pytest.approx(600, abs=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feed_kit
@@ -17,7 +17,7 @@ from feeds import zendesk
 from feeds.adapter import PollResult
 from feeds.errors import FeedError
 
-NOW = datetime(2024, 6, 12, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
 TOKEN = "zd-SECRET-9b2e77aa"
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
 CURSOR1 = "MTcxODEwMDAwMC4wfHwxMDA0fA=="
@@ -30,10 +30,18 @@ def options(server: FixtureServer | None = None, **kw) -> zendesk.Options:
     return zendesk.Options.model_validate({**base, **kw})
 
 
-def run_poll(opts: zendesk.Options, cursor: dict | None = None, now: datetime = NOW,
-             credentials: dict | None = None) -> PollResult:
-    return feed_kit.run_poll(zendesk, opts, feed_id="care", credentials=credentials or {"token": TOKEN},
-                             cursor=cursor, now=now, credential_key="zendesk:test")
+def run_poll(
+    opts: zendesk.Options, cursor: dict | None = None, now: datetime = NOW, credentials: dict | None = None
+) -> PollResult:
+    return feed_kit.run_poll(
+        zendesk,
+        opts,
+        feed_id="care",
+        credentials=credentials or {"token": TOKEN},
+        cursor=cursor,
+        now=now,
+        credential_key="zendesk:test",
+    )
 
 
 def export_route(server: FixtureServer, pages: dict[str, str]):
@@ -62,8 +70,8 @@ def test_parse_export_page_maps_tickets_and_metric_sets():
     rows, cursor, end = zendesk.parse_export_page(load("export_page1.json"))
     assert (cursor, end) == (CURSOR1, False)
     assert set(rows) == {1001, 1002, 1003, 1004}
-    created = int(datetime(2024, 6, 11, 13, tzinfo=timezone.utc).timestamp())
-    breach = int(datetime(2024, 6, 11, 14, tzinfo=timezone.utc).timestamp())
+    created = int(datetime(2024, 6, 11, 13, tzinfo=UTC).timestamp())
+    breach = int(datetime(2024, 6, 11, 14, tzinfo=UTC).timestamp())
     assert rows[1002] == [created, "s", 12.0, 90.0, created + 12 * 60, breach]
     assert rows[1004][1:] == ["n", None, None, None, breach + 19 * 3600]  # no reply yet, SLA due 09:00
     assert rows[1003][5] is None  # an empty policy_metrics list is no SLA
@@ -147,8 +155,7 @@ def test_options_are_strict_and_validated():
 
 
 def test_poll_pages_with_cursor_dedups_and_round_trips(server):
-    export_route(server, {"": "export_page1.json", CURSOR1: "export_page2.json",
-                          CURSOR2: "export_next_poll.json"})
+    export_route(server, {"": "export_page1.json", CURSOR1: "export_page2.json", CURSOR2: "export_next_poll.json"})
     opts = options(server)
     first = run_poll(opts)
     assert values(first)["care.first_reply_min"] == 45.0
@@ -193,8 +200,13 @@ def test_window_slides_and_old_tickets_leave_the_table(server):
 
 def test_rejected_cursor_or_changed_window_starts_a_fresh_export(server):
     export_route(server, {"": "export_page1.json", CURSOR1: "export_page2.json"})
-    stale = {"after_cursor": "expired", "since": "0", "hours": "calendar", "include": "metric_sets,slas",
-             "tickets": "{}"}
+    stale = {
+        "after_cursor": "expired",
+        "since": "0",
+        "hours": "calendar",
+        "include": "metric_sets,slas",
+        "tickets": "{}",
+    }
     result = run_poll(options(server), cursor=stale)
     assert values(result)["care.first_reply_min"] == 45.0
     assert [s.query.get("cursor", ["start"])[0] for s in server.requests_to(EXPORT)] == ["expired", "start", CURSOR1]
@@ -229,8 +241,12 @@ def test_oauth_sends_a_bearer_token(server):
     [
         (401, "error_401.json", {}, "credentials"),
         (403, "error_403.json", {"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "650"}, "credentials"),
-        (429, "error_429.json", {"Retry-After": "47", "X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0"},
-         "throttled"),
+        (
+            429,
+            "error_429.json",
+            {"Retry-After": "47", "X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0"},
+            "throttled",
+        ),
     ],
 )
 def test_vendor_errors_surface_as_feed_errors(server, status, fixture, headers, kind):

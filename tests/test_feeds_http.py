@@ -178,8 +178,9 @@ def test_connection_refused_is_a_network_error():
 
 
 def test_500_is_server_error_with_growing_jittered_delays(server):
-    url = server.route("/boom", lambda h: h.reply(500, b"<html><body>Internal Server Error</body></html>",
-                                                  content_type="text/html"))
+    url = server.route(
+        "/boom", lambda h: h.reply(500, b"<html><body>Internal Server Error</body></html>", content_type="text/html")
+    )
     errors = [fetch_error(url) for _ in range(3)]
     assert [(e.kind, e.status) for e in errors] == [("server", 500)] * 3
     assert "HTML" not in str(errors[0]) and "<html>" not in str(errors[0])  # no HTML page dumped in health
@@ -207,8 +208,9 @@ def test_503_retry_after_is_honoured_as_a_floor(server):
 
 
 def test_429_retry_after_seconds(server):
-    url = server.route("/429", lambda h: h.reply(429, json_body({"message": "Rate limit exceeded"}),
-                                                 headers={"Retry-After": "120"}))
+    url = server.route(
+        "/429", lambda h: h.reply(429, json_body({"message": "Rate limit exceeded"}), headers={"Retry-After": "120"})
+    )
     error = fetch_error(url)
     assert (error.kind, error.status, error.retry_after) == ("throttled", 429, 120.0)
     assert "Rate limit exceeded" in str(error) and "120" in str(error)
@@ -379,8 +381,7 @@ def test_invalid_utf8_is_a_bad_response(server):
 
 def test_tokens_never_reach_messages_reprs_or_logs(server, caplog):
     caplog.set_level(logging.DEBUG)
-    talkwalker_echo = {"status_code": "8", "status_message": "slow down",
-                       "request": f"GET /x?access_token={TOKEN}"}
+    talkwalker_echo = {"status_code": "8", "status_message": "slow down", "request": f"GET /x?access_token={TOKEN}"}
 
     def short(h: FixtureHandler) -> None:
         h.send_response(200)
@@ -527,8 +528,10 @@ def test_fetcher_draws_every_feed_of_a_credential_from_one_budget(server):
             start = time.monotonic()
             # two zones on one Brandwatch client: 4 calls, only 3 fit in the window
             await asyncio.gather(
-                *(fetcher.get(server.url(p), credential_key="brandwatch:client", conditional=False)
-                  for p in ("/bw/mentions", "/bw/authors", "/bw/mentions", "/bw/authors"))
+                *(
+                    fetcher.get(server.url(p), credential_key="brandwatch:client", conditional=False)
+                    for p in ("/bw/mentions", "/bw/authors", "/bw/mentions", "/bw/authors")
+                )
             )
             elapsed = time.monotonic() - start
             # another credential (no budget registered) is not held back by Brandwatch's

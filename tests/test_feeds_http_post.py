@@ -29,8 +29,12 @@ def post_error(url: str, **kw) -> FeedError:
 
 def test_json_body_is_sent_and_201_is_a_success(server):
     url = server.route("/search", lambda h: h.reply(201, b'{"hits": [], "total": 0}'))
-    response = post(url, json={"query": "café", "start": 0, "limit": 25}, params={"v": "1"},
-                    headers={"Authorization": f"Bearer {BEARER}"})
+    response = post(
+        url,
+        json={"query": "café", "start": 0, "limit": 25},
+        params={"v": "1"},
+        headers={"Authorization": f"Bearer {BEARER}"},
+    )
     assert response.status == 201 and json.loads(response.body) == {"hits": [], "total": 0}
     (seen,) = server.requests_to("/search")
     assert seen.method == "POST"
@@ -137,9 +141,12 @@ def test_secrets_in_params_headers_and_body_never_reach_messages_or_logs(server,
         async with Fetcher() as fetcher:
             for path in ("/leak", "/bad"):
                 try:
-                    response = await fetcher.post(server.url(path), params={"access_token": TOKEN},
-                                                  json={"query": "x", "auth": {"token": TOKEN}},
-                                                  headers={"Authorization": f"Bearer {BEARER}"})
+                    response = await fetcher.post(
+                        server.url(path),
+                        params={"access_token": TOKEN},
+                        json={"query": "x", "auth": {"token": TOKEN}},
+                        headers={"Authorization": f"Bearer {BEARER}"},
+                    )
                     texts.extend([repr(response), response.url_for_logs])
                     decode_json(response)
                 except FeedError as exc:
@@ -154,8 +161,12 @@ def test_secrets_in_params_headers_and_body_never_reach_messages_or_logs(server,
 
 
 def test_get_is_unchanged_and_still_conditional(server):
-    url = server.route("/g", lambda h: h.reply(304, b"") if h.headers.get("If-None-Match") == '"e"'
-                       else h.reply(200, b"{}", {"ETag": '"e"'}))
+    url = server.route(
+        "/g",
+        lambda h: (
+            h.reply(304, b"") if h.headers.get("If-None-Match") == '"e"' else h.reply(200, b"{}", {"ETag": '"e"'})
+        ),
+    )
 
     async def main() -> tuple[Response, Response]:
         async with Fetcher() as fetcher:

@@ -1,10 +1,10 @@
 """The frame loop: frames at t0 + n/fps, dropped-frame accounting, injectable clock."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from wall.render.frame_loop import FrameLoop, FrameTimes, SteppedClock
 
-T0 = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def test_frames_are_computed_for_their_slot_time():

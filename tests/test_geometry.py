@@ -167,7 +167,9 @@ def test_bezels_rotate_clockwise(rotation, expected):
     assert Bezels(top=1.0, right=2.0, bottom=3.0, left=4.0).rotated(rotation) == expected
 
 
-@pytest.mark.parametrize("rotation, size", [(0, (1920, 1080)), (90, (1080, 1920)), (180, (1920, 1080)), (270, (1080, 1920))])
+@pytest.mark.parametrize(
+    "rotation, size", [(0, (1920, 1080)), (90, (1080, 1920)), (180, (1920, 1080)), (270, (1080, 1920))]
+)
 def test_rotation_swaps_the_mounted_size(rotation, size):
     wall = build_wall([spec("a", 0.0, 0.0, rotation=rotation)])
     d = wall.display("a")
@@ -257,7 +259,9 @@ def test_active_size_from_diagonal_and_aspect():
 
 @pytest.mark.parametrize("aspect", ["16x9", "16/9", " 16 : 9 "])
 def test_active_size_aspect_spellings(aspect):
-    assert active_size_mm((1920, 1080), None, 55.0, aspect) == pytest.approx(active_size_mm((1920, 1080), None, 55.0, "16:9"))
+    assert active_size_mm((1920, 1080), None, 55.0, aspect) == pytest.approx(
+        active_size_mm((1920, 1080), None, 55.0, "16:9")
+    )
 
 
 def test_active_size_default_aspect_is_the_resolution():

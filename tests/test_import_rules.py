@@ -19,10 +19,22 @@ PACKAGES = ("wall", "feeds")
 # wall's modules from the bottom up: a module may import its own layer and the layers below it,
 # never one above. A prefix names a module and everything inside it; the longest prefix wins.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base: pure numbers, words and errors", (
-        "wall.errors", "wall.assets", "wall.geometry", "wall.calendar_names", "wall.numbers", "wall.colors",
-        "wall.contrast", "wall.config.base", "wall.config.errors", "wall.config.yaml_source", "wall.config.syntax",
-    )),
+    (
+        "base: pure numbers, words and errors",
+        (
+            "wall.errors",
+            "wall.assets",
+            "wall.geometry",
+            "wall.calendar_names",
+            "wall.numbers",
+            "wall.colors",
+            "wall.contrast",
+            "wall.config.base",
+            "wall.config.errors",
+            "wall.config.yaml_source",
+            "wall.config.syntax",
+        ),
+    ),
     ("layout: zones of the canvas", ("wall.layout",)),
     ("painters: skia helpers", ("wall.paint",)),
     ("widgets: options, view-models, painters", ("wall.widgets",)),
@@ -33,11 +45,21 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("render: engine, compositor, paint workers", ("wall.render",)),
     ("outputs: windows and kiosks", ("wall.outputs",)),
     ("checks: what `wallctl check` paints", ("wall.checks",)),
-    ("the programs: runtime, live wall, control API, CLI, tools", (
-        "wall.runtime", "wall.live", "wall.control", "wall.cli", "wall.bench", "wall.installer", "wall.doctor",
-        "wall.deploy",
-    )),
+    (
+        "the programs: runtime, live wall, control API, CLI, tools",
+        (
+            "wall.runtime",
+            "wall.live",
+            "wall.control",
+            "wall.cli",
+            "wall.bench",
+            "wall.installer",
+            "wall.doctor",
+            "wall.deploy",
+        ),
+    ),
 )
+
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -112,8 +134,13 @@ def _where(module: str, line: int) -> str:
 
 
 def test_feeds_never_import_wall():
-    bad = [f"{_where(m, line)} imports {t}" for m, deps in GRAPH.items() if m.startswith("feeds")
-           for t, line in deps.items() if t.startswith("wall")]
+    bad = [
+        f"{_where(m, line)} imports {t}"
+        for m, deps in GRAPH.items()
+        if m.startswith("feeds")
+        for t, line in deps.items()
+        if t.startswith("wall")
+    ]
     assert not bad, "feeds/ must not depend on wall/:\n" + "\n".join(bad)
 
 
@@ -131,8 +158,9 @@ def test_imports_point_down_the_layers():
         for target, line in deps.items():
             theirs = _layer(target)
             if theirs is not None and theirs > own:
-                bad.append(f"{_where(module, line)}: {module} ({LAYERS[own][0]}) imports {target} "
-                           f"({LAYERS[theirs][0]})")
+                bad.append(
+                    f"{_where(module, line)}: {module} ({LAYERS[own][0]}) imports {target} ({LAYERS[theirs][0]})"
+                )
     assert not bad, "imports against the pipeline's direction:\n" + "\n".join(bad)
 
 
@@ -171,15 +199,17 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert not cycles, "modules that import each other (directly or round a loop): " + "; ".join(
-        " <-> ".join(c) for c in cycles)
+        " <-> ".join(c) for c in cycles
+    )
 
 
 def _registered_widgets() -> set[str]:
     tree = ast.parse((ROOT / "wall" / "widgets" / "registry.py").read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("_MODULES", "_INTERNAL")
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in ("_MODULES", "_INTERNAL") for t in node.targets
+        ):
             names |= {f"wall.widgets.{ast.literal_eval(e)}" for e in node.value.elts}  # type: ignore[attr-defined]
     return names
 
@@ -189,8 +219,12 @@ def test_a_widget_is_not_a_library_for_other_widgets():
     so adding or changing a widget touches its own file and its registration only."""
     widgets = _registered_widgets()
     assert len(widgets) > 10
-    bad = [f"{_where(m, line)}: {m} imports the widget {t}" for m in widgets for t, line in GRAPH[m].items()
-           if t in widgets]
+    bad = [
+        f"{_where(m, line)}: {m} imports the widget {t}"
+        for m in widgets
+        for t, line in GRAPH[m].items()
+        if t in widgets
+    ]
     assert not bad, "shared helpers belong in wall/paint/ or a non-widget module:\n" + "\n".join(bad)
 
 

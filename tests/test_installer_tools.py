@@ -111,7 +111,7 @@ def paste_into_grid(config_text: str, pasted: str) -> str:
     assert m, "no bezel_mm line"
     indent = m.group(1)
     block = "\n".join(indent + line for line in pasted.strip().splitlines())
-    return config_text[: m.start()] + block + config_text[m.end():]
+    return config_text[: m.start()] + block + config_text[m.end() :]
 
 
 def demo_copy(tmp_path, text: str):
@@ -191,12 +191,15 @@ def test_calibrate_r_resets_to_the_configs_bezels():
     assert yaml.safe_load(stdout)["bezel_mm"] == {"top": 0.9, "right": 0.9, "bottom": 0.9, "left": 0.9}
 
 
-@pytest.mark.parametrize("args, says", [
-    ([], "--keys"),  # headless has no keyboard
-    (["--keys", "right"], "enter"),  # a script that never ends
-    (["--keys", "rigth enter"], "unknown key 'rigth'"),
-    (["--keys", "enter", "--step", "0"], "--step"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], "--keys"),  # headless has no keyboard
+        (["--keys", "right"], "enter"),  # a script that never ends
+        (["--keys", "rigth enter"], "unknown key 'rigth'"),
+        (["--keys", "enter", "--step", "0"], "--step"),
+    ],
+)
 def test_calibrate_usage_errors_are_one_line(args, says):
     rc, _, stderr = run_cli("calibrate", DEMO, *args)
     assert rc == 2
@@ -216,7 +219,7 @@ scenarios:
   s:
     zones:
       main: {widget: text, text: hi}
-"""
+"""  # noqa: E501 (the YAML a user writes: one display a line)
 
 
 def test_calibrate_a_display_list_prints_each_displays_bezels_and_position(tmp_path):

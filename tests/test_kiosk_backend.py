@@ -43,8 +43,9 @@ def kiosk(offscreen):
 
 def test_kiosk_window_shows_what_render_renders(offscreen, tmp_path):
     shown, rendered = tmp_path / "shown", tmp_path / "rendered"
-    rc, _, stderr = run_cli("run", KIOSK, "--backend", "kiosk", "--fixed-time", T, "--frames", "15",
-                            "--store", "none", "--capture", shown)
+    rc, _, stderr = run_cli(
+        "run", KIOSK, "--backend", "kiosk", "--fixed-time", T, "--frames", "15", "--store", "none", "--capture", shown
+    )
     assert rc == 0, stderr
     assert "Traceback" not in stderr
     assert "lobby shown" in stderr  # the start line says where the display went
@@ -63,8 +64,9 @@ def test_kiosk_window_shows_what_render_renders(offscreen, tmp_path):
 
 
 def test_a_wall_of_several_displays_is_refused_in_one_line(offscreen):
-    rc, _, stderr = run_cli("run", REPO / "config" / "demo.yaml", "--backend", "kiosk", "--frames", "1",
-                            "--store", "none")
+    rc, _, stderr = run_cli(
+        "run", REPO / "config" / "demo.yaml", "--backend", "kiosk", "--frames", "1", "--store", "none"
+    )
     assert rc == 2
     assert "Traceback" not in stderr
     lines = stderr.strip().splitlines()
@@ -174,7 +176,7 @@ def test_sdl_screens_lists_displays_and_leaves_no_window(offscreen):
 def test_choose_display_by_index_position_and_name():
     from wall.outputs.screens import Screen
 
-    screens = [Screen("DELL U2415 24\"", 0, 0, 0, 1920, 1200), Screen("HDMI-A-1", 1, 1920, 0, 1080, 1920)]
+    screens = [Screen('DELL U2415 24"', 0, 0, 0, 1920, 1200), Screen("HDMI-A-1", 1, 1920, 0, 1080, 1920)]
     assert sdl_kiosk.choose_display(None, screens) == (screens[0], None)
     assert sdl_kiosk.choose_display(1, screens) == (screens[1], None)
     assert sdl_kiosk.choose_display("@1920,0", screens) == (screens[1], None)

@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli, wallctl_command
+
 from wall.deploy import sd_notify
 
 ZENDESK_FEED = """
@@ -29,8 +29,9 @@ def run_env(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int,
     """run_cli with extra environment variables (and ZENDESK_TOKEN removed unless given)."""
     full = {k: v for k, v in os.environ.items() if k not in ("ZENDESK_TOKEN", "NOTIFY_SOCKET", "WATCHDOG_USEC")}
     full.update(env)
-    proc = subprocess.run([*wallctl_command(), *map(str, args)], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, env=full)
+    proc = subprocess.run(
+        [*wallctl_command(), *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -88,8 +89,9 @@ def test_kiosk_install_writes_a_watched_notify_unit(zendesk_config: Path, tmp_pa
 
 
 def test_kiosk_install_name_and_multi_user(zendesk_config: Path, tmp_path: Path):
-    code, out, err = run_cli("kiosk", "install", zendesk_config, "--unit-dir", tmp_path, "--name", "Lobby 2",
-                             "--no-graphical")
+    code, out, err = run_cli(
+        "kiosk", "install", zendesk_config, "--unit-dir", tmp_path, "--name", "Lobby 2", "--no-graphical"
+    )
     assert code == 0, err
     cp = parse_unit(tmp_path / "wall-lobby-2.service")
     assert cp["Install"]["WantedBy"] == "multi-user.target"
@@ -97,8 +99,16 @@ def test_kiosk_install_name_and_multi_user(zendesk_config: Path, tmp_path: Path)
 
 
 def test_kiosk_install_one_display_on_the_console_as_a_user(tmp_path: Path):
-    code, out, err = run_env("kiosk", "install", REPO / "config" / "kiosk.yaml", "--unit-dir", tmp_path,
-                             "--run-as", "wall", env={"DISPLAY": ""})
+    code, out, err = run_env(
+        "kiosk",
+        "install",
+        REPO / "config" / "kiosk.yaml",
+        "--unit-dir",
+        tmp_path,
+        "--run-as",
+        "wall",
+        env={"DISPLAY": ""},
+    )
     assert code == 0, err
     cp = parse_unit(tmp_path / "wall-lobby-kiosk.service")
     svc = cp["Service"]
@@ -110,8 +120,18 @@ def test_kiosk_install_one_display_on_the_console_as_a_user(tmp_path: Path):
     assert "Environment" not in svc
 
     # the same panel on a desktop session instead
-    code, out, err = run_env("kiosk", "install", REPO / "config" / "kiosk.yaml", "--unit-dir", tmp_path,
-                             "--name", "desk", "--display", ":1", env={})
+    code, out, err = run_env(
+        "kiosk",
+        "install",
+        REPO / "config" / "kiosk.yaml",
+        "--unit-dir",
+        tmp_path,
+        "--name",
+        "desk",
+        "--display",
+        ":1",
+        env={},
+    )
     assert code == 0, err
     svc = parse_unit(tmp_path / "wall-desk.service")["Service"]
     assert svc["Environment"] == "DISPLAY=:1" and "TTYPath" not in svc
@@ -122,8 +142,9 @@ def test_kiosk_install_refuses_the_kiosk_backend_for_a_wall_of_several_displays(
     assert code == 2
     assert "drives one screen" in err and "--backend pyglet" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
-    code, out, err = run_cli("kiosk", "install", "config/kiosk.yaml", "--unit-dir", tmp_path, "--user",
-                             "--run-as", "wall")
+    code, out, err = run_cli(
+        "kiosk", "install", "config/kiosk.yaml", "--unit-dir", tmp_path, "--user", "--run-as", "wall"
+    )
     assert code == 2 and "--run-as is for system units" in err
 
 
@@ -150,8 +171,9 @@ def test_kiosk_install_bad_config_writes_nothing(tmp_path: Path):
     units = tmp_path / "units"
     code, out, err = run_cli("kiosk", "install", bad, "--unit-dir", units)
     assert code == 1
-    assert f"{bad}:" in err and any(line.startswith(f"{bad}:") and line.split(":")[1].isdigit()
-                                    for line in err.splitlines())
+    assert f"{bad}:" in err and any(
+        line.startswith(f"{bad}:") and line.split(":")[1].isdigit() for line in err.splitlines()
+    )
     assert not units.exists()
 
 
@@ -211,8 +233,15 @@ def test_run_tells_systemd_ready_watchdog_stopping(tmp_path: Path):
         reader = threading.Thread(target=receive)
         reader.start()
         try:
-            code, out, err = run_env("run", "config/demo.yaml", "--frames", "40", "--store", "none",
-                                     env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"})
+            code, out, err = run_env(
+                "run",
+                "config/demo.yaml",
+                "--frames",
+                "40",
+                "--store",
+                "none",
+                env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"},
+            )
         finally:
             done.set()
             reader.join()

@@ -6,6 +6,8 @@ canvas 5766x2163 px, viewports at x = 0, 1923, 3846 and y = 0, 1083.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from wall.config.schema import LayoutConfig
@@ -58,7 +60,7 @@ def test_adjacent_cells_share_edges_exactly(wall):
     resolved = resolve(wall, {f"c{i}": {"cells": f"{letter}1"} for i, letter in enumerate("ABCDEF")}, grid=[6, 4])
     rects = [z.rect for z in resolved.zones]
     assert rects[0].x == 0 and rects[-1].x1 == wall.canvas_w
-    assert all(a.x1 == b.x for a, b in zip(rects, rects[1:]))
+    assert all(a.x1 == b.x for a, b in itertools.pairwise(rects))
 
 
 def test_default_grid_is_the_display_grid(wall):
@@ -68,9 +70,7 @@ def test_default_grid_is_the_display_grid(wall):
 
 
 def test_default_grid_without_a_display_grid_is_one_cell():
-    single = build_wall(
-        [DisplaySpec("only", (1920, 1080), (1209.6, 680.4), Bezels(), (0.0, 0.0))]
-    )
+    single = build_wall([DisplaySpec("only", (1920, 1080), (1209.6, 680.4), Bezels(), (0.0, 0.0))])
     assert one(single, {"cells": "A1"}) == Rect(0, 0, 1920, 1080)
     resolved = resolve(single, {"z": {"cells": "B1"}})
     assert [(f.severity, f.message) for f in resolved.findings] == [
@@ -99,7 +99,9 @@ def test_snap_puts_a_display_aligned_zone_exactly_on_the_viewport(wall):
     assert one(wall, {"cells": "E3:F4", "snap": "bezels"}, grid=[6, 4]) == wall.display("C2").viewport
 
 
-@pytest.mark.parametrize("cell, display", [("A1", "A1"), ("B1", "B1"), ("C1", "C1"), ("A2", "A2"), ("B2", "B2"), ("C2", "C2")])
+@pytest.mark.parametrize(
+    "cell, display", [("A1", "A1"), ("B1", "B1"), ("C1", "C1"), ("A2", "A2"), ("B2", "B2"), ("C2", "C2")]
+)
 def test_snap_on_the_display_grid_gives_every_viewport(wall, cell, display):
     assert one(wall, {"cells": cell, "snap": "bezels"}) == wall.display(display).viewport
 
@@ -128,9 +130,10 @@ def test_snap_applies_to_mm_and_fraction_zones(wall):
     # a third of the canvas is 1922 px: 1 px short of B1's left edge and 2 px past A1's right edge
     assert one(wall, {"fraction": {"x": 1 / 3, "w": 1 / 3, "h": 0.5}, "snap": "bezels"}) == wall.display("B1").viewport
     # 1210 mm -> 1921 px (in the seam), 2422 mm -> 3844 px (in the next seam), 681.4 mm -> 1082 px
-    assert one(wall, {"mm": {"x": 1210.0, "y": 0, "w": 1212.0, "h": 681.4}, "snap": "bezels"}) == wall.display(
-        "B1"
-    ).viewport
+    assert (
+        one(wall, {"mm": {"x": 1210.0, "y": 0, "w": 1212.0, "h": 681.4}, "snap": "bezels"})
+        == wall.display("B1").viewport
+    )
 
 
 def test_snap_does_not_pull_edges_onto_the_canvas_border(wall):

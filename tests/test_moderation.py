@@ -14,13 +14,13 @@ import json
 import logging
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import DEMO, load_png
+
 from feeds.model import Author, Media, Post
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
@@ -28,7 +28,7 @@ from wall.moderation import Moderator, audit_path_for, normalize, state_path_for
 from wall.store import FeedHealth, FeedSnapshot, Store
 
 T = datetime.fromisoformat("2026-11-23T09:30:05+01:00")  # mid-page: no top-posts page turn in progress
-NOW = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +43,20 @@ def plans(loaded):
     return {mode: dataclasses.replace(base, moderation=mode) for mode in ("open", "blocklist", "approve-first")}
 
 
-def post(key: str, text: str = "", *, author: Author | None = None, hashtags=(), title=None, media=(),
-         minutes_ago: int = 1) -> Post:
-    return Post(key=key, source="test", network="mastodon", published_at=NOW - timedelta(minutes=minutes_ago),
-                text=text, title=title, author=author or Author(id="test:1", handle="@someone", name="Some One"),
-                hashtags=tuple(hashtags), media=tuple(media))
+def post(
+    key: str, text: str = "", *, author: Author | None = None, hashtags=(), title=None, media=(), minutes_ago: int = 1
+) -> Post:
+    return Post(
+        key=key,
+        source="test",
+        network="mastodon",
+        published_at=NOW - timedelta(minutes=minutes_ago),
+        text=text,
+        title=title,
+        author=author or Author(id="test:1", handle="@someone", name="Some One"),
+        hashtags=tuple(hashtags),
+        media=tuple(media),
+    )
 
 
 def snap(*posts: Post, metrics=None, feed: str = "f") -> FeedSnapshot:
@@ -66,41 +75,47 @@ def shows(term: str, text: str, plans, **post_kw) -> bool:
 # ---------------------------------------------------------------- matching
 
 
-@pytest.mark.parametrize("term, text", [
-    ("idiot", "What an IDIÖT"),
-    ("idiot", "ídiot!"),
-    ("IDIÖT", "you idiot"),
-    ("ass", "what an ass!"),
-    ("ass", "ASS"),
-    ("shut up", "Just SHUT   up already"),
-    ("shut up", "shut-up!"),
-    ("غبي", "أنت غبي جدا"),  # an Arabic word inside an Arabic sentence
-    ("غبي", "هذا الغبي مرة أخرى"),  # with the article
-    ("غبي", "يا غبية"),  # feminine ending
-    ("أنت غبي", "وانت غبيه!"),  # a phrase, with a conjunction before it and a suffix after
-    ("笨蛋", "你这个笨蛋！"),  # Chinese: no spaces, a substring
-    ("バカ", "お前はバカだ"),
-    ("바보", "너 바보야"),
-    ("scam", "this is a #scam"),
-    ("#scam", "total #SCAM here"),
-    ("🖕", "you🖕"),
-    ("idiot", "id\u200biot"),  # a zero-width space does not hide a word
-    ("straße", "STRASSE"),
-])
+@pytest.mark.parametrize(
+    "term, text",
+    [
+        ("idiot", "What an IDIÖT"),
+        ("idiot", "ídiot!"),
+        ("IDIÖT", "you idiot"),
+        ("ass", "what an ass!"),
+        ("ass", "ASS"),
+        ("shut up", "Just SHUT   up already"),
+        ("shut up", "shut-up!"),
+        ("غبي", "أنت غبي جدا"),  # an Arabic word inside an Arabic sentence
+        ("غبي", "هذا الغبي مرة أخرى"),  # with the article
+        ("غبي", "يا غبية"),  # feminine ending
+        ("أنت غبي", "وانت غبيه!"),  # a phrase, with a conjunction before it and a suffix after
+        ("笨蛋", "你这个笨蛋！"),  # Chinese: no spaces, a substring
+        ("バカ", "お前はバカだ"),
+        ("바보", "너 바보야"),
+        ("scam", "this is a #scam"),
+        ("#scam", "total #SCAM here"),
+        ("🖕", "you🖕"),
+        ("idiot", "id\u200biot"),  # a zero-width space does not hide a word
+        ("straße", "STRASSE"),
+    ],
+)
 def test_a_blocked_term_leaves_out_the_post(plans, term, text):
     assert not shows(term, text, plans)
 
 
-@pytest.mark.parametrize("term, text", [
-    ("ass", "a first-class passage"),  # inside other words
-    ("ass", "assets and bass"),
-    ("idiot", "idiotic"),
-    ("#scam", "is this a scam?"),  # a hashtag term blocks the hashtag only
-    ("scam", "#scamalert"),
-    ("shut up", "shut the door, up we go"),
-    ("غبي", "تغبية"),  # not a clitic before the word
-    ("バカ", "ハカ"),  # kana voicing marks are letters, not accents
-])
+@pytest.mark.parametrize(
+    "term, text",
+    [
+        ("ass", "a first-class passage"),  # inside other words
+        ("ass", "assets and bass"),
+        ("idiot", "idiotic"),
+        ("#scam", "is this a scam?"),  # a hashtag term blocks the hashtag only
+        ("scam", "#scamalert"),
+        ("shut up", "shut the door, up we go"),
+        ("غبي", "تغبية"),  # not a clitic before the word
+        ("バカ", "ハカ"),  # kana voicing marks are letters, not accents
+    ],
+)
 def test_a_term_spares_other_words(plans, term, text):
     assert shows(term, text, plans)
 
@@ -130,8 +145,9 @@ def test_an_author_is_blocked_by_id_or_handle_in_any_case(plans, entry):
 def test_modes_open_blocklist_and_approve_first(plans):
     troll = Author(id="test:42", handle="@troll", name="T. Roll")
     m = Moderator(terms=["idiot"], authors=["@troll"])
-    s = snap(post("rude", "you idiot"), post("troll", "hello", author=troll), post("fine", "hello"),
-             post("hidden", "hello"))
+    s = snap(
+        post("rude", "you idiot"), post("troll", "hello", author=troll), post("fine", "hello"), post("hidden", "hello")
+    )
     m.hide("hidden", "ana")
     # open: an operator's hide and block hold; terms do not (a care room sees angry posts)
     assert keys(m.filter(s, plans["open"])) == ["rude", "fine"]
@@ -162,8 +178,9 @@ def test_approve_first_leaderboards_name_only_authors_an_operator_vetted(plans):
     demo = Store.from_config(load_config(DEMO).config).snapshot("demo", T)
     m = Moderator()
     assert m.filter(demo, plans["approve-first"]).metrics["influencers"].leaderboard == ()
-    chosen = next(p for p in demo.posts if p.author.handle in
-                  {e.author.handle for e in demo.metrics["influencers"].leaderboard})
+    chosen = next(
+        p for p in demo.posts if p.author.handle in {e.author.handle for e in demo.metrics["influencers"].leaderboard}
+    )
     m.approve(chosen.key, "ana")
     out = m.filter(demo, plans["approve-first"])
     assert [e.author.handle for e in out.metrics["influencers"].leaderboard] == [chosen.author.handle]
@@ -204,8 +221,13 @@ def test_actions_bump_the_version_and_are_audited_with_who_what_when(plans):
     assert m.version == v0 + 5
     entries = m.audit(limit=10)
     assert [(e["who"], e["action"], e["target"]) for e in entries] == [
-        ("carla", "kill", "wall"), ("bob", "unblock_term", "SCAM"), ("bob", "block_author", "@troll"),
-        ("bob", "block_term", "scam"), ("ana", "hide", "k1"), ("ana", "hide", "k1")]
+        ("carla", "kill", "wall"),
+        ("bob", "unblock_term", "SCAM"),
+        ("bob", "block_author", "@troll"),
+        ("bob", "block_term", "scam"),
+        ("ana", "hide", "k1"),
+        ("ana", "hide", "k1"),
+    ]
     assert entries[-1]["at"] == NOW.isoformat() and entries[-1]["scenario"] == "monitoring"
     assert m.audit(limit=1) == entries[:1]
 
@@ -240,16 +262,30 @@ def test_bad_input_gets_clear_errors(plans):
 def test_approval_queue_lists_waiting_posts_newest_first(plans):
     troll = Author(id="test:42", handle="@troll", name="T. Roll")
     m = Moderator(terms=["idiot"], authors=["@troll"])
-    s = snap(post("new", "hello", minutes_ago=1), post("old", "hi", minutes_ago=9),
-             post("rude", "idiot", minutes_ago=2), post("troll", "hey", author=troll, minutes_ago=3),
-             post("mid", "hey", minutes_ago=5))
+    s = snap(
+        post("new", "hello", minutes_ago=1),
+        post("old", "hi", minutes_ago=9),
+        post("rude", "idiot", minutes_ago=2),
+        post("troll", "hey", author=troll, minutes_ago=3),
+        post("mid", "hey", minutes_ago=5),
+    )
     assert m.queue() == []  # nothing seen yet
     assert keys(m.filter(s, plans["approve-first"])) == []
     q = m.queue()
     assert [e["key"] for e in q] == ["new", "mid", "old"]  # blocked ones never wait
-    assert q[0] == {"key": "new", "feed": "f", "scenario": "monitoring", "network": "mastodon", "author_id": "test:1",
-                    "author_handle": "@someone", "author_name": "Some One", "text": "hello", "title": None,
-                    "published_at": (NOW - timedelta(minutes=1)).isoformat(), "url": None}
+    assert q[0] == {
+        "key": "new",
+        "feed": "f",
+        "scenario": "monitoring",
+        "network": "mastodon",
+        "author_id": "test:1",
+        "author_handle": "@someone",
+        "author_name": "Some One",
+        "text": "hello",
+        "title": None,
+        "published_at": (NOW - timedelta(minutes=1)).isoformat(),
+        "url": None,
+    }
     json.dumps(q)  # ready for the control API
     assert m.approve("mid", "ana")["blocked_by"] is None
     assert m.reject("old", "ana")["changed"] is True
@@ -285,8 +321,7 @@ def test_untouched_snapshots_come_back_as_they_are(plans):
 def test_decisions_survive_a_restart(tmp_path, plans):
     audit = tmp_path / "state" / "wall.moderation.jsonl"
     m = Moderator(terms=["configured"], audit_path=audit)
-    s = snap(post("k1", "hello"), post("k2", "hello"), post("k3", "a configured word"),
-             post("k4", "ein Schimpfwort"))
+    s = snap(post("k1", "hello"), post("k2", "hello"), post("k3", "a configured word"), post("k4", "ein Schimpfwort"))
     m.filter(s, plans["approve-first"])
     m.hide("k1", "ana")
     m.approve("k2", "ana")
@@ -298,8 +333,15 @@ def test_decisions_survive_a_restart(tmp_path, plans):
     assert m.flush()
     m.close()
     lines = [json.loads(x) for x in audit.read_text(encoding="utf-8").splitlines()]
-    assert [x["action"] for x in lines] == ["hide", "approve", "approve", "block_term", "unblock_term",
-                                            "block_author", "kill"]
+    assert [x["action"] for x in lines] == [
+        "hide",
+        "approve",
+        "approve",
+        "block_term",
+        "unblock_term",
+        "block_author",
+        "kill",
+    ]
     assert all({"at", "who", "action", "target"} <= set(x) for x in lines)
 
     again = Moderator(terms=["configured"], audit_path=audit)
@@ -379,9 +421,17 @@ def _line_col(text: str, needle: str) -> tuple[int, int]:
 
 
 def test_config_moderation_section_loads(tmp_path, monkeypatch):
-    path = _demo_variant(tmp_path, monkeypatch, lambda t: t + (
-        "moderation:\n  terms: [idiot, 'shut up']\n  authors: ['@troll']\n  fallback_scenario: test\n"
-        "  audit_log: logs/moderation.jsonl\n"))
+    path = _demo_variant(
+        tmp_path,
+        monkeypatch,
+        lambda t: (
+            t
+            + (
+                "moderation:\n  terms: [idiot, 'shut up']\n  authors: ['@troll']\n  fallback_scenario: test\n"
+                "  audit_log: logs/moderation.jsonl\n"
+            )
+        ),
+    )
     loaded = load_config(path)
     m = Moderator.from_config(loaded.config, None)
     assert m.fallback_scenario == "test" and m.state()["terms"] == ["idiot", "shut up"]
@@ -394,8 +444,11 @@ def test_a_reloaded_config_changes_the_lists_and_keeps_operators_decisions(tmp_p
     m = Moderator.from_config(first.config, None)
     m.block_term("scam", "ana")
     v = m.version
-    second = load_config(_demo_variant(tmp_path, monkeypatch, lambda t: t + (
-        "moderation:\n  terms: [dummkopf]\n  fallback_scenario: test\n")))
+    second = load_config(
+        _demo_variant(
+            tmp_path, monkeypatch, lambda t: t + ("moderation:\n  terms: [dummkopf]\n  fallback_scenario: test\n")
+        )
+    )
     m.reconfigure(second.config)
     assert m.version == v + 1 and m.fallback_scenario == "test"
     assert m.state()["terms"] == ["dummkopf", "scam"]
@@ -428,8 +481,11 @@ def test_config_blank_blocklist_entry_is_an_error(tmp_path, monkeypatch):
 
 
 def test_config_warns_about_an_unmoderated_public_scenario(tmp_path, monkeypatch):
-    path = _demo_variant(tmp_path, monkeypatch, lambda t: t.replace(
-        "    public_facing: true", "    public_facing: true\n    moderation: open", 1))
+    path = _demo_variant(
+        tmp_path,
+        monkeypatch,
+        lambda t: t.replace("    public_facing: true", "    public_facing: true\n    moderation: open", 1),
+    )
     loaded = load_config(path)
     assert loaded.scenarios["launch"].moderation == "open"
     (w,) = [w for w in loaded.warnings if "moderation" in w.message]
@@ -457,13 +513,13 @@ def shoot(rt, out: Path) -> tuple[dict, str, np.ndarray]:
     for d in wall.displays:
         vp = d.viewport
         assert d.rotation == 0
-        canvas[vp.y: vp.y1, vp.x: vp.x1] = load_png(out / f"{d.id}.png")
+        canvas[vp.y : vp.y1, vp.x : vp.x1] = load_png(out / f"{d.id}.png")
     return json.loads(text), text, canvas
 
 
 def zone(state: dict, canvas: np.ndarray, zone_id: str) -> np.ndarray:
     r = state["zones"][zone_id]["rect"]
-    return canvas[r["y"]: r["y"] + r["h"], r["x"]: r["x"] + r["w"]]
+    return canvas[r["y"] : r["y"] + r["h"], r["x"] : r["x"] + r["w"]]
 
 
 def first_card(state: dict, canvas: np.ndarray, zone_id: str = "posts") -> np.ndarray:

@@ -3,7 +3,7 @@ though the zone's repaint (off-thread) has not arrived yet; the zone then comes 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from wall.config.loader import load_config
 from wall.moderation import Moderator
 from wall.runtime import WallRuntime
 
-T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 
 
 def test_a_hidden_post_is_off_the_screen_in_the_very_next_frame():
@@ -21,8 +21,11 @@ def test_a_hidden_post_is_off_the_screen_in_the_very_next_frame():
         rt.use_scenario("monitoring")
         rt.settle(T)
         zone = rt.engine.plan.layout.zone("posts").rect
-        display = next(d for d in rt.loaded.wall.displays if d.viewport.x <= zone.x < d.viewport.x1
-                       and d.viewport.y <= zone.y < d.viewport.y1)
+        display = next(
+            d
+            for d in rt.loaded.wall.displays
+            if d.viewport.x <= zone.x < d.viewport.x1 and d.viewport.y <= zone.y < d.viewport.y1
+        )
         vp = display.viewport
 
         def posts_pixels() -> np.ndarray:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from conftest import REPO, run_cli
 
 PLAYLIST = """\
@@ -29,21 +28,23 @@ def demo_with(tmp_path, playlist: str = PLAYLIST):
     return cfg
 
 
-@pytest.mark.parametrize("offset,expected", [(0, "topics"), (19, "topics"), (20, "sentiment"), (29, "sentiment"),
-                                             (30, "kpi"), (59, "kpi"), (60, "topics")])
+@pytest.mark.parametrize(
+    "offset,expected",
+    [(0, "topics"), (19, "topics"), (20, "sentiment"), (29, "sentiment"), (30, "kpi"), (59, "kpi"), (60, "topics")],
+)
 def test_the_item_shown_is_a_function_of_time(tmp_path, offset, expected):
     from wall.config.loader import load_config
     from wall.config.schema import active_binding
 
     loaded = load_config(demo_with(tmp_path))
     binding = loaded.scenarios["monitoring"].bindings["topics"]
-    cycle_start = datetime.fromtimestamp(60 * 1_000_000, timezone.utc)  # a multiple of the 60 s cycle
+    cycle_start = datetime.fromtimestamp(60 * 1_000_000, UTC)  # a multiple of the 60 s cycle
     assert active_binding(binding, cycle_start + timedelta(seconds=offset)).widget == expected
 
 
 def test_a_rendered_wall_shows_the_current_item(tmp_path):
     cfg = demo_with(tmp_path)
-    t0 = datetime.fromtimestamp(60 * 29_400_000, timezone.utc)  # 2025-11-..: a cycle start
+    t0 = datetime.fromtimestamp(60 * 29_400_000, UTC)  # 2025-11-..: a cycle start
     seen = []
     for offset in (5, 25):
         out = tmp_path / f"r{offset}"
@@ -62,7 +63,9 @@ def test_playlist_mistakes_name_their_place(tmp_path):
     bad = PLAYLIST.replace("{ widget: kpi, feed: demo,", "{ widget: kpi, feed: nofeed,")
     rc, _, err = run_cli("check", demo_with(tmp_path, bad), "--no-legibility")
     assert rc == 1 and "feed 'nofeed' is not declared" in err
-    line = (tmp_path / "demo.yaml").read_text().splitlines().index("          - { widget: kpi, feed: nofeed, metric: kpi.reach }") + 1
+    line = (tmp_path / "demo.yaml").read_text().splitlines().index(
+        "          - { widget: kpi, feed: nofeed, metric: kpi.reach }"
+    ) + 1
     assert f"demo.yaml:{line}:" in err
     bad = PLAYLIST.replace("style: donut", "style: pie")
     rc, _, err = run_cli("check", demo_with(tmp_path, bad), "--no-legibility")

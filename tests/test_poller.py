@@ -4,7 +4,7 @@ why, an adapter crash stops neither its feed nor the others, cursors resume afte
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +19,7 @@ from feeds.poller import FeedSpec, Poller
 from feeds.retry import RetryPolicy
 from wall.store import Store
 
-T = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 
 class NoOptions(BaseModel):
@@ -79,8 +79,12 @@ def run(monkeypatch):
 
 def test_results_land_in_the_store_and_failures_keep_the_last_good_data(run):
     store = Store({"a": ("a", 60.0)})
-    script = Script([PollResult(posts=[post(1), post(2)], cursor={"since_id": "2"}),
-                     FeedError("server", "HTTP 503 from the vendor", status=503)])
+    script = Script(
+        [
+            PollResult(posts=[post(1), post(2)], cursor={"since_id": "2"}),
+            FeedError("server", "HTTP 503 from the vendor", status=503),
+        ]
+    )
     run({"a": script}, store, {"a": 2})
     snap = store.snapshot("a", T)
     assert {p.key for p in snap.posts} == {"t:1", "t:2"}  # the last good data stays
@@ -121,8 +125,9 @@ def test_missing_secret_is_a_credentials_failure_without_calling_the_adapter(mon
     from feeds.http import Fetcher
 
     called = []
-    module = SimpleNamespace(NAME="s", Options=NoOptions, CREDENTIALS=("token",), BUDGET=None,
-                             poll=lambda ctx: called.append(ctx))
+    module = SimpleNamespace(
+        NAME="s", Options=NoOptions, CREDENTIALS=("token",), BUDGET=None, poll=lambda ctx: called.append(ctx)
+    )
     monkeypatch.setattr(poller_mod, "adapter_module", lambda name: module)
 
     async def once():
@@ -141,6 +146,7 @@ def test_conditional_get_survives_a_restart(tmp_path):
 
     fixture = (Path(__file__).parent / "fixtures" / "rss" / "lesechos_rss2.xml").read_bytes()
     with FixtureServer() as server:
+
         def handler(h):
             if h.headers.get("If-None-Match") == '"v1"':
                 h.reply(304, headers={"ETag": '"v1"'})
@@ -157,7 +163,7 @@ def test_conditional_get_survives_a_restart(tmp_path):
             while p.polls["press"] < 1 and time.monotonic() < deadline:
                 time.sleep(0.02)
             p.stop()
-            assert len(store.snapshot("press", datetime.now(timezone.utc)).posts) == 4
+            assert len(store.snapshot("press", datetime.now(UTC)).posts) == 4
             store.close()
         seen = server.requests_to("/press.xml")
         assert len(seen) == 2

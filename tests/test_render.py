@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pytest
-
 from bezel_lines import assert_on_lines, line_distance, tolerance_mm
 from conftest import DEMO, gl_checked, load_png, run_cli
+
 from wall.config.loader import load_config
 from wall.render.snapshot import BEZEL_RGBA, upright
 

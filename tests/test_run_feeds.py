@@ -12,8 +12,18 @@ ROOT = Path(__file__).parent.parent
 
 def test_run_polls_the_replay_feed_into_the_zones(tmp_path):
     out = tmp_path / "snap"
-    rc, stdout, stderr = run_cli("run", "config/replay.yaml", "--duration", "3", "--store", "none",
-                                 "--snapshot", str(out), "--status-every", "100")
+    rc, stdout, stderr = run_cli(
+        "run",
+        "config/replay.yaml",
+        "--duration",
+        "3",
+        "--store",
+        "none",
+        "--snapshot",
+        str(out),
+        "--status-every",
+        "100",
+    )
     assert rc == 0, stderr
     state = json.loads((out / "state.json").read_text())
     posts = state["zones"]["posts"]["view"]["posts"]
@@ -28,15 +38,15 @@ def test_a_restart_without_the_source_shows_the_last_data_as_stale(tmp_path):
     cfg = tmp_path / "replay.yaml"
     data = tmp_path / "day.csv"
     shutil.copy(ROOT / "assets" / "replay" / "outage-day.csv", data)
-    cfg.write_text((ROOT / "config" / "replay.yaml").read_text()
-                   .replace("../assets/replay/outage-day.csv", str(data)))
+    cfg.write_text((ROOT / "config" / "replay.yaml").read_text().replace("../assets/replay/outage-day.csv", str(data)))
     store = tmp_path / "wall.sqlite3"
     rc, _, err = run_cli("run", str(cfg), "--duration", "3", "--store", str(store), "--status-every", "100")
     assert rc == 0, err
     data.unlink()  # the source is gone
     out = tmp_path / "after"
-    rc, _, err = run_cli("run", str(cfg), "--frames", "3", "--store", str(store), "--snapshot", str(out),
-                         "--status-every", "100")
+    rc, _, err = run_cli(
+        "run", str(cfg), "--frames", "3", "--store", str(store), "--snapshot", str(out), "--status-every", "100"
+    )
     assert rc == 0, err
     view = json.loads((out / "state.json").read_text())["zones"]["posts"]["view"]
     assert [p["key"] for p in view["posts"]][:1] == ["replay:r001"]  # the last good data, at once

@@ -11,7 +11,8 @@ from wall.outputs.screens import Screen, bind_displays, spans_one_rectangle
 def grid_screens(names=("DP-1", "DP-2", "DP-3", "HDMI-1", "HDMI-2", "HDMI-3")) -> list[Screen]:
     # listed by the system in an order that is not reading order, as drivers do
     places = [(3840, 1080), (0, 0), (1920, 1080), (1920, 0), (0, 1080), (3840, 0)]
-    return [Screen(n, i, x, y, 1920, 1080, 60.0, i == 0) for i, (n, (x, y)) in enumerate(zip(names, places))]
+    placed = enumerate(zip(names, places, strict=True))
+    return [Screen(n, i, x, y, 1920, 1080, 60.0, i == 0) for i, (n, (x, y)) in placed]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,11 @@ def test_displays_without_outputs_take_the_screens_in_reading_order(demo_wall):
 
 
 def test_outputs_by_name_index_and_position_and_the_rest_in_reading_order(tmp_path):
-    text = open("config/demo.yaml").read().replace(
-        "      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [HDMI-3, 0, '@0,0', HDMI-2, DP-3, HDMI-1]")
+    text = (
+        open("config/demo.yaml")
+        .read()
+        .replace("      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [HDMI-3, 0, '@0,0', HDMI-2, DP-3, HDMI-1]")
+    )
     cfg = tmp_path / "w.yaml"
     cfg.write_text(text)
     wall = load_config(cfg).wall
@@ -38,15 +42,22 @@ def test_outputs_by_name_index_and_position_and_the_rest_in_reading_order(tmp_pa
 
 
 def test_a_missing_or_doubly_used_output_leaves_that_display_without_a_screen(tmp_path):
-    text = open("config/demo.yaml").read().replace(
-        "      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DP-1, DP-1, DP-9, 7, '@5,5', HDMI-1]")
+    text = (
+        open("config/demo.yaml")
+        .read()
+        .replace("      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DP-1, DP-1, DP-9, 7, '@5,5', HDMI-1]")
+    )
     cfg = tmp_path / "w.yaml"
     cfg.write_text(text)
     wall = load_config(cfg).wall
     got = {b.display_id: b for b in bind_displays(wall, grid_screens())}
     assert got["A1"].screen.name == "DP-1"
     assert got["B1"].screen is None and "already used" in got["B1"].reason
-    assert got["C1"].screen is None and "'DP-9' is not active" in got["C1"].reason and "HDMI-3 (1920x1080+3840+0)" in got["C1"].reason
+    assert (
+        got["C1"].screen is None
+        and "'DP-9' is not active" in got["C1"].reason
+        and "HDMI-3 (1920x1080+3840+0)" in got["C1"].reason
+    )
     assert got["A2"].screen is None and "index 7 does not exist" in got["A2"].reason
     assert got["B2"].screen is None and "no screen at @5,5" in got["B2"].reason
     assert got["C2"].screen.name == "HDMI-1"
@@ -66,4 +77,3 @@ def test_spanning_needs_an_exact_tiling():
     assert spans_one_rectangle([(0, 0, 1920, 1080), (1920, 0, 1280, 1024)]) is None  # ragged
     assert spans_one_rectangle([(0, 0, 1080, 1920), (1080, 0, 1080, 1920)]) == (0, 0, 2160, 1920)
     assert spans_one_rectangle([]) is None
-

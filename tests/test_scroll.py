@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from test_compositor import BACKGROUND, expected_output, landscape_and_rotated, random_rgba, two_panels
+
 from wall.geometry import Rect
 from wall.layout import Zone
 from wall.render.compositor import Compositor

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import run_cli
 
 T = "2026-11-23T09:30:05+01:00"
@@ -41,5 +40,7 @@ def test_views_hold_what_is_on_screen(state):
     assert abs(sum(p["share"] for p in tone["parts"]) - 1) < 1e-3
     assert z["press"]["view"]["period_px"] >= z["press"]["rect"]["w"]
     assert any(c["code"] == "FR" for c in z["countries"]["view"]["countries"])
-    assert [r["rank"] for r in z["influencers"]["view"]["rows"]] == list(range(1, len(z["influencers"]["view"]["rows"]) + 1))
+    assert [r["rank"] for r in z["influencers"]["view"]["rows"]] == list(
+        range(1, len(z["influencers"]["view"]["rows"]) + 1)
+    )
     assert all(zone["view"]["status"]["state"] == "ok" for zone in z.values() if "status" in zone["view"])

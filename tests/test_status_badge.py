@@ -1,23 +1,26 @@
 """The 'stale' / 'source failing' badge over last good data is readable from the room too."""
 
+import dataclasses
 from datetime import timedelta
 
-import dataclasses
 import pytest
+from widget_kit import T0, demo_snapshot, make_ctx, options
 
 from wall.paint.text import record_text_sizes
 from wall.widgets.registry import widget
-from widget_kit import T0, demo_snapshot, make_ctx, options
 
 FLOOR = 41.4  # 16 arcmin at 4 m on 0.63 mm pixels
 
 
-@pytest.mark.parametrize("name,opts", [
-    ("kpi", {"metric": "kpi.followers"}),
-    ("gauge", {"metric": "care.first_reply_min"}),
-    ("top_posts", {}),
-    ("topics", {}),
-])
+@pytest.mark.parametrize(
+    "name,opts",
+    [
+        ("kpi", {"metric": "kpi.followers"}),
+        ("gauge", {"metric": "care.first_reply_min"}),
+        ("top_posts", {}),
+        ("topics", {}),
+    ],
+)
 @pytest.mark.parametrize("state", ["stale", "failing"])
 def test_badge_text_is_never_below_the_rooms_floor(name, opts, state):
     demo = demo_snapshot()

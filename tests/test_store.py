@@ -3,21 +3,27 @@ first and bounded; metrics replaced by name; health; cursors. Persistence: test_
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from feeds.model import Author, Metric, Post, PostMetrics
 from wall.store import Store, merge_posts
 
-T0 = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 
 def post(n: int, *, likes: int = 0, minutes_ago: float | None = None, source: str = "mastodon") -> Post:
     """Post n, published n minutes before T0 unless told otherwise."""
     ago = n if minutes_ago is None else minutes_ago
-    return Post(key=f"{source}:{n}", source=source, published_at=T0 - timedelta(minutes=ago), text=f"post {n}",
-                author=Author(id=f"a{n}", handle=f"@a{n}"), metrics=PostMetrics(likes=likes))
+    return Post(
+        key=f"{source}:{n}",
+        source=source,
+        published_at=T0 - timedelta(minutes=ago),
+        text=f"post {n}",
+        author=Author(id=f"a{n}", handle=f"@a{n}"),
+        metrics=PostMetrics(likes=likes),
+    )
 
 
 def metric(name: str, value: float) -> Metric:
@@ -65,8 +71,12 @@ def test_posts_are_kept_newest_first_whatever_order_they_arrive_in():
 def test_the_buffer_keeps_the_newest_posts_up_to_its_bound():
     s = store(max_posts=10)
     for batch in range(5):  # 50 posts in 5 polls, newest last
-        s.put("social", [post(n, minutes_ago=1000 - 10 * batch - i) for i, n in
-                         enumerate(range(batch * 10, batch * 10 + 10))], {}, T0)
+        s.put(
+            "social",
+            [post(n, minutes_ago=1000 - 10 * batch - i) for i, n in enumerate(range(batch * 10, batch * 10 + 10))],
+            {},
+            T0,
+        )
     snap = s.snapshot("social", T0)
     assert len(snap.posts) == 10
     assert keys(snap) == [f"mastodon:{n}" for n in range(49, 39, -1)]
@@ -169,13 +179,19 @@ def test_cursors_in_memory():
 def test_figures_are_derived_from_posts_when_the_source_gives_none():
     from feeds.model import Author, Post, Sentiment
 
-    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     store = Store({"m": ("mastodon", 60.0)})
     posts = [
-        Post(key=f"mastodon:{i}", source="mastodon", published_at=t0 + timedelta(minutes=i * 10),
-             text="x", author=Author(id=f"a{i % 3}", name=f"A{i % 3}"), hashtags=("#Fibre",) if i % 2 else ("#5G",),
-             sentiment=Sentiment(score=0.5 if i % 3 else -0.5, label="positive" if i % 3 else "negative"),
-             country="FR" if i < 4 else "SN")
+        Post(
+            key=f"mastodon:{i}",
+            source="mastodon",
+            published_at=t0 + timedelta(minutes=i * 10),
+            text="x",
+            author=Author(id=f"a{i % 3}", name=f"A{i % 3}"),
+            hashtags=("#Fibre",) if i % 2 else ("#5G",),
+            sentiment=Sentiment(score=0.5 if i % 3 else -0.5, label="positive" if i % 3 else "negative"),
+            country="FR" if i < 4 else "SN",
+        )
         for i in range(6)
     ]
     now = t0 + timedelta(hours=1)
@@ -197,18 +213,28 @@ def test_figures_are_derived_from_posts_when_the_source_gives_none():
 def test_an_aggregate_shows_several_feeds_as_one():
     from feeds.model import Author, Metric, Post, Sentiment
 
-    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     store = Store({"fr": ("mastodon", 60.0), "sn": ("bluesky", 60.0)})
     store.set_aggregate("social", ["fr", "sn"])
     assert store.snapshot("social", t0).health.state == "loading"
 
     def p(key, minutes, label):
-        return Post(key=key, source="x", published_at=t0 + timedelta(minutes=minutes), text=key,
-                    author=Author(id=key, name=key), sentiment=Sentiment(score=0.5, label=label))
+        return Post(
+            key=key,
+            source="x",
+            published_at=t0 + timedelta(minutes=minutes),
+            text=key,
+            author=Author(id=key, name=key),
+            sentiment=Sentiment(score=0.5, label=label),
+        )
 
     store.put("fr", [p("mastodon:1", 1, "positive"), p("both:9", 2, "positive")], {}, t0 + timedelta(minutes=5))
-    store.put("sn", [p("bluesky:1", 3, "negative"), p("both:9", 2, "positive")],
-              {"care.waiting": Metric(name="Waiting", value=3.0, computed_at=t0)}, t0 + timedelta(minutes=5))
+    store.put(
+        "sn",
+        [p("bluesky:1", 3, "negative"), p("both:9", 2, "positive")],
+        {"care.waiting": Metric(name="Waiting", value=3.0, computed_at=t0)},
+        t0 + timedelta(minutes=5),
+    )
     snap = store.snapshot("social", t0 + timedelta(minutes=6))
     assert [x.key for x in snap.posts] == ["bluesky:1", "both:9", "mastodon:1"]  # merged, deduplicated
     assert snap.metrics["sentiment"].breakdown == {"positive": 2.0, "neutral": 0.0, "negative": 1.0}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,41 +18,77 @@ from feeds.model import Author, LeaderboardEntry, Media, Metric, Post, PostMetri
 from wall.config.loader import load_config
 from wall.store import SCHEMA_VERSION, Store, StoreDB, default_store_path
 
-T0 = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 FEEDS = {"social": ("mastodon", 60.0), "care": ("zendesk", 120.0), "demo": ("demo", 60.0)}
 SLOW = 3600.0  # coalesce_s that never elapses in a test: the writer writes when flushed or closed
 
 
 def post(n: int, *, likes: int = 0, text: str | None = None, minutes_ago: float | None = None) -> Post:
-    return Post(key=f"mastodon:{n}", source="mastodon", network="mastodon", published_at=T0 - timedelta(
-        minutes=n if minutes_ago is None else minutes_ago), text=text if text is not None else f"post {n}",
+    return Post(
+        key=f"mastodon:{n}",
+        source="mastodon",
+        network="mastodon",
+        published_at=T0 - timedelta(minutes=n if minutes_ago is None else minutes_ago),
+        text=text if text is not None else f"post {n}",
         author=Author(id=f"a{n}", handle=f"@a{n}", name=f"Author {n}", followers=100 * n),
-        metrics=PostMetrics(likes=likes))
+        metrics=PostMetrics(likes=likes),
+    )
 
 
 def rich_post() -> Post:
-    return Post(key="mastodon:rich", source="mastodon", network="mastodon", url="https://example.social/@x/1",
-                published_at=T0 - timedelta(seconds=30), text="Merci 👍🏽 — שלום\nline two", lang="fr",
-                author=Author(id="x", handle="@x", name="Zoë", verified=True, followers=12_000),
-                media=(Media(url="https://example.social/m.jpg", alt="a cat", width=640, height=480),),
-                metrics=PostMetrics(likes=5, reposts=2, views=900), reach=12_345, engagement=7.5,
-                sentiment=Sentiment(score=0.6, label="positive"), country="FR", hashtags=("launch",),
-                kind="reply", raw={"vendor": "shape"})
+    return Post(
+        key="mastodon:rich",
+        source="mastodon",
+        network="mastodon",
+        url="https://example.social/@x/1",
+        published_at=T0 - timedelta(seconds=30),
+        text="Merci 👍🏽 — שלום\nline two",
+        lang="fr",
+        author=Author(id="x", handle="@x", name="Zoë", verified=True, followers=12_000),
+        media=(Media(url="https://example.social/m.jpg", alt="a cat", width=640, height=480),),
+        metrics=PostMetrics(likes=5, reposts=2, views=900),
+        reach=12_345,
+        engagement=7.5,
+        sentiment=Sentiment(score=0.6, label="positive"),
+        country="FR",
+        hashtags=("launch",),
+        kind="reply",
+        raw={"vendor": "shape"},
+    )
 
 
 def followers(value: float, previous: float | None = None) -> Metric:
-    return Metric(name="kpi.followers", value=value, previous=previous, window="30d", computed_at=T0,
-                  series=((T0 - timedelta(days=1), value - 10.0), (T0, value)))
+    return Metric(
+        name="kpi.followers",
+        value=value,
+        previous=previous,
+        window="30d",
+        computed_at=T0,
+        series=((T0 - timedelta(days=1), value - 10.0), (T0, value)),
+    )
 
 
 def care_metrics() -> dict[str, Metric]:
     return {
-        "care.frt": Metric(name="care.frt", unit="min", value=12.0, target=15, warn=20, breach=30,
-                           higher_is_better=False, computed_at=T0, provenance="zendesk"),
-        "sentiment": Metric(name="sentiment", breakdown={"positive": 0.5, "neutral": 0.3, "negative": 0.2},
-                            computed_at=T0),
-        "influencers": Metric(name="influencers", computed_at=T0, leaderboard=(
-            LeaderboardEntry(author=Author(id="a1", handle="@a1"), mentions=3, reach=100),)),
+        "care.frt": Metric(
+            name="care.frt",
+            unit="min",
+            value=12.0,
+            target=15,
+            warn=20,
+            breach=30,
+            higher_is_better=False,
+            computed_at=T0,
+            provenance="zendesk",
+        ),
+        "sentiment": Metric(
+            name="sentiment", breakdown={"positive": 0.5, "neutral": 0.3, "negative": 0.2}, computed_at=T0
+        ),
+        "influencers": Metric(
+            name="influencers",
+            computed_at=T0,
+            leaderboard=(LeaderboardEntry(author=Author(id="a1", handle="@a1"), mentions=3, reach=100),),
+        ),
     }
 
 
@@ -75,8 +111,13 @@ def raw_rows(path: Path, sql: str) -> list[tuple]:
 def test_restart_restores_posts_metrics_and_cursors_as_stale_with_the_stored_last_success(tmp_path):
     path = tmp_path / "wall.sqlite3"
     s = open_store(path)
-    s.put("social", [post(1, likes=2), post(2), rich_post()], {"kpi.followers": followers(1_284_500, 1_200_000)},
-          T0, cursors={"since_id": "110"})
+    s.put(
+        "social",
+        [post(1, likes=2), post(2), rich_post()],
+        {"kpi.followers": followers(1_284_500, 1_200_000)},
+        T0,
+        cursors={"since_id": "110"},
+    )
     s.put("social", [post(1, likes=30), post(3)], {}, T0 + timedelta(minutes=1))  # re-delivered with more likes
     s.put("care", [], care_metrics(), T0 + timedelta(minutes=1))
     s.save_cursor("care", "etag", 'W/"5f-abc"')
@@ -212,8 +253,12 @@ def test_a_restart_with_the_network_gone_shows_the_last_persisted_data(tmp_path,
     db = tmp_path / "state" / "wall.sqlite3"
     # yesterday's wall: polls came in, then the process ended
     s = Store.from_config(wall_config.config, path=db, coalesce_s=SLOW)
-    s.put("social", [post(1, likes=12, text="Launch day: the queue is out the door"), post(2, text="Second post")],
-          {"kpi.followers": followers(1_284_500, 1_200_000)}, T0)
+    s.put(
+        "social",
+        [post(1, likes=12, text="Launch day: the queue is out the door"), post(2, text="Second post")],
+        {"kpi.followers": followers(1_284_500, 1_200_000)},
+        T0,
+    )
     s.close()
 
     # the restart: no poller runs (no network); the first frame already shows that data, badged stale
@@ -389,7 +434,11 @@ def test_a_burst_of_changes_is_written_in_one_transaction_of_only_the_changed_ro
     cursors = [q for q in sql if q.startswith("INSERT OR REPLACE INTO cursors")]
     # 30 new posts in, the 30 oldest out, and the one re-delivered post whose likes moved; the
     # unchanged re-deliveries and the 66 untouched posts are not rewritten
-    assert len(inserts) == 31 and len(deletes) == 30 and cursors == ["INSERT OR REPLACE INTO cursors VALUES ('social', 'since_id', '29')"]
+    assert (
+        len(inserts) == 31
+        and len(deletes) == 30
+        and cursors == ["INSERT OR REPLACE INTO cursors VALUES ('social', 'since_id', '29')"]
+    )
     assert not any(q.startswith("INSERT OR REPLACE INTO metrics") for q in sql)  # metrics did not change
     s.close()
     assert raw_rows(path, "SELECT count(*) FROM posts") == [(100,)]

@@ -7,7 +7,7 @@ the transition (a function of the frame's time) runs from the old picture to the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from wall.config.loader import load_config
 from wall.config.schema import TransitionConfig
 from wall.runtime import WallRuntime
 
-T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

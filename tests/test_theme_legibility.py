@@ -1,17 +1,17 @@
 """Themes must meet WCAG AA contrast; text must be big enough for the viewing distance."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from wall.checks import check_legibility
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.contrast import contrast
-from wall.checks import check_legibility
 from wall.geometry import min_cap_height_mm
 
-T = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 BASE = """\
 name: t
@@ -98,7 +98,7 @@ def test_check_command_prints_the_warning_and_still_exits_0(tmp_path):
 
 def test_light_variant_fills_unset_colours_from_its_palette_and_scenarios_overlay(tmp_path):
     p = write(tmp_path)
-    text = p.read_text().replace('  main:\n', '  main:\n    theme: {accent: "#0a5bd3"}\n', 1)
+    text = p.read_text().replace("  main:\n", '  main:\n    theme: {accent: "#0a5bd3"}\n', 1)
     text = text.replace("theme:\n  background", "theme:\n  variant: light\n  background", 1)
     text = text.replace('  background: "#0b1020"\n  surface: "#151c33"\n  text: "#f4f6fb"\n  muted: "#9aa3b8"\n', "")
     p.write_text(text)
@@ -112,9 +112,13 @@ def test_light_variant_fills_unset_colours_from_its_palette_and_scenarios_overla
 
 def test_light_text_on_a_light_card_fails(tmp_path):
     p = write(tmp_path)
-    p.write_text(p.read_text().replace("theme:\n", "theme:\n  variant: light\n", 1)
-                 .replace('  surface: "#151c33"\n', "").replace('  text: "#f4f6fb"\n', "")
-                 .replace('  muted: "#9aa3b8"\n', '  muted: "#c0c4cc"\n'))
+    p.write_text(
+        p.read_text()
+        .replace("theme:\n", "theme:\n  variant: light\n", 1)
+        .replace('  surface: "#151c33"\n', "")
+        .replace('  text: "#f4f6fb"\n', "")
+        .replace('  muted: "#9aa3b8"\n', '  muted: "#c0c4cc"\n')
+    )
     with pytest.raises(ConfigError) as exc:
         load_config(p)
     assert any("muted #c0c4cc on surface #ffffff" in pr.message for pr in exc.value.problems)

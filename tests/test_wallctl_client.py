@@ -13,7 +13,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import REPO, wallctl_command
 
 OPERATOR = "op-cli-5d1e"
@@ -34,9 +33,23 @@ class RunningWall:
         self._f = self.err.open("w")
         full = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
         full.update(env)
-        self.proc = subprocess.Popen([*wallctl_command(), "run", "config/demo.yaml", "--store", "none",
-                                      "--control", f"127.0.0.1:{self.port}", "--no-watch"],
-                                     cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=self._f, text=True)
+        self.proc = subprocess.Popen(
+            [
+                *wallctl_command(),
+                "run",
+                "config/demo.yaml",
+                "--store",
+                "none",
+                "--control",
+                f"127.0.0.1:{self.port}",
+                "--no-watch",
+            ],
+            cwd=REPO,
+            env=full,
+            stdout=subprocess.PIPE,
+            stderr=self._f,
+            text=True,
+        )
 
     def wait_for(self, text: str, timeout: float = 90) -> str:
         deadline = time.monotonic() + timeout
@@ -145,9 +158,25 @@ def test_a_taken_port_leaves_the_wall_running_without_its_api(tmp_path):
         port = busy.getsockname()[1]
         full = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
         full.update({"WALL_OPERATOR_TOKEN": OPERATOR})
-        p = subprocess.run([*wallctl_command(), "run", "config/demo.yaml", "--store", "none", "--frames", "30",
-                            "--control", f"127.0.0.1:{port}", "--no-watch"], cwd=REPO, env=full,
-                           capture_output=True, text=True, timeout=120)
+        p = subprocess.run(
+            [
+                *wallctl_command(),
+                "run",
+                "config/demo.yaml",
+                "--store",
+                "none",
+                "--frames",
+                "30",
+                "--control",
+                f"127.0.0.1:{port}",
+                "--no-watch",
+            ],
+            cwd=REPO,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert p.returncode == 0, p.stderr
     assert f"control API not started: the control API could not listen on 127.0.0.1:{port}" in p.stderr
     assert '"frames": 30' in p.stdout

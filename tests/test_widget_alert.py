@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, make_ctx, options, paint, render, snapshot_with
 
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
 from wall.widgets import alert
-from widget_kit import THEME, T0, assert_golden, build, make_ctx, options, paint, render, snapshot_with
 
-OUTAGE = dict(title="Network outage in Île-de-France",
-              message="Fibre and mobile data down since this morning. Technicians are on site; "
-                      "answer with the approved statement.",
-              since="2026-11-23T09:10:00+01:00", tz="Europe/Paris")
+OUTAGE = dict(
+    title="Network outage in Île-de-France",
+    message="Fibre and mobile data down since this morning. Technicians are on site; "
+    "answer with the approved statement.",
+    since="2026-11-23T09:10:00+01:00",
+    tz="Europe/Paris",
+)
 
 
 def colour_pixels(px: np.ndarray, hex_color: str) -> int:
@@ -25,7 +28,7 @@ def colour_pixels(px: np.ndarray, hex_color: str) -> int:
 
 
 def test_critical_golden():
-    t = datetime(2026, 11, 23, 8, 30, 1, tzinfo=timezone.utc)  # the pulse at its brightest
+    t = datetime(2026, 11, 23, 8, 30, 1, tzinfo=UTC)  # the pulse at its brightest
     view, px = render("alert", 1280, 220, t=t, **OUTAGE)
     assert view.pulse_level == 4
     assert_golden("alert_critical", px)
@@ -42,8 +45,9 @@ def test_view_carries_title_message_severity_and_since():
     assert view.tone == THEME.breach and view.pulsing and view.status.ok
 
 
-@pytest.mark.parametrize("severity,colour,pulses", [("info", "accent", False), ("warning", "warn", False),
-                                                     ("critical", "breach", True)])
+@pytest.mark.parametrize(
+    "severity,colour,pulses", [("info", "accent", False), ("warning", "warn", False), ("critical", "breach", True)]
+)
 def test_severity_sets_colour_label_and_default_pulse(severity, colour, pulses):
     view, px = render("alert", 1280, 220, title="Heads up", severity=severity)
     assert view.tone == getattr(THEME, colour) and view.label == severity.upper() and view.pulsing is pulses
@@ -52,14 +56,14 @@ def test_severity_sets_colour_label_and_default_pulse(severity, colour, pulses):
 
 
 def test_since_text_variants():
-    now = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
     paris = "Europe/Paris"
     assert alert.since_text(None, now, paris) == ""
     assert alert.since_text(datetime(2026, 11, 23, 9, 29, 40), now, paris) == "since 09:29 · just now"  # naive: Paris
-    assert alert.since_text(datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc), now, paris) == "since 07:00 · 2 h 30"
-    assert alert.since_text(datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc), now, "UTC") == "since 07:30 · 1 h"
-    assert alert.since_text(datetime(2026, 11, 21, 7, 30, tzinfo=timezone.utc), now, "UTC") == "since Sat 21 Nov 07:30 · 2 days"
-    assert alert.since_text(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc), now, "UTC") == "from 09:00"  # planned
+    assert alert.since_text(datetime(2026, 11, 23, 6, 0, tzinfo=UTC), now, paris) == "since 07:00 · 2 h 30"
+    assert alert.since_text(datetime(2026, 11, 23, 7, 30, tzinfo=UTC), now, "UTC") == "since 07:30 · 1 h"
+    assert alert.since_text(datetime(2026, 11, 21, 7, 30, tzinfo=UTC), now, "UTC") == "since Sat 21 Nov 07:30 · 2 days"
+    assert alert.since_text(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), now, "UTC") == "from 09:00"  # planned
 
 
 def test_since_changes_the_view_once_a_minute_only():
@@ -70,20 +74,24 @@ def test_since_changes_the_view_once_a_minute_only():
 
 
 def test_pulse_is_quantised_to_four_steps_a_second():
-    base = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
     levels = [alert.pulse_level(base + timedelta(milliseconds=125 + 250 * i)) for i in range(16)]
     assert levels == [0, 1, 2, 3, 4, 3, 2, 1] * 2  # a 2 s triangle in quarter steps
-    views = {build("alert", make_ctx(1280, 220, t=base + timedelta(milliseconds=ms)), **OUTAGE)
-             for ms in range(0, 2000, 10)}
+    views = {
+        build("alert", make_ctx(1280, 220, t=base + timedelta(milliseconds=ms)), **OUTAGE) for ms in range(0, 2000, 10)
+    }
     assert len(views) == 5  # 200 frames, 5 distinct pictures: repainted at most 4 times a second
-    one_step = {build("alert", make_ctx(1280, 220, t=base + timedelta(milliseconds=ms)), **OUTAGE)
-                for ms in range(250, 500, 10)}
+    one_step = {
+        build("alert", make_ctx(1280, 220, t=base + timedelta(milliseconds=ms)), **OUTAGE) for ms in range(250, 500, 10)
+    }
     assert len(one_step) == 1
 
 
 def test_pulse_false_is_static_and_brightness_follows_the_level():
-    views = {build("alert", make_ctx(1280, 220, t=T0 + timedelta(milliseconds=ms)), pulse=False, **OUTAGE)
-             for ms in range(0, 2000, 50)}
+    views = {
+        build("alert", make_ctx(1280, 220, t=T0 + timedelta(milliseconds=ms)), pulse=False, **OUTAGE)
+        for ms in range(0, 2000, 50)
+    }
     assert len(views) == 1 and next(iter(views)).pulse_level == 4
     dim, bright = (render("alert", 1280, 220, t=T0 + timedelta(milliseconds=ms), **OUTAGE)[1] for ms in (0, 1000))
     bar = (slice(40, 180), slice(8, 14))  # inside the severity bar on the left
@@ -96,8 +104,14 @@ def test_info_pulses_only_when_asked():
 
 
 def test_options_are_validated():
-    for bad in ({"severity": "panic"}, {"tz": "Mars/Olympus"}, {"since": "yesterday"}, {"title": ""},
-                {"message": "x" * 2001}, {"colour": "#fff"}):
+    for bad in (
+        {"severity": "panic"},
+        {"tz": "Mars/Olympus"},
+        {"since": "yesterday"},
+        {"title": ""},
+        {"message": "x" * 2001},
+        {"colour": "#fff"},
+    ):
         with pytest.raises(ValidationError):
             options("alert", **({"title": "t"} | bad))
     with pytest.raises(ValidationError):
@@ -108,8 +122,14 @@ def test_options_are_validated():
 
 
 def test_long_text_is_fitted_not_overflowing():
-    view, px = render("alert", 1280, 220, title="Panne " * 50, message="Détails " * 250, **{
-        k: v for k, v in OUTAGE.items() if k in ("since", "tz")})
+    view, px = render(
+        "alert",
+        1280,
+        220,
+        title="Panne " * 50,
+        message="Détails " * 250,
+        **{k: v for k, v in OUTAGE.items() if k in ("since", "tz")},
+    )
     assert px.shape == (220, 1280, 4)
     # nothing is painted in the frame around the card (text never leaves its box)
     frame = np.array(rgba(THEME.background)[:3], np.uint8)

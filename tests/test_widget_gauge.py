@@ -10,19 +10,32 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Metric
 from wall.config.base import rgba
+from wall.paint.text import record_text_sizes
 from wall.render.snapshot import _jsonable
 from wall.widgets.gauge import band_of, scale
-from wall.paint.text import record_text_sizes
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def care(value, *, target=15.0, warn=20.0, breach=30.0, higher=False, unit="min", benchmarks=None):
-    return snapshot_with(metrics={"c": Metric(
-        name="Average first reply", unit=unit, value=value, target=target, warn=warn, breach=breach,
-        higher_is_better=higher, benchmarks=benchmarks, window="24h", computed_at=T0)})
+    return snapshot_with(
+        metrics={
+            "c": Metric(
+                name="Average first reply",
+                unit=unit,
+                value=value,
+                target=target,
+                warn=warn,
+                breach=breach,
+                higher_is_better=higher,
+                benchmarks=benchmarks,
+                window="24h",
+                computed_at=T0,
+            )
+        }
+    )
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 8) -> int:
@@ -49,14 +62,17 @@ def test_response_rate_higher_is_better_golden():
 # ------------------------------------------------------------------------------- bands
 
 
-@pytest.mark.parametrize("value, band", [(0, "ok"), (10, "ok"), (15.8, "ok"), (19.9, "ok"), (20, "warn"),
-                                         (29.9, "warn"), (30, "breach"), (300, "breach")])
+@pytest.mark.parametrize(
+    "value, band",
+    [(0, "ok"), (10, "ok"), (15.8, "ok"), (19.9, "ok"), (20, "warn"), (29.9, "warn"), (30, "breach"), (300, "breach")],
+)
 def test_bands_lower_is_better(value, band):
     assert band_of(value, 15, 20, 30, higher_is_better=False) == band
 
 
-@pytest.mark.parametrize("value, band", [(100, "ok"), (90.1, "ok"), (90, "warn"), (80.1, "warn"), (80, "breach"),
-                                         (0, "breach")])
+@pytest.mark.parametrize(
+    "value, band", [(100, "ok"), (90.1, "ok"), (90, "warn"), (80.1, "warn"), (80, "breach"), (0, "breach")]
+)
 def test_bands_higher_is_better(value, band):
     assert band_of(value, 95, 90, 80, higher_is_better=True) == band
 
@@ -79,8 +95,10 @@ def test_demo_first_reply_band():
     assert view.caption == "target 15 min \u00b7 0.8 min above"
     assert (view.scale_min, view.scale_max, view.min_text, view.max_text) == (0, 35, "0", "35")
     assert [(b.band, b.start, b.end) for b in view.bands] == [
-        ("ok", 0.0, round(20 / 35, 5)), ("warn", round(20 / 35, 5), round(30 / 35, 5)),
-        ("breach", round(30 / 35, 5), 1.0)]
+        ("ok", 0.0, round(20 / 35, 5)),
+        ("warn", round(20 / 35, 5), round(30 / 35, 5)),
+        ("breach", round(30 / 35, 5), 1.0),
+    ]
     assert view.position == round(15.8 / 35, 5) and view.target_position == round(15 / 35, 5)
     assert view.benchmarks == ()  # not asked for
 
@@ -89,7 +107,8 @@ def test_demo_benchmarks_positions():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min", show_benchmarks=True)
     assert [(b.name, b.value, b.text, b.position, b.better) for b in view.benchmarks] == [
         ("Competitor A", 19.0, "19", round(19 / 35, 5), False),
-        ("Competitor B", 27.5, "27.5", round(27.5 / 35, 5), False)]
+        ("Competitor B", 27.5, "27.5", round(27.5 / 35, 5), False),
+    ]
 
 
 def test_demo_response_rate_view():
@@ -133,8 +152,9 @@ def test_value_beyond_the_scale_pins_the_arc_but_tells_the_truth():
 def test_label_override_and_long_names():
     view = build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", label="Réponse moyenne")
     assert view.label == "Réponse moyenne"
-    long = snapshot_with(metrics={"c": Metric(name="x" * 10_000, value=1.0, computed_at=T0,
-                                              benchmarks={"Competitor " * 500: 2.0})})
+    long = snapshot_with(
+        metrics={"c": Metric(name="x" * 10_000, value=1.0, computed_at=T0, benchmarks={"Competitor " * 500: 2.0})}
+    )
     view, px = render("gauge", 480, 270, data=long, metric="c", show_benchmarks=True)
     assert len(view.label) <= 200 and len(view.benchmarks[0].name) <= 60
     assert px.shape == (270, 480, 4)
@@ -160,8 +180,13 @@ def test_non_finite_value_shows_a_dash(bad):
 
 
 def test_bad_thresholds_and_benchmarks_are_ignored():
-    data = care(12.0, target=float("nan"), warn=float("inf"), breach=30.0,
-                benchmarks={"A": float("nan"), "B": 18.0, "C": float("-inf")})
+    data = care(
+        12.0,
+        target=float("nan"),
+        warn=float("inf"),
+        breach=30.0,
+        benchmarks={"A": float("nan"), "B": 18.0, "C": float("-inf")},
+    )
     view = build("gauge", make_ctx(640, 360, data=data), metric="c", show_benchmarks=True)
     assert view.target is None and view.warn is None and view.breach == 30
     assert [b.name for b in view.benchmarks] == ["B"]
@@ -172,13 +197,15 @@ def test_inconsistent_thresholds_do_not_crash():
     # warn beyond breach: no warn band; the value's band and the drawn bands agree
     view, _ = render("gauge", 640, 360, data=care(25.0, target=15, warn=40, breach=30), metric="c")
     assert view.band == "ok" and [b.band for b in view.bands] == ["ok", "breach"]
-    assert build("gauge", make_ctx(640, 360, data=care(35.0, target=15, warn=40, breach=30)), metric="c").band \
-        == "breach"
+    assert (
+        build("gauge", make_ctx(640, 360, data=care(35.0, target=15, warn=40, breach=30)), metric="c").band == "breach"
+    )
 
 
 def test_negative_values_on_a_signed_scale():
-    view, _ = render("gauge", 640, 360, data=care(-20.0, target=0, warn=-10, breach=-30, higher=True, unit=""),
-                     metric="c")
+    view, _ = render(
+        "gauge", 640, 360, data=care(-20.0, target=0, warn=-10, breach=-30, higher=True, unit=""), metric="c"
+    )
     assert view.band == "warn" and view.scale_min < -30 and view.number == "-20"
 
 
@@ -221,7 +248,7 @@ def test_old_data_keeps_showing_with_a_badge(state, badge):
     data = snapshot_with(metrics=care(12.0).metrics, state=state, as_of=T0 - timedelta(minutes=7), error="boom")
     view, px = render("gauge", 960, 540, data=data, metric="c")
     assert not view.placeholder and view.number == "12" and view.status.state == state
-    assert near(px[: 540 // 4, 960 // 2:], badge, 6) > 300
+    assert near(px[: 540 // 4, 960 // 2 :], badge, 6) > 300
 
 
 def test_options_are_validated():

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, make_ctx, options, paint, render, snapshot_with
 
 from wall.assets import ASSETS, ROOT
 from wall.config.base import rgba
 from wall.paint import images
 from wall.render.snapshot import _jsonable
-from widget_kit import THEME, T0, assert_golden, build, make_ctx, options, paint, render, snapshot_with
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 30) -> int:
@@ -29,12 +29,14 @@ def near(pixels: np.ndarray, hex_color: str, tol: int = 30) -> int:
 
 def png_header_only(path: Path, width: int, height: int) -> None:
     """A PNG whose header claims width x height (no pixel data): what a hostile or broken file looks like."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 # ------------------------------------------------------------------------------- goldens
@@ -75,9 +77,16 @@ def test_paths_resolve_without_touching_the_disk():
 
 
 def test_options_are_validated():
-    for bad in ({"path": ""}, {"path": "   "}, {"path": "https://cdn.example.com/logo.png"},
-                {"path": "a.png", "fit": "stretch"}, {"path": "a.png", "background": "orange"},
-                {"path": "a.png", "padding": 0.9}, {"path": "a.png", "refresh_seconds": 1}, {"path": "a.png", "x": 1}):
+    for bad in (
+        {"path": ""},
+        {"path": "   "},
+        {"path": "https://cdn.example.com/logo.png"},
+        {"path": "a.png", "fit": "stretch"},
+        {"path": "a.png", "background": "orange"},
+        {"path": "a.png", "padding": 0.9},
+        {"path": "a.png", "refresh_seconds": 1},
+        {"path": "a.png", "x": 1},
+    ):
         with pytest.raises(ValidationError):
             options("image", **bad)
     with pytest.raises(ValidationError):
@@ -85,11 +94,20 @@ def test_options_are_validated():
 
 
 def test_view_is_constant_unless_refresh_is_asked():
-    views = {build("image", make_ctx(640, 360, t=T0 + timedelta(seconds=s)), path="asset:logo/wall-logo.png")
-             for s in range(0, 600, 7)}
+    views = {
+        build("image", make_ctx(640, 360, t=T0 + timedelta(seconds=s)), path="asset:logo/wall-logo.png")
+        for s in range(0, 600, 7)
+    }
     assert len(views) == 1
-    refreshing = {build("image", make_ctx(640, 360, t=T0 + timedelta(seconds=s)), path="asset:logo/wall-logo.png",
-                        refresh_seconds=60).refresh for s in range(0, 600, 7)}
+    refreshing = {
+        build(
+            "image",
+            make_ctx(640, 360, t=T0 + timedelta(seconds=s)),
+            path="asset:logo/wall-logo.png",
+            refresh_seconds=60,
+        ).refresh
+        for s in range(0, 600, 7)
+    }
     assert len(refreshing) == 10
     json.dumps(_jsonable(next(iter(views))), allow_nan=False)
 
@@ -104,11 +122,14 @@ def test_background_option_and_transparent_logo():
 # ------------------------------------------------------------------------------- bad files
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("junk.png", b"definitely not a picture", "not a readable image"),
-    ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG is not supported; use a PNG"),
-    ("empty.png", b"", "not a readable image"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("junk.png", b"definitely not a picture", "not a readable image"),
+        ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG is not supported; use a PNG"),
+        ("empty.png", b"", "not a readable image"),
+    ],
+)
 def test_undecodable_files_get_the_placeholder(tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_bytes(content)

@@ -10,26 +10,41 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Author, LeaderboardEntry, Metric, Post, PostMetrics
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
 from wall.render.snapshot import _jsonable
 from wall.widgets.influencers import REORDER_S, REORDER_STEPS, rank_authors
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 SETTLED = T0 + timedelta(seconds=5)  # T0 is on a ranking boundary; 5 s later any re-order is over
 
 
 def author(handle: str, name: str | None = None, followers: int | None = 1_000, **kw) -> Author:
-    return Author(id=f"t:{handle}", handle=f"@{handle}", name=name if name is not None else handle.title(),
-                  followers=followers, **kw)
+    return Author(
+        id=f"t:{handle}",
+        handle=f"@{handle}",
+        name=name if name is not None else handle.title(),
+        followers=followers,
+        **kw,
+    )
 
 
-def post(key: str, who: Author, minutes_ago: float, likes: int = 10, reach: int | None = None,
-         kind: str = "post") -> Post:
-    return Post(key=key, source="t", network="mastodon", published_at=T0 - timedelta(minutes=minutes_ago),
-                text="hi", author=who, metrics=PostMetrics(likes=likes), reach=reach, kind=kind)
+def post(
+    key: str, who: Author, minutes_ago: float, likes: int = 10, reach: int | None = None, kind: str = "post"
+) -> Post:
+    return Post(
+        key=key,
+        source="t",
+        network="mastodon",
+        published_at=T0 - timedelta(minutes=minutes_ago),
+        text="hi",
+        author=who,
+        metrics=PostMetrics(likes=likes),
+        reach=reach,
+        kind=kind,
+    )
 
 
 def board(*entries: LeaderboardEntry, window: str | None = "7d", name: str = "Influencers") -> dict:
@@ -47,10 +62,18 @@ A, B, C, D = author("ana", "Ana"), author("ben", "Ben"), author("cleo", "Cléo")
 
 def climbing_posts() -> list[Post]:
     """An hour ago: Ana 3, Cléo 2, Ben 1. Now: Ben 4 (three new), Ana 3, Cléo 2, Dov 1 (new)."""
-    return [post("a1", A, 130), post("a2", A, 125), post("a3", A, 120),
-            post("c1", C, 90), post("c2", C, 85),
-            post("b1", B, 140), post("b2", B, 30), post("b3", B, 20), post("b4", B, 10),
-            post("d1", D, 5)]
+    return [
+        post("a1", A, 130),
+        post("a2", A, 125),
+        post("a3", A, 120),
+        post("c1", C, 90),
+        post("c2", C, 85),
+        post("b1", B, 140),
+        post("b2", B, 30),
+        post("b3", B, 20),
+        post("b4", B, 10),
+        post("d1", D, 5),
+    ]
 
 
 # ------------------------------------------------------------------------------- goldens
@@ -59,8 +82,13 @@ def climbing_posts() -> list[Post]:
 def test_golden_demo_leaderboard():
     view, px = render("influencers", 960, 540, data=demo_snapshot(), t=SETTLED, count=5)
     assert view.source == "leaderboard" and view.title == "Influencers" and view.subtitle == "last 7d"
-    assert [r.name for r in view.rows] == ["Tech Review Daily", "Camille Martin", "Fatou Diop", "佐藤 陽翔",
-                                           "ليلى خالد"]
+    assert [r.name for r in view.rows] == [
+        "Tech Review Daily",
+        "Camille Martin",
+        "Fatou Diop",
+        "佐藤 陽翔",
+        "ليلى خالد",
+    ]
     assert_golden("influencers_leaderboard", px)
 
 
@@ -108,8 +136,9 @@ def test_leaderboard_resorted_on_request():
     view = build("influencers", make_ctx(960, 1080, t=SETTLED, data=data), count=10, rank_by="engagement")
     engagement = [r.engagement for r in view.rows]
     assert engagement == sorted(engagement, reverse=True) and view.subtitle == "by engagement · last 7d"
-    by_reach = build("influencers", make_ctx(960, 1080, t=SETTLED, data=data), count=10, rank_by="reach",
-                     figure="reach")
+    by_reach = build(
+        "influencers", make_ctx(960, 1080, t=SETTLED, data=data), count=10, rank_by="reach", figure="reach"
+    )
     assert [r.figure for r in by_reach.rows] == sorted((r.figure for r in by_reach.rows), reverse=True)
     assert [r.rank for r in by_reach.rows] == list(range(1, 11))
 
@@ -155,12 +184,19 @@ def test_posts_source_can_be_forced_over_a_leaderboard():
 
 
 def test_rank_authors_aggregates_mentions_engagement_and_reach():
-    posts = [post("1", A, 10, likes=5, reach=100), post("2", A, 20, likes=7), post("2", A, 20, likes=7),  # dup
-             post("3", B, 30, likes=50, reach=9_000), post("p", author("press"), 5, kind="article"),
-             post("old", C, 60 * 30)]
+    posts = [
+        post("1", A, 10, likes=5, reach=100),
+        post("2", A, 20, likes=7),
+        post("2", A, 20, likes=7),  # dup
+        post("3", B, 30, likes=50, reach=9_000),
+        post("p", author("press"), 5, kind="article"),
+        post("old", C, 60 * 30),
+    ]
     stats = rank_authors(posts, T0 - timedelta(hours=24), T0)
     assert [(s.author.name, s.mentions, s.engagement, s.reach) for s in stats] == [
-        ("Ana", 2, 12.0, 100 + 1_000), ("Ben", 1, 50.0, 9_000)]
+        ("Ana", 2, 12.0, 100 + 1_000),
+        ("Ben", 1, 50.0, 9_000),
+    ]
     assert [s.author.name for s in rank_authors(posts, T0 - timedelta(hours=24), T0, "engagement")] == ["Ben", "Ana"]
     assert [s.author.name for s in rank_authors(posts, T0 - timedelta(hours=24), T0, "reach")] == ["Ben", "Ana"]
     assert rank_authors([], T0 - timedelta(hours=1), T0) == []
@@ -169,8 +205,7 @@ def test_rank_authors_aggregates_mentions_engagement_and_reach():
 def test_rank_changes_against_an_hour_ago():
     view = build("influencers", make_ctx(960, 540, t=SETTLED, data=snapshot_with(posts=climbing_posts())), count=5)
     got = [(r.rank, r.name, r.mentions, r.movement, r.places) for r in view.rows]
-    assert got == [(1, "Ben", 4, "up", 2), (2, "Ana", 3, "down", 1), (3, "Cléo", 2, "down", 1),
-                   (4, "Dov", 1, "new", 0)]
+    assert got == [(1, "Ben", 4, "up", 2), (2, "Ana", 3, "down", 1), (3, "Cléo", 2, "down", 1), (4, "Dov", 1, "new", 0)]
     assert view.progress == 1.0 and view.leaving == ()
 
 
@@ -186,20 +221,25 @@ def test_reorder_slides_rows_in_quantised_steps_after_a_boundary():
     # Dov posts five times in the last minute: at the T0 boundary he jumps to the top
     posts = climbing_posts() + [post(f"burst{i}", D, 0.2 + 0.1 * i) for i in range(5)]
     data = snapshot_with(posts=posts)
-    frames = [build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=s), data=data), count=5)
-              for s in np.arange(0, REORDER_S, 1 / 120)]
+    frames = [
+        build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=s), data=data), count=5)
+        for s in np.arange(0, REORDER_S, 1 / 120)
+    ]
     assert len({f.progress for f in frames}) == REORDER_STEPS and len(set(frames)) == REORDER_STEPS
     mid = frames[len(frames) // 2]
     assert [(r.name, r.from_slot) for r in mid.rows] == [("Dov", 3), ("Ben", 0), ("Ana", 1), ("Cléo", 2)]
-    settled = {build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=s), data=data), count=5)
-               for s in np.arange(REORDER_S + 0.001, 60, 0.5)}
+    settled = {
+        build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=s), data=data), count=5)
+        for s in np.arange(REORDER_S + 0.001, 60, 0.5)
+    }
     assert len(settled) == 1 and next(iter(settled)).progress == 1.0
 
 
 def test_rows_leaving_the_list_slide_out():
     posts = climbing_posts() + [post(f"burst{i}", author("eve", "Eve"), 0.2 + 0.1 * i) for i in range(5)]
-    view = build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=0.3), data=snapshot_with(posts=posts)),
-                 count=4)
+    view = build(
+        "influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=0.3), data=snapshot_with(posts=posts)), count=4
+    )
     assert [r.name for r in view.rows] == ["Eve", "Ben", "Ana", "Cléo"]
     assert view.rows[0].from_slot == -1  # enters from below
     assert [(r.name, r.from_slot) for r in view.leaving] == [("Dov", 3)]
@@ -208,8 +248,7 @@ def test_rows_leaving_the_list_slide_out():
 
 
 def test_view_is_hashable_picklable_and_json_for_state():
-    view = build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=0.2), data=demo_snapshot()),
-                 source="posts")
+    view = build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=0.2), data=demo_snapshot()), source="posts")
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
     state = json.loads(json.dumps(_jsonable(view), allow_nan=False))
@@ -217,8 +256,17 @@ def test_view_is_hashable_picklable_and_json_for_state():
 
 
 def test_options_are_validated():
-    for bad in ({"count": 0}, {"count": 13}, {"figure": "fans"}, {"source": "magic"}, {"rank_by": "likes"},
-                {"window_minutes": 1}, {"compare_minutes": 0}, {"metric": ""}, {"colour": "#fff"}):
+    for bad in (
+        {"count": 0},
+        {"count": 13},
+        {"figure": "fans"},
+        {"source": "magic"},
+        {"rank_by": "likes"},
+        {"window_minutes": 1},
+        {"compare_minutes": 0},
+        {"metric": ""},
+        {"colour": "#fff"},
+    ):
         with pytest.raises(ValidationError):
             options("influencers", **bad)
 
@@ -275,15 +323,17 @@ def test_no_posts_and_no_leaderboard_says_so():
 
 
 def test_stale_leaderboard_keeps_rows_and_adds_a_badge():
-    data = snapshot_with(metrics=board(LeaderboardEntry(author=A, mentions=3)), state="stale",
-                         as_of=T0 - timedelta(minutes=20))
+    data = snapshot_with(
+        metrics=board(LeaderboardEntry(author=A, mentions=3)), state="stale", as_of=T0 - timedelta(minutes=20)
+    )
     view, px = render("influencers", 960, 540, data=data, t=SETTLED)
     assert view.rows and view.status.state == "stale"
     assert near(px[:80, 480:], "#f2a900", 20) > 300
 
 
-@pytest.mark.parametrize("state, headline_color", [("failing", "#e5484d"), ("credentials", "#e5484d"),
-                                                   ("loading", "#9aa3b8")])
+@pytest.mark.parametrize(
+    "state, headline_color", [("failing", "#e5484d"), ("credentials", "#e5484d"), ("loading", "#9aa3b8")]
+)
 def test_no_data_shows_the_designed_placeholder(state, headline_color):
     view, px = render("influencers", 960, 540, data=snapshot_with(state=state, as_of=None, error="HTTP 401"))
     assert view.rows == () and view.status.state == state

@@ -21,8 +21,20 @@ from wall.widgets import kpi
 
 
 def figure(value, previous=None, *, unit="", higher_is_better=True, series=None, name="Followers", window="30d"):
-    return snapshot_with(metrics={"k": Metric(name=name, unit=unit, value=value, previous=previous, series=series,
-                                              higher_is_better=higher_is_better, window=window, computed_at=T0)})
+    return snapshot_with(
+        metrics={
+            "k": Metric(
+                name=name,
+                unit=unit,
+                value=value,
+                previous=previous,
+                series=series,
+                higher_is_better=higher_is_better,
+                window=window,
+                computed_at=T0,
+            )
+        }
+    )
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 40) -> int:
@@ -49,12 +61,32 @@ def test_reach_going_down_golden():
 # ------------------------------------------------------------------------------- formatting
 
 
-@pytest.mark.parametrize("value, text", [
-    (1_284_500, "1.28 M"), (48_200_000, "48.2 M"), (48_200, "48.2 k"), (10_000, "10 k"), (999_970, "1 M"),
-    (7_331, "7,331"), (1_000, "1,000"), (312, "312"), (15.83, "15.8"), (3.41, "3.41"), (3.4, "3.4"),
-    (92.0, "92"), (0.0123, "0.0123"), (0, "0"), (-1_500, "-1,500"), (-2_500_000, "-2.5 M"),
-    (2.5e9, "2.5 B"), (1e13, "10 T"), (float("nan"), "\u2013"), (float("inf"), "\u2013"), (None, "\u2013"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1_284_500, "1.28 M"),
+        (48_200_000, "48.2 M"),
+        (48_200, "48.2 k"),
+        (10_000, "10 k"),
+        (999_970, "1 M"),
+        (7_331, "7,331"),
+        (1_000, "1,000"),
+        (312, "312"),
+        (15.83, "15.8"),
+        (3.41, "3.41"),
+        (3.4, "3.4"),
+        (92.0, "92"),
+        (0.0123, "0.0123"),
+        (0, "0"),
+        (-1_500, "-1,500"),
+        (-2_500_000, "-2.5 M"),
+        (2.5e9, "2.5 B"),
+        (1e13, "10 T"),
+        (float("nan"), "\u2013"),
+        (float("inf"), "\u2013"),
+        (None, "\u2013"),
+    ],
+)
 def test_human_number(value, text):
     assert human_number(value) == text
 
@@ -114,8 +146,12 @@ def test_view_is_plain_data():
 
 def test_build_is_stable_within_the_minute():
     a = build("kpi", make_ctx(960, 540, data=demo_snapshot(T0)), metric="kpi.followers", sparkline=True)
-    b = build("kpi", make_ctx(960, 540, data=demo_snapshot(T0 + timedelta(seconds=40)), t=T0 + timedelta(seconds=40)),
-              metric="kpi.followers", sparkline=True)
+    b = build(
+        "kpi",
+        make_ctx(960, 540, data=demo_snapshot(T0 + timedelta(seconds=40)), t=T0 + timedelta(seconds=40)),
+        metric="kpi.followers",
+        sparkline=True,
+    )
     assert a == b
 
 
@@ -144,14 +180,18 @@ def test_negative_count_is_clamped_unless_allowed():
 
 
 def test_sparkline_bad_points():
-    series = tuple((T0 - timedelta(days=9 - i), v) for i, v in
-                   enumerate([1.0, float("nan"), 3.0, float("inf"), -4.0, 5.0, 5.0, 6.0, 7.0, 8.0]))
+    series = tuple(
+        (T0 - timedelta(days=9 - i), v)
+        for i, v in enumerate([1.0, float("nan"), 3.0, float("inf"), -4.0, 5.0, 5.0, 6.0, 7.0, 8.0])
+    )
     view, _ = render("kpi", 640, 360, data=figure(8.0, 7.0, series=series), metric="k", sparkline=True)
     assert len(view.sparkline) == 8 and all(0.0 <= v <= 1.0 for v in view.sparkline)
     assert view.sparkline[2] == 0.0  # -4 clamped to 0 is the lowest
     flat = tuple((T0 - timedelta(days=i), 3.0) for i in range(5))
-    assert build("kpi", make_ctx(640, 360, data=figure(3.0, series=flat)), metric="k", sparkline=True).sparkline \
+    assert (
+        build("kpi", make_ctx(640, 360, data=figure(3.0, series=flat)), metric="k", sparkline=True).sparkline
         == (0.5,) * 5
+    )
     one = ((T0, 3.0),)
     assert build("kpi", make_ctx(640, 360, data=figure(3.0, series=one)), metric="k", sparkline=True).sparkline == ()
 
@@ -209,7 +249,7 @@ def test_old_data_keeps_showing_with_a_badge(state, badge):
     view, px = render("kpi", 960, 540, data=data, metric="k")
     assert not view.placeholder and view.number == "110" and view.status.state == state
     assert "12 min ago" in view.status.note
-    assert near(px[: 540 // 4, 960 // 2:], badge, 6) > 300
+    assert near(px[: 540 // 4, 960 // 2 :], badge, 6) > 300
 
 
 def test_options_are_validated():

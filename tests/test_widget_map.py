@@ -10,13 +10,13 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.demo import COUNTRIES
 from feeds.model import Metric
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
 from wall.widgets import map as world
-from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def countries(values: dict, name: str = "Activity per country") -> dict:
@@ -60,8 +60,16 @@ def test_demo_classes_put_france_and_spain_at_the_top():
 
 
 def test_classes_follow_the_values_and_the_legend_bounds():
-    view = build("map", make_ctx(960, 540, data=snapshot_with(metrics=countries(
-        {"FR": 1000, "ES": 400, "DE": 100, "IT": 50, "PT": 10, "BE": 5, "NL": 1}))))
+    view = build(
+        "map",
+        make_ctx(
+            960,
+            540,
+            data=snapshot_with(
+                metrics=countries({"FR": 1000, "ES": 400, "DE": 100, "IT": 50, "PT": 10, "BE": 5, "NL": 1})
+            ),
+        ),
+    )
     cls = {c.code: c.klass for c in view.countries}
     assert cls["FR"] == 4 and cls["NL"] == 0
     order = ["NL", "BE", "PT", "IT", "DE", "ES", "FR"]
@@ -92,8 +100,9 @@ def test_the_colour_ramp_runs_from_surface_towards_accent():
 
 
 def test_unknown_codes_are_listed_and_ignored():
-    data = snapshot_with(metrics=countries({"FR": 100, "ZZ": 50, "XX": 7, "-99": 3, "SG": 9, " es ": 40,
-                                            "UK": 20, "": 1}))
+    data = snapshot_with(
+        metrics=countries({"FR": 100, "ZZ": 50, "XX": 7, "-99": 3, "SG": 9, " es ": 40, "UK": 20, "": 1})
+    )
     view = build("map", make_ctx(960, 540, data=data))
     assert {c.code for c in view.countries} == {"FR", "ES", "GB"}  # lower case, spaces and UK are understood
     assert view.unknown_codes == ("(blank)", "-99", "SG", "XX", "ZZ")  # SG: too small for the 1:110m shapes
@@ -188,7 +197,9 @@ def test_no_feed_and_failing_without_data_show_placeholders():
 
 def test_stale_data_is_drawn_with_a_badge():
     vals = countries({"FR": 10, "ES": 5})
-    view, px = render("map", 960, 540, data=snapshot_with(metrics=vals, state="stale", as_of=T0 - timedelta(minutes=30)))
+    view, px = render(
+        "map", 960, 540, data=snapshot_with(metrics=vals, state="stale", as_of=T0 - timedelta(minutes=30))
+    )
     fresh_view, fresh = render("map", 960, 540, data=snapshot_with(metrics=vals))
     assert view.status.state == "stale" and view.countries == fresh_view.countries
     assert np.abs(px[:60, 600:].astype(int) - fresh[:60, 600:]).max() > 100
@@ -210,9 +221,18 @@ def far(w: int, h: int):
     return dataclasses.replace(make_ctx(w, h, data=demo_snapshot()), min_text_px=41.3)
 
 
-@pytest.mark.parametrize("w, h, region", [(1920, 945, "europe_africa"), (1920, 1080, "world"), (960, 540, "world"),
-                                          (1280, 720, "europe_africa"), (640, 360, "europe"), (400, 700, "world"),
-                                          (3840, 1080, "europe")])
+@pytest.mark.parametrize(
+    "w, h, region",
+    [
+        (1920, 945, "europe_africa"),
+        (1920, 1080, "world"),
+        (960, 540, "world"),
+        (1280, 720, "europe_africa"),
+        (640, 360, "europe"),
+        (400, 700, "world"),
+        (3840, 1080, "europe"),
+    ],
+)
 def test_no_text_below_the_rooms_floor(w, h, region):
     view = build("map", far(w, h), region=region, top=10)
     assert view.text_floor == 42  # whole pixels, rounded up

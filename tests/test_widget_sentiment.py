@@ -10,26 +10,33 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.model import Author, Metric, Post, Sentiment
 from wall.config.base import rgba
+from wall.paint.text import record_text_sizes
 from wall.render.snapshot import _jsonable
 from wall.widgets import sentiment
 from wall.widgets.sentiment import rounded_percents, share_of_heart
-from wall.paint.text import record_text_sizes
-from widget_kit import THEME, T0, assert_golden, build, demo_snapshot, make_ctx, paint, options, render, snapshot_with
 
 
 def tone(breakdown: dict, name: str = "Tone"):
-    return snapshot_with(metrics={"sentiment": Metric(name=name, unit="posts", breakdown=breakdown, window="24h",
-                                                      computed_at=T0)})
+    return snapshot_with(
+        metrics={"sentiment": Metric(name=name, unit="posts", breakdown=breakdown, window="24h", computed_at=T0)}
+    )
 
 
 def post(i: int, label: str | None, kind: str = "post") -> Post:
     score = {"positive": 0.8, "neutral": 0.0, "negative": -0.8}.get(label or "", 0.0)
-    return Post(key=f"t:{i}", source="t", published_at=T0 - timedelta(minutes=i), text=f"post {i}",
-                author=Author(id=f"a{i}", name=f"Author {i}"), kind=kind,
-                sentiment=Sentiment(score=score, label=label) if label else None)
+    return Post(
+        key=f"t:{i}",
+        source="t",
+        published_at=T0 - timedelta(minutes=i),
+        text=f"post {i}",
+        author=Author(id=f"a{i}", name=f"Author {i}"),
+        kind=kind,
+        sentiment=Sentiment(score=score, label=label) if label else None,
+    )
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 8) -> int:
@@ -69,10 +76,17 @@ def test_share_of_heart_ignores_neutral_mentions():
     assert a.share_of_heart == b.share_of_heart == 0.6 and a.share_text == b.share_text == "60 %"
 
 
-@pytest.mark.parametrize("counts, percents", [
-    ([1, 1, 1], [34, 33, 33]), ([3220, 2352, 1759], [44, 32, 24]), ([1, 0, 0], [100, 0, 0]),
-    ([0, 0, 0], [0, 0, 0]), ([199, 1, 800], [20, 0, 80]), ([2, 2, 2], [34, 33, 33]),
-])
+@pytest.mark.parametrize(
+    "counts, percents",
+    [
+        ([1, 1, 1], [34, 33, 33]),
+        ([3220, 2352, 1759], [44, 32, 24]),
+        ([1, 0, 0], [100, 0, 0]),
+        ([0, 0, 0], [0, 0, 0]),
+        ([199, 1, 800], [20, 0, 80]),
+        ([2, 2, 2], [34, 33, 33]),
+    ],
+)
 def test_percentages_add_up_to_100(counts, percents):
     assert rounded_percents(counts) == percents
 
@@ -81,10 +95,18 @@ def test_demo_view():
     view = build("sentiment", make_ctx(960, 540, data=demo_snapshot()))
     # demo at T0: 3220 positive, 2352 neutral, 1759 negative over 24 h
     assert [(p.tone, p.count, p.percent) for p in view.parts] == [
-        ("positive", 3220, "44 %"), ("neutral", 2352, "32 %"), ("negative", 1759, "24 %")]
+        ("positive", 3220, "44 %"),
+        ("neutral", 2352, "32 %"),
+        ("negative", 1759, "24 %"),
+    ]
     assert view.share_of_heart == round(3220 / (3220 + 1759), 5) and view.share_text == "65 %"
     assert (view.total, view.total_text, view.label, view.window, view.source) == (
-        7331, "7,331 mentions", "Tone", "24h", "metric")
+        7331,
+        "7,331 mentions",
+        "Tone",
+        "24h",
+        "metric",
+    )
     assert [p.color for p in view.parts] == [THEME.positive, THEME.neutral, THEME.negative]
     assert abs(sum(p.share for p in view.parts) - 1) < 1e-4
 
@@ -100,8 +122,15 @@ def test_split_from_posts_labels():
 
 
 def test_posts_without_labels_are_left_out():
-    data = snapshot_with(posts=[post(1, "positive"), post(2, "negative"), post(3, None), post(4, "positive"),
-                                post(5, None, kind="article")])
+    data = snapshot_with(
+        posts=[
+            post(1, "positive"),
+            post(2, "negative"),
+            post(3, None),
+            post(4, "positive"),
+            post(5, None, kind="article"),
+        ]
+    )
     view = build("sentiment", make_ctx(640, 360, data=data), metric="posts")
     assert [p.count for p in view.parts] == [2, 0, 1] and view.share_text == "67 %"
     empty = build("sentiment", make_ctx(640, 360, data=snapshot_with(posts=[post(1, None)])), metric="posts")
@@ -159,8 +188,9 @@ def test_tiny_share_is_not_shown_as_zero():
 
 
 def test_huge_counts_and_long_names():
-    view, px = render("sentiment", 480, 270, data=tone({"positive": 4e9, "neutral": 1e9, "negative": 2e9},
-                                                      name="Tone " * 3000))
+    view, px = render(
+        "sentiment", 480, 270, data=tone({"positive": 4e9, "neutral": 1e9, "negative": 2e9}, name="Tone " * 3000)
+    )
     assert view.total_text == "7 B mentions" and len(view.label) <= 200
     assert px.shape == (270, 480, 4)
 
@@ -205,7 +235,7 @@ def test_old_data_keeps_showing_with_a_badge(state, badge):
     data = snapshot_with(metrics=demo_snapshot().metrics, state=state, as_of=T0 - timedelta(minutes=30), error="x")
     view, px = render("sentiment", 960, 540, data=data)
     assert not view.placeholder and view.share_text == "65 %" and "30 min ago" in view.status.note
-    assert near(px[: 540 // 4, 960 // 2:], badge, 6) > 300
+    assert near(px[: 540 // 4, 960 // 2 :], badge, 6) > 300
 
 
 def test_options_are_validated():

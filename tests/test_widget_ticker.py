@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.demo import HEADLINES
 from feeds.model import Author, Post
 from wall.paint.text import record_text_sizes
 from wall.widgets import ticker
-from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def article(i: int, title: str, outlet: str = "Reuters", minutes_ago: int = 0) -> Post:
-    return Post(key=f"press:{i}", source="t", network="rss", published_at=T0 - timedelta(minutes=minutes_ago),
-                title=title, text=title, author=Author(id=f"o{i}", name=outlet), kind="article")
+    return Post(
+        key=f"press:{i}",
+        source="t",
+        network="rss",
+        published_at=T0 - timedelta(minutes=minutes_ago),
+        title=title,
+        text=title,
+        author=Author(id=f"o{i}", name=outlet),
+        kind="article",
+    )
 
 
 def at(view, t: datetime) -> float:
@@ -83,7 +91,7 @@ def test_period_measuring_is_cached_so_build_stays_cheap():
 
 def test_scroll_is_a_pure_function_of_time():
     view = build("ticker", make_ctx(1280, 96, data=demo_snapshot()))
-    t = datetime(2026, 11, 23, 8, 30, 12, 345678, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 23, 8, 30, 12, 345678, tzinfo=UTC)
     assert at(view, t) == at(view, t) == at(view, t.astimezone(timezone(timedelta(hours=1))))
     assert 0 <= at(view, t) < view.period_px
     # 120 px/s: one second later is 120 px further along (modulo the period)
@@ -93,11 +101,11 @@ def test_scroll_is_a_pure_function_of_time():
 
 def test_scroll_wraps_at_the_period():
     view = build("ticker", make_ctx(1280, 96, data=demo_snapshot()), speed=100)
-    t = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+    t = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
     assert at(view, t + timedelta(seconds=view.period_px / 100)) == pytest.approx(at(view, t), abs=1e-6)
     # the offset is speed * seconds since the epoch, modulo P
     assert at(view, t) == pytest.approx((100 * t.timestamp()) % view.period_px, abs=1e-4)
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     assert at(view, epoch) == 0.0 and at(view, epoch + timedelta(seconds=1)) == 100.0
 
 
@@ -127,8 +135,8 @@ def test_strip_is_seamless_at_the_wrap():
     doubled = paint("ticker", dataclasses.replace(view, repeats=2, period_px=2 * p), 1280, 96)
     assert np.array_equal(doubled[:, :p], strip)
     k = 400
-    across = np.concatenate([strip[:, p - k:], strip[:, :k]], axis=1)
-    assert np.array_equal(across, doubled[:, p - k:p + k])
+    across = np.concatenate([strip[:, p - k :], strip[:, :k]], axis=1)
+    assert np.array_equal(across, doubled[:, p - k : p + k])
     # and the seam is not blank: text runs up to it and on from it
     assert len(np.unique(strip[20:76, :k, :3].reshape(-1, 3), axis=0)) > 20
 
@@ -138,7 +146,7 @@ def test_repeated_passes_paint_identically():
     view = build("ticker", make_ctx(3000, 96, data=short))
     strip = paint("ticker", view, 3000, 96)
     for r in range(1, view.repeats):
-        assert np.array_equal(strip[:, :view.pass_px], strip[:, r * view.pass_px:(r + 1) * view.pass_px])
+        assert np.array_equal(strip[:, : view.pass_px], strip[:, r * view.pass_px : (r + 1) * view.pass_px])
 
 
 # ------------------------------------------------------------------------------- bad data and states
@@ -152,33 +160,45 @@ def test_a_10000_character_headline_is_cut():
 
 
 def test_many_headlines_stay_within_one_texture():
-    posts = [article(i, f"Headline number {i} about the network and the fibre roll-out", minutes_ago=i) for i in range(50)]
+    posts = [
+        article(i, f"Headline number {i} about the network and the fibre roll-out", minutes_ago=i) for i in range(50)
+    ]
     view = build("ticker", make_ctx(1280, 120, data=snapshot_with(posts=posts)), limit=50)
     assert view.period_px <= ticker.MAX_STRIP_PX
-    assert 1 <= len(view.headlines) < 50 and view.headlines[0].endswith("number 0 about the network and the fibre roll-out")
+    assert 1 <= len(view.headlines) < 50 and view.headlines[0].endswith(
+        "number 0 about the network and the fibre roll-out"
+    )
 
 
 def test_control_and_bidi_characters_and_blank_titles():
-    posts = [article(1, "\u202eevil\u202c title\x07"), article(2, "   ", minutes_ago=1),
-             article(3, "عنوان عربي", outlet="الجزيرة", minutes_ago=2)]
+    posts = [
+        article(1, "\u202eevil\u202c title\x07"),
+        article(2, "   ", minutes_ago=1),
+        article(3, "عنوان عربي", outlet="الجزيرة", minutes_ago=2),
+    ]
     view, strip = render("ticker", 1280, 96, data=snapshot_with(posts=posts))
     assert view.headlines == ("Reuters: evil title", "الجزيرة: عنوان عربي")
     assert strip.shape == (96, view.period_px, 4)
 
 
 def test_articles_only_by_default():
-    posts = [article(1, "A headline"), Post(key="p:1", source="t", published_at=T0, text="a post",
-                                             author=Author(id="a", name="Someone"))]
+    posts = [
+        article(1, "A headline"),
+        Post(key="p:1", source="t", published_at=T0, text="a post", author=Author(id="a", name="Someone")),
+    ]
     assert build("ticker", make_ctx(1280, 96, data=snapshot_with(posts=posts))).headlines == ("Reuters: A headline",)
     assert len(build("ticker", make_ctx(1280, 96, data=snapshot_with(posts=posts)), source="posts").headlines) == 2
 
 
-@pytest.mark.parametrize("data,state", [
-    (None, "unbound"),
-    (snapshot_with(state="loading", as_of=None), "loading"),
-    (snapshot_with(state="failing", as_of=None, error="timeout"), "failing"),
-    (snapshot_with(), "ok"),
-])
+@pytest.mark.parametrize(
+    "data,state",
+    [
+        (None, "unbound"),
+        (snapshot_with(state="loading", as_of=None), "loading"),
+        (snapshot_with(state="failing", as_of=None, error="timeout"), "failing"),
+        (snapshot_with(), "ok"),
+    ],
+)
 def test_nothing_to_show_is_a_still_placeholder_as_wide_as_the_zone(data, state):
     view, strip = render("ticker", 1280, 96, data=data)
     assert view.empty and view.status.state == state and view.period_px == 1280 and view.speed == 0
@@ -234,7 +254,10 @@ def test_a_short_band_is_raised_to_the_floor_and_its_period_follows():
     assert view.period_px > near.period_px  # measured at the size it is painted
     assert ticker.scroll(view, far(1280, 80)) < view.period_px
     # a band taller than the floor needs is unchanged by it
-    assert build("ticker", far(1280, 160)).font_size == build("ticker", make_ctx(1280, 160, data=demo_snapshot())).font_size
+    assert (
+        build("ticker", far(1280, 160)).font_size
+        == build("ticker", make_ctx(1280, 160, data=demo_snapshot())).font_size
+    )
 
 
 def test_a_band_too_short_for_the_floor_keeps_what_fits_between_its_edges():

@@ -23,8 +23,9 @@ from wall.widgets.timeline import detect_spikes
 
 def series_snapshot(values, *, step_min: int = 15, name: str = "Mentions", end=T0, **extra):
     pts = tuple((end - timedelta(minutes=step_min * (len(values) - 1 - i)), v) for i, v in enumerate(values))
-    return snapshot_with(metrics={"volume": Metric(name=name, unit="posts/15 min", series=pts, window="24h",
-                                                   computed_at=T0), **extra})
+    return snapshot_with(
+        metrics={"volume": Metric(name=name, unit="posts/15 min", series=pts, window="24h", computed_at=T0), **extra}
+    )
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 8) -> int:
@@ -146,7 +147,7 @@ def test_the_spike_is_marked_in_the_picture():
     _, without = render("timeline", 960, 540, data=demo_snapshot(), stacked=True, spikes=False)
     assert near(px, THEME.accent) > 50 and near(without, THEME.accent) == 0
     x = int(960 * 0.05 + (960 * 0.9) * with_spike.spikes[0].position)  # roughly where the peak is
-    assert near(px[:, x - 60: x + 60], THEME.negative) > 1000  # the negative layer's burst
+    assert near(px[:, x - 60 : x + 60], THEME.negative) > 1000  # the negative layer's burst
 
 
 def test_view_is_plain_data_and_reused():
@@ -166,9 +167,14 @@ def test_view_is_plain_data_and_reused():
 
 
 def test_bad_points():
-    pts = ((T0, 5.0), (T0 - timedelta(minutes=30), float("nan")), (T0 - timedelta(minutes=15), -3.0),
-           (T0 - timedelta(minutes=45), float("inf")), (T0 - timedelta(minutes=15), 7.0),
-           (datetime(2026, 11, 23, 7, 0), 4.0))  # naive: read as UTC
+    pts = (
+        (T0, 5.0),
+        (T0 - timedelta(minutes=30), float("nan")),
+        (T0 - timedelta(minutes=15), -3.0),
+        (T0 - timedelta(minutes=45), float("inf")),
+        (T0 - timedelta(minutes=15), 7.0),
+        (datetime(2026, 11, 23, 7, 0), 4.0),
+    )  # naive: read as UTC
     data = snapshot_with(metrics={"volume": Metric(name="Mentions", series=pts, computed_at=T0)})
     view, px = render("timeline", 640, 360, data=data)
     assert view.layers[0].values == (4.0, 0.0, 0.0, 7.0, 5.0)  # sorted, bad as 0, last of duplicates
@@ -244,11 +250,12 @@ def test_unbound_and_loading():
 
 @pytest.mark.parametrize("state, badge", [("stale", "#f2a900"), ("failing", "#e5484d")])
 def test_old_data_keeps_showing_with_a_badge(state, badge):
-    data = snapshot_with(metrics=series_snapshot([5.0, 6.0, 7.0]).metrics, state=state,
-                         as_of=T0 - timedelta(hours=3), error="x")
+    data = snapshot_with(
+        metrics=series_snapshot([5.0, 6.0, 7.0]).metrics, state=state, as_of=T0 - timedelta(hours=3), error="x"
+    )
     view, px = render("timeline", 960, 540, data=data)
     assert not view.placeholder and "3 h ago" in view.status.note
-    assert near(px[: 540 // 4, 960 // 2:], badge, 6) > 300
+    assert near(px[: 540 // 4, 960 // 2 :], badge, 6) > 300
 
 
 def test_options_are_validated():

@@ -33,15 +33,40 @@ def at_page(page: int, into: float = 2.0, page_seconds: float = PAGE_S, pages: i
     return T0 + timedelta(seconds=slot * page_seconds - T0.timestamp() + into)
 
 
-def post(key: str, text: str = "hello", *, minutes_ago: float = 5, likes: int = 10, reposts: int = 0, replies: int = 0,
-         name: str = "Ana Lima", handle: str = "@ana", avatar_url: str | None = None, network: str = "mastodon",
-         media=(), reach: int | None = None, kind: str = "post", title: str | None = None, followers: int | None = 100,
-         author_id: str | None = None) -> Post:
-    return Post(key=key, source="t", network=network, published_at=T0 - timedelta(minutes=minutes_ago), text=text,
-                author=Author(id=author_id or f"t:{handle}", handle=handle, name=name, avatar_url=avatar_url,
-                              followers=followers),
-                metrics=PostMetrics(likes=likes, reposts=reposts, replies=replies), media=tuple(media), reach=reach,
-                kind=kind, title=title)
+def post(
+    key: str,
+    text: str = "hello",
+    *,
+    minutes_ago: float = 5,
+    likes: int = 10,
+    reposts: int = 0,
+    replies: int = 0,
+    name: str = "Ana Lima",
+    handle: str = "@ana",
+    avatar_url: str | None = None,
+    network: str = "mastodon",
+    media=(),
+    reach: int | None = None,
+    kind: str = "post",
+    title: str | None = None,
+    followers: int | None = 100,
+    author_id: str | None = None,
+) -> Post:
+    return Post(
+        key=key,
+        source="t",
+        network=network,
+        published_at=T0 - timedelta(minutes=minutes_ago),
+        text=text,
+        author=Author(
+            id=author_id or f"t:{handle}", handle=handle, name=name, avatar_url=avatar_url, followers=followers
+        ),
+        metrics=PostMetrics(likes=likes, reposts=reposts, replies=replies),
+        media=tuple(media),
+        reach=reach,
+        kind=kind,
+        title=title,
+    )
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 30) -> int:
@@ -92,8 +117,21 @@ def test_golden_post_with_a_remote_picture_and_a_long_text():
     long = "Une panne réseau touche plusieurs quartiers ce matin, les équipes sont sur place. " * 150
     assert len(long) > 10_000
     media = (Media(url="https://cdn.example.invalid/p.jpg", alt="technicians at work on a mast"),)
-    data = snapshot_with(posts=[post("a", long, media=media, name="Équipe Réseau", handle="@reseau", likes=12_400,
-                                     reposts=3_100, replies=870, minutes_ago=125)])
+    data = snapshot_with(
+        posts=[
+            post(
+                "a",
+                long,
+                media=media,
+                name="Équipe Réseau",
+                handle="@reseau",
+                likes=12_400,
+                reposts=3_100,
+                replies=870,
+                minutes_ago=125,
+            )
+        ]
+    )
     view, px = render("top_posts", 960, 540, data=data, count=1)
     card = view.posts[0]
     assert len(card.text) <= top_posts.MAX_TEXT_CHARS + 1 and card.text.endswith("…")
@@ -119,7 +157,14 @@ def test_demo_ranking_by_engagement_fills_pages_in_order():
     assert seen == [p.key for p in ranked[:6]]
     top = build("top_posts", make_ctx(960, 540, t=at_page(0), data=data), count=2).posts[0]
     assert (top.author, top.handle, top.likes, top.reposts, top.replies, top.age, top.network) == (
-        "Samuel Okafor", "@sam_o", 318, 106, 63, "8 min", "x")
+        "Samuel Okafor",
+        "@sam_o",
+        318,
+        106,
+        63,
+        "8 min",
+        "x",
+    )
 
 
 def test_recency_and_reach_rankings():
@@ -132,16 +177,19 @@ def test_recency_and_reach_rankings():
 
 
 def test_window_keeps_only_recent_posts():
-    view = build("top_posts", make_ctx(1920, 1080, t=at_page(0), data=demo_snapshot()), window_minutes=10,
-                 rank_by="recency")
+    view = build(
+        "top_posts", make_ctx(1920, 1080, t=at_page(0), data=demo_snapshot()), window_minutes=10, rank_by="recency"
+    )
     assert [c.age for c in view.posts] == ["1 min", "4 min", "8 min", "9 min"]
     assert view.pages == 1 and view.subtitle == "latest · last 10 min"
 
 
 def test_articles_only_when_asked():
     data = demo_snapshot()
-    assert not any(c.network == "rss" for c in build("top_posts", make_ctx(1920, 1080, data=data), pages=20,
-                                                      window_minutes=600).posts)
+    assert not any(
+        c.network == "rss"
+        for c in build("top_posts", make_ctx(1920, 1080, data=data), pages=20, window_minutes=600).posts
+    )
     with_press = rank_posts(data.posts, T0, "recency", 600, include_articles=True)
     press = [p for p in with_press if p.kind == "article"]
     assert len(press) == 7
@@ -167,8 +215,11 @@ def test_cards_per_page_follow_the_zone_and_the_room():
 
 
 def test_no_text_below_the_rooms_floor():
-    for (w, h), kw in {(1920, 1080): {}, (1920, 674): {"count": 3, "rank_by": "recency"},
-                       (960, 540): {"count": 1}}.items():
+    for (w, h), kw in {
+        (1920, 1080): {},
+        (1920, 674): {"count": 3, "rank_by": "recency"},
+        (960, 540): {"count": 1},
+    }.items():
         ctx = dataclasses.replace(make_ctx(w, h, t=at_page(0), data=demo_snapshot()), min_text_px=41.3)
         view = build("top_posts", ctx, **kw)
         with record_text_sizes() as sizes:
@@ -186,8 +237,10 @@ def test_pages_turn_as_a_pure_function_of_time():
 
 def test_view_is_constant_between_page_turns():
     data = demo_snapshot()
-    views = {build("top_posts", make_ctx(960, 540, t=at_page(1, s), data=data), count=2)
-             for s in np.arange(TRANSITION_S + 0.001, PAGE_S, 0.25)}
+    views = {
+        build("top_posts", make_ctx(960, 540, t=at_page(1, s), data=data), count=2)
+        for s in np.arange(TRANSITION_S + 0.001, PAGE_S, 0.25)
+    }
     assert len(views) == 1
     (settled,) = views
     assert settled.progress == 1.0 and settled.outgoing == ()
@@ -195,8 +248,10 @@ def test_view_is_constant_between_page_turns():
 
 def test_page_turn_is_quantised_and_slides_the_previous_page_out():
     data = demo_snapshot()
-    frames = [build("top_posts", make_ctx(960, 540, t=at_page(1, s), data=data), count=2)
-              for s in np.arange(0, TRANSITION_S, 1 / 120)]
+    frames = [
+        build("top_posts", make_ctx(960, 540, t=at_page(1, s), data=data), count=2)
+        for s in np.arange(0, TRANSITION_S, 1 / 120)
+    ]
     progresses = sorted({v.progress for v in frames})
     assert len(progresses) == TRANSITION_STEPS and all(0 < p < 1 for p in progresses)
     assert len(set(frames)) == TRANSITION_STEPS  # 72 frames at 120 Hz, 8 paints
@@ -206,8 +261,9 @@ def test_page_turn_is_quantised_and_slides_the_previous_page_out():
 
 def test_no_transition_when_asked_or_single_page():
     data = demo_snapshot()
-    assert build("top_posts", make_ctx(960, 540, t=at_page(1, 0.1), data=data), count=2,
-                 transition="none").progress == 1.0
+    assert (
+        build("top_posts", make_ctx(960, 540, t=at_page(1, 0.1), data=data), count=2, transition="none").progress == 1.0
+    )
     single = build("top_posts", make_ctx(960, 540, t=at_page(1, 0.1), data=data), count=2, pages=1)
     assert single.pages == 1 and single.progress == 1.0 and single.outgoing == ()
 
@@ -229,8 +285,16 @@ def test_view_is_hashable_picklable_and_json_for_state():
 
 
 def test_options_are_validated():
-    for bad in ({"count": 0}, {"count": 13}, {"pages": 0}, {"page_seconds": 1}, {"window_minutes": 0},
-                {"rank_by": "likes"}, {"transition": "spin"}, {"colour": "#fff"}):
+    for bad in (
+        {"count": 0},
+        {"count": 13},
+        {"pages": 0},
+        {"page_seconds": 1},
+        {"window_minutes": 0},
+        {"rank_by": "likes"},
+        {"transition": "spin"},
+        {"colour": "#fff"},
+    ):
         with pytest.raises(ValidationError):
             options("top_posts", **bad)
 
@@ -238,16 +302,40 @@ def test_options_are_validated():
 # ------------------------------------------------------------------------------- people and numbers
 
 
-@pytest.mark.parametrize("value, text", [
-    (0, "0"), (940, "940"), (999, "999"), (1_000, "1,000"), (1_250, "1,250"), (48_200, "48.2 k"), (999_600, "1 M"),
-    (1_284_500, "1.28 M"), (2.5e9, "2.5 B"), (6.4, "6.4"), (None, "–"), (float("nan"), "–"), (float("inf"), "–"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0, "0"),
+        (940, "940"),
+        (999, "999"),
+        (1_000, "1,000"),
+        (1_250, "1,250"),
+        (48_200, "48.2 k"),
+        (999_600, "1 M"),
+        (1_284_500, "1.28 M"),
+        (2.5e9, "2.5 B"),
+        (6.4, "6.4"),
+        (None, "–"),
+        (float("nan"), "–"),
+        (float("inf"), "–"),
+    ],
+)
 def test_card_counts(value, text):
     assert human_number(value) == text
 
 
-@pytest.mark.parametrize("seconds, text", [(-30, "now"), (59, "now"), (60, "1 min"), (3599, "59 min"),
-                                           (3600, "1 h"), (47 * 3600, "47 h"), (49 * 3600, "2 d")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [
+        (-30, "now"),
+        (59, "now"),
+        (60, "1 min"),
+        (3599, "59 min"),
+        (3600, "1 h"),
+        (47 * 3600, "47 h"),
+        (49 * 3600, "2 d"),
+    ],
+)
 def test_age_text(seconds, text):
     assert age_text(seconds) == text
 
@@ -277,8 +365,9 @@ def test_avatar_from_a_local_file_and_a_broken_one():
     good = post("a", avatar_url="asset:demo/photo1.png", handle="@a")
     broken = post("b", avatar_url="asset:demo/no-such-file.png", handle="@b", name="Bo Berg", minutes_ago=6)
     remote = post("c", avatar_url="https://example.invalid/me.png", handle="@c", name="Cy Cole", minutes_ago=7)
-    view, px = render("top_posts", 1920, 1080, data=snapshot_with(posts=[good, broken, remote]), count=3,
-                      rank_by="recency")
+    view, px = render(
+        "top_posts", 1920, 1080, data=snapshot_with(posts=[good, broken, remote]), count=3, rank_by="recency"
+    )
     assert [c.avatar for c in view.posts] == ["asset:demo/photo1.png", "asset:demo/no-such-file.png", ""]
     # the broken file falls back to initials: its colour circle is painted, the picture's is not
     assert near(px, view.posts[1].avatar_color, 6) > 1000
@@ -297,9 +386,12 @@ def test_ten_thousand_characters_stay_inside_the_card():
 
 
 def test_negative_counts_show_zero():
-    bad = Post.model_construct(**{**post("a").__dict__,
-                                  "metrics": PostMetrics.model_construct(likes=-5, reposts=-1, replies=-20, quotes=0,
-                                                                         views=None)})
+    bad = Post.model_construct(
+        **{
+            **post("a").__dict__,
+            "metrics": PostMetrics.model_construct(likes=-5, reposts=-1, replies=-20, quotes=0, views=None),
+        }
+    )
     view, _ = render("top_posts", 960, 540, data=snapshot_with(posts=[bad]), count=1)
     card = view.posts[0]
     assert (card.likes, card.reposts, card.replies) == (0, 0, 0)
@@ -313,8 +405,13 @@ def test_nan_engagement_score_ranks_by_counts():
 
 
 def test_duplicates_future_and_empty_posts_are_dropped():
-    posts = [post("a"), post("a", minutes_ago=4), post("future", minutes_ago=-30), post("empty", ""),
-             post("old", minutes_ago=500)]
+    posts = [
+        post("a"),
+        post("a", minutes_ago=4),
+        post("future", minutes_ago=-30),
+        post("empty", ""),
+        post("old", minutes_ago=500),
+    ]
     assert [p.key for p in rank_posts(posts, T0, "recency", 240)] == ["a"]
 
 
@@ -334,14 +431,16 @@ def test_unreadable_local_picture_gets_the_placeholder(tmp_path):
 
 
 def test_text_is_sanitised_before_the_view():
-    card = build("top_posts", make_ctx(960, 540, data=snapshot_with(posts=[post("a", "abc\u202edef\u200b <b>x</b>")])),
-                 count=1).posts[0]
+    card = build(
+        "top_posts", make_ctx(960, 540, data=snapshot_with(posts=[post("a", "abc\u202edef\u200b <b>x</b>")])), count=1
+    ).posts[0]
     assert card.text == "abcdef <b>x</b>"
 
 
 def test_unknown_network_gets_a_neutral_badge():
-    card = build("top_posts", make_ctx(960, 540, data=snapshot_with(posts=[post("a", network="brandwatch")])),
-                 count=1).posts[0]
+    card = build(
+        "top_posts", make_ctx(960, 540, data=snapshot_with(posts=[post("a", network="brandwatch")])), count=1
+    ).posts[0]
     assert (card.network_label, card.network_color) == top_posts.OTHER_NETWORK
 
 

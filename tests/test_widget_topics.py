@@ -10,12 +10,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 from feeds.demo import TOPICS
 from feeds.model import Author, Metric, Post
 from wall.paint.text import record_text_sizes
 from wall.widgets import topics
-from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, options, paint, render, snapshot_with
 
 
 def breakdown(values: dict, name: str = "Trending topics") -> dict:
@@ -23,8 +23,15 @@ def breakdown(values: dict, name: str = "Trending topics") -> dict:
 
 
 def post(i: int, tags: tuple[str, ...], kind: str = "post") -> Post:
-    return Post(key=f"t:{i}", source="t", published_at=T0 - timedelta(minutes=i), text=f"post {i}",
-                author=Author(id=f"a{i}", name=f"Author {i}"), hashtags=tags, kind=kind)
+    return Post(
+        key=f"t:{i}",
+        source="t",
+        published_at=T0 - timedelta(minutes=i),
+        text=f"post {i}",
+        author=Author(id=f"a{i}", name=f"Author {i}"),
+        hashtags=tags,
+        kind=kind,
+    )
 
 
 # ------------------------------------------------------------------------------- goldens
@@ -55,10 +62,27 @@ def test_demo_ranking_follows_the_counts():
 
 
 def test_counts_are_formatted_for_people():
-    view = build("topics", make_ctx(960, 540, data=snapshot_with(metrics=breakdown(
-        {"#a": 48_213, "#b": 1_300_000, "#c": 412, "#d": 999_999, "#e": 1000, "#f": 999.6, "#g": 123_456}))))
+    view = build(
+        "topics",
+        make_ctx(
+            960,
+            540,
+            data=snapshot_with(
+                metrics=breakdown(
+                    {"#a": 48_213, "#b": 1_300_000, "#c": 412, "#d": 999_999, "#e": 1000, "#f": 999.6, "#g": 123_456}
+                )
+            ),
+        ),
+    )
     assert {i.label: i.count_text for i in view.items} == {
-        "#b": "1.3 M", "#d": "1 M", "#g": "123 k", "#a": "48.2 k", "#e": "1,000", "#f": "1,000", "#c": "412"}
+        "#b": "1.3 M",
+        "#d": "1 M",
+        "#g": "123 k",
+        "#a": "48.2 k",
+        "#e": "1,000",
+        "#f": "1,000",
+        "#c": "412",
+    }
 
 
 def test_ties_rank_alphabetically_so_the_order_never_flickers():
@@ -74,8 +98,14 @@ def test_a_short_zone_shows_fewer_rows_and_limit_caps_them():
 
 
 def test_hashtags_from_posts_merge_case_and_count_each_post_once():
-    posts = [post(1, ("#Fibre", "#fibre")), post(2, ("#fibre",)), post(3, ("#fibre", "#5G")), post(4, ("#5g",)),
-             post(5, ("#FIBRE",)), post(6, (), kind="article")]
+    posts = [
+        post(1, ("#Fibre", "#fibre")),
+        post(2, ("#fibre",)),
+        post(3, ("#fibre", "#5G")),
+        post(4, ("#5g",)),
+        post(5, ("#FIBRE",)),
+        post(6, (), kind="article"),
+    ]
     view = build("topics", make_ctx(960, 540, data=snapshot_with(posts=posts)), metric="posts")
     assert [(i.label, i.count) for i in view.items] == [("#fibre", 4), ("#5G", 2)]
     assert view.subtitle == "5 posts" and view.title == "Trending hashtags"
@@ -103,8 +133,9 @@ def test_options_are_validated():
 
 def test_nan_inf_negative_and_huge_labels_stay_bounded():
     long = "#" + "x" * 10_000
-    data = snapshot_with(metrics=breakdown({"#ok": 10, "#nan": math.nan, "#inf": math.inf, "#neg": -5,
-                                            long: 3, "\u202e#evil\u202c": 2}))
+    data = snapshot_with(
+        metrics=breakdown({"#ok": 10, "#nan": math.nan, "#inf": math.inf, "#neg": -5, long: 3, "\u202e#evil\u202c": 2})
+    )
     view, px = render("topics", 960, 540, data=data)
     labels = [i.label for i in view.items]
     assert labels[0] == "#ok"
@@ -122,11 +153,14 @@ def test_all_zero_counts_still_rank_and_paint():
     assert [i.share for i in view.items] == [0.0, 0.0] and px.shape == (540, 960, 4)
 
 
-@pytest.mark.parametrize("data", [
-    snapshot_with(metrics={}),
-    snapshot_with(metrics=breakdown({})),
-    snapshot_with(posts=[post(1, ())]),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        snapshot_with(metrics={}),
+        snapshot_with(metrics=breakdown({})),
+        snapshot_with(posts=[post(1, ())]),
+    ],
+)
 def test_nothing_to_rank_shows_the_placeholder(data):
     metric = "posts" if data.posts else "topics"
     view, px = render("topics", 960, 540, data=data, metric=metric)
@@ -135,8 +169,11 @@ def test_nothing_to_rank_shows_the_placeholder(data):
 
 
 def test_no_feed_loading_and_failing_without_data_show_placeholders():
-    for data, state in ((None, "unbound"), (snapshot_with(state="loading", as_of=None), "loading"),
-                        (snapshot_with(state="failing", as_of=None, error="HTTP 500"), "failing")):
+    for data, state in (
+        (None, "unbound"),
+        (snapshot_with(state="loading", as_of=None), "loading"),
+        (snapshot_with(state="failing", as_of=None, error="HTTP 500"), "failing"),
+    ):
         view, px = render("topics", 640, 360, data=data)
         assert view.empty and view.status.state == state
         assert len(np.unique(px[:, :, :3].reshape(-1, 3), axis=0)) > 10  # words, not a blank zone
@@ -158,7 +195,7 @@ def test_stale_data_is_shown_with_a_badge():
 
 def _overlaps(words) -> bool:
     for i, a in enumerate(words):
-        for b in words[i + 1:]:
+        for b in words[i + 1 :]:
             if a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h:
                 return True
     return False

@@ -22,7 +22,7 @@ from conftest import REPO, load_png, run_cli, wallctl_command
 from dummy_x import GRID
 
 T = "2026-11-23T09:30:05+01:00"
-DISPLAY_AT = dict(zip(["A1", "B1", "C1", "A2", "B2", "C2"], [(x, y) for _, x, y in GRID]))
+DISPLAY_AT = dict(zip(["A1", "B1", "C1", "A2", "B2", "C2"], [(x, y) for _, x, y in GRID], strict=True))
 # Each output's pixels must equal the headless render: the window path is 1:1 blits and a flip,
 # no scaling or filtering, so no level of difference is allowed on any channel of any pixel.
 TOLERANCE = 0
@@ -46,9 +46,25 @@ class WallProcess:
         self.err_path = tmp / "stderr.txt"
         self._err = self.err_path.open("w")
         self.proc = subprocess.Popen(
-            [*wallctl_command(), "run", "config/demo.yaml", "--backend", "pyglet", "--fixed-time", T,
-             "--store", "none", "--status-every", "0.5", *args],
-            cwd=REPO, env=x.env, stdout=subprocess.PIPE, stderr=self._err, text=True,
+            [
+                *wallctl_command(),
+                "run",
+                "config/demo.yaml",
+                "--backend",
+                "pyglet",
+                "--fixed-time",
+                T,
+                "--store",
+                "none",
+                "--status-every",
+                "0.5",
+                *args,
+            ],
+            cwd=REPO,
+            env=x.env,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+            text=True,
         )
 
     @property
@@ -109,7 +125,7 @@ def test_six_outputs_show_exactly_the_headless_render(dummy_x, reference, tmp_pa
     try:
         m = wall.wait_for(r"running .* on pyglet \((\w[\w-]*) mode\)")
         assert m.group(1) == "span"  # six screens tiling one rectangle: one window, one swap
-        for d, (name, _, _) in zip(DISPLAY_AT, GRID):
+        for d, (name, _, _) in zip(DISPLAY_AT, GRID, strict=True):
             assert f"{d} shown on {name}" in wall.stderr
         wait_until_shown(dummy_x, reference, DISPLAY_AT)
         assert dummy_x.windows().count("wall span") == 1
@@ -175,8 +191,14 @@ def test_spanning_window_survives_an_unplugged_screen(dummy_x, reference, tmp_pa
 
 
 def test_displays_json_lists_the_six_outputs_and_binds_the_config(dummy_x, tmp_path):
-    proc = subprocess.run([*wallctl_command(), "displays", "config/demo.yaml", "--json"], cwd=REPO, env=dummy_x.env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [*wallctl_command(), "displays", "config/demo.yaml", "--json"],
+        cwd=REPO,
+        env=dummy_x.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["source"] == "x11"
@@ -188,24 +210,39 @@ def test_displays_json_lists_the_six_outputs_and_binds_the_config(dummy_x, tmp_p
         assert s["refresh_hz"] == pytest.approx(60.0, abs=0.1)
     assert screens["DUMMY0"]["primary"] is True
     bound = {b["display"]: b["screen"] for b in data["bindings"]}
-    assert bound == dict(zip(DISPLAY_AT, [name for name, _, _ in GRID]))
+    assert bound == dict(zip(DISPLAY_AT, [name for name, _, _ in GRID], strict=True))
     assert all(b["resolution_matches"] for b in data["bindings"])
 
     # outputs named in the config win over reading order; a missing one is reported, not fatal
     text = (REPO / "config" / "demo.yaml").read_text()
     cfg = tmp_path / "named.yaml"
-    cfg.write_text(text.replace("      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DUMMY5, DUMMY4, DUMMY3, "
-                                "DUMMY2, DUMMY1, DUMMY9]"))
-    proc = subprocess.run([*wallctl_command(), "displays", str(cfg), "--json"], cwd=REPO, env=dummy_x.env,
-                          capture_output=True, text=True, timeout=60)
+    cfg.write_text(
+        text.replace(
+            "      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DUMMY5, DUMMY4, DUMMY3, DUMMY2, DUMMY1, DUMMY9]"
+        )
+    )
+    proc = subprocess.run(
+        [*wallctl_command(), "displays", str(cfg), "--json"],
+        cwd=REPO,
+        env=dummy_x.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     bindings = {b["display"]: b for b in json.loads(proc.stdout)["bindings"]}
     assert [bindings[d]["screen"] for d in DISPLAY_AT] == ["DUMMY5", "DUMMY4", "DUMMY3", "DUMMY2", "DUMMY1", None]
     assert "DUMMY9" in bindings["C2"]["how"] and "DUMMY0" in bindings["C2"]["how"]  # names the screens there are
 
     # and the human-readable form says the same
-    proc = subprocess.run([*wallctl_command(), "displays", str(cfg)], cwd=REPO, env=dummy_x.env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [*wallctl_command(), "displays", str(cfg)],
+        cwd=REPO,
+        env=dummy_x.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "C2     NO SCREEN" in proc.stdout
     assert "[0] DUMMY0       1920x1080 at +0+0, 60 Hz  (primary)" in proc.stdout
 
@@ -214,8 +251,14 @@ def test_calibrate_takes_real_key_presses_and_prints_the_yaml(dummy_x, tmp_path)
     from dummy_x import press
 
     err = (tmp_path / "err.txt").open("w")
-    proc = subprocess.Popen([*wallctl_command(), "calibrate", "config/demo.yaml", "--backend", "pyglet"], cwd=REPO,
-                            env=dummy_x.env, stdout=subprocess.PIPE, stderr=err, text=True)
+    proc = subprocess.Popen(
+        [*wallctl_command(), "calibrate", "config/demo.yaml", "--backend", "pyglet"],
+        cwd=REPO,
+        env=dummy_x.env,
+        stdout=subprocess.PIPE,
+        stderr=err,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while "bezel: horizontal 1.8 mm" not in (tmp_path / "err.txt").read_text():
@@ -241,9 +284,14 @@ def test_identify_shows_each_display_on_its_own_screen(dummy_x, tmp_path):
 
     expected = {d: dominant(load_png(tmp_path / "headless" / f"{d}.png")) for d in DISPLAY_AT}
     assert len(set(expected.values())) == 6
-    proc = subprocess.Popen([*wallctl_command(), "identify", "config/demo.yaml", "--backend", "pyglet",
-                             "--duration", "60"], cwd=REPO, env=dummy_x.env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*wallctl_command(), "identify", "config/demo.yaml", "--backend", "pyglet", "--duration", "60"],
+        cwd=REPO,
+        env=dummy_x.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -256,26 +304,37 @@ def test_identify_shows_each_display_on_its_own_screen(dummy_x, tmp_path):
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    for d, (name, _, _) in zip(DISPLAY_AT, GRID):
+    for d, (name, _, _) in zip(DISPLAY_AT, GRID, strict=True):
         assert f"{d}: 1920 x 1080, output {name}" in out
 
 
 def test_doctor_names_a_display_without_its_screen_and_a_wrong_mode(dummy_x, tmp_path):
     text = (REPO / "config" / "demo.yaml").read_text()
     cfg = tmp_path / "wrong.yaml"
-    cfg.write_text(text.replace("      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DUMMY0, DUMMY1, DUMMY2, "
-                                "DUMMY3, DUMMY4, HDMI-9]"))
+    cfg.write_text(
+        text.replace(
+            "      bezel_mm: 0.9", "      bezel_mm: 0.9\n    outputs: [DUMMY0, DUMMY1, DUMMY2, DUMMY3, DUMMY4, HDMI-9]"
+        )
+    )
     dummy_x.xrandr("--output", "DUMMY4", "--mode", "1600x900")
     try:
-        proc = subprocess.run([*wallctl_command(), "doctor", str(cfg)], cwd=REPO, env=dummy_x.env,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [*wallctl_command(), "doctor", str(cfg)],
+            cwd=REPO,
+            env=dummy_x.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         dummy_x.six_outputs()
     assert proc.returncode == 1, proc.stdout + proc.stderr
     problems = [line for line in proc.stdout.splitlines() if line.startswith("problem") and "screens" in line]
     assert any("display C2 has no screen" in p and "HDMI-9" in p for p in problems), problems
-    assert any("display B2 is 1920x1080 but DUMMY4 runs 1600x900" in p and "xrandr --output DUMMY4 --mode 1920x1080" in p
-               for p in problems), problems
+    assert any(
+        "display B2 is 1920x1080 but DUMMY4 runs 1600x900" in p and "xrandr --output DUMMY4 --mode 1920x1080" in p
+        for p in problems
+    ), problems
     assert len(problems) == 2
 
 

@@ -7,7 +7,7 @@ which (re)writes it: look at the new PNG before committing it.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from wall.widgets.base import BuildContext, ThemeView
 from wall.widgets.registry import widget
 
 GOLDEN = Path(__file__).parent / "golden"
-T0 = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 THEME = ThemeView.from_config(ThemeConfig())
 
 
@@ -27,17 +27,33 @@ def demo_snapshot(t: datetime = T0) -> FeedSnapshot:
     return Store({"demo": ("demo", 60.0)}).snapshot("demo", t)
 
 
-def snapshot_with(posts=(), metrics=None, state: str = "ok", as_of: datetime | None = T0, error: str | None = None,
-                  feed_id: str = "test") -> FeedSnapshot:
+def snapshot_with(
+    posts=(),
+    metrics=None,
+    state: str = "ok",
+    as_of: datetime | None = T0,
+    error: str | None = None,
+    feed_id: str = "test",
+) -> FeedSnapshot:
     """A snapshot with chosen content and health (for empty / stale / failing / bad-data tests)."""
-    return FeedSnapshot(feed_id, tuple(posts), dict(metrics or {}), as_of,
-                        FeedHealth(state, last_success=as_of, last_error=error))
+    return FeedSnapshot(
+        feed_id, tuple(posts), dict(metrics or {}), as_of, FeedHealth(state, last_success=as_of, last_error=error)
+    )
 
 
-def make_ctx(width: int, height: int, *, t: datetime = T0, data=None, theme: ThemeView = THEME,
-             zone_id: str = "z", origin=(0, 0)) -> BuildContext:
-    return BuildContext(zone_id=zone_id, width=width, height=height, origin=origin, pitch_mm=(0.63, 0.63),
-                        time=t, theme=theme, data=data)
+def make_ctx(
+    width: int, height: int, *, t: datetime = T0, data=None, theme: ThemeView = THEME, zone_id: str = "z", origin=(0, 0)
+) -> BuildContext:
+    return BuildContext(
+        zone_id=zone_id,
+        width=width,
+        height=height,
+        origin=origin,
+        pitch_mm=(0.63, 0.63),
+        time=t,
+        theme=theme,
+        data=data,
+    )
 
 
 def options(name: str, **kw):
@@ -66,13 +82,19 @@ def assert_golden(name: str, pixels: np.ndarray, *, mean_tol: float = 1.0, bad_s
     across skia builds stays under both; a moved or missing element does not)."""
     path = GOLDEN / f"{name}.png"
     rgb = np.ascontiguousarray(pixels[:, :, :3])
-    if os.environ.get("WALL_UPDATE_GOLDEN") == "1" or not path.exists() and os.environ.get("WALL_UPDATE_GOLDEN") == "new":
+    if (
+        os.environ.get("WALL_UPDATE_GOLDEN") == "1"
+        or not path.exists()
+        and os.environ.get("WALL_UPDATE_GOLDEN") == "new"
+    ):
         GOLDEN.mkdir(exist_ok=True)
         Image.fromarray(rgb).save(path, optimize=True)
         return
     assert path.exists(), f"no golden image {path}; run with WALL_UPDATE_GOLDEN=new to create it, then look at it"
     want = np.asarray(Image.open(path).convert("RGB"))
-    assert want.shape == rgb.shape, f"{name}: size {rgb.shape[1]}x{rgb.shape[0]}, golden {want.shape[1]}x{want.shape[0]}"
+    assert want.shape == rgb.shape, (
+        f"{name}: size {rgb.shape[1]}x{rgb.shape[0]}, golden {want.shape[1]}x{want.shape[0]}"
+    )
     diff = np.abs(want.astype(np.int16) - rgb.astype(np.int16))
     mean = float(diff.mean())
     bad = float((diff.max(axis=2) > 24).mean())

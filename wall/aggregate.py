@@ -10,8 +10,8 @@ poller's thread when posts arrive, never on the render thread.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from feeds.model import TONES, LeaderboardEntry, Metric, Post
 
@@ -25,8 +25,12 @@ def _buckets(end: datetime, window: timedelta, step: timedelta) -> list[datetime
     return [last - step * k for k in range(n, -1, -1)]
 
 
-def volume_series(posts: Iterable[Post], end: datetime, window: timedelta = timedelta(hours=24),
-                  step: timedelta = timedelta(minutes=15)) -> dict[str, tuple[tuple[datetime, float], ...]]:
+def volume_series(
+    posts: Iterable[Post],
+    end: datetime,
+    window: timedelta = timedelta(hours=24),
+    step: timedelta = timedelta(minutes=15),
+) -> dict[str, tuple[tuple[datetime, float], ...]]:
     """Posts per step over the window: 'all' and, when posts carry a tone, one series per tone."""
     starts = _buckets(end, window, step)
     first = starts[0]
@@ -60,8 +64,9 @@ def top_authors(posts: Iterable[Post], since: datetime, limit: int = 10) -> tupl
         engagement[key] += p.total_engagement
     ranked = sorted(authors, key=lambda k: (-mentions[k], -engagement[k], authors[k].name))
     return tuple(
-        LeaderboardEntry(author=authors[k], mentions=mentions[k], reach=authors[k].followers,
-                         engagement=float(engagement[k]))
+        LeaderboardEntry(
+            author=authors[k], mentions=mentions[k], reach=authors[k].followers, engagement=float(engagement[k])
+        )
         for k in ranked[:limit]
     )
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 MAX_RETRY_S = 30.0  # a failing disk is retried at most this far apart
 FIRST_RETRY_S = 1.0
@@ -42,8 +43,16 @@ class BackgroundWriter(Generic[B]):
     target in log lines ('store /var/lib/wall/lobby.sqlite3'); `expected` are the errors of a disk
     or a file in trouble (one warning per outage), anything else is logged as a bug."""
 
-    def __init__(self, write: Callable[[B], None], *, label: str, log: logging.Logger, coalesce_s: float,
-                 expected: tuple[type[Exception], ...] = (OSError,), thread_name: str | None = None):
+    def __init__(
+        self,
+        write: Callable[[B], None],
+        *,
+        label: str,
+        log: logging.Logger,
+        coalesce_s: float,
+        expected: tuple[type[Exception], ...] = (OSError,),
+        thread_name: str | None = None,
+    ):
         self.label = label
         self.coalesce_s = coalesce_s
         self._write = write
@@ -125,8 +134,7 @@ class BackgroundWriter(Generic[B]):
             if failures:
                 self._log.debug("%s: still cannot write (%s)", self.label, exc)
             else:
-                self._log.warning("%s: cannot write (%s); keeping the changes in memory and retrying",
-                                  self.label, exc)
+                self._log.warning("%s: cannot write (%s); keeping the changes in memory and retrying", self.label, exc)
             return False
         except Exception:  # a bug must not kill the writer: the wall keeps running on what it holds
             if not failures:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import moderngl
 import numpy as np
@@ -41,7 +41,7 @@ class _Floor:
 
     def blit(self) -> float:
         t = time.perf_counter()
-        for src_t, src, dst_t, dst in self.pairs:
+        for src_t, src, _dst_t, dst in self.pairs:
             if gl.blit_available():
                 gl.blit(src, dst, 0, 0, src_t.width, src_t.height, 0, 0)
             else:
@@ -51,7 +51,7 @@ class _Floor:
 
     def shaded(self) -> float:
         t = time.perf_counter()
-        for src_t, _, dst_t, dst in self.pairs:
+        for src_t, _, _dst_t, dst in self.pairs:
             dst.use()
             self.prog["u_output_size"].value = (1.0, 1.0)
             src_t.use(0)
@@ -106,16 +106,23 @@ def card_paint_cost(repeats: int = 7) -> dict:
     from types import MappingProxyType
 
     from feeds.model import Author, Post, PostMetrics
+
     from .config.schema import ThemeConfig
     from .store import FeedHealth, FeedSnapshot
     from .widgets.base import BuildContext, ThemeView
     from .widgets.registry import widget
 
-    now = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
     text = (CARD_TEXT * 2)[:280]
-    post = Post(key="bench:1", source="bench", network="x", published_at=now, text=text,
-                author=Author(id="bench:a", handle="@fatou_diop", name="Fatou Diop", followers=88000, verified=True),
-                metrics=PostMetrics(likes=1200, reposts=230, replies=88))
+    post = Post(
+        key="bench:1",
+        source="bench",
+        network="x",
+        published_at=now,
+        text=text,
+        author=Author(id="bench:a", handle="@fatou_diop", name="Fatou Diop", followers=88000, verified=True),
+        metrics=PostMetrics(likes=1200, reposts=230, replies=88),
+    )
     snap = FeedSnapshot("bench", (post,), MappingProxyType({}), now, FeedHealth("ok", now))
     module = widget("top_posts")
     w, h = 960, 540
@@ -127,12 +134,24 @@ def card_paint_cost(repeats: int = 7) -> dict:
         t0 = time.perf_counter()
         module.paint(view, w, h)
         samples.append((time.perf_counter() - t0) * 1000)
-    return {"chars": len(text), "size": [w, h], "paint_ms": round(float(np.median(samples)), 2),
-            "upload_bytes": w * h * 4}
+    return {
+        "chars": len(text),
+        "size": [w, h],
+        "paint_ms": round(float(np.median(samples)), 2),
+        "upload_bytes": w * h * 4,
+    }
 
 
-def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = True, shaded_samples: int = 10,
-              backend: str = "headless", window=None, details: bool = True) -> dict:
+def run_bench(
+    loaded: LoadedConfig,
+    scenario: str,
+    frames: int,
+    paced: bool = True,
+    shaded_samples: int = 10,
+    backend: str = "headless",
+    window=None,
+    details: bool = True,
+) -> dict:
     """Frame times of `frames` frames of the real loop on `backend`. `details`: also the paint costs
     per zone and of a 280-character card (the same on every backend, so measured once)."""
     rt = WallRuntime(loaded, backend, window=window)
@@ -140,7 +159,7 @@ def run_bench(loaded: LoadedConfig, scenario: str, frames: int, paced: bool = Tr
         rt.backend.measure = True
     try:
         rt.use_scenario(scenario)
-        start = datetime.now(timezone.utc)
+        start = datetime.now(UTC)
         t_settle = time.perf_counter()
         rt.settle(start)
         rt.ctx.finish()
@@ -221,12 +240,13 @@ def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2)
     import random
 
     from feeds.mastodon import parse_statuses
+
     from .assets import ROOT
     from .store import Store
 
     template = json_mod.loads((ROOT / "tests" / "fixtures" / "mastodon" / "tag_page1.json").read_text())
     rng = random.Random(3)
-    base = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     raw = []
     for i in range(n):
         status = copy.deepcopy(template[i % len(template)])
@@ -290,9 +310,16 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
                     r = c.post("/api/scenario", json={"name": name, "wait": True})
                     r.raise_for_status()
                     body = r.json()
-                    samples.append({"from": current, "to": name, "frames": body["frames"], "ms": body["ms"],
-                                    "client_ms": round((time.perf_counter() - t0) * 1000, 1),
-                                    "prepare_ms": body.get("prepare_ms")})
+                    samples.append(
+                        {
+                            "from": current,
+                            "to": name,
+                            "frames": body["frames"],
+                            "ms": body["ms"],
+                            "client_ms": round((time.perf_counter() - t0) * 1000, 1),
+                            "prepare_ms": body.get("prepare_ms"),
+                        }
+                    )
                     current = name
                     time.sleep(1.0)  # the transition plays out before the next switch
         times = wall.loop.times.summary()

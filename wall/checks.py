@@ -36,8 +36,9 @@ def check_legibility(loaded: LoadedConfig, t: datetime) -> list[Problem]:
         for name, plan in loaded.scenarios.items():
             contexts = zone_contexts(plan, loaded.wall, loaded.config.viewing_distance_m)
             # every widget a zone may show: its one, or each item of its playlist
-            shown = [(zone_id, ctx, b) for zone_id, ctx in contexts.items()
-                     for b in binding_items(plan.bindings[zone_id])]
+            shown = [
+                (zone_id, ctx, b) for zone_id, ctx in contexts.items() for b in binding_items(plan.bindings[zone_id])
+            ]
             for zone_id, ctx, binding in shown:
                 module = widget(binding.widget)
                 if not module.TEXT_BEARING:

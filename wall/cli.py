@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .assets import DEMO_CONFIG
@@ -26,13 +26,15 @@ EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
 
 def _parse_time(text: str | None) -> datetime:
     if text is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         t = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise UsageError(f"--time '{text}' is not an ISO 8601 time; write e.g. 2026-11-23T09:30:00+01:00") from None
     if t.tzinfo is None:
-        raise UsageError(f"--time '{text}' has no UTC offset; add one (e.g. 'Z' or '+01:00') so the render is unambiguous")
+        raise UsageError(
+            f"--time '{text}' has no UTC offset; add one (e.g. 'Z' or '+01:00') so the render is unambiguous"
+        )
     return t
 
 
@@ -84,12 +86,16 @@ def cmd_geometry(args) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
-    print(f"canvas {data['canvas']['w']}x{data['canvas']['h']} px at {loaded.wall.pitch_x:.4f} x {loaded.wall.pitch_y:.4f} mm/px")
+    print(
+        f"canvas {data['canvas']['w']}x{data['canvas']['h']} px at "
+        f"{loaded.wall.pitch_x:.4f} x {loaded.wall.pitch_y:.4f} mm/px"
+    )
     for d in data["displays"]:
         vp, mm = d["viewport"], d["mm"]
         print(
             f"  {d['id']:>4}  {d['resolution'][0]}x{d['resolution'][1]} rot {d['rotation']:>3}  "
-            f"viewport {vp['w']}x{vp['h']}+{vp['x']}+{vp['y']}  active {mm['w']:.1f}x{mm['h']:.1f} mm at ({mm['x']:.1f}, {mm['y']:.1f})"
+            f"viewport {vp['w']}x{vp['h']}+{vp['x']}+{vp['y']}  "
+            f"active {mm['w']:.1f}x{mm['h']:.1f} mm at ({mm['x']:.1f}, {mm['y']:.1f})"
         )
     return 0
 
@@ -137,8 +143,14 @@ def cmd_run(args) -> int:
     choice = _scenario(loaded, args.scenario) if args.scenario else None
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
     store_path = None if args.store == "none" else Path(args.store or default_store_path(loaded.config.name))
-    live = LiveWall(loaded, args.backend, window=_window(loaded, args.window_mode), store_path=store_path,
-                    control_listen=args.control, watch=not args.no_watch)
+    live = LiveWall(
+        loaded,
+        args.backend,
+        window=_window(loaded, args.window_mode),
+        store_path=store_path,
+        control_listen=args.control,
+        watch=not args.no_watch,
+    )
     rt = live.rt
     try:
         rt.start_feeds()
@@ -163,14 +175,18 @@ def cmd_run(args) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                sd_notify.status(f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, "
-                                 f"{s['dropped']} dropped")
+                sd_notify.status(
+                    f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped"
+                )
 
         live.open(loop.clock.wall_time(loop.clock.monotonic()), choice)
         live.start_background()
-        shown = "; ".join(f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays())
+        shown = "; ".join(
+            f"{d.display_id} {d.state}{' on ' + d.screen if d.screen else ''}" for d in rt.backend.displays()
+        )
         print(
-            f"wall: running '{loaded.config.name}' scenario {live.director.base} ({live.director.reason}) on {args.backend}"
+            f"wall: running '{loaded.config.name}' scenario {live.director.base} ({live.director.reason}) "
+            f"on {args.backend}"
             f"{' (' + rt.backend.mode + ' mode)' if getattr(rt.backend, 'mode', None) else ''} "
             f"({len(loaded.wall.displays)} displays, {loaded.config.fps:g} fps"
             f"{', time fixed at ' + fixed.isoformat() if fixed else ''}){': ' + shown if shown else ''}; Ctrl-C stops",
@@ -189,13 +205,23 @@ def cmd_run(args) -> int:
             from .render.snapshot import write_snapshot
 
             written = write_snapshot(Path(args.capture), rt.loaded.wall, rt.backend.capture(rt.engine.compositor))
-            print(f"wall: what the {args.backend} outputs show written to {args.capture}/ "
-                  f"({len(written)} files)", file=sys.stderr)
+            print(
+                f"wall: what the {args.backend} outputs show written to {args.capture}/ ({len(written)} files)",
+                file=sys.stderr,
+            )
     finally:
         sd_notify.stopping()
         live.close()
     s = loop.times.summary()
-    print(json.dumps({"frames": s["frames"], "dropped": s["dropped"], "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}}))
+    print(
+        json.dumps(
+            {
+                "frames": s["frames"],
+                "dropped": s["dropped"],
+                "frame_ms": {k: s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")},
+            }
+        )
+    )
     return 0
 
 
@@ -210,10 +236,17 @@ def cmd_displays(args) -> int:
     bindings = []
     if args.config:
         loaded = _load(args.config)
-        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays):
+        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays, strict=True):
             size_ok = b.screen is None or (b.screen.width, b.screen.height) == d.resolution
-            bindings.append({"display": d.id, "screen": b.screen.name if b.screen else None, "how": b.reason,
-                             "resolution": list(d.resolution), "resolution_matches": size_ok})
+            bindings.append(
+                {
+                    "display": d.id,
+                    "screen": b.screen.name if b.screen else None,
+                    "how": b.reason,
+                    "resolution": list(d.resolution),
+                    "resolution_matches": size_ok,
+                }
+            )
     if args.json:
         out = {"source": source, "screens": [s.as_dict() for s in screens]}
         if args.config:
@@ -223,13 +256,21 @@ def cmd_displays(args) -> int:
     print(f"{len(screens)} screen(s) reported by {source}:")
     for s in screens:
         hz = f"{s.refresh_hz:g} Hz" if s.refresh_hz else "? Hz"
-        print(f"  [{s.index}] {s.name:<12} {s.width}x{s.height} at +{s.x}+{s.y}, {hz}{'  (primary)' if s.primary else ''}")
+        print(
+            f"  [{s.index}] {s.name:<12} {s.width}x{s.height} at +{s.x}+{s.y}, {hz}{'  (primary)' if s.primary else ''}"
+        )
     if args.config:
         print(f"displays of {args.config}:")
         for b in bindings:
             where = f"on {b['screen']}" if b["screen"] else "NO SCREEN"
-            note = "" if b["resolution_matches"] else (f"  (configured {b['resolution'][0]}x{b['resolution'][1]}: "
-                                                        "the picture will be scaled; fix the mode or the config)")
+            note = (
+                ""
+                if b["resolution_matches"]
+                else (
+                    f"  (configured {b['resolution'][0]}x{b['resolution'][1]}: "
+                    "the picture will be scaled; fix the mode or the config)"
+                )
+            )
             print(f"  {b['display']:<6} {where:<14} ({b['how']}){note}")
     return 0
 
@@ -247,9 +288,11 @@ def cmd_demo(args) -> int:
     t = _parse_time(args.time)
     out = Path(args.out)
     if _has_display():
-        print("wallctl demo: to see it live on this machine's screens: wallctl run config/demo.yaml --backend pyglet "
-              "(its 6 displays take the screens in reading order; `wallctl displays config/demo.yaml` shows which)",
-              file=sys.stderr)
+        print(
+            "wallctl demo: to see it live on this machine's screens: wallctl run config/demo.yaml --backend pyglet "
+            "(its 6 displays take the screens in reading order; `wallctl displays config/demo.yaml` shows which)",
+            file=sys.stderr,
+        )
     rt = WallRuntime(loaded)
     try:
         for name in loaded.scenarios:
@@ -284,9 +327,11 @@ def cmd_feed_poll(args) -> int:
 
     loaded = _load(args.config)
     if args.feed_id not in loaded.config.feeds:
-        raise UsageError(f"no feed '{args.feed_id}' in {args.config}; feeds: {', '.join(loaded.config.feeds) or 'none'}")
+        raise UsageError(
+            f"no feed '{args.feed_id}' in {args.config}; feeds: {', '.join(loaded.config.feeds) or 'none'}"
+        )
     fc = loaded.config.feeds[args.feed_id]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if fc.adapter == "demo":
         from feeds import demo
 
@@ -302,19 +347,37 @@ def cmd_feed_poll(args) -> int:
         try:
             result = asyncio.run(once())
             posts, metrics = result.posts, result.metrics
-            health = {"state": "ok", "last_success": now.isoformat(), "last_error": None,
-                      "not_modified": result.not_modified, "cursor": result.cursor}
+            health = {
+                "state": "ok",
+                "last_success": now.isoformat(),
+                "last_error": None,
+                "not_modified": result.not_modified,
+                "cursor": result.cursor,
+            }
         except FeedError as exc:
             posts, metrics = [], {}
-            health = {"state": "credentials" if exc.kind == "credentials" else "failing", "last_success": None,
-                      "last_error": f"{exc.kind}: {exc}", "retry_after": exc.retry_after}
+            health = {
+                "state": "credentials" if exc.kind == "credentials" else "failing",
+                "last_success": None,
+                "last_error": f"{exc.kind}: {exc}",
+                "retry_after": exc.retry_after,
+            }
     for post in posts:
-        print(json.dumps(post.model_dump(mode="json"), ensure_ascii=False) if args.json
-              else f"{post.published_at:%Y-%m-%d %H:%M} {post.author.name or post.author.handle}: {post.text[:100]}")
+        print(
+            json.dumps(post.model_dump(mode="json"), ensure_ascii=False)
+            if args.json
+            else f"{post.published_at:%Y-%m-%d %H:%M} {post.author.name or post.author.handle}: {post.text[:100]}"
+        )
     for metric in metrics.values():
-        print(json.dumps(metric.model_dump(mode="json"), ensure_ascii=False) if args.json
-              else f"metric {metric.name}: {metric.value if metric.value is not None else '(series/breakdown)'} {metric.unit}")
-    print(json.dumps({"health": health}) if args.json else f"health: {health['state']} {health.get('last_error') or ''}")
+        print(
+            json.dumps(metric.model_dump(mode="json"), ensure_ascii=False)
+            if args.json
+            else f"metric {metric.name}: "
+            f"{metric.value if metric.value is not None else '(series/breakdown)'} {metric.unit}"
+        )
+    print(
+        json.dumps({"health": health}) if args.json else f"health: {health['state']} {health.get('last_error') or ''}"
+    )
     return 0 if health["state"] == "ok" else 4
 
 
@@ -330,13 +393,23 @@ def cmd_kiosk_install(args) -> int:
         raise UsageError("--run-as is for system units; a --user unit runs as the user who enables it")
     backend = args.backend or ("kiosk" if len(loaded.wall.displays) == 1 else "pyglet")
     if backend == "kiosk" and len(loaded.wall.displays) != 1:
-        raise UsageError(f"the kiosk backend drives one screen; {args.config} has {len(loaded.wall.displays)} "
-                         "displays: use --backend pyglet")
+        raise UsageError(
+            f"the kiosk backend drives one screen; {args.config} has {len(loaded.wall.displays)} "
+            "displays: use --backend pyglet"
+        )
     display = args.display
     if display is None and backend == "pyglet":
         display = os.environ.get("DISPLAY") or ":0"  # desktop windows need an X display; the local one
-    unit = KioskUnit(name, loaded.path.resolve(), tuple(credential_env_vars(loaded)), backend=backend,
-                     graphical=not args.no_graphical, user=args.user, run_as=args.run_as, display=display)
+    unit = KioskUnit(
+        name,
+        loaded.path.resolve(),
+        tuple(credential_env_vars(loaded)),
+        backend=backend,
+        graphical=not args.no_graphical,
+        user=args.user,
+        run_as=args.run_as,
+        display=display,
+    )
     unit_dir = Path(args.unit_dir) if args.unit_dir else (USER_UNIT_DIR if args.user else SYSTEM_UNIT_DIR)
     path = unit_dir.expanduser() / unit.file_name
     text = unit.render()
@@ -345,14 +418,17 @@ def cmd_kiosk_install(args) -> int:
             for line in unit.enable_instructions(path):
                 print(line.replace("wrote", "unchanged:", 1) if line.startswith("wrote ") else line)
             return 0
-        raise UsageError(f"{path} exists and differs from the unit for this config; "
-                         f"rerun with --force to replace it, or choose another --name")
+        raise UsageError(
+            f"{path} exists and differs from the unit for this config; "
+            f"rerun with --force to replace it, or choose another --name"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     except PermissionError:
-        raise UsageError(f"cannot write {path} (permission denied); run with sudo, or install a user unit "
-                         f"with --user") from None
+        raise UsageError(
+            f"cannot write {path} (permission denied); run with sudo, or install a user unit with --user"
+        ) from None
     for line in unit.enable_instructions(path):
         print(line)
     return 0
@@ -376,8 +452,10 @@ def cmd_identify(args) -> int:
 
     loaded = _load(args.config)
     if args.backend == "headless" and not args.out:
-        raise UsageError("the headless backend shows nothing on a screen; give --out DIR to write what each "
-                         "display would show, or choose --backend pyglet or kiosk")
+        raise UsageError(
+            "the headless backend shows nothing on a screen; give --out DIR to write what each "
+            "display would show, or choose --backend pyglet or kiosk"
+        )
     rt = WallRuntime(loaded, args.backend, window=_window(loaded, args.window_mode))
     try:
         written = run_identify(rt, args.duration, Path(args.out) if args.out else None)
@@ -399,8 +477,10 @@ def cmd_calibrate(args) -> int:
         raise UsageError(str(exc)) from None
     loaded = _load(args.config)
     if args.backend == "headless" and not any(k in ("enter", "escape", "q") for k in script):
-        raise UsageError("the headless backend has no keyboard: give the keys with --keys, ending with enter "
-                         "(accept) or escape (leave), e.g. --keys \"right right enter\"")
+        raise UsageError(
+            "the headless backend has no keyboard: give the keys with --keys, ending with enter "
+            '(accept) or escape (leave), e.g. --keys "right right enter"'
+        )
     rt = WallRuntime(loaded, args.backend, window=_window(loaded, args.window_mode))
     try:
         accepted, cal = run_calibrate(rt, script, step)
@@ -441,16 +521,26 @@ def cmd_bench(args) -> int:
         window = _window(loaded, args.window_mode)
         # headless in a child process: EGL and GLX contexts do not mix in one thread (glvnd refuses
         # to make the second API current), and a fresh process is a fair comparison anyway
-        cmd = [sys.executable, "-m", "wall.cli", "bench", args.config, "--scenario", scenario,
-               "--frames", str(args.frames)] + (["--unpaced"] if args.unpaced else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "wall.cli",
+            "bench",
+            args.config,
+            "--scenario",
+            scenario,
+            "--frames",
+            str(args.frames),
+        ] + (["--unpaced"] if args.unpaced else [])
         child = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DISPLAY": ""})
         if child.returncode != 0:
             raise RuntimeError(f"the headless half of the benchmark failed: {child.stderr.strip()[-500:]}")
         headless = json.loads(child.stdout)
         for key in ("paint_ms_per_zone", "card_280_chars"):
             headless.pop(key, None)
-        windowed = run_bench(loaded, scenario, args.frames, paced=not args.unpaced, backend=args.backend,
-                             window=window, details=False)
+        windowed = run_bench(
+            loaded, scenario, args.frames, paced=not args.unpaced, backend=args.backend, window=window, details=False
+        )
         result = {"headless": headless, args.backend: windowed}
     print(json.dumps(result, indent=2))
     return 0
@@ -483,32 +573,54 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario")
     s.add_argument("--time", help="ISO 8601 time with offset; default: now")
     s.add_argument("--pattern", help="draw a test pattern instead of a scenario: bezel or grid")
-    s.add_argument("--store", help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
-                   "(default: none; network feeds then show 'waiting for data')")
+    s.add_argument(
+        "--store",
+        help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
+        "(default: none; network feeds then show 'waiting for data')",
+    )
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("run", help="run the live wall")
     s.add_argument("config")
-    s.add_argument("--backend", default="headless", choices=list(BACKENDS),
-                   help="headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)")
-    s.add_argument("--window-mode", choices=["auto", "span", "per-screen"],
-                   help="pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)")
-    s.add_argument("--fixed-time", metavar="TIME",
-                   help="show every frame at this ISO 8601 instant (to compare the screens with `wallctl render --time`)")
-    s.add_argument("--capture", metavar="DIR",
-                   help="when stopping, write what each display's window shows (read back from the window) to DIR")
+    s.add_argument(
+        "--backend",
+        default="headless",
+        choices=list(BACKENDS),
+        help="headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)",
+    )
+    s.add_argument(
+        "--window-mode",
+        choices=["auto", "span", "per-screen"],
+        help="pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)",
+    )
+    s.add_argument(
+        "--fixed-time",
+        metavar="TIME",
+        help="show every frame at this ISO 8601 instant (to compare the screens with `wallctl render --time`)",
+    )
+    s.add_argument(
+        "--capture",
+        metavar="DIR",
+        help="when stopping, write what each display's window shows (read back from the window) to DIR",
+    )
     s.add_argument("--scenario")
     s.add_argument("--frames", type=int, help="stop after N frames")
     s.add_argument("--duration", type=float, help="stop after S seconds")
     s.add_argument("--snapshot", help="when stopping, write the last frame's PNGs to this folder")
     s.add_argument("--status-every", type=float, default=10.0, help="seconds between status lines")
-    s.add_argument("--control", metavar="HOST:PORT",
-                   help="where the control API and console listen (default: the config's control.listen, "
-                   "127.0.0.1:8750); 'none' for no API")
+    s.add_argument(
+        "--control",
+        metavar="HOST:PORT",
+        help="where the control API and console listen (default: the config's control.listen, "
+        "127.0.0.1:8750); 'none' for no API",
+    )
     s.add_argument("--no-watch", action="store_true", help="do not reload the config file when it changes")
-    s.add_argument("--store", help="SQLite file keeping the feeds' last good data (default: under "
-                   "~/.local/state/wall/); 'none' keeps it in memory only")
+    s.add_argument(
+        "--store",
+        help="SQLite file keeping the feeds' last good data (default: under "
+        "~/.local/state/wall/); 'none' keeps it in memory only",
+    )
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("displays", help="the screens the system reports; with CONFIG, which display goes on which")
@@ -524,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("config")
     f.add_argument("feed_id")
     f.add_argument("--once", action="store_true", help="one poll (the only mode for now)")
-    f.add_argument("--json", action="store_true", help="one JSON object per line, then {\"health\": ...}")
+    f.add_argument("--json", action="store_true", help='one JSON object per line, then {"health": ...}')
     f.set_defaults(func=cmd_feed_poll)
 
     s = sub.add_parser("demo", help="the demo wall (config/demo.yaml)")
@@ -537,15 +649,23 @@ def build_parser() -> argparse.ArgumentParser:
     k = kiosk_sub.add_parser("install", help="write a systemd unit that runs CONFIG at boot (prints how to enable it)")
     k.add_argument("config")
     k.add_argument("--name", help="the unit is wall-NAME.service (default: a slug of the config's name)")
-    k.add_argument("--unit-dir", help="where to write the unit (default: /etc/systemd/system, or "
-                   "~/.config/systemd/user with --user)")
+    k.add_argument(
+        "--unit-dir",
+        help="where to write the unit (default: /etc/systemd/system, or ~/.config/systemd/user with --user)",
+    )
     k.add_argument("--user", action="store_true", help="a user unit (systemctl --user) instead of a system one")
-    k.add_argument("--backend", choices=list(BACKENDS),
-                   help="kiosk (default for one display): SDL fullscreen on the console or a desktop; pyglet "
-                   "(default for several): desktop windows; headless: no screen")
+    k.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        help="kiosk (default for one display): SDL fullscreen on the console or a desktop; pyglet "
+        "(default for several): desktop windows; headless: no screen",
+    )
     k.add_argument("--display", help="draw on this X display (e.g. :0) instead of the console")
-    k.add_argument("--run-as", metavar="USER", help="run the wall as USER (system units; default root); "
-                   "adds the video, render and input groups")
+    k.add_argument(
+        "--run-as",
+        metavar="USER",
+        help="run the wall as USER (system units; default root); adds the video, render and input groups",
+    )
     k.add_argument("--no-graphical", action="store_true", help="start with multi-user.target, not graphical.target")
     k.add_argument("--force", action="store_true", help="replace an existing, different unit of that name")
     k.set_defaults(func=cmd_kiosk_install)
@@ -555,38 +675,66 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_doctor)
 
     calibrate_help = "the bezel pattern, adjusted with the arrow keys until lines run straight; Enter prints YAML"
-    for name, what in (("identify", "every display shows its id, resolution and output in huge type"),
-                       ("calibrate", calibrate_help)):
+    for name, what in (
+        ("identify", "every display shows its id, resolution and output in huge type"),
+        ("calibrate", calibrate_help),
+    ):
         s = sub.add_parser(name, help=what)
         s.add_argument("config")
-        s.add_argument("--backend", default="headless", choices=list(BACKENDS),
-                       help="headless (writes PNGs to --out), pyglet (desktop windows), kiosk (SDL2)")
-        s.add_argument("--window-mode", choices=["auto", "span", "per-screen"],
-                       help="pyglet: one window spanning the screens, or one per screen")
-        s.add_argument("--out", metavar="DIR", help="write what each display shows (a PNG per display, wall.png) "
-                       "to DIR (identify needs it with the headless backend)")
+        s.add_argument(
+            "--backend",
+            default="headless",
+            choices=list(BACKENDS),
+            help="headless (writes PNGs to --out), pyglet (desktop windows), kiosk (SDL2)",
+        )
+        s.add_argument(
+            "--window-mode",
+            choices=["auto", "span", "per-screen"],
+            help="pyglet: one window spanning the screens, or one per screen",
+        )
+        s.add_argument(
+            "--out",
+            metavar="DIR",
+            help="write what each display shows (a PNG per display, wall.png) "
+            "to DIR (identify needs it with the headless backend)",
+        )
     s = sub.choices["identify"]
-    s.add_argument("--duration", type=float, default=30.0, help="stop after S seconds (default 30); "
-                   "Escape, q or Enter stops sooner")
+    s.add_argument(
+        "--duration",
+        type=float,
+        default=30.0,
+        help="stop after S seconds (default 30); Escape, q or Enter stops sooner",
+    )
     s.set_defaults(func=cmd_identify)
     s = sub.choices["calibrate"]
-    s.add_argument("--keys", metavar="KEYS", help="keys to apply first, one per frame (how the headless "
-                   "backend and SSH sessions drive it): left right up down, shift+..., r, enter, escape")
+    s.add_argument(
+        "--keys",
+        metavar="KEYS",
+        help="keys to apply first, one per frame (how the headless "
+        "backend and SSH sessions drive it): left right up down, shift+..., r, enter, escape",
+    )
     s.add_argument("--step", type=float, default=0.1, help="mm per arrow key (default 0.1; with shift: 1 mm)")
     s.set_defaults(func=cmd_calibrate)
 
     s = sub.add_parser("bench", help="frame-time benchmark, or --feeds: the feed pipeline (JSON)")
     s.add_argument("config", nargs="?")
     s.add_argument("--feeds", action="store_true", help="normalise + dedup + store throughput instead")
-    s.add_argument("--switch", action="store_true",
-                   help="scenario switches through the control API: call -> first frame of the new scenario")
+    s.add_argument(
+        "--switch",
+        action="store_true",
+        help="scenario switches through the control API: call -> first frame of the new scenario",
+    )
     s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario")
     s.add_argument("--posts", type=int, default=100_000, help="with --feeds: how many posts")
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
-    s.add_argument("--backend", default="headless", choices=list(BACKENDS),
-                   help="a windowed backend: its figures next to headless ones from the same run")
+    s.add_argument(
+        "--backend",
+        default="headless",
+        choices=list(BACKENDS),
+        help="a windowed backend: its figures next to headless ones from the same run",
+    )
     s.add_argument("--window-mode", choices=["auto", "span", "per-screen"])
     s.set_defaults(func=cmd_bench)
     # the running wall's control API, from the command line
@@ -622,8 +770,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"wallctl {args.command}: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-              file=sys.stderr)
+        print(
+            f"wallctl {args.command}: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

@@ -11,8 +11,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-EXPECTED_FONTS = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans CJK JP", "Noto Color Emoji",
-                  "Noto Sans Mono")
+EXPECTED_FONTS = (
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans CJK JP",
+    "Noto Color Emoji",
+    "Noto Sans Mono",
+)
 
 
 @dataclass
@@ -32,7 +38,9 @@ def check_python() -> Check:
     text = f"Python {v.major}.{v.minor}.{v.micro} ({sys.executable})"
     if v >= (3, 11):
         return Check("python", True, text)
-    return Check("python", False, text + " is older than 3.11", "install Python 3.11 or newer and rerun scripts/bootstrap.sh")
+    return Check(
+        "python", False, text + " is older than 3.11", "install Python 3.11 or newer and rerun scripts/bootstrap.sh"
+    )
 
 
 def check_gl_packages() -> Check:
@@ -47,7 +55,9 @@ def check_gl_packages() -> Check:
         if "install ok installed" not in res.stdout:
             missing.append(pkg)
     if missing:
-        return Check("gl packages", False, f"missing {' '.join(missing)}", f"sudo apt-get install -y {' '.join(missing)}")
+        return Check(
+            "gl packages", False, f"missing {' '.join(missing)}", f"sudo apt-get install -y {' '.join(missing)}"
+        )
     return Check("gl packages", True, f"installed: {' '.join(packages)}")
 
 
@@ -73,8 +83,12 @@ def check_fonts() -> Check:
     have = set(families())
     missing = [f for f in EXPECTED_FONTS if f not in have]
     if missing:
-        return Check("fonts", False, f"missing {', '.join(missing)} in {FONTS}",
-                     "restore assets/fonts from the repository (git checkout -- assets/fonts)")
+        return Check(
+            "fonts",
+            False,
+            f"missing {', '.join(missing)} in {FONTS}",
+            "restore assets/fonts from the repository (git checkout -- assets/fonts)",
+        )
     return Check("fonts", True, f"{len(EXPECTED_FONTS)} shipped families present ({', '.join(EXPECTED_FONTS)})")
 
 
@@ -89,27 +103,56 @@ def check_screens(loaded=None) -> list[Check]:
             return [Check("screens", True, "no X display and no /dev/dri/card*: only --backend headless can run here")]
         usable = [c for c in cards if os.access(c, os.R_OK | os.W_OK)]
         if not usable:
-            return [Check("screens", False, f"{', '.join(map(str, cards))} not accessible to this user",
-                          "add the user to the video and render groups (sudo usermod -aG video,render $USER) "
-                          "or install the kiosk unit with --run-as")]
+            return [
+                Check(
+                    "screens",
+                    False,
+                    f"{', '.join(map(str, cards))} not accessible to this user",
+                    "add the user to the video and render groups (sudo usermod -aG video,render $USER) "
+                    "or install the kiosk unit with --run-as",
+                )
+            ]
     try:
         source, screens = system_screens()
     except NoScreens as exc:
         return [Check("screens", False, str(exc), "check DISPLAY and XAUTHORITY (or SDL_VIDEODRIVER on a console)")]
-    listed = ", ".join(f"{s.name} {s.width}x{s.height}+{s.x}+{s.y}"
-                       f"{f' {s.refresh_hz:g} Hz' if s.refresh_hz else ''}" for s in screens) or "none"
-    checks = [Check("screens", bool(screens), f"{len(screens)} screen(s) through {source}: {listed}",
-                    "connect and switch on a monitor")]
+    listed = (
+        ", ".join(
+            f"{s.name} {s.width}x{s.height}+{s.x}+{s.y}{f' {s.refresh_hz:g} Hz' if s.refresh_hz else ''}"
+            for s in screens
+        )
+        or "none"
+    )
+    checks = [
+        Check(
+            "screens",
+            bool(screens),
+            f"{len(screens)} screen(s) through {source}: {listed}",
+            "connect and switch on a monitor",
+        )
+    ]
     if loaded is not None and screens:
-        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays):
+        for b, d in zip(bind_displays(loaded.wall, screens), loaded.wall.displays, strict=True):
             if b.screen is None:
-                checks.append(Check("screens", False, f"display {d.id} has no screen ({b.reason})",
-                                    "connect it, or give the display the right `output:` (`wallctl displays CONFIG`)"))
+                checks.append(
+                    Check(
+                        "screens",
+                        False,
+                        f"display {d.id} has no screen ({b.reason})",
+                        "connect it, or give the display the right `output:` (`wallctl displays CONFIG`)",
+                    )
+                )
             elif (b.screen.width, b.screen.height) != d.resolution:
-                checks.append(Check("screens", False, f"display {d.id} is {d.resolution[0]}x{d.resolution[1]} "
-                                    f"but {b.screen.name} runs {b.screen.width}x{b.screen.height} (it would be scaled)",
-                                    f"set the mode (xrandr --output {b.screen.name} --mode "
-                                    f"{d.resolution[0]}x{d.resolution[1]}) or correct the display's resolution"))
+                checks.append(
+                    Check(
+                        "screens",
+                        False,
+                        f"display {d.id} is {d.resolution[0]}x{d.resolution[1]} "
+                        f"but {b.screen.name} runs {b.screen.width}x{b.screen.height} (it would be scaled)",
+                        f"set the mode (xrandr --output {b.screen.name} --mode "
+                        f"{d.resolution[0]}x{d.resolution[1]}) or correct the display's resolution",
+                    )
+                )
     return checks
 
 
@@ -122,8 +165,14 @@ def check_config(path: str):
         loaded = load_config(path)
     except ConfigError as exc:
         problems = [str(p) for p in exc.problems]
-        return [Check("config", False, f"{path}: {len(problems)} error(s):\n" + "\n".join(f"    {p}" for p in problems),
-                      f"correct them (`wallctl check {path}` shows the same)")], None
+        return [
+            Check(
+                "config",
+                False,
+                f"{path}: {len(problems)} error(s):\n" + "\n".join(f"    {p}" for p in problems),
+                f"correct them (`wallctl check {path}` shows the same)",
+            )
+        ], None
     detail = f"{path}: valid, '{loaded.config.name}', {len(loaded.warnings)} warning(s)"
     if loaded.warnings:
         detail += "\n" + "\n".join(f"    {w}" for w in loaded.warnings)
@@ -139,8 +188,14 @@ def check_credentials(loaded) -> list[Check]:
             checks.append(Check("credentials", True, f"{var} is set"))
         else:
             env_file = f"/etc/wall/{slug(loaded.config.name) or 'wall'}.env"
-            checks.append(Check("credentials", False, f"{var} is not set",
-                                f"export {var}=... where the wall runs (a kiosk unit reads it from {env_file})"))
+            checks.append(
+                Check(
+                    "credentials",
+                    False,
+                    f"{var} is not set",
+                    f"export {var}=... where the wall runs (a kiosk unit reads it from {env_file})",
+                )
+            )
     return checks
 
 
@@ -159,8 +214,12 @@ def check_state_dir(config_name: str | None) -> Check:
     ok, probe = _writable_dir(store.parent)
     if ok:
         return Check("state dir", True, f"{store.parent} writable (store {store.name})")
-    return Check("state dir", False, f"{store.parent} not writable ({probe} is not a writable folder)",
-                 f"make {store.parent} writable for this user, set XDG_STATE_HOME, or run with --store PATH")
+    return Check(
+        "state dir",
+        False,
+        f"{store.parent} not writable ({probe} is not a writable folder)",
+        f"make {store.parent} writable for this user, set XDG_STATE_HOME, or run with --store PATH",
+    )
 
 
 def run_checks(config: str | None) -> list[Check]:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 # Panels whose pixel pitch differs by more than this cannot share one canvas without scaling.
 PITCH_TOLERANCE = 0.01
@@ -56,15 +56,15 @@ class Rect:
     def empty(self) -> bool:
         return self.w <= 0 or self.h <= 0
 
-    def intersect(self, other: "Rect") -> "Rect":
+    def intersect(self, other: Rect) -> Rect:
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1, y1 = min(self.x1, other.x1), min(self.y1, other.y1)
         return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
-    def intersects(self, other: "Rect") -> bool:
+    def intersects(self, other: Rect) -> bool:
         return not self.intersect(other).empty
 
-    def translate(self, dx: int, dy: int) -> "Rect":
+    def translate(self, dx: int, dy: int) -> Rect:
         return Rect(self.x + dx, self.y + dy, self.w, self.h)
 
     def as_dict(self) -> dict[str, int]:
@@ -97,13 +97,13 @@ class Bezels:
     bottom: float = 0.0
     left: float = 0.0
 
-    def rotated(self, rotation: int) -> "Bezels":
+    def rotated(self, rotation: int) -> Bezels:
         """Native-orientation bezels -> as mounted after turning `rotation` degrees clockwise."""
-        t, r, b, l = self.top, self.right, self.bottom, self.left
+        top, right, bottom, left = self.top, self.right, self.bottom, self.left
         for _ in range((rotation // 90) % 4):
             # turning clockwise: the top edge goes to the right, the left edge to the top
-            t, r, b, l = l, t, r, b
-        return Bezels(t, r, b, l)
+            top, right, bottom, left = left, top, right, bottom
+        return Bezels(top, right, bottom, left)
 
 
 @dataclass(frozen=True)

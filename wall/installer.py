@@ -94,8 +94,9 @@ def identify_plan(loaded: LoadedConfig, outputs: dict[str, str]) -> ScenarioPlan
     fills = colours(wall)
     zones = tuple(Zone(d.id, d.viewport, 0) for d in wall.displays)
     bindings = {
-        d.id: identify.Options(widget="identify", display=d.id, lines=(resolution_text(d), outputs[d.id]),
-                               background=fills[d.id])
+        d.id: identify.Options(
+            widget="identify", display=d.id, lines=(resolution_text(d), outputs[d.id]), background=fills[d.id]
+        )
         for d in wall.displays
     }
     return ScenarioPlan("identify", "identify", ResolvedLayout(zones, ()), bindings, loaded.config.theme)
@@ -114,8 +115,12 @@ def run_identify(rt, duration: float | None, out: Path | None, err: TextIO = sys
     loop.stop_on_signals()
     if rt.backend.name != "headless":
         rt.settle(_now(loop))
-        print(f"identify: showing each display's id; Escape, q or Enter stops"
-              f"{f' (or after {duration:g} s)' if duration else ''}", file=err, flush=True)
+        print(
+            f"identify: showing each display's id; Escape, q or Enter stops"
+            f"{f' (or after {duration:g} s)' if duration else ''}",
+            file=err,
+            flush=True,
+        )
 
         def after(n: int, work: float) -> None:
             if rt.backend.closed or any(k in STOP_KEYS for k in rt.keys):
@@ -164,8 +169,7 @@ def _signed(v: float) -> str:
 
 
 def _bezel_yaml(b: Bezels) -> str:
-    return (f"{{top: {mm_text(b.top)}, right: {mm_text(b.right)}, bottom: {mm_text(b.bottom)}, "
-            f"left: {mm_text(b.left)}}}")
+    return f"{{top: {mm_text(b.top)}, right: {mm_text(b.right)}, bottom: {mm_text(b.bottom)}, left: {mm_text(b.left)}}}"
 
 
 @dataclass
@@ -189,7 +193,9 @@ class BezelCalibration:
         if isinstance(displays, GridDisplays):
             g = displays.grid
             b = self._checked(_widened(_edges(g.panel.bezel_mm), g.rotation, dh, dv))
-            panel = g.panel.model_copy(update={"bezel_mm": BezelMm(top=b.top, right=b.right, bottom=b.bottom, left=b.left)})
+            panel = g.panel.model_copy(
+                update={"bezel_mm": BezelMm(top=b.top, right=b.right, bottom=b.bottom, left=b.left)}
+            )
             return displays.model_copy(update={"grid": g.model_copy(update={"panel": panel})})
         wall = self.loaded.wall
         xs = [(d.mm.x, d.mm.x1) for d in wall.displays]
@@ -219,13 +225,26 @@ class BezelCalibration:
                 g, p = displays.grid, displays.grid.panel
                 gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
                 specs = expand_grid(
-                    g.cols, g.rows, p.resolution, active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
-                    _edges(p.bezel_mm), gap, g.rotation, g.outputs,
+                    g.cols,
+                    g.rows,
+                    p.resolution,
+                    active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
+                    _edges(p.bezel_mm),
+                    gap,
+                    g.rotation,
+                    g.outputs,
                 )
                 return build_wall(specs, grid=(g.cols, g.rows))
             return build_wall(
-                DisplaySpec(d.id, d.resolution, active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
-                            _edges(d.bezel_mm), d.position_mm, d.rotation, d.output)
+                DisplaySpec(
+                    d.id,
+                    d.resolution,
+                    active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
+                    _edges(d.bezel_mm),
+                    d.position_mm,
+                    d.rotation,
+                    d.output,
+                )
                 for d in displays
             )
         except GeometryError as exc:
@@ -250,8 +269,9 @@ class BezelCalibration:
         try:
             wall = self.wall(dh, dv)
         except BezelRefused as exc:
-            raise BezelRefused(f"bezel: refused {_signed(delta)} mm on the {axis} bezel: {exc}; "
-                               f"kept {self.figures()}") from None
+            raise BezelRefused(
+                f"bezel: refused {_signed(delta)} mm on the {axis} bezel: {exc}; kept {self.figures()}"
+            ) from None
         self.horizontal, self.vertical = dh, dv
         return wall
 
@@ -259,10 +279,14 @@ class BezelCalibration:
         if self.grid:
             g = self.loaded.config.displays.grid
             b = _edges(self.displays(self.horizontal, self.vertical).grid.panel.bezel_mm).rotated(g.rotation)
-            return (f"horizontal {mm_text(b.left + b.right)} mm ({mm_text(b.left)} + {mm_text(b.right)}), "
-                    f"vertical {mm_text(b.top + b.bottom)} mm ({mm_text(b.top)} + {mm_text(b.bottom)})")
-        return (f"horizontal {_signed(self.horizontal)} mm, vertical {_signed(self.vertical)} mm on every display, "
-                "against the config's")
+            return (
+                f"horizontal {mm_text(b.left + b.right)} mm ({mm_text(b.left)} + {mm_text(b.right)}), "
+                f"vertical {mm_text(b.top + b.bottom)} mm ({mm_text(b.top)} + {mm_text(b.bottom)})"
+            )
+        return (
+            f"horizontal {_signed(self.horizontal)} mm, vertical {_signed(self.vertical)} mm on every display, "
+            "against the config's"
+        )
 
     def status(self) -> str:
         return f"bezel: {self.figures()}"
@@ -271,20 +295,27 @@ class BezelCalibration:
         """What to paste into the config to keep the current figures (valid YAML)."""
         displays = self.displays(self.horizontal, self.vertical)
         if isinstance(displays, GridDisplays):
-            return (f"# wallctl calibrate {config_name}: paste under displays.grid.panel\n"
-                    f"bezel_mm: {_bezel_yaml(_edges(displays.grid.panel.bezel_mm))}\n")
+            return (
+                f"# wallctl calibrate {config_name}: paste under displays.grid.panel\n"
+                f"bezel_mm: {_bezel_yaml(_edges(displays.grid.panel.bezel_mm))}\n"
+            )
         head = f"# wallctl calibrate {config_name}: for each display under displays: (by id), replace its"
         lines = [f"{head} bezel_mm and position_mm"]
         for d in displays:
-            lines += [f"{d.id}:", f"  bezel_mm: {_bezel_yaml(_edges(d.bezel_mm))}",
-                      f"  position_mm: [{mm_text(d.position_mm[0])}, {mm_text(d.position_mm[1])}]"]
+            lines += [
+                f"{d.id}:",
+                f"  bezel_mm: {_bezel_yaml(_edges(d.bezel_mm))}",
+                f"  position_mm: [{mm_text(d.position_mm[0])}, {mm_text(d.position_mm[1])}]",
+            ]
         return "\n".join(lines) + "\n"
 
 
 def calibrate_help(step: float) -> str:
-    return (f"calibrate: left/right narrow/widen the horizontal bezel, down/up the vertical one, by "
-            f"{mm_text(step)} mm (with shift: {mm_text(COARSE_MM)} mm); r resets to the config's; "
-            "Enter accepts and prints the YAML; Escape or q leaves")
+    return (
+        f"calibrate: left/right narrow/widen the horizontal bezel, down/up the vertical one, by "
+        f"{mm_text(step)} mm (with shift: {mm_text(COARSE_MM)} mm); r resets to the config's; "
+        "Enter accepts and prints the YAML; Escape or q leaves"
+    )
 
 
 def run_calibrate(rt, script: list[str], step: float, err: TextIO = sys.stderr) -> tuple[bool | None, BezelCalibration]:

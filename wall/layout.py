@@ -92,6 +92,7 @@ def _cells_rect(spec: str, grid: tuple[int, int], wall: Wall) -> tuple[Rect | No
     if c1 >= cols or r1 >= rows:
         last = f"{column_letters(cols - 1)}{rows}"
         return None, f"cells '{spec}' fall outside the {cols}x{rows} layout grid (A1..{last})"
+
     # Cell boundaries are rounded canvas divisions, so adjacent zones share edges exactly.
     def xs(c: int) -> int:
         return round(c * wall.canvas_w / cols)

@@ -24,22 +24,23 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
 from feeds.replay import Options as ReplayOptions
 
+from .config.base import resolve_env_ref
 from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
 from .config.schema import WindowConfig
 from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen
 from .control.status import FeedStatus, WallStatus
-from .config.base import resolve_env_ref
 from .moderation import Moderator, audit_path_for
 from .render.engine import FrameReport
 from .render.frame_loop import Clock, FrameLoop, FrameTimes
@@ -77,8 +78,7 @@ class ConfigWatcher:
     """Polls the config file's modification time; once a change has settled (no further change
     for `settle_s`), calls `on_change` (off the render thread)."""
 
-    def __init__(self, path: Path, on_change: Callable[[str], Any], period: float = 1.0,
-                 settle_s: float | None = None):
+    def __init__(self, path: Path, on_change: Callable[[str], Any], period: float = 1.0, settle_s: float | None = None):
         self.path = path
         self.on_change = on_change
         self.period = period
@@ -128,12 +128,29 @@ class LiveWall:
     """A wall as `wallctl run` runs it. Built on the thread that will render (it makes the GL
     context); `frame` runs there, every other method may be called from any thread."""
 
-    def __init__(self, loaded: LoadedConfig, backend: str = "headless", *, window: WindowConfig | None = None,
-                 workers: int | None = None, store: Store | None = None, store_path: Path | None = None,
-                 control_listen: str | None = None, watch: bool = True, watch_period: float = 1.0):
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        backend: str = "headless",
+        *,
+        window: WindowConfig | None = None,
+        workers: int | None = None,
+        store: Store | None = None,
+        store_path: Path | None = None,
+        control_listen: str | None = None,
+        watch: bool = True,
+        watch_period: float = 1.0,
+    ):
         self.moderator = build_moderator(loaded, store_path)
-        self.rt = WallRuntime(loaded, backend, workers=workers, window=window, store=store, store_path=store_path,
-                              moderator=self.moderator)
+        self.rt = WallRuntime(
+            loaded,
+            backend,
+            workers=workers,
+            window=window,
+            store=store,
+            store_path=store_path,
+            moderator=self.moderator,
+        )
         self.director = Director(loaded, self.rt.store, self.moderator)
         self.control: ControlServer | None = None
         self.control_url: str | None = None
@@ -169,9 +186,15 @@ class LiveWall:
 
     def _after(self, report: FrameReport, t: datetime) -> None:
         engine = self.rt.engine
-        self.director.after_frame(FrameOutcome(engine.plan.name if engine.plan else None,
-                                               engine.pending_plan.name if engine.pending_plan else None,
-                                               report.committed, report.prepare_ms), t)
+        self.director.after_frame(
+            FrameOutcome(
+                engine.plan.name if engine.plan else None,
+                engine.pending_plan.name if engine.pending_plan else None,
+                report.committed,
+                report.prepare_ms,
+            ),
+            t,
+        )
         if report.committed:
             self.rt.scenario = self.director.base
         self._serve_previews()
@@ -218,9 +241,11 @@ class LiveWall:
         times = self.rt.frame_times.summary() if self.rt.frame_times is not None else {}
         backend = self.rt.backend
         displays = tuple(d.as_dict() for d in backend.displays()) or tuple(
-            {"display": d.id, "screen": None, "state": backend.name, "detail": ""} for d in self.loaded.wall.displays)
-        replays = {s.feed_id: s.options for s in (self.rt.poller.specs if self.rt.poller else ())
-                   if s.adapter == "replay"}
+            {"display": d.id, "screen": None, "state": backend.name, "detail": ""} for d in self.loaded.wall.displays
+        )
+        replays = {
+            s.feed_id: s.options for s in (self.rt.poller.specs if self.rt.poller else ()) if s.adapter == "replay"
+        }
         feeds = {}
         store = self.rt.store
         for fid in store.feed_ids():
@@ -231,18 +256,26 @@ class LiveWall:
             replay = None
             if fid in replays:
                 start = replays[fid].get("start")
-                replay = {"start": start.isoformat() if isinstance(start, datetime) else start,
-                          "speed": replays[fid].get("speed", 1.0)}
+                replay = {
+                    "start": start.isoformat() if isinstance(start, datetime) else start,
+                    "speed": replays[fid].get("speed", 1.0),
+                }
             feeds[fid] = FeedStatus(h.state, h.last_success, h.last_error, len(snap.posts), replay)
         self._status = WallStatus(
-            director=state, fps_target=self.loaded.config.fps, frames=int(times.get("frames", 0)),
-            frame_ms_p50=times.get("p50_ms"), frame_ms_p99=times.get("p99_ms"),
-            dropped_frames=int(times.get("dropped", 0)), displays=displays, feeds=feeds,
-            config=str(self.loaded.path))
+            director=state,
+            fps_target=self.loaded.config.fps,
+            frames=int(times.get("frames", 0)),
+            frame_ms_p50=times.get("p50_ms"),
+            frame_ms_p99=times.get("p99_ms"),
+            dropped_frames=int(times.get("dropped", 0)),
+            displays=displays,
+            feeds=feeds,
+            config=str(self.loaded.path),
+        )
 
     # ------------------------------------------------------------------ any thread: the control surface
 
-    def submit(self, command: Command, who: str) -> "Future[Answer]":
+    def submit(self, command: Command, who: str) -> Future[Answer]:
         return self.director.submit(command, who)
 
     def status(self) -> WallStatus:
@@ -255,9 +288,13 @@ class LiveWall:
         alerts = self.director.alerts
         # the director's part as of its last tick (commands are answered after it), the rest as of
         # the last frame
-        return dataclasses.replace(published, director=decided, reload_error=self.reload_error,
-                                   alerts=tuple(alerts.status()) if alerts is not None else (),
-                                   moderation=self.moderator.state())
+        return dataclasses.replace(
+            published,
+            director=decided,
+            reload_error=self.reload_error,
+            alerts=tuple(alerts.status()) if alerts is not None else (),
+            moderation=self.moderator.state(),
+        )
 
     def zone_view(self, zone_id: str) -> ZoneView | None:
         return self.rt.views.get(zone_id)  # replaced (never changed) each frame: safe to read here
@@ -310,8 +347,9 @@ class LiveWall:
             self.reload_error = message
             raise ValueError(f"config not reloaded, the wall keeps running the previous one:\n{message}") from None
         old = self.loaded
-        if [(d.id, d.resolution, d.viewport, d.rotation) for d in new.wall.displays] != \
-                [(d.id, d.resolution, d.viewport, d.rotation) for d in old.wall.displays]:
+        if [(d.id, d.resolution, d.viewport, d.rotation) for d in new.wall.displays] != [
+            (d.id, d.resolution, d.viewport, d.rotation) for d in old.wall.displays
+        ]:
             message = f"{path}: the displays changed; that needs a restart of the wall (wallctl run {path})"
             self.reload_error = message
             raise ValueError(message)
@@ -353,9 +391,14 @@ class LiveWall:
         except ValidationError as exc:
             raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
         poller.update_options(feed, options)
-        log.warning("replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who)
-        return {"feed": feed, "start": start.isoformat() if isinstance(start, datetime) else options.get("start"),
-                "speed": options.get("speed", 1.0)}
+        log.warning(
+            "replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who
+        )
+        return {
+            "feed": feed,
+            "start": start.isoformat() if isinstance(start, datetime) else options.get("start"),
+            "speed": options.get("speed", 1.0),
+        }
 
     # ------------------------------------------------------------------ background parts
 
@@ -369,10 +412,15 @@ class LiveWall:
         viewer = resolve_env_ref(cfg.viewer_token) if cfg.viewer_token else None
         if not operator and not viewer:
             names = [r for r in (cfg.operator_token, cfg.viewer_token) if r]
-            self.control_note = ("control API not started: no token is set"
-                                 + (f" (set {' or '.join(n.strip('${}') for n in names)})" if names else
-                                    " (give control.operator_token / viewer_token in the config)")
-                                 + "; a wall's API is never open without one")
+            self.control_note = (
+                "control API not started: no token is set"
+                + (
+                    f" (set {' or '.join(n.strip('${}') for n in names)})"
+                    if names
+                    else " (give control.operator_token / viewer_token in the config)"
+                )
+                + "; a wall's API is never open without one"
+            )
             log.warning(self.control_note)
             return
         try:
@@ -391,8 +439,10 @@ class LiveWall:
         self.control = server
         self.control_url = f"http://{host}:{server.port}"
         if not tokens.writable:
-            self.control_note = (f"control API at {self.control_url} is READ-ONLY: "
-                                 f"{(cfg.operator_token or 'an operator token').strip('${}')} is not set")
+            self.control_note = (
+                f"control API at {self.control_url} is READ-ONLY: "
+                f"{(cfg.operator_token or 'an operator token').strip('${}')} is not set"
+            )
             log.warning(self.control_note)
         else:
             self.control_note = f"control API and console at {self.control_url}/"
@@ -422,9 +472,19 @@ class BackgroundWall:
     its control API on `listen`: for the switch benchmark and the API tests, which drive it over
     HTTP from the calling thread."""
 
-    def __init__(self, config: Path | str, *, clock: Clock | None = None, store: Store | None = None,
-                 listen: str = "127.0.0.1:0", watch: bool = True, watch_period: float = 1.0,
-                 start_time: datetime | None = None, ready_timeout: float = 120.0, feeds: bool = False):
+    def __init__(
+        self,
+        config: Path | str,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        listen: str = "127.0.0.1:0",
+        watch: bool = True,
+        watch_period: float = 1.0,
+        start_time: datetime | None = None,
+        ready_timeout: float = 120.0,
+        feeds: bool = False,
+    ):
         self.feeds = feeds
         self.config = Path(config)
         self.clock = clock
@@ -448,8 +508,13 @@ class BackgroundWall:
 
     def _run(self) -> None:
         try:
-            self.live = LiveWall(load_config(self.config), store=self.store, control_listen=self.listen,
-                                 watch=self.watch, watch_period=self.watch_period)
+            self.live = LiveWall(
+                load_config(self.config),
+                store=self.store,
+                control_listen=self.listen,
+                watch=self.watch,
+                watch_period=self.watch_period,
+            )
             if self.feeds:
                 self.live.rt.start_feeds()
             self.loop = self.live.make_loop(self.clock)

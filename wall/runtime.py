@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import moderngl
 import numpy as np
@@ -55,8 +56,9 @@ def pattern_plan(loaded: LoadedConfig, pattern: str) -> ScenarioPlan:
     """A scenario of one full-canvas zone showing a test pattern (for `--pattern`)."""
     zone = Zone("pattern", Rect(0, 0, loaded.wall.canvas_w, loaded.wall.canvas_h), 0)
     binding = widget("testpattern").Options(widget="testpattern", pattern=pattern)
-    return ScenarioPlan(f"pattern:{pattern}", "pattern", ResolvedLayout((zone,), ()), {"pattern": binding},
-                        loaded.config.theme)
+    return ScenarioPlan(
+        f"pattern:{pattern}", "pattern", ResolvedLayout((zone,), ()), {"pattern": binding}, loaded.config.theme
+    )
 
 
 def feed_specs(loaded: LoadedConfig) -> list[FeedSpec]:
@@ -72,8 +74,13 @@ def feed_specs(loaded: LoadedConfig) -> list[FeedSpec]:
         return opts
 
     return [
-        FeedSpec(feed_id, fc.adapter, fc.poll_s, options(fc.options),
-                 {name: resolve_env_ref(ref) for name, ref in fc.credentials.items()})
+        FeedSpec(
+            feed_id,
+            fc.adapter,
+            fc.poll_s,
+            options(fc.options),
+            {name: resolve_env_ref(ref) for name, ref in fc.credentials.items()},
+        )
         for feed_id, fc in loaded.config.feeds.items()
         if is_polled(fc.adapter)
     ]
@@ -85,9 +92,17 @@ class WallRuntime:
     `moderator`: every zone's data goes through it (None: renders, which are previews for people
     setting a wall up, and installer tools)."""
 
-    def __init__(self, loaded: LoadedConfig, backend_name: str = "headless", *, workers: int | None = None,
-                 window: WindowConfig | None = None, store: Store | None = None, store_path: Path | None = None,
-                 moderator: Moderator | None = None):
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        backend_name: str = "headless",
+        *,
+        workers: int | None = None,
+        window: WindowConfig | None = None,
+        store: Store | None = None,
+        store_path: Path | None = None,
+        moderator: Moderator | None = None,
+    ):
         self.loaded = loaded
         self.backend: OutputBackend = make_backend(backend_name, loaded.wall, window or loaded.config.window)
         self.ctx: moderngl.Context = self.backend.create_context()
@@ -96,8 +111,9 @@ class WallRuntime:
         if store is None:
             # new posts' text is normalised for the blocklists where posts arrive (the poller's
             # thread), not on the render thread
-            store = Store.from_config(loaded.config, path=store_path,
-                                      on_new_posts=moderator.prime if moderator is not None else None)
+            store = Store.from_config(
+                loaded.config, path=store_path, on_new_posts=moderator.prime if moderator is not None else None
+            )
         self.store: Store = store
         if moderator is not None:  # what a restart brings back from disk, once, before the first frame
             moderator.prime(p for fid in store.feed_ids() for p in _restored_posts(store, fid))
@@ -266,7 +282,6 @@ class WallRuntime:
 
 
 def _restored_posts(store: Store, feed_id: str) -> tuple[Any, ...]:
-    from datetime import timezone
 
-    snap = store.snapshot(feed_id, datetime.now(timezone.utc))
+    snap = store.snapshot(feed_id, datetime.now(UTC))
     return snap.posts if snap is not None else ()

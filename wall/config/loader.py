@@ -23,8 +23,7 @@ from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
 from ..widgets.registry import widget
 from .base import env_var_name, resolve_env_ref
 from .errors import ConfigError, Mark, Problem
-from .schema import (BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig,
-                     binding_items)
+from .schema import BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig, binding_items
 from .yaml_source import SourceDoc, load_yaml_file
 
 
@@ -130,7 +129,9 @@ def _describe(error: Any, root: type) -> str:
         return f"missing required key '{loc[-1]}'"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
-        return f"unknown widget '{ctx.get('tag')}'; expected one of: {ctx.get('expected_tags', '').replace(chr(39), '')}"
+        return (
+            f"unknown widget '{ctx.get('tag')}'; expected one of: {ctx.get('expected_tags', '').replace(chr(39), '')}"
+        )
     if kind == "union_tag_not_found":
         return "missing required key 'widget' (which widget this zone shows)"
     msg = error["msg"]
@@ -235,14 +236,25 @@ class _Loader:
                 p = g.panel
                 gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
                 specs = expand_grid(
-                    g.cols, g.rows, p.resolution, active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
-                    _bezels(p.bezel_mm), gap, g.rotation, g.outputs,
+                    g.cols,
+                    g.rows,
+                    p.resolution,
+                    active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
+                    _bezels(p.bezel_mm),
+                    gap,
+                    g.rotation,
+                    g.outputs,
                 )
                 return build_wall(specs, grid=(g.cols, g.rows))
             specs = [
                 DisplaySpec(
-                    d.id, d.resolution, active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
-                    _bezels(d.bezel_mm), d.position_mm, d.rotation, d.output,
+                    d.id,
+                    d.resolution,
+                    active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
+                    _bezels(d.bezel_mm),
+                    d.position_mm,
+                    d.rotation,
+                    d.output,
                 )
                 for d in displays
             ]
@@ -256,7 +268,9 @@ class _Loader:
 
     # -- scenarios
 
-    def scenario(self, name: str, sc: ScenarioConfig, cfg: WallConfig, doc: SourceDoc, wall: Wall) -> ScenarioPlan | None:
+    def scenario(
+        self, name: str, sc: ScenarioConfig, cfg: WallConfig, doc: SourceDoc, wall: Wall
+    ) -> ScenarioPlan | None:
         base: tuple[str | int, ...] = ("scenarios", name)
         ref_path: tuple[str | int, ...]
         if sc.layout is not None:
@@ -301,8 +315,7 @@ class _Loader:
                 if item.feed is not None and item.feed not in cfg.feeds:
                     self.error(
                         doc.mark_for(ipath + ("feed",)),
-                        f"feed '{item.feed}' is not declared under feeds: "
-                        f"(declared: {', '.join(cfg.feeds) or 'none'})",
+                        f"feed '{item.feed}' is not declared under feeds: (declared: {', '.join(cfg.feeds) or 'none'})",
                     )
                     ok = False
             for item in items:
@@ -318,11 +331,14 @@ class _Loader:
         theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
         moderation = sc.moderation or ("approve-first" if sc.public_facing else "blocklist")
         if sc.public_facing and moderation == "open":
-            self.warn(doc.mark_for(base + ("moderation",)),
-                      f"scenario '{name}' faces visitors but shows posts unmoderated (moderation: open); "
-                      "use approve-first or blocklist unless every source is trusted")
-        return ScenarioPlan(name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition,
-                            moderation=moderation)
+            self.warn(
+                doc.mark_for(base + ("moderation",)),
+                f"scenario '{name}' faces visitors but shows posts unmoderated (moderation: open); "
+                "use approve-first or blocklist unless every source is trusted",
+            )
+        return ScenarioPlan(
+            name, layout_name, resolved, dict(sc.zones), theme, transition=sc.transition, moderation=moderation
+        )
 
     def _bezel_warning(self, doc, zpath, zone_id: str, item, resolved, wall: Wall, layout_cfg) -> None:
         module = widget(item.widget)
@@ -330,10 +346,15 @@ class _Loader:
         if module.TEXT_BEARING and not getattr(module, "SPANS_BEZELS", False) and zone_id in resolved.ids:
             displays, hidden = bezel_crossings(resolved.zone(zone_id), wall)
             if hidden > 0 and len(displays) > 1:
-                message = (f"zone '{zone_id}' shows {item.widget} across {len(displays)} displays "
-                           f"({', '.join(displays)}): {hidden} px of it sit behind bezels and text there is cut; "
-                           + ("keep text zones within one display" if _snapped(layout_cfg, zone_id)
-                              else "keep text zones within one display, or add `snap: bezels` to the zone"))
+                message = (
+                    f"zone '{zone_id}' shows {item.widget} across {len(displays)} displays "
+                    f"({', '.join(displays)}): {hidden} px of it sit behind bezels and text there is cut; "
+                    + (
+                        "keep text zones within one display"
+                        if _snapped(layout_cfg, zone_id)
+                        else "keep text zones within one display, or add `snap: bezels` to the zone"
+                    )
+                )
                 mark = doc.mark_for(zpath)
                 if (mark, message) not in {(w.mark, w.message) for w in self.warnings}:
                     self.warn(mark, message)
@@ -371,17 +392,23 @@ class _Loader:
                 members = fc.options.get("feeds")
                 extra = sorted(set(fc.options) - {"feeds"})
                 if extra:
-                    self.error(doc.mark_for(("feeds", feed_id, "options", extra[0]), prefer_key=True),
-                               f"unknown key '{extra[0]}' (an aggregate takes only feeds: [id, ...])")
+                    self.error(
+                        doc.mark_for(("feeds", feed_id, "options", extra[0]), prefer_key=True),
+                        f"unknown key '{extra[0]}' (an aggregate takes only feeds: [id, ...])",
+                    )
                 if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
-                    self.error(doc.mark_for(("feeds", feed_id, "options")),
-                               "an aggregate needs options: {feeds: [feed id, ...]} naming at least one feed")
+                    self.error(
+                        doc.mark_for(("feeds", feed_id, "options")),
+                        "an aggregate needs options: {feeds: [feed id, ...]} naming at least one feed",
+                    )
                     continue
                 for i, m in enumerate(members):
                     if m not in cfg.feeds or cfg.feeds[m].adapter == "aggregate":
-                        self.error(doc.mark_for(("feeds", feed_id, "options", "feeds", i)),
-                                   f"'{m}' is not a feed this aggregate can merge (declared feeds that are not "
-                                   f"aggregates: {', '.join(f for f, c in cfg.feeds.items() if c.adapter != 'aggregate')})")
+                        self.error(
+                            doc.mark_for(("feeds", feed_id, "options", "feeds", i)),
+                            f"'{m}' is not a feed this aggregate can merge (declared feeds that are not "
+                            f"aggregates: {', '.join(f for f, c in cfg.feeds.items() if c.adapter != 'aggregate')})",
+                        )
             elif fc.options:
                 self.error(doc.mark_for(("feeds", feed_id, "options")), f"the {fc.adapter} adapter takes no options")
             for key, ref in fc.credentials.items():
@@ -396,8 +423,11 @@ class _Loader:
         from ..contrast import contrast, theme_failures
 
         places: list[tuple[tuple, ThemeConfig]] = [(("theme",), cfg.theme)]
-        places += [(("scenarios", n, "theme"), cfg.theme.overlaid(sc.theme))
-                   for n, sc in cfg.scenarios.items() if sc.theme is not None]
+        places += [
+            (("scenarios", n, "theme"), cfg.theme.overlaid(sc.theme))
+            for n, sc in cfg.scenarios.items()
+            if sc.theme is not None
+        ]
         for path, theme in places:
             for fg, bg, ratio, need, use in theme_failures(theme):
                 at = path + (fg,) if doc.has(path + (fg,)) else path

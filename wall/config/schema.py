@@ -11,15 +11,35 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, Discriminator, Field, PositiveInt, Tag,
-                      ValidationError, WithJsonSchema, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PositiveInt,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails
 
 from ..layout import CELLS, LayoutSpec, ZoneSpec
 from ..widgets.registry import binding_models
 from .base import Color, EnvRef, StrictModel
-from .syntax import (SURGE_FIELDS, THRESHOLD_FIELDS, WEEKDAYS, check_template, format_duration, parse_date_span,
-                     parse_days, parse_duration, parse_hours)
+from .syntax import (
+    SURGE_FIELDS,
+    THRESHOLD_FIELDS,
+    WEEKDAYS,
+    check_template,
+    format_duration,
+    parse_date_span,
+    parse_days,
+    parse_duration,
+    parse_hours,
+)
 from .syntax import zone as schedule_zone
 
 Id = Annotated[
@@ -67,7 +87,7 @@ class PanelModel(StrictModel):
         description="active-area aspect with diagonal_in, e.g. '16:9'; default: the resolution's",
     )
     bezel_mm: Annotated[
-        Union[Annotated[Mm, Tag("number")], Annotated[BezelMm, Tag("edges")]],
+        Annotated[Mm, Tag("number")] | Annotated[BezelMm, Tag("edges")],
         _scalar_or_mapping("number", "edges"),
     ] = Field(
         default=0.0,
@@ -75,7 +95,7 @@ class PanelModel(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _size_given_once(self) -> "PanelModel":
+    def _size_given_once(self) -> PanelModel:
         if (self.active_mm is None) == (self.diagonal_in is None):
             raise ValueError("give the panel's size either as active_mm: [w, h] or as diagonal_in (not both)")
         if self.aspect is not None:
@@ -114,7 +134,7 @@ class GridConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _outputs_match(self) -> "GridConfig":
+    def _outputs_match(self) -> GridConfig:
         if self.outputs is not None and len(self.outputs) != self.cols * self.rows:
             raise ValueError(f"outputs lists {len(self.outputs)} entries for {self.cols * self.rows} displays")
         return self
@@ -156,7 +176,7 @@ class ZoneConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
-    def _one_placement(self) -> "ZoneConfig":
+    def _one_placement(self) -> ZoneConfig:
         given = [k for k in ("cells", "fraction", "mm") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -176,16 +196,21 @@ class LayoutConfig(StrictModel):
 
     def spec(self) -> LayoutSpec:
         """The layout as plain numbers, for wall.layout (which knows nothing of this schema)."""
+
         def place(z: ZoneConfig) -> ZoneSpec:
             f, m = z.fraction, z.mm
-            return ZoneSpec(z.cells, (f.x, f.y, f.w, f.h) if f is not None else None,
-                            (m.x, m.y, m.w, m.h) if m is not None else None, z.snap == "bezels")
+            return ZoneSpec(
+                z.cells,
+                (f.x, f.y, f.w, f.h) if f is not None else None,
+                (m.x, m.y, m.w, m.h) if m is not None else None,
+                z.snap == "bezels",
+            )
 
         return LayoutSpec(tuple((zone_id, place(z)) for zone_id, z in self.zones.items()), self.grid)
 
 
 LayoutRef = Annotated[
-    Union[Annotated[Id, Tag("name")], Annotated[LayoutConfig, Tag("inline")]],
+    Annotated[Id, Tag("name")] | Annotated[LayoutConfig, Tag("inline")],
     _scalar_or_mapping("name", "inline"),
 ]
 
@@ -193,15 +218,31 @@ LayoutRef = Annotated[
 PALETTES: dict[str, dict[str, str]] = {
     # a bright, branded dark room (not a space-shuttle console)
     "dark": {
-        "background": "#0b1020", "surface": "#151c33", "text": "#f4f6fb", "muted": "#9aa3b8",
-        "accent": "#ff7900", "positive": "#3ddc97", "neutral": "#9aa3b8", "negative": "#ff5c6c",
-        "ok": "#3ddc97", "warn": "#f2a900", "breach": "#ff5c6c",
+        "background": "#0b1020",
+        "surface": "#151c33",
+        "text": "#f4f6fb",
+        "muted": "#9aa3b8",
+        "accent": "#ff7900",
+        "positive": "#3ddc97",
+        "neutral": "#9aa3b8",
+        "negative": "#ff5c6c",
+        "ok": "#3ddc97",
+        "warn": "#f2a900",
+        "breach": "#ff5c6c",
     },
     # for lobbies and daylight: white cards, deep colours that keep AA contrast on them
     "light": {
-        "background": "#f3f4f7", "surface": "#ffffff", "text": "#14171f", "muted": "#4d5566",
-        "accent": "#c2410c", "positive": "#15803d", "neutral": "#5b6474", "negative": "#c81e1e",
-        "ok": "#15803d", "warn": "#a35c00", "breach": "#c81e1e",
+        "background": "#f3f4f7",
+        "surface": "#ffffff",
+        "text": "#14171f",
+        "muted": "#4d5566",
+        "accent": "#c2410c",
+        "positive": "#15803d",
+        "neutral": "#5b6474",
+        "negative": "#c81e1e",
+        "ok": "#15803d",
+        "warn": "#a35c00",
+        "breach": "#c81e1e",
     },
 }
 
@@ -231,7 +272,7 @@ class ThemeConfig(StrictModel):
             return {**PALETTES[data["variant"]], **data}
         return data
 
-    def overlaid(self, other: "ThemeConfig") -> "ThemeConfig":
+    def overlaid(self, other: ThemeConfig) -> ThemeConfig:
         """`other` (a scenario's theme) on top of this one (the wall's): only the keys it sets
         change; a different variant starts from that variant's palette."""
         given = other.model_dump(include=other.model_fields_set)
@@ -240,7 +281,8 @@ class ThemeConfig(StrictModel):
         return ThemeConfig.model_validate({**self.model_dump(), **given})
 
 
-WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]
+# the union's members are the registered widgets' options, known only once the registry is read
+WidgetBinding = Annotated[Union[tuple(binding_models())], Field(discriminator="widget")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 class PlaylistConfig(StrictModel):
@@ -248,13 +290,15 @@ class PlaylistConfig(StrictModel):
     rotation is a function of time, so every machine of a wall agrees on the item shown)."""
 
     playlist: Annotated[list[WidgetBinding], Field(min_length=2)] = Field(  # type: ignore[valid-type]
-        description="the widgets shown in turn, each as a zone binding ({widget: ..., feed: ...})")
+        description="the widgets shown in turn, each as a zone binding ({widget: ..., feed: ...})"
+    )
     every_s: Annotated[float, Field(gt=0, le=3600)] = Field(default=20.0, description="seconds each item shows")
     durations_s: list[Annotated[float, Field(gt=0, le=3600)]] | None = Field(
-        default=None, description="seconds per item, in order (instead of every_s)")
+        default=None, description="seconds per item, in order (instead of every_s)"
+    )
 
     @model_validator(mode="after")
-    def _durations_match(self) -> "PlaylistConfig":
+    def _durations_match(self) -> PlaylistConfig:
         if self.durations_s is not None and len(self.durations_s) != len(self.playlist):
             raise ValueError(f"durations_s lists {len(self.durations_s)} durations for {len(self.playlist)} items")
         return self
@@ -281,7 +325,7 @@ def _binding_or_playlist(value: Any) -> str:
 
 
 ZoneBinding = Annotated[
-    Union[Annotated[WidgetBinding, Tag("widget")], Annotated[PlaylistConfig, Tag("playlist")]],  # type: ignore[valid-type]
+    Annotated[WidgetBinding, Tag("widget")] | Annotated[PlaylistConfig, Tag("playlist")],  # type: ignore[valid-type]
     Discriminator(_binding_or_playlist),
 ]
 
@@ -305,19 +349,28 @@ class TransitionConfig(StrictModel):
 
 class ScenarioConfig(StrictModel):
     title: str | None = None
-    transition: TransitionConfig = Field(default_factory=TransitionConfig,
-                                         description="how the wall changes to this scenario: cut, crossfade, slide, wipe")
+    transition: TransitionConfig = Field(
+        default_factory=TransitionConfig,
+        description="how the wall changes to this scenario: cut, crossfade, slide, wipe",
+    )
     layout: LayoutRef | None = Field(
         default=None, description="a layout from layouts/ by name, or inline; default: the wall's layout"
     )
-    zones: dict[Id, ZoneBinding] = Field(description="zone id -> the widget shown there, or {playlist: [...]} to rotate")
+    zones: dict[Id, ZoneBinding] = Field(
+        description="zone id -> the widget shown there, or {playlist: [...]} to rotate"
+    )
     theme: ThemeConfig | None = None
-    public_facing: bool = Field(default=False, description="visitors see this scenario (a lobby, a launch event): "
-                                "its posts are approved by an operator first unless `moderation` says otherwise")
+    public_facing: bool = Field(
+        default=False,
+        description="visitors see this scenario (a lobby, a launch event): "
+        "its posts are approved by an operator first unless `moderation` says otherwise",
+    )
     moderation: Literal["open", "blocklist", "approve-first"] | None = Field(
-        default=None, description="open: only posts hidden and authors blocked by an operator are left out; "
+        default=None,
+        description="open: only posts hidden and authors blocked by an operator are left out; "
         "blocklist: also posts with a blocked term; approve-first: only posts an operator approved; "
-        "default: approve-first when public_facing, else blocklist")
+        "default: approve-first when public_facing, else blocklist",
+    )
 
 
 class FeedConfig(StrictModel):
@@ -335,7 +388,9 @@ class WindowConfig(StrictModel):
         description="span: one window over all screens (one context, one swap; needs the screens to form one "
         "rectangle); per-screen: a borderless fullscreen window per screen; auto: span when possible",
     )
-    vsync: bool = Field(default=True, description="wait for the screen's refresh when presenting (where the driver can)")
+    vsync: bool = Field(
+        default=True, description="wait for the screen's refresh when presenting (where the driver can)"
+    )
     hide_cursor: bool = True
 
 
@@ -344,10 +399,14 @@ class ControlConfig(StrictModel):
 
     listen: str = Field(default="127.0.0.1:8750", description="host:port; 127.0.0.1 keeps it on this machine")
     operator_token: EnvRef | None = Field(
-        default=None, description="bearer token of operators (may change the wall), e.g. '${WALL_OPERATOR_TOKEN}'; "
-        "without it the API is read-only")
+        default=None,
+        description="bearer token of operators (may change the wall), e.g. '${WALL_OPERATOR_TOKEN}'; "
+        "without it the API is read-only",
+    )
     viewer_token: EnvRef | None = Field(
-        default=None, description="bearer token of viewers (may read status, preview, zones), e.g. '${WALL_VIEWER_TOKEN}'")
+        default=None,
+        description="bearer token of viewers (may read status, preview, zones), e.g. '${WALL_VIEWER_TOKEN}'",
+    )
 
 
 def _block_entry(value: str) -> str:
@@ -363,15 +422,26 @@ class ModerationConfig(StrictModel):
     """What never reaches a screen (wall/moderation/). Operators add to these lists at run time;
     their changes are kept in a file next to the audit log and survive a restart."""
 
-    terms: list[BlockEntry] = Field(default_factory=list, description="blocked words or phrases, any language; "
-                                    "case, accents and word boundaries are handled ('idiot' blocks 'IDIÖT', "
-                                    "'ass' spares 'class')")
-    authors: list[BlockEntry] = Field(default_factory=list, description="blocked authors: an id "
-                                      "('mastodon:1234') or a @handle; their posts and their names never show")
-    fallback_scenario: Id | None = Field(default=None, description="the scenario the kill switch shows "
-                                         "(a logo, a clock); default: none, the wall keeps its scenario without posts")
-    audit_log: str | None = Field(default=None, description="JSON-lines file of who hid, blocked, approved what "
-                                  "(relative to this file); default: next to the wall's store, under the state folder")
+    terms: list[BlockEntry] = Field(
+        default_factory=list,
+        description="blocked words or phrases, any language; "
+        "case, accents and word boundaries are handled ('idiot' blocks 'IDIÖT', "
+        "'ass' spares 'class')",
+    )
+    authors: list[BlockEntry] = Field(
+        default_factory=list,
+        description="blocked authors: an id ('mastodon:1234') or a @handle; their posts and their names never show",
+    )
+    fallback_scenario: Id | None = Field(
+        default=None,
+        description="the scenario the kill switch shows "
+        "(a logo, a clock); default: none, the wall keeps its scenario without posts",
+    )
+    audit_log: str | None = Field(
+        default=None,
+        description="JSON-lines file of who hid, blocked, approved what "
+        "(relative to this file); default: next to the wall's store, under the state folder",
+    )
 
 
 # ---------------------------------------------------------------- schedule and alert rules
@@ -381,17 +451,20 @@ def _optional(model: type, tag: str):
     """`model | None`, tagged: the loader follows union tags along an error's path, so a mistake
     inside the section is reported at its own line (a plain Optional stops the path at the section)."""
     return Annotated[
-        Union[Annotated[model, Tag(tag)], Annotated[None, Tag("none")]],
+        Annotated[model, Tag(tag)] | Annotated[None, Tag("none")],
         Discriminator(lambda v: "none" if v is None else tag),
     ]
 
 
 def _invalid(title: str, problems: list[tuple[tuple, Any, str]]) -> ValidationError:
     """Errors at given paths below the model raising them, so each names its own line and column."""
-    return ValidationError.from_exception_data(title, [
-        InitErrorDetails(type="value_error", loc=loc, input=value, ctx={"error": ValueError(message)})
-        for loc, value, message in problems
-    ])
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type="value_error", loc=loc, input=value, ctx={"error": ValueError(message)})
+            for loc, value, message in problems
+        ],
+    )
 
 
 def _text_of(check, what: str):
@@ -404,11 +477,19 @@ def _text_of(check, what: str):
     return BeforeValidator(validate)
 
 
-TimeRanges = Annotated[str, _text_of(lambda v: parse_hours(v, allow_closed=False), "a time range like '10:00-11:00'"),
-                       Field(description="24-hour wall-clock range(s): '10:00-11:00', '22:00-02:00' (past midnight), "
-                                         "'09:00-12:00, 14:00-17:00'")]
-Days = Annotated[str, _text_of(parse_days, "days like 'mon-fri'"),
-                 Field(description="weekdays: 'tue', 'mon-fri', 'sat,sun', 'daily'")]
+TimeRanges = Annotated[
+    str,
+    _text_of(lambda v: parse_hours(v, allow_closed=False), "a time range like '10:00-11:00'"),
+    Field(
+        description="24-hour wall-clock range(s): '10:00-11:00', '22:00-02:00' (past midnight), "
+        "'09:00-12:00, 14:00-17:00'"
+    ),
+]
+Days = Annotated[
+    str,
+    _text_of(parse_days, "days like 'mon-fri'"),
+    Field(description="weekdays: 'tue', 'mon-fri', 'sat,sun', 'daily'"),
+]
 
 
 def _date_span(value: Any) -> str:
@@ -439,7 +520,8 @@ class CalendarEntry(StrictModel):
     """A date or a date range, all day or at given times: a scenario, or the wall closed (a holiday)."""
 
     date: Annotated[str, BeforeValidator(_date_span)] = Field(
-        description="2026-11-23, or an inclusive range 2026-12-24..2026-12-26")
+        description="2026-11-23, or an inclusive range 2026-12-24..2026-12-26"
+    )
     at: TimeRanges | None = Field(default=None, description="times on each of its days; default: all day")
     scenario: Id | None = None
     closed: bool = Field(default=False, description="true: the wall is closed (night state) for this entry")
@@ -447,7 +529,7 @@ class CalendarEntry(StrictModel):
     label: str | None = Field(default=None, max_length=80, description="for the console: 'Christmas'")
 
     @model_validator(mode="after")
-    def _scenario_or_closed(self) -> "CalendarEntry":
+    def _scenario_or_closed(self) -> CalendarEntry:
         if (self.scenario is None) == (not self.closed):
             raise ValueError("give a calendar entry either scenario: <name> or closed: true")
         return self
@@ -459,16 +541,30 @@ class NightConfig(StrictModel):
 
     mode: Literal["dim", "black"] = "black"
     level: Annotated[float, Field(ge=0, le=1)] = Field(default=0.15, description="dim: brightness, 0..1")
-    scenario: Id | None = Field(default=None, description="dim: the scenario shown dimmed; default: the schedule's default")
-    pixel_shift_px: Annotated[int, Field(ge=0, le=32)] = Field(default=4, description="how far the picture walks, in px")
-    shift_every_s: Annotated[float, Field(ge=1, le=86400)] = Field(default=60.0, description="one pixel every this many s")
+    scenario: Id | None = Field(
+        default=None, description="dim: the scenario shown dimmed; default: the schedule's default"
+    )
+    pixel_shift_px: Annotated[int, Field(ge=0, le=32)] = Field(
+        default=4, description="how far the picture walks, in px"
+    )
+    shift_every_s: Annotated[float, Field(ge=1, le=86400)] = Field(
+        default=60.0, description="one pixel every this many s"
+    )
 
     @model_validator(mode="after")
-    def _dim_only(self) -> "NightConfig":
+    def _dim_only(self) -> NightConfig:
         extra = [k for k in ("level", "scenario") if k in self.model_fields_set]
         if self.mode == "black" and extra:
-            raise _invalid("NightConfig", [((extra[0],), getattr(self, extra[0]),
-                                            f"{extra[0]} goes with mode: dim (a black night shows nothing)")])
+            raise _invalid(
+                "NightConfig",
+                [
+                    (
+                        (extra[0],),
+                        getattr(self, extra[0]),
+                        f"{extra[0]} goes with mode: dim (a black night shows nothing)",
+                    )
+                ],
+            )
         return self
 
 
@@ -479,8 +575,11 @@ class ScheduleConfig(StrictModel):
     hours: dict[str, str] = Field(
         default_factory=lambda: {"daily": "00:00-24:00"},
         description="opening hours per weekday: {mon-fri: '07:00-22:00', sat: '09:00-18:00', sun: closed}; "
-                    "a day not listed is closed; default: always open")
-    default: Id | None = Field(default=None, description="the scenario while open; default: the wall's default_scenario")
+        "a day not listed is closed; default: always open",
+    )
+    default: Id | None = Field(
+        default=None, description="the scenario while open; default: the wall's default_scenario"
+    )
     dayparts: list[DaypartConfig] = Field(default_factory=list)
     weekly: list[WeeklyEntry] = Field(default_factory=list)
     calendar: list[CalendarEntry] = Field(default_factory=list)
@@ -519,8 +618,14 @@ class ScheduleConfig(StrictModel):
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    WithJsonSchema({"anyOf": [{"type": "string", "examples": ["90s", "15m", "1h", "1h30m"]},
-                              {"type": "number", "minimum": 0, "description": "seconds"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "examples": ["90s", "15m", "1h", "1h30m"]},
+                {"type": "number", "minimum": 0, "description": "seconds"},
+            ]
+        }
+    ),
 ]
 COUNT_SPAN = timedelta(hours=48)  # how far back the store counts posts (wall/store/tally.py, Tally)
 
@@ -530,22 +635,42 @@ class SurgeConfig(StrictModel):
 
     tone: Literal["negative", "positive", "neutral", "any"] = Field(default="negative", description="which posts count")
     window: Duration = Field(default="1h", validate_default=True, description="the recent period judged, e.g. '1h'")
-    baseline: Duration = Field(default="12h", validate_default=True,
-                               description="the period before it that sets the usual rate")
-    k: Annotated[float, Field(ge=1, le=1000)] = Field(default=3.0, description="how many times the usual rate is a surge")
+    baseline: Duration = Field(
+        default="12h", validate_default=True, description="the period before it that sets the usual rate"
+    )
+    k: Annotated[float, Field(ge=1, le=1000)] = Field(
+        default=3.0, description="how many times the usual rate is a surge"
+    )
     min_count: PositiveInt = Field(default=10, description="fewer posts than this in the window are never a surge")
 
     @model_validator(mode="after")
-    def _spans(self) -> "SurgeConfig":
+    def _spans(self) -> SurgeConfig:
         if not timedelta(minutes=1) <= self.window <= timedelta(hours=24):
-            raise _invalid("SurgeConfig", [(("window",), format_duration(self.window),
-                                            "a surge window is between 1m and 24h")])
+            raise _invalid(
+                "SurgeConfig", [(("window",), format_duration(self.window), "a surge window is between 1m and 24h")]
+            )
         if self.baseline < self.window:
-            raise _invalid("SurgeConfig", [(("baseline",), format_duration(self.baseline),
-                                            f"the baseline must be at least as long as the window ({format_duration(self.window)})")])
+            raise _invalid(
+                "SurgeConfig",
+                [
+                    (
+                        ("baseline",),
+                        format_duration(self.baseline),
+                        f"the baseline must be at least as long as the window ({format_duration(self.window)})",
+                    )
+                ],
+            )
         if self.window + self.baseline > COUNT_SPAN:
-            raise _invalid("SurgeConfig", [(("baseline",), format_duration(self.baseline),
-                                            "window + baseline must fit in the 48h the store counts posts for")])
+            raise _invalid(
+                "SurgeConfig",
+                [
+                    (
+                        ("baseline",),
+                        format_duration(self.baseline),
+                        "window + baseline must fit in the 48h the store counts posts for",
+                    )
+                ],
+            )
         return self
 
 
@@ -557,18 +682,20 @@ def _level(value: Any) -> Any:
     raise ValueError(f"{value!r} is neither a number nor one of the figure's own levels (target, warn, breach)")
 
 
-Level = Annotated[Union[float, Literal["target", "warn", "breach"]], BeforeValidator(_level)]
+Level = Annotated[float | Literal["target", "warn", "breach"], BeforeValidator(_level)]
 
 
 class ThresholdConfig(StrictModel):
     """A figure of the feed above or below a number, or beyond one of its own levels."""
 
     metric: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,80}$", description="the figure, e.g. 'care.first_reply_min'")
-    above: Level | None = Field(default=None, description="fires while the value is over this (or over its breach: 'breach')")
+    above: Level | None = Field(
+        default=None, description="fires while the value is over this (or over its breach: 'breach')"
+    )
     below: Level | None = Field(default=None, description="fires while the value is under this")
 
     @model_validator(mode="after")
-    def _one_side(self) -> "ThresholdConfig":
+    def _one_side(self) -> ThresholdConfig:
         if (self.above is None) == (self.below is None):
             raise ValueError("give a threshold exactly one of above: or below: (a number, or target, warn, breach)")
         return self
@@ -591,12 +718,14 @@ class AlertRuleConfig(StrictModel):
     banner: BannerConfig = BannerConfig()
     severity: Literal["info", "warning", "critical"] = "critical"
     cooldown_s: Annotated[float, Field(ge=0, le=7 * 86400)] = Field(
-        default=900.0, description="after the condition ends, the rule cannot fire again for this long")
+        default=900.0, description="after the condition ends, the rule cannot fire again for this long"
+    )
     min_duration_s: Annotated[float, Field(ge=0, le=86400)] = Field(
-        default=0.0, description="the condition must hold this long before the rule fires")
+        default=0.0, description="the condition must hold this long before the rule fires"
+    )
 
     @model_validator(mode="after")
-    def _one_condition(self) -> "AlertRuleConfig":
+    def _one_condition(self) -> AlertRuleConfig:
         if (self.surge is None) == (self.threshold is None):
             raise ValueError("give the rule one condition: surge: {...} or threshold: {...}")
         kind, allowed = ("surge", SURGE_FIELDS) if self.surge is not None else ("threshold", THRESHOLD_FIELDS)
@@ -620,14 +749,13 @@ class WallConfig(StrictModel):
     fps: Annotated[float, Field(gt=0, le=240)] = 30.0
     viewing_distance_m: Annotated[float, Field(gt=0, le=100)] = Field(
         default=4.0,
-        description="how far the room's viewers stand from the wall; `wallctl check` warns about text too small to read there",
+        description="how far the room's viewers stand from the wall; "
+        "`wallctl check` warns about text too small to read there",
     )
     displays: Annotated[
-        Union[Annotated[list[DisplayConfig], Tag("list")], Annotated[GridDisplays, Tag("grid")]],
+        Annotated[list[DisplayConfig], Tag("list")] | Annotated[GridDisplays, Tag("grid")],
         _scalar_or_mapping("list", "grid"),
-    ] = Field(
-        description="either {grid: {...}} for identical panels, or a list of displays"
-    )
+    ] = Field(description="either {grid: {...}} for identical panels, or a list of displays")
     layout: LayoutRef = Field(description="a layout from layouts/ by name, or inline")
     scenarios: dict[Id, ScenarioConfig] = Field(min_length=1)
     default_scenario: Id | None = Field(default=None, description="default: the first scenario")
@@ -637,9 +765,11 @@ class WallConfig(StrictModel):
     feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
     moderation: ModerationConfig = ModerationConfig()
     schedule: _optional(ScheduleConfig, "schedule") = Field(  # type: ignore[valid-type]
-        default=None, description="opening hours, day-parts, calendar, night state; default: always open")
+        default=None, description="opening hours, day-parts, calendar, night state; default: always open"
+    )
     alerts: dict[Id, AlertRuleConfig] = Field(
-        default_factory=dict, description="rule id -> a condition on a feed that switches to a scenario with a banner")
+        default_factory=dict, description="rule id -> a condition on a feed that switches to a scenario with a banner"
+    )
 
     @field_validator("displays")
     @classmethod
@@ -649,7 +779,7 @@ class WallConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
-    def _schedule_and_alert_names(self) -> "WallConfig":
+    def _schedule_and_alert_names(self) -> WallConfig:
         """Scenarios and feeds named by schedule: and alerts: exist; each mistake at its own line."""
         known = list(self.scenarios)
         problems: list[tuple[tuple, Any, str]] = []
@@ -658,7 +788,9 @@ class WallConfig(StrictModel):
             if name is not None and name not in self.scenarios:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                problems.append((loc, name, f"'{name}' is not a scenario of this wall{hint} (scenarios: {', '.join(known)})"))
+                problems.append(
+                    (loc, name, f"'{name}' is not a scenario of this wall{hint} (scenarios: {', '.join(known)})")
+                )
 
         if self.schedule is not None:
             at = ("schedule", "schedule")  # the field, then its union tag (see _optional)
@@ -670,8 +802,14 @@ class WallConfig(StrictModel):
         for rule_id, rule in self.alerts.items():
             scenario(("alerts", rule_id, "scenario"), rule.scenario)
             if rule.feed not in self.feeds:
-                problems.append((("alerts", rule_id, "feed"), rule.feed,
-                                 f"feed '{rule.feed}' is not declared under feeds: (declared: {', '.join(self.feeds) or 'none'})"))
+                problems.append(
+                    (
+                        ("alerts", rule_id, "feed"),
+                        rule.feed,
+                        f"feed '{rule.feed}' is not declared under feeds: "
+                        f"(declared: {', '.join(self.feeds) or 'none'})",
+                    )
+                )
         if problems:
             raise _invalid("WallConfig", problems)
         return self

@@ -22,12 +22,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..calendar_names import WEEKDAY_NAMES, WEEKDAYS
 
 __all__ = [
-    "WEEKDAYS", "ClockRange", "ALL_DAY", "zone", "parse_days", "days_text", "parse_clock", "parse_clock_range",
-    "parse_hours", "parse_date_span", "parse_duration", "format_duration", "check_template",
-    "COMMON_FIELDS", "SURGE_FIELDS", "THRESHOLD_FIELDS",
+    "WEEKDAYS",
+    "ClockRange",
+    "ALL_DAY",
+    "zone",
+    "parse_days",
+    "days_text",
+    "parse_clock",
+    "parse_clock_range",
+    "parse_hours",
+    "parse_date_span",
+    "parse_duration",
+    "format_duration",
+    "check_template",
+    "COMMON_FIELDS",
+    "SURGE_FIELDS",
+    "THRESHOLD_FIELDS",
 ]
 
 # ------------------------------------------------------------------------------------------- schedules
+
 
 def zone(name: str) -> ZoneInfo:
     """An IANA time zone, or ValueError saying how to write one."""
@@ -45,8 +59,10 @@ def _day(token: str) -> int:
         return WEEKDAY_NAMES.index(t)
     close = difflib.get_close_matches(t, WEEKDAYS + WEEKDAY_NAMES, n=1)
     hint = f" (did you mean '{close[0][:3]}'?)" if close else ""
-    raise ValueError(f"unknown weekday '{token.strip()}'{hint}; write mon, tue, wed, thu, fri, sat or sun "
-                     "(a range like mon-fri, a list like sat,sun, or daily)")
+    raise ValueError(
+        f"unknown weekday '{token.strip()}'{hint}; write mon, tue, wed, thu, fri, sat or sun "
+        "(a range like mon-fri, a list like sat,sun, or daily)"
+    )
 
 
 def parse_days(spec: str) -> frozenset[int]:
@@ -130,8 +146,9 @@ def parse_clock_range(text: str) -> ClockRange:
 def parse_hours(text: Any, *, allow_closed: bool = True) -> tuple[ClockRange, ...]:
     """'07:00-22:00', '07:00-12:00, 14:00-22:00', 'closed' (no range) -> ranges."""
     if not isinstance(text, str):
-        raise ValueError(f"expected a time range in quotes like '07:00-22:00'{' or closed' if allow_closed else ''}, "
-                         f"got {text!r}")
+        raise ValueError(
+            f"expected a time range in quotes like '07:00-22:00'{' or closed' if allow_closed else ''}, got {text!r}"
+        )
     if text.strip().lower() == "closed":
         if not allow_closed:
             raise ValueError("'closed' is not a time range here; write it like '10:00-11:00'")
@@ -196,8 +213,19 @@ def format_duration(td: timedelta) -> str:
 
 # the placeholders a banner may use, per condition
 COMMON_FIELDS = ("rule", "feed")
-SURGE_FIELDS = COMMON_FIELDS + ("count", "value", "ratio", "expected", "baseline_count", "threshold", "k",
-                                "window", "baseline", "tone", "posts")
+SURGE_FIELDS = COMMON_FIELDS + (
+    "count",
+    "value",
+    "ratio",
+    "expected",
+    "baseline_count",
+    "threshold",
+    "k",
+    "window",
+    "baseline",
+    "tone",
+    "posts",
+)
 THRESHOLD_FIELDS = COMMON_FIELDS + ("value", "threshold", "metric", "name", "unit", "direction")
 
 
@@ -206,12 +234,16 @@ def check_template(text: str, allowed: tuple[str, ...], kind: str) -> None:
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ValueError(f"{exc} in '{text}'; write placeholders like {{ratio}}, and a literal brace as {{{{ or }}}}") from None
+        raise ValueError(
+            f"{exc} in '{text}'; write placeholders like {{ratio}}, and a literal brace as {{{{ or }}}}"
+        ) from None
     for _, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in allowed:
-            raise ValueError(f"unknown placeholder {{{name}}}; a {kind} rule's banner may use "
-                             + ", ".join(f"{{{a}}}" for a in allowed))
+            raise ValueError(
+                f"unknown placeholder {{{name}}}; a {kind} rule's banner may use "
+                + ", ".join(f"{{{a}}}" for a in allowed)
+            )
         if spec or conversion:
             raise ValueError(f"write {{{name}}} without a format: values come formatted for reading")

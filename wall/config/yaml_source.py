@@ -93,9 +93,7 @@ class _Builder:
             written: set[Any] = set()  # keys this mapping writes itself: these must not repeat
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise ConfigError(
-                        [Problem(_mark(self.file, key_node), "a mapping key must be a plain scalar")]
-                    )
+                    raise ConfigError([Problem(_mark(self.file, key_node), "a mapping key must be a plain scalar")])
                 key = self.constructor.construct_object(key_node)
                 if not isinstance(key, (str, int, float, bool)) or key is None:
                     key = str(key)
@@ -112,8 +110,7 @@ class _Builder:
                         [
                             Problem(
                                 _mark(self.file, key_node),
-                                f"duplicate key '{key}' (first defined at line {first.line}); "
-                                "remove one of them",
+                                f"duplicate key '{key}' (first defined at line {first.line}); remove one of them",
                             )
                         ]
                     )

@@ -34,11 +34,15 @@ def request(args, method: str, path: str, body: dict | None = None, timeout: flo
     try:
         r = httpx.request(method, url + path, json=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        raise Unreachable(f"no wall answers at {url} ({type(exc).__name__}); is `wallctl run` running there, and is "
-                          f"--url / WALL_URL right?") from None
+        raise Unreachable(
+            f"no wall answers at {url} ({type(exc).__name__}); is `wallctl run` running there, and is "
+            f"--url / WALL_URL right?"
+        ) from None
     if r.status_code == 401:
-        raise UsageError(f"{url} wants a token: set WALL_TOKEN to the operator or viewer token"
-                         + (" (the one given was refused)" if token else ""))
+        raise UsageError(
+            f"{url} wants a token: set WALL_TOKEN to the operator or viewer token"
+            + (" (the one given was refused)" if token else "")
+        )
     if r.status_code >= 400:
         try:
             detail = r.json().get("detail")
@@ -60,25 +64,45 @@ def cmd_status(args) -> int:
         print(json.dumps(s, indent=2))
         return 0
     p = s.get("presentation") or {}
-    flags = [f for f, on in (("frozen", p.get("frozen")), (f"spotlight {p.get('spotlight')}", p.get("spotlight")),
-                              (f"locked until {p.get('locked_until')}", p.get("locked_until"))) if on]
-    print(f"scenario {s['scenario']} ({s['reason']})" + (f", preparing {s['preparing']}" if s.get("preparing") else "")
-          + (f"; {', '.join(flags)}" if flags else ""))
-    print(f"frames {s['frames']}, frame time p50 {s['frame_ms_p50']} ms p99 {s['frame_ms_p99']} ms, "
-          f"{s['dropped_frames']} dropped, target {s['fps_target']:g} fps")
+    flags = [
+        f
+        for f, on in (
+            ("frozen", p.get("frozen")),
+            (f"spotlight {p.get('spotlight')}", p.get("spotlight")),
+            (f"locked until {p.get('locked_until')}", p.get("locked_until")),
+        )
+        if on
+    ]
+    print(
+        f"scenario {s['scenario']} ({s['reason']})"
+        + (f", preparing {s['preparing']}" if s.get("preparing") else "")
+        + (f"; {', '.join(flags)}" if flags else "")
+    )
+    print(
+        f"frames {s['frames']}, frame time p50 {s['frame_ms_p50']} ms p99 {s['frame_ms_p99']} ms, "
+        f"{s['dropped_frames']} dropped, target {s['fps_target']:g} fps"
+    )
     sched = s.get("schedule")
     if sched:
-        print(f"schedule: {'open' if sched['open'] else 'closed'}, {sched['reason']}"
-              + (f", until {sched['until']}" if sched.get("until") else ""))
+        print(
+            f"schedule: {'open' if sched['open'] else 'closed'}, {sched['reason']}"
+            + (f", until {sched['until']}" if sched.get("until") else "")
+        )
     if s.get("alert"):
         print(f"ALERT {s['alert']['rule']}: {s['alert']['title']}")
     for d in s.get("displays", []):
         print(f"display {d['display']}: {d['state']}" + (f" on {d['screen']}" if d.get("screen") else ""))
     for fid, h in (s.get("feeds") or {}).items():
-        print(f"feed {fid}: {h['state']}, {h['posts']} posts" + (f", last error: {h['last_error']}" if h.get("last_error") else ""))
+        print(
+            f"feed {fid}: {h['state']}, {h['posts']} posts"
+            + (f", last error: {h['last_error']}" if h.get("last_error") else "")
+        )
     mod = s.get("moderation")
     if mod:
-        print(f"moderation: {mod.get('queue_size', 0)} waiting for approval" + (", KILL SWITCH ON" if mod.get("killed") else ""))
+        print(
+            f"moderation: {mod.get('queue_size', 0)} waiting for approval"
+            + (", KILL SWITCH ON" if mod.get("killed") else "")
+        )
     if s.get("reload_error"):
         print(f"config reload rejected:\n{s['reload_error']}")
     return 0
@@ -98,59 +122,143 @@ def _simple(method: str, path: str, body_of=None, line_of=None):
         r = request(args, method, path(args) if callable(path) else path, body_of(args) if body_of else None)
         _say(args, r, line_of(r, args) if line_of else json.dumps(r))
         return 0
+
     return run
 
 
 COMMANDS: dict[str, tuple[str, Any, list[tuple[tuple, dict]]]] = {
     "status": ("the wall's state: scenario, frame times, displays, feeds, moderation", cmd_status, []),
-    "scenario": ("switch to a scenario (waits until the wall shows it)", cmd_scenario,
-                 [(("name",), {}), (("--no-wait",), {"action": "store_true", "help": "return at once"})]),
-    "next": ("the next scenario", _simple("POST", "/api/next", line_of=lambda r, a: f"switching to {r['scenario']}"), []),
-    "prev": ("the previous scenario", _simple("POST", "/api/prev", line_of=lambda r, a: f"switching to {r['scenario']}"), []),
-    "resume": ("back to the schedule (ends an operator's choice)", _simple("POST", "/api/resume", line_of=lambda r, a: "following the schedule"), []),
-    "spotlight": ("one zone fills the wall; without ZONE: back to the whole wall",
-                  _simple("POST", "/api/spotlight", lambda a: {"zone": a.zone},
-                          lambda r, a: f"spotlight on {r['spotlight']}" if r["spotlight"] else "the whole wall again"),
-                  [(("zone",), {"nargs": "?"})]),
-    "freeze": ("stop the content changing (animations go on)",
-               _simple("POST", "/api/freeze", lambda a: {"on": True}, lambda r, a: "frozen"), []),
-    "unfreeze": ("live content again", _simple("POST", "/api/freeze", lambda a: {"on": False}, lambda r, a: "live"), []),
-    "lock": ("no scheduled or alert switch during a demo (time-limited)",
-             _simple("POST", "/api/lock", lambda a: {"on": True, "minutes": a.minutes},
-                     lambda r, a: f"locked until {r['until']}"),
-             [(("--minutes",), {"type": float, "default": 30.0})]),
-    "unlock": ("end a presentation lock", _simple("POST", "/api/lock", lambda a: {"on": False}, lambda r, a: "unlocked"), []),
-    "hide": ("hide a post from every screen now", _simple("POST", "/api/moderation/hide", lambda a: {"key": a.key},
-                                                          lambda r, a: f"hidden: {a.key}"), [(("key",), {})]),
-    "unhide": ("show a hidden post again", _simple("POST", "/api/moderation/unhide", lambda a: {"key": a.key},
-                                                   lambda r, a: f"no longer hidden: {a.key}"), [(("key",), {})]),
-    "approve": ("approve a post waiting in the queue", _simple("POST", "/api/moderation/approve", lambda a: {"key": a.key},
-                                                               lambda r, a: f"approved: {a.key}"), [(("key",), {})]),
-    "reject": ("reject a post waiting in the queue", _simple("POST", "/api/moderation/reject", lambda a: {"key": a.key},
-                                                             lambda r, a: f"rejected: {a.key}"), [(("key",), {})]),
-    "block": ("block an author (id or @handle) or a term, everywhere, at once",
-              _simple("POST", "/api/moderation/block", lambda a: {"kind": a.kind, "value": a.value},
-                      lambda r, a: f"blocked {a.kind} {a.value!r}"),
-              [(("kind",), {"choices": ["author", "term"]}), (("value",), {})]),
-    "unblock": ("lift a block", _simple("POST", "/api/moderation/unblock", lambda a: {"kind": a.kind, "value": a.value},
-                                        lambda r, a: f"unblocked {a.kind} {a.value!r}"),
-                [(("kind",), {"choices": ["author", "term"]}), (("value",), {})]),
-    "kill": ("the kill switch: the fallback scenario on the whole wall (--off ends it)",
-             _simple("POST", "/api/moderation/kill", lambda a: {"on": not a.off},
-                     lambda r, a: "kill switch OFF" if a.off else "kill switch ON"),
-             [(("--off",), {"action": "store_true"})]),
-    "ack": ("acknowledge a firing alert rule (stops repeats)",
-            _simple("POST", lambda a: f"/api/alerts/{a.rule}/ack", None, lambda r, a: f"acknowledged {a.rule}"),
-            [(("rule",), {})]),
-    "replay": ("play a recorded period of a replay feed at a chosen speed",
-               _simple("POST", "/api/replay",
-                       lambda a: {"feed": a.feed, "from": a.start, "speed": a.speed},
-                       lambda r, a: f"replaying {r['feed']} from {r['start'] or 'its start'} at {r['speed']:g}x"),
-               [(("feed",), {}), (("--from",), {"dest": "start", "help": "file time, ISO 8601"}),
-                (("--speed",), {"type": float})]),
-    "reload": ("re-read the config file now (an invalid one is rejected; the wall keeps running)",
-               _simple("POST", "/api/reload", None, lambda r, a: f"reloaded ({', '.join(r.get('changed', [])) or 'nothing changed'})"),
-               []),
+    "scenario": (
+        "switch to a scenario (waits until the wall shows it)",
+        cmd_scenario,
+        [(("name",), {}), (("--no-wait",), {"action": "store_true", "help": "return at once"})],
+    ),
+    "next": (
+        "the next scenario",
+        _simple("POST", "/api/next", line_of=lambda r, a: f"switching to {r['scenario']}"),
+        [],
+    ),
+    "prev": (
+        "the previous scenario",
+        _simple("POST", "/api/prev", line_of=lambda r, a: f"switching to {r['scenario']}"),
+        [],
+    ),
+    "resume": (
+        "back to the schedule (ends an operator's choice)",
+        _simple("POST", "/api/resume", line_of=lambda r, a: "following the schedule"),
+        [],
+    ),
+    "spotlight": (
+        "one zone fills the wall; without ZONE: back to the whole wall",
+        _simple(
+            "POST",
+            "/api/spotlight",
+            lambda a: {"zone": a.zone},
+            lambda r, a: f"spotlight on {r['spotlight']}" if r["spotlight"] else "the whole wall again",
+        ),
+        [(("zone",), {"nargs": "?"})],
+    ),
+    "freeze": (
+        "stop the content changing (animations go on)",
+        _simple("POST", "/api/freeze", lambda a: {"on": True}, lambda r, a: "frozen"),
+        [],
+    ),
+    "unfreeze": (
+        "live content again",
+        _simple("POST", "/api/freeze", lambda a: {"on": False}, lambda r, a: "live"),
+        [],
+    ),
+    "lock": (
+        "no scheduled or alert switch during a demo (time-limited)",
+        _simple(
+            "POST", "/api/lock", lambda a: {"on": True, "minutes": a.minutes}, lambda r, a: f"locked until {r['until']}"
+        ),
+        [(("--minutes",), {"type": float, "default": 30.0})],
+    ),
+    "unlock": (
+        "end a presentation lock",
+        _simple("POST", "/api/lock", lambda a: {"on": False}, lambda r, a: "unlocked"),
+        [],
+    ),
+    "hide": (
+        "hide a post from every screen now",
+        _simple("POST", "/api/moderation/hide", lambda a: {"key": a.key}, lambda r, a: f"hidden: {a.key}"),
+        [(("key",), {})],
+    ),
+    "unhide": (
+        "show a hidden post again",
+        _simple("POST", "/api/moderation/unhide", lambda a: {"key": a.key}, lambda r, a: f"no longer hidden: {a.key}"),
+        [(("key",), {})],
+    ),
+    "approve": (
+        "approve a post waiting in the queue",
+        _simple("POST", "/api/moderation/approve", lambda a: {"key": a.key}, lambda r, a: f"approved: {a.key}"),
+        [(("key",), {})],
+    ),
+    "reject": (
+        "reject a post waiting in the queue",
+        _simple("POST", "/api/moderation/reject", lambda a: {"key": a.key}, lambda r, a: f"rejected: {a.key}"),
+        [(("key",), {})],
+    ),
+    "block": (
+        "block an author (id or @handle) or a term, everywhere, at once",
+        _simple(
+            "POST",
+            "/api/moderation/block",
+            lambda a: {"kind": a.kind, "value": a.value},
+            lambda r, a: f"blocked {a.kind} {a.value!r}",
+        ),
+        [(("kind",), {"choices": ["author", "term"]}), (("value",), {})],
+    ),
+    "unblock": (
+        "lift a block",
+        _simple(
+            "POST",
+            "/api/moderation/unblock",
+            lambda a: {"kind": a.kind, "value": a.value},
+            lambda r, a: f"unblocked {a.kind} {a.value!r}",
+        ),
+        [(("kind",), {"choices": ["author", "term"]}), (("value",), {})],
+    ),
+    "kill": (
+        "the kill switch: the fallback scenario on the whole wall (--off ends it)",
+        _simple(
+            "POST",
+            "/api/moderation/kill",
+            lambda a: {"on": not a.off},
+            lambda r, a: "kill switch OFF" if a.off else "kill switch ON",
+        ),
+        [(("--off",), {"action": "store_true"})],
+    ),
+    "ack": (
+        "acknowledge a firing alert rule (stops repeats)",
+        _simple("POST", lambda a: f"/api/alerts/{a.rule}/ack", None, lambda r, a: f"acknowledged {a.rule}"),
+        [(("rule",), {})],
+    ),
+    "replay": (
+        "play a recorded period of a replay feed at a chosen speed",
+        _simple(
+            "POST",
+            "/api/replay",
+            lambda a: {"feed": a.feed, "from": a.start, "speed": a.speed},
+            lambda r, a: f"replaying {r['feed']} from {r['start'] or 'its start'} at {r['speed']:g}x",
+        ),
+        [
+            (("feed",), {}),
+            (("--from",), {"dest": "start", "help": "file time, ISO 8601"}),
+            (("--speed",), {"type": float}),
+        ],
+    ),
+    "reload": (
+        "re-read the config file now (an invalid one is rejected; the wall keeps running)",
+        _simple(
+            "POST",
+            "/api/reload",
+            None,
+            lambda r, a: f"reloaded ({', '.join(r.get('changed', [])) or 'nothing changed'})",
+        ),
+        [],
+    ),
 }
 
 
@@ -171,4 +279,5 @@ def _guarded(func):
         except Unreachable as exc:
             print(f"wallctl {args.command}: {exc}", file=sys.stderr)
             return EXIT_UNREACHABLE
+
     return run

@@ -33,8 +33,18 @@ from ..errors import UsageError
 from ..moderation import Moderator
 from ..render.frame_loop import FrameTimes
 from ..render.snapshot import wall_preview
-from ..scenes.commands import (Acknowledge, Answer, Command, Freeze, Lock, Resume, ShowScenario, Spotlight,
-                               StepScenario, Switching)
+from ..scenes.commands import (
+    Acknowledge,
+    Answer,
+    Command,
+    Freeze,
+    Lock,
+    Resume,
+    ShowScenario,
+    Spotlight,
+    StepScenario,
+    Switching,
+)
 from ..scenes.views import ZoneView, to_json
 from .status import WallStatus
 
@@ -118,7 +128,7 @@ class WallControl(Protocol):
     @property
     def moderator(self) -> Moderator: ...
 
-    def submit(self, command: Command, who: str) -> "Future[Answer]": ...
+    def submit(self, command: Command, who: str) -> Future[Answer]: ...
 
     def status(self) -> WallStatus: ...
 
@@ -149,8 +159,11 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
     def role(request: Request) -> str:
         r = tokens.role(request.headers.get("authorization"))
         if r is None:
-            raise HTTPException(401, "a bearer token is required (Authorization: Bearer <token>)",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "a bearer token is required (Authorization: Bearer <token>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return r
 
     def viewer(r: str = Depends(role)) -> str:
@@ -158,8 +171,11 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
 
     def operator(request: Request, r: str = Depends(role)) -> str:
         if not tokens.writable:
-            raise HTTPException(403, "the API is read-only: no operator token is set where the wall runs "
-                                     "(set the variable named by control.operator_token)")
+            raise HTTPException(
+                403,
+                "the API is read-only: no operator token is set where the wall runs "
+                "(set the variable named by control.operator_token)",
+            )
         if r != "operator":
             raise HTTPException(403, "this needs the operator token; the viewer token may only read")
         raw = request.headers.get("x-wall-user") or ""
@@ -174,8 +190,10 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
     async def answer(fut: Future, timeout: float = ANSWER_S):
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
-        except asyncio.TimeoutError:
-            raise HTTPException(503, f"the wall did not answer within {timeout:g} s (is its frame loop running?)") from None
+        except TimeoutError:
+            raise HTTPException(
+                503, f"the wall did not answer within {timeout:g} s (is its frame loop running?)"
+            ) from None
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         except RuntimeError as exc:
@@ -198,8 +216,10 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
 
     @app.get("/api/scenarios")
     def scenarios(_: str = Depends(viewer)):
-        return {"current": wall.status().director.scenario,
-                "scenarios": [{"name": name, "title": title} for name, title in wall.scenario_titles()]}
+        return {
+            "current": wall.status().director.scenario,
+            "scenarios": [{"name": name, "title": title} for name, title in wall.scenario_titles()],
+        }
 
     @app.get("/api/zones/{zone_id}/state", summary="the view-model a zone's painter receives")
     def zone_state(zone_id: str, _: str = Depends(viewer)):
@@ -353,21 +373,45 @@ def _metrics(wall: WallControl) -> str:
         lines.append(f'wall_frame_seconds_bucket{{le="+Inf"}} {count}')
         lines.append(f"wall_frame_seconds_sum {total:.6f}")
         lines.append(f"wall_frame_seconds_count {count}")
-        metric("wall_dropped_frames_total", "counter", "Frame slots missed because a frame overran.",
-               [("", times.dropped)])
+        metric(
+            "wall_dropped_frames_total", "counter", "Frame slots missed because a frame overran.", [("", times.dropped)]
+        )
     status = wall.status()
-    metric("wall_scenario_info", "gauge", "The scenario shown (1).", [(f'{{scenario="{status.director.scenario}"}}', 1)])
+    metric(
+        "wall_scenario_info", "gauge", "The scenario shown (1).", [(f'{{scenario="{status.director.scenario}"}}', 1)]
+    )
     feeds = status.feeds
-    metric("wall_feed_up", "gauge", "1 when the feed's last poll succeeded and its data is fresh.",
-           [(f'{{feed="{f}",state="{h.state}"}}', 1 if h.state == "ok" else 0) for f, h in feeds.items()])
-    metric("wall_feed_posts", "gauge", "Posts the store holds per feed.", [(f'{{feed="{f}"}}', h.posts) for f, h in feeds.items()])
-    metric("wall_paints_in_flight", "gauge", "Zone paints sent to workers, not yet back.", [("", wall.paints_in_flight())])
-    metric("wall_commands_queued", "gauge", "Control commands waiting for the next frame.", [("", wall.commands_queued())])
+    metric(
+        "wall_feed_up",
+        "gauge",
+        "1 when the feed's last poll succeeded and its data is fresh.",
+        [(f'{{feed="{f}",state="{h.state}"}}', 1 if h.state == "ok" else 0) for f, h in feeds.items()],
+    )
+    metric(
+        "wall_feed_posts",
+        "gauge",
+        "Posts the store holds per feed.",
+        [(f'{{feed="{f}"}}', h.posts) for f, h in feeds.items()],
+    )
+    metric(
+        "wall_paints_in_flight", "gauge", "Zone paints sent to workers, not yet back.", [("", wall.paints_in_flight())]
+    )
+    metric(
+        "wall_commands_queued", "gauge", "Control commands waiting for the next frame.", [("", wall.commands_queued())]
+    )
     if status.moderation:
-        metric("wall_moderation_queue_size", "gauge", "Posts waiting for approval.",
-               [("", status.moderation.get("queue_size", 0))])
-    metric("wall_display_shown", "gauge", "1 when the display's screen is present and shown.",
-           [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in status.displays])
+        metric(
+            "wall_moderation_queue_size",
+            "gauge",
+            "Posts waiting for approval.",
+            [("", status.moderation.get("queue_size", 0))],
+        )
+    metric(
+        "wall_display_shown",
+        "gauge",
+        "1 when the display's screen is present and shown.",
+        [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in status.displays],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -377,8 +421,7 @@ class ControlServer:
     def __init__(self, app: FastAPI, host: str, port: int):
         import uvicorn
 
-        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                     lifespan="off")
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(self.config)
         self.server.install_signal_handlers = lambda: None  # the wall's own handlers stay in charge
         self.thread = threading.Thread(target=self.server.run, name="wall-control", daemon=True)
@@ -390,8 +433,10 @@ class ControlServer:
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive():
-                raise ControlUnavailable(f"the control API could not listen on {self.config.host}:{self.config.port} "
-                                         "(in use? another wall running?)")
+                raise ControlUnavailable(
+                    f"the control API could not listen on {self.config.host}:{self.config.port} "
+                    "(in use? another wall running?)"
+                )
             if time.monotonic() > deadline:
                 raise ControlUnavailable("the control API did not start within 10 s")
             time.sleep(0.02)

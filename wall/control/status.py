@@ -9,9 +9,10 @@ and thread-safe to compute (alert rules, the moderation queue's size). `as_json(
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..scenes.director import DirectorState
 
@@ -25,9 +26,12 @@ class FeedStatus:
     replay: Mapping[str, Any] | None = None  # a replay feed: {start, speed} of the period played
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"state": self.state,
-                               "last_success": self.last_success.isoformat() if self.last_success else None,
-                               "last_error": self.last_error, "posts": self.posts}
+        out: dict[str, Any] = {
+            "state": self.state,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "last_error": self.last_error,
+            "posts": self.posts,
+        }
         if self.replay is not None:
             out["replay"] = dict(self.replay)
         return out

@@ -101,13 +101,14 @@ class KioskUnit:
                 # the GPU (render), the display outputs (video) and keyboards (input) without root
                 lines.append("SupplementaryGroups=video render input")
         if console:
-            lines += ["TTYPath=/dev/tty1", "StandardInput=tty-fail", "StandardOutput=journal",
-                      "StandardError=journal"]
+            lines += ["TTYPath=/dev/tty1", "StandardInput=tty-fail", "StandardOutput=journal", "StandardError=journal"]
         if self.display is not None:
             lines.append(f"Environment=DISPLAY={self.display}")
             if self.run_as is None and not self.user:
-                lines.append("# root drawing on someone's X session needs its cookie: set XAUTHORITY= here, "
-                             "or use --run-as that session's user")
+                lines.append(
+                    "# root drawing on someone's X session needs its cookie: set XAUTHORITY= here, "
+                    "or use --run-as that session's user"
+                )
         if self.env_vars:
             # names only: `Environment=NAME` without a value is invalid, and `NAME=` would turn an
             # unset secret into an empty one; PassEnvironment names them, the file gives the values
@@ -124,8 +125,10 @@ class KioskUnit:
         jc = "journalctl --user" if self.user else "journalctl"
         out = [f"wrote {path}"]
         if self.env_vars:
-            out.append(f"put the credentials in {self.env_file} ({', '.join(self.env_vars)}; NAME=value lines, "
-                       f"then: sudo chmod 600 {self.env_file})")
+            out.append(
+                f"put the credentials in {self.env_file} ({', '.join(self.env_vars)}; NAME=value lines, "
+                f"then: sudo chmod 600 {self.env_file})"
+            )
         out += [
             "enable it with:",
             f"  {sc} daemon-reload",

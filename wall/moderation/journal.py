@@ -70,8 +70,10 @@ class SavedDecisions:
         """Raises ValueError for anything but a decisions file of this format."""
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
             raise ValueError(f"not a decisions file of format {STATE_FORMAT}")
-        lists = {k: data.get(k, []) for k in ("terms", "unblocked_terms", "authors", "unblocked_authors",
-                                              "hidden", "approved")}
+        lists = {
+            k: data.get(k, [])
+            for k in ("terms", "unblocked_terms", "authors", "unblocked_authors", "hidden", "approved")
+        }
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists.values()):
             raise ValueError("its lists must hold strings")
         return cls(**lists, killed=data.get("killed") is True)
@@ -100,8 +102,12 @@ class Journal:
         self.audit_path = audit_path
         self.state_path = state_path_for(audit_path)
         self._writer: BackgroundWriter[_Pending] = BackgroundWriter(
-            self._write, label=f"moderation {audit_path.parent}", log=log, coalesce_s=COALESCE_S,
-            thread_name=f"wall-moderation:{audit_path.name}")
+            self._write,
+            label=f"moderation {audit_path.parent}",
+            log=log,
+            coalesce_s=COALESCE_S,
+            thread_name=f"wall-moderation:{audit_path.name}",
+        )
 
     def read_decisions(self) -> SavedDecisions | None:
         """The decisions file (at start, before the wall shows anything). One that cannot be read is
@@ -118,8 +124,12 @@ class Journal:
             return SavedDecisions.from_json(json.loads(raw))
         except ValueError as exc:
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            log.error("moderation: %s is unreadable (%s); moved to %s, starting from the config's blocklists only",
-                      path, exc, aside)
+            log.error(
+                "moderation: %s is unreadable (%s); moved to %s, starting from the config's blocklists only",
+                path,
+                exc,
+                aside,
+            )
             try:
                 os.replace(path, aside)
             except OSError:

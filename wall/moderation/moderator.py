@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from feeds.model import Author, Metric, Post
 
@@ -71,13 +72,19 @@ class Moderator:
     Thread-safe: actions (hide, block_author, approve, kill ...) come from the control API's thread;
     `filter` runs on the render thread and never waits on them nor on the disk."""
 
-    def __init__(self, *, terms: Iterable[str] = (), authors: Iterable[str] = (),
-                 fallback_scenario: str | None = None, audit_path: Path | None = None,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        *,
+        terms: Iterable[str] = (),
+        authors: Iterable[str] = (),
+        fallback_scenario: str | None = None,
+        audit_path: Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.fallback_scenario = fallback_scenario
         self.audit_path = Path(audit_path) if audit_path is not None else None
         self.state_path = state_path_for(self.audit_path) if self.audit_path is not None else None
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._decisions = Decisions(terms, authors)  # under _lock
         self._audit: deque[dict[str, Any]] = deque(maxlen=AUDIT_KEEP)
@@ -97,14 +104,16 @@ class Moderator:
         self._rules = self._decisions.rules(0)
 
     @classmethod
-    def from_config(cls, config: Any, audit_path: Path | None, *, clock: Callable[[], datetime] | None = None
-                    ) -> Moderator:
+    def from_config(
+        cls, config: Any, audit_path: Path | None, *, clock: Callable[[], datetime] | None = None
+    ) -> Moderator:
         """The moderator of a wall config (a WallConfig): its blocked terms and authors, its kill
         switch's fallback. audit_path None: decisions live in memory only (tests, `wallctl render`);
         see `audit_path_for(loaded)` for where a running wall keeps them."""
         m = config.moderation
-        return cls(terms=m.terms, authors=m.authors, fallback_scenario=m.fallback_scenario,
-                   audit_path=audit_path, clock=clock)
+        return cls(
+            terms=m.terms, authors=m.authors, fallback_scenario=m.fallback_scenario, audit_path=audit_path, clock=clock
+        )
 
     def reconfigure(self, config: Any) -> None:
         """Take a reloaded wall config's lists and fallback; operators' decisions stay (a term they
@@ -287,8 +296,9 @@ class Moderator:
             return snap
         return FeedSnapshot(snap.feed_id, tuple(kept), metrics, snap.as_of, snap.health)
 
-    def _metrics(self, metrics: Mapping[str, Metric], mode: str, rules: Rules,
-                 kept: list[Post]) -> Mapping[str, Metric]:
+    def _metrics(
+        self, metrics: Mapping[str, Metric], mode: str, rules: Rules, kept: list[Post]
+    ) -> Mapping[str, Metric]:
         out: dict[str, Metric] = {}
         changed = False
         terms = rules.matcher if mode != "open" else None
@@ -296,11 +306,17 @@ class Moderator:
         for name, m in metrics.items():
             new = m
             if m.leaderboard:
-                entries = () if rules.killed else tuple(
-                    e for e in m.leaderboard
-                    if not rules.blocks_author(e.author)
-                    and (terms is None or terms.find(self._texts.author(e.author)) is None)
-                    and (vetted is None or not vetted.isdisjoint(_person(e.author))))
+                entries = (
+                    ()
+                    if rules.killed
+                    else tuple(
+                        e
+                        for e in m.leaderboard
+                        if not rules.blocks_author(e.author)
+                        and (terms is None or terms.find(self._texts.author(e.author)) is None)
+                        and (vetted is None or not vetted.isdisjoint(_person(e.author)))
+                    )
+                )
                 if len(entries) != len(m.leaderboard):
                     new = new.model_copy(update={"leaderboard": entries})
             if m.breakdown:
@@ -343,8 +359,11 @@ class Moderator:
         """Posts of approve-first feeds still waiting for a decision under `rules`, newest first."""
         with self._seen_lock:
             entries = {k: s for waiting in self._waiting.values() for k, s in waiting.items()}
-        pending = [s for s in entries.values()
-                   if self._reason(s.post, "approve-first", rules, kill=False) == "waiting for approval"]
+        pending = [
+            s
+            for s in entries.values()
+            if self._reason(s.post, "approve-first", rules, kill=False) == "waiting for approval"
+        ]
         pending.sort(key=lambda s: (s.post.published_at, s.post.key), reverse=True)
         return pending
 
@@ -383,13 +402,26 @@ class Moderator:
             blocklist.unblock(entry, written)
             return self._commit(who, f"unblock_{blocklist.kind}", written, None, True, recompile=True)
 
-    def _commit(self, who: str, action: str, target: str, scenario: str | None, changed: bool, *,
-                recompile: bool = False, **extra: Any) -> dict[str, Any]:
+    def _commit(
+        self,
+        who: str,
+        action: str,
+        target: str,
+        scenario: str | None,
+        changed: bool,
+        *,
+        recompile: bool = False,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Under self._lock: swap in the new rules (when something changed), record the action."""
         if changed:
             self._rules = self._decisions.rules(self._rules.version + 1, None if recompile else self._rules)
-        entry: dict[str, Any] = {"at": self._clock().astimezone(timezone.utc).isoformat(timespec="seconds"),
-                                 "who": who, "action": action, "target": target}
+        entry: dict[str, Any] = {
+            "at": self._clock().astimezone(UTC).isoformat(timespec="seconds"),
+            "who": who,
+            "action": action,
+            "target": target,
+        }
         if scenario is not None:
             entry["scenario"] = scenario
         entry["changed"] = changed
@@ -426,8 +458,9 @@ def _who(who: str) -> str:
 
 
 def _key(post_key: str) -> str:
-    return _given(post_key, "post key", "give the key of a post (e.g. 'mastodon:109876'), not an empty string",
-                  MAX_KEY_CHARS)
+    return _given(
+        post_key, "post key", "give the key of a post (e.g. 'mastodon:109876'), not an empty string", MAX_KEY_CHARS
+    )
 
 
 def _term(term: str) -> str:

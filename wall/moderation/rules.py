@@ -7,8 +7,8 @@ lock; a rule set is never changed once built.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from feeds.model import Author
 
@@ -36,7 +36,8 @@ class Rules:
         if not (self.author_ids or self.author_handles):
             return False
         return a.id.casefold() in self.author_ids or (
-            bool(a.handle) and a.handle.lstrip("@").casefold() in self.author_handles)
+            bool(a.handle) and a.handle.lstrip("@").casefold() in self.author_handles
+        )
 
     def term_in(self, text: NormalizedText) -> str | None:
         """The blocked term (as written) found in the text, or None."""
@@ -80,8 +81,9 @@ class Blocklist:
     def unblock(self, key: str, written: str) -> None:
         effective = self.effective()
         if key not in effective:
-            raise ValueError(f"{self.kind} '{written}' is not blocked "
-                             f"(blocked: {', '.join(effective.values()) or 'none'})")
+            raise ValueError(
+                f"{self.kind} '{written}' is not blocked (blocked: {', '.join(effective.values()) or 'none'})"
+            )
         self.added.pop(key, None)
         if key in self.configured:
             self.lifted[key] = written
@@ -161,13 +163,20 @@ class Decisions:
         else:
             terms, matcher = previous.terms, previous.matcher
             ids, handles = previous.author_ids, previous.author_handles
-        return Rules(version, terms, matcher, ids, handles, frozenset(self.hidden), frozenset(self.approved),
-                     self.killed)
+        return Rules(
+            version, terms, matcher, ids, handles, frozenset(self.hidden), frozenset(self.approved), self.killed
+        )
 
     def saved(self) -> SavedDecisions:
-        return SavedDecisions(list(self.terms.added.values()), list(self.terms.lifted.values()),
-                              list(self.authors.added.values()), list(self.authors.lifted.values()),
-                              list(self.hidden), list(self.approved), self.killed)
+        return SavedDecisions(
+            list(self.terms.added.values()),
+            list(self.terms.lifted.values()),
+            list(self.authors.added.values()),
+            list(self.authors.lifted.values()),
+            list(self.hidden),
+            list(self.approved),
+            self.killed,
+        )
 
     def restore(self, saved: SavedDecisions) -> None:
         self.terms.added = self.terms.entries(saved.terms)

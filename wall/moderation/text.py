@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Mapping
+from collections.abc import Mapping
 
 from feeds.model import Author, Post
 
 TEXT_CACHE_MAX = 20_000  # normalised texts kept; cleared when full (cheap to recompute)
 
 # Scripts written without spaces between words: a term in them matches as a substring.
-_NO_SPACE = ("\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3130-\u318f"
-             "\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uffdc"
-             "\U00020000-\U0003134f")
+_NO_SPACE = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3130-\u318f"
+    "\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uffdc"
+    "\U00020000-\U0003134f"
+)
 # A letter or digit of a script that separates words with spaces ('_' separates words, as in handles).
 _WORD = f"[^\\W_{_NO_SPACE}]"
 _IS_WORD = re.compile(_WORD)
@@ -80,8 +82,11 @@ def term_pattern(term: str) -> str:
 
 _TOKEN = re.compile(f"{_WORD}+")
 # the same clitics as _AR_PREFIX / _AR_SUFFIX, spelt out for word lookups
-_AR_PREFIXES = tuple(sorted({a + b for a in ("", "و", "ف")
-                             for b in ("", "ال", "بال", "كال", "لال", "لل", "ب", "ك", "ل")} - {""}, key=len))
+_AR_PREFIXES = tuple(
+    sorted(
+        {a + b for a in ("", "و", "ف") for b in ("", "ال", "بال", "كال", "لال", "لل", "ب", "ك", "ل")} - {""}, key=len
+    )
+)
 _AR_SUFFIXES = ("ه", "ها", "هم", "هن", "هما", "ك", "كم", "كن", "ي", "نا", "ات", "ون", "ين", "ان")
 _AR_MIN_STEM = 2  # a clitic is only split off a word that keeps at least this many letters
 
@@ -118,7 +123,7 @@ def _ar_heads(word: str) -> list[str]:
     found = _AR_PREFIXES_BY_FIRST.get(word[0])
     if not found:
         return [word]
-    return [word] + [word[len(p):] for p in found if word.startswith(p) and len(word) - len(p) >= _AR_MIN_STEM]
+    return [word] + [word[len(p) :] for p in found if word.startswith(p) and len(word) - len(p) >= _AR_MIN_STEM]
 
 
 def _ar_tails(word: str) -> list[str]:
@@ -174,7 +179,7 @@ class TermMatcher:
                     if firsts.isdisjoint(toks):
                         continue
                     for i in range(len(toks) - n + 1):
-                        if toks[i] in firsts and (hit := words.get(" ".join(toks[i: i + n]))) is not None:
+                        if toks[i] in firsts and (hit := words.get(" ".join(toks[i : i + n]))) is not None:
                             return hit
                 else:
                     _, all_heads, heads, tails = text.forms()
@@ -184,7 +189,7 @@ class TermMatcher:
                     for i in range(len(toks) - n + 1):
                         if firsts.isdisjoint(heads[i]):
                             continue
-                        mid = toks[i + 1: i + n - 1]
+                        mid = toks[i + 1 : i + n - 1]
                         for head in heads[i]:
                             for tail in tails[i + n - 1]:
                                 if (hit := words.get(" ".join((head, *mid, tail)))) is not None:

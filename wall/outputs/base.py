@@ -22,8 +22,23 @@ import numpy as np
 from ..render.compositor import Compositor
 
 # Key names a backend reports from poll(): what calibrate, identify and presentation mode react to.
-KEYS = ("left", "right", "up", "down", "shift+left", "shift+right", "shift+up", "shift+down",
-        "enter", "escape", "space", "q", "r", "tab", "backspace")
+KEYS = (
+    "left",
+    "right",
+    "up",
+    "down",
+    "shift+left",
+    "shift+right",
+    "shift+up",
+    "shift+down",
+    "enter",
+    "escape",
+    "space",
+    "q",
+    "r",
+    "tab",
+    "backspace",
+)
 
 
 @dataclass
@@ -70,5 +85,5 @@ class OutputBackend(ABC):
     def displays(self) -> list[DisplayState]:
         return []
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional: only backends that hold windows close them)
         pass

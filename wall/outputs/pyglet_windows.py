@@ -95,7 +95,9 @@ class _Window:
         pgl.glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture.glo, 0)
         status = pgl.glCheckFramebufferStatus(GL_READ_FRAMEBUFFER)
         if status != GL_FRAMEBUFFER_COMPLETE:
-            raise RuntimeError(f"cannot read display {display_id}'s texture in window {self.label} (status {status:#x})")
+            raise RuntimeError(
+                f"cannot read display {display_id}'s texture in window {self.label} (status {status:#x})"
+            )
         self._read_fbos[key] = (weakref.ref(texture), name.value)
         return name.value
 
@@ -185,14 +187,17 @@ class PygletBackend(OutputBackend):
 
             screens = self._list_screens()
         except Exception as exc:
-            raise WindowError(f"cannot open desktop windows: {exc}. Without a desktop, use --backend kiosk "
-                              f"(SDL on the console) or --backend headless") from None
+            raise WindowError(
+                f"cannot open desktop windows: {exc}. Without a desktop, use --backend kiosk "
+                f"(SDL on the console) or --backend headless"
+            ) from None
         if not screens:
             raise WindowError("the window system reports no active screen (is a monitor connected and on?)")
         self._pyglet, self._pgl = pyglet, pgl
         try:
-            self._config = pgl.Config(major_version=3, minor_version=3, forward_compatible=True,
-                                      double_buffer=True, depth_size=0)
+            self._config = pgl.Config(
+                major_version=3, minor_version=3, forward_compatible=True, double_buffer=True, depth_size=0
+            )
             self._composer = pyglet.window.Window(1, 1, visible=False, config=self._config, caption="wall (composer)")
         except Exception as exc:
             raise WindowError(f"cannot create an OpenGL 3.3 context on the X server: {exc}") from None
@@ -215,12 +220,17 @@ class PygletBackend(OutputBackend):
         spans = spans_one_rectangle(rects) is not None and len(rects) == len(self.wall.displays)
         if self.config.mode == "auto":
             mode = "span" if spans else "per-screen"
-            log.info("window mode %s (%s)", mode, "the screens tile one rectangle" if spans else
-                     "the screens do not tile one rectangle")
+            log.info(
+                "window mode %s (%s)",
+                mode,
+                "the screens tile one rectangle" if spans else "the screens do not tile one rectangle",
+            )
             return mode
         if self.config.mode == "span" and not spans:
-            log.warning("window mode span forced although the screens do not tile one rectangle: parts of the "
-                        "window fall outside every screen")
+            log.warning(
+                "window mode span forced although the screens do not tile one rectangle: parts of the "
+                "window fall outside every screen"
+            )
         return self.config.mode
 
     def _open_windows(self) -> None:
@@ -232,8 +242,10 @@ class PygletBackend(OutputBackend):
             y0 = min(b.screen.y for b in bound)
             x1 = max(b.screen.x + b.screen.width for b in bound)
             y1 = max(b.screen.y + b.screen.height for b in bound)
-            targets = [_Target(b.display_id, b.screen, (b.screen.x - x0, b.screen.y - y0, b.screen.width, b.screen.height))
-                       for b in bound]
+            targets = [
+                _Target(b.display_id, b.screen, (b.screen.x - x0, b.screen.y - y0, b.screen.width, b.screen.height))
+                for b in bound
+            ]
             self.windows = [self._new_window(targets, (x0, y0, x1 - x0, y1 - y0), None, "span")]
         else:
             self.windows = [self._screen_window(b) for b in bound]
@@ -242,21 +254,33 @@ class PygletBackend(OutputBackend):
     def _screen_window(self, b: Binding) -> _Window:
         s = b.screen
         assert s is not None
-        return self._new_window([_Target(b.display_id, s, (0, 0, s.width, s.height))], s.rect, s, f"{b.display_id}@{s.name}")
+        return self._new_window(
+            [_Target(b.display_id, s, (0, 0, s.width, s.height))], s.rect, s, f"{b.display_id}@{s.name}"
+        )
 
     def _new_window(self, targets: list[_Target], rect, screen: Screen | None, label: str) -> _Window:
         pyglet = self._pyglet
         x, y, w, h = rect
         pscreen = None
         if screen is not None:  # pyglet's own screen object, for a fullscreen window on it
-            pscreen = next((p for p in pyglet.display.get_display().get_screens()
-                            if (p.x, p.y, p.width, p.height) == screen.rect), None)
+            pscreen = next(
+                (p for p in pyglet.display.get_display().get_screens() if (p.x, p.y, p.width, p.height) == screen.rect),
+                None,
+            )
         if pscreen is not None:
-            win = pyglet.window.Window(fullscreen=True, screen=pscreen, config=self._config, vsync=False,
-                                       caption=f"wall {label}", visible=True)
+            win = pyglet.window.Window(
+                fullscreen=True, screen=pscreen, config=self._config, vsync=False, caption=f"wall {label}", visible=True
+            )
         else:
-            win = pyglet.window.Window(w, h, style=pyglet.window.Window.WINDOW_STYLE_BORDERLESS, config=self._config,
-                                       vsync=False, caption=f"wall {label}", visible=False)
+            win = pyglet.window.Window(
+                w,
+                h,
+                style=pyglet.window.Window.WINDOW_STYLE_BORDERLESS,
+                config=self._config,
+                vsync=False,
+                caption=f"wall {label}",
+                visible=False,
+            )
             win.set_location(x, y)
             win.set_visible(True)
         if self.config.hide_cursor:
@@ -271,9 +295,15 @@ class PygletBackend(OutputBackend):
     def _check_size(self, t: _Target) -> None:
         d = next(d for d in self.wall.displays if d.id == t.display_id)
         if (t.screen.width, t.screen.height) != d.resolution:
-            log.warning("display %s is configured %dx%d but screen %s runs %dx%d: its picture is scaled; set the "
-                        "screen's mode or the display's resolution", d.id, *d.resolution, t.screen.name,
-                        t.screen.width, t.screen.height)
+            log.warning(
+                "display %s is configured %dx%d but screen %s runs %dx%d: its picture is scaled; set the "
+                "screen's mode or the display's resolution",
+                d.id,
+                *d.resolution,
+                t.screen.name,
+                t.screen.width,
+                t.screen.height,
+            )
 
     def _set_vsync(self) -> None:
         """vsync on the last window presented only: one wait per frame, not one per window."""
@@ -311,8 +341,13 @@ class PygletBackend(OutputBackend):
         for w in self.windows:
             try:
                 a = time.perf_counter()
-                if not self.partial and not w.full and not any(
-                        compositor.outputs[t.display_id].damage for t in w.targets if t.display_id in compositor.outputs):
+                if (
+                    not self.partial
+                    and not w.full
+                    and not any(
+                        compositor.outputs[t.display_id].damage for t in w.targets if t.display_id in compositor.outputs
+                    )
+                ):
                     continue  # nothing changed on this window's screens: it keeps showing its last frame
                 w.win.switch_to()
                 written = w.draw(compositor, partial=self.partial)
@@ -341,11 +376,17 @@ class PygletBackend(OutputBackend):
         from pyglet.gl import glx_info
 
         can_copy = glx_info.have_extension("GLX_MESA_copy_sub_buffer")
-        can_vsync = any(glx_info.have_extension(e) for e in
-                        ("GLX_EXT_swap_control", "GLX_MESA_swap_control", "GLX_SGI_swap_control"))
+        can_vsync = any(
+            glx_info.have_extension(e)
+            for e in ("GLX_EXT_swap_control", "GLX_MESA_swap_control", "GLX_SGI_swap_control")
+        )
         partial = can_copy and not can_vsync
-        log.info("presenting %s", "changed rectangles (GLX_MESA_copy_sub_buffer; the driver has no vsync)"
-                 if partial else "whole frames (swap)")
+        log.info(
+            "presenting %s",
+            "changed rectangles (GLX_MESA_copy_sub_buffer; the driver has no vsync)"
+            if partial
+            else "whole frames (swap)",
+        )
         return partial
 
     def poll(self) -> list[str]:
@@ -391,8 +432,10 @@ class PygletBackend(OutputBackend):
         unbound_ids = [d for d in self.wall.displays if self._wanted.get(d.id) is None]
         if unbound_ids:
             used = {b.screen.name for b in new.values() if b.screen is not None}
-            free = sorted((s for s in screens if s.name not in used and s.name not in self._wanted.values()),
-                          key=lambda s: (s.y, s.x))
+            free = sorted(
+                (s for s in screens if s.name not in used and s.name not in self._wanted.values()),
+                key=lambda s: (s.y, s.x),
+            )
             for d in unbound_ids:
                 if free:
                     s = free.pop(0)
@@ -405,14 +448,32 @@ class PygletBackend(OutputBackend):
             before = old.get(did)
             was = before.screen if before else None
             if was is not None and b.screen is None:
-                log.warning("display %s: screen %s is gone (unplugged or switched off); %d other display(s) go on",
-                            did, was.name, others)
+                log.warning(
+                    "display %s: screen %s is gone (unplugged or switched off); %d other display(s) go on",
+                    did,
+                    was.name,
+                    others,
+                )
             elif was is None and b.screen is not None:
-                log.warning("display %s: screen %s is back (%dx%d+%d+%d); showing the wall on it again", did,
-                            b.screen.name, b.screen.width, b.screen.height, b.screen.x, b.screen.y)
+                log.warning(
+                    "display %s: screen %s is back (%dx%d+%d+%d); showing the wall on it again",
+                    did,
+                    b.screen.name,
+                    b.screen.width,
+                    b.screen.height,
+                    b.screen.x,
+                    b.screen.y,
+                )
             elif was is not None and b.screen is not None and was.rect != b.screen.rect:
-                log.warning("display %s: screen %s changed to %dx%d+%d+%d; window re-placed", did, b.screen.name,
-                            b.screen.width, b.screen.height, b.screen.x, b.screen.y)
+                log.warning(
+                    "display %s: screen %s changed to %dx%d+%d+%d; window re-placed",
+                    did,
+                    b.screen.name,
+                    b.screen.width,
+                    b.screen.height,
+                    b.screen.x,
+                    b.screen.y,
+                )
         self._reconcile(old)
 
     def _reconcile(self, old: dict[str, Binding]) -> None:
@@ -425,8 +486,10 @@ class PygletBackend(OutputBackend):
                 # same arrangement: the window stays; displays whose screen is gone are simply not drawn,
                 # and drawn again when it returns
                 x0, y0 = window.win.get_location()
-                window.targets = [_Target(did, b.screen, (b.screen.x - x0, b.screen.y - y0, b.screen.width,
-                                                          b.screen.height)) for did, b in bound.items()]
+                window.targets = [
+                    _Target(did, b.screen, (b.screen.x - x0, b.screen.y - y0, b.screen.width, b.screen.height))
+                    for did, b in bound.items()
+                ]
                 window.full = True  # a screen that returns shows the whole current frame at once
                 return
             for w in self.windows:
@@ -508,8 +571,18 @@ def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]
 
 
 _KEYS = {
-    "LEFT": "left", "RIGHT": "right", "UP": "up", "DOWN": "down", "RETURN": "enter", "ENTER": "enter",
-    "NUM_ENTER": "enter", "ESCAPE": "escape", "SPACE": "space", "Q": "q", "R": "r", "TAB": "tab",
+    "LEFT": "left",
+    "RIGHT": "right",
+    "UP": "up",
+    "DOWN": "down",
+    "RETURN": "enter",
+    "ENTER": "enter",
+    "NUM_ENTER": "enter",
+    "ESCAPE": "escape",
+    "SPACE": "space",
+    "Q": "q",
+    "R": "r",
+    "TAB": "tab",
     "BACKSPACE": "backspace",
 }
 _ARROWS = {"left", "right", "up", "down"}

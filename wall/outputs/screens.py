@@ -93,8 +93,15 @@ def x11_screens(display_name: str | None = None) -> list[Screen]:
                         if mode is not None and mode.hTotal and mode.vTotal:
                             hz = round(mode.dotClock / (mode.hTotal * mode.vTotal), 2)
                         found.append(
-                            (crtc.x, crtc.y, crtc.width, crtc.height,
-                             ctypes.string_at(info.name, info.nameLen).decode(errors="replace"), hz, out_id == primary)
+                            (
+                                crtc.x,
+                                crtc.y,
+                                crtc.width,
+                                crtc.height,
+                                ctypes.string_at(info.name, info.nameLen).decode(errors="replace"),
+                                hz,
+                                out_id == primary,
+                            )
                         )
                     finally:
                         xrandr.XRRFreeCrtcInfo(crtc_ptr)

@@ -40,8 +40,8 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's greeting would land in our stdout
 import pygame
 
-from ..errors import UsageError
 from ..config.schema import WindowConfig
+from ..errors import UsageError
 from ..geometry import Wall
 from ..render.compositor import Compositor
 from ..render.gl import GLUnavailable, present_blit
@@ -52,14 +52,25 @@ log = logging.getLogger("wall.kiosk")
 
 # SDL_DISPLAYEVENT: pygame-ce 2.5 has no name for it and passes it on without its fields
 SDL_DISPLAYEVENT = 0x150
-_REDRAW = {getattr(pygame, n) for n in ("WINDOWEXPOSED", "WINDOWSHOWN", "WINDOWRESTORED", "WINDOWSIZECHANGED",
-                                         "VIDEOEXPOSE") if hasattr(pygame, n)}
+_REDRAW = {
+    getattr(pygame, n)
+    for n in ("WINDOWEXPOSED", "WINDOWSHOWN", "WINDOWRESTORED", "WINDOWSIZECHANGED", "VIDEOEXPOSE")
+    if hasattr(pygame, n)
+}
 _DISPLAY_CHANGES = {SDL_DISPLAYEVENT, getattr(pygame, "WINDOWDISPLAYCHANGED", SDL_DISPLAYEVENT)}
 
 _KEY_NAMES = {
-    pygame.K_LEFT: "left", pygame.K_RIGHT: "right", pygame.K_UP: "up", pygame.K_DOWN: "down",
-    pygame.K_RETURN: "enter", pygame.K_KP_ENTER: "enter", pygame.K_ESCAPE: "escape",
-    pygame.K_SPACE: "space", pygame.K_q: "q", pygame.K_r: "r", pygame.K_TAB: "tab",
+    pygame.K_LEFT: "left",
+    pygame.K_RIGHT: "right",
+    pygame.K_UP: "up",
+    pygame.K_DOWN: "down",
+    pygame.K_RETURN: "enter",
+    pygame.K_KP_ENTER: "enter",
+    pygame.K_ESCAPE: "escape",
+    pygame.K_SPACE: "space",
+    pygame.K_q: "q",
+    pygame.K_r: "r",
+    pygame.K_TAB: "tab",
     pygame.K_BACKSPACE: "backspace",
 }
 _ARROWS = ("left", "right", "up", "down")
@@ -103,8 +114,11 @@ def _libsdl() -> ctypes.CDLL | None:
             lib.SDL_GetDisplayBounds.argtypes = [ctypes.c_int, ctypes.POINTER(_Rect)]
             lib.SDL_GL_GetCurrentWindow.restype = ctypes.c_void_p
             lib.SDL_GL_GetDrawableSize.restype = None
-            lib.SDL_GL_GetDrawableSize.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int),
-                                                   ctypes.POINTER(ctypes.c_int)]
+            lib.SDL_GL_GetDrawableSize.argtypes = [
+                ctypes.c_void_p,
+                ctypes.POINTER(ctypes.c_int),
+                ctypes.POINTER(ctypes.c_int),
+            ]
         except (OSError, AttributeError):
             continue
         return lib
@@ -155,7 +169,8 @@ def choose_display(output: str | int | None, screens: list[Screen]) -> tuple[Scr
         wanted = f"output '{output}' (a desktop position)"
     else:
         hit = next((s for s in screens if s.name == output), None) or next(
-            (s for s in screens if s.name.casefold() == output.strip().casefold()), None)
+            (s for s in screens if s.name.casefold() == output.strip().casefold()), None
+        )
         if hit is not None:
             return hit, None
         wanted = f"output '{output}'"
@@ -170,7 +185,8 @@ def _driver_hints():
     inherit a forced kmsdrm."""
     os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")  # a click elsewhere must not hide the wall
     forced = not os.environ.get("SDL_VIDEODRIVER") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
     if forced:
         os.environ["SDL_VIDEODRIVER"] = "kmsdrm"
     try:
@@ -183,14 +199,18 @@ def _driver_hints():
 def _advice(driver: str, what: str, err: str) -> str:
     d = driver.lower()
     if d == "kmsdrm":
-        how = ("on a console the user needs the 'video' and 'render' groups (sudo usermod -aG video,render "
-               "$USER, then log in again), a GPU driver (/dev/dri/card*) and no desktop session holding the "
-               "screen (run on a text VT); to use a desktop instead, set SDL_VIDEODRIVER=x11 or wayland")
+        how = (
+            "on a console the user needs the 'video' and 'render' groups (sudo usermod -aG video,render "
+            "$USER, then log in again), a GPU driver (/dev/dri/card*) and no desktop session holding the "
+            "screen (run on a text VT); to use a desktop instead, set SDL_VIDEODRIVER=x11 or wayland"
+        )
     elif d == "offscreen":
         how = "SDL's offscreen driver needs EGL: install libegl1 libegl-mesa0 libgl1-mesa-dri"
     elif d in ("x11", "wayland", "x11/wayland"):
-        how = ("check that DISPLAY or WAYLAND_DISPLAY names a session this user may open windows on "
-               "(XAUTHORITY for X11), or set SDL_VIDEODRIVER=kmsdrm to run on the console without a desktop")
+        how = (
+            "check that DISPLAY or WAYLAND_DISPLAY names a session this user may open windows on "
+            "(XAUTHORITY for X11), or set SDL_VIDEODRIVER=kmsdrm to run on the console without a desktop"
+        )
     elif d not in (v.lower() for v in _video_drivers()):
         how = f"SDL_VIDEODRIVER={driver} is not a video driver of this SDL (it has: {', '.join(_video_drivers())})"
     else:
@@ -243,7 +263,8 @@ class KioskBackend(OutputBackend):
         if len(wall.displays) != 1:
             raise KioskUnsuitable(
                 f"the kiosk backend drives one screen; this wall has {len(wall.displays)} displays: "
-                "use --backend pyglet")
+                "use --backend pyglet"
+            )
         self.display = wall.displays[0]
         self.window = window
         self.ctx: moderngl.Context | None = None
@@ -261,9 +282,12 @@ class KioskBackend(OutputBackend):
     def create_context(self) -> moderngl.Context:
         self.driver = _init_video()
         pygame.display.set_allow_screensaver(False)  # a kiosk must never blank
-        for attr, value in ((pygame.GL_CONTEXT_MAJOR_VERSION, 3), (pygame.GL_CONTEXT_MINOR_VERSION, 3),
-                            (pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE),
-                            (pygame.GL_DOUBLEBUFFER, 1)):
+        for attr, value in (
+            (pygame.GL_CONTEXT_MAJOR_VERSION, 3),
+            (pygame.GL_CONTEXT_MINOR_VERSION, 3),
+            (pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE),
+            (pygame.GL_DOUBLEBUFFER, 1),
+        ):
             pygame.display.gl_set_attribute(attr, value)
         screens = _list_displays()
         self._count = len(screens)
@@ -278,13 +302,15 @@ class KioskBackend(OutputBackend):
         except pygame.error as exc:
             pygame.display.quit()
             raise KioskScreenUnavailable(
-                _advice(self.driver, "cannot open a fullscreen OpenGL 3.3 core window", str(exc))) from None
+                _advice(self.driver, "cannot open a fullscreen OpenGL 3.3 core window", str(exc))
+            ) from None
         try:
             self.ctx = moderngl.create_context(require=330)
         except Exception as exc:  # noqa: BLE001 - moderngl raises bare Exceptions (and ValueError below 3.3)
             pygame.display.quit()
             raise KioskScreenUnavailable(
-                _advice(self.driver, "cannot use the window's OpenGL context (3.3 core needed)", str(exc))) from None
+                _advice(self.driver, "cannot use the window's OpenGL context (3.3 core needed)", str(exc))
+            ) from None
         # SDL's window framebuffer: GL name 0 on every desktop driver, but asked rather than assumed
         self._window_fbo = self.ctx.detect_framebuffer()
         return self.ctx
@@ -328,11 +354,15 @@ class KioskBackend(OutputBackend):
             return
         d = self.display
         where = f"SDL display {self.screen.index} ('{self.screen.name}')" if self.screen else "the screen"
-        msg = (f"display {d.id} is configured {native[0]}x{native[1]} but {where} runs at "
-               f"{self.size[0]}x{self.size[1]}: the picture is scaled to fill it (not pixel-exact); ")
+        msg = (
+            f"display {d.id} is configured {native[0]}x{native[1]} but {where} runs at "
+            f"{self.size[0]}x{self.size[1]}: the picture is scaled to fill it (not pixel-exact); "
+        )
         if self.size == native[::-1]:
-            msg += (f"the system turns this screen; the wall turns the picture itself (rotation: {d.rotation}), "
-                    "so set the screen to its native orientation (e.g. xrandr --rotate normal)")
+            msg += (
+                f"the system turns this screen; the wall turns the picture itself (rotation: {d.rotation}), "
+                "so set the screen to its native orientation (e.g. xrandr --rotate normal)"
+            )
         else:
             msg += "set the display's resolution to the screen's mode for a 1:1 picture"
         self._warn_once(msg)
@@ -385,21 +415,33 @@ class KioskBackend(OutputBackend):
         screen, warning = choose_display(self.display.output, screens)
         if screen is None:
             if self.screen is not None:
-                log.warning("display %s: its screen (SDL display '%s') is gone; the wall keeps running and "
-                            "shows again when a screen is back", self.display.id, self.screen.name)
+                log.warning(
+                    "display %s: its screen (SDL display '%s') is gone; the wall keeps running and "
+                    "shows again when a screen is back",
+                    self.display.id,
+                    self.screen.name,
+                )
             self.screen = None
             return
         if warning and self.screen is not None and screen.index != self.screen.index:
             log.warning("display %s: %s", self.display.id, warning)
         if self.screen is None or screen != self.screen:
             if self.screen is None:
-                log.warning("display %s: a screen is back (SDL display %d '%s', %dx%d); showing the wall on it",
-                            self.display.id, screen.index, screen.name, screen.width, screen.height)
+                log.warning(
+                    "display %s: a screen is back (SDL display %d '%s', %dx%d); showing the wall on it",
+                    self.display.id,
+                    screen.index,
+                    screen.name,
+                    screen.width,
+                    screen.height,
+                )
             try:
                 self._open_window(screen)
             except pygame.error as exc:
-                self._warn_once(f"display {self.display.id}: cannot reopen the window on SDL display "
-                                f"{screen.index} ({exc}); trying again at the next display change")
+                self._warn_once(
+                    f"display {self.display.id}: cannot reopen the window on SDL display "
+                    f"{screen.index} ({exc}); trying again at the next display change"
+                )
 
     @property
     def closed(self) -> bool:

@@ -41,8 +41,9 @@ def card(canvas: skia.Canvas, width: int, height: int, colour: str) -> tuple[int
     return x, y, w, h
 
 
-def chart_card(canvas: skia.Canvas, width: int, height: int, view: Any, pad_share: float,
-               least: float) -> tuple[Box, Box | None]:
+def chart_card(
+    canvas: skia.Canvas, width: int, height: int, view: Any, pad_share: float, least: float
+) -> tuple[Box, Box | None]:
     """The card of a chart widget, and the box its chart fills: inset by `pad_share` of the card's
     smaller side (4 px at least). The box is None when the view is a placeholder (painted here
     from its status, note, label, text and muted fields) or when it is under `least` px either way.
@@ -62,8 +63,19 @@ def header_height(h: float, share: float, floor: float) -> float:
     return max(12.0, h * share, floor * 1.4)
 
 
-def draw_header(canvas: skia.Canvas, title: str, subtitle: str, x: float, y: float, w: float, h: float,
-                font: str, text: str, muted: str, floor: float = 0.0) -> None:
+def draw_header(
+    canvas: skia.Canvas,
+    title: str,
+    subtitle: str,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    font: str,
+    text: str,
+    muted: str,
+    floor: float = 0.0,
+) -> None:
     """The title (bold, left) and a muted subtitle (right, at most 70 % of the title's size) on one
     band of height h. Neither goes below `floor`; a subtitle that cannot be shown whole at the
     floor is left out rather than cut."""
@@ -72,8 +84,14 @@ def draw_header(canvas: skia.Canvas, title: str, subtitle: str, x: float, y: flo
     head = fit(title, w - sub_w, h, style, min_size=max(8.0, floor))
     sub = None
     if subtitle:
-        sub = fit(subtitle, sub_w, h, TextStyle(font, muted, False, "right"),
-                  max_size=max(head.size * 0.7, floor), min_size=max(8.0, floor))
+        sub = fit(
+            subtitle,
+            sub_w,
+            h,
+            TextStyle(font, muted, False, "right"),
+            max_size=max(head.size * 0.7, floor),
+            min_size=max(8.0, floor),
+        )
         if floor > 0 and (sub.truncated or head.truncated):  # at the floor the title comes first
             sub = None
             if head.truncated:

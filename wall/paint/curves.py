@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import skia
 
@@ -43,6 +43,7 @@ def smooth_path(points: Sequence[tuple[float, float]], path: skia.Path | None = 
     m = _tangents(xs, ys)
     for i in range(len(points) - 1):
         h = xs[i + 1] - xs[i]
-        path.cubicTo(xs[i] + h / 3, ys[i] + m[i] * h / 3, xs[i + 1] - h / 3, ys[i + 1] - m[i + 1] * h / 3,
-                     xs[i + 1], ys[i + 1])
+        path.cubicTo(
+            xs[i] + h / 3, ys[i] + m[i] * h / 3, xs[i + 1] - h / 3, ys[i + 1] - m[i + 1] * h / 3, xs[i + 1], ys[i + 1]
+        )
     return path

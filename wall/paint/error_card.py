@@ -30,10 +30,22 @@ def paint_error_card(view: ErrorView, width: int, height: int) -> np.ndarray:
         inner_w, inner_h = width - 2 * pad, height - 2 * pad - stripe
         if inner_w > 8 and inner_h > 8:
             title_h = inner_h * 0.45
-            title = fit(f"{view.widget} unavailable", inner_w, title_h, TextStyle("Noto Sans", "#f2a900", True, "center"),
-                        max_size=120, min_size=6)
+            title = fit(
+                f"{view.widget} unavailable",
+                inner_w,
+                title_h,
+                TextStyle("Noto Sans", "#f2a900", True, "center"),
+                max_size=120,
+                min_size=6,
+            )
             draw_fitted(canvas, title, pad, pad + stripe, title_h, "bottom")
-            msg = fit(view.message[:300], inner_w, inner_h - title_h, TextStyle("Noto Sans", "#c9cdd6", False, "center"),
-                      max_size=max(6.0, title.size * 0.5), min_size=6)
+            msg = fit(
+                view.message[:300],
+                inner_w,
+                inner_h - title_h,
+                TextStyle("Noto Sans", "#c9cdd6", False, "center"),
+                max_size=max(6.0, title.size * 0.5),
+                min_size=6,
+            )
             draw_fitted(canvas, msg, pad, pad + stripe + title_h, inner_h - title_h, "top")
     return pixels

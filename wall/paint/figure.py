@@ -10,9 +10,21 @@ import skia
 from .text import TextStyle, fit, paragraph
 
 
-def draw_number(canvas: skia.Canvas, number: str, unit: str, x: float, y: float, w: float, h: float,
-                font: str, text_color: str, unit_color: str, align: str = "left", max_size: float = 400,
-                unit_floor: float = 0.0) -> float:
+def draw_number(
+    canvas: skia.Canvas,
+    number: str,
+    unit: str,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    font: str,
+    text_color: str,
+    unit_color: str,
+    align: str = "left",
+    max_size: float = 400,
+    unit_floor: float = 0.0,
+) -> float:
     """The number as large as fits the box, its unit at 45 % of it (never under unit_floor) beside
     it on the same baseline; a unit that would push the number under unit_floor is left out.
     Returns the number's font size.

@@ -43,7 +43,7 @@ def local_path(ref: str | None) -> str | None:
         return None
     ref = ref.strip()
     if ref.startswith("asset:"):
-        path = ASSETS / ref[len("asset:"):].lstrip("/\\")
+        path = ASSETS / ref[len("asset:") :].lstrip("/\\")
     elif ref.startswith("file://"):
         path = Path(unquote(urlparse(ref).path))
     elif "://" in ref or ref.startswith("data:"):
@@ -122,8 +122,16 @@ def picture(ref_or_path: str, width: int, height: int, fit: Fit = "contain") -> 
     return img
 
 
-def draw_picture(canvas: skia.Canvas, ref_or_path: str, x: float, y: float, w: float, h: float,
-                 fit: Fit = "contain", radius: float = 0.0) -> None:
+def draw_picture(
+    canvas: skia.Canvas,
+    ref_or_path: str,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    fit: Fit = "contain",
+    radius: float = 0.0,
+) -> None:
     """Draw the picture into the box, centred; 'cover' fills it. Rounded corners when radius > 0.
     Raises PictureUnavailable (callers draw their placeholder)."""
     img = picture(ref_or_path, round(w), round(h), fit)
@@ -141,8 +149,14 @@ def draw_picture_icon(canvas: skia.Canvas, cx: float, cy: float, size: float, in
     from .surface import color
 
     stroke = max(1.5, size * 0.07)
-    paint = skia.Paint(Color=color(ink), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=stroke,
-                       StrokeJoin=skia.Paint.kRound_Join, StrokeCap=skia.Paint.kRound_Cap)
+    paint = skia.Paint(
+        Color=color(ink),
+        AntiAlias=True,
+        Style=skia.Paint.kStroke_Style,
+        StrokeWidth=stroke,
+        StrokeJoin=skia.Paint.kRound_Join,
+        StrokeCap=skia.Paint.kRound_Cap,
+    )
     w, h = size, size * 0.78
     x0, y0 = cx - w / 2, cy - h / 2
     canvas.drawRoundRect(skia.Rect.MakeXYWH(x0, y0, w, h), size * 0.1, size * 0.1, paint)

@@ -17,8 +17,20 @@ from .surface import color
 from .text import Fitted, TextStyle, fit
 
 # Deep, saturated shades: white initials on them stay above 4.5:1 contrast.
-AVATAR_COLORS = ("#c92a2a", "#a61e4d", "#862e9c", "#5f3dc4", "#364fc7", "#1864ab", "#0b7285",
-                 "#087f5b", "#2b8a3e", "#d9480f", "#5c940d", "#495057")
+AVATAR_COLORS = (
+    "#c92a2a",
+    "#a61e4d",
+    "#862e9c",
+    "#5f3dc4",
+    "#364fc7",
+    "#1864ab",
+    "#0b7285",
+    "#087f5b",
+    "#2b8a3e",
+    "#d9480f",
+    "#5c940d",
+    "#495057",
+)
 
 
 def avatar_color(key: str) -> str:
@@ -57,8 +69,16 @@ def age_text(seconds: float) -> str:
     return f"{hours} h" if hours < 48 else f"{hours // 24} d"
 
 
-def draw_avatar(canvas: skia.Canvas, cx: float, cy: float, radius: float, letters: str, fill: str,
-                picture_ref: str | None = None, ink: str = "#ffffff") -> None:
+def draw_avatar(
+    canvas: skia.Canvas,
+    cx: float,
+    cy: float,
+    radius: float,
+    letters: str,
+    fill: str,
+    picture_ref: str | None = None,
+    ink: str = "#ffffff",
+) -> None:
     """A round avatar: the picture when `picture_ref` names a readable local file, else initials."""
     d = max(1, round(radius * 2))
     if picture_ref:
@@ -88,9 +108,17 @@ def draw_verified(canvas: skia.Canvas, cx: float, cy: float, radius: float, fill
     tick.moveTo(cx - radius * 0.45, cy + radius * 0.02)
     tick.lineTo(cx - radius * 0.1, cy + radius * 0.38)
     tick.lineTo(cx + radius * 0.5, cy - radius * 0.35)
-    canvas.drawPath(tick, skia.Paint(Color=color("#ffffff"), AntiAlias=True, Style=skia.Paint.kStroke_Style,
-                                     StrokeWidth=max(1.2, radius * 0.28), StrokeCap=skia.Paint.kRound_Cap,
-                                     StrokeJoin=skia.Paint.kRound_Join))
+    canvas.drawPath(
+        tick,
+        skia.Paint(
+            Color=color("#ffffff"),
+            AntiAlias=True,
+            Style=skia.Paint.kStroke_Style,
+            StrokeWidth=max(1.2, radius * 0.28),
+            StrokeCap=skia.Paint.kRound_Cap,
+            StrokeJoin=skia.Paint.kRound_Join,
+        ),
+    )
 
 
 def fit_line(text: str, width: float, size: float, style: TextStyle, min_size: float = 8.0) -> Fitted:
@@ -98,6 +126,7 @@ def fit_line(text: str, width: float, size: float, style: TextStyle, min_size: f
     `min_size`: names and handles never wrap. (fit() bounds a box's height; fonts differ a lot in
     line height: Noto Sans Arabic's is 2.1 em against Latin's 1.36, so a box sized for Latin would
     shrink an Arabic name.)"""
+
     def one_line(at: float):
         return fit(text, 1e6, 1e6, style, max_size=at, min_size=at).paragraph
 

@@ -21,16 +21,23 @@ STATE_COLORS = {
 }
 
 
-def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str,
-               min_px: float = 0.0) -> None:
+def draw_badge(
+    canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str, min_px: float = 0.0
+) -> None:
     """A pill in the top-right corner of the box (x, y, w, h). Nothing when the data is fine.
     `min_px`: the room's smallest legible size; the note is ellipsised rather than made smaller."""
     if not note or state == "ok":
         return
     size = max(10.0, min_px, min(h * 0.06, w * 0.035, 40.0))
     # left-aligned: the pill is sized to the text, and a centred line would sit (w*0.7 - line)/2 to the right
-    text = fit(note, w * 0.7, size * 1.6, TextStyle("Noto Sans", "#111318", True, "left"), max_size=size,
-               min_size=max(8.0, min(min_px, size)))
+    text = fit(
+        note,
+        w * 0.7,
+        size * 1.6,
+        TextStyle("Noto Sans", "#111318", True, "left"),
+        max_size=size,
+        min_size=max(8.0, min(min_px, size)),
+    )
     pad = text.size * 0.6
     bw = text.paragraph.LongestLine + 2 * pad
     bh = text.paragraph.Height + pad * 0.8
@@ -40,8 +47,18 @@ def draw_badge(canvas: skia.Canvas, x: float, y: float, w: float, h: float, stat
     text.paragraph.paint(canvas, bx + pad, by + pad * 0.4)
 
 
-def draw_placeholder(canvas: skia.Canvas, x: float, y: float, w: float, h: float, state: str, note: str,
-                     title: str, text_color: str, muted: str) -> None:
+def draw_placeholder(
+    canvas: skia.Canvas,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    state: str,
+    note: str,
+    title: str,
+    text_color: str,
+    muted: str,
+) -> None:
     """Centred message for a zone with no data to show."""
     headline = {
         "loading": "Waiting for data",
@@ -56,26 +73,51 @@ def draw_placeholder(canvas: skia.Canvas, x: float, y: float, w: float, h: float
     head_h = (h - 2 * pad) * 0.35
     t1 = fit(title, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"), max_size=60, min_size=8)
     draw_fitted(canvas, t1, x + pad, y + pad + head_h * 0.2, head_h * 0.5, "middle")
-    t2 = fit(headline, w - 2 * pad, head_h, TextStyle("Noto Sans", STATE_COLORS.get(state, text_color), True, "center"),
-             max_size=120, min_size=8)
+    t2 = fit(
+        headline,
+        w - 2 * pad,
+        head_h,
+        TextStyle("Noto Sans", STATE_COLORS.get(state, text_color), True, "center"),
+        max_size=120,
+        min_size=8,
+    )
     draw_fitted(canvas, t2, x + pad, y + pad + head_h * 0.7, head_h, "middle")
     if note:
-        t3 = fit(note, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"),
-                 max_size=max(8.0, t2.size * 0.45), min_size=8)
+        t3 = fit(
+            note,
+            w - 2 * pad,
+            head_h * 0.5,
+            TextStyle("Noto Sans", muted, False, "center"),
+            max_size=max(8.0, t2.size * 0.45),
+            min_size=8,
+        )
         draw_fitted(canvas, t3, x + pad, y + pad + head_h * 1.8, head_h * 0.5, "top")
 
 
-def draw_empty(canvas: skia.Canvas, x: float, y: float, w: float, h: float, title: str, note: str, font: str,
-               text_color: str, muted: str, floor: float = 0.0) -> None:
+def draw_empty(
+    canvas: skia.Canvas,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    title: str,
+    note: str,
+    font: str,
+    text_color: str,
+    muted: str,
+    floor: float = 0.0,
+) -> None:
     """The feed is fine but holds nothing to show: the title and the note, centred, calm (not an
     error look). Neither goes below `floor`, the room's smallest legible size."""
     pad = min(w, h) * 0.08
     if w - 2 * pad < 8 or h - 2 * pad < 8:
         return
     band = (h - 2 * pad) * 0.22
-    head = fit(title, w - 2 * pad, band * 0.7, TextStyle(font, muted, False, "center"),
-               max_size=60, min_size=max(8, floor))
+    head = fit(
+        title, w - 2 * pad, band * 0.7, TextStyle(font, muted, False, "center"), max_size=60, min_size=max(8, floor)
+    )
     draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
-    line = fit(note, w - 2 * pad, band, TextStyle(font, text_color, True, "center"),
-               max_size=96, min_size=max(8, floor))
+    line = fit(
+        note, w - 2 * pad, band, TextStyle(font, text_color, True, "center"), max_size=96, min_size=max(8, floor)
+    )
     draw_fitted(canvas, line, x + pad, y + h / 2 - band * 0.2, band, "top")

@@ -3,8 +3,8 @@ paints painters fill and stroke it with (from the config's '#rrggbb[aa]' colours
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import skia

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import skia
 
@@ -147,8 +148,11 @@ def fit(
     min_size: float = 10.0,
 ) -> Fitted:
     """Largest whole-pixel size in [min_size, max_size] at which `text` fits width x height."""
-    found = _largest(int(min_size), int(max(min_size, min(max_size, height))),
-                     lambda size: _fitting(text, size, width, height, style))
+    found = _largest(
+        int(min_size),
+        int(max(min_size, min(max_size, height))),
+        lambda size: _fitting(text, size, width, height, style),
+    )
     if found is not None:
         size, p = found
         _record(size, text)
@@ -160,6 +164,7 @@ def fit(
 
 def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: int) -> Fitted:
     """Keep as much of the start of `text` as fits at `size`, ending with an ellipsis."""
+
     def cut(n: int) -> str:
         return text[:n].rstrip() + ELLIPSIS
 
@@ -170,8 +175,7 @@ def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: i
     return Fitted(p, size, cut(n), True)
 
 
-def _fitting(text: str, size: int, width: float, height: float,
-             style: TextStyle) -> skia.textlayout.Paragraph | None:
+def _fitting(text: str, size: int, width: float, height: float, style: TextStyle) -> skia.textlayout.Paragraph | None:
     p = _layout(text, size, width, style)
     return p if _fits(p, width, height) else None
 

@@ -412,9 +412,18 @@ class Compositor:
                 if r.intersects(vp):
                     self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True)
 
-    def _quad(self, out: Output, fbo: moderngl.Framebuffer, texture: moderngl.Texture, canvas_rect: Rect,
-              uv: tuple[float, float, float, float], native_uv: bool = False, alpha: float = 1.0,
-              gain: float = 1.0, linear: bool = False) -> None:
+    def _quad(
+        self,
+        out: Output,
+        fbo: moderngl.Framebuffer,
+        texture: moderngl.Texture,
+        canvas_rect: Rect,
+        uv: tuple[float, float, float, float],
+        native_uv: bool = False,
+        alpha: float = 1.0,
+        gain: float = 1.0,
+        linear: bool = False,
+    ) -> None:
         """Draw `texture` (its uv rectangle u0, v0, u1, v1) over the canvas rectangle `canvas_rect`,
         clipped to the output. native_uv: the texture is an output picture (already in the panel's
         orientation), so it maps to the output's native corners, not the canvas corners."""
@@ -596,7 +605,7 @@ def _lerp_rect(a: Rect, b: Rect, p: float) -> Rect:
 
 def _native_rect(d: Display, part: Rect) -> tuple[int, int, int, int]:
     """A canvas rectangle of display d as (x, y, w, h) in its native framebuffer (top-left origin)."""
-    xs, ys = zip(*(_canvas_to_native(d, cx, cy) for cx, cy in ((part.x, part.y), (part.x1, part.y1))))
+    xs, ys = zip(*(_canvas_to_native(d, cx, cy) for cx, cy in ((part.x, part.y), (part.x1, part.y1))), strict=True)
     x0, y0 = int(min(xs)), int(min(ys))
     return x0, y0, int(max(xs)) - x0, int(max(ys)) - y0
 

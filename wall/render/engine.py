@@ -96,8 +96,14 @@ class ActiveTransition:
 
 
 class Engine:
-    def __init__(self, wall: Wall, ctx: moderngl.Context, pool: PaintPool, background: str,
-                 upload_budget: int = DEFAULT_UPLOAD_BUDGET):
+    def __init__(
+        self,
+        wall: Wall,
+        ctx: moderngl.Context,
+        pool: PaintPool,
+        background: str,
+        upload_budget: int = DEFAULT_UPLOAD_BUDGET,
+    ):
         self.wall = wall
         self.ctx = ctx
         self.pool = pool
@@ -159,9 +165,14 @@ class Engine:
         reuse = set()
         for z in plan.layout.zones:
             old_zone = current.plan.layout.zone(z.id) if z.id in current.plan.layout.ids else None
-            if (old_zone is not None and old_zone.rect == z.rect and z.id in current.requested
-                    and current.plan.bindings.get(z.id) == plan.bindings.get(z.id)
-                    and current.plan.theme == plan.theme and z.id not in current.errors):
+            if (
+                old_zone is not None
+                and old_zone.rect == z.rect
+                and z.id in current.requested
+                and current.plan.bindings.get(z.id) == plan.bindings.get(z.id)
+                and current.plan.theme == plan.theme
+                and z.id not in current.errors
+            ):
                 reuse.add(z.id)
                 scene.requested[z.id] = current.requested[z.id]
                 scene.shown_seq[z.id] = current.shown_seq.get(z.id, 0)
@@ -186,12 +197,18 @@ class Engine:
         self.compositor.commit_pending(rgba(scene.plan.theme.background), keep_old=animated)
         self.scene.release()
         self.scene, self.pending = scene, None
-        self.transition = (ActiveTransition(kind, t, duration, scene.zoom.rect if scene.zoom else None)
-                           if animated else None)
+        self.transition = (
+            ActiveTransition(kind, t, duration, scene.zoom.rect if scene.zoom else None) if animated else None
+        )
         report.committed = scene.plan.name
         report.prepare_ms = round((time.perf_counter() - scene.prepared_at) * 1000, 1)
-        self.last_switch = {"scenario": scene.plan.name, "frame_time": t.isoformat(),
-                            "prepare_ms": report.prepare_ms, "transition": kind, "transition_s": duration}
+        self.last_switch = {
+            "scenario": scene.plan.name,
+            "frame_time": t.isoformat(),
+            "prepare_ms": report.prepare_ms,
+            "transition": kind,
+            "transition_s": duration,
+        }
 
     # ------------------------------------------------------------------ frame
 
@@ -281,30 +298,47 @@ class Engine:
                 post.kind, post.progress, post.rect = self.transition.kind, p, self.transition.rect
         return post
 
-    def frame(self, t: datetime, shown: SceneFrame, pending: SceneFrame | None = None,
-              night: NightState | None = None) -> FrameReport:
+    def frame(
+        self, t: datetime, shown: SceneFrame, pending: SceneFrame | None = None, night: NightState | None = None
+    ) -> FrameReport:
         """Render the frame for time `t` from the views of the scenario shown and of the one being
         prepared (if any). Never waits for paints."""
         return self._render(t, shown, pending, night, self.upload_budget, wait=None)
 
-    def settle(self, t: datetime, shown: SceneFrame, pending: SceneFrame | None = None,
-               night: NightState | None = None, timeout: float = 120.0) -> FrameReport:
+    def settle(
+        self,
+        t: datetime,
+        shown: SceneFrame,
+        pending: SceneFrame | None = None,
+        night: NightState | None = None,
+        timeout: float = 120.0,
+    ) -> FrameReport:
         """Render `t` completely: wait for every paint, upload everything, composite.
 
         For deterministic renders (`wallctl render`) and for the first frame of a live wall, so it
         opens on a complete picture. The live loop never calls this between frames."""
         return self._render(t, shown, pending, night, None, wait=timeout)
 
-    def _render(self, t: datetime, shown: SceneFrame, pending: SceneFrame | None, night: NightState | None,
-                budget: int | None, wait: float | None) -> FrameReport:
+    def _render(
+        self,
+        t: datetime,
+        shown: SceneFrame,
+        pending: SceneFrame | None,
+        night: NightState | None,
+        budget: int | None,
+        wait: float | None,
+    ) -> FrameReport:
         assert self.scene is not None and shown.plan is self.scene.plan, "views of the scenario on screen"
         report = FrameReport()
         for zone_id in shown.withdrawn:  # an operator took something away: off the screen now
             if self.scene.requested.get(zone_id) != shown.views[zone_id].view:
                 self.compositor.blank_zone(zone_id)
         report.painted = self._send_paints(self.scene, shown)
-        preparing = self.pending if pending is not None and self.pending is not None \
-            and pending.plan is self.pending.plan else None
+        preparing = (
+            self.pending
+            if pending is not None and self.pending is not None and pending.plan is self.pending.plan
+            else None
+        )
         if preparing is not None:
             assert pending is not None
             report.painted += self._send_paints(preparing, pending)

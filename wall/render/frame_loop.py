@@ -13,9 +13,10 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class SystemClock:
 
     def __init__(self) -> None:
         self._mono0 = time.monotonic()
-        self._wall0 = datetime.now(timezone.utc)
+        self._wall0 = datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -98,7 +99,7 @@ class FrameTimes:
         """Cumulative (bound, count) pairs since start, the frame count and the summed seconds:
         a Prometheus histogram."""
         with self._lock:
-            return list(zip(HISTOGRAM_BUCKETS_S, self.buckets)), self.frames, self.total_s
+            return list(zip(HISTOGRAM_BUCKETS_S, self.buckets, strict=True)), self.frames, self.total_s
 
     def summary(self) -> dict[str, float | int]:
         with self._lock:

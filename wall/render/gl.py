@@ -62,7 +62,9 @@ def blit_available() -> bool:
     return _gl_functions() is not None
 
 
-def blit(src: moderngl.Framebuffer, dst: moderngl.Framebuffer, sx: int, sy: int, w: int, h: int, dx: int, dy: int) -> None:
+def blit(
+    src: moderngl.Framebuffer, dst: moderngl.Framebuffer, sx: int, sy: int, w: int, h: int, dx: int, dy: int
+) -> None:
     """Copy a w x h rectangle 1:1 from src (at sx, sy) to dst (at dx, dy). No shading, no blending."""
     fns = _gl_functions()
     assert fns is not None
@@ -88,8 +90,13 @@ def check(ctx: moderngl.Context, what: str) -> None:
 GL_LINEAR = 0x2601
 
 
-def present_blit(src_glo: int, dst_glo: int, src_rect: tuple[int, int, int, int], dst_rect: tuple[int, int, int, int],
-                 dst_height: int) -> None:
+def present_blit(
+    src_glo: int,
+    dst_glo: int,
+    src_rect: tuple[int, int, int, int],
+    dst_rect: tuple[int, int, int, int],
+    dst_height: int,
+) -> None:
     """Copy a rectangle of one of our top-row-first framebuffers into a window framebuffer, whose
     row 0 is the bottom: flipped in y by the blit itself. Rectangles are (x, y, w, h) with y from
     the top; dst_height is the window framebuffer's height. Scales (linear) only when the sizes
@@ -102,8 +109,18 @@ def present_blit(src_glo: int, dst_glo: int, src_rect: tuple[int, int, int, int]
     bind(GL_READ_FRAMEBUFFER, src_glo)
     bind(GL_DRAW_FRAMEBUFFER, dst_glo)
     top = dst_height - y  # GL y of the rectangle's top edge in the window
-    blit_fn(sx, sy, sx + sw, sy + sh, x, top, x + w, top - h, GL_COLOR_BUFFER_BIT,
-            GL_NEAREST if (sw, sh) == (w, h) else GL_LINEAR)
+    blit_fn(
+        sx,
+        sy,
+        sx + sw,
+        sy + sh,
+        x,
+        top,
+        x + w,
+        top - h,
+        GL_COLOR_BUFFER_BIT,
+        GL_NEAREST if (sw, sh) == (w, h) else GL_LINEAR,
+    )
 
 
 def scaled_blit(src_glo: int, dst_glo: int, src_size: tuple[int, int], dst_size: tuple[int, int]) -> None:

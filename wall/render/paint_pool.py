@@ -64,7 +64,13 @@ def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np
         # a scrolling widget paints one period of its strip, at least as wide as the zone
         strip = scrolls(widget_name)
         ok_width = pixels.shape[1] >= width if strip else pixels.shape[1] == width
-        if pixels.ndim != 3 or pixels.shape[0] != height or pixels.shape[2] != 4 or not ok_width or pixels.dtype != np.uint8:
+        if (
+            pixels.ndim != 3
+            or pixels.shape[0] != height
+            or pixels.shape[2] != 4
+            or not ok_width
+            or pixels.dtype != np.uint8
+        ):
             raise ValueError(f"painter returned {pixels.shape} {pixels.dtype}, expected ({height}, {width}, 4) uint8")
         return pixels, None
     except Exception as exc:  # a zone's failure stays in its zone

@@ -86,7 +86,10 @@ def write_snapshot(out_dir: Path, wall: Wall, natives: dict[str, np.ndarray]) ->
 
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"_type": type(value).__name__, **{f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "_type": type(value).__name__,
+            **{f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -102,7 +105,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_state(path: Path, scenario: str, t: datetime, zones: dict[str, dict], views: dict[str, tuple[str, Any]]) -> None:
+def write_state(
+    path: Path, scenario: str, t: datetime, zones: dict[str, dict], views: dict[str, tuple[str, Any]]
+) -> None:
     """state.json: what every zone shows (its widget and view-model), for tests and tools that
     check the wall without reading pixels."""
     state = {

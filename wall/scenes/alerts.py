@@ -63,8 +63,10 @@ def _num(x: float | None) -> str:
 
 
 DEFAULT_BANNERS = {
-    "surge": ("Surge: {count} {posts} in {window}",
-              "{ratio}x the rate of the previous {baseline} ({expected} expected)"),
+    "surge": (
+        "Surge: {count} {posts} in {window}",
+        "{ratio}x the rate of the previous {baseline} ({expected} expected)",
+    ),
     "threshold": ("{name} {direction} {threshold} {unit}", "{value} {unit} now"),
 }
 
@@ -127,13 +129,14 @@ class AlertEngine:
     """Every alert rule of a wall, and where each one stands."""
 
     def __init__(self, rules: dict[str, Any]):
-        self._rules = {rid: _Rule(rid, cfg, "surge" if cfg.surge is not None else "threshold")
-                       for rid, cfg in rules.items()}
+        self._rules = {
+            rid: _Rule(rid, cfg, "surge" if cfg.surge is not None else "threshold") for rid, cfg in rules.items()
+        }
         self._static = {rid: _static_fields(r) for rid, r in self._rules.items()}
         self._lock = threading.Lock()  # the director evaluates, the control API acknowledges and reads
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "AlertEngine":
+    def from_config(cls, cfg: Any) -> AlertEngine:
         """From a WallConfig (or a LoadedConfig): its `alerts:`."""
         return cls(dict(getattr(cfg, "config", cfg).alerts))
 
@@ -202,7 +205,9 @@ class AlertEngine:
                 assert acked is not None  # acknowledged: it was firing, so it was evaluated
                 return self._event(rule, "acknowledged", acked)
             if rule.state != "firing":
-                raise AlertError(f"alert '{rule_id}' is not firing (it is {rule.state}); there is nothing to acknowledge")
+                raise AlertError(
+                    f"alert '{rule_id}' is not firing (it is {rule.state}); there is nothing to acknowledge"
+                )
             at = t or rule.evaluated_at
             assert at is not None  # firing: it was evaluated
             rule.state, rule.acked_by, rule.acked_at = "acknowledged", who, at
@@ -250,15 +255,26 @@ class AlertEngine:
 
     def _event(self, rule: _Rule, kind: Literal["fired", "ended", "acknowledged"], t: datetime) -> AlertEvent:
         title, message = self._banner(rule)
-        return AlertEvent(rule.id, kind, t, rule.cfg.scenario, title, message, rule.cfg.severity,
-                          rule.since or t, rule.acked_by if kind == "acknowledged" else None)
+        return AlertEvent(
+            rule.id,
+            kind,
+            t,
+            rule.cfg.scenario,
+            title,
+            message,
+            rule.cfg.severity,
+            rule.since or t,
+            rule.acked_by if kind == "acknowledged" else None,
+        )
 
     def _describe(self, rule: _Rule) -> str:
         if rule.kind == "surge":
             s = rule.cfg.surge
             what = "posts" if s.tone == "any" else f"{s.tone} posts"
-            return (f"{what} in the last {format_duration(s.window)} over {_num(s.k)}x the rate of the "
-                    f"previous {format_duration(s.baseline)}, at least {s.min_count}")
+            return (
+                f"{what} in the last {format_duration(s.window)} over {_num(s.k)}x the rate of the "
+                f"previous {format_duration(s.baseline)}, at least {s.min_count}"
+            )
         c = rule.cfg.threshold
         above = c.above is not None
         level = c.above if above else c.below
@@ -277,8 +293,13 @@ def _static_fields(rule: _Rule) -> dict[str, str]:
     out = {"rule": rule.id, "feed": rule.cfg.feed}
     if rule.kind == "surge":
         s = rule.cfg.surge
-        out.update(window=format_duration(s.window), baseline=format_duration(s.baseline), k=_num(s.k), tone=s.tone,
-                   posts="posts" if s.tone == "any" else f"{s.tone} posts")
+        out.update(
+            window=format_duration(s.window),
+            baseline=format_duration(s.baseline),
+            k=_num(s.k),
+            tone=s.tone,
+            posts="posts" if s.tone == "any" else f"{s.tone} posts",
+        )
     else:
         c = rule.cfg.threshold
         out.update(metric=c.metric, name=c.metric, unit="", direction="over" if c.above is not None else "under")
@@ -314,7 +335,9 @@ def _read_surge(s: Any, store: Store, feed: str, t: datetime, fields: dict[str, 
     fields.update(count=_num(count), value=_num(count))
     if covered < s.window:  # a baseline shorter than the window it judges is no baseline
         ready = now.counted_since + 2 * s.window
-        return Reading(False, value=float(count), note=f"learning the baseline until {ready.isoformat()}", fields=fields)
+        return Reading(
+            False, value=float(count), note=f"learning the baseline until {ready.isoformat()}", fields=fields
+        )
     base = store.post_counts(feed, base_start, win_start)
     assert base is not None
     base_count = base.of(s.tone)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Acknowledge:
     rule: str
 
 
-Command = Union[ShowScenario, StepScenario, Resume, Spotlight, Freeze, Lock, Acknowledge]
+Command = ShowScenario | StepScenario | Resume | Spotlight | Freeze | Lock | Acknowledge
 
 
 @dataclass(frozen=True)
@@ -76,4 +76,4 @@ class Switching:
         return {"scenario": self.scenario, "switched": True}
 
 
-Answer = Union[dict[str, Any], Switching]
+Answer = dict[str, Any] | Switching

@@ -39,8 +39,18 @@ from ..layout import ResolvedLayout, Zone
 from ..moderation import Moderator
 from ..store import Store
 from .alerts import AlertEngine, AlertEvent
-from .commands import (Acknowledge, Answer, Command, Freeze, Lock, Resume, ShowScenario, Spotlight, StepScenario,
-                       Switching)
+from .commands import (
+    Acknowledge,
+    Answer,
+    Command,
+    Freeze,
+    Lock,
+    Resume,
+    ShowScenario,
+    Spotlight,
+    StepScenario,
+    Switching,
+)
 from .schedule import NightState, Schedule, ScheduleState
 
 log = logging.getLogger("wall.director")
@@ -110,14 +120,23 @@ class DirectorState:
             "reason": self.reason,
             "scenarios": list(self.scenarios),
             "zones": list(self.zones),
-            "schedule": None if s is None else {
-                "open": s.open, "scenario": s.scenario, "source": s.source, "reason": s.reason,
+            "schedule": None
+            if s is None
+            else {
+                "open": s.open,
+                "scenario": s.scenario,
+                "source": s.source,
+                "reason": s.reason,
                 "until": s.until.isoformat() if s.until else None,
-                "night": None if s.night is None else {"mode": s.night.mode, "level": s.night.level,
-                                                        "shift": list(s.night.shift)},
+                "night": None
+                if s.night is None
+                else {"mode": s.night.mode, "level": s.night.level, "shift": list(s.night.shift)},
             },
-            "presentation": {"frozen": self.frozen, "spotlight": self.spotlight,
-                             "locked_until": self.locked_until.isoformat() if self.locked_until else None},
+            "presentation": {
+                "frozen": self.frozen,
+                "spotlight": self.spotlight,
+                "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            },
             "operator_choice": self.operator_choice,
             "alert": None if self.alert is None else {"rule": self.alert.rule_id, "title": self.alert.title},
             "last_switch": self.last_switch,
@@ -213,10 +232,15 @@ class Director:
                 answers.append((queued.future, exc))
             except Exception as exc:  # a command's bug must not stop the wall
                 log.exception("command %s failed", type(queued.command).__name__)
-                answers.append((queued.future, RuntimeError(f"{type(queued.command).__name__} failed: "
-                                                            f"{type(exc).__name__}: {exc}")))
-        if self.alerts is not None and (self._last_alert_eval is None
-                                        or (t - self._last_alert_eval).total_seconds() >= ALERT_EVERY_S):
+                answers.append(
+                    (
+                        queued.future,
+                        RuntimeError(f"{type(queued.command).__name__} failed: {type(exc).__name__}: {exc}"),
+                    )
+                )
+        if self.alerts is not None and (
+            self._last_alert_eval is None or (t - self._last_alert_eval).total_seconds() >= ALERT_EVERY_S
+        ):
             self._last_alert_eval = t
             self._evaluate_alerts(t)
         self._follow(t)
@@ -238,8 +262,12 @@ class Director:
             done = self._switches
             self._switches = []
             for rec in done:
-                self.last_switch = {"scenario": outcome.committed, "frames": self.frame_no - rec.received_frame,
-                                    "ms": round((now - rec.received) * 1000, 1), "prepare_ms": outcome.prepare_ms}
+                self.last_switch = {
+                    "scenario": outcome.committed,
+                    "frames": self.frame_no - rec.received_frame,
+                    "ms": round((now - rec.received) * 1000, 1),
+                    "prepare_ms": outcome.prepare_ms,
+                }
             self._publish(t)  # whoever waited for the switch reads a status that shows it
             for rec in done:
                 if not rec.shown.done():
@@ -448,8 +476,15 @@ def _alerts(loaded: LoadedConfig) -> AlertEngine | None:
 def spotlight_plan(plan: ScenarioPlan, zone_id: str, wall: Wall) -> ScenarioPlan:
     """One zone of a scenario over the whole canvas (painted at that size, not stretched)."""
     zone = Zone(zone_id, Rect(0, 0, wall.canvas_w, wall.canvas_h), 0)
-    return ScenarioPlan(f"{plan.name}+spotlight:{zone_id}", plan.layout_name, ResolvedLayout((zone,), ()),
-                        {zone_id: plan.bindings[zone_id]}, plan.theme, transition=None, moderation=plan.moderation)
+    return ScenarioPlan(
+        f"{plan.name}+spotlight:{zone_id}",
+        plan.layout_name,
+        ResolvedLayout((zone,), ()),
+        {zone_id: plan.bindings[zone_id]},
+        plan.theme,
+        transition=None,
+        moderation=plan.moderation,
+    )
 
 
 def _with_banner(plan: ScenarioPlan, event: AlertEvent) -> ScenarioPlan:
@@ -458,8 +493,12 @@ def _with_banner(plan: ScenarioPlan, event: AlertEvent) -> ScenarioPlan:
     changed = False
     for zid, b in plan.bindings.items():
         if getattr(b, "widget", None) == "alert":
-            update = {"title": event.title, "message": event.message or "", "since": event.since,
-                      "severity": event.severity}
+            update = {
+                "title": event.title,
+                "message": event.message or "",
+                "since": event.since,
+                "severity": event.severity,
+            }
             bindings[zid] = b.model_copy(update=update)
             changed = True
     return dataclasses.replace(plan, bindings=bindings) if changed else plan

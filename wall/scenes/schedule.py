@@ -34,10 +34,11 @@ every machine of a wall shifts together.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from ..calendar_names import WEEKDAYS
@@ -130,10 +131,19 @@ _KIND_RANK = {"calendar": 3, "weekly": 2, "daypart": 1}
 class Schedule:
     """The schedule of one wall. Build it with `from_config`; ask it with `state(t)`."""
 
-    def __init__(self, tz: ZoneInfo, hours: dict[int, tuple[ClockRange, ...]], default: str | None,
-                 entries: list[_Entry], night_mode: Literal["dim", "black"] = "black", night_level: float = 0.15,
-                 night_scenario: str | None = None, shift_px: int = 4, shift_every_s: float = 60.0,
-                 configured: bool = True):
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        hours: dict[int, tuple[ClockRange, ...]],
+        default: str | None,
+        entries: list[_Entry],
+        night_mode: Literal["dim", "black"] = "black",
+        night_level: float = 0.15,
+        night_scenario: str | None = None,
+        shift_px: int = 4,
+        shift_every_s: float = 60.0,
+        configured: bool = True,
+    ):
         self.tz = tz
         self.hours = {d: hours.get(d, ()) for d in range(7)}
         self.default = default
@@ -148,7 +158,7 @@ class Schedule:
         self._cache: tuple[datetime, datetime, datetime | None, _Segment] | None = None
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "Schedule":
+    def from_config(cls, cfg: Any) -> Schedule:
         """From a WallConfig (or a LoadedConfig). A wall without `schedule:` is always open on its
         default scenario. Given only its ScheduleConfig, a schedule without `default:` says None
         while open: the wall's default, which the caller knows."""
@@ -158,23 +168,61 @@ class Schedule:
         else:
             wall_default, sc = None, cfg
         if sc is None:
-            return cls(ZoneInfo("UTC"), {d: (ALL_DAY,) for d in range(7)}, wall_default, [],
-                       configured=False)
+            return cls(ZoneInfo("UTC"), {d: (ALL_DAY,) for d in range(7)}, wall_default, [], configured=False)
         hours = {d: parse_hours(text) for spec, text in sc.hours.items() for d in parse_days(spec)}
         entries: list[_Entry] = []
         for i, p in enumerate(sc.dayparts):
-            entries.append(_Entry("daypart", p.scenario, parse_hours(p.at, allow_closed=False), parse_days(p.days),
-                                  None, p.priority, i, None))
+            entries.append(
+                _Entry(
+                    "daypart",
+                    p.scenario,
+                    parse_hours(p.at, allow_closed=False),
+                    parse_days(p.days),
+                    None,
+                    p.priority,
+                    i,
+                    None,
+                )
+            )
         for i, w in enumerate(sc.weekly):
-            entries.append(_Entry("weekly", w.scenario, parse_hours(w.at, allow_closed=False), parse_days(w.days),
-                                  None, w.priority, i, w.label))
+            entries.append(
+                _Entry(
+                    "weekly",
+                    w.scenario,
+                    parse_hours(w.at, allow_closed=False),
+                    parse_days(w.days),
+                    None,
+                    w.priority,
+                    i,
+                    w.label,
+                )
+            )
         for i, c in enumerate(sc.calendar):
             ranges = parse_hours(c.at, allow_closed=False) if c.at is not None else (ALL_DAY,)
-            entries.append(_Entry("calendar", None if c.closed else c.scenario, ranges, None,
-                                  parse_date_span(c.date), c.priority, i, c.label))
+            entries.append(
+                _Entry(
+                    "calendar",
+                    None if c.closed else c.scenario,
+                    ranges,
+                    None,
+                    parse_date_span(c.date),
+                    c.priority,
+                    i,
+                    c.label,
+                )
+            )
         n = sc.night
-        return cls(zone(sc.timezone), hours, sc.default or wall_default, entries, n.mode, n.level, n.scenario,
-                   n.pixel_shift_px, n.shift_every_s)
+        return cls(
+            zone(sc.timezone),
+            hours,
+            sc.default or wall_default,
+            entries,
+            n.mode,
+            n.level,
+            n.scenario,
+            n.pixel_shift_px,
+            n.shift_every_s,
+        )
 
     # -------------------------------------------------------------- asking
 
@@ -201,12 +249,12 @@ class Schedule:
     def _instant(self, d: date, minutes: int) -> datetime:
         """The instant a wall-clock time of local date d happens (UTC)."""
         naive = datetime(d.year, d.month, d.day) + timedelta(minutes=minutes)
-        t = naive.replace(tzinfo=self.tz).astimezone(timezone.utc)  # fold=0: a repeated time's first occurrence
+        t = naive.replace(tzinfo=self.tz).astimezone(UTC)  # fold=0: a repeated time's first occurrence
         if t.astimezone(self.tz).replace(tzinfo=None) == naive:
             return t
         # skipped by a change to summer time: it happens when the clock jumps, the first second
         # whose local time is past it
-        lo = int(naive.replace(tzinfo=self.tz, fold=1).astimezone(timezone.utc).timestamp())
+        lo = int(naive.replace(tzinfo=self.tz, fold=1).astimezone(UTC).timestamp())
         hi = int(t.timestamp())
         while hi - lo > 1:
             mid = (lo + hi) // 2
@@ -214,7 +262,7 @@ class Schedule:
                 lo = mid
             else:
                 hi = mid
-        return datetime.fromtimestamp(hi, timezone.utc)
+        return datetime.fromtimestamp(hi, UTC)
 
     def _occurrences(self, ranges: tuple[ClockRange, ...], d: date) -> Iterator[tuple[datetime, datetime, ClockRange]]:
         for r in ranges:
@@ -288,8 +336,9 @@ class Schedule:
         first = t.astimezone(self.tz).date()
         last = first + timedelta(days=DAY_HORIZON)
         if self._dated_last is not None:
-            last = max(last, min(self._dated_last + timedelta(days=DAY_HORIZON),
-                                 first + timedelta(days=MAX_LOOKAHEAD_DAYS)))
+            last = max(
+                last, min(self._dated_last + timedelta(days=DAY_HORIZON), first + timedelta(days=MAX_LOOKAHEAD_DAYS))
+            )
         one = timedelta(days=1)
         previous = self._boundaries(first - one)
         d = first

@@ -27,9 +27,10 @@ import dataclasses
 import logging
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from ..config.loader import LoadedConfig, ScenarioPlan
 from ..config.schema import active_binding
@@ -109,7 +110,10 @@ def to_json(value: Any) -> Any:
     """A view-model (dataclasses, pydantic models, tuples, datetimes) as JSON-ready values: what
     state.json and the control API's zone states show."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"_type": type(value).__name__, **{f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "_type": type(value).__name__,
+            **{f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -229,6 +233,10 @@ class SceneViews:
         gone = set()
         for zone_id, now in views.items():
             before = last.views.get(zone_id)
-            if before is not None and before.view != now.view and shown_identities(before.view) - shown_identities(now.view):
+            if (
+                before is not None
+                and before.view != now.view
+                and shown_identities(before.view) - shown_identities(now.view)
+            ):
                 gone.add(zone_id)
         return frozenset(gone)

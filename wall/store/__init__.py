@@ -10,5 +10,14 @@ from .db import SCHEMA_VERSION, StoreDB, default_store_path
 from .store import Store
 from .tally import PostCounts
 
-__all__ = ["Store", "FeedHealth", "FeedSnapshot", "HealthState", "PostCounts", "default_store_path", "merge_posts",
-           "SCHEMA_VERSION", "StoreDB"]
+__all__ = [
+    "Store",
+    "FeedHealth",
+    "FeedSnapshot",
+    "HealthState",
+    "PostCounts",
+    "default_store_path",
+    "merge_posts",
+    "SCHEMA_VERSION",
+    "StoreDB",
+]

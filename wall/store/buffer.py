@@ -10,9 +10,10 @@ badge it, they never blank.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from feeds.model import Metric, Post
 

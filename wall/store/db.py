@@ -23,10 +23,10 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from pydantic import ValidationError
 
@@ -142,7 +142,7 @@ class StoreDB:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, path: str | Path) -> "StoreDB | None":
+    def open(cls, path: str | Path) -> StoreDB | None:
         """Open (or create) the store at path. A bad file is moved aside and a new one started;
         None when no file can be used at all (persistence off, said in one log line)."""
         path = Path(path)
@@ -157,14 +157,20 @@ class StoreDB:
             reason = str(exc)
         except sqlite3.Error as exc:
             if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
-                log.warning("store: %s is locked by another process (another wall running this config?); "
-                            "this wall runs without keeping its data", path)
+                log.warning(
+                    "store: %s is locked by another process (another wall running this config?); "
+                    "this wall runs without keeping its data",
+                    path,
+                )
                 return None
             reason = f"{type(exc).__name__}: {exc}"
         aside = _move_aside(path)
         if aside is None:
-            log.warning("store: %s is unreadable (%s) and cannot be moved aside; "
-                        "the wall runs without keeping its data", path, reason)
+            log.warning(
+                "store: %s is unreadable (%s) and cannot be moved aside; the wall runs without keeping its data",
+                path,
+                reason,
+            )
             return None
         log.warning("store: %s is unreadable (%s); moved it to %s and starting empty", path, reason, aside.name)
         try:
@@ -174,7 +180,7 @@ class StoreDB:
             return None
 
     @classmethod
-    def _open(cls, path: Path) -> "StoreDB":
+    def _open(cls, path: Path) -> StoreDB:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]  # NOTADB surfaces here
@@ -186,7 +192,7 @@ class StoreDB:
             if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise UnreadableStore("an SQLite file with tables of its own, not a wall store")
             # the tables this program reads are all there, with their columns
-            for table, columns in (_COLUMNS.items() if version == SCHEMA_VERSION else ()):
+            for table, columns in _COLUMNS.items() if version == SCHEMA_VERSION else ():
                 conn.execute(f"SELECT {', '.join(columns)} FROM {table} LIMIT 0")
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -220,7 +226,8 @@ class StoreDB:
         out: dict[str, StoredFeed] = {}
         with self._lock:
             rows = self._conn.execute(
-                "SELECT feed_id, adapter, last_success, last_error, last_error_at FROM feeds").fetchall()
+                "SELECT feed_id, adapter, last_success, last_error, last_error_at FROM feeds"
+            ).fetchall()
             for feed_id, adapter, ok_at, error, error_at in rows:
                 if feed_id not in feeds:
                     continue  # not in this config: left as it is (the feed may come back)
@@ -247,8 +254,11 @@ class StoreDB:
                     sf.skipped += 1
         for feed_id, sf in out.items():
             if sf.skipped:
-                log.warning("store: %d stored item(s) of feed '%s' no longer read as posts/metrics; dropped",
-                            sf.skipped, feed_id)
+                log.warning(
+                    "store: %d stored item(s) of feed '%s' no longer read as posts/metrics; dropped",
+                    sf.skipped,
+                    feed_id,
+                )
         return out
 
     def load_cursors(self) -> dict[tuple[str, str], str]:
@@ -285,9 +295,12 @@ class StoreDB:
             try:
                 for table in ("posts", "metrics", "cursors"):
                     c.executemany(f"DELETE FROM {table} WHERE feed_id=?", purges)
-                c.executemany("INSERT INTO feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT(feed_id) DO UPDATE SET "
-                              "adapter=excluded.adapter, last_success=excluded.last_success, "
-                              "last_error=excluded.last_error, last_error_at=excluded.last_error_at", feed_rows)
+                c.executemany(
+                    "INSERT INTO feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT(feed_id) DO UPDATE SET "
+                    "adapter=excluded.adapter, last_success=excluded.last_success, "
+                    "last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+                    feed_rows,
+                )
                 c.executemany("DELETE FROM posts WHERE feed_id=? AND key=?", post_dels)
                 c.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", post_rows)
                 c.executemany("DELETE FROM metrics WHERE feed_id=? AND name=?", metric_dels)

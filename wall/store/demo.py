@@ -17,7 +17,7 @@ minute already asked for.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from feeds import demo
@@ -32,13 +32,14 @@ ONE_MINUTE = timedelta(minutes=1)
 
 
 def _minute(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    return t.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def build_snapshot(feed_id: str, minute: datetime) -> FeedSnapshot:
     posts = tuple(demo.posts(minute)) + tuple(demo.headlines(minute))
-    return FeedSnapshot(feed_id, posts, MappingProxyType(demo.metrics(minute)), minute,
-                        FeedHealth("ok", last_success=minute))
+    return FeedSnapshot(
+        feed_id, posts, MappingProxyType(demo.metrics(minute)), minute, FeedHealth("ok", last_success=minute)
+    )
 
 
 def demo_post_counts(start: datetime, end: datetime) -> PostCounts:

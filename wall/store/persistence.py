@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Collection, Mapping
 
 from feeds.model import Metric, Post
 
@@ -67,8 +67,13 @@ class Persistence:
         self._written_posts: dict[str, dict[str, Post]] = {}
         self._written_metrics: dict[str, dict[str, Metric]] = {}
         self._writer: BackgroundWriter[Changes] = BackgroundWriter(
-            self._write, label=f"store {db.path}", log=log, coalesce_s=coalesce_s, expected=(sqlite3.Error,),
-            thread_name=f"wall-store:{db.path.name}")
+            self._write,
+            label=f"store {db.path}",
+            log=log,
+            coalesce_s=coalesce_s,
+            expected=(sqlite3.Error,),
+            thread_name=f"wall-store:{db.path.name}",
+        )
 
     def load(self, adapters: Mapping[str, str]) -> tuple[dict[str, StoredFeed], dict[tuple[str, str], str]]:
         """The stored feeds among `adapters` (feed id -> adapter; see StoreDB.load) and the cursors of
@@ -89,8 +94,13 @@ class Persistence:
     def changed(self, feed_id: str, cursors: Mapping[str, str | None] | None = None, *, purge: bool = False) -> None:
         """Mark a feed (and cursors of it: key -> value, None deletes) to be written. Under the store's
         lock, so the file gets a feed's cursors in the order the store took them."""
-        self._writer.submit(Changes(frozenset((feed_id,)), {(feed_id, k): v for k, v in (cursors or {}).items()},
-                                    frozenset((feed_id,)) if purge else frozenset()))
+        self._writer.submit(
+            Changes(
+                frozenset((feed_id,)),
+                {(feed_id, k): v for k, v in (cursors or {}).items()},
+                frozenset((feed_id,)) if purge else frozenset(),
+            )
+        )
 
     def flush(self, timeout: float | None) -> bool:
         return self._writer.flush(timeout)
@@ -108,13 +118,20 @@ class Persistence:
             had_metrics = {} if purge else self._written_metrics.get(fid, {})
             posts_now[fid] = {p.key: p for p in row.posts}
             metrics_now[fid] = dict(row.metrics)
-            writes.append(FeedWrite(
-                fid, row.adapter, row.last_success, row.last_error, row.last_error_at, purge=purge,
-                upsert_posts=[p for p in row.posts if not _same(had_posts.get(p.key), p)],
-                delete_posts=[k for k in had_posts if k not in posts_now[fid]],
-                upsert_metrics=[m for n, m in row.metrics.items() if not _same(had_metrics.get(n), m)],
-                delete_metrics=[n for n in had_metrics if n not in row.metrics],
-            ))
+            writes.append(
+                FeedWrite(
+                    fid,
+                    row.adapter,
+                    row.last_success,
+                    row.last_error,
+                    row.last_error_at,
+                    purge=purge,
+                    upsert_posts=[p for p in row.posts if not _same(had_posts.get(p.key), p)],
+                    delete_posts=[k for k in had_posts if k not in posts_now[fid]],
+                    upsert_metrics=[m for n, m in row.metrics.items() if not _same(had_metrics.get(n), m)],
+                    delete_metrics=[n for n in had_metrics if n not in row.metrics],
+                )
+            )
         if writes or changes.cursors:
             self.db.write(writes, changes.cursors)
         self._written_posts.update(posts_now)

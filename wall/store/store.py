@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from feeds.model import TONES, Metric, Post
 
@@ -45,8 +46,14 @@ NewPosts = Callable[[list[Post]], None]
 
 
 class Store:
-    def __init__(self, feeds: Mapping[str, tuple[str, float]] | None = None, *, max_posts: int = DEFAULT_MAX_POSTS,
-                 coalesce_s: float = DEFAULT_COALESCE_S, on_new_posts: NewPosts | None = None):
+    def __init__(
+        self,
+        feeds: Mapping[str, tuple[str, float]] | None = None,
+        *,
+        max_posts: int = DEFAULT_MAX_POSTS,
+        coalesce_s: float = DEFAULT_COALESCE_S,
+        on_new_posts: NewPosts | None = None,
+    ):
         """feeds: feed id -> (adapter name, poll interval in s). In memory only; see `Store.open`.
         on_new_posts: called with each put's posts on the putting thread (the poller's), so work that
         follows new posts (moderation normalising their text) is done there, not on the render thread."""
@@ -67,8 +74,15 @@ class Store:
         self._closed = False
 
     @classmethod
-    def open(cls, path: str | Path, feeds: Mapping[str, tuple[str, float]], *, max_posts: int = DEFAULT_MAX_POSTS,
-             coalesce_s: float = DEFAULT_COALESCE_S, on_new_posts: NewPosts | None = None) -> Store:
+    def open(
+        cls,
+        path: str | Path,
+        feeds: Mapping[str, tuple[str, float]],
+        *,
+        max_posts: int = DEFAULT_MAX_POSTS,
+        coalesce_s: float = DEFAULT_COALESCE_S,
+        on_new_posts: NewPosts | None = None,
+    ) -> Store:
         """A store kept in the SQLite file at path, loaded with the last good data of every feed
         given. Never raises for a bad file: it is moved aside (or, when in use elsewhere, left
         alone) and the store starts empty, in memory if no file can be used."""
@@ -78,7 +92,8 @@ class Store:
             return store
         persist = Persistence(db, store._rows, coalesce_s)
         stored, store._cursors = persist.load(
-            {fid: st.adapter for fid, st in store._feeds.items() if st.adapter not in COMPUTED})
+            {fid: st.adapter for fid, st in store._feeds.items() if st.adapter not in COMPUTED}
+        )
         store._db, store._persist = db, persist
         with store._lock:
             for fid, sf in stored.items():
@@ -174,8 +189,16 @@ class Store:
 
     # -------------------------------------------------------------- writing (pollers)
 
-    def put(self, feed_id: str, posts: Iterable[Post], metrics: Mapping[str, Metric], at: datetime, *,
-            replace: bool = False, cursors: Mapping[str, str | None] | None = None) -> None:
+    def put(
+        self,
+        feed_id: str,
+        posts: Iterable[Post],
+        metrics: Mapping[str, Metric],
+        at: datetime,
+        *,
+        replace: bool = False,
+        cursors: Mapping[str, str | None] | None = None,
+    ) -> None:
         """A successful poll: merge posts into the feed's buffer (by key, newest first, bounded) and
         replace metrics by name. replace=True: posts and metrics are the feed's complete current
         data (adapters that return full snapshots). cursors (key -> value, None deletes) are kept
@@ -305,8 +328,11 @@ class Store:
     def _rows(self, feed_ids: Collection[str]) -> dict[str, FeedRow]:
         """What the file should hold of these feeds now (for the writer; posts and metrics by reference)."""
         with self._lock:
-            return {fid: FeedRow(st.adapter, st.posts, st.metrics, st.last_success, st.last_error, st.last_error_at)
-                    for fid in feed_ids if (st := self._feeds.get(fid)) is not None}
+            return {
+                fid: FeedRow(st.adapter, st.posts, st.metrics, st.last_success, st.last_error, st.last_error_at)
+                for fid in feed_ids
+                if (st := self._feeds.get(fid)) is not None
+            }
 
     def flush(self, timeout: float | None = CLOSE_TIMEOUT_S) -> bool:
         """Write everything changed so far now, and wait for it. True when it is on disk (or the
@@ -322,8 +348,9 @@ class Store:
             self._closed = True
         self._demo.close()
         if self._persist is not None and not self._persist.close(timeout):
-            log.warning("store: %s did not finish writing within %.0f s; its last changes may be lost",
-                        self.path, timeout)
+            log.warning(
+                "store: %s did not finish writing within %.0f s; its last changes may be lost", self.path, timeout
+            )
             return  # the disk hangs: the connection stays with the writer thread
         if self._db is not None:
             self._db.close()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from feeds.model import TONES, Post
 

@@ -52,12 +52,15 @@ class AlertOptions(BindingBase):
     severity: Literal["info", "warning", "critical"] = "critical"
     since: datetime | None = Field(
         default=None,
-        description="when the situation started (ISO 8601, e.g. 2026-11-23T09:40:00+01:00); shown as 'since 09:40'")
+        description="when the situation started (ISO 8601, e.g. 2026-11-23T09:40:00+01:00); shown as 'since 09:40'",
+    )
     tz: LocalOrZone = Field(
-        default="local", description="IANA time zone the 'since' time is shown in (and read in, if it has no offset)")
+        default="local", description="IANA time zone the 'since' time is shown in (and read in, if it has no offset)"
+    )
     pulse: bool | None = Field(default=None, description="pulse the severity bar; default: only for critical alerts")
-    label: str | None = Field(default=None, max_length=40,
-                              description="severity label; default 'CRITICAL' / 'WARNING' / 'INFO'")
+    label: str | None = Field(
+        default=None, max_length=40, description="severity label; default 'CRITICAL' / 'WARNING' / 'INFO'"
+    )
 
 
 Options = AlertOptions  # the name the widget registry looks for
@@ -155,11 +158,13 @@ def paint(view: AlertView, width: int, height: int) -> np.ndarray:
         # the bar and the outline breathe between 45 % and 100 % of the severity colour
         bar = mix(view.tint, view.tone, 0.45 + 0.55 * level)
         radius = card_radius(width, height)
-        outline = skia.Paint(Color=color(bar), AntiAlias=True, Style=skia.Paint.kStroke_Style,
-                             StrokeWidth=max(2.0, min(w, h) * 0.018))
+        outline = skia.Paint(
+            Color=color(bar), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=max(2.0, min(w, h) * 0.018)
+        )
         inset = outline.getStrokeWidth() / 2
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + inset, y + inset, w - 2 * inset, h - 2 * inset), radius, radius,
-                             outline)
+        canvas.drawRoundRect(
+            skia.Rect.MakeXYWH(x + inset, y + inset, w - 2 * inset, h - 2 * inset), radius, radius, outline
+        )
         bar_w = max(6.0, min(h * 0.09, w * 0.03))
         canvas.save()
         canvas.clipRRect(skia.RRect.MakeRectXY(skia.Rect.MakeXYWH(x, y, w, h), radius, radius), doAntiAlias=True)
@@ -195,14 +200,24 @@ def paint(view: AlertView, width: int, height: int) -> np.ndarray:
                 message, title_h = "", body_h
         # never smaller than legible from the back of the room: a longer title is cut with an ellipsis
         # (below the floor only where the zone cannot hold one line at it)
-        title = fit(view.title, tw, title_h, TextStyle(view.font, view.text, True, "start"),
-                    min_size=max(10.0, min(title_h * 0.42, 48.0), min(floor, title_h / 1.4)))
+        title = fit(
+            view.title,
+            tw,
+            title_h,
+            TextStyle(view.font, view.text, True, "start"),
+            min_size=max(10.0, min(title_h * 0.42, 48.0), min(floor, title_h / 1.4)),
+        )
         draw_fitted(canvas, title, tx, body_y, title_h, "middle" if not message else "bottom")
         if message:
             msg_h = body_h - title_h
-            msg = fit(message, tw, msg_h, TextStyle(view.font, view.text, False, "start"),
-                      max_size=max(10.0, title.size * 0.62, floor),
-                      min_size=max(10.0, min(msg_h * 0.3, 32.0), floor))
+            msg = fit(
+                message,
+                tw,
+                msg_h,
+                TextStyle(view.font, view.text, False, "start"),
+                max_size=max(10.0, title.size * 0.62, floor),
+                min_size=max(10.0, min(msg_h * 0.3, 32.0), floor),
+            )
             draw_fitted(canvas, msg, tx, body_y + title_h + msg_h * 0.05, msg_h * 0.95, "top")
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
@@ -212,8 +227,9 @@ def _meta(canvas: skia.Canvas, view: AlertView, x: float, y: float, w: float, h:
     """The severity label in a pill, then 'since 09:40 · 50 min' (at the room's floor, only what fits
     whole of it: 'since 09:40', or nothing)."""
     floor = view.text_floor
-    chip = fit(view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"),
-               min_size=max(8.0, floor))
+    chip = fit(
+        view.label, w * 0.4, h * 0.78, TextStyle(view.font, view.on_tone, True, "left"), min_size=max(8.0, floor)
+    )
     if floor > 0 and chip.truncated:
         return False  # a pill reading '…' says nothing: the icon and colour carry the severity
     pad = chip.size * 0.55
@@ -242,8 +258,9 @@ def _icon(canvas: skia.Canvas, view: AlertView, x: float, y: float, s: float) ->
     if view.severity == "info":
         canvas.drawCircle(x + s / 2, y + s / 2, s / 2, tone)
         canvas.drawCircle(x + s / 2, y + s * 0.28, s * 0.07, mark)
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.42, s * 0.12, s * 0.36), s * 0.04, s * 0.04,
-                             mark)
+        canvas.drawRoundRect(
+            skia.Rect.MakeXYWH(x + s * 0.44, y + s * 0.42, s * 0.12, s * 0.36), s * 0.04, s * 0.04, mark
+        )
         return
     tri = skia.Path()
     tri.moveTo(x + s / 2, y + s * 0.04)

@@ -69,7 +69,7 @@ class ThemeView:
     variant: str = "dark"
 
     @classmethod
-    def from_config(cls, theme: Any) -> "ThemeView":
+    def from_config(cls, theme: Any) -> ThemeView:
         return cls(**{f: getattr(theme, f) for f in cls.__dataclass_fields__})
 
 
@@ -142,8 +142,9 @@ def metric_of(data: Any, name: str):
 def caption_for(label: str | None, metric: Any, fallback: str) -> str:
     """A figure's caption: the zone's `label` option, else the metric's name, else `fallback` (the
     metric's key), as plain text on one line."""
-    return plain_text(label if label is not None else (metric.name if metric else fallback), keep_newlines=False,
-                      max_chars=200)
+    return plain_text(
+        label if label is not None else (metric.name if metric else fallback), keep_newlines=False, max_chars=200
+    )
 
 
 def format_value(x: object, unit: str) -> tuple[str, str]:

@@ -100,12 +100,19 @@ def paint(view: ClockView, width: int, height: int) -> np.ndarray:
             pad = max(2, round(min(cw, ch) * 0.06))
             caption = " · ".join(s for s in (entry.label, entry.date) if s)
             time_h = (ch - 2 * pad) * (0.68 if caption else 1.0)
-            big = fit(entry.time, cw - 2 * pad, time_h, TextStyle("Noto Sans Mono", view.text, True, "center"),
-                      min_size=6)
+            big = fit(
+                entry.time, cw - 2 * pad, time_h, TextStyle("Noto Sans Mono", view.text, True, "center"), min_size=6
+            )
             draw_fitted(canvas, big, x0 + pad, y0 + pad, time_h, "bottom")
             if caption:
                 cap_h = (ch - 2 * pad) - time_h
-                small = fit(caption, cw - 2 * pad, cap_h, TextStyle("Noto Sans", view.muted, False, "center"),
-                            max_size=max(8.0, big.size * 0.4), min_size=6)
+                small = fit(
+                    caption,
+                    cw - 2 * pad,
+                    cap_h,
+                    TextStyle("Noto Sans", view.muted, False, "center"),
+                    max_size=max(8.0, big.size * 0.4),
+                    min_size=6,
+                )
                 draw_fitted(canvas, small, x0 + pad, y0 + pad + time_h, cap_h, "top")
     return pixels

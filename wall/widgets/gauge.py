@@ -52,15 +52,16 @@ MAX_BENCHMARKS = 6
 
 class GaugeOptions(BindingBase):
     widget: Literal["gauge"]
-    metric: str = Field(min_length=1, max_length=200,
-                        description="metric name in the feed, e.g. 'care.first_reply_min'")
+    metric: str = Field(
+        min_length=1, max_length=200, description="metric name in the feed, e.g. 'care.first_reply_min'"
+    )
     label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
     min: float | None = Field(default=None, allow_inf_nan=False, description="start of the scale; default: derived")
     max: float | None = Field(default=None, allow_inf_nan=False, description="end of the scale; default: derived")
     show_benchmarks: bool = Field(default=False, description="mark the competitors' figures (metric.benchmarks)")
 
     @model_validator(mode="after")
-    def _range(self) -> "GaugeOptions":
+    def _range(self) -> GaugeOptions:
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
         return self
@@ -124,8 +125,9 @@ class GaugeView:
 # ------------------------------------------------------------------ the arithmetic
 
 
-def band_of(value: float | None, target: float | None, warn: float | None, breach: float | None,
-            higher_is_better: bool) -> str:
+def band_of(
+    value: float | None, target: float | None, warn: float | None, breach: float | None, higher_is_better: bool
+) -> str:
     """ok / warn / breach for value (see the module docstring); 'none' without value or thresholds."""
     if value is None:
         return "none"
@@ -143,8 +145,8 @@ def _nice_step(raw: float) -> float:
         return 1.0
     exp = math.floor(math.log10(raw))
     for m in (1, 2, 2.5, 5, 10):
-        if m * 10 ** exp >= raw - 1e-12:
-            return m * 10 ** exp
+        if m * 10**exp >= raw - 1e-12:
+            return m * 10**exp
     return 10 ** (exp + 1)
 
 
@@ -221,16 +223,44 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     m = metric_of(ctx.data, options.metric)
     label = caption_for(options.label, m, options.metric)
     track = mix(theme.surface, theme.text, 0.13)
-    common = dict(status=status, text_floor=_floor(ctx),
-                  label=label, font=theme.font, text=theme.text, muted=theme.muted, track=track,
-                  surface=theme.surface, frame=theme.background)
+    common = dict(
+        status=status,
+        text_floor=_floor(ctx),
+        label=label,
+        font=theme.font,
+        text=theme.text,
+        muted=theme.muted,
+        track=track,
+        surface=theme.surface,
+        frame=theme.background,
+    )
     if m is None:
         note = status.note if not status.ok else f"no figure '{options.metric}' in this feed"
-        return GaugeView(placeholder=True, window="", value=None, number=DASH, unit="", band="none",
-                         band_color=theme.muted, band_ink=ink_on(theme.muted), higher_is_better=True,
-                         target=None, warn=None, breach=None,
-                         scale_min=0.0, scale_max=1.0, min_text="", max_text="", position=None, target_position=None,
-                         bands=(), caption="", benchmarks=(), note=note, **common)
+        return GaugeView(
+            placeholder=True,
+            window="",
+            value=None,
+            number=DASH,
+            unit="",
+            band="none",
+            band_color=theme.muted,
+            band_ink=ink_on(theme.muted),
+            higher_is_better=True,
+            target=None,
+            warn=None,
+            breach=None,
+            scale_min=0.0,
+            scale_max=1.0,
+            min_text="",
+            max_text="",
+            position=None,
+            target_position=None,
+            bands=(),
+            caption="",
+            benchmarks=(),
+            note=note,
+            **common,
+        )
     value = finite(m.value)
     target, warn, breach = finite(m.target), finite(m.warn), finite(m.breach)
     higher = m.higher_is_better
@@ -244,20 +274,43 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     lo, hi = scale([value, target, warn, breach, *shown], unit, options.min, options.max)
     band = band_of(value, target, warn, breach, higher)
     band_color = {"ok": theme.ok, "warn": theme.warn, "breach": theme.breach}.get(band, theme.accent)
-    benchmarks = tuple(
-        GaugeBenchmark(name, v, human_number(v), _frac(v, lo, hi),
-                       better=(v > value if higher else v < value) if value is not None else False)
-        for name, v in bench
-    ) if options.show_benchmarks else ()
+    benchmarks = (
+        tuple(
+            GaugeBenchmark(
+                name,
+                v,
+                human_number(v),
+                _frac(v, lo, hi),
+                better=(v > value if higher else v < value) if value is not None else False,
+            )
+            for name, v in bench
+        )
+        if options.show_benchmarks
+        else ()
+    )
     return GaugeView(
-        placeholder=False, window=plain_text(m.window or "", keep_newlines=False, max_chars=20), value=value,
-        number=number, unit=unit, band=band, band_color=band_color if value is not None else theme.muted,
+        placeholder=False,
+        window=plain_text(m.window or "", keep_newlines=False, max_chars=20),
+        value=value,
+        number=number,
+        unit=unit,
+        band=band,
+        band_color=band_color if value is not None else theme.muted,
         band_ink=ink_on(band_color if value is not None else theme.muted),
-        higher_is_better=higher, target=target, warn=warn, breach=breach, scale_min=lo, scale_max=hi,
-        min_text=human_number(lo), max_text=human_number(hi), position=_frac(value, lo, hi),
+        higher_is_better=higher,
+        target=target,
+        warn=warn,
+        breach=breach,
+        scale_min=lo,
+        scale_max=hi,
+        min_text=human_number(lo),
+        max_text=human_number(hi),
+        position=_frac(value, lo, hi),
         target_position=_frac(target, lo, hi) if target is not None and lo <= target <= hi else None,
-        bands=_bands(lo, hi, target, warn, breach, higher, theme), caption=_caption(value, target, unit, higher),
-        benchmarks=benchmarks, **common,
+        bands=_bands(lo, hi, target, warn, breach, higher, theme),
+        caption=_caption(value, target, unit, higher),
+        benchmarks=benchmarks,
+        **common,
     )
 
 
@@ -282,8 +335,18 @@ def _arc(canvas: skia.Canvas, cx, cy, r, f0, f1, paint: skia.Paint) -> None:
     canvas.drawPath(path, paint)
 
 
-def _label_at(canvas, name: str, figure: str, px: float, py: float, f: float, box: skia.Rect, size: float,
-              view: GaugeView, taken: list[skia.Rect]) -> None:
+def _label_at(
+    canvas,
+    name: str,
+    figure: str,
+    px: float,
+    py: float,
+    f: float,
+    box: skia.Rect,
+    size: float,
+    view: GaugeView,
+    taken: list[skia.Rect],
+) -> None:
     """A competitor's name and figure beside its tick, outside the arc: on one line above a tick
     near the top, on two lines beside a tick on the sides. Kept inside the card; a label that would
     cover another one (or the title) is left out rather than drawn over it."""
@@ -298,8 +361,14 @@ def _label_at(canvas, name: str, figure: str, px: float, py: float, f: float, bo
     # be read whole, the figure alone; where not even that fits, nothing (the view still lists it)
     candidates = [f"{name} \u00b7 {figure}", f"{name}\n{figure}"] if side == "top" else [f"{name}\n{figure}"]
     for text in [*candidates, figure]:
-        fitted = fit(text, max_w, size * (1.45 * (text.count("\n") + 1) + 0.1),
-                     TextStyle(view.font, view.text, False, align), max_size=size, min_size=max(8.0, view.text_floor))
+        fitted = fit(
+            text,
+            max_w,
+            size * (1.45 * (text.count("\n") + 1) + 0.1),
+            TextStyle(view.font, view.text, False, align),
+            max_size=size,
+            min_size=max(8.0, view.text_floor),
+        )
         if not fitted.truncated:
             break
     else:
@@ -353,8 +422,14 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             title_h = ih * 0.3
             caption_h = ih * 0.24 if view.caption else 0.0
             col_top = iy + (ih - title_h - caption_h) / 2
-            t = fit(title, col_w, title_h, TextStyle(view.font, view.muted, False, "left"),
-                    max_size=max(min(title_h * 0.6, r * 0.3), floor), min_size=max(8.0, floor))
+            t = fit(
+                title,
+                col_w,
+                title_h,
+                TextStyle(view.font, view.muted, False, "left"),
+                max_size=max(min(title_h * 0.6, r * 0.3), floor),
+                min_size=max(8.0, floor),
+            )
             draw_fitted(canvas, t, col_x, col_top, title_h, "bottom")
             title_rect = skia.Rect.MakeXYWH(col_x, col_top, t.paragraph.LongestLine, title_h)
             caption_box = (col_x, col_top + title_h, col_w, caption_h, "left", "top")
@@ -370,11 +445,18 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             title_h = max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
             caption_h = max(min(caption_h0 * 2, r * 0.3), row) if view.caption else 0.0
             top = iy + max(0.0, (ih - title_h - caption_h - arc_height(r)) / 2)
-            t = fit(title, iw, title_h, TextStyle(view.font, view.muted, False, "center"),
-                    max_size=max(min(title_h * 0.8, iw * 0.09), floor), min_size=max(8.0, floor))
+            t = fit(
+                title,
+                iw,
+                title_h,
+                TextStyle(view.font, view.muted, False, "center"),
+                max_size=max(min(title_h * 0.8, iw * 0.09), floor),
+                min_size=max(8.0, floor),
+            )
             draw_fitted(canvas, t, ix, top, title_h, "top")
-            title_rect = skia.Rect.MakeXYWH(ix + (iw - t.paragraph.LongestLine) / 2, top, t.paragraph.LongestLine,
-                                            title_h)
+            title_rect = skia.Rect.MakeXYWH(
+                ix + (iw - t.paragraph.LongestLine) / 2, top, t.paragraph.LongestLine, title_h
+            )
             cx = ix + iw / 2
             cy = top + title_h + (above + 1.0) * r
             caption_box = (ix, top + title_h + arc_height(r), iw, caption_h, "center", "middle")
@@ -404,8 +486,14 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         end_size = max(9.0, r * 0.16, floor)
         for f, text in ((0.0, view.min_text), (1.0, view.max_text)):
             px, py = _point(cx, cy, r_value, f)
-            p = fit(text, r * 0.6, end_size * 1.4, TextStyle(view.font, view.muted, False, "center"),
-                    max_size=end_size, min_size=max(8.0, floor))
+            p = fit(
+                text,
+                r * 0.6,
+                end_size * 1.4,
+                TextStyle(view.font, view.muted, False, "center"),
+                max_size=end_size,
+                min_size=max(8.0, floor),
+            )
             p.paragraph.paint(canvas, px - r * 0.3, py + value_w * 0.7)
         # competitors: a small triangle outside the ring pointing at their figure, name beside it
         taken: list[skia.Rect] = [title_rect]
@@ -423,26 +511,56 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             tri.close()
             canvas.drawPath(tri, fill(view.text))
             lx, ly = tip[0] + nx * s * 1.5, tip[1] + ny * s * 1.5
-            _label_at(canvas, b.name, b.text + (f" {view.unit}" if view.unit else ""), lx, ly, b.position,
-                      label_box, bsize, view, taken)
+            _label_at(
+                canvas,
+                b.name,
+                b.text + (f" {view.unit}" if view.unit else ""),
+                lx,
+                ly,
+                b.position,
+                label_box,
+                bsize,
+                view,
+                taken,
+            )
         # the figure in the middle, its unit beside it, the band under it
         inner = r_value - value_w / 2
         num_w, num_h = inner * 1.55, inner * 0.7
-        size = draw_number(canvas, view.number, view.unit, cx - num_w / 2, cy - num_h * 0.72, num_w, num_h,
-                           view.font, view.text, view.muted, align="center", max_size=num_h, unit_floor=floor)
+        size = draw_number(
+            canvas,
+            view.number,
+            view.unit,
+            cx - num_w / 2,
+            cy - num_h * 0.72,
+            num_w,
+            num_h,
+            view.font,
+            view.text,
+            view.muted,
+            align="center",
+            max_size=num_h,
+            unit_floor=floor,
+        )
         if view.band != "none":
             word = {"ok": "OK", "warn": "WARNING", "breach": "BREACH"}[view.band]
             pill_h = max(12.0, min(size * 0.55, inner * 0.32), floor / 0.7)
             p = paragraph(word, pill_h * 0.7, iw, TextStyle(view.font, view.band_ink, True, "left"))
             pw = p.LongestLine + pill_h * 0.9
             top = cy + num_h * 0.36
-            canvas.drawRoundRect(skia.Rect.MakeXYWH(cx - pw / 2, top, pw, pill_h), pill_h / 2, pill_h / 2,
-                                 fill(view.band_color))
+            canvas.drawRoundRect(
+                skia.Rect.MakeXYWH(cx - pw / 2, top, pw, pill_h), pill_h / 2, pill_h / 2, fill(view.band_color)
+            )
             p.paint(canvas, cx - p.LongestLine / 2, top + (pill_h - p.Height) / 2)
         if caption_h:
             bx, by, bw, bh, align, valign = caption_box
-            c = fit(view.caption, bw, bh, TextStyle(view.font, view.text, False, align),
-                    max_size=max(min(bh * 0.75, r * 0.2), floor), min_size=max(8.0, floor))
+            c = fit(
+                view.caption,
+                bw,
+                bh,
+                TextStyle(view.font, view.text, False, align),
+                max_size=max(min(bh * 0.75, r * 0.2), floor),
+                min_size=max(8.0, floor),
+            )
             draw_fitted(canvas, c, bx, by, bh, valign)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

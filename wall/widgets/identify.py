@@ -3,7 +3,8 @@
 An installer standing in front of the wall reads which configured display each panel is, and which
 video output feeds it, from across the room. Each display gets its own background colour (its
 neighbours differ) and a bright frame at its active-area edges, so a panel that is missing, swapped
-or cropped shows at a glance. Internal (registry `_INTERNAL`): built by `wallctl identify`, never chosen in scenario YAML.
+or cropped shows at a glance. Internal (registry `_INTERNAL`): built by `wallctl identify`, never
+chosen in scenario YAML.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ TEXT_BEARING = True
 TEXT = "#ffffff"
 FRAME = "#facc15"
 # Dark, well separated hues; white text on each has a contrast above 7:1.
-PALETTE = ("#1e40af", "#b91c1c", "#166534", "#6b21a8", "#9a3412", "#115e59", "#86198f", "#3f6212",
-           "#9f1239", "#334155")
+PALETTE = ("#1e40af", "#b91c1c", "#166534", "#6b21a8", "#9a3412", "#115e59", "#86198f", "#3f6212", "#9f1239", "#334155")
 
 
 class IdentifyOptions(BindingBase):
@@ -74,11 +74,20 @@ def paint(view: IdentifyView, width: int, height: int) -> np.ndarray:
         if w <= 0 or h <= 0:
             return pixels
         # the id takes most of the panel, the other lines share what is left; the block is centred
-        big = _one_line(view.display, w, h * (0.62 if view.lines else 1.0), TextStyle("Noto Sans", TEXT, True, "center"),
-                        max_size=4000)
+        big = _one_line(
+            view.display,
+            w,
+            h * (0.62 if view.lines else 1.0),
+            TextStyle("Noto Sans", TEXT, True, "center"),
+            max_size=4000,
+        )
         band = h * 0.38 / max(1, len(view.lines))
-        small = [_one_line(line, w, band * 0.85, TextStyle("Noto Sans", TEXT, i == 0, "center"),
-                           max_size=max(6.0, big.size * 0.3)) for i, line in enumerate(view.lines)]
+        small = [
+            _one_line(
+                line, w, band * 0.85, TextStyle("Noto Sans", TEXT, i == 0, "center"), max_size=max(6.0, big.size * 0.3)
+            )
+            for i, line in enumerate(view.lines)
+        ]
         gap = big.size * 0.08
         total = big.paragraph.Height + sum(f.paragraph.Height + gap for f in small)
         top = y + max(0.0, (h - total) / 2)

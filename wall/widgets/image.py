@@ -34,19 +34,28 @@ TEXT_BEARING = False
 
 class ImageOptions(BindingBase):
     widget: Literal["image"]
-    path: str = Field(min_length=1, max_length=1000,
-                      description="'asset:logo/wall-logo.png' (under assets/), an absolute path, or a path relative to "
-                                  "the repository root; PNG, JPEG, WebP, GIF (first frame), BMP, TIFF")
-    fit: Literal["contain", "cover"] = Field(default="contain",
-                                             description="contain: all of the picture, centred; cover: fill the "
-                                                         "zone, cropping the overflow")
-    background: Color | None = Field(default=None,
-                                     description="colour around the picture; default: the theme's surface")
-    padding: float | None = Field(default=None, ge=0.0, le=0.4,
-                                  description="margin as a share of the zone's smaller side; default 0.08 for "
-                                              "contain, 0 for cover")
-    refresh_seconds: int | None = Field(default=None, ge=5, le=86_400,
-                                        description="re-read the file this often (for slides updated on disk)")
+    path: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="'asset:logo/wall-logo.png' (under assets/), an absolute path, or a path relative to "
+        "the repository root; PNG, JPEG, WebP, GIF (first frame), BMP, TIFF",
+    )
+    fit: Literal["contain", "cover"] = Field(
+        default="contain",
+        description="contain: all of the picture, centred; cover: fill the zone, cropping the overflow",
+    )
+    background: Color | None = Field(
+        default=None, description="colour around the picture; default: the theme's surface"
+    )
+    padding: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=0.4,
+        description="margin as a share of the zone's smaller side; default 0.08 for contain, 0 for cover",
+    )
+    refresh_seconds: int | None = Field(
+        default=None, ge=5, le=86_400, description="re-read the file this often (for slides updated on disk)"
+    )
 
     @field_validator("path")
     @classmethod
@@ -55,8 +64,10 @@ class ImageOptions(BindingBase):
         if not v:
             raise ValueError("path is empty; write e.g. 'asset:logo/wall-logo.png'")
         if local_path(v) is None:
-            raise ValueError(f"'{v}' is not a file: the image widget shows local files only (a path, or "
-                             "'asset:...' for a file under assets/); download the picture first")
+            raise ValueError(
+                f"'{v}' is not a file: the image widget shows local files only (a path, or "
+                "'asset:...' for a file under assets/); download the picture first"
+            )
         return v
 
 
@@ -96,8 +107,9 @@ def build(options: ImageOptions, ctx: BuildContext) -> ImageView:
     )
 
 
-def _draw_unavailable(canvas: skia.Canvas, view: ImageView, reason: str, x: float, y: float, w: float,
-                      h: float) -> None:
+def _draw_unavailable(
+    canvas: skia.Canvas, view: ImageView, reason: str, x: float, y: float, w: float, h: float
+) -> None:
     """A calm card: a picture pictogram, 'image unavailable: name', and why in smaller type."""
     pad = min(w, h) * 0.08
     iw, ih = w - 2 * pad, h - 2 * pad
@@ -106,11 +118,23 @@ def _draw_unavailable(canvas: skia.Canvas, view: ImageView, reason: str, x: floa
     icon = min(iw * 0.3, ih * 0.34)
     draw_picture_icon(canvas, x + w / 2, y + pad + ih * 0.3, icon, view.muted)
     line_h = ih * 0.18
-    head = fit(f"image unavailable: {view.name}", iw, line_h, TextStyle("Noto Sans", view.text, True, "center"),
-               max_size=max(8.0, min(56.0, line_h * 0.7)), min_size=8)
+    head = fit(
+        f"image unavailable: {view.name}",
+        iw,
+        line_h,
+        TextStyle("Noto Sans", view.text, True, "center"),
+        max_size=max(8.0, min(56.0, line_h * 0.7)),
+        min_size=8,
+    )
     draw_fitted(canvas, head, x + pad, y + pad + ih * 0.56, line_h, "top")
-    why = fit(reason, iw, line_h * 0.8, TextStyle("Noto Sans", view.muted, False, "center"),
-              max_size=max(8.0, head.size * 0.7), min_size=8)
+    why = fit(
+        reason,
+        iw,
+        line_h * 0.8,
+        TextStyle("Noto Sans", view.muted, False, "center"),
+        max_size=max(8.0, head.size * 0.7),
+        min_size=8,
+    )
     draw_fitted(canvas, why, x + pad, y + pad + ih * 0.56 + head.paragraph.Height + line_h * 0.15, line_h * 0.8, "top")
 
 
@@ -125,8 +149,9 @@ def paint(view: ImageView, width: int, height: int) -> np.ndarray:
         try:
             if not view.path:
                 raise PictureUnavailable("not a local file")
-            draw_picture(canvas, view.path, x + pad, y + pad, w - 2 * pad, h - 2 * pad,
-                         view.fit, radius if pad == 0 else 0.0)  # type: ignore[arg-type]
+            draw_picture(
+                canvas, view.path, x + pad, y + pad, w - 2 * pad, h - 2 * pad, view.fit, radius if pad == 0 else 0.0
+            )  # type: ignore[arg-type]
         except PictureUnavailable as exc:
             _draw_unavailable(canvas, view, str(exc), x, y, w, h)
         if view.status.state not in ("ok", "unbound"):  # only a zone bound to a feed has data to be stale

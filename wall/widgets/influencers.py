@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import numpy as np
 import skia
@@ -57,30 +58,41 @@ TEXT_BEARING = True
 TYPE = {"rank": 0.46, "name": 0.34, "figure": 0.34, "small": 0.27}
 CHROME_ROWS = 0.62 + 0.42  # the title and the column labels, in rows
 RANK_EVERY_S = 60
-_BEGINNING = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 REORDER_S = 1.0
 REORDER_STEPS = 10
 
 
 class InfluencersOptions(BindingBase):
     widget: Literal["influencers"]
-    metric: str = Field(default="influencers", min_length=1, max_length=200,
-                        description="the feed's leaderboard metric")
+    metric: str = Field(
+        default="influencers", min_length=1, max_length=200, description="the feed's leaderboard metric"
+    )
     source: Literal["auto", "leaderboard", "posts"] = Field(
-        default="auto", description="auto: the leaderboard metric when the feed has one, else computed from posts")
+        default="auto", description="auto: the leaderboard metric when the feed has one, else computed from posts"
+    )
     figure: Literal["followers", "reach"] = Field(default="followers", description="the audience column")
     rank_by: Literal["mentions", "engagement", "reach"] | None = Field(
-        default=None, description="order of the rows; default: the leaderboard's own order, or mentions when "
-                                  "ranked from posts (reach: the audience figure)")
-    count: int | None = Field(default=None, ge=1, le=12,
-                              description="rows (fewer when they would be too small to read from the room's viewing "
-                                          "distance); default: as many as stay readable, 3 to 10")
-    window_minutes: int = Field(default=1440, ge=5, le=43_200,
-                                description="posts source: the period authors are ranked over")
-    compare_minutes: int = Field(default=60, ge=5, le=10_080,
-                                 description="rank changes compare with the ranking this long ago")
-    title: str | None = Field(default=None, max_length=80,
-                              description="header; default: the metric's name or 'Influencers'; '' hides it")
+        default=None,
+        description="order of the rows; default: the leaderboard's own order, or mentions when "
+        "ranked from posts (reach: the audience figure)",
+    )
+    count: int | None = Field(
+        default=None,
+        ge=1,
+        le=12,
+        description="rows (fewer when they would be too small to read from the room's viewing "
+        "distance); default: as many as stay readable, 3 to 10",
+    )
+    window_minutes: int = Field(
+        default=1440, ge=5, le=43_200, description="posts source: the period authors are ranked over"
+    )
+    compare_minutes: int = Field(
+        default=60, ge=5, le=10_080, description="rank changes compare with the ranking this long ago"
+    )
+    title: str | None = Field(
+        default=None, max_length=80, description="header; default: the metric's name or 'Influencers'; '' hides it"
+    )
 
 
 Options = InfluencersOptions  # the name the widget registry looks for
@@ -143,8 +155,7 @@ def _author_key(a: Author) -> str:
     return a.id or a.handle.lower() or a.name
 
 
-def rank_authors(posts: Iterable[Post], start: datetime, end: datetime,
-                 rank_by: str = "mentions") -> list[AuthorStats]:
+def rank_authors(posts: Iterable[Post], start: datetime, end: datetime, rank_by: str = "mentions") -> list[AuthorStats]:
     """Top authors over (start, end]: mentions = their posts, engagement = the interactions those
     posts got, reach = the posts' estimated reach (else the author's followers). Press articles are
     not people and are left out; a post seen twice counts once."""
@@ -158,8 +169,9 @@ def rank_authors(posts: Iterable[Post], start: datetime, end: datetime,
     stats = []
     for group in groups.values():
         latest = max(group, key=lambda p: p.published_at)
-        engagement = sum(finite(p.engagement) if finite(p.engagement) is not None else p.total_engagement
-                         for p in group)
+        engagement = sum(
+            finite(p.engagement) if finite(p.engagement) is not None else p.total_engagement for p in group
+        )
         reach = sum(p.reach if p.reach is not None else (p.author.followers or 0) for p in group)
         stats.append(AuthorStats(latest.author, len(group), float(engagement), int(reach)))
     order = {
@@ -234,8 +246,15 @@ def _slots_for(count: int | None, height: int, floor_px: float, cap_px: float = 
 # ----------------------------------------------------------------------------------- build
 
 
-def _row(rank: int, author: Author, figure: int | None, mentions: int, engagement: float | None,
-         move: tuple[str, int], from_slot: int) -> InfluencerRow:
+def _row(
+    rank: int,
+    author: Author,
+    figure: int | None,
+    mentions: int,
+    engagement: float | None,
+    move: tuple[str, int],
+    from_slot: int,
+) -> InfluencerRow:
     return InfluencerRow(
         key=_author_key(author),
         rank=rank,
@@ -264,13 +283,14 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
     rank_by = options.rank_by or "mentions"
     window = timedelta(minutes=options.window_minutes)
     epoch = math.floor(ctx.time.timestamp() / RANK_EVERY_S) * RANK_EVERY_S
-    at = datetime.fromtimestamp(epoch, timezone.utc)
+    at = datetime.fromtimestamp(epoch, UTC)
     now = _ranking(posts, at - window, at, rank_by)
     then_at = at - timedelta(minutes=options.compare_minutes)
     before = None
     if _ranking(posts, _BEGINNING, then_at, rank_by):  # the snapshot reaches back that far
-        before = {_author_key(s.author): i + 1
-                  for i, s in enumerate(_ranking(posts, then_at - window, then_at, rank_by))}
+        before = {
+            _author_key(s.author): i + 1 for i, s in enumerate(_ranking(posts, then_at - window, then_at, rank_by))
+        }
     # the re-order animation: the order at the previous boundary, from the same snapshot
     progress, prev_slot = 1.0, None
     into = ctx.time.timestamp() - epoch
@@ -285,13 +305,18 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
         key = _author_key(s.author)
         figure = s.author.followers if options.figure == "followers" else s.reach
         from_slot = i if prev_slot is None else prev_slot.get(key, -1)
-        rows.append(_row(i + 1, s.author, _figure(figure), s.mentions, s.engagement,
-                         movement(i + 1, before, key), from_slot))
+        rows.append(
+            _row(i + 1, s.author, _figure(figure), s.mentions, s.engagement, movement(i + 1, before, key), from_slot)
+        )
     leaving = []
     if prev_slot is not None:
         shown = {r.key for r in rows}
-        by_key = {_author_key(s.author): s for s in _ranking(posts, at - window - timedelta(seconds=RANK_EVERY_S),
-                                                                 at - timedelta(seconds=RANK_EVERY_S), rank_by)}
+        by_key = {
+            _author_key(s.author): s
+            for s in _ranking(
+                posts, at - window - timedelta(seconds=RANK_EVERY_S), at - timedelta(seconds=RANK_EVERY_S), rank_by
+            )
+        }
         for key, slot in prev_slot.items():
             if key not in shown and key in by_key:
                 s = by_key[key]
@@ -306,9 +331,11 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
 def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
     entries = _leaderboard(metric)
     if options.rank_by is not None:  # re-sorted on request; the sort is stable, so ties keep the source's order
-        value = {"mentions": lambda e: e.mentions,
-                 "engagement": lambda e: finite(e.engagement) or 0.0,
-                 "reach": lambda e: finite(e.reach) or 0.0}[options.rank_by]
+        value = {
+            "mentions": lambda e: e.mentions,
+            "engagement": lambda e: finite(e.engagement) or 0.0,
+            "reach": lambda e: finite(e.reach) or 0.0,
+        }[options.rank_by]
         entries.sort(key=lambda e: -value(e))
     rows = []
     for i, e in enumerate(entries[:slots]):
@@ -373,6 +400,7 @@ def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
 @dataclass(frozen=True)
 class _Columns:
     """x positions (left edges and widths) of a row's parts, for the row height and zone width."""
+
     rank: tuple[float, float]
     move: tuple[float, float]
     avatar: tuple[float, float]
@@ -407,18 +435,26 @@ def _number_text(row: InfluencerRow, which: str) -> str:
     return human_number(row.engagement)
 
 
-def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, x: float, cy: float,
-                   w: float, rh: float) -> None:
+def _draw_movement(
+    canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, x: float, cy: float, w: float, rh: float
+) -> None:
     if not row.movement:
         return
     s = rh * 0.2
     if row.movement == "same":
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x + w * 0.18, cy - s * 0.12, s * 1.1, s * 0.24), s * 0.12, s * 0.12,
-                             fill(view.muted))
+        canvas.drawRoundRect(
+            skia.Rect.MakeXYWH(x + w * 0.18, cy - s * 0.12, s * 1.1, s * 0.24), s * 0.12, s * 0.12, fill(view.muted)
+        )
         return
     if row.movement == "new":
-        text = fit("NEW", w * 0.86, rh * 0.4, TextStyle("Noto Sans", "#ffffff", True, "center"),
-                   max_size=rh * TYPE["small"], min_size=max(7, view.text_floor))
+        text = fit(
+            "NEW",
+            w * 0.86,
+            rh * 0.4,
+            TextStyle("Noto Sans", "#ffffff", True, "center"),
+            max_size=rh * TYPE["small"],
+            min_size=max(7, view.text_floor),
+        )
         bh = text.paragraph.Height * 1.1
         bw = min(w * 0.9, text.paragraph.LongestLine + bh * 0.8)
         rect = skia.Rect.MakeXYWH(x + (w * 0.9 - bw) / 2, cy - bh / 2, bw, bh)
@@ -439,26 +475,50 @@ def _draw_movement(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersVie
         tri.lineTo(tx + s * 0.6, cy + s * 0.55)
     tri.close()
     canvas.drawPath(tri, fill(ink))
-    label = fit(str(row.places), w - s * 1.6 - w * 0.12, rh * 0.5, TextStyle("Noto Sans", ink, True, "left"),
-                max_size=rh * TYPE["small"] * 1.1, min_size=max(7, view.text_floor))
+    label = fit(
+        str(row.places),
+        w - s * 1.6 - w * 0.12,
+        rh * 0.5,
+        TextStyle("Noto Sans", ink, True, "left"),
+        max_size=rh * TYPE["small"] * 1.1,
+        min_size=max(7, view.text_floor),
+    )
     draw_fitted(canvas, label, tx + s * 1.45, cy - rh * 0.25, rh * 0.5)
 
 
-def _draw_row(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, cols: _Columns, y: float,
-              rh: float, lifted: bool = False) -> None:
+def _draw_row(
+    canvas: skia.Canvas,
+    row: InfluencerRow,
+    view: InfluencersView,
+    cols: _Columns,
+    y: float,
+    rh: float,
+    lifted: bool = False,
+) -> None:
     cy = y + rh / 2
     if lifted:  # a row on the move covers the rows it passes, like a card lifted off the table
-        x0, x1 = cols.rank[0] - rh * 0.12, cols.numbers[-1][1] + cols.numbers[-1][2] if cols.numbers else \
-            cols.name[0] + cols.name[1]
+        x0, x1 = (
+            cols.rank[0] - rh * 0.12,
+            cols.numbers[-1][1] + cols.numbers[-1][2] if cols.numbers else cols.name[0] + cols.name[1],
+        )
         rect = skia.Rect.MakeLTRB(x0, y + 1, x1 + rh * 0.12, y + rh - 1)
-        shadow = skia.Paint(Color=color("#00000055"), AntiAlias=True,
-                            MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, rh * 0.06))
+        shadow = skia.Paint(
+            Color=color("#00000055"),
+            AntiAlias=True,
+            MaskFilter=skia.MaskFilter.MakeBlur(skia.kNormal_BlurStyle, rh * 0.06),
+        )
         canvas.drawRoundRect(rect.makeOffset(0, rh * 0.05), rh * 0.18, rh * 0.18, shadow)
         canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, fill(view.surface))
         canvas.drawRoundRect(rect, rh * 0.18, rh * 0.18, fill(with_alpha(view.text, 0x14)))
     rank_ink = view.accent if row.rank <= 3 else view.text
-    rank = fit(str(row.rank), cols.rank[1] * 0.9, rh * 0.7, TextStyle(view.font, rank_ink, True, "right"),
-               max_size=rh * TYPE["rank"], min_size=max(8, view.text_floor))
+    rank = fit(
+        str(row.rank),
+        cols.rank[1] * 0.9,
+        rh * 0.7,
+        TextStyle(view.font, rank_ink, True, "right"),
+        max_size=rh * TYPE["rank"],
+        min_size=max(8, view.text_floor),
+    )
     draw_fitted(canvas, rank, cols.rank[0], y + rh * 0.15, rh * 0.7)
     _draw_movement(canvas, row, view, cols.move[0] + cols.move[1] * 0.12, cy, cols.move[1] * 0.88, rh)
     r = rh * 0.34
@@ -466,29 +526,51 @@ def _draw_row(canvas: skia.Canvas, row: InfluencerRow, view: InfluencersView, co
     nx, nw = cols.name[0] + rh * 0.05, cols.name[1] - rh * 0.2
     if nw > 12 and nw < rh * 2.4:
         # a narrow column: the name alone, on up to two lines, rather than cut to 'Tech Re…'
-        name = fit(row.name, nw, rh * 0.86, TextStyle(view.font, view.text, True, "left"),
-                   max_size=rh * TYPE["small"] * 1.1, min_size=max(min(rh * 0.3, 10.0), view.text_floor))
+        name = fit(
+            row.name,
+            nw,
+            rh * 0.86,
+            TextStyle(view.font, view.text, True, "left"),
+            max_size=rh * TYPE["small"] * 1.1,
+            min_size=max(min(rh * 0.3, 10.0), view.text_floor),
+        )
         draw_fitted(canvas, name, nx, y + rh * 0.07, rh * 0.86)
     elif nw > 12:
         two_lines = bool(row.handle) and rh >= 54
         size = rh * TYPE["name"]
         badge = size * 0.33 if row.verified else 0.0
-        name = fit_line(row.name, nw - badge * 3, size, TextStyle(view.font, view.text, True, "left"),
-                        min_size=min(size, max(10.0, view.text_floor, size * 0.6)))
+        name = fit_line(
+            row.name,
+            nw - badge * 3,
+            size,
+            TextStyle(view.font, view.text, True, "left"),
+            min_size=min(size, max(10.0, view.text_floor, size * 0.6)),
+        )
         baseline = y + rh * (0.5 if two_lines else 0.62)
         draw_on_baseline(canvas, name, nx, baseline)
         if row.verified:
-            draw_verified(canvas, nx + name.paragraph.LongestLine + badge * 1.7, baseline - name.size * 0.36, badge,
-                          view.accent)
+            draw_verified(
+                canvas, nx + name.paragraph.LongestLine + badge * 1.7, baseline - name.size * 0.36, badge, view.accent
+            )
         if two_lines:
             hs = rh * TYPE["small"]
-            handle = fit_line(row.handle, nw, hs, TextStyle(view.font, view.muted, False, "left"),
-                              min_size=min(hs, max(9.0, view.text_floor, hs * 0.6)))
+            handle = fit_line(
+                row.handle,
+                nw,
+                hs,
+                TextStyle(view.font, view.muted, False, "left"),
+                min_size=min(hs, max(9.0, view.text_floor, hs * 0.6)),
+            )
             draw_on_baseline(canvas, handle, nx, y + rh * 0.82)
     for which, x, w in cols.numbers:
-        value = fit(_number_text(row, which), w - rh * 0.2, rh * 0.6,
-                    TextStyle(view.font, view.text, which == "figure", "right"), max_size=rh * TYPE["figure"],
-                    min_size=max(8, view.text_floor))
+        value = fit(
+            _number_text(row, which),
+            w - rh * 0.2,
+            rh * 0.6,
+            TextStyle(view.font, view.text, which == "figure", "right"),
+            max_size=rh * TYPE["figure"],
+            min_size=max(8, view.text_floor),
+        )
         draw_fitted(canvas, value, x, y + rh * 0.2, rh * 0.6)
 
 
@@ -500,11 +582,32 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         card(canvas, width, height, view.surface)
         if not view.rows:
             if view.status.ok:
-                draw_empty(canvas, x, y, w, h, view.title or "Influencers", view.empty_note, view.font, view.text,
-                           view.muted, view.text_floor)
+                draw_empty(
+                    canvas,
+                    x,
+                    y,
+                    w,
+                    h,
+                    view.title or "Influencers",
+                    view.empty_note,
+                    view.font,
+                    view.text,
+                    view.muted,
+                    view.text_floor,
+                )
             else:
-                draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note,
-                                 view.title or "Influencers", view.text, view.muted)
+                draw_placeholder(
+                    canvas,
+                    x,
+                    y,
+                    w,
+                    h,
+                    view.status.state,
+                    view.status.note,
+                    view.title or "Influencers",
+                    view.text,
+                    view.muted,
+                )
             return pixels
         pad = max(4.0, min(w, h) * 0.035)
         ix, iw = x + pad, w - 2 * pad
@@ -514,29 +617,47 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         rh = (y + h - pad * 0.6 - top - (pad * 0.4 if view.title else 0.0)) / (max(1, view.slots) + chrome)
         if view.title:
             head_h = rh * 0.62
-            title = fit(view.title, iw * 0.6, head_h, TextStyle(view.font, view.text, True, "left"),
-                        max_size=rh * 0.44, min_size=max(8, view.text_floor))
+            title = fit(
+                view.title,
+                iw * 0.6,
+                head_h,
+                TextStyle(view.font, view.text, True, "left"),
+                max_size=rh * 0.44,
+                min_size=max(8, view.text_floor),
+            )
             draw_fitted(canvas, title, ix, top, head_h)
             if view.subtitle:
                 sx = ix + title.paragraph.LongestLine + rh * 0.3
                 if ix + iw - sx > 20:
-                    sub = fit_line(view.subtitle, ix + iw - sx, rh * TYPE["small"],
-                                   TextStyle(view.font, view.muted, False, "left"), min_size=max(8, view.text_floor))
+                    sub = fit_line(
+                        view.subtitle,
+                        ix + iw - sx,
+                        rh * TYPE["small"],
+                        TextStyle(view.font, view.muted, False, "left"),
+                        min_size=max(8, view.text_floor),
+                    )
                     draw_on_baseline(canvas, sub, sx, top + head_h / 2 + title.size * 0.36)
             top += head_h + pad * 0.4
         label_h = rh * 0.42
         cols = _columns(ix, iw, rh, with_moves=any(r.movement for r in view.rows))
         for which, cx, cw in cols.numbers:
             text = {"figure": view.figure_label, "mentions": "Mentions", "engagement": "Engagement"}[which]
-            label = fit(text, cw - rh * 0.12, label_h, TextStyle(view.font, view.muted, False, "right"),
-                        max_size=rh * TYPE["small"], min_size=max(8, view.text_floor))
+            label = fit(
+                text,
+                cw - rh * 0.12,
+                label_h,
+                TextStyle(view.font, view.muted, False, "right"),
+                max_size=rh * TYPE["small"],
+                min_size=max(8, view.text_floor),
+            )
             draw_fitted(canvas, label, cx, top, label_h, "bottom")
         top += label_h
-        stripe = fill(with_alpha(view.text, 0x0b))
+        stripe = fill(with_alpha(view.text, 0x0B))
         for i in range(view.slots):
             if i % 2 == 0:
-                canvas.drawRoundRect(skia.Rect.MakeXYWH(ix - pad * 0.4, top + i * rh, iw + pad * 0.8, rh),
-                                     rh * 0.18, rh * 0.18, stripe)
+                canvas.drawRoundRect(
+                    skia.Rect.MakeXYWH(ix - pad * 0.4, top + i * rh, iw + pad * 0.8, rh), rh * 0.18, rh * 0.18, stripe
+                )
         canvas.save()
         canvas.clipRect(skia.Rect.MakeXYWH(x, top, w, view.slots * rh))
         e = ease_out(view.progress)

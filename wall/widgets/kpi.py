@@ -46,10 +46,12 @@ class KpiOptions(BindingBase):
     change: Literal["auto", "percent", "points"] = Field(
         default="auto",
         description="how the change vs the previous period is given: 'percent' (relative), 'points' "
-                    "(absolute, in the metric's unit); 'auto': points for % metrics, else percent")
+        "(absolute, in the metric's unit); 'auto': points for % metrics, else percent",
+    )
     allow_negative: bool = Field(
-        default=False, description="show values below zero as they are (net change, NPS); by default a "
-                                   "negative count is shown as 0")
+        default=False,
+        description="show values below zero as they are (net change, NPS); by default a negative count is shown as 0",
+    )
 
 
 Options = KpiOptions  # the name the widget registry looks for
@@ -121,13 +123,34 @@ def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)
     label = caption_for(options.label, m, options.metric)
-    common = dict(status=status, text_floor=_floor(ctx),
-                  label=label, font=theme.font, text=theme.text, muted=theme.muted,
-                  accent=theme.accent, surface=theme.surface, frame=theme.background)
+    common = dict(
+        status=status,
+        text_floor=_floor(ctx),
+        label=label,
+        font=theme.font,
+        text=theme.text,
+        muted=theme.muted,
+        accent=theme.accent,
+        surface=theme.surface,
+        frame=theme.background,
+    )
     if m is None:
         note = status.note if not status.ok else f"no figure '{options.metric}' in this feed"
-        return KpiView(placeholder=True, window="", value=None, number=DASH, unit="", previous=None, change="",
-                       direction="", good=None, change_color=theme.muted, sparkline=(), note=note, **common)
+        return KpiView(
+            placeholder=True,
+            window="",
+            value=None,
+            number=DASH,
+            unit="",
+            previous=None,
+            change="",
+            direction="",
+            good=None,
+            change_color=theme.muted,
+            sparkline=(),
+            note=note,
+            **common,
+        )
     value, previous = finite(m.value), finite(m.previous)
     if not options.allow_negative:
         value = None if value is None else max(0.0, value)
@@ -139,9 +162,17 @@ def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
     good = None if direction in ("", "flat") else (direction == "up") == m.higher_is_better
     change_color = theme.muted if good is None else theme.positive if good else theme.negative
     return KpiView(
-        placeholder=False, window=plain_text(m.window or "", keep_newlines=False, max_chars=20), value=value,
-        number=number, unit=unit, previous=previous, change=change, direction=direction, good=good,
-        change_color=change_color, sparkline=_spark(m.series, options.allow_negative) if options.sparkline else (),
+        placeholder=False,
+        window=plain_text(m.window or "", keep_newlines=False, max_chars=20),
+        value=value,
+        number=number,
+        unit=unit,
+        previous=previous,
+        change=change,
+        direction=direction,
+        good=good,
+        change_color=change_color,
+        sparkline=_spark(m.series, options.allow_negative) if options.sparkline else (),
         **common,
     )
 
@@ -165,8 +196,9 @@ def draw_arrow(canvas: skia.Canvas, cx: float, cy: float, size: float, up: bool,
     canvas.drawPath(path, fill(c))
 
 
-def _paint_sparkline(canvas: skia.Canvas, values: tuple[float, ...], x: float, y: float, w: float, h: float,
-                     line: str, surface: str) -> None:
+def _paint_sparkline(
+    canvas: skia.Canvas, values: tuple[float, ...], x: float, y: float, w: float, h: float, line: str, surface: str
+) -> None:
     n = len(values)
     lw = max(2.0, min(h * 0.045, 10.0))
     r = lw * 1.6
@@ -178,8 +210,12 @@ def _paint_sparkline(canvas: skia.Canvas, values: tuple[float, ...], x: float, y
     area.lineTo(pts[-1][0], y + h)
     area.lineTo(pts[0][0], y + h)
     area.close()
-    shade = skia.Paint(AntiAlias=True, Shader=skia.GradientShader.MakeLinear(
-        [skia.Point(0, y), skia.Point(0, y + h)], [color(mix(surface, line, 0.35)), color(surface)]))
+    shade = skia.Paint(
+        AntiAlias=True,
+        Shader=skia.GradientShader.MakeLinear(
+            [skia.Point(0, y), skia.Point(0, y + h)], [color(mix(surface, line, 0.35)), color(surface)]
+        ),
+    )
     canvas.drawPath(area, shade)
     canvas.drawPath(curve, stroke(line, lw))
     canvas.drawCircle(pts[-1][0], pts[-1][1], r, fill(line))
@@ -204,38 +240,71 @@ def paint(view: KpiView, width: int, height: int) -> np.ndarray:
         if number_h < ih * 0.25 and spark_h:  # the legible floor squeezes the figure: drop the sparkline
             number_h, spark_h, spark = number_h + spark_h + gap, 0.0, False
         caption = view.label + (f" \u00b7 {view.window}" if view.window else "")
-        cap = fit(caption, tw, label_h, TextStyle(view.font, view.muted, False, "left"),
-                  max_size=max(label_h * 0.8, floor), min_size=max(8.0, floor))
+        cap = fit(
+            caption,
+            tw,
+            label_h,
+            TextStyle(view.font, view.muted, False, "left"),
+            max_size=max(label_h * 0.8, floor),
+            min_size=max(8.0, floor),
+        )
         draw_fitted(canvas, cap, ix, iy, label_h, "top")
         cy = iy + label_h + gap
-        size = draw_number(canvas, view.number, view.unit, ix, cy, tw, number_h, view.font, view.text, view.muted,
-                           max_size=number_h, unit_floor=floor)
+        size = draw_number(
+            canvas,
+            view.number,
+            view.unit,
+            ix,
+            cy,
+            tw,
+            number_h,
+            view.font,
+            view.text,
+            view.muted,
+            max_size=number_h,
+            unit_floor=floor,
+        )
         cy += number_h + gap
         if change_h:
             csize = max(min(change_h * 0.8, max(10.0, size * 0.36)), floor)
             text = ("= " if view.direction == "flat" else "") + view.change
             offset = 0.0
             if view.direction in ("up", "down"):
-                draw_arrow(canvas, ix + csize * 0.45, cy + change_h / 2, csize * 0.8, view.direction == "up",
-                           view.change_color)
+                draw_arrow(
+                    canvas, ix + csize * 0.45, cy + change_h / 2, csize * 0.8, view.direction == "up", view.change_color
+                )
                 offset = csize * 1.1
             tail = "" if not view.direction else " vs previous" + (f" {view.window}" if view.window else " period")
-            main_fit = fit(text, tw - offset, change_h, TextStyle(view.font, view.change_color, True, "left"),
-                           max_size=csize, min_size=max(8.0, floor))
+            main_fit = fit(
+                text,
+                tw - offset,
+                change_h,
+                TextStyle(view.font, view.change_color, True, "left"),
+                max_size=csize,
+                min_size=max(8.0, floor),
+            )
             main = main_fit.paragraph
             rest_w = tw - offset - main.LongestLine
             main.paint(canvas, ix + offset, cy + (change_h - main.Height) / 2)
             if tail and rest_w > csize * 3:
-                small = fit(tail, rest_w, change_h, TextStyle(view.font, view.muted, False, "left"),
-                            max_size=max(main_fit.size * 0.75, floor), min_size=max(8.0, floor))
+                small = fit(
+                    tail,
+                    rest_w,
+                    change_h,
+                    TextStyle(view.font, view.muted, False, "left"),
+                    max_size=max(main_fit.size * 0.75, floor),
+                    min_size=max(8.0, floor),
+                )
                 if not small.truncated and small.paragraph.Height <= main.Height + 0.5:
                     base = cy + (change_h - main.Height) / 2 + main.AlphabeticBaseline
-                    small.paragraph.paint(canvas, ix + offset + main.LongestLine,
-                                          base - small.paragraph.AlphabeticBaseline)
+                    small.paragraph.paint(
+                        canvas, ix + offset + main.LongestLine, base - small.paragraph.AlphabeticBaseline
+                    )
             cy += change_h + gap
         if wide and spark:
-            _paint_sparkline(canvas, view.sparkline, ix + iw * 0.55, iy + ih * 0.12, iw * 0.45, ih * 0.76,
-                             view.accent, view.surface)
+            _paint_sparkline(
+                canvas, view.sparkline, ix + iw * 0.55, iy + ih * 0.12, iw * 0.45, ih * 0.76, view.accent, view.surface
+            )
         elif spark:
             _paint_sparkline(canvas, view.sparkline, ix, cy, iw, spark_h, view.accent, view.surface)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)

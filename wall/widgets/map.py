@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from typing import Literal
 
@@ -58,8 +58,18 @@ REGIONS: dict[str, tuple[float, float, float, float, float]] = {
     "asia": (25, 150, -11, 60, 90),
     "oceania": (110, 180, -48, 0, 145),
 }
-Region = Literal["world", "europe", "africa", "europe_africa", "middle_east", "americas", "north_america",
-                 "south_america", "asia", "oceania"]
+Region = Literal[
+    "world",
+    "europe",
+    "africa",
+    "europe_africa",
+    "middle_east",
+    "americas",
+    "north_america",
+    "south_america",
+    "asia",
+    "oceania",
+]
 
 # Codes data vendors send that are not ISO 3166-1 alpha-2 but mean one country unambiguously.
 ALIASES = {"UK": "GB", "EL": "GR"}
@@ -68,15 +78,23 @@ HIDDEN = {"AQ"}  # Antarctica: no activity, and it would take a fifth of a world
 
 class MapOptions(BindingBase):
     widget: Literal["map"]
-    metric: str = Field(default="countries", min_length=1,
-                        description="breakdown metric in the feed: ISO 3166-1 alpha-2 country code -> count")
+    metric: str = Field(
+        default="countries",
+        min_length=1,
+        description="breakdown metric in the feed: ISO 3166-1 alpha-2 country code -> count",
+    )
     region: Region = Field(default="world", description="the part of the world shown")
     scale: Literal["quantile", "log"] = Field(
         default="quantile",
-        description="class breaks: quantiles (each class holds as many countries) or logarithmic steps")
+        description="class breaks: quantiles (each class holds as many countries) or logarithmic steps",
+    )
     classes: int = Field(default=5, ge=3, le=7, description="number of colour classes")
-    top: int = Field(default=5, ge=0, le=10,
-                     description="leading countries listed beside the map when the zone is wide enough (0: none)")
+    top: int = Field(
+        default=5,
+        ge=0,
+        le=10,
+        description="leading countries listed beside the map when the zone is wide enough (0: none)",
+    )
     legend: bool = Field(default=True, description="show the colour legend with class bounds")
     title: str | None = Field(default=None, max_length=200, description="heading; default: the metric's name")
 
@@ -153,7 +171,7 @@ def natural_earth(lon: np.ndarray, lat: np.ndarray, lon0: float = 0.0) -> tuple[
     return x, y
 
 
-@lru_cache(maxsize=None)
+@cache
 def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tuple[float, float, float, float]]:
     """The region's country paths in projected units (y down), and its box (x0, y0, x1, y1)."""
     west, east, south, north, lon0 = REGIONS[region]
@@ -172,15 +190,16 @@ def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tu
     return {k: tuple(v) for k, v in paths.items()}, region_box(region)
 
 
-@lru_cache(maxsize=None)
+@cache
 def region_box(region: str) -> tuple[float, float, float, float]:
     """The projected outline of the region's lon/lat rectangle, (x0, y0, x1, y1), y down (no shapes:
     cheap enough for build)."""
     west, east, south, north, lon0 = REGIONS[region]
     t = np.linspace(0, 1, 64)
     lon = np.concatenate([west + (east - west) * t, np.full(64, east), east - (east - west) * t, np.full(64, west)])
-    lat = np.concatenate([np.full(64, south), south + (north - south) * t, np.full(64, north),
-                          north - (north - south) * t])
+    lat = np.concatenate(
+        [np.full(64, south), south + (north - south) * t, np.full(64, north), north - (north - south) * t]
+    )
     bx, by = natural_earth(lon, lat, lon0)
     return float(bx.min()), float(-by.max()), float(bx.max()), float(-by.min())
 
@@ -262,8 +281,9 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
     classes = {c: classify(v, breaks) for c, v in values.items()}
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: options.top]
     if floor > 0 and ranked:  # as many leading countries as the side list shows at the room's floor
-        plan = layout(ctx.width, ctx.height, options.region, options.legend, len(ranked), floor,
-                      max(1, len(breaks) - 1))
+        plan = layout(
+            ctx.width, ctx.height, options.region, options.legend, len(ranked), floor, max(1, len(breaks) - 1)
+        )
         if plan.side:
             ranked = ranked[: plan.rows]
     if not values and status.ok:
@@ -320,8 +340,9 @@ def _side_rows(h: float, floor: float) -> int:
     return int(h // (2.5 * floor)) if floor > 0 else 10
 
 
-def layout(width: float, height: float, region: str, legend: bool, top: int, floor: float = 0.0,
-           classes: int = 5) -> Layout:
+def layout(
+    width: float, height: float, region: str, legend: bool, top: int, floor: float = 0.0, classes: int = 5
+) -> Layout:
     x, y, w, h = card_box(width, height)
     pad = max(4, round(min(w, h) * 0.045))
     head_h = header_height(h, 0.1, floor)
@@ -346,8 +367,7 @@ def layout(width: float, height: float, region: str, legend: bool, top: int, flo
         # a region taller than its room (Europe + Africa in a landscape zone) keeps the full height
         # and moves the legend under the list beside it
         full = min(avail_w, bh * aspect)
-        legend_aside = (side and legend_h > 0 and full > 1.1 * under
-                        and bw - full - 2 * gap >= max(0.34 * bw, need))
+        legend_aside = side and legend_h > 0 and full > 1.1 * under and bw - full - 2 * gap >= max(0.34 * bw, need)
         list_h = bh - (legend_h + gap * 2 if legend_aside else 0.0)
         rows = min(top, _side_rows(list_h, floor)) if side else 0
         if side and rows == 0:  # no country fits at the floor: the map takes the room
@@ -374,8 +394,16 @@ def layout(width: float, height: float, region: str, legend: bool, top: int, flo
         side_box = (sx, by, sw, list_h)
         if legend_aside:
             legend_box = (sx, by + bh - legend_h, sw, legend_h)
-    return Layout((x, y, w, h), pad, (x + pad, y + pad * 0.7, w - 2 * pad, head_h), (mx, my, map_w, map_h),
-                  legend_box, side_box, rows, legend_aside)
+    return Layout(
+        (x, y, w, h),
+        pad,
+        (x + pad, y + pad * 0.7, w - 2 * pad, head_h),
+        (mx, my, map_w, map_h),
+        legend_box,
+        side_box,
+        rows,
+        legend_aside,
+    )
 
 
 def paint(view: MapView, width: int, height: int) -> np.ndarray:
@@ -407,8 +435,13 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     s = min(w / (bx1 - bx0), h / (by1 - by0))
     classes = {c.code: c.klass for c in view.countries}
     land = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
-    border = skia.Paint(AntiAlias=True, Style=skia.Paint.kStroke_Style, Color=color(view.border),
-                        StrokeWidth=max(0.6, min(w, h) / 700) / s, StrokeJoin=skia.Paint.kRound_Join)
+    border = skia.Paint(
+        AntiAlias=True,
+        Style=skia.Paint.kStroke_Style,
+        Color=color(view.border),
+        StrokeWidth=max(0.6, min(w, h) / 700) / s,
+        StrokeJoin=skia.Paint.kRound_Join,
+    )
     canvas.save()
     canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), doAntiAlias=True)
     # centre the region's box in the area; what lies around it (neighbours) fills the margins
@@ -424,8 +457,9 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     canvas.restore()
 
 
-def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float,
-                  floor: float = 0.0) -> None:
+def _paint_legend(
+    canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float, floor: float = 0.0
+) -> None:
     """A stepped colour bar with the class bounds under its joints, and a "no data" swatch."""
     n = len(view.class_colors)
     bar_h = h * 0.38
@@ -452,8 +486,7 @@ def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: flo
         nd_w, bar_x, bar_w, labelled, cells = _legend_at_floor(view, x, w, h, size, style)
         seg = bar_w / n
     line_h = size * 1.4
-    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, bar_h * 1.4, bar_h), bar_h * 0.2, bar_h * 0.2,
-                         fill(view.no_data))
+    canvas.drawRoundRect(skia.Rect.MakeXYWH(x, y, bar_h * 1.4, bar_h), bar_h * 0.2, bar_h * 0.2, fill(view.no_data))
     t = fit("no data", nd_w, line_h, TextStyle(view.font, view.muted, False, "left"), max_size=size, min_size=size)
     draw_fitted(canvas, t, x, label_y, line_h, "top")
     for i, c in enumerate(view.class_colors):
@@ -463,8 +496,9 @@ def _paint_legend(canvas: skia.Canvas, view: MapView, x: float, y: float, w: flo
         draw_fitted(canvas, t, bar_x + i * seg - cells[i] / 2, label_y, line_h, "top")
 
 
-def _legend_at_floor(view: MapView, x: float, w: float, h: float, size: float, style: TextStyle
-                     ) -> tuple[float, float, float, tuple[int, ...], list[float]]:
+def _legend_at_floor(
+    view: MapView, x: float, w: float, h: float, size: float, style: TextStyle
+) -> tuple[float, float, float, tuple[int, ...], list[float]]:
     """The legend laid out from the labels' widths at `size` (the room's floor): the "no data"
     swatch as wide as its label, the bar over the rest of the width, and the bounds labelled at
     every k-th joint (the top bound always), the smallest k at which none touch.
@@ -489,8 +523,16 @@ def _legend_at_floor(view: MapView, x: float, w: float, h: float, size: float, s
     return nd_w, bar_x, bar_w, (), cells  # not even the two ends fit: the ramp alone
 
 
-def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float,
-               rows: int | None = None, floor: float = 0.0) -> None:
+def _paint_top(
+    canvas: skia.Canvas,
+    view: MapView,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    rows: int | None = None,
+    floor: float = 0.0,
+) -> None:
     """The leading countries: colour swatch, name (one line, cut with an ellipsis), value."""
     top = view.top[:rows] if rows is not None else view.top
     rows = len(top)
@@ -505,13 +547,29 @@ def _paint_top(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float,
     for i, item in enumerate(top):
         ry = y + i * row_h
         sw = size * 0.75
-        canvas.drawRoundRect(skia.Rect.MakeXYWH(x, ry + (row_h - sw) / 2, sw, sw), sw * 0.25, sw * 0.25,
-                             fill(view.class_colors[item.klass]))
-        val = fit(item.value_text, w * 0.4, line_h, TextStyle(view.font, view.text, True, "right"), max_size=size,
-                  min_size=low)
+        canvas.drawRoundRect(
+            skia.Rect.MakeXYWH(x, ry + (row_h - sw) / 2, sw, sw),
+            sw * 0.25,
+            sw * 0.25,
+            fill(view.class_colors[item.klass]),
+        )
+        val = fit(
+            item.value_text,
+            w * 0.4,
+            line_h,
+            TextStyle(view.font, view.text, True, "right"),
+            max_size=size,
+            min_size=low,
+        )
         val_w = val.paragraph.LongestLine + size * 0.5
         name_x = x + sw + size * 0.5
-        name = fit(item.name, max(8.0, x + w - val_w - name_x), line_h, TextStyle(view.font, view.text, False, "left"),
-                   max_size=size, min_size=max(low, size * 0.8))
+        name = fit(
+            item.name,
+            max(8.0, x + w - val_w - name_x),
+            line_h,
+            TextStyle(view.font, view.text, False, "left"),
+            max_size=size,
+            min_size=max(low, size * 0.8),
+        )
         draw_fitted(canvas, name, name_x, ry + (row_h - line_h) / 2, line_h)
         draw_fitted(canvas, val, x + w - w * 0.4, ry + (row_h - line_h) / 2, line_h)

@@ -7,8 +7,22 @@ from functools import cache
 
 from .base import WidgetModule
 
-_MODULES = ("text", "clock", "testpattern", "kpi", "gauge", "sentiment", "topics", "map", "ticker", "alert", "timeline",
-            "top_posts", "influencers", "image")
+_MODULES = (
+    "text",
+    "clock",
+    "testpattern",
+    "kpi",
+    "gauge",
+    "sentiment",
+    "topics",
+    "map",
+    "ticker",
+    "alert",
+    "timeline",
+    "top_posts",
+    "influencers",
+    "image",
+)
 # drawn by wallctl's own tools (identify), never chosen in a scenario: widget() finds them, but
 # widgets() and so the config's schema do not list them
 _INTERNAL = ("identify",)

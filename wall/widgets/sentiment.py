@@ -45,9 +45,13 @@ POSTS = "posts"  # the `metric:` value that means "count the posts' own labels"
 
 class SentimentOptions(BindingBase):
     widget: Literal["sentiment"]
-    metric: str = Field(default="sentiment", min_length=1, max_length=200,
-                        description="metric with a positive/neutral/negative breakdown, or 'posts' to count "
-                                    "the sentiment labels of the feed's posts")
+    metric: str = Field(
+        default="sentiment",
+        min_length=1,
+        max_length=200,
+        description="metric with a positive/neutral/negative breakdown, or 'posts' to count "
+        "the sentiment labels of the feed's posts",
+    )
     style: Literal["donut", "bar"] = Field(default="donut", description="a ring or a single stacked bar")
     label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
 
@@ -136,10 +140,19 @@ def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
     from_posts = options.metric == POSTS
     m = None if from_posts else metric_of(ctx.data, options.metric)
     label = caption_for(options.label, m, "Tone" if from_posts else options.metric)
-    common = dict(status=status, text_floor=_floor(ctx),
-                  style=options.style, label=label, font=theme.font, text=theme.text,
-                  muted=theme.muted, track=mix(theme.surface, theme.text, 0.13), surface=theme.surface,
-                  frame=theme.background, source=POSTS if from_posts else "metric")
+    common = dict(
+        status=status,
+        text_floor=_floor(ctx),
+        style=options.style,
+        label=label,
+        font=theme.font,
+        text=theme.text,
+        muted=theme.muted,
+        track=mix(theme.surface, theme.text, 0.13),
+        surface=theme.surface,
+        frame=theme.background,
+        source=POSTS if from_posts else "metric",
+    )
     if from_posts:
         posts = getattr(ctx.data, "posts", None) or ()
         split = split_from_posts(posts)
@@ -151,27 +164,43 @@ def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
         missing = m is None or not m.breakdown
     if ctx.data is None or missing:
         if status.ok:
-            note = ("no post carries a sentiment label" if from_posts
-                    else f"no breakdown '{options.metric}' in this feed")
+            note = (
+                "no post carries a sentiment label" if from_posts else f"no breakdown '{options.metric}' in this feed"
+            )
         else:
             note = status.note
-        return SentimentView(placeholder=True, window="", total=0.0, total_text="", parts=(), share_of_heart=None,
-                             share_text=DASH, note=note, **common)
+        return SentimentView(
+            placeholder=True,
+            window="",
+            total=0.0,
+            total_text="",
+            parts=(),
+            share_of_heart=None,
+            share_text=DASH,
+            note=note,
+            **common,
+        )
     counts = [split[t] for t in TONES]
     total = sum(counts)
     percents = rounded_percents(counts)
     colours = {"positive": theme.positive, "neutral": theme.neutral, "negative": theme.negative}
     parts = tuple(
-        SentimentPart(t, LABELS[t], c, round(c / total, 5) if total else 0.0, _percent_text(p, c), colours[t],
-                      ink_on(colours[t]))
+        SentimentPart(
+            t, LABELS[t], c, round(c / total, 5) if total else 0.0, _percent_text(p, c), colours[t], ink_on(colours[t])
+        )
         for t, c, p in zip(TONES, counts, percents, strict=True)
     )
     soh = share_of_heart(split["positive"], split["negative"])
     share_text = DASH if soh is None else f"{whole(100 * soh)} %"
     return SentimentView(
-        placeholder=False, window=window, total=total,
+        placeholder=False,
+        window=window,
+        total=total,
         total_text=f"{human_number(total)} {'mention' if total == 1 else 'mentions'}",
-        parts=parts, share_of_heart=None if soh is None else round(soh, 5), share_text=share_text, **common,
+        parts=parts,
+        share_of_heart=None if soh is None else round(soh, 5),
+        share_text=share_text,
+        **common,
     )
 
 
@@ -189,17 +218,23 @@ def _legend(canvas: skia.Canvas, view: SentimentView, x: float, y: float, w: flo
         canvas.drawCircle(x + dot, ry + row_h / 2, dot, fill(part.color))
         pct = paragraph(part.percent, size, w, TextStyle(view.font, view.text, True, "left"))
         name_w = w - dot * 2 - size * 0.5 - pct.LongestLine - size * 0.4
-        name = fit(part.label, max(8.0, name_w), max(row_h, size * 1.4),
-                   TextStyle(view.font, view.muted, False, "left"), max_size=max(size * 0.8, floor),
-                   min_size=max(8.0, floor))
+        name = fit(
+            part.label,
+            max(8.0, name_w),
+            max(row_h, size * 1.4),
+            TextStyle(view.font, view.muted, False, "left"),
+            max_size=max(size * 0.8, floor),
+            min_size=max(8.0, floor),
+        )
         base = ry + (row_h - pct.Height) / 2 + pct.AlphabeticBaseline
         if not name.truncated:  # a cut name reads worse than the colour dot alone
             name.paragraph.paint(canvas, x + dot * 2 + size * 0.5, base - name.paragraph.AlphabeticBaseline)
         pct.paint(canvas, x + w - pct.LongestLine, ry + (row_h - pct.Height) / 2)
 
 
-def _center_text(canvas, text: str, x, y, w, h, style: TextStyle, max_size: float, min_size: float = 8.0,
-                 whole: bool = False) -> float:
+def _center_text(
+    canvas, text: str, x, y, w, h, style: TextStyle, max_size: float, min_size: float = 8.0, whole: bool = False
+) -> float:
     """Text fitted to its box; with whole=True it is left out rather than cut with an ellipsis."""
     f = fit(text, w, max(h, min_size * 1.4), style, max_size=max(max_size, min_size), min_size=min_size)
     if not (whole and f.truncated):
@@ -234,10 +269,28 @@ def _paint_donut(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
         start += sweep
     inner = r - ring / 2
     box_w = inner * 1.6
-    size = _center_text(canvas, view.share_text, cx - box_w / 2, cy - inner * 0.55, box_w, inner * 0.66,
-                        TextStyle(view.font, view.text, True, "center"), inner * 0.66)
-    _center_text(canvas, "share of heart", cx - box_w / 2, cy + inner * 0.12, box_w, inner * 0.32,
-                 TextStyle(view.font, view.muted, False, "center"), size * 0.4, max(8.0, view.text_floor), whole=True)
+    size = _center_text(
+        canvas,
+        view.share_text,
+        cx - box_w / 2,
+        cy - inner * 0.55,
+        box_w,
+        inner * 0.66,
+        TextStyle(view.font, view.text, True, "center"),
+        inner * 0.66,
+    )
+    _center_text(
+        canvas,
+        "share of heart",
+        cx - box_w / 2,
+        cy + inner * 0.12,
+        box_w,
+        inner * 0.32,
+        TextStyle(view.font, view.muted, False, "center"),
+        size * 0.4,
+        max(8.0, view.text_floor),
+        whole=True,
+    )
     lx, ly, lw, lh = legend
     if lw > 24 and lh > 24:
         _legend(canvas, view, lx, ly, lw, lh, max(10.0, d * 0.1, view.text_floor))
@@ -246,8 +299,20 @@ def _paint_donut(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
 def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
     head_h = ih * 0.38
     # the share of heart as the headline figure, its name beside it on the same baseline
-    draw_number(canvas, view.share_text, "share of heart", ix, iy, iw, head_h, view.font, view.text, view.muted,
-                max_size=head_h, unit_floor=view.text_floor)
+    draw_number(
+        canvas,
+        view.share_text,
+        "share of heart",
+        ix,
+        iy,
+        iw,
+        head_h,
+        view.font,
+        view.text,
+        view.muted,
+        max_size=head_h,
+        unit_floor=view.text_floor,
+    )
     bar_y, bar_h = iy + head_h + ih * 0.06, ih * 0.24
     radius = bar_h * 0.25
     canvas.save()
@@ -267,8 +332,14 @@ def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
     for part in view.parts:
         seg = iw * part.share
         if seg > bar_h:
-            f = fit(part.percent, seg - bar_h * 0.3, bar_h * 0.8, TextStyle(view.font, part.ink, True, "center"),
-                    max_size=max(bar_h * 0.56, view.text_floor), min_size=max(10.0, view.text_floor))
+            f = fit(
+                part.percent,
+                seg - bar_h * 0.3,
+                bar_h * 0.8,
+                TextStyle(view.font, part.ink, True, "center"),
+                max_size=max(bar_h * 0.56, view.text_floor),
+                min_size=max(10.0, view.text_floor),
+            )
             if not f.truncated:
                 draw_fitted(canvas, f, bx + bar_h * 0.15, bar_y + bar_h * 0.1, bar_h * 0.8)
         bx += seg
@@ -282,8 +353,10 @@ def _paint_bar(canvas, view: SentimentView, ix, iy, iw, ih) -> None:
     style = TextStyle(view.font, view.text, False, "left")
     # "Negative 24 %" in each column; where that cannot be read whole, the names alone (the bar shows
     # the percentages); where not even those fit, no legend rather than cut words
-    for texts in ([f"{part.label}\u00a0{part.percent}".replace(" ", "\u00a0") for part in view.parts],
-                  [part.label for part in view.parts]):
+    for texts in (
+        [f"{part.label}\u00a0{part.percent}".replace(" ", "\u00a0") for part in view.parts],
+        [part.label for part in view.parts],
+    ):
         fits = [fit(t, col - dot * 2 - s * 0.8, s * 1.5, style, max_size=s, min_size=floor) for t in texts]
         if not any(f.truncated for f in fits):
             break
@@ -305,8 +378,14 @@ def paint(view: SentimentView, width: int, height: int) -> np.ndarray:
         ix, iy, iw, ih = inner
         title_h = max(ih * 0.13, view.text_floor * 1.4)
         caption = " \u00b7 ".join(s for s in (view.label, view.window, view.total_text) if s)
-        t = fit(caption, iw, title_h, TextStyle(view.font, view.muted, False, "left"),
-                max_size=max(min(title_h * 0.8, iw * 0.06), view.text_floor), min_size=max(8.0, view.text_floor))
+        t = fit(
+            caption,
+            iw,
+            title_h,
+            TextStyle(view.font, view.muted, False, "left"),
+            max_size=max(min(title_h * 0.8, iw * 0.06), view.text_floor),
+            min_size=max(8.0, view.text_floor),
+        )
         draw_fitted(canvas, t, ix, iy, title_h, "top")
         body = (ix, iy + title_h * 1.25, iw, ih - title_h * 1.25)
         if view.style == "bar":

@@ -47,8 +47,9 @@ def build(options: TestPatternOptions, ctx: BuildContext) -> TestPatternView:
 def _paint_bezel(canvas: skia.Canvas, view: TestPatternView, w: int, h: int) -> None:
     ox, oy = view.origin
     px, py = view.pitch_mm
-    paint = skia.Paint(Color=skia.ColorWHITE, StrokeWidth=LINE_WIDTH_PX, Style=skia.Paint.kStroke_Style,
-                       AntiAlias=False)
+    paint = skia.Paint(
+        Color=skia.ColorWHITE, StrokeWidth=LINE_WIDTH_PX, Style=skia.Paint.kStroke_Style, AntiAlias=False
+    )
     # zone extent in wall mm (skia's pixel (i, j) spans [i, i+1): its centre is i + 0.5)
     x0, x1 = ox * px, (ox + w) * px
     y0, y1 = oy * py, (oy + h) * py

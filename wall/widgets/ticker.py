@@ -50,9 +50,11 @@ MAX_STRIP_PX = 16_384  # a strip is one texture: stay within what every GL drive
 class TickerOptions(BindingBase):
     widget: Literal["ticker"]
     source: Literal["articles", "posts"] = Field(
-        default="articles", description="press articles (title + outlet) or every post (text + author)")
-    speed: float = Field(default=120.0, ge=0.0, le=2000.0,
-                         description="scroll speed in canvas pixels per second (0: still)")
+        default="articles", description="press articles (title + outlet) or every post (text + author)"
+    )
+    speed: float = Field(
+        default=120.0, ge=0.0, le=2000.0, description="scroll speed in canvas pixels per second (0: still)"
+    )
     limit: int = Field(default=12, ge=1, le=50, description="most items in one pass, newest first")
     show_source: bool = Field(default=True, description="show the outlet (or author) before each headline")
     separator: str = Field(default="\u2022", min_length=1, max_length=3, description="between items")
@@ -179,8 +181,23 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
         if status.ok:
             status = DataStatus("ok", f"no {options.source} in the feed")
         # the placeholder stands still: a zone-wide strip that never scrolls
-        return TickerView((), (), ctx.width, 1, max(1, ctx.width), 0.0, size, status, True,
-                          theme.surface, theme.accent, theme.text, theme.muted, font, text_floor=floor)
+        return TickerView(
+            (),
+            (),
+            ctx.width,
+            1,
+            max(1, ctx.width),
+            0.0,
+            size,
+            status,
+            True,
+            theme.surface,
+            theme.accent,
+            theme.text,
+            theme.muted,
+            font,
+            text_floor=floor,
+        )
     pass_px = max(1, x)
     repeats = max(1, math.ceil(ctx.width / pass_px))
     return TickerView(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -60,12 +60,21 @@ class TimelineOptions(BindingBase):
     label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
     tz: TimeZone = Field(default="UTC", description="IANA time zone for the time axis, e.g. 'Europe/Paris'")
     spikes: bool = Field(default=True, description="mark spikes (see spike_k / spike_window)")
-    spike_k: float = Field(default=4.0, gt=0, le=100, allow_inf_nan=False,
-                           description="a spike exceeds the rolling median by at least this many MADs")
+    spike_k: float = Field(
+        default=4.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
+        description="a spike exceeds the rolling median by at least this many MADs",
+    )
     spike_window: int = Field(default=8, ge=3, le=500, description="points before each point that make its baseline")
-    spike_min_rise: float = Field(default=0.3, ge=0, le=100, allow_inf_nan=False,
-                                  description="a spike also exceeds the rolling median by this share of it "
-                                              "(0.3: +30 %)")
+    spike_min_rise: float = Field(
+        default=0.3,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="a spike also exceeds the rolling median by this share of it (0.3: +30 %)",
+    )
     max_spikes: int = Field(default=3, ge=0, le=10, description="mark at most this many bursts (the largest)")
     spike_label: Literal["percent", "time", "both"] = Field(default="both", description="what a spike's label says")
 
@@ -141,7 +150,7 @@ def _points(series) -> list[tuple[datetime, float]]:
         if not isinstance(t, datetime):
             continue
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         by_time[t] = as_count(v)
     return sorted(by_time.items())
 
@@ -153,7 +162,7 @@ def _bucket(times: list[datetime], layers: list[list[float]]) -> tuple[list[date
         return times, layers
     size = math.ceil(n / MAX_POINTS)
     out_t = [times[min(n - 1, i + size - 1)] for i in range(0, n, size)]
-    out_l = [[sum(layer[i:i + size]) for i in range(0, n, size)] for layer in layers]
+    out_l = [[sum(layer[i : i + size]) for i in range(0, n, size)] for layer in layers]
     return out_t, out_l
 
 
@@ -161,7 +170,7 @@ def detect_spikes(values: list[float], k: float, window: int, min_rise: float = 
     """Bursts as (peak index, baseline): see the module docstring for the rule."""
     flagged: list[tuple[int, float]] = []
     for i in range(window, len(values)):
-        prev = values[i - window:i]
+        prev = values[i - window : i]
         med = median(prev)
         if med <= 0:
             continue
@@ -185,7 +194,7 @@ def _nice_max(v: float) -> tuple[float, float]:
         return 1.0, 0.5
     for exp in range(math.floor(math.log10(v)) - 1, math.floor(math.log10(v)) + 2):
         for m in (1, 2, 2.5, 5):
-            step = m * 10 ** exp
+            step = m * 10**exp
             top = math.ceil(v / step - 1e-9) * step
             if top / step <= 4:
                 return top, step
@@ -226,7 +235,7 @@ def _x_ticks(first: datetime, last: datetime, tz: ZoneInfo, most: int = 5) -> tu
 # build() runs every frame; the series only change when the feed does. The last views built are
 # kept with the metric objects they came from (held, so their ids cannot be reused) and reused
 # while the snapshot hands out the very same objects.
-_MEMO: dict[tuple, tuple[tuple, "TimelineView"]] = {}
+_MEMO: dict[tuple, tuple[tuple, TimelineView]] = {}
 _MEMO_SIZE = 64
 
 
@@ -252,16 +261,38 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
     theme = ctx.theme
     stacked = options.stacked and any(lm is not None and lm.series for lm in layers_m)
     label = caption_for(options.label, m, options.metric)
-    common = dict(status=status, text_floor=_floor(ctx),
-                  label=label, tz=options.tz, font=theme.font, text=theme.text, muted=theme.muted,
-                  grid=mix(theme.surface, theme.text, 0.14), accent=theme.accent, surface=theme.surface,
-                  frame=theme.background)
-    empty = dict(placeholder=True, unit="", window="", stacked=False, positions=(), layers=(), y_max=1.0,
-                 y_ticks=(), x_ticks=(), spikes=(), first="", last="")
+    common = dict(
+        status=status,
+        text_floor=_floor(ctx),
+        label=label,
+        tz=options.tz,
+        font=theme.font,
+        text=theme.text,
+        muted=theme.muted,
+        grid=mix(theme.surface, theme.text, 0.14),
+        accent=theme.accent,
+        surface=theme.surface,
+        frame=theme.background,
+    )
+    empty = dict(
+        placeholder=True,
+        unit="",
+        window="",
+        stacked=False,
+        positions=(),
+        layers=(),
+        y_max=1.0,
+        y_ticks=(),
+        x_ticks=(),
+        spikes=(),
+        first="",
+        last="",
+    )
     colours = {"positive": theme.positive, "neutral": theme.neutral, "negative": theme.negative}
     if stacked:
-        per_tone = {t: dict(_points(lm.series if lm is not None else ()))
-                    for t, lm in zip(TONES, layers_m, strict=True)}
+        per_tone = {
+            t: dict(_points(lm.series if lm is not None else ())) for t, lm in zip(TONES, layers_m, strict=True)
+        }
         base = next(t for t in TONES if per_tone[t])
         times = sorted(per_tone[base])
         values = [[per_tone[t].get(at, 0.0) for at in times] for t in TONES]
@@ -282,8 +313,9 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
     y_max, y_step = _nice_max(max(totals) * 1.08)
     n_ticks = round(y_max / y_step)
     stride = 2 if n_ticks > 3 else 1  # at most three labels up the side
-    y_ticks = tuple(TimelineTick(round(i * y_step / y_max, 5), human_number(i * y_step))
-                    for i in range(stride, n_ticks + 1, stride))
+    y_ticks = tuple(
+        TimelineTick(round(i * y_step / y_max, 5), human_number(i * y_step)) for i in range(stride, n_ticks + 1, stride)
+    )
     tz = ZoneInfo(options.tz)
     spikes: list[TimelineSpike] = []
     if options.spikes and options.max_spikes:
@@ -293,8 +325,11 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
             rise = f"+{human_number(whole(100 * (totals[i] - baseline) / baseline))} %"
             when = times[i].astimezone(tz).strftime("%H:%M")
             text = {"percent": rise, "time": when, "both": f"{rise}\n{when}"}[options.spike_label]
-            spikes.append(TimelineSpike(i, times[i].astimezone(timezone.utc).isoformat(), positions[i], totals[i],
-                                        baseline, rise, when, text))
+            spikes.append(
+                TimelineSpike(
+                    i, times[i].astimezone(UTC).isoformat(), positions[i], totals[i], baseline, rise, when, text
+                )
+            )
     layer_views = tuple(
         TimelineLayer(n, n.capitalize() if n != "total" else label, colours.get(n, theme.accent), tuple(v))
         for n, v in zip(names, values, strict=True)
@@ -302,9 +337,19 @@ def _build(options: TimelineOptions, ctx: BuildContext, status: DataStatus, m, l
     unit = plain_text((m.unit if m is not None else "") or "", keep_newlines=False, max_chars=40)
     window = plain_text((m.window if m is not None else "") or "", keep_newlines=False, max_chars=20)
     return TimelineView(
-        placeholder=False, unit=unit, window=window, stacked=stacked, positions=positions, layers=layer_views,
-        y_max=y_max, y_ticks=y_ticks, x_ticks=_x_ticks(first, last, tz), spikes=tuple(spikes),
-        first=first.astimezone(timezone.utc).isoformat(), last=last.astimezone(timezone.utc).isoformat(), **common,
+        placeholder=False,
+        unit=unit,
+        window=window,
+        stacked=stacked,
+        positions=positions,
+        layers=layer_views,
+        y_max=y_max,
+        y_ticks=y_ticks,
+        x_ticks=_x_ticks(first, last, tz),
+        spikes=tuple(spikes),
+        first=first.astimezone(UTC).isoformat(),
+        last=last.astimezone(UTC).isoformat(),
+        **common,
     )
 
 
@@ -343,8 +388,14 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
                     canvas.drawCircle(lx + size * 0.35, iy + head_h / 2, size * 0.32, fill(c))
                     p.paint(canvas, lx + size * 0.85, iy + (head_h - p.Height) / 2)
                     lx += p.LongestLine + size * 1.6
-        t = fit(title, iw - legend_w - size, head_h, TextStyle(view.font, view.muted, False, "left"),
-                max_size=size * 1.1, min_size=max(8.0, floor))
+        t = fit(
+            title,
+            iw - legend_w - size,
+            head_h,
+            TextStyle(view.font, view.muted, False, "left"),
+            max_size=size * 1.1,
+            min_size=max(8.0, floor),
+        )
         t.paragraph.paint(canvas, ix, iy + (head_h - t.paragraph.Height) / 2)
         # plot box: value labels sit inside the plot at the left, above their grid lines
         axis_h = size * 1.7
@@ -381,9 +432,13 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
                 canvas.drawPath(_area(pts, bottom), fill(c))
                 canvas.drawPath(smooth_path(pts), stroke(mix(c, view.surface, 0.35), max(1.5, size * 0.08)))
             else:
-                shade = skia.Paint(AntiAlias=True, Shader=skia.GradientShader.MakeLinear(
-                    [skia.Point(0, top), skia.Point(0, bottom)], [color(mix(view.surface, c, 0.55)),
-                                                                  color(mix(view.surface, c, 0.08))]))
+                shade = skia.Paint(
+                    AntiAlias=True,
+                    Shader=skia.GradientShader.MakeLinear(
+                        [skia.Point(0, top), skia.Point(0, bottom)],
+                        [color(mix(view.surface, c, 0.55)), color(mix(view.surface, c, 0.08))],
+                    ),
+                )
                 canvas.drawPath(_area(pts, bottom), shade)
                 canvas.drawPath(smooth_path(pts), stroke(c, max(2.0, size * 0.14)))
         # value labels (over the areas, with a halo of the card colour so they stay legible)
@@ -415,8 +470,11 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
             canvas.drawCircle(sx, sy, r * 0.8, fill(view.accent))
             lines = spike.label.split("\n")
             main = paragraph(lines[0], size * 1.05, iw, TextStyle(view.font, view.text, True, "left"))
-            sub = paragraph(lines[1], size * 0.9, iw, TextStyle(view.font, view.muted, False, "left")) \
-                if len(lines) > 1 else None
+            sub = (
+                paragraph(lines[1], size * 0.9, iw, TextStyle(view.font, view.muted, False, "left"))
+                if len(lines) > 1
+                else None
+            )
             bw = max(main.LongestLine, sub.LongestLine if sub else 0.0) + size * 0.7
             bh = main.Height + (sub.Height if sub else 0.0) + size * 0.3
             bx = min(max(sx - bw / 2, px0), px1 - bw)

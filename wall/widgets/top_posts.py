@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import numpy as np
@@ -71,18 +71,24 @@ class TopPostsOptions(BindingBase):
     rank_by: Literal["engagement", "recency", "reach"] = Field(
         default="engagement",
         description="engagement: likes + reposts + replies + quotes (or the source's engagement score); "
-                    "recency: newest first; reach: the post's estimated reach (else its author's followers)")
-    count: int | None = Field(default=None, ge=1, le=12,
-                              description="cards per page (fewer when they would be too small to read from the "
-                                          "room's viewing distance); default: as many as stay readable, 1 to 6")
+        "recency: newest first; reach: the post's estimated reach (else its author's followers)",
+    )
+    count: int | None = Field(
+        default=None,
+        ge=1,
+        le=12,
+        description="cards per page (fewer when they would be too small to read from the "
+        "room's viewing distance); default: as many as stay readable, 1 to 6",
+    )
     pages: int = Field(default=3, ge=1, le=20, description="pages to rotate through (fewer when posts run out)")
     page_seconds: float = Field(default=12.0, ge=3.0, le=3600.0, description="seconds each page stays")
     window_minutes: int = Field(default=240, ge=1, le=43_200, description="only posts newer than this")
     include_articles: bool = Field(default=False, description="also show press articles (RSS headlines)")
     transition: Literal["slide", "fade", "none"] = Field(default="slide", description="how pages turn")
     show_images: bool = Field(default=True, description="show each post's first picture")
-    title: str | None = Field(default=None, max_length=80,
-                              description="header text; default 'Top posts'; an empty string hides the header")
+    title: str | None = Field(
+        default=None, max_length=80, description="header text; default 'Top posts'; an empty string hides the header"
+    )
 
 
 Options = TopPostsOptions  # the name the widget registry looks for
@@ -148,8 +154,9 @@ def _reach(p: Post) -> float:
     return float(p.reach if p.reach is not None else (p.author.followers or 0))
 
 
-def rank_posts(posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int,
-               include_articles: bool = False) -> list[Post]:
+def rank_posts(
+    posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int, include_articles: bool = False
+) -> list[Post]:
     """The posts worth a card, best first: inside the window, with something to show, no duplicates."""
     oldest, newest = t - timedelta(minutes=window_minutes), t + FUTURE_SKEW
     seen: set[str] = set()
@@ -197,11 +204,13 @@ def planning_floor(ctx: BuildContext) -> float:
     return ctx.min_text_px or min_font_px(DEFAULT_VIEWING_DISTANCE_M, max(ctx.pitch_mm[1], 1e-3))
 
 
-def grid_for(count: int | None, width: int, height: int, floor_px: float = 41.0,
-             cap_px: float = 0.0) -> tuple[int, int]:
+def grid_for(
+    count: int | None, width: int, height: int, floor_px: float = 41.0, cap_px: float = 0.0
+) -> tuple[int, int]:
     """(columns, rows) of cards. Automatic (count None): as many cards as keep text at `floor_px`
     or more, 1 to 6. Given a count: that many (fewer where `cap_px`, the room's floor, says they
     would not be readable), arranged so cards are closest to square, with few empty places."""
+
     def fits(px: float) -> tuple[int, int]:
         min_w, min_h = CARD_MIN_EM[0] * px, CARD_MIN_EM[1] * px
         return max(1, int(width * 0.97 // max(min_w, 1.0))), max(1, int(height * 0.9 // max(min_h, 1.0)))
@@ -284,13 +293,13 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     # (no age ticking over, no card swapping places) until the next turn or new data.
     epoch = ctx.time.timestamp()
     slot = math.floor(epoch / options.page_seconds)
-    as_of = datetime.fromtimestamp(slot * options.page_seconds, timezone.utc)
+    as_of = datetime.fromtimestamp(slot * options.page_seconds, UTC)
     ranked = []
     if ctx.data is not None:
         ranked = _ranked(ctx.data.posts, as_of, options)[: per_page * options.pages]
     pages = max(1, math.ceil(len(ranked) / per_page))
     page = slot % pages
-    posts = ranked[page * per_page:(page + 1) * per_page]
+    posts = ranked[page * per_page : (page + 1) * per_page]
     outgoing: list[Post] = []
     outgoing_as_of = as_of
     progress = 1.0
@@ -298,10 +307,15 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     if pages > 1 and options.transition != "none" and into < TRANSITION_S:
         progress = step_progress(into, TRANSITION_S, TRANSITION_STEPS)
         # the page leaving looks exactly as it did: ranked and aged as of its own start
-        before = _ranked(ctx.data.posts, as_of - timedelta(seconds=options.page_seconds),
-                         options)[: per_page * options.pages] if ctx.data is not None else []
+        before = (
+            _ranked(ctx.data.posts, as_of - timedelta(seconds=options.page_seconds), options)[
+                : per_page * options.pages
+            ]
+            if ctx.data is not None
+            else []
+        )
         prev = (slot - 1) % max(1, math.ceil(len(before) / per_page))
-        outgoing = before[prev * per_page:(prev + 1) * per_page]
+        outgoing = before[prev * per_page : (prev + 1) * per_page]
         outgoing_as_of = as_of - timedelta(seconds=options.page_seconds)
     how = {"engagement": "most engaging", "recency": "latest", "reach": "widest reach"}[options.rank_by]
     theme = ctx.theme
@@ -372,20 +386,36 @@ def _reply(cx: float, cy: float, s: float) -> skia.Path:
     return p
 
 
-def _draw_counts(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float,
-                 h: float, size: float) -> None:
+def _draw_counts(
+    canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float, h: float, size: float
+) -> None:
     """Footer: heart / repost / reply icons with their counts on the left, the age on the right."""
     icon = size * 1.05
     solid = fill(view.muted)
     line = stroke(view.muted, max(1.5, icon * 0.1))
-    age = fit_line(c.age, w * 0.3, size, TextStyle(view.font, view.muted, False, "left"),
-                   min_size=min(size, max(8.0, view.text_floor)))
+    age = fit_line(
+        c.age,
+        w * 0.3,
+        size,
+        TextStyle(view.font, view.muted, False, "left"),
+        min_size=min(size, max(8.0, view.text_floor)),
+    )
     age_w = age.paragraph.LongestLine
     baseline = y + h / 2 + size * 0.36
     draw_on_baseline(canvas, age, x + w - age_w, baseline)
-    items = [(kind, fit_line(human_number(value), w, size, TextStyle(view.font, view.text, True, "left"),
-                             min_size=min(size, max(8.0, view.text_floor))))
-             for kind, value in (("like", c.likes), ("repost", c.reposts), ("reply", c.replies))]
+    items = [
+        (
+            kind,
+            fit_line(
+                human_number(value),
+                w,
+                size,
+                TextStyle(view.font, view.text, True, "left"),
+                min_size=min(size, max(8.0, view.text_floor)),
+            ),
+        )
+        for kind, value in (("like", c.likes), ("repost", c.reposts), ("reply", c.replies))
+    ]
     room = w - age_w - icon
     # measured, not guessed: drop replies, then reposts, when the card is too narrow for all three
     while items and sum(icon * 1.3 + t.paragraph.LongestLine for _, t in items) + icon * (len(items) - 1) > room:
@@ -409,26 +439,36 @@ def _draw_counts(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float,
         cx += icon * 1.3 + label.paragraph.LongestLine + spacing
 
 
-def _draw_network(canvas: skia.Canvas, c: PostCard, right: float, baseline: float, size: float, max_w: float,
-                  floor: float = 0.0) -> float:
+def _draw_network(
+    canvas: skia.Canvas, c: PostCard, right: float, baseline: float, size: float, max_w: float, floor: float = 0.0
+) -> float:
     """The network badge: its label at `size` on `baseline`, in a pill ending at `right`. Returns its width."""
-    text = fit_line(c.network_label, max(1.0, max_w - size * 1.1), size,
-                    TextStyle("Noto Sans", "#ffffff", True, "left"),
-                    min_size=min(size, max(7.0, floor)))
+    text = fit_line(
+        c.network_label,
+        max(1.0, max_w - size * 1.1),
+        size,
+        TextStyle("Noto Sans", "#ffffff", True, "left"),
+        min_size=min(size, max(7.0, floor)),
+    )
     pad = text.size * 0.55
     bw = text.paragraph.LongestLine + 2 * pad
     bh = text.size * 1.45
     top = baseline - text.size * 0.36 - bh / 2
     rect = skia.Rect.MakeXYWH(right - bw, top, bw, bh)
     canvas.drawRoundRect(rect, bh / 2, bh / 2, fill(c.network_color))
-    canvas.drawRoundRect(rect, bh / 2, bh / 2, skia.Paint(Color=color("#ffffff40"), AntiAlias=True,
-                                                        Style=skia.Paint.kStroke_Style, StrokeWidth=1.0))
+    canvas.drawRoundRect(
+        rect,
+        bh / 2,
+        bh / 2,
+        skia.Paint(Color=color("#ffffff40"), AntiAlias=True, Style=skia.Paint.kStroke_Style, StrokeWidth=1.0),
+    )
     draw_on_baseline(canvas, text, right - bw + pad, baseline)
     return bw
 
 
-def _draw_image(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float,
-                h: float, radius: float) -> None:
+def _draw_image(
+    canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float, h: float, radius: float
+) -> None:
     if c.image_local:
         try:
             draw_picture(canvas, c.image, x, y, w, h, "cover", radius)
@@ -441,8 +481,14 @@ def _draw_image(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, 
     icon = min(w, h) * 0.3
     caption_h = h * 0.28
     draw_picture_icon(canvas, x + w / 2, y + (h - caption_h) / 2 + icon * 0.15, icon, view.muted)
-    alt = fit(c.image_alt or "picture", w * 0.9, caption_h * 0.8, TextStyle(view.font, view.muted, False, "center"),
-              max_size=max(10.0, min(h * 0.1, 30.0)), min_size=max(8, view.text_floor))
+    alt = fit(
+        c.image_alt or "picture",
+        w * 0.9,
+        caption_h * 0.8,
+        TextStyle(view.font, view.muted, False, "center"),
+        max_size=max(10.0, min(h * 0.1, 30.0)),
+        min_size=max(8, view.text_floor),
+    )
     draw_fitted(canvas, alt, x + w * 0.05, y + h - caption_h, caption_h * 0.8, "top")
 
 
@@ -472,8 +518,13 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
     name_w = iw - av - gap
     if name_w > 10:
         verified_r = size * 0.33 if c.verified else 0.0
-        name = fit_line(c.author, name_w - 3 * verified_r, size, TextStyle(view.font, view.text, True, "left"),
-                        min_size=min(size, max(10.0, view.text_floor, size * 0.6)))
+        name = fit_line(
+            c.author,
+            name_w - 3 * verified_r,
+            size,
+            TextStyle(view.font, view.text, True, "left"),
+            min_size=min(size, max(10.0, view.text_floor, size * 0.6)),
+        )
         draw_on_baseline(canvas, name, name_x, iy + name_base)
         if c.verified:
             vx = name_x + name.paragraph.LongestLine + verified_r * 1.6
@@ -481,8 +532,13 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         # second line: the handle, and the network badge at its end
         badge_w = _draw_network(canvas, c, ix + iw, iy + line2, small, name_w * 0.5, view.text_floor)
         if c.handle and name_w - badge_w - gap > 10:
-            handle = fit_line(c.handle, name_w - badge_w - gap, small, TextStyle(view.font, view.muted, False, "left"),
-                              min_size=min(small, max(9.0, view.text_floor, small * 0.6)))
+            handle = fit_line(
+                c.handle,
+                name_w - badge_w - gap,
+                small,
+                TextStyle(view.font, view.muted, False, "left"),
+                min_size=min(small, max(9.0, view.text_floor, small * 0.6)),
+            )
             draw_on_baseline(canvas, handle, name_x, iy + line2)
     # footer: counts and age
     foot_h = min(ih * 0.2, small * 1.45)
@@ -508,19 +564,34 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
     body_min = max(12.0, min(body_max, small))
     if c.title:
         head_h = th * (0.5 if c.text else 1.0)
-        head = fit(c.title, tw, head_h, TextStyle(view.font, view.text, True, "start"), max_size=body_max * 1.1,
-                   min_size=body_min)
+        head = fit(
+            c.title,
+            tw,
+            head_h,
+            TextStyle(view.font, view.text, True, "start"),
+            max_size=body_max * 1.1,
+            min_size=body_min,
+        )
         draw_fitted(canvas, head, tx, ty, head_h, "top")
         used = head.paragraph.Height + gap * 0.5
         ty, th = ty + used, th - used
     if c.text and th >= body_min:
-        body = fit(c.text, tw, th, TextStyle(view.font, view.text, False, "start"), max_size=body_max,
-                   min_size=body_min)
+        body = fit(
+            c.text, tw, th, TextStyle(view.font, view.text, False, "start"), max_size=body_max, min_size=body_min
+        )
         draw_fitted(canvas, body, tx, ty, th, "top")
 
 
-def _draw_page(canvas: skia.Canvas, cards: tuple[PostCard, ...], view: TopPostsView, x: float, y: float,
-               w: float, h: float, gutter: float) -> None:
+def _draw_page(
+    canvas: skia.Canvas,
+    cards: tuple[PostCard, ...],
+    view: TopPostsView,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    gutter: float,
+) -> None:
     cols, rows = view.columns, view.rows
     cw = (w - (cols - 1) * gutter) / cols
     ch = (h - (rows - 1) * gutter) / rows
@@ -532,14 +603,26 @@ def _draw_page(canvas: skia.Canvas, cards: tuple[PostCard, ...], view: TopPostsV
 def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
     dot_r = h * 0.12
     dots_w = (view.pages * 3 - 1) * dot_r if view.pages > 1 else 0.0
-    title = fit(view.title, w * 0.55, h * 0.8, TextStyle(view.font, view.text, True, "left"),
-                max_size=h * 0.62, min_size=max(8, view.text_floor))
+    title = fit(
+        view.title,
+        w * 0.55,
+        h * 0.8,
+        TextStyle(view.font, view.text, True, "left"),
+        max_size=h * 0.62,
+        min_size=max(8, view.text_floor),
+    )
     draw_fitted(canvas, title, x, y, h)
     sub_x = x + title.paragraph.LongestLine + h * 0.45
     sub_w = w - (sub_x - x) - dots_w - h * 0.5
     if sub_w > 20:
-        sub = fit(view.subtitle, sub_w, h, TextStyle(view.font, view.muted, False, "left"),
-                  max_size=max(h * 0.45, min(view.text_floor, h * 0.7)), min_size=max(8, view.text_floor))
+        sub = fit(
+            view.subtitle,
+            sub_w,
+            h,
+            TextStyle(view.font, view.muted, False, "left"),
+            max_size=max(h * 0.45, min(view.text_floor, h * 0.7)),
+            min_size=max(8, view.text_floor),
+        )
         draw_fitted(canvas, sub, sub_x, y + (h - sub.paragraph.Height) / 2 + h * 0.05, sub.paragraph.Height, "top")
     for i in range(view.pages if view.pages > 1 else 0):
         cx = x + w - dots_w + dot_r + i * 3 * dot_r
@@ -557,11 +640,32 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
         if not view.posts:
             card(canvas, width, height, view.surface)
             if view.status.ok:
-                draw_empty(canvas, x, y, w, h, view.title or "Top posts", view.empty_note, view.font, view.text,
-                           view.muted, view.text_floor)
+                draw_empty(
+                    canvas,
+                    x,
+                    y,
+                    w,
+                    h,
+                    view.title or "Top posts",
+                    view.empty_note,
+                    view.font,
+                    view.text,
+                    view.muted,
+                    view.text_floor,
+                )
             else:
-                draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title or "Top posts",
-                                 view.text, view.muted)
+                draw_placeholder(
+                    canvas,
+                    x,
+                    y,
+                    w,
+                    h,
+                    view.status.state,
+                    view.status.note,
+                    view.title or "Top posts",
+                    view.text,
+                    view.muted,
+                )
             return pixels
         header_h = 0.0
         if view.title:

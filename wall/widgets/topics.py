@@ -48,12 +48,18 @@ MIN_ROW_PX = 48  # a list row is never shorter than this (legibility), so tall z
 
 class TopicsOptions(BindingBase):
     widget: Literal["topics"]
-    metric: str = Field(default="topics", min_length=1,
-                        description="breakdown metric (topic -> count) in the feed; 'posts' counts the posts' hashtags")
+    metric: str = Field(
+        default="topics",
+        min_length=1,
+        description="breakdown metric (topic -> count) in the feed; 'posts' counts the posts' hashtags",
+    )
     style: Literal["list", "cloud"] = Field(default="list", description="ranked rows with bars, or a word cloud")
     limit: int | None = Field(
-        default=None, ge=1, le=60,
-        description="most topics shown; default 10 for a list (fewer if the zone is short), 30 for a cloud")
+        default=None,
+        ge=1,
+        le=60,
+        description="most topics shown; default 10 for a list (fewer if the zone is short), 30 for a cloud",
+    )
     title: str | None = Field(default=None, max_length=200, description="heading; default: the metric's name")
 
 
@@ -169,13 +175,21 @@ def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))[: _rows(options, ctx)]
     top = ranked[0][1] if ranked else 0.0
     items = tuple(
-        TopicItem(rank=i + 1, label=label, count=int(round(n)), count_text=human_number(n),
-                  share=round(n / top, 4) if top > 0 else 0.0)
+        TopicItem(
+            rank=i + 1,
+            label=label,
+            count=int(round(n)),
+            count_text=human_number(n),
+            share=round(n / top, 4) if top > 0 else 0.0,
+        )
         for i, (label, n) in enumerate(ranked)
     )
     if not items and status.ok:
-        note = ("no hashtags in the feed's posts" if options.metric == POSTS
-                else f"no '{options.metric}' breakdown in the feed")
+        note = (
+            "no hashtags in the feed's posts"
+            if options.metric == POSTS
+            else f"no '{options.metric}' breakdown in the feed"
+        )
         status = DataStatus("ok", note)
     return TopicsView(
         style=options.style,
@@ -209,8 +223,19 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
         floor = view.text_floor
         pad, head_h, *body = _body(x, y, w, h, floor)
         if head_h <= h - pad * 0.7:  # a card too small for one line at the room's floor shows no header
-            draw_header(canvas, view.title, view.subtitle, x + pad, y + pad * 0.7, w - 2 * pad, head_h,
-                        view.font, view.text, view.muted, floor)
+            draw_header(
+                canvas,
+                view.title,
+                view.subtitle,
+                x + pad,
+                y + pad * 0.7,
+                w - 2 * pad,
+                head_h,
+                view.font,
+                view.text,
+                view.muted,
+                floor,
+            )
         if body[2] > 8 and body[3] > 8:
             (_paint_cloud if view.style == "cloud" else _paint_list)(canvas, view, *body)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
@@ -241,11 +266,16 @@ def _paint_list(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: fl
         rank_style = TextStyle(view.font, view.accent if top else view.muted, True, "left")
         rank = fit(str(item.rank), rank_w * 0.9, text_h, rank_style, max_size=size, min_size=low)
         draw_fitted(canvas, rank, x, ry, text_h, "bottom")
-        label = fit(item.label, label_w - size * 0.4, text_h, TextStyle(view.font, view.text, top, "start"),
-                    max_size=size, min_size=max(low, size * 0.75))
+        label = fit(
+            item.label,
+            label_w - size * 0.4,
+            text_h,
+            TextStyle(view.font, view.text, top, "start"),
+            max_size=size,
+            min_size=max(low, size * 0.75),
+        )
         draw_fitted(canvas, label, label_x, ry, text_h, "bottom")
-        count = fit(item.count_text, count_w, text_h, count_style,
-                    max_size=size, min_size=low)
+        count = fit(item.count_text, count_w, text_h, count_style, max_size=size, min_size=low)
         draw_fitted(canvas, count, x + w - count_w, ry, text_h, "bottom")
         by = ry + text_h + row_h * 0.06
         track = skia.Rect.MakeXYWH(label_x, by, w - rank_w, bar_h)
@@ -305,8 +335,16 @@ def layout_cloud(view: TopicsView, w: float, h: float) -> list[Placed]:
     return _try_layout(view, w, h, spiral, big * scale, 8.0, drop=True) or []
 
 
-def _try_layout(view: TopicsView, w: float, h: float, spiral: tuple[np.ndarray, np.ndarray, float], big: float,
-                small: float, drop: bool = False, floor: float = 0.0) -> list[Placed] | None:
+def _try_layout(
+    view: TopicsView,
+    w: float,
+    h: float,
+    spiral: tuple[np.ndarray, np.ndarray, float],
+    big: float,
+    small: float,
+    drop: bool = False,
+    floor: float = 0.0,
+) -> list[Placed] | None:
     """Every word placed (None: one found no room), or with `drop` the words that find room.
     A word too long for the box even at the floor size is always left out (no shrinking helps)."""
     r, theta, aspect = spiral
@@ -331,8 +369,12 @@ def _try_layout(view: TopicsView, w: float, h: float, spiral: tuple[np.ndarray, 
         y0 = cy + r * np.sin(angle) - th / 2
         ok = (x0 >= 0) & (y0 >= 0) & (x0 + tw <= w) & (y0 + th <= h)
         if len(rects):
-            hit = ((x0[:, None] - gap < rects[None, :, 2]) & (x0[:, None] + tw + gap > rects[None, :, 0])
-                   & (y0[:, None] < rects[None, :, 3]) & (y0[:, None] + th > rects[None, :, 1]))
+            hit = (
+                (x0[:, None] - gap < rects[None, :, 2])
+                & (x0[:, None] + tw + gap > rects[None, :, 0])
+                & (y0[:, None] < rects[None, :, 3])
+                & (y0[:, None] + th > rects[None, :, 1])
+            )
             ok &= ~hit.any(axis=1)
         where = np.flatnonzero(ok)
         if not len(where):
