@@ -15,7 +15,7 @@ from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx,
 from feeds.model import Metric
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets.gauge import band_of, scale
 
 
@@ -164,7 +164,7 @@ def test_view_is_plain_data():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min", show_benchmarks=True)
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
 
 
 # ------------------------------------------------------------------------------- bad data
@@ -175,7 +175,7 @@ def test_non_finite_value_shows_a_dash(bad):
     view, px = render("gauge", 640, 360, data=care(bad), metric="c")
     assert view.number == "\u2013" and view.value is None and view.position is None and view.band == "none"
     assert view.caption == "target 15 min"
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     assert near(px, THEME.ok) > 0  # the bands are still drawn
 
 

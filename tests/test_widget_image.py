@@ -18,7 +18,7 @@ from widget_kit import T0, THEME, assert_golden, build, make_ctx, options, paint
 from wall.assets import ASSETS, ROOT
 from wall.config.base import rgba
 from wall.paint import images
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 
 
 def near(pixels: np.ndarray, hex_color: str, tol: int = 30) -> int:
@@ -109,7 +109,7 @@ def test_view_is_constant_unless_refresh_is_asked():
         for s in range(0, 600, 7)
     }
     assert len(refreshing) == 10
-    json.dumps(_jsonable(next(iter(views))), allow_nan=False)
+    json.dumps(to_json(next(iter(views))), allow_nan=False)
 
 
 def test_background_option_and_transparent_logo():

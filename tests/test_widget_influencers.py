@@ -15,7 +15,7 @@ from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx,
 from feeds.model import Author, LeaderboardEntry, Metric, Post, PostMetrics
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets.influencers import REORDER_S, REORDER_STEPS, rank_authors
 
 SETTLED = T0 + timedelta(seconds=5)  # T0 is on a ranking boundary; 5 s later any re-order is over
@@ -251,7 +251,7 @@ def test_view_is_hashable_picklable_and_json_for_state():
     view = build("influencers", make_ctx(960, 540, t=T0 + timedelta(seconds=0.2), data=demo_snapshot()), source="posts")
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    state = json.loads(json.dumps(_jsonable(view), allow_nan=False))
+    state = json.loads(json.dumps(to_json(view), allow_nan=False))
     assert {"rank", "name", "handle", "figure", "mentions", "engagement", "movement", "places"} <= set(state["rows"][0])
 
 
@@ -289,7 +289,7 @@ def test_bad_leaderboard_values_are_bounded():
     assert (rows[0].mentions, rows[0].figure, rows[0].engagement) == (0, None, None)
     assert (rows[1].figure, rows[1].engagement) == (0, None)
     assert rows[2].initials == "?"
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     _, px = render("influencers", 960, 540, data=data, t=SETTLED, figure="reach")
     assert near(px, THEME.text, 10) > 2_000
 

@@ -16,7 +16,7 @@ from feeds.model import Metric
 from wall.config.base import rgba
 from wall.numbers import human_number
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets import kpi
 
 
@@ -141,7 +141,7 @@ def test_view_is_plain_data():
     view = build("kpi", make_ctx(960, 540, data=demo_snapshot()), metric="kpi.followers", sparkline=True)
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
 
 
 def test_build_is_stable_within_the_minute():
@@ -163,7 +163,7 @@ def test_non_finite_figure_shows_a_dash(bad):
     view, px = render("kpi", 640, 360, data=figure(bad, 100.0), metric="k")
     assert view.number == "\u2013" and view.value is None and view.direction == ""
     assert view.change == "no valid figure" and not view.placeholder
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     assert px.std() > 5
 
 

@@ -15,7 +15,7 @@ from widget_kit import T0, THEME, assert_golden, build, demo_snapshot, make_ctx,
 from feeds.model import Author, Metric, Post, Sentiment
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets import sentiment
 from wall.widgets.sentiment import rounded_percents, share_of_heart
 
@@ -154,7 +154,7 @@ def test_view_is_plain_data():
     view = build("sentiment", make_ctx(960, 540, data=demo_snapshot()))
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
 
 
 # ------------------------------------------------------------------------------- bad data
@@ -166,7 +166,7 @@ def test_bad_counts():
     # case and spaces in keys tolerated, unknown keys ignored, NaN and negative counts count 0
     assert [p.count for p in view.parts] == [40, 0, 0]
     assert view.share_text == "100 %" and [p.percent for p in view.parts] == ["100 %", "0 %", "0 %"]
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     assert px.std() > 5
 
 

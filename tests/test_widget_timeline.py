@@ -16,7 +16,7 @@ from feeds.model import Metric
 from wall.calendar_names import DAY_ABBR
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets import timeline
 from wall.widgets.timeline import detect_spikes
 
@@ -156,7 +156,7 @@ def test_view_is_plain_data_and_reused():
     view = build("timeline", ctx, stacked=True)
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     assert build("timeline", ctx, stacked=True) is view  # the same series: the same view, no recomputation
     stale = snapshot_with(metrics=snap.metrics, state="stale", as_of=T0 - timedelta(minutes=9))
     again = build("timeline", make_ctx(960, 540, data=stale), stacked=True)
@@ -179,7 +179,7 @@ def test_bad_points():
     view, px = render("timeline", 640, 360, data=data)
     assert view.layers[0].values == (4.0, 0.0, 0.0, 7.0, 5.0)  # sorted, bad as 0, last of duplicates
     assert view.first == "2026-11-23T07:00:00+00:00"
-    json.dumps(_jsonable(view), allow_nan=False)
+    json.dumps(to_json(view), allow_nan=False)
     assert px.std() > 5
 
 

@@ -18,7 +18,7 @@ from wall.config.base import rgba
 from wall.numbers import human_number
 from wall.paint.people import age_text, avatar_color, initials
 from wall.paint.text import record_text_sizes
-from wall.render.snapshot import _jsonable
+from wall.scenes.views import to_json
 from wall.widgets import top_posts
 from wall.widgets.top_posts import TRANSITION_S, TRANSITION_STEPS, grid_for, rank_posts
 
@@ -278,7 +278,7 @@ def test_view_is_hashable_picklable_and_json_for_state():
     view = build("top_posts", make_ctx(1920, 1080, t=at_page(1, 0.1), data=demo_snapshot()))
     hash(view)
     assert pickle.loads(pickle.dumps(view)) == view
-    state = json.loads(json.dumps(_jsonable(view), allow_nan=False))
+    state = json.loads(json.dumps(to_json(view), allow_nan=False))
     card = state["posts"][0]
     assert {"key", "author", "handle", "text", "likes", "reposts", "replies", "age", "network", "image"} <= set(card)
     assert state["status"]["state"] == "ok"

@@ -549,6 +549,12 @@ def cmd_bench(args) -> int:
 # ------------------------------------------------------------------ parser
 
 
+def _output_arguments(s: argparse.ArgumentParser, backend_help: str, window_help: str) -> None:
+    """--backend and --window-mode: where a command that draws puts its picture."""
+    s.add_argument("--backend", default="headless", choices=list(BACKENDS), help=backend_help)
+    s.add_argument("--window-mode", choices=["auto", "span", "per-screen"], help=window_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wallctl", description="Check, render, run and benchmark a video wall.")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -583,16 +589,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("run", help="run the live wall")
     s.add_argument("config")
-    s.add_argument(
-        "--backend",
-        default="headless",
-        choices=list(BACKENDS),
-        help="headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)",
-    )
-    s.add_argument(
-        "--window-mode",
-        choices=["auto", "span", "per-screen"],
-        help="pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)",
+    _output_arguments(
+        s,
+        "headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)",
+        "pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)",
     )
     s.add_argument(
         "--fixed-time",
@@ -681,16 +681,10 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         s = sub.add_parser(name, help=what)
         s.add_argument("config")
-        s.add_argument(
-            "--backend",
-            default="headless",
-            choices=list(BACKENDS),
-            help="headless (writes PNGs to --out), pyglet (desktop windows), kiosk (SDL2)",
-        )
-        s.add_argument(
-            "--window-mode",
-            choices=["auto", "span", "per-screen"],
-            help="pyglet: one window spanning the screens, or one per screen",
+        _output_arguments(
+            s,
+            "headless (writes PNGs to --out), pyglet (desktop windows), kiosk (SDL2)",
+            "pyglet: one window spanning the screens, or one per screen",
         )
         s.add_argument(
             "--out",
@@ -729,13 +723,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
-    s.add_argument(
-        "--backend",
-        default="headless",
-        choices=list(BACKENDS),
-        help="a windowed backend: its figures next to headless ones from the same run",
+    _output_arguments(
+        s,
+        "a windowed backend: its figures next to headless ones from the same run",
+        "pyglet: one window spanning the screens, or one per screen",
     )
-    s.add_argument("--window-mode", choices=["auto", "span", "per-screen"])
     s.set_defaults(func=cmd_bench)
     # the running wall's control API, from the command line
     from .control.client import add_commands

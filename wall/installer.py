@@ -17,16 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .config.loader import LoadedConfig, ScenarioPlan
+from .config.loader import LoadedConfig, ScenarioPlan, bezel_edges, wall_of
 from .config.schema import BezelMm, DisplayConfig, GridDisplays
 from .geometry import (
     Bezels,
-    DisplaySpec,
     GeometryError,
     Wall,
-    active_size_mm,
-    build_wall,
-    expand_grid,
 )
 from .layout import ResolvedLayout, Zone
 from .widgets import identify
@@ -138,12 +134,6 @@ class BezelRefused(ValueError):
     """A bezel change that cannot be: the old figures stay."""
 
 
-def _edges(spec: float | BezelMm) -> Bezels:
-    if isinstance(spec, BezelMm):
-        return Bezels(spec.top, spec.right, spec.bottom, spec.left)
-    return Bezels(spec, spec, spec, spec)
-
-
 def _widened(native: Bezels, rotation: int, dh: float, dv: float) -> Bezels:
     """Native-orientation bezels with `dh` added to the mounted left+right and `dv` to the mounted
     top+bottom, half on each edge (a panel turned 90° has its native top and bottom at the sides)."""
@@ -192,7 +182,7 @@ class BezelCalibration:
         displays = self.loaded.config.displays
         if isinstance(displays, GridDisplays):
             g = displays.grid
-            b = self._checked(_widened(_edges(g.panel.bezel_mm), g.rotation, dh, dv))
+            b = self._checked(_widened(bezel_edges(g.panel.bezel_mm), g.rotation, dh, dv))
             panel = g.panel.model_copy(
                 update={"bezel_mm": BezelMm(top=b.top, right=b.right, bottom=b.bottom, left=b.left)}
             )
@@ -202,7 +192,7 @@ class BezelCalibration:
         ys = [(d.mm.y, d.mm.y1) for d in wall.displays]
         changed = []
         for d in displays:
-            b = self._checked(_widened(_edges(d.bezel_mm), d.rotation, dh, dv))
+            b = self._checked(_widened(bezel_edges(d.bezel_mm), d.rotation, dh, dv))
             placed = wall.display(d.id)
             x, y = d.position_mm
             position = (x + dh * _seams_before(xs, placed.mm.x), y + dv * _seams_before(ys, placed.mm.y))
@@ -221,32 +211,7 @@ class BezelCalibration:
         """The wall as the loader builds it, with these bezels (default: the current figures)."""
         displays = self.displays(self.horizontal if dh is None else dh, self.vertical if dv is None else dv)
         try:
-            if isinstance(displays, GridDisplays):
-                g, p = displays.grid, displays.grid.panel
-                gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
-                specs = expand_grid(
-                    g.cols,
-                    g.rows,
-                    p.resolution,
-                    active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
-                    _edges(p.bezel_mm),
-                    gap,
-                    g.rotation,
-                    g.outputs,
-                )
-                return build_wall(specs, grid=(g.cols, g.rows))
-            return build_wall(
-                DisplaySpec(
-                    d.id,
-                    d.resolution,
-                    active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
-                    _edges(d.bezel_mm),
-                    d.position_mm,
-                    d.rotation,
-                    d.output,
-                )
-                for d in displays
-            )
+            return wall_of(displays)
         except GeometryError as exc:
             raise BezelRefused(str(exc)) from None
 
@@ -278,7 +243,7 @@ class BezelCalibration:
     def figures(self) -> str:
         if self.grid:
             g = self.loaded.config.displays.grid
-            b = _edges(self.displays(self.horizontal, self.vertical).grid.panel.bezel_mm).rotated(g.rotation)
+            b = bezel_edges(self.displays(self.horizontal, self.vertical).grid.panel.bezel_mm).rotated(g.rotation)
             return (
                 f"horizontal {mm_text(b.left + b.right)} mm ({mm_text(b.left)} + {mm_text(b.right)}), "
                 f"vertical {mm_text(b.top + b.bottom)} mm ({mm_text(b.top)} + {mm_text(b.bottom)})"
@@ -297,14 +262,14 @@ class BezelCalibration:
         if isinstance(displays, GridDisplays):
             return (
                 f"# wallctl calibrate {config_name}: paste under displays.grid.panel\n"
-                f"bezel_mm: {_bezel_yaml(_edges(displays.grid.panel.bezel_mm))}\n"
+                f"bezel_mm: {_bezel_yaml(bezel_edges(displays.grid.panel.bezel_mm))}\n"
             )
         head = f"# wallctl calibrate {config_name}: for each display under displays: (by id), replace its"
         lines = [f"{head} bezel_mm and position_mm"]
         for d in displays:
             lines += [
                 f"{d.id}:",
-                f"  bezel_mm: {_bezel_yaml(_edges(d.bezel_mm))}",
+                f"  bezel_mm: {_bezel_yaml(bezel_edges(d.bezel_mm))}",
                 f"  position_mm: [{mm_text(d.position_mm[0])}, {mm_text(d.position_mm[1])}]",
             ]
         return "\n".join(lines) + "\n"

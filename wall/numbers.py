@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 DASH = "\u2013"  # what a missing or non-finite figure shows
 
@@ -80,8 +81,13 @@ def human_number(x: object) -> str:
     48,200,000 -> '48.2 M', 48,200 -> '48.2 k', 7,331 -> '7,331', 15.83 -> '15.8', 3.41 -> '3.41',
     0.0123 -> '0.0123'; below 0.0001 -> '0'; NaN/inf/None -> '–'."""
     v = finite(x)
-    if v is None:
-        return DASH
+    return DASH if v is None else _human(v)
+
+
+# Views are rebuilt every frame and show the same figures frame after frame: decimal rounding is
+# done once per value, not 30 times a second.
+@lru_cache(maxsize=4096)
+def _human(v: float) -> str:
     a = _decimal(abs(v))
     shown = _significant(a, 3) if a else a
     if shown < Decimal("0.0001"):

@@ -20,11 +20,11 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import moderngl
 import numpy as np
 
+from feeds.model import Post
 from feeds.poller import FeedSpec, Poller
 from feeds.registry import is_polled
 
@@ -55,7 +55,7 @@ PATTERNS = ("bezel", "grid")
 def pattern_plan(loaded: LoadedConfig, pattern: str) -> ScenarioPlan:
     """A scenario of one full-canvas zone showing a test pattern (for `--pattern`)."""
     zone = Zone("pattern", Rect(0, 0, loaded.wall.canvas_w, loaded.wall.canvas_h), 0)
-    binding = widget("testpattern").Options(widget="testpattern", pattern=pattern)
+    binding = widget("testpattern").Options.model_validate({"widget": "testpattern", "pattern": pattern})
     return ScenarioPlan(
         f"pattern:{pattern}", "pattern", ResolvedLayout((zone,), ()), {"pattern": binding}, loaded.config.theme
     )
@@ -281,7 +281,6 @@ class WallRuntime:
                 self.store.close()
 
 
-def _restored_posts(store: Store, feed_id: str) -> tuple[Any, ...]:
-
+def _restored_posts(store: Store, feed_id: str) -> tuple[Post, ...]:
     snap = store.snapshot(feed_id, datetime.now(UTC))
     return snap.posts if snap is not None else ()

@@ -23,7 +23,17 @@ from ..layout import ResolvedLayout, bezel_crossings, resolve_layout
 from ..widgets.registry import widget
 from .base import env_var_name, resolve_env_ref
 from .errors import ConfigError, Mark, Problem
-from .schema import BezelMm, GridDisplays, LayoutConfig, ScenarioConfig, ThemeConfig, WallConfig, binding_items
+from .schema import (
+    BezelMm,
+    DisplayConfig,
+    GridDisplays,
+    LayoutConfig,
+    ScenarioConfig,
+    ThemeConfig,
+    TransitionConfig,
+    WallConfig,
+    binding_items,
+)
 from .yaml_source import SourceDoc, load_yaml_file
 
 
@@ -34,8 +44,8 @@ class ScenarioPlan:
     layout: ResolvedLayout
     bindings: dict[str, Any]  # zone id -> widget Options
     theme: ThemeConfig
-    # how the wall changes to this scenario (TransitionConfig); None: a cut (patterns, tools)
-    transition: Any = None
+    # how the wall changes to this scenario; None: a cut (patterns, tools)
+    transition: TransitionConfig | None = None
     # the moderation mode its posts go through: "open", "blocklist" or "approve-first"
     moderation: str = "blocklist"
 
@@ -231,34 +241,7 @@ class _Loader:
     def wall(self, cfg: WallConfig, doc: SourceDoc) -> Wall | None:
         displays = cfg.displays
         try:
-            if isinstance(displays, GridDisplays):
-                g = displays.grid
-                p = g.panel
-                gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
-                specs = expand_grid(
-                    g.cols,
-                    g.rows,
-                    p.resolution,
-                    active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect),
-                    _bezels(p.bezel_mm),
-                    gap,
-                    g.rotation,
-                    g.outputs,
-                )
-                return build_wall(specs, grid=(g.cols, g.rows))
-            specs = [
-                DisplaySpec(
-                    d.id,
-                    d.resolution,
-                    active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
-                    _bezels(d.bezel_mm),
-                    d.position_mm,
-                    d.rotation,
-                    d.output,
-                )
-                for d in displays
-            ]
-            return build_wall(specs)
+            return wall_of(displays)
         except GeometryError as exc:
             at: tuple = ("displays", "grid") if isinstance(displays, GridDisplays) else ("displays",)
             if exc.display is not None and not isinstance(displays, GridDisplays):
@@ -493,10 +476,34 @@ def _snapped(layout: LayoutConfig, zone_id: str) -> bool:
     return layout.zones[zone_id].snap == "bezels"
 
 
-def _bezels(spec: float | BezelMm) -> Bezels:
+def bezel_edges(spec: float | BezelMm) -> Bezels:
+    """A panel's `bezel_mm` (one number, or one per edge) as its four edges."""
     if isinstance(spec, BezelMm):
         return Bezels(spec.top, spec.right, spec.bottom, spec.left)
     return Bezels(spec, spec, spec, spec)
+
+
+def wall_of(displays: GridDisplays | list[DisplayConfig]) -> Wall:
+    """The physical wall a config's `displays:` describes; GeometryError when it cannot be built
+    (the loader turns it into a file:line:col error; calibrate refuses the key that caused it)."""
+    if isinstance(displays, GridDisplays):
+        g, p = displays.grid, displays.grid.panel
+        gap = g.gap_mm if isinstance(g.gap_mm, tuple) else (g.gap_mm, g.gap_mm)
+        size = active_size_mm(p.resolution, p.active_mm, p.diagonal_in, p.aspect)
+        specs = expand_grid(g.cols, g.rows, p.resolution, size, bezel_edges(p.bezel_mm), gap, g.rotation, g.outputs)
+        return build_wall(specs, grid=(g.cols, g.rows))
+    return build_wall(
+        DisplaySpec(
+            d.id,
+            d.resolution,
+            active_size_mm(d.resolution, d.active_mm, d.diagonal_in, d.aspect),
+            bezel_edges(d.bezel_mm),
+            d.position_mm,
+            d.rotation,
+            d.output,
+        )
+        for d in displays
+    )
 
 
 def _display_path(p: Path) -> str:

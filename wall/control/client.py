@@ -7,9 +7,11 @@ refusals print its own words and exit 2; an unreachable wall exits 5.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
@@ -117,7 +119,14 @@ def cmd_scenario(args) -> int:
     return 0
 
 
-def _simple(method: str, path: str, body_of=None, line_of=None):
+def _simple(
+    method: str,
+    path: str | Callable[[argparse.Namespace], str],
+    body_of: Callable[[argparse.Namespace], dict] | None = None,
+    line_of: Callable[[Any, argparse.Namespace], str] | None = None,
+) -> Callable[[argparse.Namespace], int]:
+    """A client command: one request, one line of answer (or the API's JSON with --json)."""
+
     def run(args) -> int:
         r = request(args, method, path(args) if callable(path) else path, body_of(args) if body_of else None)
         _say(args, r, line_of(r, args) if line_of else json.dumps(r))

@@ -33,18 +33,7 @@ from ..errors import UsageError
 from ..moderation import Moderator
 from ..render.frame_loop import FrameTimes
 from ..render.snapshot import wall_preview
-from ..scenes.commands import (
-    Acknowledge,
-    Answer,
-    Command,
-    Freeze,
-    Lock,
-    Resume,
-    ShowScenario,
-    Spotlight,
-    StepScenario,
-    Switching,
-)
+from ..scenes import commands as cmd
 from ..scenes.views import ZoneView, to_json
 from .status import WallStatus
 
@@ -128,7 +117,7 @@ class WallControl(Protocol):
     @property
     def moderator(self) -> Moderator: ...
 
-    def submit(self, command: Command, who: str) -> Future[Answer]: ...
+    def submit(self, command: cmd.Command, who: str) -> Future[cmd.Answer]: ...
 
     def status(self) -> WallStatus: ...
 
@@ -200,11 +189,11 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
             raise HTTPException(500, str(exc)) from None
         return result
 
-    def public(result: Answer) -> dict[str, Any]:
-        return result.as_json() if isinstance(result, Switching) else result
+    def public(result: cmd.Answer) -> dict[str, Any]:
+        return result.as_json() if isinstance(result, cmd.Switching) else result
 
-    async def command(cmd: Command, who: str) -> dict[str, Any]:
-        return public(await answer(wall.submit(cmd, who)))
+    async def command(command: cmd.Command, who: str) -> dict[str, Any]:
+        return public(await answer(wall.submit(command, who)))
 
     # ---------------------------------------------------------------- reading
 
@@ -248,8 +237,8 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
 
     @app.post("/api/scenario")
     async def scenario(body: ScenarioBody, who: str = Depends(operator)):
-        result = await answer(wall.submit(ShowScenario(body.name), who))
-        if not isinstance(result, Switching):
+        result = await answer(wall.submit(cmd.ShowScenario(body.name), who))
+        if not isinstance(result, cmd.Switching):
             return JSONResponse(result, status_code=200)
         if body.wait:
             return await answer(result.shown, SWITCH_WAIT_S)
@@ -257,31 +246,31 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
 
     @app.post("/api/next")
     async def next_(who: str = Depends(operator)):
-        return await command(StepScenario(1), who)
+        return await command(cmd.StepScenario(1), who)
 
     @app.post("/api/prev")
     async def prev(who: str = Depends(operator)):
-        return await command(StepScenario(-1), who)
+        return await command(cmd.StepScenario(-1), who)
 
     @app.post("/api/resume", summary="back to the schedule (ends an operator's choice)")
     async def resume(who: str = Depends(operator)):
-        return await command(Resume(), who)
+        return await command(cmd.Resume(), who)
 
     @app.post("/api/spotlight")
     async def spotlight(body: SpotlightBody, who: str = Depends(operator)):
-        return await command(Spotlight(body.zone), who)
+        return await command(cmd.Spotlight(body.zone), who)
 
     @app.post("/api/freeze")
     async def freeze(body: FreezeBody, who: str = Depends(operator)):
-        return await command(Freeze(body.on), who)
+        return await command(cmd.Freeze(body.on), who)
 
     @app.post("/api/lock")
     async def lock(body: LockBody, who: str = Depends(operator)):
-        return await command(Lock(body.on, body.minutes), who)
+        return await command(cmd.Lock(body.on, body.minutes), who)
 
     @app.post("/api/alerts/{rule}/ack")
     async def ack(rule: str, who: str = Depends(operator)):
-        return await command(Acknowledge(rule), who)
+        return await command(cmd.Acknowledge(rule), who)
 
     def moderate(action: str, value: str | bool | None, who: str):
         fn = getattr(wall.moderator, action)
@@ -348,7 +337,7 @@ def _preview_png(wall, pictures: dict, width: int, scale: float = 1.0) -> bytes:
 
     img = Image.fromarray(wall_preview(wall, pictures, scale)[:, :, :3])
     if img.width > width:
-        img = img.resize((width, max(1, round(img.height * width / img.width))), Image.BILINEAR)
+        img = img.resize((width, max(1, round(img.height * width / img.width))), Image.Resampling.BILINEAR)
     buf = io.BytesIO()
     img.save(buf, "PNG", compress_level=1)
     return buf.getvalue()
@@ -423,7 +412,7 @@ class ControlServer:
 
         self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(self.config)
-        self.server.install_signal_handlers = lambda: None  # the wall's own handlers stay in charge
+        # off the main thread uvicorn installs no signal handlers: the wall's own stay in charge
         self.thread = threading.Thread(target=self.server.run, name="wall-control", daemon=True)
 
     def start(self, timeout: float = 10.0) -> None:

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import skia
 
 from .surface import color
@@ -121,3 +123,34 @@ def draw_empty(
         note, w - 2 * pad, band, TextStyle(font, text_color, True, "center"), max_size=96, min_size=max(8, floor)
     )
     draw_fitted(canvas, line, x + pad, y + h / 2 - band * 0.2, band, "top")
+
+
+class _Health(Protocol):
+    state: str
+    note: str
+
+
+class ListLook(Protocol):
+    """What a list widget's view carries for its empty and trouble looks."""
+
+    title: str
+    empty_note: str
+    font: str
+    text: str
+    muted: str
+    text_floor: float
+
+    @property
+    def status(self) -> _Health: ...
+
+
+def draw_nothing_to_show(
+    canvas: skia.Canvas, box: tuple[float, float, float, float], view: ListLook, title: str
+) -> None:
+    """A list zone without items: the calm empty look when its feed is fine ("no posts in the last
+    4 h"), the feed's trouble otherwise ("source failing"). `title`: the view's, or the widget's name."""
+    x, y, w, h = box
+    if view.status.state == "ok":
+        draw_empty(canvas, x, y, w, h, title, view.empty_note, view.font, view.text, view.muted, view.text_floor)
+    else:
+        draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, title, view.text, view.muted)

@@ -26,8 +26,10 @@ import moderngl
 
 from ..colors import rgba
 from ..config.loader import ScenarioPlan
+from ..config.schema import TransitionConfig
 from ..geometry import Rect, Wall
 from ..paint.error_card import ErrorView
+from ..scenes.director import Zoom
 from ..scenes.schedule import NightState
 from ..scenes.views import SceneFrame
 from ..widgets.registry import scrolls
@@ -70,8 +72,8 @@ class Scene:
     errors: dict[str, str] = field(default_factory=dict)  # zone -> last build/paint/GL error
     # zone -> the view whose upload failed in GL: not re-sent until the zone's view changes
     gl_failed: dict[str, Any] = field(default_factory=dict)
-    transition: Any = None  # TransitionConfig-like (kind, duration_s), or None: a cut
-    zoom: Any = None  # spotlight: (kind, the zone's rectangle the picture grows from / shrinks to)
+    transition: TransitionConfig | None = None  # None: a cut
+    zoom: Zoom | None = None  # spotlight: the zone's rectangle the picture grows from / shrinks to
     prepared_at: float = 0.0  # perf_counter when prepare() started (switch latency)
 
     def release(self) -> None:
@@ -146,11 +148,10 @@ class Engine:
         self.scene = self._scene(plan)
         self.compositor.set_zones(list(plan.layout.zones), rgba(plan.theme.background))
 
-    def prepare(self, plan: ScenarioPlan, transition: Any = None, zoom: Any = None) -> None:
+    def prepare(self, plan: ScenarioPlan, transition: TransitionConfig | None = None, zoom: Zoom | None = None) -> None:
         """Start preparing a scenario: its zones are painted and uploaded while the current one is
         still shown; the frame in which the last one arrives shows the new scenario whole
-        (two-phase switch). `transition` overrides the scenario's own; zoom: a spotlight's
-        (kind, rectangle)."""
+        (two-phase switch). `transition` overrides the scenario's own; zoom: a spotlight's motion."""
         if self.scene is None:
             self.show(plan)
             return
@@ -188,8 +189,8 @@ class Engine:
     def _commit(self, t: datetime, report: FrameReport) -> None:
         scene = self.pending
         assert scene is not None and self.scene is not None
-        kind = getattr(scene.transition, "kind", "cut") if scene.transition is not None else "cut"
-        duration = float(getattr(scene.transition, "duration_s", 0.0) or 0.0) if scene.transition is not None else 0.0
+        kind: str = scene.transition.kind if scene.transition is not None else "cut"
+        duration = float(scene.transition.duration_s) if scene.transition is not None else 0.0
         if scene.zoom is not None:
             kind = scene.zoom.kind
             duration = duration or SPOTLIGHT_S

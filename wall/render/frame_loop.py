@@ -130,7 +130,7 @@ class FrameLoop:
 
     def run(
         self,
-        render: Callable[[datetime], None],
+        render: Callable[[datetime], object],
         *,
         frames: int | None = None,
         duration: float | None = None,

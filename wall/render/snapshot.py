@@ -8,17 +8,17 @@ bezels drawn, so a bezel-compensated line visibly continues across the mullions.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from ..geometry import Display, Wall
+from ..scenes.views import ZoneView, to_json
 
 BEZEL_RGBA = (38, 38, 42, 255)
 BACKDROP_RGBA = (14, 14, 16, 255)
@@ -84,37 +84,14 @@ def write_snapshot(out_dir: Path, wall: Wall, natives: dict[str, np.ndarray]) ->
     return written
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "_type": type(value).__name__,
-            **{f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)},
-        }
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "model_dump"):
-        return _jsonable(value.model_dump(mode="json"))
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def write_state(
-    path: Path, scenario: str, t: datetime, zones: dict[str, dict], views: dict[str, tuple[str, Any]]
-) -> None:
+def write_state(path: Path, scenario: str, t: datetime, zones: dict[str, dict], views: Mapping[str, ZoneView]) -> None:
     """state.json: what every zone shows (its widget and view-model), for tests and tools that
     check the wall without reading pixels."""
     state = {
         "time": t.isoformat(),
         "scenario": scenario,
         "zones": {
-            zone_id: {"widget": views[zone_id][0], "rect": zones[zone_id], "view": _jsonable(views[zone_id][1])}
+            zone_id: {"widget": views[zone_id][0], "rect": zones[zone_id], "view": to_json(views[zone_id][1])}
             for zone_id in views
         },
     }

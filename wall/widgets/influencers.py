@@ -45,7 +45,7 @@ from ..numbers import duration_text, finite, human_number
 from ..paint.card import card, card_box
 from ..paint.images import local_path
 from ..paint.people import avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
-from ..paint.status import draw_badge, draw_empty, draw_placeholder
+from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
@@ -581,33 +581,7 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
             return pixels
         card(canvas, width, height, view.surface)
         if not view.rows:
-            if view.status.ok:
-                draw_empty(
-                    canvas,
-                    x,
-                    y,
-                    w,
-                    h,
-                    view.title or "Influencers",
-                    view.empty_note,
-                    view.font,
-                    view.text,
-                    view.muted,
-                    view.text_floor,
-                )
-            else:
-                draw_placeholder(
-                    canvas,
-                    x,
-                    y,
-                    w,
-                    h,
-                    view.status.state,
-                    view.status.note,
-                    view.title or "Influencers",
-                    view.text,
-                    view.muted,
-                )
+            draw_nothing_to_show(canvas, (x, y, w, h), view, view.title or "Influencers")
             return pixels
         pad = max(4.0, min(w, h) * 0.035)
         ix, iw = x + pad, w - 2 * pad

@@ -36,7 +36,7 @@ from ..numbers import duration_text, human_number
 from ..paint.card import card, card_box
 from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
-from ..paint.status import draw_badge, draw_empty, draw_placeholder
+from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
@@ -639,33 +639,7 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             return pixels
         if not view.posts:
             card(canvas, width, height, view.surface)
-            if view.status.ok:
-                draw_empty(
-                    canvas,
-                    x,
-                    y,
-                    w,
-                    h,
-                    view.title or "Top posts",
-                    view.empty_note,
-                    view.font,
-                    view.text,
-                    view.muted,
-                    view.text_floor,
-                )
-            else:
-                draw_placeholder(
-                    canvas,
-                    x,
-                    y,
-                    w,
-                    h,
-                    view.status.state,
-                    view.status.note,
-                    view.title or "Top posts",
-                    view.text,
-                    view.muted,
-                )
+            draw_nothing_to_show(canvas, (x, y, w, h), view, view.title or "Top posts")
             return pixels
         header_h = 0.0
         if view.title:
