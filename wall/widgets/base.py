@@ -128,7 +128,7 @@ class BuildContext:
     time: datetime  # timezone-aware; the frame's time
     theme: ThemeView
     data: Any = None  # the store's FeedSnapshot for this zone's feed (None: no feed bound)
-    # Smallest font size (px) readable from the room's viewing distance (see wall/legibility.py);
+    # Smallest font size (px) readable from the room's viewing distance (the rule in wall/geometry.py);
     # painters never set secondary text below it and show fewer items instead. 0: no floor.
     min_text_px: float = 0.0
 
