@@ -63,12 +63,33 @@ def missing_credentials(names: list[str]) -> FeedError:
 
 
 @dataclass
+class Skipped:
+    """Items of one poll a source sent but the adapter could not use, for one reason (a duplicate id,
+    an unreadable time): how many, and the first few, so the feed's health can say what and where."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    EXAMPLES = 3
+
+    def add(self, example: str) -> None:
+        self.count += 1
+        if len(self.examples) < self.EXAMPLES:
+            self.examples.append(example)
+
+
+@dataclass
 class PollResult:
     posts: list[Post] = field(default_factory=list)
     metrics: dict[str, Metric] = field(default_factory=dict)
     cursor: dict[str, str] = field(default_factory=dict)  # keys to update; other keys stay
     replace: bool = False  # the result is the feed's whole current content, not new items
     not_modified: bool = False  # the source said nothing changed (HTTP 304)
+    skipped: dict[str, Skipped] = field(default_factory=dict)  # reason -> what this poll could not use
+
+    def skip(self, reason: str, example: str) -> None:
+        """Count an item the source sent that cannot be shown, and why (never dropped silently)."""
+        self.skipped.setdefault(reason, Skipped()).add(example)
 
 
 class AdapterModule(Protocol):

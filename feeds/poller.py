@@ -14,12 +14,12 @@ import importlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .adapter import PollContext, PollResult, missing_credentials
+from .adapter import PollContext, PollResult, Skipped, missing_credentials
 from .budget import RequestBudget
 from .errors import FeedError
 from .http import Fetcher
@@ -46,6 +46,7 @@ class Sink(Protocol):
         *,
         replace: bool = False,
         cursors: dict[str, str | None] | None = None,
+        skipped: Mapping[str, Skipped] | None = None,
     ) -> None: ...
 
     def fail(self, feed_id: str, error: str, at: datetime, *, credentials: bool = False) -> None: ...
@@ -230,6 +231,7 @@ class Poller:
                         now,
                         replace=result.replace or reset,
                         cursors=saves or None,
+                        skipped=result.skipped or None,
                     )
                 else:
                     self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current

@@ -260,7 +260,7 @@ class LiveWall:
                     "start": start.isoformat() if isinstance(start, datetime) else start,
                     "speed": replays[fid].get("speed", 1.0),
                 }
-            feeds[fid] = FeedStatus(h.state, h.last_success, h.last_error, len(snap.posts), replay)
+            feeds[fid] = FeedStatus(h.state, h.last_success, h.last_error, len(snap.posts), replay, h.notes)
         self._status = WallStatus(
             director=state,
             fps_target=self.loaded.config.fps,

@@ -374,7 +374,7 @@ def _metrics(wall: WallControl) -> str:
         "wall_feed_up",
         "gauge",
         "1 when the feed's last poll succeeded and its data is fresh.",
-        [(f'{{feed="{f}",state="{h.state}"}}', 1 if h.state == "ok" else 0) for f, h in feeds.items()],
+        [(f'{{feed="{f}",state="{h.state}"}}', 1 if h.state in ("ok", "degraded") else 0) for f, h in feeds.items()],
     )
     metric(
         "wall_feed_posts",

@@ -24,6 +24,7 @@ class FeedStatus:
     last_error: str | None
     posts: int  # posts the store holds for it
     replay: Mapping[str, Any] | None = None  # a replay feed: {start, speed} of the period played
+    notes: tuple[str, ...] = ()  # items the source sent that could not be used (state "degraded")
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -34,6 +35,8 @@ class FeedStatus:
         }
         if self.replay is not None:
             out["replay"] = dict(self.replay)
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 

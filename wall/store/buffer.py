@@ -19,12 +19,14 @@ from feeds.model import Metric, Post
 
 from .tally import Tally
 
-HealthState = Literal["loading", "ok", "stale", "failing", "credentials"]
+# degraded: polls succeed and the data is fresh, but the source sent items that could not be used
+# (a duplicate id, an unreadable time): counted and shown in the console, never dropped silently
+HealthState = Literal["loading", "ok", "degraded", "stale", "failing", "credentials"]
 
 # A feed is stale when its last success is older than this many poll intervals.
 STALE_AFTER_POLLS = 3
 MIN_STALE_AFTER = timedelta(minutes=2)
-STATE_RANK: dict[HealthState, int] = {"ok": 0, "loading": 1, "stale": 2, "credentials": 3, "failing": 4}
+STATE_RANK: dict[HealthState, int] = {"ok": 0, "degraded": 1, "loading": 2, "stale": 3, "credentials": 4, "failing": 5}
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,27 @@ class FeedHealth:
     last_success: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    # what the source sent that could not be used, since the feed started: "2 duplicate id (row 17: id 42, ...)"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class SkippedItems:
+    """One reason's count of unusable items since the feed started, and its first examples."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    EXAMPLES = 3
+
+    def add(self, count: int, examples: Iterable[str]) -> None:
+        self.count += count
+        for e in examples:
+            if len(self.examples) < self.EXAMPLES:
+                self.examples.append(e)
+
+    def note(self, reason: str) -> str:
+        return f"{self.count} {reason}" + (f" ({'; '.join(self.examples)})" if self.examples else "")
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,7 @@ class FeedState:
     version: int = 0  # bumped by every put (lets put merge outside the lock)
     cache: tuple[datetime, FeedSnapshot] | None = None
     tally: Tally | None = None  # posts per time bucket and tone, since the first put (or the restore)
+    skipped: dict[str, SkippedItems] = field(default_factory=dict)  # reason -> items the source sent, unused
 
     def health(self, t: datetime) -> FeedHealth:
         if self.restored:  # from disk: old data whose source has not been asked yet
@@ -75,8 +99,9 @@ class FeedState:
         elif t - self.last_success > max(MIN_STALE_AFTER, timedelta(seconds=STALE_AFTER_POLLS * self.poll_s)):
             state = "stale"
         else:
-            state = "ok"
-        return FeedHealth(state, self.last_success, self.last_error, self.last_error_at)
+            state = "degraded" if self.skipped else "ok"
+        notes = tuple(s.note(reason) for reason, s in self.skipped.items())
+        return FeedHealth(state, self.last_success, self.last_error, self.last_error_at, notes)
 
 
 def worst_health(members: Mapping[str, FeedState], last_success: datetime | None, t: datetime) -> FeedHealth:

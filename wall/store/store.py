@@ -27,7 +27,7 @@ from feeds.model import TONES, Metric, Post
 
 from ..aggregate import derived_metrics
 from ..background_writer import CLOSE_TIMEOUT_S
-from .buffer import FeedSnapshot, FeedState, entering, merge_posts, worst_health
+from .buffer import FeedSnapshot, FeedState, SkippedItems, entering, merge_posts, worst_health
 from .db import StoreDB
 from .demo import DemoFeed, demo_post_counts
 from .persistence import FeedRow, Persistence
@@ -198,11 +198,14 @@ class Store:
         *,
         replace: bool = False,
         cursors: Mapping[str, str | None] | None = None,
+        skipped: Mapping[str, Any] | None = None,
     ) -> None:
         """A successful poll: merge posts into the feed's buffer (by key, newest first, bounded) and
         replace metrics by name. replace=True: posts and metrics are the feed's complete current
         data (adapters that return full snapshots). cursors (key -> value, None deletes) are kept
-        in the same transaction as this data, so a restart never resumes past posts it lost."""
+        in the same transaction as this data, so a restart never resumes past posts it lost.
+        skipped: reason -> (count, examples) of items the source sent that could not be used
+        (feeds.adapter.Skipped); counted into the feed's health, which then says "degraded"."""
         posts = list(posts)
         with self._lock:
             st = self._feeds[feed_id]
@@ -227,6 +230,8 @@ class Store:
             st.last_success = at
             st.last_error = st.last_error_at = None
             st.credentials_missing = st.restored = False
+            for reason, what in (skipped or {}).items():
+                st.skipped.setdefault(reason, SkippedItems()).add(what.count, what.examples)
             st.cache = None
             self._set_cursors(feed_id, cursors or {})
             self._changed(feed_id, st, cursors)

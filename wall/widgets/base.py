@@ -107,7 +107,7 @@ def _status(snapshot: Any, t: datetime) -> DataStatus:
         return DataStatus("unbound", "no feed")
     h = snapshot.health
     since = f"data from {_ago((t - snapshot.as_of).total_seconds())}" if snapshot.as_of else "no data yet"
-    if h.state == "ok":
+    if h.state in ("ok", "degraded"):  # degraded: some items the source sent were unusable (the console says which)
         return DataStatus("ok")
     if h.state == "loading":
         return DataStatus("loading", "waiting for data")

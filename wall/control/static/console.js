@@ -421,13 +421,15 @@ function renderHealth(s) {
   }));
   const feeds = Object.entries(s.feeds || {});
   $("feeds").replaceChildren(...feeds.map(([id, f]) => {
-    const kind = f.state === "ok" ? "ok" : f.state === "stale" || f.state === "loading" ? "warn" : "bad";
+    const kind = f.state === "ok" ? "ok"
+      : f.state === "stale" || f.state === "loading" || f.state === "degraded" ? "warn" : "bad";
     return el("li", { class: `health-item ${kind}`, data: { feed: id, state: f.state } }, [
       el("span", { class: "dot", "aria-hidden": "true" }),
       el("span", { class: "id", text: id }),
       el("span", { class: "state", text: `${f.state} · ${f.posts} post${f.posts === 1 ? "" : "s"}` }),
       f.last_success ? el("span", { class: "detail", text: `last data ${when(f.last_success)}` }) : null,
       f.last_error ? el("span", { class: "error", text: f.last_error }) : null,
+      ...(f.notes || []).map((n) => el("span", { class: "detail", text: `skipped: ${n}` })),
     ]);
   }));
 }
