@@ -86,6 +86,9 @@ class PollResult:
     replace: bool = False  # the result is the feed's whole current content, not new items
     not_modified: bool = False  # the source said nothing changed (HTTP 304)
     skipped: dict[str, Skipped] = field(default_factory=dict)  # reason -> what this poll could not use
+    # more is waiting at the source right now (a backlog over one poll's size): the poller polls again
+    # at once instead of after poll_s, so a backlog is delivered whole and in order, never dropped
+    more: bool = False
 
     def skip(self, reason: str, example: str) -> None:
         """Count an item the source sent that cannot be shown, and why (never dropped silently)."""
@@ -152,6 +155,8 @@ def html_to_text(markup: str) -> str:
     """Mastodon content, RSS summaries: HTML -> plain text. Scripts and styles are dropped with
     their content, line-level tags become line breaks, every other tag is removed, entities are
     decoded once (so '&lt;b&gt;' shows as the text '<b>', never as markup)."""
+    if "<" not in markup:  # no tag to drop, break or remove (names, alt texts, most summaries)
+        return html.unescape(markup)  # itself returns the text as it is when it holds no '&'
     text = _DROP.sub("", markup)
     text = _BREAK.sub("\n", text)
     text = _TAG.sub("", text)

@@ -13,7 +13,9 @@ Rather than code per tool, the feed's YAML says where things are:
       metrics:
         care.first_reply: {name: First reply, value: stats.avg_first_reply, unit: min, scale: 0.01667}
 
-Paths are dotted keys with list indexes (feeds/mapping.py, shared with the `replay` adapter).
+Paths are dotted keys with list indexes (feeds/mapping.py, shared with the `replay` adapter), and times
+are read the same way: `time_format` (strptime) for an API that writes "14/03/2024 06:02", epoch seconds
+or milliseconds (`epoch`), ISO 8601; `timezone` for times written without an offset.
 Credentials are templated into header and query values only (never the URL, whose text is shown in
 health), and each resolved value is registered with the fetcher so it is redacted from every message.
 Paging follows a next-page URL or cursor found in the response (same origin only, so a response can
@@ -43,9 +45,11 @@ from .adapter import PollContext, PollResult, service_url
 from .errors import FeedError
 from .http import decode_json
 from .mapping import (
+    EpochUnit,
     PathError,
     PostMapping,
     TextFormat,
+    TimeFormat,
     TimeZoneName,
     check_path,
     get_path,
@@ -141,7 +145,14 @@ class Options(BaseModel):
         default="json", description="network of records whose mapping gives none"
     )
     text_format: TextFormat = "auto"
-    timezone: TimeZoneName = Field(default="UTC", description="zone of times written without an offset")
+    timezone: TimeZoneName = Field(
+        default="UTC", description="zone of times written without an offset, whatever their format"
+    )
+    time_format: TimeFormat | None = Field(
+        default=None,
+        description="strptime format of the times, e.g. '%d/%m/%Y %H:%M', tried before ISO 8601 and epoch",
+    )
+    epoch: EpochUnit = Field(default="auto", description="numbers as times: s, ms, or auto (above 10^11: milliseconds)")
     next_page: str | None = Field(default=None, description="path to the next page's URL or cursor token")
     page_param: str | None = Field(default=None, description="query parameter that carries a cursor token")
     max_pages: int = Field(default=1, ge=1, le=20, description="pages read per poll")
@@ -194,7 +205,16 @@ def _number(value: Any, path: str, scale: float) -> float | None:
     return number * scale
 
 
-def parse_metric(doc: Any, m: MetricMapping, *, computed_at: datetime, provenance: str, tz=UTC) -> Metric:
+def parse_metric(
+    doc: Any,
+    m: MetricMapping,
+    *,
+    computed_at: datetime,
+    provenance: str,
+    tz=UTC,
+    time_format: str | None = None,
+    epoch: EpochUnit = "auto",
+) -> Metric:
     """One metric from a decoded response. Raises PathError naming the path that is absent or unreadable."""
 
     def need(path: str) -> Any:
@@ -216,7 +236,7 @@ def parse_metric(doc: Any, m: MetricMapping, *, computed_at: datetime, provenanc
             if is_missing(t) or is_missing(v):
                 raise PathError("series", m.series.time if is_missing(t) else m.series.value, "absent in a point")
             try:
-                when = to_datetime(t, tz)
+                when = to_datetime(t, tz, time_format=time_format, epoch=epoch)
             except ValueError as exc:
                 raise PathError("series", m.series.time, str(exc)) from None
             number = _number(v, m.series.value, m.scale)
@@ -279,6 +299,8 @@ def parse_items(doc: Any, options: Options, *, source: str) -> tuple[list[Post],
         network=options.network,
         text_format=options.text_format,
         tz=zone(options.timezone),
+        time_format=options.time_format,
+        epoch=options.epoch,
     )
 
 
@@ -342,7 +364,13 @@ async def poll(ctx: PollContext) -> PollResult:
             if page == 0:
                 for metric_id, mapping in options.metrics.items():
                     metrics[metric_id] = parse_metric(
-                        doc, mapping, computed_at=ctx.now, provenance=f"json:{base.host}", tz=zone(options.timezone)
+                        doc,
+                        mapping,
+                        computed_at=ctx.now,
+                        provenance=f"json:{base.host}",
+                        tz=zone(options.timezone),
+                        time_format=options.time_format,
+                        epoch=options.epoch,
                     )
             if options.post is not None:
                 page_posts, _ = parse_items(doc, options, source=source)

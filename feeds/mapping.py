@@ -10,13 +10,27 @@ Values are coerced leniently where vendors differ (numbers as strings, epoch or 
 scores for sentiment) and strictly where a wrong value would mislead a screen (URLs must be http(s),
 countries two letters). A record missing a required path is skipped; a mapping that matches no record
 at all is a FeedError naming the path, because that is a config mistake, not a bad record.
+
+Times (`to_datetime`, the adapters' `time_format`, `epoch` and `timezone` options):
+- a string is read with `time_format` first when one is given (Python's strptime directives,
+  https://docs.python.org/3/library/datetime.html#format-codes, e.g. "%d/%m/%Y %H:%M"), else, or when
+  it does not match, as ISO 8601 / RFC 3339 (`datetime.fromisoformat`: '2024-03-14T06:02:11Z',
+  '2024-03-14 06:02:11+01:00', ' UTC' suffix too), else as epoch digits;
+- a number (or a string of digits) is Unix epoch time, in seconds or milliseconds as `epoch` says:
+  "s", "ms", or "auto" (the default): a magnitude above 10^11 is milliseconds (10^11 seconds is the
+  year 5138; 10^11 milliseconds is 3 March 1973), so seconds work up to year 5138, milliseconds from 1973;
+- a time written without an offset (ISO or strptime) is read in `timezone` (an IANA name; at a
+  daylight-saving change, an ambiguous local time is its first occurrence); epoch times are absolute
+  and never shifted.
+
+Records become models through `Post.trusted` (feeds/model.py): every value is checked here, once.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,7 +66,8 @@ def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
     """The value at `path` in `record` (dicts and lists), or `default` (a sentinel: absent)."""
     if path in ("", "."):
         return record
-    if isinstance(record, Mapping) and path in record:  # CSV columns may carry dots
+    # CSV columns may carry dots: a key present whole wins (a dict first: the ABC check costs more)
+    if (type(record) is dict or isinstance(record, Mapping)) and path in record:
         return record[path]
     node = record
     for part in path.split("."):
@@ -86,7 +101,7 @@ class PostMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="the record's own id (the Post key is '<source>:<id>')")
-    published_at: str = Field(description="ISO 8601 time, or epoch seconds / milliseconds")
+    published_at: str = Field(description="a time as time_format says, ISO 8601, or epoch seconds / milliseconds")
     text: str | None = Field(default=None, description="the post text (see text_format)")
     title: str | None = Field(default=None, description="a headline, for articles")
     url: str | None = Field(default=None, description="link to the original (http/https only)")
@@ -146,6 +161,30 @@ def _known_zone(name: str) -> str:
 # The `timezone:` option of the adapters that read times written without an offset (json, replay).
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
+# The `epoch:` option: how a number is read as a time (see the module's docstring).
+EpochUnit = Literal["auto", "s", "ms"]
+EPOCH_MS_ABOVE = 1e11  # "auto": magnitudes above are milliseconds
+
+
+def _known_time_format(value: str) -> str:
+    """A strptime format that reads back what it writes, so a typo ('%Q', no directive at all) is a
+    config error, not every row skipped."""
+    if "%" not in value:
+        raise ValueError(f"time_format {value!r} has no strptime directive; e.g. '%d/%m/%Y %H:%M'")
+    sample = datetime(2024, 3, 14, 6, 2, 11)
+    try:
+        datetime.strptime(sample.strftime(value), value)
+    except ValueError as exc:
+        raise ValueError(
+            f"time_format {value!r} cannot read the times it writes ({exc}); see "
+            "https://docs.python.org/3/library/datetime.html#format-codes"
+        ) from None
+    return value
+
+
+# The `time_format:` option of the adapters that read times (json, replay).
+TimeFormat = Annotated[str, AfterValidator(_known_time_format)]
+
 
 # ------------------------------------------------------------------------------------------- values
 
@@ -155,6 +194,9 @@ _HTML_HINT = re.compile(
     re.IGNORECASE,
 )
 _HASHTAG = re.compile(r"(?<![\w#&])#(\w[\w\u200c\u200d]*)")
+_TAG_SEPARATORS = re.compile(r"[\s,;]+")
+_LANG = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")  # BCP 47's language[-region...] as vendors write it
+_COUNTRY = re.compile(r"[A-Z]{2}")
 _NETWORKS = {
     "twitter": "x",
     "x": "x",
@@ -246,32 +288,44 @@ def iso_millis(when: datetime, utc: str = "Z") -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}{utc}"
 
 
-def to_datetime(value: Any, tz: tzinfo = UTC) -> datetime:
-    """ISO 8601 (with 'Z'), epoch seconds or milliseconds; naive times are read in `tz`. Raises ValueError."""
+def to_datetime(value: Any, tz: tzinfo = UTC, *, time_format: str | None = None, epoch: EpochUnit = "auto") -> datetime:
+    """A time as the module's docstring says: `time_format` (strptime) first for strings, then ISO
+    8601, then epoch `epoch` units; naive times are read in `tz`. An aware UTC datetime, or ValueError."""
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not a time: {value!r}")
-    number: float | None = None
     if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is None:
-            try:
-                when = datetime.fromisoformat(text.replace(" UTC", "Z"))
-            except ValueError:
-                raise ValueError(f"not an ISO 8601 time or epoch: {text[:40]!r}") from None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=tz)
-            return when.astimezone(UTC)
-    else:
+        return _epoch(float(value), value, epoch)
+    if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
+    text = value.strip()
+    if time_format is not None:
+        try:
+            when = datetime.strptime(text, time_format)
+        except ValueError:
+            pass
+        else:
+            return (when if when.tzinfo is not None else when.replace(tzinfo=tz)).astimezone(UTC)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        return _epoch(number, value, epoch)
+    try:
+        when = datetime.fromisoformat(text.replace(" UTC", "Z"))
+    except ValueError:
+        if time_format:
+            raise ValueError(f"neither time_format {time_format!r} nor ISO 8601 or epoch: {text[:40]!r}") from None
+        raise ValueError(f"not an ISO 8601 time or epoch: {text[:40]!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return when.astimezone(UTC)
+
+
+def _epoch(number: float, value: Any, unit: EpochUnit) -> datetime:
     if not math.isfinite(number):
         raise ValueError(f"not a time: {value!r}")
-    if abs(number) > 1e11:  # epoch milliseconds
+    if unit == "ms" or (unit == "auto" and abs(number) > EPOCH_MS_ABOVE):
         number /= 1000.0
     try:
         return datetime.fromtimestamp(number, UTC)
@@ -287,13 +341,18 @@ def to_number(value: Any, *, numbers_only: bool = False) -> float | None:
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str) and not numbers_only:
-        text = value.strip().replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
-        if not text:
-            return None
         try:
-            number = float(text)
+            # most counts are plain digits; float() reads them as the cleaning below would
+            number = float(value)
         except ValueError:
-            return None
+            stripped = value.strip()
+            text = stripped.replace(",", "").replace("_", "").replace("\u202f", "").replace(" ", "")
+            if not text or text == stripped:  # nothing to clean: float() has said no already ("positive")
+                return None
+            try:
+                number = float(text)
+            except ValueError:
+                return None
     else:
         return None
     return number if math.isfinite(number) else None
@@ -301,6 +360,8 @@ def to_number(value: Any, *, numbers_only: bool = False) -> float | None:
 
 def to_count(value: Any, *, numbers_only: bool = False) -> int | None:
     """A non-negative integer, or None (absent, unreadable, or a vendor's -1 for 'unknown')."""
+    if value is None:  # an unmapped or empty field, the common case: no further call
+        return None
     number = to_number(value, numbers_only=numbers_only)
     if number is None or number < 0:
         return None
@@ -309,6 +370,8 @@ def to_count(value: Any, *, numbers_only: bool = False) -> int | None:
 
 def count_or_zero(value: Any, *, numbers_only: bool = False) -> int:
     """A post's like/repost/reply count: absent, unreadable or a vendor's -1 shows as 0."""
+    if value is None:
+        return 0
     return to_count(value, numbers_only=numbers_only) or 0
 
 
@@ -345,6 +408,8 @@ def to_sentiment(value: Any) -> Sentiment | None:
             return None
     score = max(-1.0, min(1.0, score))
     label = "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
+    # validated, not `trusted`: two plain fields without a Python validator are checked by pydantic-core
+    # faster than Python assembles the object
     return Sentiment(score=score, label=label)
 
 
@@ -356,7 +421,7 @@ def to_hashtags(value: Any, text: str) -> tuple[str, ...]:
             str(v.get("tag") or v.get("text") or v.get("name") or "") if isinstance(v, dict) else str(v) for v in value
         ]
     else:
-        raw = re.split(r"[\s,;]+", str(value))
+        raw = _TAG_SEPARATORS.split(str(value))
     seen: dict[str, None] = {}
     for tag in raw:
         tag = tag.strip().lstrip("#")
@@ -381,14 +446,14 @@ def to_lang(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     lang = value.strip()
-    return lang if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang) else None
+    return lang if _LANG.fullmatch(lang) else None
 
 
 def to_country(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     code = value.strip().upper()
-    return code if re.fullmatch(r"[A-Z]{2}", code) else None
+    return code if _COUNTRY.fullmatch(code) else None
 
 
 # ------------------------------------------------------------------------------------------- records
@@ -417,7 +482,7 @@ def _media(record: Any, m: PostMapping) -> tuple[Media, ...]:
         if url is None:
             continue
         out.append(
-            Media(
+            Media.trusted(
                 kind=_MEDIA_KINDS.get(str(kind).lower(), "image") if kind is not None else "image",
                 url=url,
                 alt=to_text(alt, "text")[:500],
@@ -434,16 +499,13 @@ def map_post(
     network: str,
     text_format: TextFormat = "auto",
     tz: tzinfo = UTC,
+    time_format: str | None = None,
+    epoch: EpochUnit = "auto",
     keep_raw: bool = True,
 ) -> Post:
-    """One record -> Post. Raises PathError when `id` or `published_at` is absent or unreadable."""
-
-    def opt(path: str | None) -> Any:
-        if path is None:
-            return None
-        value = get_path(record, path, None)
-        return None if value == "" else value
-
+    """One record -> Post. Raises PathError when `id` or `published_at` is absent or unreadable.
+    Times are read as `to_datetime` says, with `tz`, `time_format` and `epoch`."""
+    opt = _reader(record)
     native = get_path(record, m.id)
     if is_missing(native) or native is None or native == "" or isinstance(native, (dict, list, bool)):
         raise PathError("id", m.id, "absent" if is_missing(native) else f"not an id: {str(native)[:40]!r}")
@@ -451,7 +513,7 @@ def map_post(
     if is_missing(when):
         raise PathError("published_at", m.published_at, "absent")
     try:
-        published = to_datetime(when, tz)
+        published = to_datetime(when, tz, time_format=time_format, epoch=epoch)
     except ValueError as exc:
         raise PathError("published_at", m.published_at, str(exc)) from None
 
@@ -464,7 +526,9 @@ def map_post(
     handle_text = str(handle).strip() if handle is not None else ""
     if handle_text and not handle_text.startswith("@") and net in ("x", "mastodon", "bluesky"):
         handle_text = "@" + handle_text
-    author = Author(
+    # every value below is coerced and checked by the to_* readers: the models are built without
+    # re-validation (feeds/model.py), and still clean the text and names themselves
+    author = Author.trusted(
         id=f"{source}:{author_native}",
         handle=handle_text,
         name=str(name) if name is not None else "",
@@ -472,14 +536,14 @@ def map_post(
         followers=to_count(opt(m.author_followers)),
         verified=to_bool(opt(m.author_verified)) if m.author_verified else False,
     )
-    metrics = PostMetrics(
+    metrics = PostMetrics.trusted(
         likes=count_or_zero(opt(m.likes)),
         reposts=count_or_zero(opt(m.reposts)),
         replies=count_or_zero(opt(m.replies)),
         quotes=count_or_zero(opt(m.quotes)),
         views=to_count(opt(m.views)),
     )
-    return Post(
+    return Post.trusted(
         key=f"{source}:{native}",
         source=source,
         network=net,
@@ -499,6 +563,27 @@ def map_post(
         title=title,
         raw=dict(record) if keep_raw and isinstance(record, Mapping) else None,
     )
+
+
+def _reader(record: Any) -> Callable[[str | None], Any]:
+    """The value at an optional path of `record`, None when unmapped, absent or empty ("")."""
+    if type(record) is dict:  # a JSON object or a CSV row: a whole key first, as get_path reads it
+
+        def flat(path: str | None) -> Any:
+            if path is None:
+                return None
+            value = record[path] if path in record and path != "." else get_path(record, path, None)
+            return None if value == "" else value
+
+        return flat
+
+    def nested(path: str | None) -> Any:
+        if path is None:
+            return None
+        value = get_path(record, path, None)
+        return None if value == "" else value
+
+    return nested
 
 
 def map_posts(records: Iterable[Any], m: PostMapping, *, what: str, **kw: Any) -> tuple[list[Post], list[PathError]]:

@@ -202,6 +202,14 @@ def id_order(status_id: str) -> tuple[int, str]:
     return (len(status_id), status_id)
 
 
+def _count(value: Any) -> int:
+    """A documented integer count: a non-negative int as it is (the common case, decided here without
+    a call), anything else as `count_or_zero` reads a malformed one (0)."""
+    if type(value) is int and value >= 0:
+        return value
+    return count_or_zero(value, numbers_only=True)
+
+
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -215,7 +223,8 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
     acct = _str(account.get("acct")) or _str(account.get("username"))
     full = acct if "@" in acct else f"{acct}@{instance_host}"
     followers = account.get("followers_count")
-    return Author(
+    # values checked here (strings, a non-negative int): built without re-validation (feeds/model.py)
+    return Author.trusted(
         id=f"{SOURCE}:{full}",
         handle=f"@{full}",
         name=html_to_text(_str(account.get("display_name"))) or _str(account.get("username")) or acct,
@@ -228,20 +237,21 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
     )
 
 
+def _pixels(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 def _size(meta: Any, which: str) -> tuple[int | None, int | None]:
     sub = meta.get(which) if isinstance(meta, dict) else None
     if not isinstance(sub, dict):
         return None, None
-    w, h = sub.get("width"), sub.get("height")
-    ok = lambda v: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None  # noqa: E731
-    return ok(w), ok(h)
+    return _pixels(sub.get("width")), _pixels(sub.get("height"))
 
 
 def parse_media(attachment: dict[str, Any], sensitive: bool) -> Media | None:
     """A MediaAttachment as a Media a wall can paint. Images keep their full-size URL; for gifv and video
     (MP4 files) the still `preview_url` is used, since the wall paints pictures; audio and unknown are left out."""
     kind = attachment.get("type")
-    alt = html_to_text(_str(attachment.get("description")))
     meta = attachment.get("meta")
     if kind == "image":
         url = _url(attachment.get("url")) or _url(attachment.get("remote_url"))
@@ -255,7 +265,8 @@ def parse_media(attachment: dict[str, Any], sensitive: bool) -> Media | None:
         return None
     if url is None:
         return None
-    return Media(kind=media_kind, url=url, alt=alt, width=width, height=height, sensitive=sensitive)
+    alt = html_to_text(_str(attachment.get("description")))  # only for what is shown
+    return Media.trusted(kind=media_kind, url=url, alt=alt, width=width, height=height, sensitive=sensitive)
 
 
 def _hidden_by_filter(status: dict[str, Any]) -> bool:
@@ -296,7 +307,8 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
     key = f"{SOURCE}:{uri}" if uri else f"{SOURCE}:{instance_host}:{native_id}"
 
     sensitive = bool(shown.get("sensitive"))
-    spoiler = html_to_text(_str(shown.get("spoiler_text"))).strip()
+    spoiler_text = shown.get("spoiler_text")
+    spoiler = html_to_text(spoiler_text).strip() if isinstance(spoiler_text, str) and spoiler_text else ""
     body = status_html_to_text(_str(shown.get("content")))
     if spoiler:
         text = f"CW: {spoiler}" + (f"\n\n{body}" if show_cw_content and body else "")
@@ -314,7 +326,8 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         if isinstance(name, str) and name and f"#{name}" not in tags:
             tags.append(f"#{name}")
     language = shown.get("language")
-    return Post(
+    # every value below is checked or built here; the model still cleans the text and the names
+    return Post.trusted(
         key=key,
         source=SOURCE,
         network="mastodon",
@@ -326,11 +339,11 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         media=media,
         # Mastodon documents its counts as integers: any other type is a malformed entity and counts
         # as 0 (a string is not read as a number here, unlike the lenient json/replay mapping).
-        metrics=PostMetrics(
-            likes=count_or_zero(shown.get("favourites_count"), numbers_only=True),
-            reposts=count_or_zero(shown.get("reblogs_count"), numbers_only=True),
-            replies=count_or_zero(shown.get("replies_count"), numbers_only=True),
-            quotes=count_or_zero(shown.get("quotes_count"), numbers_only=True),
+        metrics=PostMetrics.trusted(
+            likes=_count(shown.get("favourites_count")),
+            reposts=_count(shown.get("reblogs_count")),
+            replies=_count(shown.get("replies_count")),
+            quotes=_count(shown.get("quotes_count")),
         ),
         hashtags=tuple(tags),
         kind=kind,

@@ -3,12 +3,20 @@
 `Post` is one piece of content (a toot, a tweet, an article, a mention found by a listening tool);
 `Metric` is one computed figure (a care KPI, a sentiment split, a volume series, a leaderboard).
 Adapters map each vendor's shape onto these; widgets never see vendor shapes.
+
+Two ways in. Validation (`Post(...)`, `Post.model_validate(...)`) checks every field: what the store
+reads back from its SQLite file, tests, anything of unknown origin. `Post.trusted(...)` (and the same on
+`Author`, `Media`, `PostMetrics`, `Sentiment`) is for adapters that have checked the vendor's values
+themselves, at the edge, as their parsers do: it builds the model without pydantic re-checking each
+field (ingest runs at tens of thousands of posts a second, and validation was half of it), yet keeps
+what the model guarantees that no adapter should have to remember: text, names and handles cleaned
+by `plain_text`, `published_at` in UTC. The result is the same object validation would give.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -36,8 +44,64 @@ Network = Literal[
 ]
 
 
+_set = object.__setattr__  # what pydantic itself uses to fill a frozen model
+_new = object.__new__
+# per model class: every field in declaration order with its default (frozen models share them
+# safely; a required field holds None until given), the field names, the required ones
+_Spec = tuple[dict[str, Any], frozenset[str], frozenset[str]]
+_SPECS: dict[type, _Spec] = {}  # filled by each model class's first `trusted` call
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """The model from values the caller has checked (see the module's docstring); no validation."""
+        return _assemble(cls, values)
+
+    def replaced(self, **changes: Any) -> Self:
+        """A copy with `changes` (already valid), as `model_copy(update=...)` gives, at less cost."""
+        fields = self.__dict__.copy()
+        fields.update(changes)
+        model = _new(self.__class__)
+        _set(model, "__dict__", fields)
+        _set(model, "__pydantic_fields_set__", self.__pydantic_fields_set__ | changes.keys())
+        _set(model, "__pydantic_extra__", None)
+        _set(model, "__pydantic_private__", None)
+        return model
+
+
+_M = TypeVar("_M", bound=_Model)
+
+
+def _spec(cls: type[_Model]) -> _Spec:
+    fields = cls.model_fields
+    template = {
+        name: None if f.is_required() else f.get_default(call_default_factory=True) for name, f in fields.items()
+    }
+    spec = (template, frozenset(fields), frozenset(name for name, f in fields.items() if f.is_required()))
+    _SPECS[cls] = spec
+    return spec
+
+
+def _assemble(cls: type[_M], values: dict[str, Any]) -> _M:
+    """The model from values already valid for it, as `model_construct` builds one (the same `__dict__`
+    in the same order, the same fields-set), without its per-field alias lookups. An unknown or missing
+    field is a programming error, refused as validation would refuse it."""
+    template, names, required = _SPECS.get(cls) or _spec(cls)
+    keys = values.keys()
+    if not (keys <= names and required <= keys):
+        unknown, missing = sorted(keys - names), sorted(required - keys)
+        raise TypeError(f"{cls.__name__}.trusted: unknown fields {unknown}, missing fields {missing}")
+    fields = template.copy()
+    fields.update(values)  # keys keep the declaration order
+    model = _new(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(keys))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 class Author(_Model):
@@ -52,6 +116,13 @@ class Author(_Model):
     @classmethod
     def _clean(cls, v: str) -> str:
         return plain_text(v, keep_newlines=False, max_chars=200)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        for name in ("name", "handle"):
+            if name in values:
+                values[name] = plain_text(values[name], keep_newlines=False, max_chars=200)
+        return _assemble(cls, values)
 
 
 class Media(_Model):
@@ -116,6 +187,15 @@ class Post(_Model):
         if v.tzinfo is None:
             return v.replace(tzinfo=UTC)
         return v.astimezone(UTC)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        if "text" in values:
+            values["text"] = plain_text(values["text"])
+        when = values.get("published_at")
+        if isinstance(when, datetime) and when.tzinfo is not UTC:
+            values["published_at"] = cls._utc(when)
+        return _assemble(cls, values)
 
     @property
     def total_engagement(self) -> int:

@@ -3,8 +3,10 @@
 One `Fetcher` (one httpx.AsyncClient) serves every feed, with one request budget per credential
 shared by every feed and zone using it. Each feed is a task: poll, hand the result to the sink
 (the wall's store), sleep `poll_s`; on a `FeedError` tell the sink (which keeps the last good data
-and shows the zone as failing or stale) and sleep what the retry policy says. A feed's failure,
-even an unexpected exception in an adapter, never stops the other feeds or the poller.
+and shows the zone as failing or stale) and sleep what the retry policy says. A result that says
+`more` (a backlog bigger than one poll) is followed by the next poll at once, after only a turn of the
+event loop so the other feeds keep polling. A feed's failure, even an unexpected exception in an
+adapter, never stops the other feeds or the poller.
 """
 
 from __future__ import annotations
@@ -235,7 +237,8 @@ class Poller:
                     )
                 else:
                     self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
-                delay = spec.poll_s
+                # `more` with nothing delivered would be an adapter bug: never let it spin the loop
+                delay = 0.0 if result.more and (result.posts or result.metrics) else spec.poll_s
             self.polls[spec.feed_id] += 1
             stop = asyncio.ensure_future(self._stopping.wait())
             woken = asyncio.ensure_future(wake.wait())

@@ -1,21 +1,41 @@
 """The `replay` adapter: a recorded day (CSV or JSON Lines) played back as if it were live.
 
 Why: a demo guide wants to show a real day of mentions in a meeting room; facilities want to test a
-lobby kiosk with no network. The file is read from local disk (no fetcher), indexed once per process
-(re-read only when its size or mtime changes), and every poll is a bisect into that index.
+lobby kiosk with no network; a wall's figures want a recorded day loaded as it happened. The file is
+read from local disk (no fetcher), indexed once per process (re-read only when its size or mtime
+changes), and every poll is a bisect into that index.
 
-Time: wall-clock `ctx.now` maps to file time as `file_time = start + (now - anchor) * speed`. The anchor
-(the wall time the replay began) is kept in the cursor, so a restarted wall continues where it was,
-and a changed `speed` re-anchors so the position in the file does not jump. Each poll returns the rows
-whose file time passed since the last poll (at most `max_per_poll`, the newest ones), with
-`published_at` moved to the wall time at which the row "happened" in the replay:
-`anchor + (file_time - start) / speed`. At speed 1 ages are exactly what they were on the day; faster,
-the day is a time-lapse whose order and rhythm stay consistent. With `loop`, the file starts over after
-its last row (each lap's keys get an '@<lap>' suffix so the store does not drop them as duplicates).
+Time, at a numeric `speed`: wall-clock `ctx.now` maps to file time as
+`file_time = start + (now - anchor) * speed`. The anchor (the wall time the replay began) is kept in the
+cursor, so a restarted wall continues where it was, and a changed `speed` re-anchors so the position in
+the file does not jump. A row is due once its file time has passed; it is published at the wall time at
+which it "happened" in the replay, `anchor + (file_time - start) / speed`: at speed 1 ages are exactly
+what they were on the day; faster, the day is a time-lapse whose order and rhythm stay those of the
+file. With `loop`, the file starts over after its last row (each lap's keys get an '@<lap>' suffix so
+the store does not drop them as duplicates); a wall that was off for several laps resumes one lap back,
+not with every lap it missed.
+
+`speed: max` loads the file as fast as ingest goes: every row is due at once, published at its own
+file time shifted so that the file's last row lands on the anchor (`anchor + (file_time - last)`). A
+recorded day then fills the last day of the wall's windows with its real shape. It plays once (`loop`
+does not apply) and then has nothing more to deliver.
+
+Nothing is dropped silently. A poll delivers at most `max_per_poll` due rows, the OLDEST first; the
+cursor says where it stopped (`lap`, and the next row as `next_at` (a file time) + `next_n` (rows of
+that same time already delivered), which survives the file being re-indexed), and the result says
+`more`, so the poller polls again at once until the backlog is delivered. Rows the file holds but that
+cannot be shown are counted in the feed's health ("degraded"), by reason, with examples that name the
+row ("row 17: id r005, first at row 6"), once per reading of the file (the first poll of each feed
+that reads that index): "unreadable line" (JSON Lines: not JSON, not an object), "missing id",
+"unreadable time", "duplicate id" (the first row with an id wins). CSV rows are named by the file line
+on which the record starts ("row 17": the header is row 1, as a spreadsheet numbers them); JSON Lines
+by their line ("line 17").
 
 Formats: CSV per RFC 4180 with a header row (https://www.rfc-editor.org/rfc/rfc4180), read with the
-standard `csv` module; JSON Lines, one JSON object per line (https://jsonlines.org/). Column or key names
-are mapped with the same field names as the `json` adapter's `post` mapping (feeds/mapping.py).
+standard `csv` module; JSON Lines, one JSON object per line (https://jsonlines.org/: lines end with
+'\\n', '\\r\\n' too). Column or key names are mapped with the same field names as the `json` adapter's
+`post` mapping, and times read with the same `time_format` / `epoch` / `timezone` rules
+(feeds/mapping.py).
 """
 
 from __future__ import annotations
@@ -28,16 +48,28 @@ import json
 import logging
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .adapter import PollContext, PollResult
+from .adapter import PollContext, PollResult, Skipped
 from .errors import FeedError
-from .mapping import PathError, PostMapping, TextFormat, TimeZoneName, map_post, to_datetime, to_number, zone
+from .mapping import (
+    EpochUnit,
+    PathError,
+    PostMapping,
+    TextFormat,
+    TimeFormat,
+    TimeZoneName,
+    get_path,
+    map_post,
+    to_datetime,
+    to_number,
+    zone,
+)
 from .model import Post
 
 NAME = "replay"
@@ -48,6 +80,12 @@ log = logging.getLogger("feeds.replay")
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
+# the reasons a row is not shown, as the feed's health counts them
+UNREADABLE_LINE = "unreadable line"
+MISSING_ID = "missing id"
+UNREADABLE_TIME = "unreadable time"
+DUPLICATE_ID = "duplicate id"
+
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -57,11 +95,19 @@ class Options(BaseModel):
         default=None, description="csv or jsonl; default: from the file name (.csv, .jsonl/.ndjson)"
     )
     mapping: PostMapping = Field(description="column (CSV) or key path (JSONL) of each Post field")
-    speed: float = Field(default=1.0, gt=0, le=10_000, description="file seconds played per wall second")
+    speed: Annotated[float, Field(gt=0, le=10_000)] | Literal["max"] = Field(
+        default=1.0,
+        description="file seconds played per wall second; max: the whole file at once, its last row published now",
+    )
     start: datetime | None = Field(default=None, description="file time to start from; default: the earliest row")
-    loop: bool = Field(default=False, description="start over after the last row")
+    loop: bool = Field(default=False, description="start over after the last row (not with speed: max)")
     prefill: int = Field(default=0, ge=0, le=1000, description="rows before `start` shown at once on the first poll")
-    max_per_poll: int = Field(default=500, ge=1, le=5000, description="newest rows kept when more are due at once")
+    max_per_poll: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description="rows delivered per poll, oldest first; the rest are delivered by the polls that follow at once",
+    )
     source: str = Field(default="replay", pattern=r"^[A-Za-z0-9_.\-]{1,40}$", description="Post key prefix")
     network: Literal["mastodon", "bluesky", "x", "rss", "replay", "other"] = Field(
         default="replay", description="network of rows whose mapping gives none"
@@ -69,7 +115,14 @@ class Options(BaseModel):
     text_format: TextFormat = Field(
         default="auto", description="auto: HTML is turned into text when it looks like HTML"
     )
-    timezone: TimeZoneName = Field(default="UTC", description="zone of times written without an offset (IANA name)")
+    time_format: TimeFormat | None = Field(
+        default=None,
+        description="strptime format of the times, e.g. '%d/%m/%Y %H:%M', tried before ISO 8601 and epoch",
+    )
+    epoch: EpochUnit = Field(default="auto", description="numbers as times: s, ms, or auto (above 10^11: milliseconds)")
+    timezone: TimeZoneName = Field(
+        default="UTC", description="zone of times written without an offset, whatever their format (IANA name)"
+    )
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV field separator")
 
     @field_validator("path")
@@ -87,6 +140,8 @@ class Options(BaseModel):
             if guessed is None:
                 raise ValueError(f"cannot tell the format of {self.path!r} from its name; set format: csv or jsonl")
             self.format = guessed
+        if self.speed == "max" and self.loop:
+            raise ValueError("speed: max plays the file once; remove loop: true, or give a speed in file seconds")
         return self
 
 
@@ -95,12 +150,15 @@ class Options(BaseModel):
 
 @dataclass(frozen=True)
 class ReplayIndex:
-    """A file's rows as Posts, sorted by file time; `times` are epoch seconds for bisect."""
+    """A file's rows as Posts, sorted by file time; `times` are epoch seconds for bisect. `problems`:
+    what the file holds that cannot be shown, by reason; `skipped`, how many rows in all."""
 
     times: list[float]
     posts: list[Post]
     skipped: int
-    first_problem: str | None
+    problems: dict[str, Skipped] = field(default_factory=dict)
+    # feeds this reading of the file has reported its problems to (each is told once per reading)
+    told: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @property
     def earliest(self) -> float:
@@ -110,63 +168,119 @@ class ReplayIndex:
     def latest(self) -> float:
         return self.times[-1]
 
+    def problems_for(self, feed_id: str) -> dict[str, Skipped]:
+        """The problems, the first time `feed_id` asks for this index; nothing after (counted once)."""
+        with _cache_lock:
+            if not self.problems or feed_id in self.told:
+                return {}
+            self.told.add(feed_id)
+        return {reason: Skipped(s.count, list(s.examples)) for reason, s in self.problems.items()}
 
-def read_rows(data: bytes, fmt: str, delimiter: str = ",") -> tuple[list[dict[str, Any]], int]:
-    """(records, unreadable line count). Invalid UTF-8 is replaced, never fatal; a bad JSON line is skipped."""
+
+@dataclass(frozen=True)
+class Rows:
+    """A file's records in file order, each with where it is ("row 17", "line 17"), and the lines that
+    are no record at all."""
+
+    records: list[dict[str, Any]]
+    places: list[str]
+    unreadable: list[str]
+
+
+def read_rows(data: bytes, fmt: str, delimiter: str = ",") -> Rows:
+    """The file's records. Invalid UTF-8 is replaced, never fatal; a bad JSON line is counted, not read."""
     text = data.decode("utf-8-sig", errors="replace")
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-        if reader.fieldnames is None:
-            return [], 0
-        rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
-        return rows, 0
-    rows, bad = [], 0
-    for line in text.splitlines():
+        return _csv_rows(text, delimiter)
+    records: list[dict[str, Any]] = []
+    places: list[str] = []
+    unreadable: list[str] = []
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             doc = json.loads(line)
         except (ValueError, RecursionError):
-            bad += 1
+            unreadable.append(f"line {number}: not JSON")
             continue
         if isinstance(doc, dict):
-            rows.append(doc)
+            records.append(doc)
+            places.append(f"line {number}")
         else:
-            bad += 1
-    return rows, bad
+            unreadable.append(f"line {number}: not an object")
+    return Rows(records, places, unreadable)
+
+
+def _csv_rows(text: str, delimiter: str) -> Rows:
+    """Records as `csv.DictReader` gives them (values past the header's columns dropped, missing ones
+    None, blank lines skipped), each named by the line its record starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    records: list[dict[str, Any]] = []
+    places: list[str] = []
+    if not header:
+        return Rows(records, places, [])
+    width = len(header)
+    while True:
+        first_line = reader.line_num + 1
+        row = next(reader, None)
+        if row is None:
+            break
+        if not row:
+            continue
+        record = dict(zip(header, row, strict=False))
+        if len(row) < width:
+            for name in header[len(row) :]:
+                record[name] = None
+        records.append(record)
+        places.append(f"row {first_line}")
+    return Rows(records, places, [])
 
 
 def parse_replay(data: bytes, options: Options) -> ReplayIndex:
     """File bytes -> index. Raises PathError when rows exist but none maps (the mapping is wrong)."""
-    rows, bad = read_rows(data, options.format or "csv", options.delimiter)
+    rows = read_rows(data, options.format or "csv", options.delimiter)
     tz = zone(options.timezone)
     pairs: list[tuple[float, int, Post]] = []
-    skipped = bad
+    problems: dict[str, Skipped] = {}
+    for example in rows.unreadable:
+        problems.setdefault(UNREADABLE_LINE, Skipped()).add(example)
     first: PathError | None = None
-    seen: set[str] = set()
-    for i, row in enumerate(rows):
+    first_place: dict[str, str] = {}  # key -> where it was first read
+    m = options.mapping
+    for i, (row, place) in enumerate(zip(rows.records, rows.places, strict=True)):
         try:
             post = map_post(
                 row,
-                options.mapping,
+                m,
                 source=options.source,
                 network=options.network,
                 text_format=options.text_format,
                 tz=tz,
+                time_format=options.time_format,
+                epoch=options.epoch,
             )
         except PathError as exc:
-            skipped += 1
             first = first or exc
+            if exc.field == "id":
+                problems.setdefault(MISSING_ID, Skipped()).add(f"{place}: {exc}")
+            else:
+                native = get_path(row, m.id, None)
+                problems.setdefault(UNREADABLE_TIME, Skipped()).add(f"{place}: id {str(native)[:40]}: {exc}")
             continue
-        if post.key in seen:  # a file that repeats an id: the first row wins
-            skipped += 1
+        if post.key in first_place:  # a file that repeats an id: the first row wins
+            native = post.key.removeprefix(f"{options.source}:")
+            problems.setdefault(DUPLICATE_ID, Skipped()).add(
+                f"{place}: id {native[:40]}, first at {first_place[post.key]}"
+            )
             continue
-        seen.add(post.key)
+        first_place[post.key] = place
         pairs.append((post.published_at.timestamp(), i, post))
-    if rows and not pairs and first is not None:
-        raise PathError(first.field, first.path, f"{first.why} in every one of the {len(rows)} rows")
+    if rows.records and not pairs and first is not None:
+        raise PathError(first.field, first.path, f"{first.why} in every one of the {len(rows.records)} rows")
     pairs.sort(key=lambda p: (p[0], p[1]))
-    return ReplayIndex([p[0] for p in pairs], [p[2] for p in pairs], skipped, str(first) if first else None)
+    skipped = sum(s.count for s in problems.values())
+    return ReplayIndex([p[0] for p in pairs], [p[2] for p in pairs], skipped, problems)
 
 
 _cache: dict[tuple, ReplayIndex] = {}
@@ -194,7 +308,17 @@ def load_index(options: Options) -> ReplayIndex:
         st.st_size,
         st.st_mtime_ns,
         options.model_dump_json(
-            include={"format", "mapping", "source", "network", "text_format", "timezone", "delimiter"}
+            include={
+                "format",
+                "mapping",
+                "source",
+                "network",
+                "text_format",
+                "time_format",
+                "epoch",
+                "timezone",
+                "delimiter",
+            }
         ),
     )
     with _cache_lock:
@@ -213,11 +337,11 @@ def load_index(options: Options) -> ReplayIndex:
         raise FeedError("bad_response", f"replay file {str(path)!r} has no rows")
     if index.skipped:
         log.warning(
-            "replay file %s: %d of %d rows skipped (first: %s)",
+            "replay file %s: %d of %d rows not shown: %s",
             path,
             index.skipped,
             index.skipped + len(index.posts),
-            index.first_problem,
+            "; ".join(f"{s.count} {reason} (first: {s.examples[0]})" for reason, s in index.problems.items()),
         )
     with _cache_lock:
         for old in [k for k in _cache if k[0] == key[0]]:
@@ -246,11 +370,28 @@ def _read_time(value: str | None) -> datetime | None:
 
 def _shifted(post: Post, lap: int, at: datetime) -> Post:
     key = post.key if lap == 0 else f"{post.key}@{lap}"
-    return post.model_copy(update={"key": key, "published_at": at})
+    return post.replaced(key=key, published_at=at)  # both valid by construction: no re-validation
+
+
+def _next_row(times: list[float], cursor: dict[str, str]) -> int | None:
+    """The index of the next row to deliver, from the cursor's `next_at` + `next_n`, or None (absent)."""
+    at, n = to_number(cursor.get("next_at")), to_number(cursor.get("next_n"))
+    if at is None or n is None or n < 0:
+        return None
+    return bisect.bisect_left(times, at) + int(n)
+
+
+def _next_keys(times: list[float], i: int) -> dict[str, str]:
+    """The cursor of "row i is the next to deliver": a file time and how many rows of that time come
+    before it, so the place survives a re-index (one past the end points past the last row's time)."""
+    at = times[i] if i < len(times) else times[-1]
+    return {"next_at": repr(at), "next_n": str(i - bisect.bisect_left(times, at))}
 
 
 def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: datetime) -> PollResult:
-    """The rows due at wall time `now`, given what `cursor` says was shown before. Pure."""
+    """The rows due at wall time `now`, given what `cursor` says was delivered before: at most
+    `max_per_poll`, the oldest first, `more` when due rows remain. Pure."""
+    times = index.times
     tz = zone(options.timezone)
     if options.start is not None:
         start_dt = options.start if options.start.tzinfo else options.start.replace(tzinfo=tz)
@@ -258,63 +399,106 @@ def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: da
     else:
         start = index.earliest
     start_key = f"{start:.6f}"
-    speed = options.speed
+    at_max = options.speed == "max"
+    speed = 1.0 if options.speed == "max" else float(options.speed)
+    speed_key = "max" if at_max else repr(speed)
 
     anchor = _read_time(cursor.get("anchor"))
     pos_prev = to_number(cursor.get("pos"))  # file seconds played since `start`, at the last poll
-    first_poll = anchor is None or pos_prev is None or cursor.get("start") != start_key
+    old_speed = cursor.get("speed")
+    first_poll = (
+        anchor is None
+        or pos_prev is None
+        or cursor.get("start") != start_key
+        or (old_speed == "max") != at_max  # to or from max: the replay starts over
+    )
     if first_poll:
         anchor, pos_prev = now, None
-    elif (old_speed := to_number(cursor.get("speed"))) != speed:
+    elif not at_max and (old := to_number(old_speed)) != speed:
         # keep the place in the file, change the pace from the last poll on
-        last_poll = anchor + timedelta(seconds=pos_prev / old_speed) if old_speed and old_speed > 0 else now
+        last_poll = anchor + timedelta(seconds=pos_prev / old) if old and old > 0 else now
         anchor = min(last_poll, now) - timedelta(seconds=pos_prev / speed)
     assert anchor is not None
-    pos = max((now - anchor).total_seconds() * speed, 0.0)
-    if pos_prev is not None and pos < pos_prev:  # the clock went backwards: show nothing twice
-        pos = pos_prev
 
-    # offsets of the rows this replay plays (those at or after `start`)
-    lo = bisect.bisect_left(index.times, start)
-    offsets = [t - start for t in index.times[lo:]]
-    played = index.posts[lo:]
-    due: list[tuple[float, Post, int]] = []  # (virtual offset, post, lap)
-    if offsets:
-        span = offsets[-1]
-        gap = span / (len(offsets) - 1) if len(offsets) > 1 else 60.0
-        cycle = span + max(gap, 1.0) if options.loop else math.inf
-        lap_hi = int(pos // cycle) if options.loop else 0
-        lap_lo = 0 if pos_prev is None else (int(pos_prev // cycle) if options.loop else 0)
-        for lap in range(lap_hi, lap_lo - 1, -1):
-            base = lap * cycle if options.loop else 0.0
-            hi = bisect.bisect_right(offsets, pos - base)
-            if pos_prev is None or pos_prev < base:
-                low = 0
-            else:
-                low = bisect.bisect_right(offsets, pos_prev - base)
-            for i in range(hi - 1, low - 1, -1):
-                due.append((base + offsets[i], played[i], lap))
-                if len(due) >= options.max_per_poll:
-                    break
-            if len(due) >= options.max_per_poll:
-                break
-    if len(due) >= options.max_per_poll:
-        log.info("replay %s: more than %d rows due at once; showing the newest", options.path, options.max_per_poll)
+    lo = bisect.bisect_left(times, start)  # the rows this replay plays: those at or after `start`
+    count = len(times) - lo
+    if at_max:
+        pos = times[-1] - start if count else 0.0
+    else:
+        pos = max((now - anchor).total_seconds() * speed, 0.0)
+        if pos_prev is not None and pos < pos_prev:  # the clock went backwards: show nothing twice
+            pos = pos_prev
+    looping = options.loop and count > 0
+    if looping:
+        span = times[-1] - start
+        gap = span / (count - 1) if count > 1 else 60.0
+        cycle = span + max(gap, 1.0)
+    else:
+        cycle = math.inf
 
-    posts = [_shifted(post, lap, anchor + timedelta(seconds=v / speed)) for v, post, lap in reversed(due)]
+    # where the last poll stopped: (lap, next row)
+    lap = 0
+    i = lo
+    if not first_poll:
+        following = _next_row(times, cursor)
+        lap_kept = to_number(cursor.get("lap"))
+        if following is not None and lap_kept is not None:
+            lap, i = int(lap_kept), max(following, lo)
+        elif pos_prev is not None:  # a cursor from before carry-over: everything up to `pos` was shown
+            lap = int(pos_prev // cycle) if looping else 0
+            i = max(bisect.bisect_right(times, start + pos_prev - (lap * cycle if lap else 0.0)), lo)
+    if looping:
+        if i >= len(times):
+            lap, i = lap + 1, lo
+        behind = pos - cycle  # a backlog of more than one lap resumes one lap back
+        if times[i] - start + lap * cycle < behind:
+            lap = int(behind // cycle)
+            i = max(bisect.bisect_left(times, start + behind - lap * cycle), lo)
+            if i >= len(times):
+                lap, i = lap + 1, lo
+
+    def offset(lap: int, i: int) -> float:
+        """Row i of lap `lap`, in file seconds played since `start` (laps only exist when looping)."""
+        return times[i] - start + (lap * cycle if lap else 0.0)
+
+    def due(lap: int, i: int) -> bool:
+        return i < len(times) and (at_max or offset(lap, i) <= pos)
+
+    delivered: list[Post] = []
+    posts = index.posts
+    shift = anchor - posts[-1].published_at if at_max and posts else timedelta(0)  # the last row lands on the anchor
+    while len(delivered) < options.max_per_poll and due(lap, i):
+        if at_max:
+            at = posts[i].published_at + shift
+        else:
+            at = anchor + timedelta(seconds=offset(lap, i) / speed)
+        delivered.append(_shifted(posts[i], lap, at))
+        i += 1
+        if looping and i >= len(times):
+            lap, i = lap + 1, lo
+    more = due(lap, i)
+
     if first_poll and options.prefill and lo > 0:
         before = range(max(0, lo - options.prefill), lo)
-        early = [
-            _shifted(index.posts[i], 0, anchor + timedelta(seconds=(index.times[i] - start) / speed)) for i in before
-        ]
-        posts = early + posts
-    return PollResult(
-        posts=posts,
-        cursor={"anchor": _iso(anchor), "pos": repr(pos), "speed": repr(speed), "start": start_key},
-    )
+        if at_max:
+            early = [_shifted(posts[j], 0, posts[j].published_at + shift) for j in before]
+        else:
+            early = [_shifted(posts[j], 0, anchor + timedelta(seconds=(times[j] - start) / speed)) for j in before]
+        delivered = early + delivered
+    next_cursor = {
+        "anchor": _iso(anchor),
+        "pos": repr(pos),
+        "speed": speed_key,
+        "start": start_key,
+        "lap": str(lap),
+        **(_next_keys(times, i) if times else {}),
+    }
+    return PollResult(posts=delivered, cursor=next_cursor, more=more)
 
 
 async def poll(ctx: PollContext) -> PollResult:
     options: Options = ctx.options
     index = await asyncio.to_thread(load_index, options)  # a first read of a big file stays off the loop
-    return select(index, options, dict(ctx.cursor), ctx.now)
+    result = select(index, options, dict(ctx.cursor), ctx.now)
+    result.skipped.update(index.problems_for(ctx.feed_id))  # counted once per reading of the file
+    return result

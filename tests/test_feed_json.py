@@ -120,6 +120,45 @@ def test_a_record_with_an_invalid_date_is_skipped_and_the_rest_kept():
     assert posts[1].network == "rss" and posts[1].title == "Operator restores service after outage"
 
 
+def test_times_in_a_local_format_epoch_milliseconds_and_iso_in_one_response():
+    """A tool that writes French wall-clock times, another field in epoch milliseconds: `time_format`
+    and `timezone` read the first, the same feed still reads the others."""
+    doc = {
+        "data": {
+            "results": [
+                {"id": "a", "created": "31/03/2024 03:30", "content": {"text": "after the clocks went forward"}},
+                {"id": "b", "created": "31/03/2024 01:30", "content": {"text": "before"}},
+                {"id": "c", "created": 1711848600000, "content": {"text": "epoch ms"}},
+                {"id": "d", "created": "2024-03-31T01:00:00Z", "content": {"text": "ISO"}},
+                {"id": "e", "created": "31/03/2024 26:00", "content": {"text": "no such time"}},
+            ]
+        }
+    }
+    opts = options("https://api.example.com/v1/mentions", time_format="%d/%m/%Y %H:%M", timezone="Europe/Paris")
+    posts, skipped = json_feed.parse_items(doc, opts, source="vb")
+    when = {p.key: p.published_at for p in posts}
+    assert when["vb:a"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # CEST, UTC+2
+    assert when["vb:b"] == datetime(2024, 3, 31, 0, 30, tzinfo=UTC)  # CET, UTC+1
+    assert when["vb:c"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)
+    assert when["vb:d"] == datetime(2024, 3, 31, 1, 0, tzinfo=UTC)
+    assert [e.path for e in skipped] == ["created"] and "time_format '%d/%m/%Y %H:%M'" in str(skipped[0])
+    series = json_feed.parse_metric(
+        {"volume": [{"at": "31/03/2024 01:00", "n": 3}, {"at": 1711846800, "n": 5}]},
+        json_feed.MetricMapping.model_validate(
+            {"name": "Volume", "series": {"items": "volume", "time": "at", "value": "n"}}
+        ),
+        computed_at=NOW,
+        provenance="t",
+        tz=json_feed.zone("Europe/Paris"),
+        time_format=opts.time_format,
+        epoch="s",
+    )
+    assert series.series == (
+        (datetime(2024, 3, 31, 0, 0, tzinfo=UTC), 3),
+        (datetime(2024, 3, 31, 1, 0, tzinfo=UTC), 5),
+    )
+
+
 def test_parse_metric_value_previous_scale_breakdown_series():
     doc = json.loads(fixture("care_stats.json"))
     m = json_feed.MetricMapping.model_validate(

@@ -237,11 +237,28 @@ def test_end_of_file_without_loop_goes_quiet_and_with_loop_starts_over_with_new_
     assert stamps == sorted(stamps)
 
 
-def test_a_burst_is_capped_to_the_newest_rows():
+def test_a_burst_bigger_than_one_poll_arrives_whole_oldest_first_over_the_next_polls():
     opts = options(speed=3600.0, max_per_poll=3)
     first = run_poll(opts, {}, NOW)
-    result = run_poll(opts, first.cursor, NOW + timedelta(seconds=10))
-    assert [p.key for p in result.posts] == ["replay:r015", "replay:r016", "replay:r017"]
+    later = NOW + timedelta(seconds=10)  # the whole morning is due at once
+    result = run_poll(opts, first.cursor, later)
+    assert [p.key for p in result.posts] == ["replay:r002", "replay:r003", "replay:r004"]
+    assert result.more  # the poller polls again at once
+    delivered, cursor = list(result.posts), result.cursor
+    while result.more:
+        result = run_poll(opts, cursor, later)
+        assert len(result.posts) <= 3
+        delivered += result.posts
+        cursor = result.cursor
+    whole = run_poll(options(speed=3600.0), first.cursor, later)  # the same burst in one poll
+    assert not whole.more
+    assert (
+        [p.key for p in delivered]
+        == [p.key for p in whole.posts]
+        == [f"replay:r{n:03d}" for n in range(2, 18) if n != 13]
+    )
+    assert [p.published_at for p in delivered] == [p.published_at for p in whole.posts]  # the recorded spacing
+    assert run_poll(opts, cursor, later).posts == []
 
 
 def test_the_file_is_indexed_once_and_reindexed_when_it_changes(tmp_path):
@@ -264,3 +281,23 @@ def test_invalid_utf8_in_the_file_is_replaced_not_fatal(tmp_path):
     )
     index = replay.load_index(opts)
     assert index.posts[0].text.startswith("caf")
+
+
+def test_a_looping_replay_that_was_off_for_many_laps_resumes_one_lap_back():
+    opts = options(speed=3600.0, loop=True)
+    first = run_poll(opts, {}, NOW)
+    result = run_poll(opts, first.cursor, NOW + timedelta(hours=1))  # some 570 laps of the morning later
+    laps = {int(p.key.split("@")[1]) for p in result.posts}
+    assert len(result.posts) <= 2 * 16 and not result.more  # at most the lap in progress and the one before
+    assert max(laps) - min(laps) <= 1 and min(laps) > 500
+    stamps = [p.published_at for p in result.posts]
+    assert stamps == sorted(stamps) and stamps[-1] <= NOW + timedelta(hours=1)
+    assert run_poll(opts, result.cursor, NOW + timedelta(hours=1)).posts == []  # nothing twice
+
+
+def test_a_cursor_saved_before_rows_were_carried_over_continues_where_it_was():
+    opts = options(speed=60.0)
+    first = run_poll(opts, {}, NOW)
+    old = {k: first.cursor[k] for k in ("anchor", "pos", "speed", "start")}  # what an older version kept
+    at_one_min = run_poll(opts, old, NOW + timedelta(minutes=1))
+    assert [p.key for p in at_one_min.posts] == ["replay:r002", "replay:r003", "replay:r004"]

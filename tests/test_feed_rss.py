@@ -3,7 +3,7 @@ against a real HTTP server on 127.0.0.1 (conditional GET, error answers, documen
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feed_kit
@@ -79,15 +79,18 @@ def test_rss2_items_become_articles():
     assert [p.published_at for p in posts] == sorted((p.published_at for p in posts), reverse=True)
 
 
-def test_unreadable_and_missing_dates_fall_back_to_the_feed_date_or_are_dropped():
+def test_an_unreadable_date_sits_below_every_dated_article_and_an_undated_feed_works():
     posts = rss.parse_feed(fixture("lesechos_rss2.xml"), RSS_URL, now=NOW)
     undated = next(p for p in posts if p.title == "Date illisible")
-    assert undated.published_at == datetime(2024, 5, 2, 8, 30, tzinfo=UTC)  # channel lastBuildDate
+    oldest_dated = datetime(2024, 5, 2, 7, 0, tzinfo=UTC)  # "5G : couverture...", 09:00 +0200
+    assert undated.published_at == oldest_dated - timedelta(seconds=1)  # first seen now, never above the news
+    assert posts[-1] is undated
     bare = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
         b"<item><title>No date anywhere</title><link>https://t.example/1</link></item></channel></rss>"
     )
-    assert rss.parse_feed(bare, RSS_URL, now=NOW) == []
+    [only] = rss.parse_feed(bare, RSS_URL, now=NOW)
+    assert (only.title, only.published_at, only.url) == ("No date anywhere", NOW, "https://t.example/1")
 
 
 def test_atom_entries_become_articles():
@@ -204,6 +207,121 @@ def test_truncated_feed_is_a_bad_response(server):
 
     url = server.route("/feed.xml", short)
     assert poll_error(rss.Options(url=url)).kind == "bad_response"
+
+
+# ------------------------------------------------------------------------------------------- feeds as found on the web
+
+
+def channel(*items: str, extra: str = "") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">'
+        f"<channel><title>Mairie de Lyon - actualités</title><link>https://www.lyon.example/</link>{extra}"
+        + "".join(f"<item>{item}</item>" for item in items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def undated(n: int) -> str:
+    return f"<title>Avis n°{n}</title><link>https://www.lyon.example/avis/{n}</link><description>Avis {n}</description>"
+
+
+def dated(n: int, when: datetime) -> str:
+    stamp = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return f"<title>Article {n}</title><link>https://www.lyon.example/a/{n}</link><pubDate>{stamp}</pubDate>"
+
+
+def poll_at(server, body: bytes, now: datetime, cursor: dict) -> PollResult:
+    url = server.route("/actualites.rss", lambda h: h.reply(200, body, content_type="application/rss+xml"))
+    return feed_kit.run_poll(rss, rss.Options(url=url), feed_id="lyon", cursor=cursor, now=now)
+
+
+def test_an_undated_feed_shows_its_items_in_order_at_the_time_first_seen_across_polls(server):
+    first = poll_at(server, channel(undated(2), undated(1)), NOW, {})
+    assert [(p.title, p.published_at) for p in first.posts] == [
+        ("Avis n°2", NOW),
+        ("Avis n°1", NOW - timedelta(seconds=1)),  # the feed's order: first listed, newest
+    ]
+    later = NOW + timedelta(hours=2)
+    # the cursor as the store keeps it (strings), as after a restart
+    second = poll_at(server, channel(undated(3), undated(2), undated(1)), later, dict(first.cursor))
+    assert [(p.title, p.published_at) for p in second.posts] == [
+        ("Avis n°3", later),
+        ("Avis n°2", NOW),  # kept the time it was first seen
+        ("Avis n°1", NOW - timedelta(seconds=1)),
+    ]
+    assert second.replace and rss.UNDATED_KEY in second.cursor
+
+
+def test_an_undated_item_keeps_its_first_seen_time_and_stays_below_dated_news(server):
+    news = [dated(2, NOW - timedelta(minutes=10)), dated(1, NOW - timedelta(minutes=40))]
+    first = poll_at(server, channel(undated(7), *news), NOW, {})
+    assert [p.title for p in first.posts] == ["Article 2", "Article 1", "Avis n°7"]
+    placed = NOW - timedelta(minutes=40, seconds=1)  # first seen now, but never above dated news
+    assert first.posts[-1].published_at == placed
+    later = NOW + timedelta(hours=1)  # article 1 has left the feed, article 3 is new
+    second = poll_at(
+        server, channel(dated(3, later - timedelta(minutes=5)), undated(7), news[0]), later, dict(first.cursor)
+    )
+    assert [(p.title, p.published_at) for p in second.posts] == [
+        ("Article 3", later - timedelta(minutes=5)),
+        ("Article 2", NOW - timedelta(minutes=10)),
+        ("Avis n°7", placed),  # the same time as on the first poll
+    ]
+    # an older article appearing later still pushes the undated item below it
+    third = poll_at(server, channel(undated(7), dated(0, NOW - timedelta(hours=3))), later, dict(second.cursor))
+    assert [(p.title, p.published_at) for p in third.posts] == [
+        ("Article 0", NOW - timedelta(hours=3)),
+        ("Avis n°7", NOW - timedelta(hours=3, seconds=1)),
+    ]
+
+
+def test_first_seen_times_are_bounded_in_the_cursor():
+    many = channel(*(undated(n) for n in range(rss.MAX_UNDATED + 50)))
+    read = rss.read_feed(many, RSS_URL, now=NOW, max_items=10)
+    assert len(read.posts) == 10 and len(read.undated) == rss.MAX_UNDATED  # the first listed are kept
+    assert read.undated["rss:https://www.lyon.example/avis/0"] == NOW
+    later = NOW + timedelta(hours=1)
+    again = rss.read_feed(channel(undated(-1)), RSS_URL, now=later, undated=read.undated)
+    assert len(again.undated) == rss.MAX_UNDATED  # the current entry, then the most recent others
+    assert again.undated["rss:https://www.lyon.example/avis/-1"] == later
+    assert "rss:https://www.lyon.example/avis/0" in again.undated
+    assert f"rss:https://www.lyon.example/avis/{rss.MAX_UNDATED - 1}" not in again.undated  # the oldest stamp
+
+
+def test_in_a_broken_document_an_undated_entry_needs_a_link_or_an_id():
+    """feedparser salvages what it can from XML that is not well-formed: an undated entry that names
+    itself is kept, a bare title (perhaps a fragment of the broken markup) is not."""
+    broken = channel(undated(1), "<title>&&& <<< </title>", undated(2)).replace(b"</channel>", b"</chanel>")
+    posts = rss.parse_feed(broken, RSS_URL, now=NOW)
+    assert [p.title for p in posts] == ["Avis n°1", "Avis n°2"]
+    [bare] = rss.parse_feed(channel("<title>Titre seul</title>"), RSS_URL, now=NOW)
+    assert bare.title == "Titre seul"  # well-formed: a title is enough
+
+
+def test_relative_links_enclosures_and_thumbnails_resolve_and_only_http_survives():
+    body = channel(
+        "<title>A</title><link>/actualites/a.html</link><guid>a</guid>"
+        "<pubDate>Thu, 02 May 2024 08:00:00 +0000</pubDate>"
+        '<enclosure url="img/a.jpg" type="image/jpeg" length="1"/>',
+        "<title>B</title><link>b.html</link><guid>b</guid>"
+        '<media:thumbnail url="//cdn.lyon.example/b.jpg" width="320" height="180"/>',
+        "<title>C</title><link>javascript:alert(1)</link><guid>c</guid>"
+        '<enclosure url="c.jpg" type="image/jpeg" length="1"/>',
+        "<title>D</title><link>https://www.lyon.example/d</link><guid>d</guid>"
+        '<enclosure url="data:image/png;base64,iVBORw0KGgo=" type="image/png" length="1"/>',
+        extra="<image><url>/logo.png</url><title>Lyon</title><link>https://www.lyon.example/</link></image>",
+    )
+    feed_url = "https://www.lyon.example/rss/actualites.xml"
+    posts = {p.title: p for p in rss.parse_feed(body, feed_url, now=NOW)}
+    a, b, c, d = posts["A"], posts["B"], posts["C"], posts["D"]
+    assert a.url == "https://www.lyon.example/actualites/a.html"  # against the feed's URL
+    assert a.media[0].url == "https://www.lyon.example/actualites/img/a.jpg"  # against the item's link
+    assert b.url == "https://www.lyon.example/rss/b.html"
+    assert (b.media[0].url, b.media[0].width) == ("https://cdn.lyon.example/b.jpg", 320)
+    assert c.url is None  # never a javascript: link on a screen
+    assert c.media[0].url == "https://www.lyon.example/rss/c.jpg"  # no usable link: the feed's URL is the base
+    assert d.media == ()  # a data: URL is not a picture the wall fetches
+    assert a.author.avatar_url == "https://www.lyon.example/logo.png"
 
 
 def test_rss_module_does_not_import_wall():

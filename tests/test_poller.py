@@ -169,3 +169,31 @@ def test_conditional_get_survives_a_restart(tmp_path):
         assert len(seen) == 2
         assert "if-none-match" not in seen[0].headers
         assert seen[1].headers["if-none-match"] == '"v1"'  # after the restart
+
+
+def test_a_result_that_says_more_is_followed_by_the_next_poll_at_once(monkeypatch):
+    """A backlog bigger than one poll (an adapter's `more`) is delivered by polls that follow at once,
+    not poll_s apart; `more` with nothing delivered waits poll_s as usual (an adapter bug never spins)."""
+    store = Store({"a": ("a", 3600.0)})
+    script = Script(
+        [
+            PollResult(posts=[post(1)], cursor={"at": "1"}, more=True),
+            PollResult(posts=[post(2)], cursor={"at": "2"}, more=True),
+            PollResult(more=True),  # more, yet nothing delivered: the next poll waits poll_s (an hour)
+            PollResult(posts=[post(3)], cursor={"at": "3"}),
+        ]
+    )
+    script.module_obj = script.module()
+    monkeypatch.setattr(poller_mod, "adapter_module", lambda name: script.module_obj)
+    p = Poller([FeedSpec("a", "a", 3600.0, {}, {})], store, policy=FastPolicy(), clock=lambda: T)
+    p.start()
+    try:
+        deadline = time.monotonic() + 10
+        while p.polls["a"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # a fourth poll would come now if poll_s were not honoured
+    finally:
+        p.stop()
+    assert p.polls["a"] == 3
+    assert {q.key for q in store.snapshot("a", T).posts} == {"t:1", "t:2"}
+    assert script.seen_cursors == [{}, {"at": "1"}, {"at": "2"}]  # each poll went on from the last
