@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import DEMO, load_png
 
-from feeds.model import Author, Media, Post
+from feeds.model import Author, Media, Metric, Post
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.moderation import Moderator, audit_path_for, normalize, state_path_for
@@ -172,6 +172,42 @@ def test_leaderboards_and_topics_lose_blocked_names_and_words(plans):
     assert out.metrics["kpi.reach"] is demo.metrics["kpi.reach"]  # figures are not content
     assert first.handle not in {p.author.handle for p in out.posts}
     assert demo.metrics["influencers"].leaderboard == board  # the store's snapshot is never changed
+
+
+def test_a_blocked_word_never_trends_in_any_mode_not_even_open(plans):
+    def words(values: dict) -> Metric:
+        return Metric(name="x", unit="posts", breakdown=values, computed_at=NOW)
+
+    metrics = {
+        "topics": words({"#Idiot": 9, "#fibre": 5}),
+        "topics@7d": words({"#idiót": 40, "#fibre": 30}),  # other windows, as the store names them
+        "topics.fr": words({"#IDIOT": 2, "#panne": 1}),
+        "terms": words({"idiot": 7, "réseau": 6}),
+        "terms@1h": words({"idiots": 3, "idiot": 1}),  # 'idiots' is another word: it stays
+        "countries": words({"FR": 3, "SN": 1}),
+    }
+    angry = post("angry", "you idiot, still no #fibre", hashtags=("#idiot", "#fibre"))
+    s = snap(angry, post("calm", "hello", hashtags=("#fibre",)), metrics=metrics)
+    m = Moderator(terms=["idiot"])
+    for mode, plan in plans.items():
+        out = m.filter(s, plan)
+        shown = {name: out.metrics[name].breakdown for name in metrics}
+        assert shown["topics"] == {"#fibre": 5}, mode
+        assert shown["topics@7d"] == {"#fibre": 30}, mode
+        assert shown["topics.fr"] == {"#panne": 1}, mode
+        assert shown["terms"] == {"réseau": 6}, mode
+        assert shown["terms@1h"] == {"idiots": 3}, mode
+        assert out.metrics["countries"] is metrics["countries"]  # categories, not words
+    # open: the angry post still shows, whole, but no longer carries the blocked hashtag into a
+    # cloud counted from the posts' hashtags
+    out = m.filter(s, plans["open"])
+    assert keys(out) == ["angry", "calm"]
+    assert out.posts[0].text == "you idiot, still no #fibre" and out.posts[0].hashtags == ("#fibre",)
+    assert out.posts[1] is s.posts[1]
+    assert s.posts[0].hashtags == ("#idiot", "#fibre")  # the store's post is never changed
+    # a snapshot with nothing blocked goes through untouched (the per-frame cache depends on it)
+    clean = snap(post("calm", "hello", hashtags=("#fibre",)), metrics={"topics": words({"#fibre": 5})})
+    assert m.filter(clean, plans["open"]) is clean
 
 
 def test_approve_first_leaderboards_name_only_authors_an_operator_vetted(plans):
@@ -584,6 +620,32 @@ def test_blocking_an_author_removes_their_posts_and_name_everywhere(rt, monitori
     assert not np.array_equal(first_card(state0, canvas0), first_card(state1, canvas1))
 
 
+def test_an_open_wall_shows_the_posts_but_not_the_blocked_word_as_a_topic(rt, tmp_path):
+    """End to end: the monitoring wall run open (as a care room runs it); an operator blocks a
+    word that is the room's top trending topic and is written in posts on screen."""
+    plan = dataclasses.replace(rt.loaded.scenarios["monitoring"], name="monitoring-open", moderation="open")
+    rt.loaded.scenarios[plan.name] = plan
+    try:
+        rt.use_scenario(plan.name)
+        rt.moderate_with(Moderator.from_config(rt.loaded.config, None))
+        state0, _, canvas0 = shoot(rt, tmp_path / "before")
+        m = Moderator.from_config(rt.loaded.config, None)
+        rt.moderate_with(m)
+        m.block_term("5g", "ana")
+        state1, text1, canvas1 = shoot(rt, tmp_path / "after")
+    finally:
+        del rt.loaded.scenarios[plan.name]
+    before = [i["label"] for i in state0["zones"]["topics"]["view"]["items"]]
+    after = [i["label"] for i in state1["zones"]["topics"]["view"]["items"]]
+    assert before[0] == "#5G" and "#5G" not in after and after[: len(before) - 1] == before[1:]
+    assert "#5G" not in json.dumps(state1["zones"]["topics"], ensure_ascii=False)
+    assert not np.array_equal(zone(state0, canvas0, "topics"), zone(state1, canvas1, "topics"))
+    # the posts are the same: an open wall shows what people wrote, 5G included
+    assert state1["zones"]["posts"] == state0["zones"]["posts"]
+    with_5g = [p for p in m.filter(rt.store.snapshot("demo", T), plan).posts if "5G" in p.text]
+    assert with_5g and all("#5G" not in p.hashtags for p in with_5g)
+
+
 def test_hide_takes_a_post_out_of_the_very_next_frame_of_every_scenario(rt):
     """What the next frame sends to the painters (the zone's pixels follow when its paint lands)."""
     from wall.scenes.views import to_json
@@ -618,3 +680,26 @@ def test_approve_first_wall_shows_only_what_an_operator_approved(rt, tmp_path):
     assert [k for k in feed_keys if f'"{k}"' in text1] == [chosen["key"]]
     assert [r["name"] for r in state1["zones"]["influencers"]["view"]["rows"]] == [chosen["author_name"]]
     assert not np.array_equal(zone(state0, canvas0, "posts"), zone(state1, canvas1, "posts"))
+
+
+def test_hiding_a_cross_posted_post_hides_its_copies_on_other_networks(plans):
+    """One post on Mastodon and Bluesky is one card (feeds/crossposts.py): hiding it by either key
+    takes both copies off the wall, and the audit log names the copies."""
+    m = Moderator()
+    ana = Author(id="bsky:ana", handle="ana.bsky.social", name="Ana Ruiz")
+    copy = post("bluesky:9", "The fibre is down again https://bsky.app/x #fibre", author=ana).model_copy(
+        update={"network": "bluesky"}
+    )
+    original = post("mastodon:9", "The fibre is down again https://t.co/y", minutes_ago=3)
+    original = original.model_copy(
+        update={"author": Author(id="m:ana", handle="@ana@mastodon.social", name="ana ruiz")}
+    )
+    other = post("mastodon:10", "Something else entirely")
+    s = snap(original, copy, other)
+    assert keys(m.filter(s, plans["open"])) == ["mastodon:9", "bluesky:9", "mastodon:10"]  # the wall shows them
+    result = m.hide("mastodon:9", "ana")
+    assert result["copies"] == ["bluesky:9"]
+    assert keys(m.filter(s, plans["open"])) == ["mastodon:10"]
+    assert m.audit(1)[0]["copies"] == ["bluesky:9"]
+    m.unhide("bluesky:9", "ana")  # shown again, by either key, with its copies
+    assert keys(m.filter(s, plans["open"])) == ["mastodon:9", "bluesky:9", "mastodon:10"]

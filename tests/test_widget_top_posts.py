@@ -399,8 +399,9 @@ def test_negative_counts_show_zero():
 
 
 def test_nan_engagement_score_ranks_by_counts():
-    nan = Post.model_construct(**{**post("a", likes=50).__dict__, "engagement": float("nan")})
-    ranked = rank_posts([nan, post("b", likes=80)], T0, "engagement", 240)
+    # two different texts: the same text by the same person minutes apart would be one card
+    nan = Post.model_construct(**{**post("a", "first", likes=50).__dict__, "engagement": float("nan")})
+    ranked = rank_posts([nan, post("b", "second", likes=80)], T0, "engagement", 240)
     assert [p.key for p in ranked] == ["b", "a"]
 
 
@@ -478,3 +479,166 @@ def test_tiny_zone_does_not_crash():
     for w, h in ((1, 1), (20, 12), (120, 60)):
         view, px = render("top_posts", w, h, data=demo_snapshot())
         assert px.shape == (h, w, 4)
+
+
+# ------------------------------------------------------------------------------- one post, one card
+
+MASTODON_INK, BLUESKY_INK = top_posts.NETWORKS["mastodon"][1], top_posts.NETWORKS["bluesky"][1]
+
+
+def cross_posted(likes=(6, 5, 4), minutes_ago=(6, 5, 3)) -> list[Post]:
+    """One text posted by one person on X, Mastodon and Bluesky, each network shortening the link its
+    own way and the person adding each network's hashtags at the end."""
+    text = "Fibre is live in our village! Details: {url} #fibre"
+    return [
+        post(
+            "x:1",
+            text.format(url="https://t.co/Zx81"),
+            network="x",
+            handle="@ana",
+            likes=likes[0],
+            reposts=2,
+            replies=1,
+            minutes_ago=minutes_ago[0],
+        ),  # fmt: skip
+        post(
+            "m:1",
+            text.format(url="https://example.com/fibre") + " #mastodon",
+            network="mastodon",
+            handle="@ana@mastodon.social",
+            likes=likes[1],
+            minutes_ago=minutes_ago[1],
+        ),  # fmt: skip
+        post(
+            "b:1",
+            "fibre is live in our  village!  Details: example.com/fibre…".replace(
+                "example.com/fibre…", "https://bit.ly/3f"
+            ),
+            network="bluesky",
+            handle="ana.bsky.social",
+            name="ANA LIMA",
+            likes=likes[2],
+            minutes_ago=minutes_ago[2],
+        ),  # fmt: skip
+    ]
+
+
+def test_a_post_cross_posted_on_three_networks_is_one_card_with_every_badge():
+    other = post("o:1", "Another post entirely", handle="@bo", name="Bo Berg", likes=12, minutes_ago=4, network="x")
+    data = snapshot_with(posts=[*cross_posted(), other])
+    view = build("top_posts", make_ctx(1920, 1080, data=data), count=2, rank_by="engagement")
+    assert [c.key for c in view.posts] == ["x:1", "o:1"]  # two cards, not four
+    card = view.posts[0]
+    assert [(b.network, b.label) for b in card.badges] == [("x", "X"), ("mastodon", "Mastodon"), ("bluesky", "Bluesky")]
+    assert card.copies == ("m:1", "b:1")
+    # the first copy's words and age; counts (and the ranking) add up every copy: 6 + 5 + 4 likes
+    # beat the other post's 12, though no single copy does
+    assert card.text.startswith("Fibre is live") and card.age == "6 min" and card.network == "x"
+    assert (card.likes, card.reposts, card.replies) == (15, 2, 1)
+    assert [p.key for p in rank_posts(data.posts, T0, "engagement", 240)] == ["x:1", "o:1"]
+    assert [b.network for b in view.posts[1].badges] == ["x"]
+    state = json.loads(json.dumps(to_json(view)))
+    assert [b["network"] for b in state["posts"][0]["badges"]] == ["x", "mastodon", "bluesky"]
+    # every badge is painted on the card; a post seen on one network shows its one badge
+    _, px = render("top_posts", 960, 540, data=data, count=1, t=at_page(0))
+    assert near(px, MASTODON_INK, 12) > 300 and near(px, BLUESKY_INK, 12) > 300
+    _, alone = render("top_posts", 960, 540, data=snapshot_with(posts=[other]), count=1)
+    assert near(alone, MASTODON_INK, 12) == 0 and near(alone, BLUESKY_INK, 12) == 0
+
+
+def test_badges_that_do_not_fit_at_the_rooms_floor_give_way_to_a_count():
+    ctx = dataclasses.replace(make_ctx(1920, 1080, data=snapshot_with(posts=cross_posted())), min_text_px=41.3)
+    view = build("top_posts", ctx, count=2)
+    with record_text_sizes() as painted:
+        px = paint("top_posts", view, 1920, 1080)
+    assert {"X", "Mastodon", "+1"} <= {text for _, text in painted}
+    assert min(size for size, _ in painted) >= 41.3
+    assert near(px, MASTODON_INK, 12) > 300 and near(px, top_posts.OTHER_NETWORK[1], 6) > 300  # the '+1' pill
+    assert near(px, BLUESKY_INK, 12) == 0  # the badge it stands for
+
+
+def test_golden_cross_posted_card():
+    view, px = render("top_posts", 960, 540, data=snapshot_with(posts=cross_posted()), count=1, t=at_page(0))
+    assert len(view.posts) == 1 and len(view.posts[0].badges) == 3
+    assert_golden("top_posts_cross_posted", px)
+
+
+def test_copies_by_name_or_by_handle_are_one_person():
+    by_name = [
+        post("a", "Coupure fibre depuis ce matin", handle="@ana_l", name="Ána  Lima", network="x"),
+        post("b", "coupure fibre depuis ce matin #panne", handle="@analima", name="ana lima", network="bluesky"),
+    ]
+    by_handle = [
+        post("c", "Coupure fibre depuis ce matin", handle="@ana", name="Ana", network="x"),
+        post("d", "Coupure fibre depuis ce matin", handle="@ana@piaille.fr", name="Ana 🌻", network="mastodon"),
+    ]
+    for pair in (by_name, by_handle):
+        cards = top_posts.rank_cards(pair, T0, "recency", 240)
+        assert [[p.key for p in g] for g in cards] == [[pair[0].key, pair[1].key]]
+
+
+def test_other_people_other_texts_and_later_repeats_stay_apart():
+    text = "Coupure fibre depuis ce matin"
+    posts = [
+        post("a", text, handle="@ana", name="Ana Lima", network="x", minutes_ago=30),
+        post("someone", text, handle="@bo", name="Bo Berg", network="mastodon", minutes_ago=29),
+        post("other-text", "Coupure fibre depuis hier", handle="@ana", network="bluesky", minutes_ago=29),
+        # within the window of the first copy joins it; past it, a repeat is a post of its own
+        post("copy", text, handle="@ana", network="bluesky", minutes_ago=30 - 9.5),
+        post("repeat", text, handle="@ana", network="mastodon", minutes_ago=30 - 11),
+        post("media-only", "", handle="@ana", media=(Media(url="asset:demo/photo1.png"),), minutes_ago=29),
+        post("media-too", "", handle="@ana", media=(Media(url="asset:demo/photo1.png"),), minutes_ago=28),
+    ]
+    cards = top_posts.rank_cards(posts, T0, "recency", 240)
+    groups = sorted(tuple(p.key for p in g) for g in cards)
+    assert groups == sorted(
+        [("a", "copy"), ("someone",), ("other-text",), ("repeat",), ("media-only",), ("media-too",)]
+    )
+
+
+def test_a_cross_posted_card_ranks_by_its_copies_reach_and_its_first_time():
+    posts = [
+        post("x:1", "Big news today", network="x", reach=300, minutes_ago=9),
+        post("m:1", "Big news today", network="mastodon", reach=300, minutes_ago=2),
+        post("o:1", "Other news", handle="@bo", name="Bo", reach=500, minutes_ago=5),
+    ]
+    assert [p.key for p in rank_posts(posts, T0, "reach", 240)] == ["x:1", "o:1"]  # 600 > 500
+    assert [p.key for p in rank_posts(posts, T0, "recency", 240)] == ["o:1", "x:1"]  # its first copy: 9 min
+
+
+# ------------------------------------------------------------------------------- press articles
+
+
+def test_press_articles_are_cards_without_counters():
+    article = post(
+        "press:1",
+        "Les opérateurs promettent une couverture de 90 % d'ici 2027.",
+        kind="article",
+        title="5G : le calendrier des opérateurs",
+        network="rss",
+        name="Le Monde",
+        handle="",
+        likes=0,
+        minutes_ago=12,
+    )
+    view = build("top_posts", make_ctx(960, 540, data=snapshot_with(posts=[article])), count=1, include_articles=True)
+    card = view.posts[0]
+    assert (card.author, card.title, card.network_label, card.age) == (
+        "Le Monde",
+        "5G : le calendrier des opérateurs",
+        "RSS",
+        "12 min",
+    )
+    assert (card.likes, card.reposts, card.replies) == (None, None, None)
+    state = json.loads(json.dumps(to_json(view)))
+    assert state["posts"][0]["likes"] is None  # "no counters", not "nobody liked it"
+    with record_text_sizes() as painted:
+        px = paint("top_posts", view, 960, 540)
+    texts = {text for _, text in painted}
+    assert {"Le Monde", "RSS", "12 min"} <= texts and "0" not in texts
+    assert near(px, "#ff5c8a", 40) == 0  # no heart
+    # the same card as a post has its counters row
+    as_post = dataclasses.replace(card, likes=0, reposts=0, replies=0)
+    with record_text_sizes() as painted:
+        px = paint("top_posts", dataclasses.replace(view, posts=(as_post,)), 960, 540)
+    assert "0" in {text for _, text in painted} and near(px, "#ff5c8a", 40) > 50

@@ -276,3 +276,79 @@ def test_the_cloud_at_the_floor_keeps_its_ranking_and_drops_an_unfittable_word()
     assert [w.label for w in placed] == ["#big", "#mid", "#small"]  # 120 characters never fit at 42 px
     sizes = [w.size for w in placed]
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] >= 42 and sizes[0] >= 2 * 42
+
+
+# ------------------------------------------------------------------------------- topics that mean something
+
+
+def test_hashtags_from_posts_fold_accents_and_leave_numbers_out():
+    posts = [
+        post(1, ("#Réseau", "#22")),
+        post(2, ("#reseau", "#2024")),
+        post(3, ("#réseau", "#panne")),
+        post(4, ("#RESEAU", "#a")),
+        post(5, ("#Réseau",)),
+    ]
+    view = build("topics", make_ctx(960, 540, data=snapshot_with(posts=posts)), metric="posts")
+    # one topic, shown in its most used spelling; '#22', '#2024' and '#a' are no topics
+    assert [(i.label, i.count) for i in view.items] == [("#Réseau", 5), ("#panne", 1)]
+
+
+def test_the_widget_counts_hashtags_as_the_store_does():
+    from wall.store.topics import hashtag_topic
+
+    tags = [
+        "#Fibre",
+        "#RÉSEAU",
+        "5G",
+        "#22",
+        "#2024_03",
+        "#a",
+        "#🔥",
+        "#خدمة",
+        "#网络",
+        "#ﬁbre",
+        "#" + "x" * 41,
+        "#Ünïcödé",
+    ]
+    for tag in tags:
+        mine = topics._hashtag(tag)
+        store = hashtag_topic(tag)
+        assert (mine is None) == (store is None), tag
+        assert mine is None or mine[0] == store[0], tag
+
+
+def _open_wall_snapshot():
+    """What an open (monitoring) wall's topics zone receives once the operator blocked 'panne':
+    posts with the word stay (a care room answers them), the word leaves every topic figure."""
+    from types import SimpleNamespace
+
+    from wall.moderation import Moderator
+
+    metrics = {
+        **breakdown({"#Panne": 90, "#fibre": 50, "#merci": 20}),
+        "terms": Metric(name="Frequent terms", unit="posts", breakdown={"panne": 70, "réseau": 40}, computed_at=T0),
+        "topics@7d": Metric(name="Trending topics", unit="posts", breakdown={"#PANNÉ": 9, "#5G": 8}, computed_at=T0),
+    }
+    data = snapshot_with(
+        posts=[post(1, ("#panne", "#fibre")), post(2, ("#Panne",)), post(3, ("#merci",))], metrics=metrics
+    )
+    shown = Moderator(terms=["panne"]).filter(data, SimpleNamespace(name="monitoring", moderation="open"))
+    assert len(shown.posts) == len(data.posts)
+    return shown
+
+
+@pytest.mark.parametrize("style", ["list", "cloud"])
+def test_a_blocked_term_never_shows_in_topics_even_on_an_open_wall(style):
+    shown = _open_wall_snapshot()
+    view, px = render("topics", 960, 540, data=shown, style=style)
+    assert [i.label for i in view.items] == ["#fibre", "#merci"]
+    # the picture is the one of a feed that never had the word: nothing of it is drawn
+    clean = snapshot_with(metrics=breakdown({"#fibre": 50, "#merci": 20}))
+    assert np.array_equal(px, render("topics", 960, 540, data=clean, style=style)[1])
+    terms = build("topics", make_ctx(960, 540, data=shown), metric="terms", style=style)
+    assert [i.label for i in terms.items] == ["réseau"] and terms.title == "Frequent terms"
+    week = build("topics", make_ctx(960, 540, data=shown), metric="topics@7d", style=style)
+    assert [i.label for i in week.items] == ["#5G"]
+    from_posts = build("topics", make_ctx(960, 540, data=shown), metric="posts", style=style)
+    assert [(i.label, i.count) for i in from_posts.items] == [("#fibre", 1), ("#merci", 1)]

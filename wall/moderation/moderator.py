@@ -7,7 +7,8 @@ lets through depends on its mode (ScenarioConfig.moderation; see wall/config/sch
 
 - open: everything, except posts an operator hid and posts of blocked authors. These are a person's
   explicit decisions about one post or one person, so they hold everywhere, the monitoring room
-  included; blocked terms do not apply (a care team must see the angry posts it has to answer).
+  included; blocked terms do not apply to posts (a care team must see the angry posts it has to
+  answer), only to trending topics (below).
 - blocklist (the default): also no post whose text, title, hashtags, picture descriptions, author
   name or handle contains a blocked term.
 - approve-first (the default of public_facing scenarios): only posts an operator approved, and
@@ -17,9 +18,16 @@ lets through depends on its mode (ScenarioConfig.moderation; see wall/config/sch
 Beyond posts, the figures that name people or carry their words are filtered too: leaderboards lose
 blocked authors (open, blocklist) and, on approve-first walls, every author without an approved
 post in the same snapshot (a visitor wall names no one an operator has not vetted); breakdown
-labels (trending topics) that contain a blocked term are dropped (blocklist, approve-first). Counts
-and series (volume, tone, countries) are statistics, not content: they are left as they are, and a
-hidden post's hashtags still count in topics computed from posts.
+labels that contain a blocked term are dropped (blocklist, approve-first). Trending topics and
+terms are dropped in every mode, open included: a care room sees the angry posts it must answer, but
+a blocked word is never put up in big letters as what the room is talking about. That covers the
+breakdowns whose labels are words people wrote (`_user_words`: 'topics', 'terms', 'topics.fr', and
+the same over other windows, 'topics@7d'; a label matches as a post's text does, so '#Idiot' and
+'#idiót' are dropped for the term 'idiot'), and, on open walls, the hashtags of the posts let through
+(each such post reaches the widgets without its blocked hashtags, so a cloud counted from the posts'
+hashtags cannot show one; its text, on a card, is left whole). Counts and series (volume, tone,
+countries) are statistics, not content: they are left as they are, and a hidden post's hashtags
+still count in topics computed from posts.
 
 The kill switch (`kill(True)`) is wall-wide: whatever the scenario, no post, no leaderboard and no
 topic label reaches a painter until it is lifted, on the very next frame, even before the director
@@ -45,13 +53,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from feeds.crossposts import copies_of
 from feeds.model import Author, Metric, Post
 
 from ..background_writer import CLOSE_TIMEOUT_S
 from ..store import FeedSnapshot
 from .journal import AUDIT_KEEP, Journal, state_path_for
 from .rules import MODES, Blocklist, Decisions, Rules, author_entry, bound
-from .text import Texts, normalize_term
+from .text import TermMatcher, Texts, normalize_term
 
 MAX_TERM_CHARS = 200
 MAX_KEY_CHARS = 500
@@ -196,19 +205,36 @@ class Moderator:
 
     def hide(self, post_key: str, who: str, *, scenario: str | None = None) -> dict[str, Any]:
         """Take a post off every screen, on the next frame, and keep it off (also after a restart).
-        A key no wall has shown yet is accepted: it will never show."""
+        A key no wall has shown yet is accepted: it will never show. The copies of the post on
+        other networks that walls have shown (feeds/crossposts.py) go with it: they are one card."""
         key, who = _key(post_key), _who(who)
         seen = self._lookup(key)
+        copies = self._copies(seen)
         with self._lock:
             changed = self._decisions.hide(key)
-            return self._commit(who, "hide", key, _scenario(scenario, seen), changed, seen=seen is not None)
+            for c in copies:
+                changed = self._decisions.hide(c) or changed
+            extra: dict[str, Any] = {"copies": copies} if copies else {}
+            return self._commit(who, "hide", key, _scenario(scenario, seen), changed, seen=seen is not None, **extra)
 
     def unhide(self, post_key: str, who: str, *, scenario: str | None = None) -> dict[str, Any]:
         key, who = _key(post_key), _who(who)
         seen = self._lookup(key)
+        copies = self._copies(seen)
         with self._lock:
             self._decisions.unhide(key)
-            return self._commit(who, "unhide", key, _scenario(scenario, seen), True)
+            for c in copies:
+                self._decisions.unhide(c)
+            extra: dict[str, Any] = {"copies": copies} if copies else {}
+            return self._commit(who, "unhide", key, _scenario(scenario, seen), True, **extra)
+
+    def _copies(self, seen: _Seen | None) -> list[str]:
+        """Keys of the copies, among the posts walls have shown, of the post `seen` holds."""
+        if seen is None:
+            return []
+        with self._seen_lock:
+            shown = [s.post for s in self._seen.values()]
+        return [p.key for p in copies_of(seen.post, shown)]
 
     def block_author(self, author: str, who: str) -> dict[str, Any]:
         """Block an author by id ('mastodon:1234') or @handle: their posts leave every screen on the
@@ -219,7 +245,8 @@ class Moderator:
         return self._unblock(self._decisions.authors, _author(author), author, who)
 
     def block_term(self, term: str, who: str) -> dict[str, Any]:
-        """Block a word or phrase (any language) on blocklist and approve-first scenarios."""
+        """Block a word or phrase (any language): posts that hold it leave blocklist and approve-first
+        scenarios; trending topics and terms that hold it leave every scenario."""
         return self._block(self._decisions.terms, _term(term), term, who)
 
     def unblock_term(self, term: str, who: str) -> dict[str, Any]:
@@ -280,6 +307,9 @@ class Moderator:
         kept: list[Post] = []
         waiting: dict[str, _Seen] = {}
         terms = rules.matcher if mode != "open" else None
+        # open walls keep posts with blocked terms, not their blocked hashtags (see the docstring)
+        tags = rules.matcher if mode == "open" else None
+        retagged = False
         for p in snap.posts:
             if p.key in rules.hidden or rules.blocks_author(p.author):
                 continue
@@ -289,12 +319,24 @@ class Moderator:
                 waiting[p.key] = _Seen(p, snap.feed_id, scenario)  # operators may still decide while killed
                 continue
             if not rules.killed:
+                if tags is not None and p.hashtags:
+                    shown = self._without_blocked_tags(p, tags)
+                    retagged |= shown is not p
+                    p = shown
                 kept.append(p)
         self._remember(snap, scenario, waiting if mode == "approve-first" else None)
         metrics = self._metrics(snap.metrics, mode, rules, kept)
-        if len(kept) == len(snap.posts) and metrics is snap.metrics:
+        if len(kept) == len(snap.posts) and not retagged and metrics is snap.metrics:
             return snap
         return FeedSnapshot(snap.feed_id, tuple(kept), metrics, snap.as_of, snap.health)
+
+    def _without_blocked_tags(self, p: Post, matcher: TermMatcher) -> Post:
+        """The post without the hashtags that hold a blocked term (itself when none does: the usual
+        case costs one look-up of its text, normalised ahead by prime())."""
+        if matcher.find(self._texts.post(p)) is None:
+            return p
+        tags = tuple(t for t in p.hashtags if matcher.find(self._texts.of(t)) is None)
+        return p if len(tags) == len(p.hashtags) else p.model_copy(update={"hashtags": tags})
 
     def _metrics(
         self, metrics: Mapping[str, Metric], mode: str, rules: Rules, kept: list[Post]
@@ -320,10 +362,12 @@ class Moderator:
                 if len(entries) != len(m.leaderboard):
                     new = new.model_copy(update={"leaderboard": entries})
             if m.breakdown:
-                if rules.killed and _user_words(name):
+                words = _user_words(name)
+                matcher = terms if terms is not None or not words else rules.matcher  # words: every mode
+                if rules.killed and words:
                     new = new.model_copy(update={"breakdown": {}})
-                elif terms is not None:
-                    labels = {k: v for k, v in m.breakdown.items() if terms.find(self._texts.of(str(k))) is None}
+                elif matcher is not None:
+                    labels = {k: v for k, v in m.breakdown.items() if matcher.find(self._texts.of(str(k))) is None}
                     if len(labels) != len(m.breakdown):
                         new = new.model_copy(update={"breakdown": labels})
             changed |= new is not m
@@ -424,6 +468,8 @@ class Moderator:
         }
         if scenario is not None:
             entry["scenario"] = scenario
+        if extra.get("copies"):  # the same post on other networks, hidden (or shown again) with it
+            entry["copies"] = extra["copies"]
         entry["changed"] = changed
         self._audit.append(entry)
         if self._journal is not None:
@@ -488,6 +534,13 @@ def _person(a: Author) -> tuple[str, ...]:
     return tuple(n for n in (a.id.casefold(), "@" + a.handle.lstrip("@").casefold() if a.handle else "") if n)
 
 
+_WORD_FIGURES = ("topics", "terms")  # the store's trending hashtags and terms; listening tools' topics
+_WORD_VARIANTS = tuple(f + "." for f in _WORD_FIGURES)
+
+
 def _user_words(metric_name: str) -> bool:
-    """Breakdowns whose labels are words people wrote (trending topics), not categories."""
-    return metric_name == "topics" or metric_name.startswith("topics.")
+    """Breakdowns whose labels are words people wrote (trending topics and terms), not categories:
+    'topics', 'terms', their variants ('topics.fr') and the same over other windows ('topics@7d',
+    'terms@1h': wall/figure_windows.py names them so)."""
+    stem = metric_name.split("@", 1)[0]
+    return stem in _WORD_FIGURES or stem.startswith(_WORD_VARIANTS)

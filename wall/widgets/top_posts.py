@@ -4,6 +4,20 @@ A card shows the author (avatar or initials, name, handle), a network mark, the 
 own direction: Arabic and Hebrew read from the right), its first picture, like / repost / reply
 counts and its age. Posts are ranked by engagement, recency or reach over a recent window.
 
+Press articles (kind "article", with `include_articles`) are cards without counters: the outlet,
+its network mark, the headline, the summary, the picture and the age. A feed gives no likes for an
+article; a row of zeros would say nobody cared.
+
+One post, one card: the same text by the same person posted on several networks (or twice on one)
+within feeds.crossposts.WINDOW of its first copy shows once, as that first copy (the original: its age is
+the post's, and the card does not change hands as engagement moves between networks), with every
+network's mark, counts that add up all copies, and ranked by that sum (reach: the sum of the
+copies' reach; recency: the first copy's time). Same person: the same display name once folded (case,
+accents, spaces), or the same handle without '@', Mastodon's '@instance' and Bluesky's '.domain'.
+Same text: equal once case, runs of spaces, URLs (each network shortens them its own way) and the
+hashtags at the end (a cross-poster adds each network's) are left aside. Exact duplicates (one key)
+are one post already.
+
 Pages turn as a pure function of time: page = floor(epoch / page_seconds) % pages, so every
 machine of a wall turns together and a render at --time is reproducible. Each turn slides (or fades)
 for TRANSITION_S in TRANSITION_STEPS quantised steps. Ranking and ages are taken as of the page's
@@ -28,6 +42,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
+from feeds.crossposts import cross_posted
 from feeds.model import Post
 
 from ..colors import with_alpha
@@ -38,7 +53,7 @@ from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, 
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
 from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster, stroke
-from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit
+from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -49,6 +64,9 @@ TRANSITION_S = 0.6
 TRANSITION_STEPS = 8
 MAX_TEXT_CHARS = 600  # more never fits a card; cutting here bounds the painter's work on a 10,000-char post
 FUTURE_SKEW = timedelta(minutes=2)  # posts stamped slightly ahead of our clock still show
+# Copies of one post on several networks: cross-posting tools send them within seconds, a person
+# pasting by hand within a few minutes; ten minutes takes both, and a repeat an hour later (a
+# reminder, a re-run) stays a post of its own.
 
 # Sizes as shares of a card's scale u = min(card height, 0.95 x card width). "small" is the least
 # text on a card (handle, counts, age, network badge); no text goes below the room's floor either.
@@ -95,9 +113,16 @@ Options = TopPostsOptions  # the name the widget registry looks for
 
 
 @dataclass(frozen=True)
+class NetworkBadge:
+    network: str
+    label: str
+    color: str
+
+
+@dataclass(frozen=True)
 class PostCard:
     key: str
-    network: str
+    network: str  # the card's own post's network (its first copy)
     network_label: str
     network_color: str
     author: str
@@ -108,14 +133,16 @@ class PostCard:
     verified: bool
     text: str
     title: str  # articles: the headline (shown bold above the text)
-    likes: int
-    reposts: int
-    replies: int
+    likes: int | None  # all copies added up; None for an article (no counters: zeros would lie)
+    reposts: int | None
+    replies: int | None
     age: str
     image: str  # the first picture's URL as the source gave it ('' when none)
     image_local: bool  # a file we can paint; otherwise a placeholder with image_alt
     image_alt: str
     rtl: bool = False
+    badges: tuple[NetworkBadge, ...] = ()  # every network the post was seen on, first copy first
+    copies: tuple[str, ...] = ()  # keys of the other copies shown as this card (cross-posts)
 
 
 @dataclass(frozen=True)
@@ -154,10 +181,11 @@ def _reach(p: Post) -> float:
     return float(p.reach if p.reach is not None else (p.author.followers or 0))
 
 
-def rank_posts(
+def rank_cards(
     posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int, include_articles: bool = False
-) -> list[Post]:
-    """The posts worth a card, best first: inside the window, with something to show, no duplicates."""
+) -> list[tuple[Post, ...]]:
+    """The cards worth showing, best first, each as its posts (first copy first; see the module's
+    docstring): inside the window, with something to show, no duplicates, cross-posts merged."""
     oldest, newest = t - timedelta(minutes=window_minutes), t + FUTURE_SKEW
     seen: set[str] = set()
     keep = []
@@ -170,28 +198,36 @@ def rank_posts(
             continue  # e.g. an ids-only post whose text the source may not show
         seen.add(p.key)
         keep.append(p)
-    newest_first = lambda p: -p.published_at.timestamp()  # noqa: E731
+    cards = [tuple(g) for g in cross_posted(keep)]
+    newest_first = lambda g: -g[0].published_at.timestamp()  # noqa: E731
     if rank_by == "recency":
-        keep.sort(key=lambda p: (newest_first(p), p.key))
+        cards.sort(key=lambda g: (newest_first(g), g[0].key))
     elif rank_by == "reach":
-        keep.sort(key=lambda p: (-_reach(p), newest_first(p), p.key))
+        cards.sort(key=lambda g: (-sum(map(_reach, g)), newest_first(g), g[0].key))
     else:
-        keep.sort(key=lambda p: (-_engagement(p), newest_first(p), p.key))
-    return keep
+        cards.sort(key=lambda g: (-sum(map(_engagement, g)), newest_first(g), g[0].key))
+    return cards
 
 
-_memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[Post]]] = OrderedDict()
+def rank_posts(
+    posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int, include_articles: bool = False
+) -> list[Post]:
+    """The posts worth a card, best first (`rank_cards`, each card as its first copy)."""
+    return [g[0] for g in rank_cards(posts, t, rank_by, window_minutes, include_articles)]
 
 
-def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> list[Post]:
-    """rank_posts as of t (a page's start), remembered: build() runs every frame, and sorting a few
+_memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[tuple[Post, ...]]]] = OrderedDict()
+
+
+def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> list[tuple[Post, ...]]:
+    """rank_cards as of t (a page's start), remembered: build() runs every frame, and sorting a few
     thousand posts per zone per frame would eat the frame budget."""
     key = (id(posts), t, options.rank_by, options.window_minutes, options.include_articles)
     hit = _memo.get(key)
     if hit is not None and hit[0] is posts:  # `is`: an id can be reused once a tuple is freed
         _memo.move_to_end(key)
         return hit[1]
-    ranked = rank_posts(posts, t, options.rank_by, options.window_minutes, options.include_articles)
+    ranked = rank_cards(posts, t, options.rank_by, options.window_minutes, options.include_articles)
     _memo[key] = (posts, ranked)
     while len(_memo) > 32:
         _memo.popitem(last=False)
@@ -244,7 +280,8 @@ def _is_rtl(text: str) -> bool:
     return is_rtl(text)
 
 
-def card_for(p: Post, t: datetime, show_images: bool) -> PostCard:
+def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] = ()) -> PostCard:
+    """The card of post `p`, and of its `copies` on other networks when it was cross-posted."""
     label, badge = NETWORKS.get(p.network, OTHER_NETWORK)
     a = p.author
     avatar_ref = a.avatar_url if a.avatar_url and local_path(a.avatar_url) is not None else ""
@@ -260,7 +297,15 @@ def card_for(p: Post, t: datetime, show_images: bool) -> PostCard:
                 image_local = local_path(first.url) is not None
     title = _cut(p.title or "", 200) if p.kind == "article" else ""
     text = "" if title and p.text.strip() == title.strip() else _cut(p.text)
-    m = p.metrics
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    if p.kind != "article":
+        every = (p, *copies)
+        likes = sum(max(0, int(c.metrics.likes)) for c in every)
+        reposts = sum(max(0, int(c.metrics.reposts)) for c in every)
+        replies = sum(max(0, int(c.metrics.replies)) for c in every)
+    networks = dict.fromkeys(c.network for c in (p, *copies))
     return PostCard(
         key=p.key,
         network=p.network,
@@ -274,14 +319,16 @@ def card_for(p: Post, t: datetime, show_images: bool) -> PostCard:
         verified=a.verified,
         text=text,
         title=title,
-        likes=max(0, int(m.likes)),
-        reposts=max(0, int(m.reposts)),
-        replies=max(0, int(m.replies)),
+        likes=likes,
+        reposts=reposts,
+        replies=replies,
         age=age_text((t - p.published_at).total_seconds()),
         image=image,
         image_local=image_local,
         image_alt=alt,
         rtl=_is_rtl(title or text),
+        badges=tuple(NetworkBadge(n, *NETWORKS.get(n, OTHER_NETWORK)) for n in networks),
+        copies=tuple(c.key for c in copies),
     )
 
 
@@ -294,13 +341,13 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     epoch = ctx.time.timestamp()
     slot = math.floor(epoch / options.page_seconds)
     as_of = datetime.fromtimestamp(slot * options.page_seconds, UTC)
-    ranked = []
+    ranked: list[tuple[Post, ...]] = []
     if ctx.data is not None:
         ranked = _ranked(ctx.data.posts, as_of, options)[: per_page * options.pages]
     pages = max(1, math.ceil(len(ranked) / per_page))
     page = slot % pages
     posts = ranked[page * per_page : (page + 1) * per_page]
-    outgoing: list[Post] = []
+    outgoing: list[tuple[Post, ...]] = []
     outgoing_as_of = as_of
     progress = 1.0
     into = epoch - slot * options.page_seconds
@@ -320,8 +367,8 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     how = {"engagement": "most engaging", "recency": "latest", "reach": "widest reach"}[options.rank_by]
     theme = ctx.theme
     return TopPostsView(
-        posts=tuple(card_for(p, as_of, options.show_images) for p in posts),
-        outgoing=tuple(card_for(p, outgoing_as_of, options.show_images) for p in outgoing),
+        posts=tuple(card_for(g[0], as_of, options.show_images, g[1:]) for g in posts),
+        outgoing=tuple(card_for(g[0], outgoing_as_of, options.show_images, g[1:]) for g in outgoing),
         progress=progress,
         transition=options.transition,
         page=page,
@@ -389,7 +436,8 @@ def _reply(cx: float, cy: float, s: float) -> skia.Path:
 def _draw_counts(
     canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y: float, w: float, h: float, size: float
 ) -> None:
-    """Footer: heart / repost / reply icons with their counts on the left, the age on the right."""
+    """Footer: heart / repost / reply icons with their counts on the left, the age on the right
+    (an article's footer is its age alone: it has no counters)."""
     icon = size * 1.05
     solid = fill(view.muted)
     line = stroke(view.muted, max(1.5, icon * 0.1))
@@ -403,6 +451,8 @@ def _draw_counts(
     age_w = age.paragraph.LongestLine
     baseline = y + h / 2 + size * 0.36
     draw_on_baseline(canvas, age, x + w - age_w, baseline)
+    if c.likes is None or c.reposts is None or c.replies is None:
+        return
     items = [
         (
             kind,
@@ -439,23 +489,28 @@ def _draw_counts(
         cx += icon * 1.3 + label.paragraph.LongestLine + spacing
 
 
-def _draw_network(
-    canvas: skia.Canvas, c: PostCard, right: float, baseline: float, size: float, max_w: float, floor: float = 0.0
-) -> float:
-    """The network badge: its label at `size` on `baseline`, in a pill ending at `right`. Returns its width."""
-    text = fit_line(
-        c.network_label,
+def _badge_text(label: str, max_w: float, size: float, floor: float) -> Fitted:
+    return fit_line(
+        label,
         max(1.0, max_w - size * 1.1),
         size,
         TextStyle("Noto Sans", "#ffffff", True, "left"),
         min_size=min(size, max(7.0, floor)),
     )
+
+
+def _pill_width(text: Fitted) -> float:
+    return text.paragraph.LongestLine + 2 * text.size * 0.55
+
+
+def _draw_pill(canvas: skia.Canvas, text: Fitted, ink: str, right: float, baseline: float) -> float:
+    """One badge: `text` on `baseline`, in a pill of colour `ink` ending at `right`. Returns its width."""
     pad = text.size * 0.55
-    bw = text.paragraph.LongestLine + 2 * pad
+    bw = _pill_width(text)
     bh = text.size * 1.45
     top = baseline - text.size * 0.36 - bh / 2
     rect = skia.Rect.MakeXYWH(right - bw, top, bw, bh)
-    canvas.drawRoundRect(rect, bh / 2, bh / 2, fill(c.network_color))
+    canvas.drawRoundRect(rect, bh / 2, bh / 2, fill(ink))
     canvas.drawRoundRect(
         rect,
         bh / 2,
@@ -464,6 +519,36 @@ def _draw_network(
     )
     draw_on_baseline(canvas, text, right - bw + pad, baseline)
     return bw
+
+
+def _draw_networks(
+    canvas: skia.Canvas, c: PostCard, right: float, baseline: float, size: float, max_w: float, floor: float = 0.0
+) -> float:
+    """The network badges at `size` on `baseline`, in posting order, the last one ending at `right`,
+    within `max_w`. Several badges may shrink together (to 70% of `size`, never below the room's
+    floor) to fit; those that still do not give way to a '+n' pill. Returns the width used."""
+    badges = c.badges or (NetworkBadge(c.network, c.network_label, c.network_color),)
+    if len(badges) == 1:
+        return _draw_pill(canvas, _badge_text(badges[0].label, max_w, size, floor), badges[0].color, right, baseline)
+    gap = size * 0.3
+    smallest = min(size, max(7.0, floor, size * 0.7))
+
+    def row(n: int, at: float) -> tuple[list[tuple[Fitted, str]], float]:
+        pills = [(_badge_text(b.label, max_w, at, floor), b.color) for b in badges[:n]]
+        if n < len(badges):
+            pills.append((_badge_text(f"+{len(badges) - n}", max_w, at, floor), OTHER_NETWORK[1]))
+        return pills, sum(_pill_width(t) for t, _ in pills) + gap * (len(pills) - 1)
+
+    for n in range(len(badges), 0, -1):
+        pills, used = row(n, size)
+        if used > max_w and size > smallest:
+            pills, used = row(n, max(smallest, size * max_w / used))
+        if used <= max_w:
+            break
+    x = right
+    for text, ink in reversed(pills):
+        x -= _draw_pill(canvas, text, ink, x, baseline) + gap
+    return right - x - gap
 
 
 def _draw_image(
@@ -529,8 +614,14 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         if c.verified:
             vx = name_x + name.paragraph.LongestLine + verified_r * 1.6
             draw_verified(canvas, vx, iy + name_base - name.size * 0.36, verified_r, view.accent)
-        # second line: the handle, and the network badge at its end
-        badge_w = _draw_network(canvas, c, ix + iw, iy + line2, small, name_w * 0.5, view.text_floor)
+        # second line: the handle, and the network badges at its end
+        badges_w = name_w * 0.5
+        if len(c.badges) > 1:  # a cross-post: its networks take what the handle leaves (at least 65%)
+            badges_w = name_w
+            if c.handle:
+                style = TextStyle(view.font, view.muted, False, "left")
+                badges_w -= min(paragraph(c.handle, small, 100_000, style).LongestLine, name_w * 0.35) + gap
+        badge_w = _draw_networks(canvas, c, ix + iw, iy + line2, small, badges_w, view.text_floor)
         if c.handle and name_w - badge_w - gap > 10:
             handle = fit_line(
                 c.handle,

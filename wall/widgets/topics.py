@@ -1,8 +1,11 @@
 """`topics`: trending topics / hashtags, as a ranked list with bars or as a word cloud.
 
-The counts come from a breakdown metric (topic -> count, e.g. a listening tool's "topics") or, with
-`metric: posts`, from the hashtags of the feed's posts (each post counts a tag once; tags that differ
-only in case are one topic, shown in their most used spelling).
+The counts come from a breakdown metric (topic -> count: a listening tool's "topics", or the store's
+own over every post: "topics" for hashtags, "terms" for words, "topics@7d" for other windows) or,
+with `metric: posts`, from the hashtags of the feed's posts: each post counts a tag once; tags are
+folded as the store folds them (wall/store/topics.py: case and accents, so '#Réseau' and '#reseau'
+are one topic, shown in its most used spelling), and tags without a letter ('#22', '#2024'), of one
+character or longer than TAG_MAX are no topics.
 
 The word cloud is laid out by the painter (it needs font measurements) and is deterministic: the
 same words and counts in the same zone always give the same picture. Words are placed biggest
@@ -20,6 +23,8 @@ cannot be shown whole at the floor is left out.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -101,6 +106,31 @@ def _clean(label: str) -> str:
     return plain_text(label, keep_newlines=False, max_chars=120)
 
 
+# The store's rule for what a hashtag is (wall/store/topics.py: hashtag_topic), spelt out again here
+# because widgets sit below the store and may not import it; tests/test_widget_topics.py checks that
+# both give the same keys.
+TAG_MIN, TAG_MAX = 2, 40
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0640"
+    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=4096)
+def _hashtag(tag: str) -> tuple[str, str] | None:
+    """(key, label) of a post's hashtag: the key folded (case, accents), the label as written with
+    its '#'; None when it is no topic (no letter, too short or too long)."""
+    name = tag.strip().lstrip("#").strip()
+    key = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFKD", name.casefold())))
+    if not (TAG_MIN <= len(key) <= TAG_MAX) or any(c.isspace() for c in key) or not _LETTER.search(key):
+        return None
+    label = _clean("#" + name)
+    return ("#" + key, label) if len(label) > 1 else None
+
+
 def _from_metric(snapshot, name: str) -> tuple[dict[str, float], list[str], str, str] | None:
     metric = snapshot.metrics.get(name)
     if metric is None or not metric.breakdown:
@@ -124,10 +154,10 @@ def _from_posts(snapshot) -> tuple[dict[str, float], list[str], str, str] | None
     for post in snapshot.posts:
         seen = set()
         for tag in post.hashtags:
-            label = _clean(tag)
-            key = label.casefold()
-            if not label or key in seen:
+            found = _hashtag(tag)
+            if found is None or found[0] in seen:
                 continue
+            key, label = found
             seen.add(key)
             counts[key] = counts.get(key, 0) + 1
             forms = spelled.setdefault(key, {})
