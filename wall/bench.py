@@ -232,9 +232,31 @@ def run_bench(
 
 
 def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2) -> dict:
-    """Normalise + dedup + store: n Mastodon statuses (the vendor's JSON, shaped as the API serves
-    it) through the adapter's parser into the store in poll-sized batches, a share of them
-    delivered twice (sources deliver at least once). Pure CPU: no network, no SQLite."""
+    """The ingest path, one core, for two kinds of input: Mastodon statuses (the vendor's JSON, as the
+    API serves it, through the adapter's parser) and replay rows (a recorded day's CSV, read into the
+    replay index and delivered at `speed: max`). Each goes into a store in poll-sized batches (a
+    share of the statuses delivered twice: sources deliver at least once), with moderation priming
+    the new posts' text, the figures' counters counting every post and the figures recomputed as the
+    live wall does, under the live wall's garbage-collection policy. No network, no SQLite."""
+    from .live import calm_garbage_collection
+
+    calm_garbage_collection()
+    return {
+        "mastodon": _mastodon_ingest(n, batch, duplicate_share),
+        "replay": _replay_ingest(n),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }
+
+
+def _ingest_store(adapter: str):  # noqa: ANN202 (a Store and its Moderator)
+    from .moderation import Moderator
+    from .store import Store
+
+    moderator = Moderator()
+    return Store({"f": (adapter, 60.0)}, on_new_posts=moderator.prime), moderator
+
+
+def _mastodon_ingest(n: int, batch: int, duplicate_share: float) -> dict:
     import copy
     import json as json_mod
     import random
@@ -242,7 +264,6 @@ def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2)
     from feeds.mastodon import parse_statuses
 
     from .assets import ROOT
-    from .store import Store
 
     template = json_mod.loads((ROOT / "tests" / "fixtures" / "mastodon" / "tag_page1.json").read_text())
     rng = random.Random(3)
@@ -257,24 +278,95 @@ def feed_bench(n: int = 100_000, batch: int = 100, duplicate_share: float = 0.2)
         raw.append(status)
     batches = [raw[i : i + batch] for i in range(0, n, batch)]
     redelivered = [rng.choice(batches) for _ in range(int(len(batches) * duplicate_share))]
-    store = Store({"m": ("mastodon", 60.0)})
-    t0 = time.perf_counter()
+    store, moderator = _ingest_store("mastodon")
+    parse_s = store_s = 0.0
     normalised = 0
-    for page in batches + redelivered:
-        posts = parse_statuses(page, "mastodon.example")
-        normalised += len(posts)
-        store.put("m", posts, {}, base)
-    elapsed = time.perf_counter() - t0
-    kept = len(store.snapshot("m", base).posts)
+    try:
+        for page in batches + redelivered:
+            t0 = time.perf_counter()
+            posts = parse_statuses(page, "mastodon.example")
+            t1 = time.perf_counter()
+            store.put("f", posts, {}, base)
+            store_s += time.perf_counter() - t1
+            parse_s += t1 - t0
+            normalised += len(posts)
+        counted = store.snapshot("f", base).metrics["kpi.posts@30d"].value
+    finally:
+        store.close()
+        moderator.close()
+    elapsed = parse_s + store_s
     return {
         "statuses": n,
         "deliveries": normalised,
         "batch": batch,
         "redelivered_batches": len(redelivered),
-        "seconds": round(elapsed, 2),
+        "counted_once": counted,
+        "parse_us_per_post": round(parse_s / normalised * 1e6, 1),
+        "store_us_per_post": round(store_s / normalised * 1e6, 1),
         "posts_per_s": round(normalised / elapsed),
-        "kept_in_store": kept,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }
+
+
+def _replay_ingest(n: int, batch: int = 500) -> dict:
+    import csv
+    import random
+    import tempfile
+    from pathlib import Path
+
+    from feeds import replay
+
+    rng = random.Random(3)
+    base = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "day.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(["id", "created_at", "user", "name", "followers", "text", "likes", "lang", "country", "tone"])
+            for i in range(n):
+                at = base - timedelta(seconds=(n - i) * 0.8)
+                user = int(rng.paretovariate(1.2)) % 20_000
+                out.writerow(
+                    [f"r{i}", at.strftime("%d/%m/%Y %H:%M:%S"), f"user{user}", f"User {user}", rng.randint(0, 10**5),
+                     f"Panne fibre à Lyon depuis ce matin, toujours rien #panne #fibre {i}", rng.randint(0, 500),
+                     "fr", "FR", rng.choice(["positive", "neutral", "negative"])]
+                )  # fmt: skip
+        mapping = {"id": "id", "published_at": "created_at", "author_handle": "user", "author_name": "name",
+                   "author_followers": "followers", "text": "text", "likes": "likes", "lang": "lang",
+                   "country": "country", "sentiment": "tone"}  # fmt: skip
+        options = replay.Options.model_validate(
+            {"path": str(path), "speed": "max", "max_per_poll": batch, "time_format": "%d/%m/%Y %H:%M:%S",
+             "timezone": "Europe/Paris", "mapping": mapping}
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        index = replay.load_index(options)  # read and mapped once per file
+        read_s = time.perf_counter() - t0
+    store, moderator = _ingest_store("replay")
+    now = base + timedelta(days=1)
+    cursor: dict[str, str] = {}
+    delivered = 0
+    select_s = store_s = 0.0
+    try:
+        while True:
+            t0 = time.perf_counter()
+            result = replay.select(index, options, cursor, now)
+            t1 = time.perf_counter()
+            store.put("f", result.posts, {}, now, cursors=result.cursor)
+            store_s += time.perf_counter() - t1
+            select_s += t1 - t0
+            cursor.update(result.cursor)
+            delivered += len(result.posts)
+            if not result.more:
+                break
+    finally:
+        store.close()
+        moderator.close()
+    return {
+        "rows": n,
+        "read_us_per_row": round(read_s / n * 1e6, 1),
+        "deliver_us_per_row": round(select_s / delivered * 1e6, 1),
+        "store_us_per_row": round(store_s / delivered * 1e6, 1),
+        "rows_per_s": round(delivered / (read_s + select_s + store_s)),
+        "delivered_rows_per_s": round(delivered / (select_s + store_s)),
     }
 
 
@@ -342,4 +434,168 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
         "frame_ms_during": {k: times[k] for k in ("p50_ms", "p99_ms", "max_ms")},
         "dropped_frames_during": times["dropped"],
         "samples": samples,
+    }
+
+
+BURST_TEXT = (
+    "La fibre est coupée depuis ce matin dans tout le quartier 😡 #panne #fibre — still no news from support, "
+    "اتصال الإنترنت مقطوع منذ الصباح, any ETA? @support #outage"
+)
+
+
+def burst_bench(loaded: LoadedConfig, posts: int = 500, over_s: float = 1.0, run_s: float = 8.0) -> dict:
+    """A running wall receiving `posts` new posts within `over_s` seconds (as a busy poll of a big
+    feed delivers them), into the first polled feed its config declares: frame times before, during
+    and after, and the frames that took over twice the frame budget. The posts go through the
+    store's put on another thread, as the poller's do: merging, counting into the windowed figures,
+    moderation's text priming; the render thread paints and uploads what changes."""
+    import threading
+
+    from feeds.model import Author, Post, PostMetrics, Sentiment
+    from feeds.registry import is_polled
+
+    from .live import LiveWall
+
+    feed = next((fid for fid, fc in loaded.config.feeds.items() if is_polled(fc.adapter)), None)
+    if feed is None:
+        raise ValueError(f"{loaded.path} declares no polled feed to send posts to")
+    live = LiveWall(loaded, control_listen="none", watch=False)
+    budget_s = 1.0 / loaded.config.fps
+    frames: list[tuple[float, float]] = []  # (start, seconds) of every frame, on the monotonic clock
+    burst: list[float] = []
+    try:
+        loop = live.make_loop()
+        live.open(loop.clock.wall_time(loop.clock.monotonic()))
+
+        def render(t: datetime) -> None:
+            started = time.monotonic()
+            live.frame(t)
+            frames.append((started, time.monotonic() - started))
+
+        def send() -> None:
+            time.sleep(run_s / 3)
+            burst.append(time.monotonic())
+            batches = 10
+            for b in range(batches):
+                now = datetime.now(UTC)
+                batch = [
+                    Post(
+                        key=f"burst:{b}:{i}",
+                        source="burst",
+                        network="mastodon",
+                        published_at=now - timedelta(seconds=i % 60),
+                        text=f"{BURST_TEXT} {b}-{i}",
+                        lang="fr",
+                        author=Author(id=f"burst:{i % 97}", handle=f"@user{i % 97}", name=f"User {i % 97}"),
+                        metrics=PostMetrics(likes=i % 40, reposts=i % 7, replies=i % 5),
+                        sentiment=Sentiment(score=-0.6, label="negative"),
+                        hashtags=("panne", "fibre", "outage"),
+                    )
+                    for i in range(b * posts // batches, (b + 1) * posts // batches)
+                ]
+                live.rt.store.put(feed, batch, {}, now)
+                time.sleep(over_s / batches)
+            burst.append(time.monotonic())
+
+        sender = threading.Thread(target=send, name="bench-burst", daemon=True)
+        sender.start()
+        loop.run(render, duration=run_s)
+        sender.join()
+    finally:
+        live.close()
+    start, end = burst
+    during = [s for at, s in frames if start <= at <= end + 1.0]  # the burst and the second after it
+    around = [s for at, s in frames if not start <= at <= end + 1.0]
+    summary = loop.times.summary()
+    return {
+        "config": str(loaded.path),
+        "feed": feed,
+        "posts": posts,
+        "over_s": over_s,
+        "fps_target": loaded.config.fps,
+        "frames": len(frames),
+        "dropped_frames": summary["dropped"],
+        "over_twice_budget": sum(1 for s in frames if s[1] > 2 * budget_s),
+        "during_burst_ms": percentiles_ms(np.array(during) * 1000) if during else None,
+        "outside_burst_ms": percentiles_ms(np.array(around) * 1000) if around else None,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }
+
+
+def _rss_mb() -> float:
+    """This process's resident memory (Linux /proc), in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def feed_soak(rate: int = 2000, minutes: float = 30.0, sample_s: float = 30.0) -> dict:
+    """Memory of a store receiving `rate` new posts a second for `minutes`, as a busy feed's polls
+    bring them (a poll a second), with moderation priming their text: resident memory sampled every
+    `sample_s`. Posts come from a million authors, most speaking once, with a thousand topics, so the
+    figures' counters meet their bounds (wall/store/windows.py) within the run."""
+    import gc
+    import random
+
+    from feeds.model import Author, Post, PostMetrics, Sentiment
+
+    from .moderation import Moderator
+    from .store import Store
+
+    rng = random.Random(5)
+    moderator = Moderator()
+    store = Store({"m": ("mastodon", 1.0)}, on_new_posts=moderator.prime)
+    tones = ("positive", "neutral", "negative")
+    samples: list[tuple[float, float, int]] = []  # (minutes, RSS MB, posts sent)
+    sent = 0
+    start = time.monotonic()
+    next_sample = 0.0
+    try:
+        while (elapsed := time.monotonic() - start) < minutes * 60:
+            if elapsed >= next_sample:
+                gc.collect()
+                samples.append((round(elapsed / 60, 2), round(_rss_mb(), 1), sent))
+                next_sample += sample_s
+            now = datetime.now(UTC)
+            page = []
+            for _ in range(rate):
+                a = int(rng.paretovariate(1.1)) if rng.random() < 0.3 else rng.randrange(1_000_000)
+                tone = rng.choice(tones)
+                page.append(
+                    Post(
+                        key=f"m:{sent}",
+                        source="m",
+                        network="mastodon",
+                        published_at=now - timedelta(seconds=rng.random() * 5),
+                        text=f"la fibre est coupée depuis ce matin {rng.randrange(1000)} #sujet{rng.randrange(1000)}",
+                        lang="fr",
+                        author=Author(id=f"m:{a}", handle=f"@u{a}", name=f"User {a}"),
+                        metrics=PostMetrics(likes=rng.randrange(50)),
+                        sentiment=Sentiment(score=0.0, label=tone),
+                        hashtags=(f"sujet{rng.randrange(1000)}",),
+                    )
+                )
+                sent += 1
+            store.put("m", page, {}, now)
+            spare = 1.0 - (time.monotonic() - start - elapsed)
+            if spare > 0:
+                time.sleep(spare)
+        gc.collect()
+        samples.append((round((time.monotonic() - start) / 60, 2), round(_rss_mb(), 1), sent))
+    finally:
+        store.close()
+        moderator.close()
+    rss = [mb for _, mb, _ in samples]
+    half = len(rss) // 2
+    return {
+        "rate_per_s": rate,
+        "minutes": minutes,
+        "posts": sent,
+        "achieved_per_s": round(sent / max(1e-9, samples[-1][0] * 60)),
+        "rss_mb": {"start": rss[0], "end": rss[-1], "max": max(rss)},
+        "rss_growth_second_half_mb": round(rss[-1] - rss[half], 1) if half else None,
+        "samples": samples,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
     }

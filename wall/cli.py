@@ -348,12 +348,18 @@ def cmd_feed_poll(args) -> int:
             result = asyncio.run(once())
             posts, metrics = result.posts, result.metrics
             health = {
-                "state": "ok",
+                "state": "degraded" if result.skipped else "ok",
                 "last_success": now.isoformat(),
                 "last_error": None,
                 "not_modified": result.not_modified,
                 "cursor": result.cursor,
+                "more": result.more,  # the source has more due: the next poll would come at once
             }
+            if result.skipped:  # what the source sent that could not be used, and where
+                health["notes"] = [
+                    f"{s.count} {reason}" + (f" ({'; '.join(s.examples)})" if s.examples else "")
+                    for reason, s in result.skipped.items()
+                ]
         except FeedError as exc:
             posts, metrics = [], {}
             health = {
@@ -499,6 +505,11 @@ def cmd_calibrate(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import feed_bench, run_bench
 
+    if args.feeds and args.soak:
+        from .bench import feed_soak
+
+        print(json.dumps(feed_soak(args.rate, args.soak), indent=2))
+        return 0
     if args.feeds:
         print(json.dumps(feed_bench(args.posts), indent=2))
         return 0
@@ -513,6 +524,11 @@ def cmd_bench(args) -> int:
     if args.config is None:
         raise UsageError("give a CONFIG to benchmark its frames, or --feeds for the feed pipeline")
     loaded = _load(args.config)
+    if args.burst:
+        from .bench import burst_bench
+
+        print(json.dumps(burst_bench(loaded, args.burst), indent=2))
+        return 0
     scenario = _scenario(loaded, args.scenario)
     if args.backend == "headless":
         result = run_bench(loaded, scenario, args.frames, paced=not args.unpaced)
@@ -719,7 +735,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario switches through the control API: call -> first frame of the new scenario",
     )
     s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario")
+    s.add_argument(
+        "--burst",
+        type=int,
+        metavar="POSTS",
+        help="a running wall receiving POSTS new posts within one second (frame times during the burst)",
+    )
     s.add_argument("--posts", type=int, default=100_000, help="with --feeds: how many posts")
+    s.add_argument(
+        "--soak", type=float, metavar="MINUTES", help="with --feeds: memory over MINUTES of posts at --rate a second"
+    )
+    s.add_argument("--rate", type=int, default=2000, help="with --feeds --soak: posts a second")
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")

@@ -19,6 +19,7 @@ file to stop changing before it reads it, so an editor's save in several writes 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import logging
 import queue
@@ -29,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -72,6 +73,28 @@ def _digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def calm_garbage_collection() -> None:
+    """Keep a full garbage collection from stalling frames.
+
+    CPython's cycle collector runs on whichever thread crosses its allocation threshold, holding the
+    GIL: a full (generation 2) collection started by the poller's thread in the middle of a burst of
+    posts walks every container the process holds (the store's posts, the figures' counters, the
+    config, the widgets' caches) while the render thread waits. Objects that survived once are
+    nearly all long-lived data, and they hold no garbage cycles worth the walk; so they are moved to
+    the permanent generation (gc.freeze) after start-up and after each full collection, and a full
+    collection walks only what was created since the last one."""
+    if _refreeze in gc.callbacks:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(_refreeze)
+
+
+def _refreeze(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info.get("generation") == 2:
+        gc.freeze()
 
 
 class ConfigWatcher:
@@ -176,6 +199,7 @@ class LiveWall:
         direction = self.director.start(t, scenario)
         report = self.rt.open(direction, t)
         self._after(report, t)
+        calm_garbage_collection()
 
     def frame(self, t: datetime) -> FrameReport:
         self._apply_reloads()
@@ -369,7 +393,9 @@ class LiveWall:
 
     # ------------------------------------------------------------------ replay (demo guides)
 
-    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str = "operator") -> dict[str, Any]:
+    def replay(
+        self, feed: str, start: datetime | None, speed: float | Literal["max"] | None, who: str = "operator"
+    ) -> dict[str, Any]:
         """Play a recorded period of a replay feed at a chosen speed, from now on (any thread): the
         feed's store data is replaced by the new period's on its next poll, which happens at once."""
         feeds = self.loaded.config.feeds
@@ -392,7 +418,7 @@ class LiveWall:
             raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
         poller.update_options(feed, options)
         log.warning(
-            "replay %s: from %s at %gx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who
+            "replay %s: from %s at %sx (%s)", feed, options.get("start") or "the start", options.get("speed", 1), who
         )
         return {
             "feed": feed,

@@ -222,7 +222,9 @@ class WallRuntime:
         return self._rendered(self.engine.settle(t, shown, pending, self.night), shown, pending)
 
     def render_at(self, t: datetime) -> dict[str, np.ndarray]:
-        """Everything painted and composited for time t; each display's native pixels."""
+        """Everything painted and composited for time t; each display's native pixels (the feeds'
+        figures brought up to their last poll first: a render shows the data as it is)."""
+        self.store.settle_figures()
         self.settle(t)
         gl.check(self.ctx, "compositing")
         return {d.id: self.engine.compositor.read_output(d.id).copy() for d in self.loaded.wall.displays}

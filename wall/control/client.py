@@ -119,6 +119,16 @@ def cmd_scenario(args) -> int:
     return 0
 
 
+def _speed(text: str) -> float | str:
+    """--speed: a number of file seconds per wall second, or 'max'."""
+    if text == "max":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed; give a number like 60, or max") from None
+
+
 def _simple(
     method: str,
     path: str | Callable[[argparse.Namespace], str],
@@ -250,12 +260,12 @@ COMMANDS: dict[str, tuple[str, Any, list[tuple[tuple, dict]]]] = {
             "POST",
             "/api/replay",
             lambda a: {"feed": a.feed, "from": a.start, "speed": a.speed},
-            lambda r, a: f"replaying {r['feed']} from {r['start'] or 'its start'} at {r['speed']:g}x",
+            lambda r, a: f"replaying {r['feed']} from {r['start'] or 'its start'} at {r['speed']}x",
         ),
         [
             (("feed",), {}),
             (("--from",), {"dest": "start", "help": "file time, ISO 8601"}),
-            (("--speed",), {"type": float}),
+            (("--speed",), {"type": _speed, "help": "file seconds per wall second, or max (as fast as it loads)"}),
         ],
     ),
     "reload": (

@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -105,7 +105,9 @@ class KillBody(BaseModel):
 class ReplayBody(BaseModel):
     feed: str
     start: datetime | None = Field(default=None, alias="from", description="file time to play from (ISO 8601)")
-    speed: float | None = Field(default=None, gt=0, le=10_000, description="file seconds per wall second")
+    speed: Annotated[float, Field(gt=0, le=10_000)] | Literal["max"] | None = Field(
+        default=None, description="file seconds per wall second, or 'max': the whole period as fast as it loads"
+    )
 
 
 class WallControl(Protocol):
@@ -133,7 +135,9 @@ class WallControl(Protocol):
         """Re-read the config file; ValueError with the file:line:col problems when it is invalid."""
         ...
 
-    def replay(self, feed: str, start: datetime | None, speed: float | None, who: str) -> dict[str, Any]: ...
+    def replay(
+        self, feed: str, start: datetime | None, speed: float | Literal["max"] | None, who: str
+    ) -> dict[str, Any]: ...
 
     def frame_times(self) -> FrameTimes | None: ...
 

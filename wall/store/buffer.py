@@ -18,6 +18,7 @@ from typing import Literal
 from feeds.model import Metric, Post
 
 from .tally import Tally
+from .windows import FeedWindows
 
 # degraded: polls succeed and the data is fresh, but the source sent items that could not be used
 # (a duplicate id, an unreadable time): counted and shown in the console, never dropped silently
@@ -83,7 +84,10 @@ class FeedState:
     last_error_at: datetime | None = None
     credentials_missing: bool = False
     restored: bool = False  # data read from disk at start; no poll has answered since
-    derived: Mapping[str, Metric] = field(default_factory=dict)  # figures computed from the posts (wall/aggregate.py)
+    # figures over whole windows, from every post the feed delivered (windows.py), and their counters
+    # (None: a feed computed from time or other feeds, never counted itself)
+    derived: Mapping[str, Metric] = field(default_factory=dict)
+    windows: FeedWindows | None = None
     version: int = 0  # bumped by every put (lets put merge outside the lock)
     cache: tuple[datetime, FeedSnapshot] | None = None
     tally: Tally | None = None  # posts per time bucket and tone, since the first put (or the restore)

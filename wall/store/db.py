@@ -34,7 +34,8 @@ from feeds.model import Metric, Post
 
 log = logging.getLogger("wall.store")
 
-SCHEMA_VERSION = 1
+# 2: the figures' counters (table windows); a file of version 1 gains the table when opened
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0  # the writer waits this long on a lock held by another connection, then retries later
 
 _SCHEMA = """
@@ -64,13 +65,24 @@ CREATE TABLE IF NOT EXISTS cursors (
     value   TEXT NOT NULL,
     PRIMARY KEY (feed_id, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS windows (
+    feed_id TEXT NOT NULL,
+    tier    INTEGER NOT NULL,
+    bucket  INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (feed_id, tier, bucket)
+) WITHOUT ROWID;
 """
+
+# windows row of a feed that holds when its counting began (an ISO time), beside its buckets
+SINCE_TIER = -1
 
 _COLUMNS = {
     "feeds": ("feed_id", "adapter", "last_success", "last_error", "last_error_at"),
     "posts": ("feed_id", "key", "published_at", "json"),
     "metrics": ("feed_id", "name", "json"),
     "cursors": ("feed_id", "key", "value"),
+    "windows": ("feed_id", "tier", "bucket", "body"),
 }
 
 # sqlite result codes that mean "someone else is using this file", not "this file is bad".
@@ -115,6 +127,11 @@ class FeedWrite:
     delete_posts: list[str] = field(default_factory=list)
     upsert_metrics: list[Metric] = field(default_factory=list)
     delete_metrics: list[str] = field(default_factory=list)
+    # the figures' counters: changed buckets (tier, bucket, JSON), each tier's first bucket still kept
+    # (older ones are deleted), and when counting began
+    upsert_buckets: list[tuple[int, int, str]] = field(default_factory=list)
+    keep_from: dict[int, int] = field(default_factory=dict)
+    counted_since: datetime | None = None
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -261,6 +278,25 @@ class StoreDB:
                 )
         return out
 
+    def load_windows(self, feeds: Mapping[str, str]) -> dict[str, tuple[datetime | None, list[tuple[int, int, str]]]]:
+        """The figures' counters of the feeds given (feed id -> adapter, as `load`): feed ->
+        (counting began, [(tier, bucket, JSON)])."""
+        out: dict[str, tuple[datetime | None, list[tuple[int, int, str]]]] = {}
+        with self._lock:
+            adapters = dict(self._conn.execute("SELECT feed_id, adapter FROM feeds").fetchall())
+            kept = {fid for fid, adapter in adapters.items() if feeds.get(fid) == adapter}
+            for feed_id, tier, bucket, body in self._conn.execute(
+                "SELECT feed_id, tier, bucket, body FROM windows ORDER BY feed_id, tier, bucket"
+            ):
+                if feed_id not in kept:
+                    continue
+                since, rows = out.setdefault(feed_id, (None, []))
+                if tier == SINCE_TIER:
+                    out[feed_id] = (_time(body), rows)
+                else:
+                    rows.append((tier, bucket, body))
+        return out
+
     def load_cursors(self) -> dict[tuple[str, str], str]:
         with self._lock:
             return {(f, k): v for f, k, v in self._conn.execute("SELECT feed_id, key, value FROM cursors")}
@@ -279,6 +315,7 @@ class StoreDB:
         """Apply one flush in one transaction: all of it lands, or none of it (a cursor never gets
         ahead of the posts it was saved with)."""
         purges, feed_rows, post_rows, post_dels, metric_rows, metric_dels = [], [], [], [], [], []
+        bucket_rows, bucket_dels = [], []
         for fw in feeds:
             if fw.purge:
                 purges.append((fw.feed_id,))
@@ -287,13 +324,17 @@ class StoreDB:
             post_dels += [(fw.feed_id, k) for k in fw.delete_posts]
             metric_rows += [(fw.feed_id, m.name, m.model_dump_json()) for m in fw.upsert_metrics]
             metric_dels += [(fw.feed_id, n) for n in fw.delete_metrics]
+            bucket_rows += [(fw.feed_id, tier, b, body) for tier, b, body in fw.upsert_buckets]
+            bucket_dels += [(fw.feed_id, tier, first) for tier, first in fw.keep_from.items()]
+            if fw.counted_since is not None:
+                bucket_rows.append((fw.feed_id, SINCE_TIER, 0, fw.counted_since.isoformat()))
         cursor_rows = [(f, k, v) for (f, k), v in (cursors or {}).items() if v is not None]
         cursor_dels = [(f, k) for (f, k), v in (cursors or {}).items() if v is None]
         with self._lock:
             c = self._conn
             c.execute("BEGIN IMMEDIATE")
             try:
-                for table in ("posts", "metrics", "cursors"):
+                for table in ("posts", "metrics", "cursors", "windows"):
                     c.executemany(f"DELETE FROM {table} WHERE feed_id=?", purges)
                 c.executemany(
                     "INSERT INTO feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT(feed_id) DO UPDATE SET "
@@ -307,6 +348,8 @@ class StoreDB:
                 c.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?)", metric_rows)
                 c.executemany("DELETE FROM cursors WHERE feed_id=? AND key=?", cursor_dels)
                 c.executemany("INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)", cursor_rows)
+                c.executemany("DELETE FROM windows WHERE feed_id=? AND tier=? AND bucket<?", bucket_dels)
+                c.executemany("INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?)", bucket_rows)
                 c.execute("COMMIT")
             except BaseException:
                 if c.in_transaction:

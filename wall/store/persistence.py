@@ -4,7 +4,8 @@ the disk.
 `put` / `fail` / `save_cursor` only mark what changed (`Changes`: feed ids and cursor values) with
 the store's writer thread (wall/background_writer.py); it waits for a burst to end (`coalesce_s`),
 then reads the changed feeds' rows (by reference: posts tuples and metrics dicts are never mutated)
-and writes only the rows that differ from what the file holds, in one transaction. A cursor is
+and writes only the rows that differ from what the file holds, in one transaction. The figures'
+counters (windows.py) say themselves which buckets changed; a write that fails gives them back. A cursor is
 marked with its feed, under the store's lock, and that feed's rows are read when the cursor is
 written, so a restart never resumes past posts the file lost.
 """
@@ -21,6 +22,7 @@ from feeds.model import Metric, Post
 
 from ..background_writer import BackgroundWriter
 from .db import FeedWrite, StoreDB, StoredFeed
+from .windows import FeedWindows
 
 log = logging.getLogger("wall.store")
 
@@ -35,6 +37,7 @@ class FeedRow:
     last_success: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    windows: FeedWindows | None = None  # the figures' counters (None: a computed feed)
 
 
 @dataclass(frozen=True)
@@ -75,21 +78,29 @@ class Persistence:
             thread_name=f"wall-store:{db.path.name}",
         )
 
-    def load(self, adapters: Mapping[str, str]) -> tuple[dict[str, StoredFeed], dict[tuple[str, str], str]]:
-        """The stored feeds among `adapters` (feed id -> adapter; see StoreDB.load) and the cursors of
-        those whose adapter is unchanged. Called once, before anything is marked."""
+    def load(
+        self, adapters: Mapping[str, str]
+    ) -> tuple[
+        dict[str, StoredFeed],
+        dict[tuple[str, str], str],
+        dict[str, tuple[datetime | None, list[tuple[int, int, str]]]],
+    ]:
+        """The stored feeds among `adapters` (feed id -> adapter; see StoreDB.load), the cursors of
+        those whose adapter is unchanged, and their figures' counters. Called once, before anything
+        is marked."""
         try:
             stored = self.db.load(adapters)
             cursors = self.db.load_cursors()
+            counters = self.db.load_windows(adapters)
         except sqlite3.Error as exc:
             log.warning("store: cannot read %s (%s); starting empty", self.db.path, exc)
-            return {}, {}
+            return {}, {}, {}
         kept = {fid for fid, sf in stored.items() if sf.adapter == adapters[fid]}
         for fid in kept:
             self._written_posts[fid] = {p.key: p for p in stored[fid].posts}
             self._written_metrics[fid] = dict(stored[fid].metrics)
         # a cursor always has its feed's row (see `changed`): another source's cursors stay out
-        return stored, {k: v for k, v in cursors.items() if k[0] in kept}
+        return stored, {k: v for k, v in cursors.items() if k[0] in kept}, counters
 
     def changed(self, feed_id: str, cursors: Mapping[str, str | None] | None = None, *, purge: bool = False) -> None:
         """Mark a feed (and cursors of it: key -> value, None deletes) to be written. Under the store's
@@ -112,12 +123,18 @@ class Persistence:
     def _write(self, changes: Changes) -> None:
         """On the writer thread: the rows that differ from what the file holds, in one transaction."""
         writes, posts_now, metrics_now = [], {}, {}
+        taken: list[tuple[FeedWindows, list[tuple[int, int, str]], dict[int, int]]] = []
         for fid, row in self._rows(changes.feeds).items():
             purge = fid in changes.purge  # the file holds nothing of this feed's new source
             had_posts = {} if purge else self._written_posts.get(fid, {})
             had_metrics = {} if purge else self._written_metrics.get(fid, {})
             posts_now[fid] = {p.key: p for p in row.posts}
             metrics_now[fid] = dict(row.metrics)
+            buckets: list[tuple[int, int, str]] = []
+            keep_from: dict[int, int] = {}
+            if row.windows is not None:
+                buckets, keep_from = row.windows.take_dirty()
+                taken.append((row.windows, buckets, keep_from))
             writes.append(
                 FeedWrite(
                     fid,
@@ -130,9 +147,17 @@ class Persistence:
                     delete_posts=[k for k in had_posts if k not in posts_now[fid]],
                     upsert_metrics=[m for n, m in row.metrics.items() if not _same(had_metrics.get(n), m)],
                     delete_metrics=[n for n in had_metrics if n not in row.metrics],
+                    upsert_buckets=buckets,
+                    keep_from=keep_from,
+                    counted_since=row.windows.since if row.windows is not None else None,
                 )
             )
-        if writes or changes.cursors:
-            self.db.write(writes, changes.cursors)
+        try:
+            if writes or changes.cursors:
+                self.db.write(writes, changes.cursors)
+        except BaseException:
+            for windows, buckets, keep_from in taken:  # written next time, with what changed since
+                windows.requeue(buckets, keep_from)
+            raise
         self._written_posts.update(posts_now)
         self._written_metrics.update(metrics_now)

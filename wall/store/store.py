@@ -16,7 +16,9 @@ changed, and a writer thread writes it (persistence.py).
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -25,18 +27,23 @@ from typing import Any
 
 from feeds.model import TONES, Metric, Post
 
-from ..aggregate import derived_metrics
 from ..background_writer import CLOSE_TIMEOUT_S
 from .buffer import FeedSnapshot, FeedState, SkippedItems, entering, merge_posts, worst_health
 from .db import StoreDB
 from .demo import DemoFeed, demo_post_counts
 from .persistence import FeedRow, Persistence
 from .tally import PostCounts, Tally
+from .windows import FeedWindows
 
 log = logging.getLogger("wall.store")
 
 DEFAULT_MAX_POSTS = 500  # per feed: a top-posts wall shows dozens; 500 leaves room for windows and rankings
 DEFAULT_COALESCE_S = 1.0  # the writer waits this long after a change for the rest of the burst
+# Figures over whole windows (windows.py) are recomputed after each poll, on the polling thread, while
+# that costs at most FIGURES_SHARE of its time; a flood of polls beyond that is recomputed by the
+# figures thread every FIGURES_EVERY_S per feed, so figures lag a flood by that at most.
+FIGURES_SHARE = 0.1
+FIGURES_EVERY_S = 0.5
 
 # Feeds whose data is computed, never polled nor stored: the demo (from the frame's time) and
 # aggregates (several feeds shown as one: posts merged, figures recomputed; see set_aggregate).
@@ -64,7 +71,7 @@ class Store:
         self._on_new_posts = on_new_posts
         self._lock = threading.Lock()
         self._feeds: dict[str, FeedState] = {
-            fid: FeedState(adapter, poll_s) for fid, (adapter, poll_s) in (feeds or {}).items()
+            fid: _feed_state(adapter, poll_s) for fid, (adapter, poll_s) in (feeds or {}).items()
         }
         self._cursors: dict[tuple[str, str], str] = {}
         self._aggregates: dict[str, tuple[str, ...]] = {}  # aggregate id -> member feed ids
@@ -72,6 +79,7 @@ class Store:
         self._db: StoreDB | None = None  # persistence (None: in memory only)
         self._persist: Persistence | None = None
         self._closed = False
+        self._figures = _FiguresWorker(self._refresh_figures)
 
     @classmethod
     def open(
@@ -91,7 +99,7 @@ class Store:
         if db is None:
             return store
         persist = Persistence(db, store._rows, coalesce_s)
-        stored, store._cursors = persist.load(
+        stored, store._cursors, counted = persist.load(
             {fid: st.adapter for fid, st in store._feeds.items() if st.adapter not in COMPUTED}
         )
         store._db, store._persist = db, persist
@@ -104,7 +112,13 @@ class Store:
                 st.posts = merge_posts((), sf.posts, max_posts)
                 st.metrics = dict(sf.metrics)
                 st.last_success, st.last_error, st.last_error_at = sf.last_success, sf.last_error, sf.last_error_at
-                st.derived = derived_metrics(st.posts, st.last_success) if st.last_success else {}
+                if fid in counted:  # the figures' counters, as the last run left them
+                    since, rows = counted[fid]
+                    st.windows = FeedWindows.restore(since, rows, st.posts)
+                elif st.windows is not None and st.posts:  # a file from before counters were kept
+                    st.windows.add(st.posts, st.last_success or st.posts[0].published_at)
+                if st.windows is not None and st.last_success is not None:
+                    st.derived = st.windows.figures(st.last_success)
                 if st.posts:  # counted again from the restored buffer, complete from its oldest post
                     st.tally = Tally(st.posts[-1].published_at)
                     for post in st.posts:
@@ -132,7 +146,7 @@ class Store:
             for fid, fc in config.feeds.items():
                 st = self._feeds.get(fid)
                 if st is None or st.adapter != fc.adapter:
-                    self._feeds[fid] = FeedState(fc.adapter, fc.poll_s)
+                    self._feeds[fid] = _feed_state(fc.adapter, fc.poll_s)
                     if st is not None and self._persist is not None:
                         self._persist.changed(fid, purge=True)
                     changed.append(fid)
@@ -155,8 +169,10 @@ class Store:
         """Show several feeds as one (`adapter: aggregate`, options {feeds: [...]}): their posts
         merged by key, their own figures side by side, figures from posts recomputed over all."""
         with self._lock:
-            self._feeds.setdefault(aggregate_id, FeedState("aggregate", 60.0))
+            st = self._feeds.setdefault(aggregate_id, _feed_state("aggregate", 60.0))
             self._aggregates[aggregate_id] = tuple(members)
+            # its own counters (a post two members deliver counts once), from what they counted so far
+            st.windows = FeedWindows.merged([m.windows for f in members if (m := self._feeds.get(f)) and m.windows])
         self._recompute_aggregates(None)
 
     def _recompute_aggregates(self, member: str | None) -> None:
@@ -172,10 +188,11 @@ class Store:
                 for st in parts:
                     metrics.update(st.metrics)
                 last = max((st.last_success for st in parts if st.last_success), default=None)
+                counters = self._feeds[agg_id].windows
             merged: tuple[Post, ...] = ()
             for group in posts:
                 merged = merge_posts(merged, group, self.max_posts)
-            derived = derived_metrics(merged, last) if last else {}
+            derived = counters.figures(last) if last and counters is not None else {}
             with self._lock:
                 st = self._feeds[agg_id]
                 st.posts, st.metrics, st.derived, st.last_success = merged, metrics, derived, last
@@ -211,12 +228,16 @@ class Store:
             st = self._feeds[feed_id]
             old, version = st.posts, st.version
         merged = merge_posts(() if replace else old, posts, self.max_posts)  # outside the lock: may be big
-        derived = derived_metrics(merged, at) if posts or replace else None  # on the poller's thread
         fresh = entering(old, merged) if posts else []
+        if st.windows is not None and posts:
+            st.windows.add(posts, at)  # every post, once, into the figures' counters (its own lock)
+            for agg_id, members in list(self._aggregates.items()):
+                agg = self._feeds.get(agg_id) if feed_id in members else None
+                if agg is not None and agg.windows is not None:
+                    agg.windows.add(posts, at)
         with self._lock:
             if st.version != version:  # another thread put meanwhile: merge again, against its result
                 merged = merge_posts(() if replace else st.posts, posts, self.max_posts)
-                derived = derived_metrics(merged, at)
                 fresh = entering(st.posts, merged) if posts else []
             if st.tally is None:  # counts are complete from the oldest post of the first poll on
                 st.tally = Tally(min([at, *(p.published_at for p in fresh)]))
@@ -224,8 +245,6 @@ class Store:
                 st.tally.add(p, at)
             st.version += 1
             st.posts = merged
-            if derived is not None:
-                st.derived = derived
             st.metrics = dict(metrics) if replace else {**st.metrics, **metrics}
             st.last_success = at
             st.last_error = st.last_error_at = None
@@ -235,7 +254,9 @@ class Store:
             st.cache = None
             self._set_cursors(feed_id, cursors or {})
             self._changed(feed_id, st, cursors)
-        if self._aggregates:
+        if st.windows is not None and (posts or replace):
+            self._figures.due(feed_id, at)
+        elif self._aggregates:
             self._recompute_aggregates(feed_id)
         if posts and self._on_new_posts is not None:
             self._on_new_posts(posts)
@@ -279,6 +300,27 @@ class Store:
         """Under the lock: mark the feed (its row names the adapter its cursors belong to) for the file."""
         if self._persist is not None and st.adapter not in COMPUTED:  # computed from time or other feeds: never stored
             self._persist.changed(feed_id, cursors)
+
+    # -------------------------------------------------------------- figures (off the render thread)
+
+    def _refresh_figures(self, feed_id: str, at: datetime) -> None:
+        """Recompute a feed's windowed figures as of `at` (the putting thread, or the figures thread
+        for a flood's trailing polls), then the aggregates that show it."""
+        with self._lock:
+            st = self._feeds.get(feed_id)
+        if st is None or st.windows is None:
+            return
+        figures = st.windows.figures(at)
+        with self._lock:
+            st.derived = figures
+            st.cache = None
+        if self._aggregates:
+            self._recompute_aggregates(feed_id)
+
+    def settle_figures(self) -> None:
+        """Bring every feed's figures up to its last poll now (renders and tests: the live wall never
+        waits for this; its figures lag a flood of polls by FIGURES_EVERY_S at most)."""
+        self._figures.run_pending()
 
     # -------------------------------------------------------------- reading (render thread)
 
@@ -334,7 +376,9 @@ class Store:
         """What the file should hold of these feeds now (for the writer; posts and metrics by reference)."""
         with self._lock:
             return {
-                fid: FeedRow(st.adapter, st.posts, st.metrics, st.last_success, st.last_error, st.last_error_at)
+                fid: FeedRow(
+                    st.adapter, st.posts, st.metrics, st.last_success, st.last_error, st.last_error_at, st.windows
+                )
                 for fid in feed_ids
                 if (st := self._feeds.get(fid)) is not None
             }
@@ -351,6 +395,7 @@ class Store:
             if self._closed:
                 return
             self._closed = True
+        self._figures.close()
         self._demo.close()
         if self._persist is not None and not self._persist.close(timeout):
             log.warning(
@@ -359,3 +404,95 @@ class Store:
             return  # the disk hangs: the connection stays with the writer thread
         if self._db is not None:
             self._db.close()
+
+
+def _feed_state(adapter: str, poll_s: float) -> FeedState:
+    """A feed's state; polled feeds count their posts for the windowed figures."""
+    return FeedState(adapter, poll_s, windows=None if adapter in COMPUTED else FeedWindows())
+
+
+class _FiguresWorker:
+    """Recomputes windowed figures after polls. While recomputing costs little next to the polls (a
+    wall polling every few seconds, a test), each poll's figures are recomputed at once on the
+    putting thread, so what a zone shows follows the poll. The time spent is metered (a token bucket
+    refilled at FIGURES_SHARE of real time): in a flood of polls, once it is spent, polls only mark
+    their feed, and this thread recomputes each marked feed every FIGURES_EVERY_S (so the last poll
+    of a burst is never left out)."""
+
+    def __init__(self, refresh: Callable[[str, datetime], None]) -> None:
+        self._refresh = refresh
+        self._cond = threading.Condition()
+        self._last: dict[str, float] = {}  # feed -> monotonic time of its last recomputation
+        self._pending: dict[str, datetime] = {}  # feed -> the poll time its figures must reach
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._credit = FIGURES_SHARE  # seconds of recomputation the putting thread may still spend
+        self._credited_at = time.monotonic()
+
+    def due(self, feed_id: str, at: datetime) -> None:
+        now = time.monotonic()
+        with self._cond:
+            if self._closed:
+                return
+            self._credit = min(FIGURES_SHARE, self._credit + (now - self._credited_at) * FIGURES_SHARE)
+            self._credited_at = now
+            if self._credit > 0 and feed_id not in self._pending:
+                self._last[feed_id] = now
+                run_now = True
+            else:
+                self._pending[feed_id] = at
+                run_now = False
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._work, name="wall-figures", daemon=True)
+                    self._thread.start()
+                self._cond.notify_all()
+        if run_now:
+            started = time.monotonic()
+            self._refresh(feed_id, at)
+            with self._cond:
+                self._credit -= time.monotonic() - started
+
+    def run_pending(self) -> None:
+        with self._cond:
+            pending, self._pending = self._pending, {}
+            now = time.monotonic()
+            for feed_id in pending:
+                self._last[feed_id] = now
+        for feed_id, at in pending.items():
+            self._refresh(feed_id, at)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if self._closed:
+                    return
+                if not self._pending:
+                    self._cond.wait(FIGURES_EVERY_S * 4)
+                    if not self._pending:
+                        self._thread = None  # idle: a later flood starts another
+                        return
+                    continue
+                now = time.monotonic()
+                ready = {
+                    f: at for f, at in self._pending.items() if now - self._last.get(f, -math.inf) >= FIGURES_EVERY_S
+                }
+                if not ready:
+                    wait = min(FIGURES_EVERY_S - (now - self._last.get(f, now)) for f in self._pending)
+                    self._cond.wait(max(wait, 0.01))
+                    continue
+                for feed_id in ready:
+                    del self._pending[feed_id]
+                    self._last[feed_id] = now
+            for feed_id, at in ready.items():
+                try:
+                    self._refresh(feed_id, at)
+                except Exception:  # a bug in one feed's figures must not stop the others'
+                    log.exception("figures of feed %s failed", feed_id)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join(5)

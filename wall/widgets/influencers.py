@@ -3,7 +3,10 @@
 Rows: rank, rank change, avatar (or initials), name and handle, followers (or reach), mentions,
 engagement. The ranking comes from the feed's leaderboard metric (option `metric`, in the source's
 order unless `rank_by` asks for another), or, when the feed gives none (or `source: posts`), from
-the snapshot's posts by `rank_authors` (by mentions unless `rank_by` says otherwise).
+its posts: the store's ranking over every post of the window (`influencers`, `influencers@7d`...:
+wall/store/windows.py; the kept window at least `window_minutes` long, which the subtitle names),
+else, for a feed the store does not count (the demo), the snapshot's posts by `rank_authors` (by
+mentions unless `rank_by` says otherwise).
 
 Rank changes (▲ 2 / ▼ 1 / new) compare with the ranking `compare_minutes` earlier, and are only
 shown where that ranking can be derived from the snapshot:
@@ -41,6 +44,8 @@ from pydantic import Field
 from feeds.model import Author, LeaderboardEntry, Metric, Post
 
 from ..colors import with_alpha
+from ..figure_windows import EVERY_POST, window_for, window_name
+from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
 from ..numbers import duration_text, finite, human_number
 from ..paint.card import card, card_box
 from ..paint.images import local_path
@@ -224,9 +229,8 @@ def movement(now_rank: int, before: dict[str, int] | None, key: str) -> tuple[st
 
 def _planning_floor(ctx: BuildContext) -> float:
     """The smallest font size (px) the layout plans for: the room's (ctx.min_text_px) or, when the
-    wall states no viewing distance, what 4 m needs on these panels (ISO 9241-303: 18.6 mm caps;
-    Noto Sans caps are 0.714 em)."""
-    return ctx.min_text_px or 18.6 / (0.714 * max(ctx.pitch_mm[1], 1e-3))
+    wall states no viewing distance, what the default distance needs on these panels."""
+    return ctx.min_text_px or min_font_px(DEFAULT_VIEWING_DISTANCE_M, max(ctx.pitch_mm[1], 1e-3))
 
 
 def _slots_for(count: int | None, height: int, floor_px: float, cap_px: float = 0.0) -> int:
@@ -328,6 +332,13 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
     return rows, leaving, progress, compared, subtitle
 
 
+def _windowed_board(options: InfluencersOptions, data: object) -> Metric | None:
+    """The store's ranking over every post of the window `window_minutes` asks for, if the feed has it."""
+    metrics = getattr(data, "metrics", None) or {}
+    m = metrics.get(window_name("influencers", window_for(options.window_minutes)))
+    return m if m is not None and m.provenance.startswith(EVERY_POST) and m.leaderboard else None
+
+
 def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
     entries = _leaderboard(metric)
     if options.rank_by is not None:  # re-sorted on request; the sort is stable, so ties keep the source's order
@@ -362,6 +373,12 @@ def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
             if has_board:
                 source = "leaderboard"
                 rows, leaving, progress, compared, subtitle = _from_leaderboard(options, metric, slots)
+        elif (windowed := _windowed_board(options, ctx.data)) is not None:
+            source = "posts"
+            rows, leaving, progress, compared, subtitle = _from_leaderboard(options, windowed, slots)
+            subtitle = " · ".join(
+                x for x in (f"by {options.rank_by or 'mentions'}", f"last {windowed.window or ''}".strip()) if x
+            )
         else:
             source = "posts"
             rows, leaving, progress, compared, subtitle = _from_posts(options, ctx, slots)
