@@ -208,6 +208,9 @@ class LeaderboardEntry(_Model):
     mentions: int = 0
     reach: int | None = None
     engagement: float | None = None
+    previous_rank: int | None = Field(
+        default=None, description="rank in the same ranking Metric.compared_s earlier; None: not ranked then"
+    )
 
 
 class Metric(_Model):
@@ -226,5 +229,10 @@ class Metric(_Model):
     breach: float | None = None
     higher_is_better: bool = True
     benchmarks: dict[str, float] | None = Field(default=None, description="competitor -> value")
+    compared_s: int | None = Field(
+        default=None,
+        description="leaderboards: previous_rank is each entry's rank this many seconds earlier; None: no "
+        "earlier ranking is known (then previous_rank says nothing)",
+    )
     computed_at: datetime
     provenance: str = ""

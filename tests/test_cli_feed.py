@@ -38,3 +38,4 @@ def test_feed_pipeline_benchmark_reports_throughput():
     assert mastodon["posts_per_s"] > 0
     assert mastodon["counted_once"] == 600  # redelivered pages are not counted again
     assert replay["rows"] == 600 and replay["rows_per_s"] > 0
+    assert replay["counted"] == 600  # every row counted into the figures, once

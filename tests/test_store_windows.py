@@ -122,3 +122,33 @@ def test_a_file_from_before_the_counters_counts_its_kept_posts(tmp_path):
     old = Store.open(path, {"m": ("mastodon", 60.0)})
     assert old.snapshot("m", T).metrics["kpi.posts"].value == 30
     old.close()
+
+
+def test_figures_after_each_poll_match_a_fresh_count_late_posts_included():
+    """Merged totals are reused between recomputations (only the filling bucket is merged again):
+    a late post landing in an older bucket must still show, and nothing may count twice."""
+    counters = FeedWindows()
+    counters.add([post(i, T - timedelta(minutes=9 * i), author=f"u{i % 5}") for i in range(300)], T)
+    counters.figures(T)  # fills the reuse
+    at = T + timedelta(minutes=2)
+    late = [post(1000 + i, T - timedelta(hours=3), author="late") for i in range(50)]  # an old bucket
+    counters.add([post(999, at, author="u1"), *late], at)
+    reused = counters.figures(at)
+    fresh = w.figures_of([counters], at)  # no reuse: everything merged anew
+    assert {k: m.model_dump() for k, m in reused.items()} == {k: m.model_dump() for k, m in fresh.items()}
+    assert reused["influencers"].leaderboard[0].author.handle == "@late"
+    assert reused["influencers"].leaderboard[0].previous_rank == 1  # posted 3 h ago: already first an hour ago
+    assert reused["kpi.posts@1h"].value == fresh["kpi.posts@1h"].value
+
+
+def test_leaders_moving_over_the_hour_and_by_engagement():
+    counters = FeedWindows()
+    early = [post(i, T - timedelta(hours=2, minutes=i), author="ana") for i in range(5)]
+    recent = [post(100 + i, T - timedelta(minutes=i), author="bo") for i in range(8)]
+    counters.add(early + recent + [post(200, T - timedelta(minutes=3), author="cy")], T)
+    f = counters.figures(T)
+    board = [(e.author.handle, e.mentions, e.previous_rank) for e in f["influencers"].leaderboard]
+    assert board == [("@bo", 8, None), ("@ana", 5, 1), ("@cy", 1, None)]  # bo and cy: not ranked an hour ago
+    assert f["influencers"].compared_s == 3600
+    assert [e.author.handle for e in f["influencers.engagement"].leaderboard] == ["@bo", "@ana", "@cy"]
+    assert f["influencers@1h"].leaderboard[0].author.handle == "@bo"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -346,3 +347,44 @@ def test_zone_without_feed_and_tiny_zones():
     for w, h in ((1, 1), (30, 20), (160, 90)):
         _, px = render("influencers", w, h, data=demo_snapshot())
         assert px.shape == (h, w, 4)
+
+
+# ------------------------------------------------------------------- the store's counting
+
+
+def counted_snapshot(posts: list[Post]):
+    """The posts put through a real store: its figures count every post (wall/store/windows.py)."""
+    from wall.store import Store
+
+    store = Store({"m": ("mastodon", 60.0)})
+    try:
+        store.put("m", posts, {}, SETTLED)
+        store.settle_figures()
+        return store.snapshot("m", SETTLED)
+    finally:
+        store.close()
+
+
+def test_the_stores_ranking_over_every_post_has_rank_changes_an_hour_back():
+    data = counted_snapshot(climbing_posts())
+    assert data.metrics["influencers"].compared_s == 3600  # the store's own board, not a vendor's
+    view = build("influencers", make_ctx(960, 540, t=SETTLED, data=data), count=5)
+    got = [(r.rank, r.name, r.mentions, r.movement, r.places) for r in view.rows]
+    # the hour-earlier window ends at its quarter: Ben's post 30 min ago is not in it, as in the posts' own ranking
+    assert got == [(1, "Ben", 4, "up", 2), (2, "Ana", 3, "down", 1), (3, "Cléo", 2, "down", 1), (4, "Dov", 1, "new", 0)]
+    assert view.source == "posts" and view.compared_with == "vs 1 h ago"
+    # counting began 2 h 20 ago, not 24 h: the subtitle says so
+    assert re.fullmatch(r"by mentions · since \d\d:\d\d · vs 1 h ago", view.subtitle), view.subtitle
+    # another comparison than the store's hour: no arrows rather than an hour's under another name
+    other = build("influencers", make_ctx(960, 540, t=SETTLED, data=data), count=5, compare_minutes=240)
+    assert all(r.movement == "" for r in other.rows) and other.compared_with == ""
+
+
+def test_the_stores_ranking_by_engagement_is_its_own_board():
+    loud = [post(f"l{i}", A, 20 + i, likes=0) for i in range(6)]  # Ana posts most, nobody likes it
+    liked = [post("b1", B, 15, likes=900), post("c1", C, 12, likes=40)]
+    data = counted_snapshot(loud + liked)
+    by_engagement = build("influencers", make_ctx(960, 540, t=SETTLED, data=data), rank_by="engagement")
+    assert [r.name for r in by_engagement.rows] == ["Ben", "Cléo", "Ana"]
+    by_mentions = build("influencers", make_ctx(960, 540, t=SETTLED, data=data))
+    assert [r.name for r in by_mentions.rows] == ["Ana", "Ben", "Cléo"]

@@ -36,6 +36,16 @@ Bounds (per feed, whatever the volume):
   about 300 MB in the worst case (a flood of distinct authors every quarter for a month), a few MB
   for a busy brand's feed (measured: `wallctl bench --feeds`).
 
+Recomputing. Figures are recomputed after polls (the store's figures thread). Only the bucket of
+the current quarter (hour) changes with most polls, so each window's merge of the other buckets is
+kept from one recomputation to the next while none of them changed (Bucket.stamp) and the filling
+bucket is added to a copy: a busy feed's figures take tens of ms after a poll instead of a merge of
+a month (measured in the closing notes). The kept merges are as large as one merge of each window.
+
+Leaderboards. Authors are ranked by posts ("influencers"), engagement ("influencers.engagement") or
+audience ("influencers.reach"), each with every leader's rank in the same window an hour earlier
+(COMPARE_S; `previous_rank`, None when not ranked then), so a board shows who climbs.
+
 Thread-safety: one writer (the poller's thread, through Store.put) and readers computing figures
 (`figures`, on the same thread or the store's figures thread), under `lock`. The render thread
 never calls into this module: it reads the figures as plain Metrics in the feed's snapshot.
@@ -44,6 +54,7 @@ never calls into this module: it reads the figures as plain Metrics in the feed'
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import threading
 import zlib
@@ -74,6 +85,8 @@ _TONE_SLOT = {tone: i for i, tone in enumerate(TONES)}
 
 QUARTERS, HOURS = 0, 1  # tier ids, as kept in the store's file
 
+_STAMPS = itertools.count()  # Bucket.stamp: unique in the process, never reused
+
 
 def key_hash(key: str) -> int:
     """A post key as a stable 64-bit number (Python's hash() changes with every process): two CRC-32s
@@ -98,10 +111,12 @@ class Bucket:
         "author_floor",
         "topic_floor",
         "kept",
+        "stamp",
     )
 
     def __init__(self, kept: int) -> None:
         self.kept = kept  # authors and topics kept after pruning
+        self.stamp = next(_STAMPS)  # new whenever the counts change: merged totals are reused until then
         self.n = 0
         self.tones = [0, 0, 0]
         self.engagement = 0
@@ -157,6 +172,7 @@ class Bucket:
 
     def absorb(self, other: Bucket) -> None:
         """Add another bucket's counts to this one (a quarter rolling into its hour)."""
+        self.stamp = next(_STAMPS)
         self.n += other.n
         for i in range(3):
             self.tones[i] += other.tones[i]
@@ -264,6 +280,7 @@ class FeedWindows:
         self.seen_total = 0
         self.dirty: set[tuple[int, int]] = set()  # (tier, bucket) changed since the file was written
         self.dropped: dict[int, int] = {}  # tier -> buckets before this one were forgotten (for the file)
+        self.merges: dict[str, tuple[tuple[int, ...], _Totals]] = {}  # see _settled_totals
 
     # -------------------------------------------------------------- counting (the poller's thread)
 
@@ -302,6 +319,7 @@ class FeedWindows:
                 if b is None:
                     b = buckets[index] = Bucket(cap)
                 b.add(post, ts, topic_keys(post))
+                b.stamp = next(_STAMPS)
                 dirty.add((tier, index))
                 added += 1
                 if ts < oldest:
@@ -407,7 +425,7 @@ class FeedWindows:
 
     def figures(self, t: datetime) -> dict[str, Metric]:
         """Every window's figures at time t (see WINDOWS and window_name)."""
-        return figures_of([self], t)
+        return figures_of([self], t, self.merges)
 
 
 def _span(window: timedelta, t: datetime) -> tuple[int, int, int]:
@@ -451,6 +469,69 @@ def _merge(buckets: Iterable[Bucket]) -> _Totals:
     return out
 
 
+def _settled_totals(
+    merges: dict[str, tuple[tuple[int, ...], _Totals]] | None, role: str, buckets: list[Bucket]
+) -> _Totals:
+    """The buckets merged, or the totals merged for `role` last time when these are the same buckets
+    unchanged since (their stamps say): a recomputation after a poll then merges only the bucket the
+    poll filled instead of a day's (a month's) worth. One entry per role: a few windows' totals per
+    feed, as large as one merge of each."""
+    stamps = tuple(sorted(b.stamp for b in buckets))
+    if merges is not None:
+        hit = merges.get(role)
+        if hit is not None and hit[0] == stamps:
+            return hit[1]
+    totals = _merge(buckets)
+    if merges is not None:
+        merges[role] = (stamps, totals)
+    return totals
+
+
+def _plus(base: _Totals, buckets: Sequence[Bucket]) -> _Totals:
+    """base with these buckets added, base unchanged (it is kept for the next recomputation): its
+    tables are copied shallowly and only the entries the buckets touch are new lists."""
+    if not buckets:
+        return base
+    assert base.tones is not None and base.networks is not None and base.countries is not None
+    assert base.langs is not None and base.authors is not None and base.topics is not None
+    out = _Totals(
+        base.n,
+        list(base.tones),
+        base.engagement,
+        dict(base.networks),
+        dict(base.countries),
+        dict(base.langs),
+        dict(base.authors),
+        dict(base.topics),
+        base.author_error,
+        base.topic_error,
+    )
+    assert out.tones is not None and out.networks is not None and out.countries is not None
+    assert out.langs is not None and out.authors is not None and out.topics is not None
+    authors, topics = out.authors, out.topics
+    for bucket in buckets:
+        out.n += bucket.n
+        for i in range(3):
+            out.tones[i] += bucket.tones[i]
+        out.engagement += bucket.engagement
+        for src, dst in ((bucket.networks, out.networks), (bucket.countries, out.countries), (bucket.langs, out.langs)):
+            for k, v in src.items():
+                dst[k] = dst.get(k, 0) + v
+        for key, e in bucket.authors.items():
+            have = authors.get(key)
+            if have is None:
+                authors[key] = list(e)
+            else:  # a new list: `have` may be base's
+                newest = e if e[3] >= have[3] else have
+                authors[key] = [have[0] + e[0], have[1] + e[1], max(have[2], e[2]), *newest[3:8]]
+        for key, (n, label) in bucket.topics.items():
+            have = topics.get(key)
+            topics[key] = [n, label] if have is None else [have[0] + n, have[1]]
+        out.author_error += bucket.author_floor
+        out.topic_error += bucket.topic_floor
+    return out
+
+
 @lru_cache(maxsize=64)
 def _axis(step: int, first: int, last: int) -> tuple[datetime, ...]:
     """The start of every bucket from first to last: a series' time axis (the same for every feed
@@ -486,8 +567,11 @@ def _error_note(error: int) -> str:
     return PROVENANCE if not error else f"{PROVENANCE}; counts may be low by up to {error} (busiest feeds only)"
 
 
-def figures_of(windows: Sequence[FeedWindows], t: datetime) -> dict[str, Metric]:
-    """Every window's figures at time t over the posts of these feeds (several: an aggregate feed)."""
+def figures_of(
+    windows: Sequence[FeedWindows], t: datetime, merges: dict[str, tuple[tuple[int, ...], _Totals]] | None = None
+) -> dict[str, Metric]:
+    """Every window's figures at time t over the posts of these feeds (several: an aggregate feed);
+    `merges` keeps merged totals from one call to the next (see _settled_totals)."""
     out: dict[str, Metric] = {}
     locks = [w.lock for w in windows]
     for lock in locks:
@@ -498,7 +582,7 @@ def figures_of(windows: Sequence[FeedWindows], t: datetime) -> dict[str, Metric]
             return out
         since = max(counted)  # an aggregate is complete once every member counts
         for name, length in WINDOWS.items():
-            out.update(_window_figures(windows, name, length, t, since))
+            out.update(_window_figures(windows, name, length, t, since, merges))
     finally:
         for lock in locks:
             lock.release()
@@ -506,13 +590,21 @@ def figures_of(windows: Sequence[FeedWindows], t: datetime) -> dict[str, Metric]
 
 
 def _window_figures(
-    windows: Sequence[FeedWindows], name: str, length: timedelta, t: datetime, since: datetime
+    windows: Sequence[FeedWindows],
+    name: str,
+    length: timedelta,
+    t: datetime,
+    since: datetime,
+    merges: dict[str, tuple[tuple[int, ...], _Totals]] | None,
 ) -> dict[str, Metric]:
     step, first, last = _span(length, t)
     start = datetime.fromtimestamp(first * step, UTC)
     label = _label(name, start, since, t)
     found = _collect(windows, step, first, last)
-    totals = _merge(b for _, b in found)
+    span = last - first + 1
+    # the bucket of `t` fills with every poll; the others seldom change (a late post): merged once
+    settled = _settled_totals(merges, name, [b for i, b in found if i != span - 1])
+    totals = _plus(settled, [b for i, b in found if i == span - 1])
     out: dict[str, Metric] = {}
 
     def metric(kind: str, **kw: Any) -> None:
@@ -520,7 +612,6 @@ def _window_figures(
         out[window_name(kind, name)] = Metric(computed_at=t, window=label, **kw)
 
     # the same window just before, for the change a KPI shows ("vs previous 24h"), when it was counted
-    span = last - first + 1
     previous = None
     if since <= datetime.fromtimestamp((first - span) * step, UTC):
         previous = sum(b.n for _, b in _collect(windows, step, first - span, first - 1))
@@ -559,27 +650,65 @@ def _window_figures(
                 provenance=_error_note(totals.topic_error),
             )
     if totals.authors:
-        metric(
-            "influencers",
-            name="Influencers",
-            leaderboard=_leaders(totals.authors),
-            provenance=_error_note(totals.author_error),
-        )
+        # the same window COMPARE_S earlier, for rank changes, when counting had begun before its end
+        # (both windows then begin where counting began: a ranking of what was counted by then)
+        shift = COMPARE_S // step
+        before: dict[str, list[Any]] | None = None
+        if since < datetime.fromtimestamp((last - shift + 1) * step, UTC):
+            earlier = _collect(windows, step, first - shift, last - shift)
+            before = _settled_totals(merges, f"{name}-{COMPARE_S}s", [b for _, b in earlier]).authors
+        for ranking, order in RANKINGS.items():
+            metric(
+                "influencers" if ranking == "mentions" else f"influencers.{ranking}",
+                name="Influencers",
+                leaderboard=_leaders(totals.authors, order, before),
+                compared_s=COMPARE_S if before is not None else None,
+                provenance=_error_note(totals.author_error),
+            )
     return out
 
 
-def _leaders(authors: dict[str, list[Any]]) -> tuple[LeaderboardEntry, ...]:
-    """Authors by posts in the window, then engagement, then name (a stable order for equal counts)."""
-    ranked = heapq.nsmallest(LEADERS_SHOWN, authors.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[1][5], kv[0]))
+AuthorOrder = Callable[[tuple[str, list[Any]]], tuple[Any, ...]]
+
+# How a leaderboard ranks an author's counters (posts, engagement, reach, ...: see Bucket.authors); ties
+# go to the other figures, then the name and the key, so equal counts keep one stable order.
+RANKINGS: dict[str, AuthorOrder] = {
+    "mentions": lambda kv: (-kv[1][0], -kv[1][1], kv[1][5], kv[0]),
+    "engagement": lambda kv: (-kv[1][1], -kv[1][0], kv[1][5], kv[0]),
+    "reach": lambda kv: (-kv[1][2], -kv[1][0], kv[1][5], kv[0]),
+}
+COMPARE_S = 60 * 60  # leaderboards say how each author moved since an hour earlier
+
+
+def _leaders(
+    authors: dict[str, list[Any]], order: AuthorOrder, before: dict[str, list[Any]] | None
+) -> tuple[LeaderboardEntry, ...]:
+    """The LEADERS_SHOWN first authors in `order`, each with its rank in `before` (the same window an
+    hour earlier) when it was ranked there."""
+    ranked = heapq.nsmallest(LEADERS_SHOWN, authors.items(), key=order)
+    previous = _previous_ranks(before, [key for key, _ in ranked], order) if before else {}
     return tuple(
         LeaderboardEntry(
             author=Author(id=key, handle=e[4], name=e[5], avatar_url=e[6], followers=e[2] or None, verified=bool(e[7])),
             mentions=e[0],
             reach=e[2] or None,
             engagement=float(e[1]),
+            previous_rank=previous.get(key),
         )
         for key, e in ranked
     )
+
+
+def _previous_ranks(before: dict[str, list[Any]], keys: list[str], order: AuthorOrder) -> dict[str, int]:
+    """The rank each of `keys` had in `before`. Only authors ordered no lower than the lowest of them
+    can rank above one of them, so only those are sorted (a busy feed has thousands of authors)."""
+    present = [(key, before[key]) for key in keys if key in before]
+    if not present:
+        return {}
+    last = max(order(kv) for kv in present)
+    rivals = sorted((kv for kv in before.items() if order(kv) <= last), key=order)
+    rank = {key: i + 1 for i, (key, _) in enumerate(rivals)}
+    return {key: rank[key] for key, _ in present}
 
 
 def bucket_start(tier: int, bucket: int) -> datetime:

@@ -14,15 +14,18 @@ shown where that ranking can be derived from the snapshot:
   their publication time; their interaction counts are today's, so an engagement ranking of an
   hour ago is approximate; mentions are exact). No arrow when the snapshot holds no post that old
   (a feed that just started has no past to compare with).
-- from a leaderboard metric: the model gives no previous ranks (LeaderboardEntry has no
-  `previous_rank`), and comparing the vendor's ranking with one computed from posts would show
-  movements that never happened, so no arrows are drawn (`compared_with` is empty).
+- from the store's ranking over every post: its `previous_rank`s, the ranks in the same window an
+  hour earlier (wall/store/windows.py), when `compare_minutes` is 60; another comparison shows no
+  arrows rather than an hour's movement under another name.
+- from a vendor's leaderboard metric: vendors state no previous ranks, and comparing theirs with
+  one computed from posts would show movements that never happened, so no arrows are drawn
+  (`compared_with` is empty).
 
 Re-order animation (posts): the ranking is recomputed at each RANK_EVERY_S boundary of the clock; in
 the REORDER_S after a boundary where the order changed, rows slide from their previous places to the
 new ones in REORDER_STEPS quantised steps. It is a pure function of (snapshot, time): the previous
 order is the ranking at the previous boundary, computed from the same snapshot. A leaderboard
-metric's previous order is not in the snapshot, so it does not animate.
+metric's previous order is not in the snapshot, so it does not animate (the store's ranking neither).
 
 Rows are as many as keep the smallest text at the room's floor (BuildContext.min_text_px; 4 m
 when the wall states no distance); a `count` the room cannot read is reduced, never shrunk below it.
@@ -333,10 +336,32 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
 
 
 def _windowed_board(options: InfluencersOptions, data: object) -> Metric | None:
-    """The store's ranking over every post of the window `window_minutes` asks for, if the feed has it."""
+    """The store's ranking (by `rank_by`) over every post of the window `window_minutes` asks for, if
+    the feed has it."""
     metrics = getattr(data, "metrics", None) or {}
-    m = metrics.get(window_name("influencers", window_for(options.window_minutes)))
+    by = options.rank_by or "mentions"
+    m = metrics.get(
+        window_name("influencers" if by == "mentions" else f"influencers.{by}", window_for(options.window_minutes))
+    )
     return m if m is not None and m.provenance.startswith(EVERY_POST) and m.leaderboard else None
+
+
+def _from_windowed(options: InfluencersOptions, metric: Metric, slots: int):
+    """The store's ranking, in its order, with the rank changes it states when they compare with the
+    time `compare_minutes` asks for."""
+    compared = metric.compared_s is not None and metric.compared_s == options.compare_minutes * 60
+    rows = []
+    for i, e in enumerate(_leaderboard(metric)[:slots]):
+        figure = e.author.followers if options.figure == "followers" else e.reach
+        key = _author_key(e.author)
+        before = {key: e.previous_rank} if e.previous_rank is not None else {}
+        move = movement(i + 1, before, key) if compared else ("", 0)  # not ranked then: new
+        rows.append(_row(i + 1, e.author, _figure(figure), e.mentions, e.engagement, move, i))
+    vs = f"vs {duration_text(options.compare_minutes)} ago" if compared else ""
+    how = f"by {options.rank_by or 'mentions'}"
+    span = "" if not metric.window else metric.window if metric.window.startswith("since") else f"last {metric.window}"
+    subtitle = " · ".join(x for x in (how, span, vs) if x)
+    return rows, [], 1.0, vs, subtitle
 
 
 def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
@@ -363,6 +388,8 @@ def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
     metric = None
     if ctx.data is not None:
         metric = ctx.data.metrics.get(options.metric)
+        if metric is not None and metric.provenance.startswith(EVERY_POST):
+            metric = None  # the store's own ranking, not a vendor's: read below for the window and order asked
     has_board = metric is not None and bool(metric.leaderboard)
     source = ""
     rows: list[InfluencerRow] = []
@@ -375,10 +402,7 @@ def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
                 rows, leaving, progress, compared, subtitle = _from_leaderboard(options, metric, slots)
         elif (windowed := _windowed_board(options, ctx.data)) is not None:
             source = "posts"
-            rows, leaving, progress, compared, subtitle = _from_leaderboard(options, windowed, slots)
-            subtitle = " · ".join(
-                x for x in (f"by {options.rank_by or 'mentions'}", f"last {windowed.window or ''}".strip()) if x
-            )
+            rows, leaving, progress, compared, subtitle = _from_windowed(options, windowed, slots)
         else:
             source = "posts"
             rows, leaving, progress, compared, subtitle = _from_posts(options, ctx, slots)
