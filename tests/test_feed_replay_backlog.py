@@ -184,7 +184,17 @@ def test_a_2000_row_backlog_arrives_whole_in_order_with_its_spacing_and_health_n
     assert [t - published[0] for t in published] == [t - times[0] for t in times]  # the recorded spacing
     assert max(published) <= later
 
-    health = store.snapshot("night", later).health
+    # the timeline (the volume figure, per quarter) has the night's recorded shape, not one spike
+    store.settle_figures()
+    snap = store.snapshot("night", later)
+    per_quarter: dict[datetime, int] = {}
+    for at in published:
+        quarter = datetime.fromtimestamp(at.timestamp() // 900 * 900, UTC)
+        per_quarter[quarter] = per_quarter.get(quarter, 0) + 1
+    series = {at: n for at, n in snap.metrics["volume"].series if n}
+    assert series == per_quarter and len(series) > 8  # several quarters, as recorded
+
+    health = snap.health
     assert health.state == "degraded"
     assert set(health.notes) == {
         f"1 duplicate id (row {DUPLICATE_LINE}: id n0042, first at row 44)",
