@@ -196,32 +196,9 @@ class FeedRead:
     undated: dict[str, datetime]
 
 
-def parse_feed(
-    body: bytes,
-    feed_url: str,
-    *,
-    now: datetime,
-    outlet: str | None = None,
-    max_items: int = 50,
-    max_summary_chars: int = 600,
-    lang: str | None = None,
-    content_type: str | None = None,
-    seen_at: datetime | None = None,
-    undated: dict[str, datetime] | None = None,
-) -> list[Post]:
-    """The articles of an RSS/Atom document, newest first (see `read_feed`)."""
-    return read_feed(
-        body,
-        feed_url,
-        now=now,
-        outlet=outlet,
-        max_items=max_items,
-        max_summary_chars=max_summary_chars,
-        lang=lang,
-        content_type=content_type,
-        seen_at=seen_at,
-        undated=undated,
-    ).posts
+def parse_feed(body: bytes, feed_url: str, **options: Any) -> list[Post]:
+    """The articles of an RSS/Atom document, newest first (`read_feed`'s, with the same options)."""
+    return read_feed(body, feed_url, **options).posts
 
 
 def read_feed(

@@ -59,7 +59,7 @@ import json
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -173,13 +173,7 @@ class Bucket:
     def absorb(self, other: Bucket) -> None:
         """Add another bucket's counts to this one (a quarter rolling into its hour)."""
         self.stamp = next(_STAMPS)
-        self.n += other.n
-        for i in range(3):
-            self.tones[i] += other.tones[i]
-        self.engagement += other.engagement
-        for src, dst in ((other.networks, self.networks), (other.countries, self.countries), (other.langs, self.langs)):
-            for k, v in src.items():
-                dst[k] = dst.get(k, 0) + v
+        _add_exact(self, other)
         _merge_authors(self.authors, other.authors)
         _merge_topics(self.topics, other.topics)
         self.author_floor += other.author_floor
@@ -255,17 +249,17 @@ def _prune(table: dict[str, list[Any]], keep: int) -> int:
 
 @dataclass
 class _Totals:
-    """Buckets merged over a window."""
+    """Buckets merged over a window (never pruned)."""
 
     n: int = 0
-    tones: list[int] | None = None
+    tones: list[int] = field(default_factory=lambda: [0, 0, 0])
     engagement: int = 0
-    networks: dict[str, int] | None = None
-    countries: dict[str, int] | None = None
-    langs: dict[str, int] | None = None
-    authors: dict[str, list[Any]] | None = None
-    topics: dict[str, list[Any]] | None = None
-    author_error: int = 0
+    networks: dict[str, int] = field(default_factory=dict)
+    countries: dict[str, int] = field(default_factory=dict)
+    langs: dict[str, int] = field(default_factory=dict)
+    authors: dict[str, list[Any]] = field(default_factory=dict)
+    topics: dict[str, list[Any]] = field(default_factory=dict)
+    author_error: int = 0  # the sum of the merged buckets' floors
     topic_error: int = 0
 
 
@@ -450,18 +444,21 @@ def _collect(windows: Sequence[FeedWindows], step: int, first: int, last: int) -
     return out
 
 
+def _add_exact(into: Bucket | _Totals, other: Bucket) -> None:
+    """Add the counts kept exactly (posts, tones, engagement, networks, countries, languages)."""
+    into.n += other.n
+    for i in range(3):
+        into.tones[i] += other.tones[i]
+    into.engagement += other.engagement
+    for src, dst in ((other.networks, into.networks), (other.countries, into.countries), (other.langs, into.langs)):
+        for k, v in src.items():
+            dst[k] = dst.get(k, 0) + v
+
+
 def _merge(buckets: Iterable[Bucket]) -> _Totals:
-    out = _Totals(0, [0, 0, 0], 0, {}, {}, {}, {}, {})  # merged: never pruned
-    assert out.tones is not None and out.networks is not None and out.countries is not None
-    assert out.langs is not None and out.authors is not None and out.topics is not None
+    out = _Totals()
     for bucket in buckets:
-        out.n += bucket.n
-        for i in range(3):
-            out.tones[i] += bucket.tones[i]
-        out.engagement += bucket.engagement
-        for src, dst in ((bucket.networks, out.networks), (bucket.countries, out.countries), (bucket.langs, out.langs)):
-            for k, v in src.items():
-                dst[k] = dst.get(k, 0) + v
+        _add_exact(out, bucket)
         _merge_authors(out.authors, bucket.authors)
         _merge_topics(out.topics, bucket.topics)
         out.author_error += bucket.author_floor
@@ -492,8 +489,6 @@ def _plus(base: _Totals, buckets: Sequence[Bucket]) -> _Totals:
     tables are copied shallowly and only the entries the buckets touch are new lists."""
     if not buckets:
         return base
-    assert base.tones is not None and base.networks is not None and base.countries is not None
-    assert base.langs is not None and base.authors is not None and base.topics is not None
     out = _Totals(
         base.n,
         list(base.tones),
@@ -506,17 +501,9 @@ def _plus(base: _Totals, buckets: Sequence[Bucket]) -> _Totals:
         base.author_error,
         base.topic_error,
     )
-    assert out.tones is not None and out.networks is not None and out.countries is not None
-    assert out.langs is not None and out.authors is not None and out.topics is not None
     authors, topics = out.authors, out.topics
     for bucket in buckets:
-        out.n += bucket.n
-        for i in range(3):
-            out.tones[i] += bucket.tones[i]
-        out.engagement += bucket.engagement
-        for src, dst in ((bucket.networks, out.networks), (bucket.countries, out.countries), (bucket.langs, out.langs)):
-            for k, v in src.items():
-                dst[k] = dst.get(k, 0) + v
+        _add_exact(out, bucket)
         for key, e in bucket.authors.items():
             have = authors.get(key)
             if have is None:
@@ -622,7 +609,6 @@ def _window_figures(
     unit = "posts/15 min" if step == QUARTER_S else "posts/hour"
     volume = _series(found, span, lambda b: b.n)
     metric("volume", name="Mentions", unit=unit, series=tuple(zip(times, volume, strict=True)))
-    assert totals.tones is not None
     if any(totals.tones):
         for i, tone in enumerate(TONES):
             series = _series(found, span, _tone_of(i))
@@ -636,7 +622,6 @@ def _window_figures(
     ):
         if table:
             metric(kind, name=title, unit="posts", breakdown={k: float(v) for k, v in table.items()})
-    assert totals.topics is not None and totals.authors is not None
     tags = [(k, v) for k, v in totals.topics.items() if is_hashtag(k)]
     words = [(k, v) for k, v in totals.topics.items() if not is_hashtag(k)]
     for kind, title, items in (("topics", "Trending topics", tags), ("terms", "Frequent terms", words)):
