@@ -195,6 +195,8 @@ class Options(BaseModel):
 
 # ------------------------------------------------------------------------------------------- parsing
 
+UNUSABLE_RECORD = "unusable record"  # the reason the feed's health counts records that do not map
+
 
 def _number(value: Any, path: str, scale: float) -> float | None:
     if value is None:
@@ -351,6 +353,7 @@ async def poll(ctx: PollContext) -> PollResult:
 
     base = httpx.URL(options.url)
     found = PostsOnce()  # a record repeated across pages is emitted once
+    unusable: list[str] = []  # records that did not map: counted in the feed's health, never dropped silently
     metrics: dict[str, Metric] = {}
     pages = Pages((options.url, params), options.max_pages)
     for page, (url, params) in enumerate(pages):
@@ -373,8 +376,9 @@ async def poll(ctx: PollContext) -> PollResult:
                         epoch=options.epoch,
                     )
             if options.post is not None:
-                page_posts, _ = parse_items(doc, options, source=source)
+                page_posts, skipped = parse_items(doc, options, source=source)
                 found.add(page_posts)
+                unusable += [f"page {page + 1}: {exc}" for exc in skipped]
         except PathError as exc:
             raise _bad(exc, response.url_for_logs, secrets) from None
         if len(found.posts) >= options.max_items or not options.next_page:
@@ -412,4 +416,7 @@ async def poll(ctx: PollContext) -> PollResult:
             cursor["since"] = newest.key.split(":", 1)[1]
         else:
             cursor["since"] = newest.published_at.isoformat().replace("+00:00", "Z")
-    return PollResult(posts=posts, metrics=metrics, cursor=cursor, replace=not options.since_param)
+    result = PollResult(posts=posts, metrics=metrics, cursor=cursor, replace=not options.since_param)
+    for example in unusable:
+        result.skip(UNUSABLE_RECORD, example)
+    return result

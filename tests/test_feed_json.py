@@ -227,6 +227,9 @@ def test_poll_pages_with_a_cursor_token_and_emits_a_duplicate_once(server):
     assert len(seen) == 2 and seen[1].query["cursor"] == ["c2Vjb25kLXBhZ2U"]
     assert all(s.headers["authorization"] == f"Bearer {TOKEN}" for s in seen)
     assert result.replace is True  # no since_param: each poll is the feed's whole current content
+    # page 2's record with an impossible date is not shown, and not dropped silently either
+    unusable = result.skipped["unusable record"]
+    assert unusable.count == 1 and unusable.examples[0].startswith("page 2: published_at ('created'): ")
 
 
 def test_poll_follows_a_next_url_on_the_same_host_only(server):

@@ -245,3 +245,28 @@ def test_an_aggregate_shows_several_feeds_as_one():
     health = store.snapshot("social", t0 + timedelta(minutes=7)).health
     assert health.state == "failing" and health.last_error == "sn: server: HTTP 503"
     assert len(store.snapshot("social", t0 + timedelta(minutes=7)).posts) == 3  # the last good data stays
+
+
+def test_unusable_items_make_the_feed_degraded_counted_once_per_snapshot():
+    """A snapshot feed (replace=True) re-sends the same bad record every poll: its health names it once;
+    an incremental feed's bad items add up; a snapshot without any clears the note."""
+    from feeds.adapter import Skipped
+
+    def bad(example: str) -> dict[str, Skipped]:
+        s = Skipped()
+        s.add(example)
+        return {"unusable record": s}
+
+    store = Store({"snap": ("json", 60.0), "inc": ("replay", 60.0)})
+    for minute in range(3):
+        at = T0 + timedelta(minutes=minute)
+        store.put("snap", [post(1)], {}, at, replace=True, skipped=bad("page 2: published_at ('created'): 31/02"))
+        store.put("inc", [post(10 + minute)], {}, at, skipped=bad(f"row {minute + 2}: no time"))
+    snap, inc = store.snapshot("snap", at).health, store.snapshot("inc", at).health
+    assert snap.state == "degraded" and snap.notes == ("1 unusable record (page 2: published_at ('created'): 31/02)",)
+    assert inc.state == "degraded" and inc.notes == (
+        "3 unusable record (row 2: no time; row 3: no time; row 4: no time)",
+    )
+    store.put("snap", [post(1)], {}, at, replace=True)  # the source fixed its record
+    assert store.snapshot("snap", at).health.state == "ok"
+    store.close()

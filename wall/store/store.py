@@ -222,7 +222,8 @@ class Store:
         data (adapters that return full snapshots). cursors (key -> value, None deletes) are kept
         in the same transaction as this data, so a restart never resumes past posts it lost.
         skipped: reason -> (count, examples) of items the source sent that could not be used
-        (feeds.adapter.Skipped); counted into the feed's health, which then says "degraded"."""
+        (feeds.adapter.Skipped); counted into the feed's health, which then says "degraded" (with
+        replace=True they replace the previous poll's: a full snapshot names its own)."""
         posts = list(posts)
         with self._lock:
             st = self._feeds[feed_id]
@@ -249,6 +250,8 @@ class Store:
             st.last_success = at
             st.last_error = st.last_error_at = None
             st.credentials_missing = st.restored = False
+            if replace:  # a snapshot's unusable items are the current ones, not more of the same
+                st.skipped = {}
             for reason, what in (skipped or {}).items():
                 st.skipped.setdefault(reason, SkippedItems()).add(what.count, what.examples)
             st.cache = None
