@@ -190,14 +190,23 @@ def preview_seq(page) -> int:
 
 
 def preview_pixels(page) -> np.ndarray:
-    """The picture the preview <img> shows now, read back through a canvas (RGB)."""
-    data_url = page.evaluate("""() => {
+    """The picture the preview <img> shows now, read back through a canvas (RGB). The page swaps the
+    <img>'s source every few frames; between a swap and its decode the image has no size (a 0x0 canvas
+    reads back as "data:,"), so the script waits for a decoded picture and draws it in the same turn of
+    the page's event loop, where no swap can come between."""
+    data_url = page.evaluate("""async () => {
         const img = document.getElementById('preview');
+        const until = Date.now() + 60000;
+        while (!(img.complete && img.naturalWidth > 0)) {
+            if (Date.now() > until) return null;
+            await new Promise(r => setTimeout(r, 50));
+        }
         const c = document.createElement('canvas');
         c.width = img.naturalWidth; c.height = img.naturalHeight;
         c.getContext('2d').drawImage(img, 0, 0);
         return c.toDataURL('image/png');
     }""")
+    assert data_url, "the preview showed no decoded picture for 60 s"
     import base64
 
     raw = base64.b64decode(data_url.split(",", 1)[1])
