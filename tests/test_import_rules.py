@@ -47,9 +47,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("outputs: windows and kiosks", ("wall.outputs",)),
     ("checks: what `wallctl check` paints", ("wall.checks",)),
     (
-        "the programs: runtime, live wall, control API, CLI, tools",
+        "the programs: runtime, live wall, a room's hub and nodes, control API, CLI, tools",
         (
             "wall.runtime",
+            "wall.room",
             "wall.live",
             "wall.control",
             "wall.cli",

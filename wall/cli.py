@@ -20,6 +20,7 @@ from pathlib import Path
 from .assets import DEMO_CONFIG
 from .errors import UsageError
 from .outputs.registry import BACKENDS
+from .room.bus import shown_url
 
 EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
 
@@ -143,6 +144,9 @@ def cmd_run(args) -> int:
     choice = _scenario(loaded, args.scenario) if args.scenario else None
     # the live wall keeps its feeds' last good data on disk, so a restart shows the last wall at once
     store_path = None if args.store == "none" else Path(args.store or default_store_path(loaded.config.name))
+    hub = getattr(args, "hub", False)
+    if hub and not loaded.config.nodes:
+        raise UsageError(f"{args.config} has no nodes: section; a hub needs the nodes it feeds (see the README)")
     live = LiveWall(
         loaded,
         args.backend,
@@ -150,6 +154,8 @@ def cmd_run(args) -> int:
         store_path=store_path,
         control_listen=args.control,
         watch=not args.no_watch,
+        hub=hub,
+        redis_url=getattr(args, "redis", None),
     )
     rt = live.rt
     try:
@@ -195,6 +201,13 @@ def cmd_run(args) -> int:
         )
         if live.control_note:
             print(f"wall: {live.control_note}", file=sys.stderr, flush=True)
+        if live.hub is not None:
+            print(
+                f"wall: hub of room {live.hub.keys.prefix} on {shown_url(live.hub.url)}, "
+                f"feeding nodes {', '.join(loaded.config.nodes)}",
+                file=sys.stderr,
+                flush=True,
+            )
         sd_notify.ready(f"running '{loaded.config.name}' scenario {live.director.base}")
         loop.run(live.frame, frames=args.frames, duration=args.duration, after_frame=after)
         if args.snapshot:
@@ -223,6 +236,130 @@ def cmd_run(args) -> int:
         )
     )
     return 0
+
+
+def cmd_hub(args) -> int:
+    """`wallctl run` as the hub of a room: the same live wall, its feeds and decisions on Redis."""
+    args.hub = True
+    return cmd_run(args)
+
+
+def cmd_node(args) -> int:
+    from .deploy import sd_notify
+    from .room.node import NodeWall, UnknownNode
+    from .store import default_store_path
+
+    loaded = _load(args.config)
+    fixed = _parse_time(args.fixed_time) if args.fixed_time else None
+    default_path = default_store_path(f"{loaded.config.name}-{args.node}")
+    store_path = None if args.store == "none" else Path(args.store or default_path)
+    try:
+        node = NodeWall(
+            loaded,
+            args.node,
+            args.backend,
+            url=args.redis,
+            store_path=store_path,
+            window=_window(loaded, args.window_mode),
+        )
+    except UnknownNode as exc:
+        raise UsageError(str(exc)) from None
+    rt = node.rt
+    try:
+        t0 = node.open(fixed)
+        node.start_background()
+        loop = node.make_loop(fixed)
+        loop.stop_on_signals()
+        watchdog = sd_notify.Watchdog()
+        last_report = [time.monotonic()]
+
+        def after(n: int, work: float) -> None:
+            watchdog.frame_done()
+            if rt.backend.closed or "escape" in rt.keys:
+                loop.stop()
+            rt.keys.clear()
+            now = time.monotonic()
+            if now - last_report[0] >= args.status_every:
+                last_report[0] = now
+                s = loop.times.summary()
+                print(
+                    f"wall node {args.node}: {s['frames']} frames, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped, "
+                    f"showing {rt.engine.plan.name if rt.engine.plan else '-'}, decision {node.control_seq}, "
+                    f"{'linked' if node.link.connected else 'Redis unreachable: ' + str(node.link.last_error)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        displays = ", ".join(d.id for d in node.loaded.wall.displays)
+        print(
+            f"wall node {args.node}: displays {displays} on {args.backend}, opened at {t0.isoformat()} on "
+            f"{rt.engine.plan.name if rt.engine.plan else '-'}; {node.startup_note}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        sd_notify.ready(f"node {args.node}: {displays}")
+        loop.run(node.frame, frames=args.frames, duration=args.duration, after_frame=after)
+        if args.capture:
+            from .render.snapshot import write_snapshot, write_state
+            from .room.bus import parse_time
+
+            out = Path(args.capture)
+            written = write_snapshot(out, node.loaded.wall, rt.backend.capture(rt.engine.compositor))
+            beat = dict(node._beat)
+            (out / "frame.json").write_text(json.dumps({"node": args.node, **beat}, indent=1))
+            plan = rt.engine.plan
+            if plan is not None:  # what each zone of the scenario shows (its view-model), as `render` writes it
+                zones = {z.id: z.rect.as_dict() for z in plan.layout.zones}
+                last = parse_time(beat["frame_time"]) if beat.get("frame_time") else t0
+                write_state(out / "state.json", plan.name, last, zones, rt.views)
+            print(f"wall node {args.node}: its displays written to {out}/ ({len(written)} files)", file=sys.stderr)
+    finally:
+        sd_notify.stopping()
+        node.close()
+    s = loop.times.summary()
+    summary = {"node": args.node, "frames": s["frames"], "dropped": s["dropped"], "last_commit": node.last_commit}
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    """Every node of a room as the hub sees them: up (its heartbeat) or down. Exit 1 if one is down."""
+    import redis
+
+    from .room.bus import RoomKeys, connect, room_prefix, shown_url
+
+    loaded = _load(args.config)
+    if not loaded.config.nodes:
+        raise UsageError(f"{args.config} has no nodes: section")
+    keys = RoomKeys(room_prefix(loaded.config))
+    client = connect(loaded.config.redis, args.redis)
+    url = shown_url(args.redis or loaded.config.redis.url)
+    try:
+        texts = client.mget([keys.node(n) for n in loaded.config.nodes])
+    except (redis.RedisError, OSError) as exc:
+        raise UsageError(f"cannot read the room's nodes from Redis at {url}: {exc}") from None
+    rows = []
+    for name, text in zip(loaded.config.nodes, texts, strict=True):
+        beat = json.loads(text) if text else None
+        rows.append({"node": name, "state": "up" if beat else "down", **(beat or {})})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            if r["state"] == "down":
+                displays = ", ".join(loaded.config.nodes[r["node"]].displays)
+                print(f"{r['node']:<16} DOWN  (no heartbeat for over 3 s) displays {displays}")
+                continue
+            commit = r.get("last_commit") or {}
+            print(
+                f"{r['node']:<16} up    {r.get('scenario') or '-':<14} fps {r.get('fps', 0):>5}  "
+                f"p99 {r.get('frame_ms_p99') or 0:>6.1f} ms  dropped {r.get('dropped_frames', 0):>4}  "
+                f"clock {r.get('clock_offset_ms', 0):+.1f} ms  decision {r.get('control_seq')}  "
+                f"data {r.get('data_age_s')} s old  displays {r.get('displays_alive')}/{len(r.get('displays', []))}"
+                + (f"  last switch {commit.get('scenario')} at {commit.get('frame_time')}" if commit else "")
+                + ("" if r.get("connected", True) else "  (Redis unreachable)")
+            )
+    return 0 if all(r["state"] == "up" for r in rows) else 1
 
 
 def cmd_displays(args) -> int:
@@ -571,39 +708,8 @@ def _output_arguments(s: argparse.ArgumentParser, backend_help: str, window_help
     s.add_argument("--window-mode", choices=["auto", "span", "per-screen"], help=window_help)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wallctl", description="Check, render, run and benchmark a video wall.")
-    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("check", help="validate a wall config (exit 0 when valid)")
-    s.add_argument("config")
-    s.add_argument("--no-legibility", action="store_true", help="skip painting zones to check text sizes")
-    s.add_argument("--time", help="ISO 8601 time the legibility check paints at; default: now")
-    s.set_defaults(func=cmd_check)
-
-    s = sub.add_parser("geometry", help="canvas size and every display's viewport")
-    s.add_argument("config")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_geometry)
-
-    s = sub.add_parser("schema", help="print the config's JSON Schema (for YAML editors)")
-    s.set_defaults(func=cmd_schema)
-
-    s = sub.add_parser("render", help="render one frame headless: a PNG per display and wall.png")
-    s.add_argument("config")
-    s.add_argument("--scenario")
-    s.add_argument("--time", help="ISO 8601 time with offset; default: now")
-    s.add_argument("--pattern", help="draw a test pattern instead of a scenario: bezel or grid")
-    s.add_argument(
-        "--store",
-        help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
-        "(default: none; network feeds then show 'waiting for data')",
-    )
-    s.add_argument("--out", required=True)
-    s.set_defaults(func=cmd_render)
-
-    s = sub.add_parser("run", help="run the live wall")
+def _run_arguments(s: argparse.ArgumentParser) -> None:
+    """`run` and `hub`: the same live wall."""
     s.add_argument("config")
     _output_arguments(
         s,
@@ -637,7 +743,75 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite file keeping the feeds' last good data (default: under "
         "~/.local/state/wall/); 'none' keeps it in memory only",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wallctl", description="Check, render, run and benchmark a video wall.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("check", help="validate a wall config (exit 0 when valid)")
+    s.add_argument("config")
+    s.add_argument("--no-legibility", action="store_true", help="skip painting zones to check text sizes")
+    s.add_argument("--time", help="ISO 8601 time the legibility check paints at; default: now")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("geometry", help="canvas size and every display's viewport")
+    s.add_argument("config")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_geometry)
+
+    s = sub.add_parser("schema", help="print the config's JSON Schema (for YAML editors)")
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("render", help="render one frame headless: a PNG per display and wall.png")
+    s.add_argument("config")
+    s.add_argument("--scenario")
+    s.add_argument("--time", help="ISO 8601 time with offset; default: now")
+    s.add_argument("--pattern", help="draw a test pattern instead of a scenario: bezel or grid")
+    s.add_argument(
+        "--store",
+        help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
+        "(default: none; network feeds then show 'waiting for data')",
+    )
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("run", help="run the live wall")
+    _run_arguments(s)
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("hub", help="run the hub of a room over several machines: feeds, decisions, the one API")
+    _run_arguments(s)
+    s.add_argument("--redis", metavar="URL", help="redis:// or rediss:// URL (default: the config's redis.url)")
+    s.set_defaults(func=cmd_hub)
+
+    s = sub.add_parser("node", help="run one node of a room: its displays, following the hub through Redis")
+    s.add_argument("config")
+    s.add_argument("--node", required=True, help="the node's name in the config's nodes: section")
+    s.add_argument("--redis", metavar="URL", help="redis:// or rediss:// URL (default: the config's redis.url)")
+    _output_arguments(
+        s,
+        "headless (no screen), pyglet (desktop windows), kiosk (SDL2, one screen, no desktop needed)",
+        "pyglet: one window spanning the screens, or one per screen (default: the config's window.mode)",
+    )
+    s.add_argument("--fixed-time", metavar="TIME", help="show every frame at this ISO 8601 instant")
+    s.add_argument("--capture", metavar="DIR", help="when stopping, write its displays' pictures and frame.json to DIR")
+    s.add_argument("--frames", type=int, help="stop after N frames")
+    s.add_argument("--duration", type=float, help="stop after S seconds")
+    s.add_argument("--status-every", type=float, default=10.0, help="seconds between status lines")
+    s.add_argument(
+        "--store",
+        help="SQLite file keeping the hub's data for offline starts (default: under ~/.local/state/wall/); "
+        "'none' keeps it in memory only",
+    )
+    s.set_defaults(func=cmd_node)
+
+    s = sub.add_parser("nodes", help="the nodes of a room: up with their heartbeat, or down (exit 1 if one is down)")
+    s.add_argument("config")
+    s.add_argument("--redis", metavar="URL", help="redis:// or rediss:// URL (default: the config's redis.url)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_nodes)
 
     s = sub.add_parser("displays", help="the screens the system reports; with CONFIG, which display goes on which")
     s.add_argument("config", nargs="?")

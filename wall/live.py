@@ -45,6 +45,7 @@ from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
 from .render.engine import FrameReport
 from .render.frame_loop import Clock, FrameLoop, FrameTimes
+from .room.hub import HubLink
 from .runtime import WallRuntime
 from .scenes.commands import Answer, Command
 from .scenes.director import Director, FrameOutcome
@@ -163,7 +164,11 @@ class LiveWall:
         control_listen: str | None = None,
         watch: bool = True,
         watch_period: float = 1.0,
+        hub: bool = False,
+        redis_url: str | None = None,
     ):
+        """hub: this wall is the hub of a room over several machines (`wallctl hub`): its decisions
+        and feeds are published on Redis (redis_url, else the config's) for the nodes."""
         self.moderator = build_moderator(loaded, store_path)
         self.rt = WallRuntime(
             loaded,
@@ -175,6 +180,7 @@ class LiveWall:
             moderator=self.moderator,
         )
         self.director = Director(loaded, self.rt.store, self.moderator)
+        self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url) if hub else None
         self.control: ControlServer | None = None
         self.control_url: str | None = None
         self.control_note: str | None = None
@@ -197,13 +203,22 @@ class LiveWall:
     def open(self, t: datetime, scenario: str | None = None) -> None:
         """The first frame, complete: the schedule's scenario, or `scenario` as an operator's choice."""
         direction = self.director.start(t, scenario)
+        if self.hub is not None:
+            self.hub.observe(direction, t)
         report = self.rt.open(direction, t)
         self._after(report, t)
         calm_garbage_collection()
 
     def frame(self, t: datetime) -> FrameReport:
         self._apply_reloads()
-        self.rt.follow(self.director.tick(t))
+        direction = self.director.tick(t)
+        if self.hub is None:
+            self.rt.follow(direction)
+        else:  # a room: a switch is held until every node is ready, then committed on the hub's frame
+            self.rt.follow(direction, held=self.hub.observe(direction, t))
+            for switch, at in self.hub.take_releases():
+                if switch == direction.switch:
+                    self.rt.engine.release(at)
         report = self.rt.frame(t)
         self._after(report, t)
         return report
@@ -295,6 +310,8 @@ class LiveWall:
             displays=displays,
             feeds=feeds,
             config=str(self.loaded.path),
+            room=self.hub.status() if self.hub is not None else None,
+            nodes=tuple(self.hub.nodes()) if self.hub is not None else (),
         )
 
     # ------------------------------------------------------------------ any thread: the control surface
@@ -318,6 +335,7 @@ class LiveWall:
             reload_error=self.reload_error,
             alerts=tuple(alerts.status()) if alerts is not None else (),
             moderation=self.moderator.state(),
+            nodes=tuple(self.hub.nodes()) if self.hub is not None else published.nodes,
         )
 
     def zone_view(self, zone_id: str) -> ZoneView | None:
@@ -477,6 +495,8 @@ class LiveWall:
         return self.rt.loop(clock)
 
     def start_background(self) -> None:
+        if self.hub is not None:
+            self.hub.start()
         self.start_control()
         if self.watcher is not None:
             self.watcher.start()
@@ -485,6 +505,8 @@ class LiveWall:
         """Stops the watcher and the API, keeps the moderation decisions, closes the runtime."""
         if self.watcher is not None:
             self.watcher.stop()
+        if self.hub is not None:
+            self.hub.stop()
         if self.control is not None:
             self.control.stop()
         try:

@@ -152,12 +152,12 @@ class WallRuntime:
         self.moderator = moderator
         self.scenes.moderate_with(moderator)
 
-    def follow(self, direction: Direction) -> None:
+    def follow(self, direction: Direction, *, held: bool = False) -> None:
         """Take a director's decision: a new switch is prepared (two-phase), night and freeze apply
-        from this frame on."""
+        from this frame on. held: the switch waits for `engine.release` (a room's hub)."""
         if direction.switch != self._switch_applied:
             self._switch_applied = direction.switch
-            self.engine.prepare(direction.plan, direction.transition, direction.zoom)
+            self.engine.prepare(direction.plan, direction.transition, direction.zoom, held=held)
         self.night, self.frozen_at = direction.night, direction.frozen_at
 
     def open(self, direction: Direction, t: datetime) -> FrameReport:

@@ -249,6 +249,26 @@ class _Loader:
             self.error(doc.mark_for(at), str(exc))
             return None
 
+    # -- machines
+
+    def nodes(self, cfg: WallConfig, doc: SourceDoc, wall: Wall) -> None:
+        """Every display a node names exists and is driven by one node only."""
+        known = [d.id for d in wall.displays]
+        owner: dict[str, str] = {}
+        for name, node in cfg.nodes.items():
+            for i, display in enumerate(node.displays):
+                at = doc.mark_for(("nodes", name, "displays", i))
+                if display not in known:
+                    close = difflib.get_close_matches(display, known, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    listed = ", ".join(known)
+                    self.error(at, f"node '{name}' names display '{display}', which the wall lacks{hint} ({listed})")
+                elif display in owner:
+                    other = owner[display]
+                    self.error(at, f"display '{display}' is driven by node '{other}' already; name it under one node")
+                else:
+                    owner[display] = name
+
     # -- scenarios
 
     def scenario(
@@ -453,6 +473,8 @@ class _Loader:
                 plan = self.scenario(name, sc, cfg, doc, wall)
                 if plan is not None:
                     plans[name] = plan
+        if wall is not None:
+            self.nodes(cfg, doc, wall)
         default = cfg.default_scenario or next(iter(cfg.scenarios))
         if default not in cfg.scenarios:
             self.error(

@@ -409,6 +409,30 @@ class ControlConfig(StrictModel):
     )
 
 
+class NodeConfig(StrictModel):
+    """One machine of a room run by a hub (`wallctl node CONFIG --node NAME`): the displays it drives."""
+
+    displays: list[str] = Field(
+        min_length=1, description="ids of the displays this machine drives (e.g. [A1, A2, B1, B2]); each on one node"
+    )
+
+
+class RedisConfig(StrictModel):
+    """Where the hub and its nodes meet (a room over several machines; a single machine needs none)."""
+
+    url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="redis://host:port/db, or rediss:// for TLS; `--redis URL` overrides it",
+    )
+    username: EnvRef | None = Field(default=None, description="Redis ACL user, e.g. '${WALL_REDIS_USER}'")
+    password: EnvRef | None = Field(default=None, description="its password, e.g. '${WALL_REDIS_PASSWORD}'")
+    ca_file: str | None = Field(default=None, description="rediss://: the CA that signed the server's certificate")
+    prefix: str | None = Field(default=None, description="key prefix of this room; default wall:<name>")
+    commit_deadline_s: Annotated[float, Field(gt=0, le=30)] = Field(
+        default=1.0, description="how long a switch waits for the slowest node before it commits without it"
+    )
+
+
 def _block_entry(value: str) -> str:
     if not value.strip() or value.strip() == "@":
         raise ValueError("empty entry; remove it or write the word, id or @handle to block")
@@ -770,6 +794,11 @@ class WallConfig(StrictModel):
     alerts: dict[Id, AlertRuleConfig] = Field(
         default_factory=dict, description="rule id -> a condition on a feed that switches to a scenario with a banner"
     )
+    nodes: dict[Id, NodeConfig] = Field(
+        default_factory=dict,
+        description="a room over several machines: node name -> the displays it drives (wallctl hub / node)",
+    )
+    redis: RedisConfig = RedisConfig()
 
     @field_validator("displays")
     @classmethod

@@ -405,6 +405,25 @@ def _metrics(wall: WallControl) -> str:
         "1 when the display's screen is present and shown.",
         [(f'{{display="{d["display"]}"}}', 1 if d["state"] in ("shown", "headless") else 0) for d in status.displays],
     )
+    if status.nodes:  # a room's hub: every node's heartbeat, labelled by node
+        up = [n for n in status.nodes if n.get("state") == "up"]
+        metric(
+            "wall_node_up",
+            "gauge",
+            "1 while the node's heartbeat is fresh.",
+            [(f'{{node="{n["node"]}"}}', 1 if n.get("state") == "up" else 0) for n in status.nodes],
+        )
+        for name, key, help_ in (
+            ("wall_node_fps", "fps", "Frames per second the node rendered over its last heartbeat."),
+            ("wall_node_frame_ms_p99", "frame_ms_p99", "The node's 99th percentile of work per frame."),
+            ("wall_node_dropped_frames_total", "dropped_frames", "Frame slots the node missed."),
+            ("wall_node_clock_offset_ms", "clock_offset_ms", "The node's clock minus the room's (Redis TIME)."),
+            ("wall_node_control_seq", "control_seq", "The last hub decision the node applied."),
+            ("wall_node_data_age_seconds", "data_age_s", "Age of the node's freshest feed data."),
+            ("wall_node_displays_alive", "displays_alive", "Displays the node drives that are shown."),
+        ):
+            samples = [(f'{{node="{n["node"]}"}}', float(n[key])) for n in up if isinstance(n.get(key), (int, float))]
+            metric(name, "counter" if name.endswith("_total") else "gauge", help_, samples)
     return "\n".join(lines) + "\n"
 
 

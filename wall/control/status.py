@@ -54,6 +54,8 @@ class WallStatus:
     reload_error: str | None = None  # the last config change that was rejected, with its file:line:col
     alerts: tuple[Mapping[str, Any], ...] = ()  # every alert rule and where it stands
     moderation: Mapping[str, Any] | None = None  # None: moderation is not configured in this run
+    room: Mapping[str, Any] | None = None  # a room's hub: its Redis link (None: a wall on its own)
+    nodes: tuple[Mapping[str, Any], ...] = ()  # a room's hub: every node, up with its heartbeat, or down
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,4 +71,6 @@ class WallStatus:
             "config": self.config,
             "alerts": [dict(a) for a in self.alerts],
             "moderation": dict(self.moderation) if self.moderation is not None else None,
+            "room": dict(self.room) if self.room is not None else None,
+            "nodes": [dict(n) for n in self.nodes],
         }

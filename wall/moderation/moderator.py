@@ -58,7 +58,7 @@ from feeds.model import Author, Metric, Post
 
 from ..background_writer import CLOSE_TIMEOUT_S
 from ..store import FeedSnapshot
-from .journal import AUDIT_KEEP, Journal, state_path_for
+from .journal import AUDIT_KEEP, Journal, SavedDecisions, state_path_for
 from .rules import MODES, Blocklist, Decisions, Rules, author_entry, bound
 from .text import TermMatcher, Texts, normalize_term
 
@@ -132,6 +132,21 @@ class Moderator:
             self.fallback_scenario = m.fallback_scenario
             if self._decisions.configure(m.terms, m.authors):
                 self._rules = self._decisions.rules(self._rules.version + 1)
+
+    # ------------------------------------------------------------------ a room's hub and nodes
+
+    def decisions(self) -> dict[str, Any]:
+        """Every operator decision, as the decisions file holds them (the hub hands them to its nodes)."""
+        with self._lock:
+            return self._decisions.saved().to_json()
+
+    def adopt(self, decisions: Any) -> None:
+        """Take the hub's decisions whole (a node: its operators act on the hub). ValueError for
+        anything but what `decisions()` gives."""
+        saved = SavedDecisions.from_json(decisions)
+        with self._lock:
+            self._decisions.restore(saved)
+            self._rules = self._decisions.rules(self._rules.version + 1)
 
     # ------------------------------------------------------------------ reading
 

@@ -28,6 +28,7 @@ from ..colors import rgba
 from ..config.loader import ScenarioPlan
 from ..config.schema import TransitionConfig
 from ..geometry import Rect, Wall
+from ..layout import Zone
 from ..paint.error_card import ErrorView
 from ..scenes.director import Zoom
 from ..scenes.schedule import NightState
@@ -75,6 +76,10 @@ class Scene:
     transition: TransitionConfig | None = None  # None: a cut
     zoom: Zoom | None = None  # spotlight: the zone's rectangle the picture grows from / shrinks to
     prepared_at: float = 0.0  # perf_counter when prepare() started (switch latency)
+    # a room over several machines commits every node on one announced frame: held until released,
+    # then committed on the first complete frame whose time is >= commit_at
+    held: bool = False
+    commit_at: datetime | None = None
 
     def release(self) -> None:
         for result in self.waiting.values():
@@ -133,8 +138,13 @@ class Engine:
 
     # ------------------------------------------------------------------ scenario
 
+    def _zones(self, plan: ScenarioPlan) -> list[Zone]:
+        """The plan's zones that some output of this engine shows: on a node of a room, which drives
+        a few of the wall's displays, the others are neither painted nor uploaded."""
+        return [z for z in plan.layout.zones if any(_overlap(z.rect, d.viewport) for d in self.wall.displays)]
+
     def _scene(self, plan: ScenarioPlan) -> Scene:
-        sizes = {z.id: (z.rect.w, z.rect.h) for z in plan.layout.zones if z.id in plan.bindings}
+        sizes = {z.id: (z.rect.w, z.rect.h) for z in self._zones(plan) if z.id in plan.bindings}
         return Scene(plan, next(_generations), sizes, transition=plan.transition)
 
     def show(self, plan: ScenarioPlan) -> None:
@@ -146,25 +156,35 @@ class Engine:
         self.drop_pending()
         self.transition = None
         self.scene = self._scene(plan)
-        self.compositor.set_zones(list(plan.layout.zones), rgba(plan.theme.background))
+        self.compositor.set_zones(self._zones(plan), rgba(plan.theme.background))
 
-    def prepare(self, plan: ScenarioPlan, transition: TransitionConfig | None = None, zoom: Zoom | None = None) -> None:
+    def prepare(
+        self,
+        plan: ScenarioPlan,
+        transition: TransitionConfig | None = None,
+        zoom: Zoom | None = None,
+        *,
+        held: bool = False,
+    ) -> None:
         """Start preparing a scenario: its zones are painted and uploaded while the current one is
         still shown; the frame in which the last one arrives shows the new scenario whole
-        (two-phase switch). `transition` overrides the scenario's own; zoom: a spotlight's motion."""
+        (two-phase switch). `transition` overrides the scenario's own; zoom: a spotlight's motion.
+        held: prepared but not committed until `release` says when (a node of a room)."""
         if self.scene is None:
             self.show(plan)
             return
         self.drop_pending()
         scene = self._scene(plan)
         scene.prepared_at = time.perf_counter()
+        scene.held = held
         if transition is not None:
             scene.transition = transition
         scene.zoom = zoom
         # zones that show exactly the same thing at the same place keep their texture, unpainted
         current = self.scene
         reuse = set()
-        for z in plan.layout.zones:
+        zones = self._zones(plan)
+        for z in zones:
             old_zone = current.plan.layout.zone(z.id) if z.id in current.plan.layout.ids else None
             if (
                 old_zone is not None
@@ -177,8 +197,19 @@ class Engine:
                 reuse.add(z.id)
                 scene.requested[z.id] = current.requested[z.id]
                 scene.shown_seq[z.id] = current.shown_seq.get(z.id, 0)
-        self.compositor.begin_pending(list(plan.layout.zones), reuse)
+        self.compositor.begin_pending(zones, reuse)
         self.pending = scene
+
+    def release(self, at: datetime | None) -> None:
+        """Let a held switch commit on its first complete frame whose time is >= at (None: at once)."""
+        if self.pending is not None:
+            self.pending.held = False
+            self.pending.commit_at = at
+
+    @property
+    def pending_ready(self) -> bool:
+        """The scenario being prepared is painted and uploaded whole: it could be shown this frame."""
+        return self.pending is not None and not self.pending.waiting and not self.compositor.pending_missing()
 
     def drop_pending(self) -> None:
         if self.pending is not None:
@@ -355,7 +386,8 @@ class Engine:
             uploads, sent = self._upload(preparing, left, pending=True)
             report.uploads += uploads
             report.uploaded_bytes += sent
-            if not self.compositor.pending_missing() and not preparing.waiting:
+            due = not preparing.held and (preparing.commit_at is None or t >= preparing.commit_at)
+            if due and not self.compositor.pending_missing() and not preparing.waiting:
                 self._commit(t, report)
                 moving = pending
         for zone_id, offset in moving.scroll.items():  # per-frame motion: an offset, no repaint
@@ -370,3 +402,7 @@ class Engine:
             if scene is not None:
                 scene.release()
         self.compositor.release()
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h

@@ -27,6 +27,7 @@ import dataclasses
 import logging
 import queue
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -487,18 +488,21 @@ def spotlight_plan(plan: ScenarioPlan, zone_id: str, wall: Wall) -> ScenarioPlan
     )
 
 
+def banner_of(event: AlertEvent) -> dict[str, Any]:
+    """What an alert puts in its scenario's alert zones (a room's hub hands it to its nodes as is)."""
+    return {"title": event.title, "message": event.message or "", "since": event.since, "severity": event.severity}
+
+
 def _with_banner(plan: ScenarioPlan, event: AlertEvent) -> ScenarioPlan:
+    return with_banner(plan, banner_of(event))
+
+
+def with_banner(plan: ScenarioPlan, banner: Mapping[str, Any]) -> ScenarioPlan:
     """The scenario with its alert zones saying what the rule found."""
     bindings = dict(plan.bindings)
     changed = False
     for zid, b in plan.bindings.items():
         if getattr(b, "widget", None) == "alert":
-            update = {
-                "title": event.title,
-                "message": event.message or "",
-                "since": event.since,
-                "severity": event.severity,
-            }
-            bindings[zid] = b.model_copy(update=update)
+            bindings[zid] = b.model_copy(update=dict(banner))
             changed = True
     return dataclasses.replace(plan, bindings=bindings) if changed else plan

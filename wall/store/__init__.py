@@ -7,11 +7,12 @@ and db.py the SQLite file and the thread that writes it.
 
 from .buffer import FeedHealth, FeedSnapshot, HealthState, merge_posts
 from .db import SCHEMA_VERSION, StoreDB, default_store_path
-from .store import Store
+from .store import FeedCopy, Store
 from .tally import PostCounts
 
 __all__ = [
     "Store",
+    "FeedCopy",
     "FeedHealth",
     "FeedSnapshot",
     "HealthState",

@@ -20,6 +20,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -50,6 +51,22 @@ FIGURES_EVERY_S = 0.5
 COMPUTED = frozenset({"demo", "aggregate"})
 
 NewPosts = Callable[[list[Post]], None]
+
+
+@dataclass(frozen=True)
+class FeedCopy:
+    """A feed's data and health as a hub hands them to the machines of its room (wall/room/): the
+    posts (all of the buffer, or those new since the last copy), every figure (the vendor's and
+    those counted from every post: a node counts nothing itself), and what its health is made of."""
+
+    posts: tuple[Post, ...]
+    metrics: Mapping[str, Metric]
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    credentials_missing: bool = False
+    restored: bool = False
+    skipped: Mapping[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # reason -> (count, examples)
 
 
 class Store:
@@ -303,6 +320,50 @@ class Store:
         """Under the lock: mark the feed (its row names the adapter its cursors belong to) for the file."""
         if self._persist is not None and st.adapter not in COMPUTED:  # computed from time or other feeds: never stored
             self._persist.changed(feed_id, cursors)
+
+    # -------------------------------------------------------------- a room's hub and nodes
+
+    def revision(self, feed_id: str) -> tuple[int, datetime | None, int, bool]:
+        """Changes whenever what `copy` would give changes: a put, a failure, new figures."""
+        with self._lock:
+            st = self._feeds[feed_id]
+            return st.version, st.last_error_at, id(st.derived), st.restored
+
+    def copy(self, feed_id: str) -> FeedCopy:
+        """The feed as a node needs it (the hub, off the render thread)."""
+        with self._lock:
+            st = self._feeds[feed_id]
+            return FeedCopy(
+                st.posts,
+                {**st.derived, **st.metrics},
+                st.last_success,
+                st.last_error,
+                st.last_error_at,
+                st.credentials_missing,
+                st.restored,
+                {reason: (s.count, tuple(s.examples)) for reason, s in st.skipped.items()},
+            )
+
+    def mirror(self, feed_id: str, data: FeedCopy, *, whole: bool) -> None:
+        """Take a feed as the room's hub has it (a node's reader thread). whole: `data.posts` is the
+        hub's whole buffer; otherwise the posts new since the last copy, merged in. Figures and health
+        are the hub's, as they are: a node polls and counts nothing."""
+        with self._lock:
+            st = self._feeds.get(feed_id)
+            if st is None:
+                return  # a feed the hub has and this node's config has not (configs out of step)
+            old = st.posts
+            st.posts = merge_posts(() if whole else old, data.posts, self.max_posts)
+            fresh = entering(old, st.posts)
+            st.metrics, st.derived = dict(data.metrics), {}
+            st.last_success, st.last_error, st.last_error_at = data.last_success, data.last_error, data.last_error_at
+            st.credentials_missing, st.restored = data.credentials_missing, data.restored
+            st.skipped = {reason: SkippedItems(count, list(ex)) for reason, (count, ex) in data.skipped.items()}
+            st.version += 1
+            st.cache = None
+            self._changed(feed_id, st)
+        if fresh and self._on_new_posts is not None:
+            self._on_new_posts(fresh)
 
     # -------------------------------------------------------------- figures (off the render thread)
 

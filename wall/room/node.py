@@ -1,0 +1,535 @@
+"""A node of a room: `wallctl node CONFIG --node NAME` renders only its displays, from the hub's data
+and decisions, and never polls an API nor serves a write endpoint.
+
+Threads: the render thread runs `NodeWall.frame` (the hub's decisions that are due, then the same
+runtime frame a single wall runs). `NodeLink`'s thread talks to Redis: it reads the control stream
+and every feed's stream (blocking reads), mirrors feed data into the node's store (SQLite: the
+node's offline cache), queues decisions for the render thread, sends acknowledgements, writes the
+heartbeat and keeps the clock's offset fresh. The render thread never waits on any of it.
+
+A switch on a node: "prepare" makes the engine paint and upload the scenario while the old one
+shows, held; once it is complete the node acknowledges; "commit at T" releases it, and the engine
+shows it on the first frame whose time is >= T (the same frame time on every node, since frame
+times come from the room's clock). A moderation decision or freeze applies on the first frame whose
+time is >= its T.
+
+Redis down: the node goes on with what it has (feeds turn stale by their own age), reconnects with
+backoff, then reads the decisions it missed from the control stream (or the latest of each kind,
+when the stream was trimmed past its last one) and every feed's snapshot. The last decisions are
+also kept next to the store, so a node restarted while Redis is away shows what the hub last said.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from ..config.loader import LoadedConfig
+from ..moderation import Moderator
+from ..render.engine import FrameReport
+from ..render.frame_loop import FrameLoop
+from ..runtime import WallRuntime
+from ..scenes.schedule import NightState, Schedule
+from ..store import Store
+from .bus import (
+    ACKS_MAXLEN,
+    HEARTBEAT_EVERY_S,
+    HEARTBEAT_TTL_S,
+    RoomClock,
+    RoomKeys,
+    connect,
+    iso,
+    parse_time,
+    room_prefix,
+    seconds,
+    shown_url,
+)
+from .wire import Shown, copy_from_json
+
+log = logging.getLogger("wall.room")
+
+CLOCK_EVERY_S = 15.0
+READ_BLOCK_MS = 500
+
+
+class UnknownNode(ValueError):
+    pass
+
+
+def node_config(loaded: LoadedConfig, node: str) -> LoadedConfig:
+    """The config as one node renders it: the same canvas, zones and scenarios, only its displays."""
+    nodes = loaded.config.nodes
+    if node not in nodes:
+        known = ", ".join(nodes) or "none: add a nodes: section"
+        raise UnknownNode(f"{loaded.path} has no node '{node}' (nodes: {known})")
+    mine = set(nodes[node].displays)
+    wall = dataclasses.replace(loaded.wall, displays=tuple(d for d in loaded.wall.displays if d.id in mine))
+    return dataclasses.replace(loaded, wall=wall)
+
+
+class NodeLink:
+    """The node's side of Redis (its own thread). `inbox` carries decisions to the render thread."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        node: str,
+        store: Store,
+        clock: RoomClock,
+        *,
+        url: str | None = None,
+        state_path: Path | None = None,
+        client_factory: Callable[[], redis.Redis] | None = None,
+    ):
+        self.loaded = loaded
+        self.node = node
+        self.store = store
+        self.clock = clock
+        cfg = loaded.config.redis
+        self.url = url or cfg.url
+        self.keys = RoomKeys(room_prefix(loaded.config))
+        self._client_factory = client_factory or (lambda: connect(cfg, url))
+        self.client: redis.Redis | None = None
+        self.connected = False
+        self.last_error: str | None = None
+        self.reconnects = 0
+        self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.acks: queue.Queue[int] = queue.Queue()
+        self.heartbeat: Callable[[], dict[str, Any]] = dict
+        self.state_path = state_path
+        self._latest: dict[str, dict[str, Any]] = {}  # kind -> the last decision of that kind read
+        self._control_id: str | None = None  # the last control entry read (None: never connected)
+        self._feed_ids: dict[str, str] = {}
+        self._feeds = [f for f, fc in loaded.config.feeds.items() if fc.adapter != "demo"]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wall-node-link", daemon=True)
+
+    # ------------------------------------------------------------------ start
+
+    def restore_saved(self) -> None:
+        """What the hub last said, as kept next to the store (a node restarted while Redis is away)."""
+        if self.state_path is None:
+            return
+        try:
+            saved = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return
+        for kind in ("prepare", "moderation", "state"):
+            if isinstance(saved.get(kind), dict):
+                self._queue(dict(saved[kind], at=None))
+
+    def catch_up(self) -> None:
+        """Connect and read what the node missed (the caller's thread: at start, before the first
+        frame, so a starting node opens on the current scenario and data). Raises redis errors."""
+        self.client = self._client_factory()
+        self.client.ping()
+        self.clock.estimate(self.client)
+        self._catch_up_control()
+        self._catch_up_feeds()
+        self.connected = True
+        self.last_error = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        if self.client is not None and self.connected:
+            try:
+                self.client.delete(self.keys.node(self.node))  # a node stopped on purpose is down at once
+            except (redis.RedisError, OSError):
+                pass
+
+    # ------------------------------------------------------------------ the thread
+
+    def _run(self) -> None:
+        backoff = 0.5
+        last_beat = last_clock = 0.0
+        while not self._stop.is_set():
+            try:
+                if not self.connected:
+                    self.catch_up()
+                    self.reconnects += 1
+                    log.warning("node %s: connected to %s", self.node, shown_url(self.url))
+                    backoff = 0.5
+                    last_clock = time.monotonic()
+                assert self.client is not None
+                self._send_acks()
+                now = time.monotonic()
+                if now - last_beat >= HEARTBEAT_EVERY_S:
+                    last_beat = now
+                    beat = {**self.heartbeat(), **self._link_status()}
+                    self.client.set(self.keys.node(self.node), json.dumps(beat), ex=HEARTBEAT_TTL_S)
+                if now - last_clock >= CLOCK_EVERY_S:
+                    last_clock = now
+                    self.clock.estimate(self.client)
+                streams = {self.keys.control: self._control_id or "0-0"}
+                streams.update({self.keys.feed(f): self._feed_ids.get(f, "0-0") for f in self._feeds})
+                got = self.client.xread(streams, block=READ_BLOCK_MS if self.acks.empty() else 1, count=200)
+                for stream, entries in got or ():
+                    for entry_id, fields in entries:
+                        self._entry(stream, entry_id, fields)
+            except (redis.RedisError, OSError) as exc:
+                if self.connected or self.last_error is None:
+                    log.error("node %s: Redis at %s unreachable (%s); showing what it has", self.node, self.url, exc)
+                self.connected = False
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._stop.wait(backoff)
+                backoff = min(5.0, backoff * 2)
+            except Exception:  # a bug must not stop the node from following the hub
+                log.exception("node link failed; retrying")
+                self.connected = False
+                self._stop.wait(backoff)
+
+    def _entry(self, stream: str, entry_id: str, fields: dict[str, str]) -> None:
+        if stream == self.keys.control:
+            self._control_id = entry_id
+            try:
+                body = json.loads(fields["body"])
+            except (KeyError, ValueError):
+                log.error("node %s: unreadable control entry %s", self.node, entry_id)
+                return
+            body["received"] = self.clock.now()  # room time it arrived (how far ahead of its frame)
+            self._queue(body)
+            self._save()
+            return
+        fid = stream.rsplit(":", 1)[1]
+        self._feed_ids[fid] = entry_id
+        try:
+            self.store.mirror(fid, copy_from_json(fields["body"]), whole=False)
+        except (KeyError, ValueError) as exc:
+            log.error("node %s: unreadable data of feed %s (%s); skipped", self.node, fid, exc)
+
+    def _queue(self, body: dict[str, Any]) -> None:
+        if body.get("kind") in ("prepare", "commit", "moderation", "state"):
+            self._latest[body["kind"]] = body
+            self.inbox.put(body)
+
+    def _catch_up_control(self) -> None:
+        assert self.client is not None
+        first = self.client.xrange(self.keys.control, "-", "+", count=1)
+        last = self._control_id
+        if last is None or (first and _id_after(first[0][0], _next_id(last))) or not first:
+            # first start, or entries were trimmed past the last one read: the latest of each kind
+            state = self.client.hgetall(self.keys.state)
+            for kind in ("moderation", "state", "prepare", "commit"):
+                if kind in state:
+                    body = json.loads(state[kind])
+                    if kind == "commit" and "prepare" in state:
+                        prepared = json.loads(state["prepare"])
+                        if body.get("prepare") != prepared.get("seq"):
+                            continue  # the latest prepare is still waiting for its commit
+                    self._queue(body)
+            self._control_id = state.get("id", "0-0")
+            self._save()
+            return
+        for entry_id, fields in self.client.xrange(self.keys.control, f"({last}", "+", count=100_000):
+            self._entry(self.keys.control, entry_id, fields)
+
+    def _catch_up_feeds(self) -> None:
+        assert self.client is not None
+        texts = self.client.mget([self.keys.snap(f) for f in self._feeds]) if self._feeds else []
+        for fid, text in zip(self._feeds, texts, strict=True):
+            if not text:
+                continue
+            try:
+                snap = json.loads(text)
+                self.store.mirror(fid, copy_from_json(snap["body"]), whole=True)
+                self._feed_ids[fid] = snap["id"]
+            except (KeyError, ValueError) as exc:
+                log.error("node %s: unreadable snapshot of feed %s (%s)", self.node, fid, exc)
+
+    def _send_acks(self) -> None:
+        assert self.client is not None
+        while True:
+            try:
+                seq = self.acks.get_nowait()
+            except queue.Empty:
+                return
+            self.client.xadd(self.keys.acks, {"node": self.node, "seq": seq}, maxlen=ACKS_MAXLEN, approximate=True)
+
+    def _save(self) -> None:
+        if self.state_path is None:
+            return
+        tmp = self.state_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(self._latest))
+            os.replace(tmp, self.state_path)
+        except OSError as exc:
+            log.warning("node %s: cannot keep the hub's decisions in %s: %s", self.node, self.state_path, exc)
+
+    def _link_status(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "reconnects": self.reconnects,  # connections made again after a loss (the first is made at start)
+            "clock_offset_ms": round(self.clock.offset_s * 1000, 3),
+            "clock_rtt_ms": round(self.clock.rtt_s * 1000, 3) if self.clock.rtt_s is not None else None,
+        }
+
+
+def _id_parts(entry_id: str) -> tuple[int, int]:
+    ms, _, n = entry_id.partition("-")
+    return int(ms), int(n or 0)
+
+
+def _next_id(entry_id: str) -> str:
+    ms, n = _id_parts(entry_id)
+    return f"{ms}-{n + 1}"
+
+
+def _id_after(a: str, b: str) -> bool:
+    return _id_parts(a) > _id_parts(b)
+
+
+class NodeWall:
+    """One node: a runtime over its displays, following the hub. Built on the render thread."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        node: str,
+        backend: str = "headless",
+        *,
+        url: str | None = None,
+        store_path: Path | None = None,
+        workers: int | None = None,
+        window: Any = None,
+    ):
+        self.full = loaded
+        self.loaded = node_config(loaded, node)
+        self.node = node
+        self.moderator = Moderator.from_config(loaded.config, None)  # the hub's decisions, adopted
+        store = Store.from_config(loaded.config, path=store_path, on_new_posts=self.moderator.prime)
+        self.rt = WallRuntime(
+            self.loaded, backend, workers=workers, window=window, store=store, moderator=self.moderator
+        )
+        self.clock = RoomClock(loaded.config.fps)
+        state_path = Path(store_path).with_suffix(".room.json") if store_path is not None else None
+        self.link = NodeLink(self.loaded, node, self.rt.store, self.clock, url=url, state_path=state_path)
+        self.link.heartbeat = lambda: self._beat
+        self.schedule = Schedule.from_config(loaded.config) if loaded.config.schedule is not None else None
+        self.showing: Shown | None = None
+        self.preparing: tuple[int, Shown] | None = None  # (prepare seq, what)
+        self.acked: int | None = None
+        self.control_seq = 0
+        self.frozen_at: datetime | None = None
+        self.night_blocked = False
+        self.late_commits = 0
+        self.last_commit: dict[str, Any] | None = None
+        self.last_moderation: dict[str, Any] | None = None  # the hub's decision applied last, and on which frame
+        self._due: list[tuple[datetime | None, dict[str, Any]]] = []  # moderation / state, by frame time
+        self._commit_at: datetime | None = None
+        self._beat: dict[str, Any] = {}
+        self._started = time.time()
+        self.loop: FrameLoop | None = None
+        self.startup_note: str | None = None
+
+    # ------------------------------------------------------------------ start
+
+    def open(self, fixed: datetime | None = None) -> datetime:
+        """Read what the hub has (or what was kept, Redis away), then show it: the first frame is
+        complete. Returns its frame time."""
+        try:
+            self.link.catch_up()
+            self.startup_note = f"following the hub through {shown_url(self.link.url)} (room {self.link.keys.prefix})"
+        except (redis.RedisError, OSError) as exc:
+            self.link.last_error = f"{type(exc).__name__}: {exc}"
+            self.link.restore_saved()
+            self.startup_note = (
+                f"Redis at {shown_url(self.link.url)} unreachable ({exc}); showing what this node kept, "
+                "and reconnecting in the background"
+            )
+        t = fixed or self.clock.grid(self.clock.now())
+        first = self._opening()
+        self.rt.engine.show(
+            first[1].plan(self.loaded) if first else self.loaded.scenarios[self.loaded.default_scenario]
+        )
+        self.showing = first[1] if first else None
+        self._apply(t, opening=True)
+        self.rt.night, self.rt.frozen_at = self._night(t), self.frozen_at
+        self.rt.settle(t)
+        self.rt.backend.present(self.rt.engine.compositor)
+        self._publish(t, FrameReport())
+        return t
+
+    def _opening(self) -> tuple[int, Shown] | None:
+        """The scenario to open on: the last one the hub prepared (it is committed, or about to be)."""
+        opening = None
+        keep: list[dict[str, Any]] = []
+        while True:
+            try:
+                body = self.link.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if body["kind"] == "prepare":
+                try:
+                    shown = Shown.from_json(body["shown"])
+                    shown.plan(self.loaded)
+                    opening = (int(body["seq"]), shown)
+                except (KeyError, ValueError) as exc:
+                    log.error("node %s: the hub's scenario is not in this config (%s)", self.node, exc)
+                self.control_seq = max(self.control_seq, int(body.get("seq", 0)))
+            elif body["kind"] != "commit":
+                keep.append(body)
+        for body in keep:
+            self.link.inbox.put(body)
+        return opening
+
+    def start_background(self) -> None:
+        self.link.start()
+
+    def make_loop(self, fixed: datetime | None = None) -> FrameLoop:
+        from ..render.frame_loop import FixedClock
+
+        self.loop = self.rt.loop(FixedClock(fixed) if fixed is not None else self.clock)
+        if fixed is None:
+            self.clock.align()
+        return self.loop
+
+    # ------------------------------------------------------------------ render thread
+
+    def frame(self, t: datetime) -> FrameReport:
+        self._apply(t)
+        self.rt.night, self.rt.frozen_at = self._night(t), self.frozen_at
+        report = self.rt.frame(t)
+        engine = self.rt.engine
+        if self.preparing is not None:
+            seq, shown = self.preparing
+            if report.committed:
+                late = self._commit_at is not None and t > self._commit_at
+                self.late_commits += late
+                self.showing, self.preparing = shown, None
+                self.last_commit = {"seq": seq, "scenario": shown.scenario, "frame_time": iso(t), "late": late}
+            elif self.acked != seq and engine.pending_ready:
+                self.acked = seq
+                self.link.acks.put(seq)
+        self._publish(t, report)
+        return report
+
+    def _apply(self, t: datetime, opening: bool = False) -> None:
+        while True:
+            try:
+                body = self.link.inbox.get_nowait()
+            except queue.Empty:
+                break
+            self.control_seq = max(self.control_seq, int(body.get("seq", 0)))
+            kind = body["kind"]
+            if kind == "prepare":
+                self._prepare(body)
+            elif kind == "commit":
+                if self.preparing is not None and body.get("prepare") == self.preparing[0]:
+                    self._commit_at = parse_time(body.get("at"))
+                    self.rt.engine.release(self._commit_at)
+            else:
+                self._due.append((parse_time(body.get("at")), body))
+        if self._due:
+            now, later = [], []
+            for at, body in self._due:
+                (now if opening or at is None or at <= t else later).append((at, body))
+            self._due = later
+            for _, body in now:
+                if body["kind"] == "moderation":
+                    try:
+                        self.moderator.adopt(body["decisions"])
+                        at = parse_time(body.get("at"))
+                        lead = None
+                        if at is not None and "received" in body:
+                            lead = round((seconds(at) - body["received"]) * 1000, 1)
+                        self.last_moderation = {
+                            "seq": body.get("seq"),
+                            "at": body.get("at"),
+                            "frame_time": iso(t),
+                            "lead_ms": lead,  # how long before its frame it arrived (< 0: late)
+                        }
+                    except (KeyError, ValueError) as exc:
+                        log.error("node %s: unreadable moderation decisions (%s)", self.node, exc)
+                elif body["kind"] == "state":
+                    self.frozen_at = parse_time(body.get("frozen_at"))
+                    self.night_blocked = bool(body.get("night_blocked"))
+
+    def _prepare(self, body: dict[str, Any]) -> None:
+        try:
+            shown = Shown.from_json(body["shown"])
+            plan = shown.plan(self.loaded)
+        except (KeyError, ValueError) as exc:
+            log.error("node %s: cannot show the hub's scenario (%s); keeping the current one", self.node, exc)
+            return
+        seq = int(body["seq"])
+        if shown == self.showing and self.rt.engine.pending is None:
+            self.preparing = None  # already on screen (a reconnection's catch-up): nothing to switch
+            self.acked = seq
+            self.link.acks.put(seq)
+            return
+        self.rt.engine.prepare(plan, shown.transition, shown.zoom, held=True)
+        self.preparing, self.acked, self._commit_at = (seq, shown), None, None
+
+    def _night(self, t: datetime) -> NightState | None:
+        if self.schedule is None or self.night_blocked:
+            return None
+        return self.schedule.state(t).night
+
+    def _publish(self, t: datetime, report: FrameReport) -> None:
+        times = self.rt.frame_times.summary() if self.rt.frame_times is not None else {}
+        elapsed = max(1e-3, time.time() - self._started)
+        ages = []
+        for fid in self.link._feeds:
+            snap = self.rt.store.snapshot(fid, t)
+            if snap is not None and snap.as_of is not None:
+                ages.append((t - snap.as_of).total_seconds())
+        displays = self.rt.backend.displays()
+        alive = (
+            sum(1 for d in displays if d.state in ("shown", "headless")) if displays else len(self.loaded.wall.displays)
+        )
+        self._beat = {
+            "displays": [d.id for d in self.loaded.wall.displays],
+            "displays_alive": alive,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "fps": round(int(times.get("frames", 0)) / elapsed, 2) if self.loop is None else self._fps(),
+            "frame_ms_p99": times.get("p99_ms"),
+            "dropped_frames": int(times.get("dropped", 0)),
+            "scenario": self.showing.scenario
+            if self.showing
+            else self.rt.engine.plan.name
+            if self.rt.engine.plan
+            else None,
+            "preparing": self.preparing[1].scenario if self.preparing else None,
+            "control_seq": self.control_seq,
+            "last_commit": self.last_commit,
+            "last_moderation": self.last_moderation,
+            "late_commits": self.late_commits,
+            "data_age_s": round(min(ages), 1) if ages else None,
+            "frame_time": iso(t),
+            "started": datetime.fromtimestamp(self._started, UTC).isoformat(timespec="seconds"),
+        }
+
+    def _fps(self) -> float:
+        assert self.loop is not None
+        times = self.loop.times
+        recent = list(times.samples)[-30:]
+        period = self.loop.period
+        if not recent:
+            return 0.0
+        # frames per second the loop achieved: one per slot, less the slots an overrun skipped
+        slots = sum(max(period, s) for s in recent) / period
+        return round(min(self.loop.fps, self.loop.fps * len(recent) / max(len(recent), slots)), 2)
+
+    def close(self) -> None:
+        self.link.stop()
+        self.rt.close()
+
+
+__all__ = ["NodeWall", "NodeLink", "UnknownNode", "node_config"]
