@@ -261,6 +261,7 @@ def cmd_node(args) -> int:
             url=args.redis,
             store_path=store_path,
             window=_window(loaded, args.window_mode),
+            workers=args.workers,
         )
     except UnknownNode as exc:
         raise UsageError(str(exc)) from None
@@ -642,10 +643,15 @@ def cmd_calibrate(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import feed_bench, run_bench
 
+    if args.nodes:
+        from .room.bench import room_bench
+
+        print(json.dumps(room_bench(args.nodes, args.rounds, args.rate or 200), indent=2))
+        return 0
     if args.feeds and args.soak:
         from .bench import feed_soak
 
-        print(json.dumps(feed_soak(args.rate, args.soak), indent=2))
+        print(json.dumps(feed_soak(args.rate or 2000, args.soak), indent=2))
         return 0
     if args.feeds:
         print(json.dumps(feed_bench(args.posts), indent=2))
@@ -789,6 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("node", help="run one node of a room: its displays, following the hub through Redis")
     s.add_argument("config")
     s.add_argument("--node", required=True, help="the node's name in the config's nodes: section")
+    s.add_argument("--workers", type=int, help="paint worker processes (default: one per CPU)")
     s.add_argument("--redis", metavar="URL", help="redis:// or rediss:// URL (default: the config's redis.url)")
     _output_arguments(
         s,
@@ -908,7 +915,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="scenario switches through the control API: call -> first frame of the new scenario",
     )
-    s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario")
+    s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario; --nodes: switches")
+    s.add_argument(
+        "--nodes",
+        type=int,
+        metavar="N",
+        help="a room on this machine: redis-server, a hub and N headless nodes (one small display each); "
+        "switch latency to the last node, Redis CPU and memory, bytes per node (--rate posts/s fed)",
+    )
     s.add_argument(
         "--burst",
         type=int,
@@ -919,7 +933,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--soak", type=float, metavar="MINUTES", help="with --feeds: memory over MINUTES of posts at --rate a second"
     )
-    s.add_argument("--rate", type=int, default=2000, help="with --feeds --soak: posts a second")
+    s.add_argument("--rate", type=int, help="posts a second: --feeds --soak (default 2000), --nodes (default 200)")
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
