@@ -148,6 +148,52 @@ def test_kiosk_install_refuses_the_kiosk_backend_for_a_wall_of_several_displays(
     assert code == 2 and "--run-as is for system units" in err
 
 
+def test_hub_install_runs_after_redis_and_node_install_follows_the_hub(tmp_path: Path):
+    room = tmp_path / "room.yaml"
+    room.write_text(
+        (REPO / "config" / "room.yaml")
+        .read_text()
+        .replace("  commit_deadline_s: 1.0", "  commit_deadline_s: 1.0\n  password: ${WALL_REDIS_PASSWORD}")
+    )
+    code, out, err = run_cli("hub", "install", room, "--unit-dir", tmp_path)
+    assert code == 0, err
+    cp = parse_unit(tmp_path / "wall-social-hub-room-hub.service")
+    svc = cp["Service"]
+    wallctl, verb, config, *rest = svc["ExecStart"].split()
+    assert (verb, Path(config), rest) == ("hub", room.resolve(), ["--backend", "headless"])
+    assert "redis-server.service" in cp["Unit"]["After"].split()
+    assert "redis-server.service" in cp["Unit"]["Wants"].split()
+    assert cp["Install"]["WantedBy"] == "multi-user.target"  # the hub shows nothing: no desktop needed
+    assert svc["PassEnvironment"] == "WALL_REDIS_PASSWORD"
+
+    code, out, err = run_env(
+        "kiosk",
+        "install",
+        room,
+        "--node",
+        "left",
+        "--redis",
+        "rediss://hub.lan:6380/0",
+        "--unit-dir",
+        tmp_path,
+        env={"DISPLAY": ":0"},
+    )
+    assert code == 0, err
+    cp = parse_unit(tmp_path / "wall-social-hub-room-left.service")
+    svc = cp["Service"]
+    wallctl, verb, config, *rest = svc["ExecStart"].split()
+    assert (verb, Path(config)) == ("node", room.resolve())
+    assert rest == ["--node", "left", "--redis", "rediss://hub.lan:6380/0", "--backend", "pyglet"]
+    assert svc["RestartSec"] == "1"  # a node killed is back at once
+    assert svc["PassEnvironment"] == "WALL_REDIS_PASSWORD"  # never the feeds' credentials: a node polls nothing
+    assert "redis-server.service" not in cp["Unit"]["After"]
+
+    code, out, err = run_cli("kiosk", "install", room, "--node", "lobby", "--unit-dir", tmp_path)
+    assert code == 2 and "no node 'lobby'" in err and "left, middle, right" in err
+    code, out, err = run_cli("hub", "install", "config/demo.yaml", "--unit-dir", tmp_path)
+    assert code == 2 and "no nodes: section" in err
+
+
 def test_kiosk_install_refuses_to_overwrite_a_different_unit(zendesk_config: Path, tmp_path: Path):
     unit = tmp_path / "wall-lobby.service"
     unit.write_text("[Service]\nExecStart=/bin/true\n")

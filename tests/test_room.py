@@ -300,6 +300,33 @@ def test_a_switch_commits_on_the_same_frame_on_every_node(room):
     assert {n["clock_offset_ms"] is not None for n in nodes.values()} == {True}
 
 
+def test_the_console_lists_the_room_s_machines(room):
+    """The operator's console (a real Chromium) shows each node up, with the displays it drives."""
+    from test_console_browser import CHROMIUM, CHROMIUM_ARGS, sign_in
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium: sudo apt-get install -y chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(START_S * 1000)
+            page.goto(room.api + "/")
+            sign_in(page, VIEWER, "Grace")
+            items = page.locator("#nodes li")
+            expect(items).to_have_count(3, timeout=START_S * 1000)
+            for name, displays in NODES.items():
+                item = page.locator(f'#nodes li[data-node="{name}"]')
+                expect(item).to_have_attribute("data-state", "up", timeout=START_S * 1000)
+                expect(item).to_contain_text(f"displays {', '.join(displays)}")
+                expect(item).to_contain_text("fps")
+            expect(page.locator("#room-link")).to_contain_text(room.redis.url)
+        finally:
+            browser.close()
+
+
 def test_a_hidden_post_goes_on_the_same_frame_everywhere_and_feeds_are_polled_once(room, tmp_path):
     # the polled feed reached every node through Redis (no node polls: the test server counts)
     wait_for(lambda: all(n.get("data_age_s") is not None for n in room.nodes_by_name().values()), "feed data on nodes")

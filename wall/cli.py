@@ -527,29 +527,46 @@ def cmd_feed_poll(args) -> int:
 
 def cmd_kiosk_install(args) -> int:
     """Write the systemd unit that runs CONFIG as a kiosk; print how to enable it (never runs systemctl)."""
+    from .config.base import env_var_name
     from .deploy.systemd import SYSTEM_UNIT_DIR, USER_UNIT_DIR, KioskUnit, credential_env_vars, slug
 
     loaded = _load(args.config)  # a config that does not load is never installed
-    name = slug(args.name if args.name is not None else loaded.config.name)
+    role = "hub" if getattr(args, "hub_install", False) else "node" if getattr(args, "node", None) else "run"
+    node = getattr(args, "node", None)
+    if role == "node" and node not in loaded.config.nodes:
+        known = ", ".join(loaded.config.nodes) or "none: add a nodes: section"
+        raise UsageError(f"{args.config} has no node '{node}' (nodes: {known})")
+    if role == "hub" and not loaded.config.nodes:
+        raise UsageError(f"{args.config} has no nodes: section; a hub needs the nodes it feeds")
+    default_name = loaded.config.name + ("-hub" if role == "hub" else f"-{node}" if role == "node" else "")
+    name = slug(args.name if args.name is not None else default_name)
     if not name:
         raise UsageError("the unit needs a name made of letters or digits; give one with --name")
     if args.run_as and args.user:
         raise UsageError("--run-as is for system units; a --user unit runs as the user who enables it")
-    backend = args.backend or ("kiosk" if len(loaded.wall.displays) == 1 else "pyglet")
-    if backend == "kiosk" and len(loaded.wall.displays) != 1:
+    displays = len(loaded.config.nodes[node].displays) if role == "node" and node else len(loaded.wall.displays)
+    backend = args.backend or ("headless" if role == "hub" else "kiosk" if displays == 1 else "pyglet")
+    if backend == "kiosk" and displays != 1:
         raise UsageError(
-            f"the kiosk backend drives one screen; {args.config} has {len(loaded.wall.displays)} "
-            "displays: use --backend pyglet"
+            f"the kiosk backend drives one screen; {'node ' + node if role == 'node' else args.config} has "
+            f"{displays} displays: use --backend pyglet"
         )
     display = args.display
     if display is None and backend == "pyglet":
         display = os.environ.get("DISPLAY") or ":0"  # desktop windows need an X display; the local one
+    env_vars = set(credential_env_vars(loaded)) if role != "node" else set()  # a node never calls an API
+    for ref in (loaded.config.redis.username, loaded.config.redis.password):
+        if ref and role != "run":
+            env_vars.add(env_var_name(ref))
     unit = KioskUnit(
         name,
         loaded.path.resolve(),
-        tuple(credential_env_vars(loaded)),
+        tuple(sorted(env_vars)),
         backend=backend,
-        graphical=not args.no_graphical,
+        graphical=not args.no_graphical and role != "hub",
+        role=role,
+        node=node,
+        redis_url=getattr(args, "redis", None),
         user=args.user,
         run_as=args.run_as,
         display=display,
@@ -751,6 +768,31 @@ def _run_arguments(s: argparse.ArgumentParser) -> None:
     )
 
 
+def _install_arguments(k: argparse.ArgumentParser) -> None:
+    """`kiosk install` and `hub install`: where and how the systemd unit is written."""
+    k.add_argument("config")
+    k.add_argument("--name", help="the unit is wall-NAME.service (default: a slug of the config's name)")
+    k.add_argument(
+        "--unit-dir",
+        help="where to write the unit (default: /etc/systemd/system, or ~/.config/systemd/user with --user)",
+    )
+    k.add_argument("--user", action="store_true", help="a user unit (systemctl --user) instead of a system one")
+    k.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        help="kiosk (default for one display): SDL fullscreen on the console or a desktop; pyglet "
+        "(default for several): desktop windows; headless: no screen",
+    )
+    k.add_argument("--display", help="draw on this X display (e.g. :0) instead of the console")
+    k.add_argument(
+        "--run-as",
+        metavar="USER",
+        help="run the wall as USER (system units; default root); adds the video, render and input groups",
+    )
+    k.add_argument("--no-graphical", action="store_true", help="start with multi-user.target, not graphical.target")
+    k.add_argument("--force", action="store_true", help="replace an existing, different unit of that name")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wallctl", description="Check, render, run and benchmark a video wall.")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -814,6 +856,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_node)
 
+    s = sub.add_parser("hub-install", help="`wallctl hub install CONFIG`: the hub's systemd unit (after redis-server)")
+    _install_arguments(s)
+    s.add_argument("--redis", metavar="URL", help="the room's Redis (default: the config's redis.url)")
+    s.set_defaults(func=cmd_kiosk_install, hub_install=True)
+
     s = sub.add_parser("nodes", help="the nodes of a room: up with their heartbeat, or down (exit 1 if one is down)")
     s.add_argument("config")
     s.add_argument("--redis", metavar="URL", help="redis:// or rediss:// URL (default: the config's redis.url)")
@@ -844,27 +891,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("kiosk", help="deploy a wall as a kiosk service")
     kiosk_sub = s.add_subparsers(dest="kiosk_command", required=True, metavar="ACTION")
     k = kiosk_sub.add_parser("install", help="write a systemd unit that runs CONFIG at boot (prints how to enable it)")
-    k.add_argument("config")
-    k.add_argument("--name", help="the unit is wall-NAME.service (default: a slug of the config's name)")
-    k.add_argument(
-        "--unit-dir",
-        help="where to write the unit (default: /etc/systemd/system, or ~/.config/systemd/user with --user)",
-    )
-    k.add_argument("--user", action="store_true", help="a user unit (systemctl --user) instead of a system one")
-    k.add_argument(
-        "--backend",
-        choices=list(BACKENDS),
-        help="kiosk (default for one display): SDL fullscreen on the console or a desktop; pyglet "
-        "(default for several): desktop windows; headless: no screen",
-    )
-    k.add_argument("--display", help="draw on this X display (e.g. :0) instead of the console")
-    k.add_argument(
-        "--run-as",
-        metavar="USER",
-        help="run the wall as USER (system units; default root); adds the video, render and input groups",
-    )
-    k.add_argument("--no-graphical", action="store_true", help="start with multi-user.target, not graphical.target")
-    k.add_argument("--force", action="store_true", help="replace an existing, different unit of that name")
+    _install_arguments(k)
+    k.add_argument("--node", help="a node of a room: the unit runs `wallctl node CONFIG --node NODE`")
+    k.add_argument("--redis", metavar="URL", help="with --node: the room's Redis (default: the config's redis.url)")
     k.set_defaults(func=cmd_kiosk_install)
 
     s = sub.add_parser("doctor", help="check GL, fonts, screens, a config and its credentials; say how to fix")
@@ -952,6 +981,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(argv):  # `wallctl hub install CONFIG`: the hub's unit, not a hub named "install"
+        if not word.startswith("-"):
+            if word == "hub" and argv[i + 1 : i + 2] == ["install"]:
+                argv[i : i + 2] = ["hub-install"]
+            break
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(name)s: %(message)s")
     from .config.errors import ConfigError

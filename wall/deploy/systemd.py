@@ -56,6 +56,11 @@ class KioskUnit:
     user: bool = False
     run_as: str | None = None  # system units: the account the wall runs as (default: root)
     display: str | None = None  # an X display to draw on (DISPLAY=); None with kiosk: the console
+    # a room over several machines: `hub` (polls and decides; after the local redis-server) or `node`
+    # (renders its displays from the hub's data); "run": a wall on its own
+    role: str = "run"
+    node: str | None = None
+    redis_url: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -70,16 +75,20 @@ class KioskUnit:
         # a user manager has no graphical.target or multi-user.target: default.target is its boot
         target = "default.target" if self.user else ("graphical.target" if self.graphical else "multi-user.target")
         after = "graphical.target network-online.target" if self.graphical else "network-online.target"
+        what = {"hub": "room hub", "node": f"room node '{self.node}'"}.get(self.role, "kiosk")
+        written_by = "wallctl hub install" if self.role == "hub" else "wallctl kiosk install"
+        if self.role == "hub" and not self.user:
+            after += " redis-server.service"  # the room's Redis on this machine, when it is here
         lines = [
-            f"# wall kiosk '{self.name}', written by `wallctl kiosk install`.",
-            "# `wallctl run` reports READY=1 after its first complete frame and pings the watchdog",
+            f"# wall {what} '{self.name}', written by `{written_by}`.",
+            f"# `wallctl {self.role}` reports READY=1 after its first complete frame and pings the watchdog",
             "# while frames are produced; a hung render loop is restarted after WatchdogSec.",
             "[Unit]",
             f"Description=wall video wall: {self.name}",
             f"After={after}",
         ]
         if not self.user:  # a user manager cannot pull in the system's network-online.target
-            lines.append("Wants=network-online.target")
+            lines.append("Wants=network-online.target" + (" redis-server.service" if self.role == "hub" else ""))
         console = self.backend == "kiosk" and self.display is None and not self.user
         if console:
             # SDL on the console (KMSDRM) owns a virtual terminal: the login prompt must not take it
@@ -89,10 +98,11 @@ class KioskUnit:
             "[Service]",
             "Type=notify",
             "NotifyAccess=main",
-            f"ExecStart={_arg(wallctl)} run {_arg(self.config_path)} --backend {self.backend}",
+            f"ExecStart={self._exec(wallctl)}",
             f"WorkingDirectory={working_dir}",
             "Restart=on-failure",
-            "RestartSec=5",
+            # a node killed is back within seconds: it reopens on the hub's scenario and data at once
+            f"RestartSec={1 if self.role == 'node' else 5}",
             "WatchdogSec=30",
         ]
         if self.run_as and not self.user:
@@ -119,6 +129,14 @@ class KioskUnit:
         lines.append(f"EnvironmentFile=-{self.env_file}")
         lines += ["", "[Install]", f"WantedBy={target}", ""]
         return "\n".join(lines)
+
+    def _exec(self, wallctl: Path) -> str:
+        args = [_arg(wallctl), self.role, _arg(self.config_path)]
+        if self.role == "node":
+            args += ["--node", _arg(self.node)]
+        if self.redis_url:
+            args += ["--redis", _arg(self.redis_url)]
+        return " ".join([*args, "--backend", self.backend])
 
     def enable_instructions(self, path: Path) -> list[str]:
         sc = "systemctl --user" if self.user else "sudo systemctl"

@@ -115,6 +115,9 @@ class NodeLink:
         self._feeds = [f for f, fc in loaded.config.feeds.items() if fc.adapter != "demo"]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wall-node-link", daemon=True)
+        # acknowledgements and heartbeats go out on a connection of their own, at once: the reading
+        # thread spends its time blocked in XREAD, and an ack that waited for it would delay a switch
+        self._writer = threading.Thread(target=self._write, name="wall-node-beat", daemon=True)
 
     # ------------------------------------------------------------------ start
 
@@ -143,10 +146,13 @@ class NodeLink:
 
     def start(self) -> None:
         self._thread.start()
+        self._writer.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.acks.put(-1)  # wakes the writer
         self._thread.join(10)
+        self._writer.join(10)
         if self.client is not None and self.connected:
             try:
                 self.client.delete(self.keys.node(self.node))  # a node stopped on purpose is down at once
@@ -157,7 +163,7 @@ class NodeLink:
 
     def _run(self) -> None:
         backoff = 0.5
-        last_beat = last_clock = 0.0
+        last_clock = 0.0
         while not self._stop.is_set():
             try:
                 if not self.connected:
@@ -167,18 +173,13 @@ class NodeLink:
                     backoff = 0.5
                     last_clock = time.monotonic()
                 assert self.client is not None
-                self._send_acks()
                 now = time.monotonic()
-                if now - last_beat >= HEARTBEAT_EVERY_S:
-                    last_beat = now
-                    beat = {**self.heartbeat(), **self._link_status()}
-                    self.client.set(self.keys.node(self.node), json.dumps(beat), ex=HEARTBEAT_TTL_S)
                 if now - last_clock >= CLOCK_EVERY_S:
                     last_clock = now
                     self.clock.estimate(self.client)
                 streams = {self.keys.control: self._control_id or "0-0"}
                 streams.update({self.keys.feed(f): self._feed_ids.get(f, "0-0") for f in self._feeds})
-                got = self.client.xread(streams, block=READ_BLOCK_MS if self.acks.empty() else 1, count=200)
+                got = self.client.xread(streams, block=READ_BLOCK_MS, count=200)
                 for stream, entries in got or ():
                     for entry_id, fields in entries:
                         self._entry(stream, entry_id, fields)
@@ -252,14 +253,29 @@ class NodeLink:
             except (KeyError, ValueError) as exc:
                 log.error("node %s: unreadable snapshot of feed %s (%s)", self.node, fid, exc)
 
-    def _send_acks(self) -> None:
-        assert self.client is not None
-        while True:
+    def _write(self) -> None:
+        """Acknowledgements as soon as the render thread queues them; the heartbeat every second."""
+        client: redis.Redis | None = None
+        next_beat = time.monotonic()
+        while not self._stop.is_set():
             try:
-                seq = self.acks.get_nowait()
+                seq = self.acks.get(timeout=max(0.0, next_beat - time.monotonic()))
             except queue.Empty:
-                return
-            self.client.xadd(self.keys.acks, {"node": self.node, "seq": seq}, maxlen=ACKS_MAXLEN, approximate=True)
+                seq = None
+            try:
+                if client is None:
+                    client = self._client_factory()
+                if seq is not None and seq >= 0:
+                    client.xadd(self.keys.acks, {"node": self.node, "seq": seq}, maxlen=ACKS_MAXLEN, approximate=True)
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + HEARTBEAT_EVERY_S
+                    beat = {**self.heartbeat(), **self._link_status()}
+                    client.set(self.keys.node(self.node), json.dumps(beat), ex=HEARTBEAT_TTL_S)
+            except (redis.RedisError, OSError):
+                # the reading thread reports the outage and catches up; a lost ack only means the hub
+                # commits this node late, after its deadline
+                next_beat = time.monotonic() + HEARTBEAT_EVERY_S
+                self._stop.wait(0.5)
 
     def _save(self) -> None:
         if self.state_path is None:
@@ -334,6 +350,9 @@ class NodeWall:
         self._commit_at: datetime | None = None
         self._beat: dict[str, Any] = {}
         self._started = time.time()
+        self._fps_mark: tuple[float, int, float] = (time.monotonic(), 0, 0.0)  # (when, frames then, rate)
+        self._slow: dict[str, Any] = {}
+        self._slow_at = 0.0
         self.loop: FrameLoop | None = None
         self.startup_note: str | None = None
 
@@ -482,50 +501,52 @@ class NodeWall:
         return self.schedule.state(t).night
 
     def _publish(self, t: datetime, report: FrameReport) -> None:
-        times = self.rt.frame_times.summary() if self.rt.frame_times is not None else {}
-        elapsed = max(1e-3, time.time() - self._started)
-        ages = []
-        for fid in self.link._feeds:
-            snap = self.rt.store.snapshot(fid, t)
-            if snap is not None and snap.as_of is not None:
-                ages.append((t - snap.as_of).total_seconds())
-        displays = self.rt.backend.displays()
-        alive = (
-            sum(1 for d in displays if d.state in ("shown", "headless")) if displays else len(self.loaded.wall.displays)
-        )
+        """The heartbeat's content (the writer thread sends it every second): what changes per frame
+        each frame, the costlier figures (frame-time percentiles, data age, displays) twice a second."""
+        now = time.monotonic()
+        if report.committed or now - self._slow_at >= 0.5 or not self._slow:
+            self._slow_at = now
+            times = self.rt.frame_times.summary() if self.rt.frame_times is not None else {}
+            ages = []
+            for fid in self.link._feeds:
+                snap = self.rt.store.snapshot(fid, t)
+                if snap is not None and snap.as_of is not None:
+                    ages.append((t - snap.as_of).total_seconds())
+            displays = self.rt.backend.displays()
+            alive = sum(1 for d in displays if d.state in ("shown", "headless"))
+            if not displays:  # headless: offscreen framebuffers, always there
+                alive = len(self.loaded.wall.displays)
+            plan = self.rt.engine.plan
+            self._slow = {
+                "displays": [d.id for d in self.loaded.wall.displays],
+                "displays_alive": alive,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "fps": self._rate(int(times.get("frames", 0))),
+                "frame_ms_p99": times.get("p99_ms"),
+                "dropped_frames": int(times.get("dropped", 0)),
+                "scenario": self.showing.scenario if self.showing else plan.name if plan else None,
+                "data_age_s": round(min(ages), 1) if ages else None,
+                "started": datetime.fromtimestamp(self._started, UTC).isoformat(timespec="seconds"),
+            }
         self._beat = {
-            "displays": [d.id for d in self.loaded.wall.displays],
-            "displays_alive": alive,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "fps": round(int(times.get("frames", 0)) / elapsed, 2) if self.loop is None else self._fps(),
-            "frame_ms_p99": times.get("p99_ms"),
-            "dropped_frames": int(times.get("dropped", 0)),
-            "scenario": self.showing.scenario
-            if self.showing
-            else self.rt.engine.plan.name
-            if self.rt.engine.plan
-            else None,
+            **self._slow,
             "preparing": self.preparing[1].scenario if self.preparing else None,
             "control_seq": self.control_seq,
             "last_commit": self.last_commit,
             "last_moderation": self.last_moderation,
             "late_commits": self.late_commits,
-            "data_age_s": round(min(ages), 1) if ages else None,
             "frame_time": iso(t),
-            "started": datetime.fromtimestamp(self._started, UTC).isoformat(timespec="seconds"),
         }
 
-    def _fps(self) -> float:
-        assert self.loop is not None
-        times = self.loop.times
-        recent = list(times.samples)[-30:]
-        period = self.loop.period
-        if not recent:
-            return 0.0
-        # frames per second the loop achieved: one per slot, less the slots an overrun skipped
-        slots = sum(max(period, s) for s in recent) / period
-        return round(min(self.loop.fps, self.loop.fps * len(recent) / max(len(recent), slots)), 2)
+    def _rate(self, frames: int) -> float:
+        """Frames rendered per second over the last second or so."""
+        now = time.monotonic()
+        t0, f0, fps = self._fps_mark
+        if now - t0 >= 1.0:
+            fps = (frames - f0) / (now - t0)
+            self._fps_mark = (now, frames, fps)
+        return round(fps, 2)
 
     def close(self) -> None:
         self.link.stop()

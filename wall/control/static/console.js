@@ -432,6 +432,34 @@ function renderHealth(s) {
       ...(f.notes || []).map((n) => el("span", { class: "detail", text: `skipped: ${n}` })),
     ]);
   }));
+  renderNodes(s);
+}
+
+// a room's hub: every node, up with its figures, or down (no heartbeat for 3 s)
+function renderNodes(s) {
+  const nodes = s.nodes || [];
+  show("nodes-part", nodes.length > 0 || !!s.room);
+  const room = s.room;
+  setText("room-link", room
+    ? (room.connected ? `Redis ${room.redis} · room ${room.prefix}` : `Redis ${room.redis} unreachable: ${room.last_error || "?"} (the nodes keep their last data)`)
+    : "");
+  $("room-link").classList.toggle("error", !!room && !room.connected);
+  $("nodes").replaceChildren(...nodes.map((n) => {
+    const up = n.state === "up";
+    const late = up && (n.connected === false || (n.data_age_s ?? 0) > 300);
+    const kind = !up ? "bad" : late ? "warn" : "ok";
+    const figures = up
+      ? `${n.scenario || "–"} · ${n.fps ?? "–"} fps · p99 ${ms(n.frame_ms_p99)} · ${n.dropped_frames ?? 0} dropped · clock ${(n.clock_offset_ms ?? 0).toFixed(1)} ms`
+      : `down for ${n.down_s ?? "?"} s`;
+    return el("li", { class: `health-item ${kind}`, data: { node: n.node, state: n.state } }, [
+      el("span", { class: "dot", "aria-hidden": "true" }),
+      el("span", { class: "id", text: n.node }),
+      el("span", { class: "state", text: figures }),
+      el("span", { class: "detail", text: `displays ${(n.displays || []).join(", ")}` + (up ? ` (${n.displays_alive} shown)` : "") }),
+      up && n.data_age_s != null ? el("span", { class: "detail", text: `data ${n.data_age_s} s old · decision ${n.control_seq}` }) : null,
+      up && n.connected === false ? el("span", { class: "error", text: "Redis unreachable from this node" }) : null,
+    ]);
+  }));
 }
 
 // ------------------------------------------------------------------ moderation
