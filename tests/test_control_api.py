@@ -56,11 +56,15 @@ def test_tokens_guard_every_endpoint(wall):
         assert r.status_code == 403 and "operator token" in r.json()["detail"]
         assert viewer.post("/api/moderation/hide", json={"key": "x"}).status_code == 403
         assert viewer.post("/api/reload").status_code == 403
-    # the console page itself carries no data and needs no token; the OpenAPI document is public
+    # the console page itself carries no data and needs no token; the API's description needs one
     with wall.client(None) as anon:
         assert anon.get("/").status_code == 200
-        spec = anon.get("/openapi.json").json()
+        assert anon.get("/openapi.json").status_code == 401
+        assert anon.get("/docs").status_code == 401
+    with wall.client(VIEWER) as viewer:
+        spec = viewer.get("/openapi.json").json()
         assert "/api/scenario" in spec["paths"] and "/api/moderation/approve" in spec["paths"]
+        assert viewer.get("/docs").status_code == 200
 
 
 def test_status_reports_the_wall(wall):

@@ -36,11 +36,10 @@ from pydantic import ValidationError
 
 from feeds.replay import Options as ReplayOptions
 
-from .config.base import resolve_env_ref
 from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
 from .config.schema import WindowConfig
-from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen
+from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen, tokens_of
 from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
 from .render.engine import FrameReport
@@ -182,6 +181,7 @@ class LiveWall:
         self.director = Director(loaded, self.rt.store, self.moderator)
         self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url) if hub else None
         self.control: ControlServer | None = None
+        self.tokens: Tokens | None = None  # the API's, once it runs (a reload replaces what they are)
         self.control_url: str | None = None
         self.control_note: str | None = None
         self._control_listen = control_listen
@@ -395,6 +395,13 @@ class LiveWall:
             message = f"{path}: the displays changed; that needs a restart of the wall (wallctl run {path})"
             self.reload_error = message
             raise ValueError(message)
+        tokens = None
+        if self.tokens is not None:  # named tokens added or revoked take effect with the reload
+            try:
+                tokens = tokens_of(new)
+            except ValueError as exc:
+                self.reload_error = str(exc)
+                raise ValueError(f"config not reloaded, the wall keeps running the previous one:\n{exc}") from None
         feeds_changed = new.config.feeds != old.config.feeds
         if feeds_changed:
             # the store first, so zones bound to a new feed find it on the first frame of the new config
@@ -402,6 +409,8 @@ class LiveWall:
         request = _Reload(new)
         self._reloads.put(request)
         result = request.answer.result(timeout=RELOAD_WAIT_S)
+        if tokens is not None and self.tokens is not None:
+            self.tokens.replace(tokens)
         self.reload_error = None
         log.info("config reloaded by %s", who)
         if feeds_changed:
@@ -452,9 +461,11 @@ class LiveWall:
         if listen in ("none", "off", ""):
             self.control_note = "control API off (--control none)"
             return
-        operator = resolve_env_ref(cfg.operator_token) if cfg.operator_token else None
-        viewer = resolve_env_ref(cfg.viewer_token) if cfg.viewer_token else None
-        if not operator and not viewer:
+        try:
+            tokens = tokens_of(self.loaded)
+        except ValueError as exc:
+            raise ControlUnavailable(str(exc)) from None
+        if not tokens.any:
             names = [r for r in (cfg.operator_token, cfg.viewer_token) if r]
             self.control_note = (
                 "control API not started: no token is set"
@@ -471,8 +482,9 @@ class LiveWall:
             host, port = parse_listen(listen)
         except ValueError as exc:
             raise ControlUnavailable(str(exc)) from None
-        tokens = Tokens(operator, viewer)
-        server = ControlServer(create_app(self, tokens), host, port)
+        tls = (cfg.tls_cert, cfg.tls_key) if cfg.tls_cert and cfg.tls_key else None
+        self.tokens = tokens
+        server = ControlServer(create_app(self, tokens, tls=tls is not None), host, port, tls)
         try:
             server.start()
         except ControlUnavailable as exc:
@@ -481,7 +493,13 @@ class LiveWall:
             log.error(self.control_note)
             return
         self.control = server
-        self.control_url = f"http://{host}:{server.port}"
+        self.control_url = f"{'https' if tls else 'http'}://{host}:{server.port}"
+        if tls is None and not _loopback(host):
+            log.warning(
+                "control API listens on %s over plain HTTP: tokens and decisions cross the network unencrypted; "
+                "set control.tls_cert and control.tls_key, or listen on 127.0.0.1 behind a TLS proxy",
+                host,
+            )
         if not tokens.writable:
             self.control_note = (
                 f"control API at {self.control_url} is READ-ONLY: "
@@ -582,6 +600,17 @@ class BackgroundWall:
         if self.loop is not None:
             self.loop.stop()
         self._thread.join(60)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 __all__ = ["LiveWall", "BackgroundWall", "ConfigWatcher", "build_moderator"]

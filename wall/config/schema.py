@@ -394,10 +394,52 @@ class WindowConfig(StrictModel):
     hide_cursor: bool = True
 
 
+class OperatorToken(StrictModel):
+    """One person's token: the audit log names them, and removing them here (then a reload) revokes it."""
+
+    role: Literal["operator", "viewer"] = "operator"
+    token: EnvRef = Field(description="the token, from the environment, e.g. '${WALL_TOKEN_ADA}'")
+
+
+def _listen(value: str) -> str:
+    import ipaddress
+
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"'{value}' is not host:port with a port from 1 to 65535, e.g. 127.0.0.1:8750")
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        if not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9-]{1,63})*", bare):
+            raise ValueError(f"'{host}' is neither an IP address nor a host name") from None
+    return value
+
+
 class ControlConfig(StrictModel):
     """The control API and web console served by `wallctl run` (FastAPI in its own thread)."""
 
-    listen: str = Field(default="127.0.0.1:8750", description="host:port; 127.0.0.1 keeps it on this machine")
+    listen: Annotated[str, AfterValidator(_listen)] = Field(
+        default="127.0.0.1:8750", description="host:port; 127.0.0.1 keeps it on this machine"
+    )
+    tls_cert: str | None = Field(default=None, description="PEM certificate (chain): serve HTTPS; with tls_key")
+    tls_key: str | None = Field(default=None, description="its PEM private key (keep it mode 600)")
+    # an `operators:` left empty once the last person is removed means none
+    operators: Annotated[dict[str, OperatorToken], BeforeValidator(lambda v: {} if v is None else v)] = Field(
+        default_factory=dict,
+        description="people with their own tokens (name -> {role, token}); the audit log names them",
+    )
+    operators_file: str | None = Field(
+        default=None,
+        description="a file of tokens kept as hashes: one 'NAME ROLE SHA256HEX' line each (sha256sum of the token)",
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ControlConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both files, or neither")
+        return self
+
     operator_token: EnvRef | None = Field(
         default=None,
         description="bearer token of operators (may change the wall), e.g. '${WALL_OPERATOR_TOKEN}'; "

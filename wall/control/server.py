@@ -14,11 +14,13 @@ any token it does not start (a wall's API is never open to anyone on the network
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import secrets
 import threading
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
@@ -28,6 +30,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from ..config.base import resolve_env_ref
 from ..config.loader import LoadedConfig
 from ..errors import UsageError
 from ..moderation import Moderator
@@ -35,6 +38,7 @@ from ..render.frame_loop import FrameTimes
 from ..render.snapshot import wall_preview
 from ..scenes import commands as cmd
 from ..scenes.views import ZoneView, to_json
+from .guard import MAX_CONNECTIONS, MAX_HEADER_BYTES, Guard, GuardedH11, raise_open_file_limit, throttle_logs
 from .status import WallStatus
 
 log = logging.getLogger("wall.control")
@@ -48,24 +52,107 @@ class ControlUnavailable(UsageError):
     """The API cannot start as configured: the message says why and what to set."""
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a bearer token says is asking: a named person's token, or a role's shared one."""
+
+    role: str  # "operator" | "viewer"
+    name: str | None = None  # the token's name in control.operators (None: the role's shared token)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+
+
 class Tokens:
-    def __init__(self, operator: str | None, viewer: str | None):
-        self.operator = operator or None
-        self.viewer = viewer or None
+    """The tokens the API accepts: one shared token per role, and named people's tokens (each with its
+    role), kept as SHA-256 digests. `replace` swaps them whole (a reload revokes or adds tokens)."""
+
+    def __init__(
+        self,
+        operator: str | None,
+        viewer: str | None,
+        named: dict[str, tuple[str, bytes]] | None = None,  # name -> (role, sha256 of the token)
+    ):
+        self._set(operator, viewer, named or {})
+
+    def _set(self, operator: str | None, viewer: str | None, named: dict[str, tuple[str, bytes]]) -> None:
+        by_digest: dict[bytes, Identity] = {}
+        for name, (role, digest) in named.items():
+            by_digest[digest] = Identity(role, name)
+        if viewer:
+            by_digest[_digest(viewer)] = Identity("viewer")
+        if operator:
+            by_digest[_digest(operator)] = Identity("operator")
+        # one assignment: a request in flight on another thread sees the old set or the new one
+        self._state = (by_digest, bool(operator) or any(r == "operator" for r, _ in named.values()))
+
+    def replace(self, other: Tokens) -> None:
+        self._state = other._state
+
+    @property
+    def any(self) -> bool:
+        return bool(self._state[0])
 
     @property
     def writable(self) -> bool:
-        return self.operator is not None
+        return self._state[1]
 
-    def role(self, header: str | None) -> str | None:
-        if not header or not header.startswith("Bearer "):
+    def identify(self, header: str | bytes | None) -> Identity | None:
+        """The identity an Authorization header's bearer token gives; None for a missing, unknown or
+        malformed one (any bytes, any case of 'Bearer')."""
+        if header is None:
             return None
-        given = header[7:].strip()
-        if self.operator and secrets.compare_digest(given, self.operator):
-            return "operator"
-        if self.viewer and secrets.compare_digest(given, self.viewer):
-            return "viewer"
-        return None
+        raw = header if isinstance(header, bytes) else header.encode("latin-1", "replace")
+        scheme, _, given = raw.strip().partition(b" ")
+        if scheme.lower() != b"bearer" or not given.strip():
+            return None
+        digest = hashlib.sha256(given.strip()).digest()
+        found = None
+        for known, identity in self._state[0].items():  # every entry compared: no early exit to time
+            if secrets.compare_digest(known, digest):
+                found = identity
+        return found
+
+    def role(self, header: str | bytes | None) -> str | None:
+        identity = self.identify(header)
+        return identity.role if identity is not None else None
+
+
+def tokens_of(loaded: LoadedConfig) -> Tokens:
+    """The tokens a config gives: the shared role tokens and every named one (from the environment,
+    or as hashes from control.operators_file). ValueError for a malformed operators file."""
+    cfg = loaded.config.control
+    operator = resolve_env_ref(cfg.operator_token) if cfg.operator_token else None
+    viewer = resolve_env_ref(cfg.viewer_token) if cfg.viewer_token else None
+    named: dict[str, tuple[str, bytes]] = {}
+    for name, op in cfg.operators.items():
+        token = resolve_env_ref(op.token)
+        if token:  # a person whose variable is unset has no access (and is not an empty token)
+            named[name] = (op.role, _digest(token))
+    if cfg.operators_file:
+        path = Path(cfg.operators_file)
+        if not path.is_absolute():
+            path = loaded.path.resolve().parent / path
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the operators file ({exc.strerror})") from None
+        for n, line in enumerate(lines, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            if len(words) != 3 or words[1] not in ("operator", "viewer") or not _is_sha256(words[2]):
+                raise ValueError(
+                    f"{path}:{n}: expected 'NAME ROLE SHA256' (ROLE operator or viewer; SHA256 the 64 hex digits "
+                    "of `printf %s TOKEN | sha256sum`)"
+                )
+            named[words[0]] = (words[1], bytes.fromhex(words[2]))
+    return Tokens(operator, viewer, named)
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 # ------------------------------------------------------------------ request bodies
@@ -146,38 +233,52 @@ class WallControl(Protocol):
     def commands_queued(self) -> int: ...
 
 
-def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
-    app = FastAPI(title="wall control API", version="1", description="Switch, present, moderate and watch a wall.")
+def create_app(wall: WallControl, tokens: Tokens, *, tls: bool = False) -> Guard:
+    """The API as an ASGI application, behind its guard (guard.py). /docs and /openapi.json need a
+    token like everything but the console's page and files."""
+    app = FastAPI(
+        title="wall control API",
+        version="1",
+        description="Switch, present, moderate and watch a wall.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
 
-    def role(request: Request) -> str:
-        r = tokens.role(request.headers.get("authorization"))
-        if r is None:
+    def identity(request: Request) -> Identity:
+        found = tokens.identify(request.headers.get("authorization"))
+        if found is None:
             raise HTTPException(
                 401,
                 "a bearer token is required (Authorization: Bearer <token>)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return r
+        return found
+
+    def role(who: Identity = Depends(identity)) -> str:
+        return who.role
 
     def viewer(r: str = Depends(role)) -> str:
         return r
 
-    def operator(request: Request, r: str = Depends(role)) -> str:
+    def operator(request: Request, who: Identity = Depends(identity)) -> str:
         if not tokens.writable:
             raise HTTPException(
                 403,
                 "the API is read-only: no operator token is set where the wall runs "
                 "(set the variable named by control.operator_token)",
             )
-        if r != "operator":
+        if who.role != "operator":
             raise HTTPException(403, "this needs the operator token; the viewer token may only read")
+        host = request.client.host if request.client else "?"
+        if who.name is not None:  # a named person's token: the audit names the token, not a claim
+            return f"{who.name} (operator token)@{host}"
         raw = request.headers.get("x-wall-user") or ""
         try:  # HTTP headers arrive as Latin-1; browsers and wallctl send a name's UTF-8 bytes
             raw = raw.encode("latin-1").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             pass
-        name = raw.strip()[:60]
-        host = request.client.host if request.client else "?"
+        name = raw.strip()[:60]  # self-declared, with the shared operator token
         return f"{name or 'operator'}@{host}"
 
     async def answer(fut: Future, timeout: float = ANSWER_S):
@@ -332,8 +433,23 @@ def create_app(wall: WallControl, tokens: Tokens) -> FastAPI:
     def console():
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: str = Depends(viewer)):
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: str = Depends(viewer)):
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="wall control API")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
+    return Guard(
+        app,
+        authorized=lambda header: tokens.identify(header) is not None,
+        public=lambda path: path == "/" or path.startswith("/static/"),
+        tls=tls,
+    )
 
 
 def _preview_png(wall, pictures: dict, width: int, scale: float = 1.0) -> bytes:
@@ -428,12 +544,28 @@ def _metrics(wall: WallControl) -> str:
 
 
 class ControlServer:
-    """uvicorn in a daemon thread; stop() shuts it down."""
+    """uvicorn in a daemon thread, with the guards of guard.py; stop() shuts it down. tls: (certificate
+    file, key file) to serve HTTPS."""
 
-    def __init__(self, app: FastAPI, host: str, port: int):
+    def __init__(self, app: Any, host: str, port: int, tls: tuple[str, str] | None = None):
         import uvicorn
 
-        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        raise_open_file_limit()
+        throttle_logs()
+        self.config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http=GuardedH11,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=5,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
+        )
         self.server = uvicorn.Server(self.config)
         # off the main thread uvicorn installs no signal handlers: the wall's own stay in charge
         self.thread = threading.Thread(target=self.server.run, name="wall-control", daemon=True)
