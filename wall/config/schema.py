@@ -405,7 +405,7 @@ def _listen(value: str) -> str:
     import ipaddress
 
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:  # 0: any free port
         raise ValueError(f"'{value}' is not host:port with a port from 1 to 65535, e.g. 127.0.0.1:8750")
     bare = host.strip("[]")
     try:

@@ -139,9 +139,14 @@ class Engine:
     # ------------------------------------------------------------------ scenario
 
     def _zones(self, plan: ScenarioPlan) -> list[Zone]:
-        """The plan's zones that some output of this engine shows: on a node of a room, which drives
-        a few of the wall's displays, the others are neither painted nor uploaded."""
-        return [z for z in plan.layout.zones if any(_overlap(z.rect, d.viewport) for d in self.wall.displays)]
+        """The plan's zones that show something (a layout zone no widget is bound to stays background:
+        waiting for its paint would hold a switch forever) on some output of this engine (a node of a
+        room drives a few of the wall's displays: the other zones are neither painted nor uploaded)."""
+        return [
+            z
+            for z in plan.layout.zones
+            if z.id in plan.bindings and any(_overlap(z.rect, d.viewport) for d in self.wall.displays)
+        ]
 
     def _scene(self, plan: ScenarioPlan) -> Scene:
         sizes = {z.id: (z.rect.w, z.rect.h) for z in self._zones(plan) if z.id in plan.bindings}
