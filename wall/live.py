@@ -21,7 +21,9 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -36,6 +38,7 @@ from pydantic import ValidationError
 
 from feeds.replay import Options as ReplayOptions
 
+from .background_writer import BackgroundWriter
 from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
 from .config.schema import WindowConfig
@@ -141,6 +144,51 @@ class ConfigWatcher:
         self._stop.set()
 
 
+@dataclass(frozen=True)
+class _Choices:
+    doc: dict[str, Any]
+
+    def merged(self, newer: _Choices) -> _Choices:
+        return newer
+
+
+class ChoicesFile:
+    """The operators' choices (Director.choices) in a small JSON file, written off the render thread
+    when they change (`keep` compares and queues; the writer writes the latest, atomically)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._last: dict[str, Any] | None = None
+        self._writer: BackgroundWriter[_Choices] = BackgroundWriter(
+            self._write, label=f"choices {path}", log=log, coalesce_s=0.2, thread_name="wall-choices"
+        )
+
+    def read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError) as exc:
+            log.warning("%s: not read (%s); the wall starts on its schedule", self.path, exc)
+            data = {}
+        self._last = data if isinstance(data, dict) else {}
+        return self._last
+
+    def keep(self, choices: dict[str, Any]) -> None:
+        if choices != self._last:
+            self._last = choices
+            self._writer.submit(_Choices(choices))
+
+    def _write(self, batch: _Choices) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(batch.doc))
+        os.replace(tmp, self.path)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
 @dataclass
 class _Reload:
     loaded: LoadedConfig
@@ -179,6 +227,10 @@ class LiveWall:
             moderator=self.moderator,
         )
         self.director = Director(loaded, self.rt.store, self.moderator)
+        # what operators chose (scenario, lock, freeze) survives a restart, next to the store
+        self.choices = ChoicesFile(Path(store_path).with_suffix(".choices.json")) if store_path is not None else None
+        if self.choices is not None:
+            self.director.restore(self.choices.read())
         self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url) if hub else None
         self.control: ControlServer | None = None
         self.tokens: Tokens | None = None  # the API's, once it runs (a reload replaces what they are)
@@ -238,6 +290,8 @@ class LiveWall:
             self.rt.scenario = self.director.base
         self._serve_previews()
         self._publish(t)
+        if self.choices is not None:
+            self.choices.keep(self.director.choices())
 
     def _apply_reloads(self) -> None:
         while True:
@@ -529,6 +583,8 @@ class LiveWall:
             self.control.stop()
         try:
             self.moderator.close()
+            if self.choices is not None:
+                self.choices.close()
         finally:
             self.rt.close()
 

@@ -90,11 +90,22 @@ def _worker_paint(widget_name: str, view: Any, width: int, height: int) -> tuple
     return name, pixels.shape, error
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None = None) -> None:
     # Workers paint; they must not be killed by the operator's Ctrl-C before the parent is.
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # ...but they die with it: a wall killed with -9 (or crashed) must not leave 100 MB painters behind.
+    # Linux sends SIGKILL to this process when the one that started it dies (prctl PR_SET_PDEATHSIG);
+    # if it died before this line ran, its children were handed to another parent already.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers then exit when their queue's pipe closes
+        pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(0)
     from ..widgets.registry import widgets
 
     widgets()  # import painters and fonts up front, not on the first paint
@@ -118,6 +129,7 @@ class PaintPool:
                 max_workers=workers or default_workers(),
                 mp_context=mp.get_context("spawn"),
                 initializer=_worker_init,
+                initargs=(os.getpid(),),
             )
 
     def submit(self, job: PaintJob) -> None:

@@ -200,6 +200,39 @@ class Director:
         self.commands.put(queued)
         return queued.future
 
+    def choices(self) -> dict[str, Any]:
+        """What operators chose that a restart must keep: their scenario (and the schedule change that
+        ends it), a presentation lock, a freeze. (The kill switch is moderation's, kept with it.)"""
+
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat() if t is not None else None
+
+        return {
+            "operator_choice": self.operator_choice,
+            "operator_until": iso(self.operator_until),
+            "locked_until": iso(self.locked_until),
+            "lock_scenario": self.lock_scenario,
+            "frozen_at": iso(self.frozen_at),
+        }
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Take back `choices()` kept by the last run, before `start`; names the config no longer has
+        are dropped, a lock whose time ran out is over when the next tick sees it."""
+
+        def when(key: str) -> datetime | None:
+            value = saved.get(key)
+            try:
+                return datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                return None
+
+        choice, lock = saved.get("operator_choice"), saved.get("lock_scenario")
+        if isinstance(choice, str) and choice in self.loaded.scenarios:
+            self.operator_choice, self.operator_until = choice, when("operator_until")
+        if isinstance(lock, str) and lock in self.loaded.scenarios and when("locked_until") is not None:
+            self.lock_scenario, self.locked_until = lock, when("locked_until")
+        self.frozen_at = when("frozen_at")
+
     def state(self) -> DirectorState | None:
         """What the director decided as of the last frame (None before the wall opened)."""
         return self._state

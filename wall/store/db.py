@@ -17,9 +17,11 @@ nuisance, a wall that does not start is an outage. A file another process holds 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -172,7 +174,14 @@ class StoreDB:
             return cls._open(path)
         except UnreadableStore as exc:
             reason = str(exc)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
+            if _disk_full(path, exc):
+                log.warning(
+                    "store: the disk holding %s is full; the wall runs without keeping its data "
+                    "(free some space and restart it to keep it again)",
+                    path,
+                )
+                return None
             if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
                 log.warning(
                     "store: %s is locked by another process (another wall running this config?); "
@@ -361,6 +370,18 @@ def _create(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def _disk_full(path: Path, exc: BaseException) -> bool:
+    """Whether an error opening the store is a full disk (never a reason to call the file corrupt)."""
+    if getattr(exc, "sqlite_errorcode", None) == 13 or getattr(exc, "errno", None) == errno.ENOSPC:  # SQLITE_FULL
+        return True
+    if "disk is full" in str(exc).lower() or "no space left" in str(exc).lower():
+        return True
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def _move_aside(path: Path) -> Path | None:
