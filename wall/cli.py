@@ -665,6 +665,16 @@ def cmd_bench(args) -> int:
 
         print(json.dumps(room_bench(args.nodes, args.rounds, args.rate or 200), indent=2))
         return 0
+    if args.soak and not args.feeds:
+        from .soak import wall_soak
+
+        if args.config is None:
+            raise UsageError("give a CONFIG to soak (a feed of --rate posts a second is added to it)")
+        _load(args.config)
+        out = Path(args.out) if args.out else None
+        result = wall_soak(Path(args.config), args.soak, args.switch_every, args.rate or 8, out)
+        print(json.dumps(result["summary"], indent=2))
+        return 0
     if args.feeds and args.soak:
         from .bench import feed_soak
 
@@ -960,9 +970,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--posts", type=int, default=100_000, help="with --feeds: how many posts")
     s.add_argument(
-        "--soak", type=float, metavar="MINUTES", help="with --feeds: memory over MINUTES of posts at --rate a second"
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="with --feeds: memory over MINUTES of posts at --rate a second; with CONFIG: a `wallctl run` "
+        "process over MINUTES with a feed of --rate posts/s (default 8) and a switch every --switch-every s",
     )
-    s.add_argument("--rate", type=int, help="posts a second: --feeds --soak (default 2000), --nodes (default 200)")
+    s.add_argument("--switch-every", type=float, default=10.0, help="with CONFIG --soak: seconds between switches")
+    s.add_argument("--out", help="with CONFIG --soak: write the samples here as they come (JSON)")
+    s.add_argument(
+        "--rate", type=int, help="posts a second: --feeds --soak (default 2000), --nodes (200), CONFIG --soak (8)"
+    )
     s.add_argument("--frames", type=int, default=300)
     s.add_argument("--scenario")
     s.add_argument("--unpaced", action="store_true", help="do not wait for frame slots (simulated time)")
