@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "wall.control",
             "wall.cli",
             "wall.bench",
+            "wall.soak",
             "wall.installer",
             "wall.doctor",
             "wall.deploy",

@@ -147,16 +147,19 @@ def cmd_run(args) -> int:
     hub = getattr(args, "hub", False)
     if hub and not loaded.config.nodes:
         raise UsageError(f"{args.config} has no nodes: section; a hub needs the nodes it feeds (see the README)")
-    live = LiveWall(
-        loaded,
-        args.backend,
-        window=_window(loaded, args.window_mode),
-        store_path=store_path,
-        control_listen=args.control,
-        watch=not args.no_watch,
-        hub=hub,
-        redis_url=getattr(args, "redis", None),
-    )
+    try:
+        live = LiveWall(
+            loaded,
+            args.backend,
+            window=_window(loaded, args.window_mode),
+            store_path=store_path,
+            control_listen=args.control,
+            watch=not args.no_watch,
+            hub=hub,
+            redis_url=getattr(args, "redis", None),
+        )
+    except ValueError as exc:  # a hub's group config that does not fit its room
+        raise UsageError(str(exc)) from None
     rt = live.rt
     try:
         rt.start_feeds()
@@ -327,20 +330,28 @@ def cmd_nodes(args) -> int:
     """Every node of a room as the hub sees them: up (its heartbeat) or down. Exit 1 if one is down."""
     import redis
 
+    from .live import load_groups
     from .room.bus import RoomKeys, connect, room_prefix, shown_url
 
     loaded = _load(args.config)
     if not loaded.config.nodes:
         raise UsageError(f"{args.config} has no nodes: section")
+    try:
+        groups = load_groups(loaded)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    room = {name: n.displays for name, n in loaded.config.nodes.items()}
+    for group in groups.values():
+        room.update({name: n.displays for name, n in group.config.nodes.items()})
     keys = RoomKeys(room_prefix(loaded.config))
     client = connect(loaded.config.redis, args.redis)
     url = shown_url(args.redis or loaded.config.redis.url)
     try:
-        texts = client.mget([keys.node(n) for n in loaded.config.nodes])
+        texts = client.mget([keys.node(n) for n in room])
     except (redis.RedisError, OSError) as exc:
         raise UsageError(f"cannot read the room's nodes from Redis at {url}: {exc}") from None
     rows = []
-    for name, text in zip(loaded.config.nodes, texts, strict=True):
+    for name, text in zip(room, texts, strict=True):
         beat = json.loads(text) if text else None
         rows.append({"node": name, "state": "up" if beat else "down", **(beat or {})})
     if args.json:
@@ -348,7 +359,7 @@ def cmd_nodes(args) -> int:
     else:
         for r in rows:
             if r["state"] == "down":
-                displays = ", ".join(loaded.config.nodes[r["node"]].displays)
+                displays = ", ".join(room[r["node"]])
                 print(f"{r['node']:<16} DOWN  (no heartbeat for over 3 s) displays {displays}")
                 continue
             commit = r.get("last_commit") or {}

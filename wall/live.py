@@ -47,7 +47,7 @@ from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
 from .render.engine import FrameReport
 from .render.frame_loop import Clock, FrameLoop, FrameTimes
-from .room.hub import HubLink
+from .room.hub import MAIN, HubLink
 from .runtime import WallRuntime
 from .scenes.commands import Answer, Command
 from .scenes.director import Director, FrameOutcome
@@ -231,7 +231,17 @@ class LiveWall:
         self.choices = ChoicesFile(Path(store_path).with_suffix(".choices.json")) if store_path is not None else None
         if self.choices is not None:
             self.director.restore(self.choices.read())
-        self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url) if hub else None
+        # a hub's other groups of nodes (lobby kiosks...): each its own config and director, no engine here
+        self.groups: dict[str, Director] = {}
+        self._group_switch: dict[str, int] = {}
+        self._group_release: dict[str, tuple[int, datetime | None]] = {}
+        self.hub = None
+        if hub:
+            nodes = {name: (list(n.displays), MAIN) for name, n in loaded.config.nodes.items()}
+            for name, group in load_groups(loaded).items():
+                self.groups[name] = Director(group, self.rt.store, self.moderator)
+                nodes.update({n: (list(c.displays), name) for n, c in group.config.nodes.items()})
+            self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url, nodes=nodes)
         self.control: ControlServer | None = None
         self.tokens: Tokens | None = None  # the API's, once it runs (a reload replaces what they are)
         self.control_url: str | None = None
@@ -257,6 +267,11 @@ class LiveWall:
         direction = self.director.start(t, scenario)
         if self.hub is not None:
             self.hub.observe(direction, t)
+            for name, director in self.groups.items():
+                opening = director.start(t)
+                self._group_switch[name] = opening.switch
+                self.hub.observe(opening, t, name, director)
+                director.after_frame(FrameOutcome(opening.plan.name, None), t)
         report = self.rt.open(direction, t)
         self._after(report, t)
         calm_garbage_collection()
@@ -268,12 +283,35 @@ class LiveWall:
             self.rt.follow(direction)
         else:  # a room: a switch is held until every node is ready, then committed on the hub's frame
             self.rt.follow(direction, held=self.hub.observe(direction, t))
-            for switch, at in self.hub.take_releases():
-                if switch == direction.switch:
-                    self.rt.engine.release(at)
+            self._follow_groups(t)
+            for group, switch, at in self.hub.take_releases():
+                if group == MAIN:
+                    if switch == direction.switch:
+                        self.rt.engine.release(at)
+                else:
+                    self._group_release[group] = (switch, at)
         report = self.rt.frame(t)
         self._after(report, t)
         return report
+
+    def _follow_groups(self, t: datetime) -> None:
+        """The other groups' directors: ticked like the main one; their switches are shown by their
+        nodes, so each counts as committed on the frame the hub announced (at once without Redis)."""
+        assert self.hub is not None
+        for name, director in self.groups.items():
+            direction = director.tick(t)
+            held = self.hub.observe(direction, t, name, director)
+            if direction.switch != self._group_switch.get(name):
+                self._group_switch[name] = direction.switch
+                if held:  # the link says when, once its nodes are ready
+                    self._group_release.pop(name, None)
+                else:  # Redis away: shown at once, as the main group's own switch
+                    self._group_release[name] = (direction.switch, None)
+            switch, at = self._group_release.get(name, (-1, None))
+            if switch == direction.switch and (at is None or t >= at):
+                del self._group_release[name]
+                name_shown = direction.plan.name
+                director.after_frame(FrameOutcome(name_shown, None, name_shown), t)
 
     def _after(self, report: FrameReport, t: datetime) -> None:
         engine = self.rt.engine
@@ -365,13 +403,20 @@ class LiveWall:
             feeds=feeds,
             config=str(self.loaded.path),
             room=self.hub.status() if self.hub is not None else None,
+            groups={name: state for name, d in self.groups.items() if (state := d.state()) is not None},
             nodes=tuple(self.hub.nodes()) if self.hub is not None else (),
         )
 
     # ------------------------------------------------------------------ any thread: the control surface
 
-    def submit(self, command: Command, who: str) -> Future[Answer]:
-        return self.director.submit(command, who)
+    def submit(self, command: Command, who: str, group: str | None = None) -> Future[Answer]:
+        """A command for the main director, or for one of a hub's other groups (ValueError if unknown)."""
+        if group is None or group == MAIN:
+            return self.director.submit(command, who)
+        if group not in self.groups:
+            known = ", ".join([MAIN, *self.groups])
+            raise ValueError(f"unknown group '{group}'; groups: {known}")
+        return self.groups[group].submit(command, who)
 
     def status(self) -> WallStatus:
         """The status as of the last frame, with what is asked for now: the reload error (set by
@@ -667,6 +712,27 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def load_groups(loaded: LoadedConfig) -> dict[str, LoadedConfig]:
+    """A hub config's `groups:`, each its own wall config (relative paths from the hub's config).
+    ConfigError for a config that does not load; ValueError when one does not fit the room (its
+    nodes must name the group, its feeds must be the hub's)."""
+    found: dict[str, LoadedConfig] = {}
+    for name, ref in loaded.config.groups.items():
+        path = Path(ref) if Path(ref).is_absolute() else loaded.path.resolve().parent / ref
+        group = load_config(path)
+        wrong = [n for n, c in group.config.nodes.items() if c.group != name]
+        if wrong or not group.config.nodes:
+            raise ValueError(
+                f"{path}: group '{name}' needs its nodes to say `group: {name}` "
+                f"({', '.join(wrong) or 'no nodes: section'})"
+            )
+        missing = sorted(set(group.config.feeds) - set(loaded.config.feeds))
+        if missing:
+            raise ValueError(f"{path}: feeds {', '.join(missing)} are not feeds of the hub's config {loaded.path}")
+        found[name] = group
+    return found
 
 
 __all__ = ["LiveWall", "BackgroundWall", "ConfigWatcher", "build_moderator"]

@@ -457,6 +457,12 @@ class NodeConfig(StrictModel):
     displays: list[str] = Field(
         min_length=1, description="ids of the displays this machine drives (e.g. [A1, A2, B1, B2]); each on one node"
     )
+    group: str = Field(
+        default="wall",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        description="the nodes of a group switch together; 'wall' (the hub's own config) or a name of the "
+        "hub's groups: section, whose config this node's config is",
+    )
 
 
 class RedisConfig(StrictModel):
@@ -472,6 +478,11 @@ class RedisConfig(StrictModel):
     prefix: str | None = Field(default=None, description="key prefix of this room; default wall:<name>")
     commit_deadline_s: Annotated[float, Field(gt=0, le=30)] = Field(
         default=1.0, description="how long a switch waits for the slowest node before it commits without it"
+    )
+    commit_margin_s: Annotated[float, Field(ge=0, le=5)] = Field(
+        default=0.1,
+        description="how far ahead of its frame a commit (or a hide) is announced, at least two frames: "
+        "time for every node to read it; more on busy or distant machines",
     )
 
 
@@ -841,6 +852,11 @@ class WallConfig(StrictModel):
         description="a room over several machines: node name -> the displays it drives (wallctl hub / node)",
     )
     redis: RedisConfig = RedisConfig()
+    groups: dict[Id, str] = Field(
+        default_factory=dict,
+        description="a hub's other groups of nodes (lobby kiosks...): group name -> the wall config they show, "
+        "with its own displays, scenarios and schedule (relative to this file)",
+    )
 
     @field_validator("displays")
     @classmethod

@@ -160,6 +160,7 @@ def _is_sha256(text: str) -> bool:
 
 class ScenarioBody(BaseModel):
     name: str
+    group: str | None = Field(default=None, description="a hub's group of nodes (default: the wall itself)")
     wait: bool = Field(default=False, description="answer when the first frame of the new scenario is shown")
 
 
@@ -206,7 +207,7 @@ class WallControl(Protocol):
     @property
     def moderator(self) -> Moderator: ...
 
-    def submit(self, command: cmd.Command, who: str) -> Future[cmd.Answer]: ...
+    def submit(self, command: cmd.Command, who: str, group: str | None = None) -> Future[cmd.Answer]: ...
 
     def status(self) -> WallStatus: ...
 
@@ -342,7 +343,11 @@ def create_app(wall: WallControl, tokens: Tokens, *, tls: bool = False) -> Guard
 
     @app.post("/api/scenario")
     async def scenario(body: ScenarioBody, who: str = Depends(operator)):
-        result = await answer(wall.submit(cmd.ShowScenario(body.name), who))
+        try:
+            submitted = wall.submit(cmd.ShowScenario(body.name), who, body.group)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        result = await answer(submitted)
         if not isinstance(result, cmd.Switching):
             return JSONResponse(result, status_code=200)
         if body.wait:

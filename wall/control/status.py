@@ -10,7 +10,7 @@ and thread-safe to compute (alert rules, the moderation queue's size). `as_json(
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,7 @@ class WallStatus:
     moderation: Mapping[str, Any] | None = None  # None: moderation is not configured in this run
     room: Mapping[str, Any] | None = None  # a room's hub: its Redis link (None: a wall on its own)
     nodes: tuple[Mapping[str, Any], ...] = ()  # a room's hub: every node, up with its heartbeat, or down
+    groups: Mapping[str, DirectorState] = field(default_factory=dict)  # a hub's other groups of nodes
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,4 +74,8 @@ class WallStatus:
             "moderation": dict(self.moderation) if self.moderation is not None else None,
             "room": dict(self.room) if self.room is not None else None,
             "nodes": [dict(n) for n in self.nodes],
+            "groups": {
+                name: {k: d.as_json()[k] for k in ("scenario", "shown", "preparing", "reason", "scenarios")}
+                for name, d in self.groups.items()
+            },
         }

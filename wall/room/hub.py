@@ -57,13 +57,17 @@ FEEDS_EVERY_S = 0.25  # new data is published at most this often per feed (a flo
 SNAPSHOT_EVERY_S = 2.0  # a feed's whole snapshot (what a starting node reads) at most this often
 NODES_EVERY_S = 1.0
 CLOCK_EVERY_S = 30.0
-COMMIT_MARGIN_FRAMES = 2  # a commit time leaves nodes this many frames to read it
+COMMIT_MARGIN_FRAMES = 2  # a commit time leaves nodes at least this many frames to read it (redis.commit_margin_s)
+
+
+MAIN = "wall"  # the group of the hub's own config; other groups come from `groups:` (their own configs)
 
 
 @dataclass
 class _Switch:
+    group: str
     seq: int
-    switch: int  # the hub director's switch number (what the hub's engine prepares)
+    switch: int  # the group director's switch number (what the hub's engine prepares, for the main group)
     expected: set[str]
     deadline: float  # monotonic
     acked: dict[str, float] = field(default_factory=dict)  # node -> monotonic time of its ack
@@ -80,11 +84,15 @@ class HubLink:
         *,
         url: str | None = None,
         client_factory: Callable[[], redis.Redis] | None = None,
+        nodes: dict[str, tuple[list[str], str]] | None = None,
     ):
+        """nodes: every node of the room, name -> (displays, group); default: the config's, all of the
+        main group."""
         self.loaded = loaded
         self.store = store
         self.moderator = moderator
         self.director = director
+        self.room_nodes = nodes or {name: (list(n.displays), n.group) for name, n in loaded.config.nodes.items()}
         cfg = loaded.config.redis
         self.url = url or cfg.url
         self.keys = RoomKeys(room_prefix(loaded.config))
@@ -100,15 +108,15 @@ class HubLink:
         self._lock = threading.Lock()
         self._want: dict[str, Any] = {}
         self._wake = threading.Event()
-        # link -> render thread: (hub switch number, commit frame time) to release the held switch
-        self.releases: queue.Queue[tuple[int, datetime | None]] = queue.Queue()
-        # render thread's view of what it told the link
-        self._seen_switch: int | None = None
-        self._seen_state: tuple[Any, ...] | None = None
+        # link -> render thread: (group, its switch number, commit frame time) to release a held switch
+        self.releases: queue.Queue[tuple[str, int, datetime | None]] = queue.Queue()
+        # render thread's view of what it told the link, per group
+        self._seen_switch: dict[str, int] = {}
+        self._seen_state: dict[str, tuple[Any, ...]] = {}
         self._seen_moderation = -1
-        self._shown: Shown | None = None
+        self._shown: dict[str, tuple[int, Shown]] = {}
         # link thread's own
-        self._pending: _Switch | None = None
+        self._pending: dict[str, _Switch] = {}
         self._published: dict[str, tuple[Any, ...]] = {}  # feed -> store revision published
         self._published_posts: dict[str, dict[str, int]] = {}  # feed -> post key -> id() of the object sent
         self._last_entry: dict[str, str] = {}  # feed -> id of its last stream entry
@@ -122,20 +130,21 @@ class HubLink:
 
     # ------------------------------------------------------------------ render thread
 
-    def observe(self, direction: Direction, t: datetime) -> bool:
-        """After the director's tick: queue what changed for publishing. Returns whether the hub's
-        own engine should hold a new switch until the link says when (Redis reachable)."""
+    def observe(self, direction: Direction, t: datetime, group: str = MAIN, director: Director | None = None) -> bool:
+        """After a group director's tick: queue what changed for publishing. Returns whether a new
+        switch should be held until the link says when (Redis reachable)."""
+        director = director or self.director
         changed = False
         with self._lock:
-            if direction.switch != self._seen_switch:
-                self._seen_switch = direction.switch
-                self._shown = shown_by(self.director, direction)
-                self._want["prepare"] = (direction.switch, self._shown)
+            if direction.switch != self._seen_switch.get(group):
+                self._seen_switch[group] = direction.switch
+                self._shown[group] = (direction.switch, shown_by(director, direction))
+                self._want[("prepare", group)] = self._shown[group]
                 changed = True
-            state = (direction.frozen_at, self.director.locked_until is not None)
-            if state != self._seen_state:
-                self._seen_state = state
-                self._want["state"] = state
+            state = (direction.frozen_at, director.locked_until is not None)
+            if state != self._seen_state.get(group):
+                self._seen_state[group] = state
+                self._want[("state", group)] = state
                 changed = True
             if self.moderator.version != self._seen_moderation:
                 self._seen_moderation = self.moderator.version
@@ -145,7 +154,7 @@ class HubLink:
             self._wake.set()
         return self.connected
 
-    def take_releases(self) -> list[tuple[int, datetime | None]]:
+    def take_releases(self) -> list[tuple[str, int, datetime | None]]:
         out = []
         while True:
             try:
@@ -202,7 +211,7 @@ class HubLink:
                     last_clock = now
                     assert self.client is not None
                     self.clock.estimate(self.client)
-                if self._pending is None:
+                if not self._pending:
                     self._wake.wait(0.05)
                     self._wake.clear()
             except (redis.RedisError, OSError) as exc:
@@ -228,10 +237,10 @@ class HubLink:
         # what the nodes must converge on now: the current scenario, decisions, freeze, every feed whole
         with self._lock:
             self._seen_moderation = -1
-            if self._shown is not None and self._seen_switch is not None:
-                self._want["prepare"] = (self._seen_switch, self._shown)
-            if self._seen_state is not None:
-                self._want["state"] = self._seen_state
+            for group, shown in self._shown.items():
+                self._want[("prepare", group)] = shown
+            for group, state in self._seen_state.items():
+                self._want[("state", group)] = state
             self._want["moderation"] = True
         self._published.clear()
         self._published_posts.clear()
@@ -243,75 +252,85 @@ class HubLink:
             log.error("hub: Redis at %s unreachable (%s); polling and deciding go on", shown_url(self.url), exc)
         self.connected = False
         self.last_error = f"{type(exc).__name__}: {exc}"
-        if self._pending is not None:  # the hub's own switch must not wait for machines it cannot reach
-            self.releases.put((self._pending.switch, None))
+        for group, sw in self._pending.items():  # no switch waits for machines the hub cannot reach
+            self.releases.put((group, sw.switch, None))
             with self._lock:
-                self._want.setdefault("prepare", (self._pending.switch, self._shown))
-            self._pending = None
+                if group in self._shown:
+                    self._want.setdefault(("prepare", group), self._shown[group])
+        self._pending = {}
 
-    def _entry(self, kind: str, body: dict[str, Any]) -> int:
-        """Number a decision, append it to the control stream and keep it as the latest of its kind."""
+    def _entry(self, kind: str, body: dict[str, Any], group: str | None = None) -> int:
+        """Number a decision, append it to the control stream and keep it as the latest of its kind
+        (of its group: `prepare:lobby`; moderation is site-wide)."""
         assert self.client is not None
         seq = int(self.client.incr(self.keys.seq))
-        body = {"kind": kind, "seq": seq, **body}
+        body = {"kind": kind, "seq": seq, **({"group": group} if group is not None else {}), **body}
         text = json.dumps(body)
         entry_id = self.client.xadd(self.keys.control, {"seq": seq, "body": text}, maxlen=CONTROL_MAXLEN)
-        pipe = self.client.pipeline()
-        pipe.hset(self.keys.state, mapping={kind: text, "id": entry_id, "seq": seq})
-        pipe.execute()
+        field_name = kind if group is None else f"{kind}:{group}"
+        self.client.hset(self.keys.state, mapping={field_name: text, "id": entry_id, "seq": seq})
         return seq
 
-    def _frame_after(self, margin_frames: int = COMMIT_MARGIN_FRAMES) -> datetime:
-        return self.clock.boundary_after(self.clock.now() + margin_frames / self.clock.fps)
+    def _frame_after(self) -> datetime:
+        margin = max(COMMIT_MARGIN_FRAMES / self.clock.fps, self.loaded.config.redis.commit_margin_s)
+        return self.clock.boundary_after(self.clock.now() + margin)
 
     def _publish_wanted(self) -> None:
         with self._lock:
             want, self._want = self._want, {}
-        if "prepare" in want:
-            switch, shown = want["prepare"]
-            if shown is not None:
-                seq = self._entry("prepare", {"shown": shown.as_json()})
-                expected = {n["node"] for n in self._nodes if n["state"] == "up"}
-                self._pending = _Switch(seq, switch, expected, time.monotonic() + self.deadline_s)
-        if "state" in want:
-            frozen_at, night_blocked = want["state"]
-            at = self._frame_after()
-            self._entry("state", {"at": iso(at), "frozen_at": iso(frozen_at), "night_blocked": night_blocked})
+        for key, value in want.items():
+            if not isinstance(key, tuple):
+                continue
+            kind, group = key
+            if kind == "prepare":
+                switch, shown = value
+                seq = self._entry("prepare", {"shown": shown.as_json()}, group)
+                expected = {n["node"] for n in self._nodes if n["state"] == "up" and n.get("group", MAIN) == group}
+                self._pending[group] = _Switch(group, seq, switch, expected, time.monotonic() + self.deadline_s)
+            elif kind == "state":
+                frozen_at, night_blocked = value
+                at = self._frame_after()
+                body = {"at": iso(at), "frozen_at": iso(frozen_at), "night_blocked": night_blocked}
+                self._entry("state", body, group)
         if "moderation" in want:
             at = self._frame_after()
             self._entry("moderation", {"at": iso(at), "decisions": self.moderator.decisions()})
 
     def _follow_switch(self) -> None:
-        sw = self._pending
-        if sw is None:
+        if not self._pending:
             return
         assert self.client is not None
+        by_seq = {sw.seq: sw for sw in self._pending.values()}
         got = self.client.xread({self.keys.acks: self._acks_id}, block=20, count=1000)
         for _, entries in got or ():
             for entry_id, fields in entries:
                 self._acks_id = entry_id
-                if int(fields.get("seq", -1)) == sw.seq:
-                    sw.acked[fields.get("node", "?")] = time.monotonic()
-        everyone = sw.expected <= set(sw.acked)
-        if not everyone and time.monotonic() < sw.deadline:
-            return
+                waiting = by_seq.get(int(fields.get("seq", -1)))
+                if waiting is not None:
+                    waiting.acked[fields.get("node", "?")] = time.monotonic()
+        for sw in list(self._pending.values()):
+            if sw.expected <= set(sw.acked) or time.monotonic() >= sw.deadline:
+                self._commit(sw)
+
+    def _commit(self, sw: _Switch) -> None:
         at = self._frame_after()
         late = sorted(sw.expected - set(sw.acked))
-        self._entry("commit", {"prepare": sw.seq, "at": iso(at), "acked": sorted(sw.acked), "late": late})
+        self._entry("commit", {"prepare": sw.seq, "at": iso(at), "acked": sorted(sw.acked), "late": late}, sw.group)
         if late:
             log.warning(
                 "switch %d committed at %s without %s (not ready within %.1f s)", sw.seq, at, late, self.deadline_s
             )
-        self.releases.put((sw.switch, at))
+        self.releases.put((sw.group, sw.switch, at))
         self.switches_committed += 1
         self.last_commit = {
+            "group": sw.group,
             "seq": sw.seq,
             "at": iso(at),
             "acked": sorted(sw.acked),
             "late": late,
             "wait_ms": round((time.monotonic() - sw.published_at) * 1000, 1),
         }
-        self._pending = None
+        del self._pending[sw.group]
 
     def _publish_feeds(self) -> None:
         assert self.client is not None
@@ -340,7 +359,7 @@ class HubLink:
 
     def _read_nodes(self) -> None:
         assert self.client is not None
-        names = list(self.loaded.config.nodes)
+        names = list(self.room_nodes)
         raw = self.client.mget([self.keys.node(n) for n in names]) if names else []
         now = time.monotonic()
         nodes = []
@@ -351,11 +370,13 @@ class HubLink:
                 nodes.append({"node": name, "state": "up", **beat})
             else:
                 since = self._down_since.setdefault(name, now)
+                displays, group = self.room_nodes[name]
                 nodes.append(
                     {
                         "node": name,
                         "state": "down",
-                        "displays": self.loaded.config.nodes[name].displays,
+                        "group": group,
+                        "displays": displays,
                         "down_s": round(now - since, 1),
                     }
                 )

@@ -100,6 +100,7 @@ class NodeLink:
         cfg = loaded.config.redis
         self.url = url or cfg.url
         self.keys = RoomKeys(room_prefix(loaded.config))
+        self.group = loaded.config.nodes[node].group  # decisions of other groups are not this node's
         self._client_factory = client_factory or (lambda: connect(cfg, url))
         self.client: redis.Redis | None = None
         self.connected = False
@@ -215,8 +216,11 @@ class NodeLink:
             log.error("node %s: unreadable data of feed %s (%s); skipped", self.node, fid, exc)
 
     def _queue(self, body: dict[str, Any]) -> None:
-        if body.get("kind") in ("prepare", "commit", "moderation", "state"):
-            self._latest[body["kind"]] = body
+        kind = body.get("kind")
+        if kind in ("prepare", "commit", "state") and body.get("group", "wall") != self.group:
+            return  # another group's scenario (moderation is site-wide: no group)
+        if kind in ("prepare", "commit", "moderation", "state"):
+            self._latest[kind] = body
             self.inbox.put(body)
 
     def _catch_up_control(self) -> None:
@@ -226,11 +230,13 @@ class NodeLink:
         if last is None or (first and _id_after(first[0][0], _next_id(last))) or not first:
             # first start, or entries were trimmed past the last one read: the latest of each kind
             state = self.client.hgetall(self.keys.state)
+            mine = {kind: state.get(f"{kind}:{self.group}") for kind in ("state", "prepare", "commit")}
+            mine["moderation"] = state.get("moderation")
             for kind in ("moderation", "state", "prepare", "commit"):
-                if kind in state:
-                    body = json.loads(state[kind])
-                    if kind == "commit" and "prepare" in state:
-                        prepared = json.loads(state["prepare"])
+                if mine[kind]:
+                    body = json.loads(mine[kind])
+                    if kind == "commit" and mine["prepare"]:
+                        prepared = json.loads(mine["prepare"])
                         if body.get("prepare") != prepared.get("seq"):
                             continue  # the latest prepare is still waiting for its commit
                     self._queue(body)
@@ -519,6 +525,7 @@ class NodeWall:
             plan = self.rt.engine.plan
             self._slow = {
                 "displays": [d.id for d in self.loaded.wall.displays],
+                "group": self.link.group,
                 "displays_alive": alive,
                 "host": socket.gethostname(),
                 "pid": os.getpid(),

@@ -455,7 +455,8 @@ function renderNodes(s) {
       el("span", { class: "dot", "aria-hidden": "true" }),
       el("span", { class: "id", text: n.node }),
       el("span", { class: "state", text: figures }),
-      el("span", { class: "detail", text: `displays ${(n.displays || []).join(", ")}` + (up ? ` (${n.displays_alive} shown)` : "") }),
+      el("span", { class: "detail", text: `displays ${(n.displays || []).join(", ")}` + (up ? ` (${n.displays_alive} shown)` : "")
+        + (n.group && n.group !== "wall" ? ` · group ${n.group}` : "") }),
       up && n.data_age_s != null ? el("span", { class: "detail", text: `data ${n.data_age_s} s old · decision ${n.control_seq}` }) : null,
       up && n.connected === false ? el("span", { class: "error", text: "Redis unreachable from this node" }) : null,
     ]);
