@@ -38,6 +38,7 @@ from .errors import FeedError
 from .http import decode_json
 from .mapping import count_or_zero, iso_datetime
 from .model import Author, Media, Post, PostMetrics
+from .model import web_url as checked_url
 from .paging import Pages
 
 log = logging.getLogger("feeds.bluesky")
@@ -141,14 +142,14 @@ def parse_media(embed: Any, sensitive: bool = False) -> tuple[Media, ...]:
         for image in embed.get("images") or ():
             if not isinstance(image, dict):
                 continue
-            url = _str(image.get("fullsize")) or _str(image.get("thumb"))
-            if not url.startswith(("https://", "http://")):
+            url = checked_url(_str(image.get("fullsize")) or _str(image.get("thumb")))
+            if url is None:
                 continue
             w, h = _aspect(image)
             out.append(Media(kind="image", url=url, alt=_str(image.get("alt")), width=w, height=h, sensitive=sensitive))
     elif kind.startswith("app.bsky.embed.video"):
-        url = _str(embed.get("thumbnail")) or _str(embed.get("playlist"))
-        if url.startswith(("https://", "http://")):
+        url = checked_url(_str(embed.get("thumbnail")) or _str(embed.get("playlist")))
+        if url is not None:
             w, h = _aspect(embed)
             out.append(Media(kind="video", url=url, alt=_str(embed.get("alt")), width=w, height=h, sensitive=sensitive))
     return tuple(out)
@@ -239,7 +240,7 @@ def parse_post(view: Any, followers: dict[str, int] | None = None, source: str =
             id=f"bluesky:{did}",
             handle=f"@{handle}" if handle and handle != "handle.invalid" else "",
             name=_str(author.get("displayName")),
-            avatar_url=avatar if avatar and avatar.startswith(("https://", "http://")) else None,
+            avatar_url=checked_url(avatar),
             followers=known if isinstance(known, int) and known >= 0 else None,
             verified=verified,
         ),

@@ -41,7 +41,7 @@ from .errors import FeedError
 from .http import decode_json
 from .iso_countries import to_alpha2
 from .mapping import count_or_zero, iso_datetime, iso_millis, to_count, to_non_negative
-from .model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment
+from .model import Author, LeaderboardEntry, Media, Metric, Post, PostMetrics, Sentiment, web_url
 from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "brandwatch"
@@ -172,8 +172,9 @@ def _media(mention: Mapping[str, Any]) -> tuple[Media, ...]:
     urls = mention.get("mediaUrls")
     out: list[Media] = []
     seen: set[str] = set()
-    for url in urls if isinstance(urls, list) else []:
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or url in seen:
+    for given in urls if isinstance(urls, list) else []:
+        url = web_url(given)
+        if url is None or url in seen:
             continue
         seen.add(url)
         kind = "video" if _VIDEO.search(url) else "gif" if _GIF.search(url) else "image"
@@ -200,7 +201,7 @@ def parse_mention(mention: Mapping[str, Any]) -> Post | None:
         id=f"{SOURCE}:{page_type or 'web'}:{handle or _text(mention.get('domain')) or 'unknown'}",
         handle=f"@{handle}" if handle and page_type in _NETWORKS else handle,
         name=name,
-        avatar_url=avatar if isinstance(avatar, str) and avatar.startswith(("https://", "http://")) else None,
+        avatar_url=web_url(avatar),
         followers=to_count(mention.get("twitterFollowers")),
         verified=bool(mention.get("twitterVerified")) or bool(mention.get("authorVerifiedType")),
     )
@@ -212,7 +213,7 @@ def parse_mention(mention: Mapping[str, Any]) -> Post | None:
         key=f"{SOURCE}:{native_id}",
         source=SOURCE,
         network=_NETWORKS.get(page_type, "brandwatch"),  # type: ignore[arg-type]
-        url=url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+        url=web_url(url),
         published_at=published,
         text=text,
         lang=lang,
@@ -324,9 +325,7 @@ def parse_top_authors(doc: object, now: datetime, window: str) -> Metric:
                     id=author_id,
                     handle=name,
                     name=name,
-                    avatar_url=avatar
-                    if isinstance(avatar, str) and avatar.startswith(("https://", "http://"))
-                    else None,
+                    avatar_url=web_url(avatar),
                     followers=followers or None,  # 0 here means "not an X author", not "no followers"
                     verified=bool(data.get("twitterVerified")),
                 ),

@@ -14,6 +14,11 @@ feeds/budget.py, what must never be printed in feeds/redaction.py.
   budget, timeouts, size cap, classification and redaction; conditional GET stays a GET-only affair.
 - Secrets (tokens in query strings, Authorization headers, secret-named keys of a JSON body) are
   redacted from every message, log line and repr this module produces.
+- Secrets never travel: redirects are followed here, hop by hop, and a hop to another origin (scheme,
+  host, port; http -> https on the same host excepted) carries none of the request's own headers but a
+  few harmless ones (`CROSS_ORIGIN_HEADERS`): no Authorization, no X-Api-Key, no Basic pair, nothing an
+  adapter built from a credential, whatever its name. A redirect that would re-send a request body to
+  another origin (307 / 308 after a POST) is refused with a `bad_response` error saying so.
 
 Never imports `wall`.
 """
@@ -22,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +42,7 @@ from .errors import FeedError
 from .redaction import redact, secrets_in_body, secrets_in_request
 from .retry import ERROR_BODY_LIMIT, RetryPolicy
 
-__all__ = ["DEFAULT_MAX_BYTES", "Fetcher", "Response", "decode_json"]
+__all__ = ["CROSS_ORIGIN_HEADERS", "DEFAULT_MAX_BYTES", "Fetcher", "Response", "decode_json", "same_origin"]
 
 log = logging.getLogger("feeds.http")
 
@@ -44,6 +50,30 @@ MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 8 * MIB
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
+
+# The only headers a redirect to another origin keeps: none can carry a credential (the fetcher also
+# drops any of them whose value holds a known secret). Everything else an adapter sent is dropped.
+CROSS_ORIGIN_HEADERS = frozenset(
+    {"host", "accept", "accept-encoding", "accept-language", "user-agent", "connection", "cache-control"}
+)
+
+
+def _default_port(url: httpx.URL) -> int | None:
+    return url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Whether two URLs share an origin (RFC 6454: scheme, host, port)."""
+    return (a.scheme, a.host, _default_port(a)) == (b.scheme, b.host, _default_port(b))
+
+
+def _https_upgrade(a: httpx.URL, b: httpx.URL) -> bool:
+    """http://host -> https://host on the default ports: the same server, a safer channel."""
+    return (
+        a.host == b.host
+        and (a.scheme, _default_port(a)) == ("http", 80)
+        and (b.scheme, _default_port(b)) == ("https", 443)
+    )
 
 
 def _encode_json_body(doc: Any) -> bytes:
@@ -309,7 +339,7 @@ class Fetcher:
         in_body = False
         try:
             async with asyncio.timeout(self.total_timeout):
-                async with self.client.stream(method, url, headers=headers, content=content, timeout=self.timeout) as r:
+                async with self._open(method, url, headers, content, shown, secrets) as r:
                     final_url = redact(r.url, secrets)
                     if r.status_code == 304:
                         return Response(304, r.headers, b"", True, final_url, secrets)
@@ -365,8 +395,6 @@ class Fetcher:
             raise FeedError(
                 "bad_response", f"{method} {shown}: undecodable content encoding ({exc})", secrets=secrets
             ) from None
-        except httpx.TooManyRedirects:
-            raise FeedError("bad_response", f"{method} {shown}: too many redirects", secrets=secrets) from None
         except httpx.UnsupportedProtocol as exc:
             raise FeedError("client", f"{method} {shown}: unsupported URL ({exc})", secrets=secrets) from None
         except (httpx.TransportError, OSError) as exc:
@@ -374,6 +402,71 @@ class Fetcher:
             raise FeedError("network", f"{method} {shown} failed: {detail}", secrets=secrets) from None
         except httpx.InvalidURL as exc:
             raise FeedError("client", f"{method} {shown}: invalid URL ({exc})", secrets=secrets) from None
+
+    @contextlib.asynccontextmanager
+    async def _open(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        content: bytes | None,
+        shown: str,
+        secrets: tuple[str, ...],
+    ) -> AsyncIterator[httpx.Response]:
+        """The final response, open for streaming, after following redirects one hop at a time (never
+        httpx's own following, which keeps every header but Authorization on a hop to another host)."""
+        request = self.client.build_request(method, url, headers=headers, content=content, timeout=self.timeout)
+        hops = 0
+        while True:
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            following = response.next_request  # set by httpx when the answer is a redirect with a Location
+            if following is None:
+                break
+            await response.aclose()
+            hops += 1
+            if hops > self.client.max_redirects:
+                raise FeedError("bad_response", f"{method} {shown}: too many redirects", secrets=secrets)
+            request = self._hop(request, following, response.status_code, bool(content), shown, secrets)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def _hop(
+        self,
+        previous: httpx.Request,
+        following: httpx.Request,
+        status: int,
+        has_body: bool,
+        shown: str,
+        secrets: tuple[str, ...],
+    ) -> httpx.Request:
+        """The redirect's request (httpx's: method, URL, body), stripped of everything a credential could
+        be in when it leaves the origin; refused when it would carry a request body there."""
+        if same_origin(previous.url, following.url) or _https_upgrade(previous.url, following.url):
+            return following
+        where = redact(following.url, secrets)
+        if has_body and following.method not in ("GET", "HEAD"):  # a 303 (or 301 / 302 after a POST) drops it
+            raise FeedError(
+                "bad_response",
+                f"{previous.method} {shown}: the server redirected (HTTP {status}) to another origin, {where}, "
+                f"which would re-send the request body there; refusing: point the feed at the final URL",
+                status=status,
+                secrets=secrets,
+            )
+        known = tuple(s for s in (*self._secrets, *secrets) if s)
+        dropped = sorted(
+            {
+                name.lower()
+                for name, value in following.headers.multi_items()
+                if name.lower() not in CROSS_ORIGIN_HEADERS or any(s in value for s in known)
+            }
+        )
+        for name in dropped:
+            del following.headers[name]
+        if dropped:
+            log.info("%s: redirected to another origin, %s; not sent there: %s", shown, where, ", ".join(dropped))
+        return following
 
 
 def _content_length(headers: httpx.Headers) -> int | None:

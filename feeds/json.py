@@ -19,7 +19,8 @@ or milliseconds (`epoch`), ISO 8601; `timezone` for times written without an off
 Credentials are templated into header and query values only (never the URL, whose text is shown in
 health), and each resolved value is registered with the fetcher so it is redacted from every message.
 Paging follows a next-page URL or cursor found in the response (same origin only, so a response can
-never steer our Authorization header to another host); `since_param` sends the newest id or time seen
+never steer our credential headers to another host; the fetcher likewise sends none of them along a
+redirect to another origin); `since_param` sends the newest id or time seen
 back to the API on the next poll, kept in the cursor across restarts.
 
 A mapping that does not match the response is a FeedError(kind="bad_response") naming the path, so
@@ -43,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .adapter import PollContext, PollResult, service_url
 from .errors import FeedError
-from .http import decode_json
+from .http import decode_json, same_origin
 from .mapping import (
     EpochUnit,
     PathError,
@@ -323,10 +324,6 @@ def _render(template: str, credentials: Mapping[str, str | None]) -> str:
     return _PLACEHOLDER.sub(fill, template)
 
 
-def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
-
-
 def _bad(path_error: PathError, url: str, secrets: tuple[str, ...]) -> FeedError:
     return FeedError(
         "bad_response",
@@ -389,7 +386,7 @@ async def poll(ctx: PollContext) -> PollResult:
         token = str(token)
         if token.lower().startswith(("http://", "https://", "/")):
             next_url = httpx.URL(urljoin(str(response.url_for_logs), token) if token.startswith("/") else token)
-            if not _same_origin(next_url, base):
+            if not same_origin(next_url, base):
                 raise FeedError(
                     "bad_response",
                     f"the next page points to another host ({next_url.host}); "

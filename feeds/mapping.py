@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import html_to_text
-from .model import Author, Media, Post, PostMetrics, Sentiment
+from .model import Author, Media, Post, PostMetrics, Sentiment, web_url
 
 _MISSING = object()
 _PATH = re.compile(r"^[^\s]+$")
@@ -387,15 +387,11 @@ def to_bool(value: Any) -> bool:
     return bool(value)
 
 
-def to_web_url(value: Any, *, allow_asset: bool = False) -> str | None:
-    """http(s) URLs only (a 'javascript:' link must never reach a screen); 'asset:' for bundled files."""
-    if not isinstance(value, str):
-        return None
-    url = value.strip()
-    lowered = url.lower()
-    if lowered.startswith(("https://", "http://")) or (allow_asset and lowered.startswith("asset:")):
-        return url if len(url) <= 2048 and not any(c.isspace() for c in url) else None
-    return None
+def to_web_url(value: Any) -> str | None:
+    """http(s) URLs only, by the one check of a URL a feed supplies (`web_url`, feeds/model.py): a
+    'javascript:' link must never reach a screen, and a record never names a file of this machine
+    ('asset:', 'file:', a path), whether for a link, a picture or an avatar."""
+    return web_url(value)
 
 
 def to_sentiment(value: Any) -> Sentiment | None:
@@ -478,7 +474,7 @@ def _media(record: Any, m: PostMapping) -> tuple[Media, ...]:
             url = get_path(item, m.media_url or "url", None)
             alt = get_path(item, m.media_alt, "") if m.media_alt else ""
             kind = get_path(item, m.media_kind, None) if m.media_kind else None
-        url = to_web_url(url, allow_asset=True)
+        url = to_web_url(url)
         if url is None:
             continue
         out.append(

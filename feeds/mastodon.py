@@ -35,7 +35,7 @@ from .adapter import PollContext, PollResult, html_to_text, service_url
 from .errors import FeedError
 from .http import decode_json
 from .mapping import count_or_zero, iso_datetime
-from .model import Author, Media, Post, PostMetrics
+from .model import Author, Media, Post, PostMetrics, web_url
 from .paging import Pages, PostsOnce
 
 NAME = "mastodon"
@@ -215,7 +215,7 @@ def _str(value: Any) -> str:
 
 
 def _url(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+    return web_url(value)  # the one check of a URL a feed supplies (feeds/model.py)
 
 
 def parse_account(account: dict[str, Any], instance_host: str) -> Author:

@@ -11,14 +11,24 @@ themselves, at the edge, as their parsers do: it builds the model without pydant
 field (ingest runs at tens of thousands of posts a second, and validation was half of it), yet keeps
 what the model guarantees that no adapter should have to remember: text, names and handles cleaned
 by `plain_text`, `published_at` in UTC. The result is the same object validation would give.
+
+URLs a feed supplies (a post's link, its pictures, an author's avatar) are web URLs only: `web_url` is
+the one check, which adapters apply at the edge and validation applies to everything read from
+outside, so a feed can never name a file of this machine (`asset:`, `file:`, a path: those are for the
+wall's own config). The one exception is `picture_url`'s: the pictures bundled for the demo feed
+(`asset:demo/photo1.png`), confined to that folder. Every such URL is a `FeedURL` (also when an adapter
+builds a model with `trusted`), a string marked as the feed's, which the painters' picture loader
+(wall/paint/images.py) never opens from disk, whatever check it slipped past.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .sanitize import plain_text
 
@@ -42,6 +52,81 @@ Network = Literal[
     "demo",
     "other",
 ]
+
+
+# ------------------------------------------------------------------------------------------- URLs
+
+MAX_URL_CHARS = 2048
+
+# The pictures bundled for the demo feed (assets/demo/): a name, no folder, no way out of it.
+BUNDLED_PICTURE = re.compile(r"asset:demo/[A-Za-z0-9][A-Za-z0-9_-]{0,99}\.(?:png|jpe?g|webp|gif)")
+
+
+class FeedURL(str):
+    """A URL that came from a feed: a post's link, a picture, an avatar. It compares, hashes, pickles and
+    serialises as the plain string; the mark tells the picture loader (wall/paint/images.py) that it
+    must never be opened from this machine's files."""
+
+    __slots__ = ()
+
+
+def web_url(value: Any) -> FeedURL | None:
+    """The one check of a URL a feed supplies: an absolute http(s) URL with a host, at most
+    MAX_URL_CHARS, without spaces, control characters or backslashes; else None. Never `asset:`,
+    `file:`, a path, `javascript:` or `data:`: feed content never names a local file nor runs code."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or len(url) > MAX_URL_CHARS or not url.isprintable() or " " in url or "\\" in url:
+        return None
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    return FeedURL(url) if host else None
+
+
+def picture_url(value: Any) -> FeedURL | None:
+    """A picture a post or an author may name: a web URL (`web_url`), or one of the pictures bundled
+    for the demo feed ('asset:demo/photo1.png'); else None. Adapters use `web_url`: a vendor has no
+    business naming the demo's pictures; this is what validation accepts (the demo feed's posts are
+    stored and sent to a room's nodes like any other)."""
+    if isinstance(value, str) and BUNDLED_PICTURE.fullmatch(url := value.strip()):
+        return FeedURL(url)
+    return web_url(value)
+
+
+def _marked(value: Any) -> Any:
+    """An adapter's checked URL, marked as a feed's (`trusted` builds models without checks)."""
+    return FeedURL(value) if isinstance(value, str) and type(value) is not FeedURL else value
+
+
+def _required_picture(value: str) -> FeedURL:
+    url = picture_url(value)
+    if url is None:
+        raise ValueError(
+            f"a feed's picture must be an http(s) URL, never a local file or another scheme; got {value[:80]!r}"
+        )
+    return url
+
+
+def _usable_or_none(check: Any) -> Any:
+    """An optional URL a feed supplies: None when it does not pass `check` (a post keeps its text and
+    figures without an unusable link or avatar, as adapters drop them at the edge)."""
+
+    def validate(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return BeforeValidator(validate)
+
+
+# a post's or an author's own link, and a picture, as validation reads them (marked as the feed's)
+WebURL = Annotated[str | None, _usable_or_none(web_url), AfterValidator(_marked)]
+OptionalPictureURL = Annotated[str | None, _usable_or_none(picture_url), AfterValidator(_marked)]
+PictureURL = Annotated[str, AfterValidator(_required_picture)]
 
 
 _set = object.__setattr__  # what pydantic itself uses to fill a frozen model
@@ -108,7 +193,7 @@ class Author(_Model):
     id: str
     handle: str = ""
     name: str = ""
-    avatar_url: str | None = None
+    avatar_url: OptionalPictureURL = None
     followers: int | None = Field(default=None, ge=0)
     verified: bool = False
 
@@ -122,16 +207,24 @@ class Author(_Model):
         for name in ("name", "handle"):
             if name in values:
                 values[name] = plain_text(values[name], keep_newlines=False, max_chars=200)
+        if values.get("avatar_url") is not None:
+            values["avatar_url"] = _marked(values["avatar_url"])
         return _assemble(cls, values)
 
 
 class Media(_Model):
     kind: Literal["image", "video", "gif", "link"] = "image"
-    url: str
+    url: PictureURL
     alt: str = ""
     width: int | None = None
     height: int | None = None
     sensitive: bool = False
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        if "url" in values:
+            values["url"] = _marked(values["url"])
+        return _assemble(cls, values)
 
 
 class PostMetrics(_Model):
@@ -159,7 +252,7 @@ class Post(_Model):
     key: str = Field(description="source:native_id; unique across feeds")
     source: str
     network: Network = "other"
-    url: str | None = None
+    url: WebURL = None
     published_at: datetime
     text: str = ""
     lang: str | None = None
@@ -195,6 +288,8 @@ class Post(_Model):
         when = values.get("published_at")
         if isinstance(when, datetime) and when.tzinfo is not UTC:
             values["published_at"] = cls._utc(when)
+        if values.get("url") is not None:
+            values["url"] = _marked(values["url"])
         return _assemble(cls, values)
 
     @property

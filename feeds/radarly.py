@@ -45,7 +45,7 @@ from .errors import FeedError
 from .http import decode_json
 from .iso_countries import to_alpha2
 from .mapping import count_or_zero, iso_datetime, iso_millis, to_count, to_non_negative
-from .model import Author, Media, Post, PostMetrics, Sentiment
+from .model import Author, Media, Post, PostMetrics, Sentiment, web_url
 from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "radarly"
@@ -135,8 +135,7 @@ def _text(value: object) -> str:
 
 
 def _web_url(value: object) -> str | None:
-    value = _null(value)
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+    return web_url(_null(value))  # the one check of a URL a feed supplies (feeds/model.py)
 
 
 def publication_text(value: object) -> str:

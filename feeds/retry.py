@@ -85,9 +85,12 @@ class RetryPolicy:
     - throttled (429, Talkwalker's 401 + status_code 8, 403 with rate-limit-remaining 0): exactly what
       the server asked (Retry-After seconds or HTTP-date, else an X-RateLimit-Reset style header), capped,
       plus a little positive jitter so feeds sharing a credential do not all wake on the same tick;
-    - server / timeout / network / bad_response: exponential backoff with full jitter,
-      uniform(0, min(cap, base * 2**(attempt-1))), never below `min_delay_s`;
-    - client (other 4xx) and too_large: a slow retry; these need a config change, not patience.
+    - server / timeout / network / bad_response / too_large: exponential backoff with full jitter,
+      uniform(0, min(cap, base * 2**(attempt-1))), never below `min_delay_s`. An answer over the byte cap
+      is usually one burst (a backlog, a vendor's slip), so it is retried like any other fault while the
+      zone keeps its last good data; one that stays too large backs off to `cap_s`, and health says
+      too_large until the query is narrowed or max_bytes raised;
+    - client (other 4xx): a slow retry; these need a config change, not patience.
 
     Pass `rng=random.Random(seed)` for deterministic jitter and `clock` (epoch seconds) to pin the
     reading of HTTP-date and epoch reset headers."""
@@ -117,14 +120,14 @@ class RetryPolicy:
         kind = error.kind
         if kind == "credentials":
             return self.credentials_s
-        if kind in ("client", "too_large"):
+        if kind == "client":
             return self.client_s
         if kind == "throttled":
             if error.retry_after is not None:
                 waited = min(max(error.retry_after, 0.0), self.retry_after_cap_s)
                 return waited + self.rng.uniform(0.0, self.retry_after_jitter_s)
             return min(self.retry_after_cap_s, max(self.throttled_min_s, self.backoff(attempt)))
-        # server, timeout, network, bad_response: transient until shown otherwise
+        # server, timeout, network, bad_response, too_large: transient until shown otherwise
         delay = self.backoff(attempt)
         if error.retry_after is not None:  # a 503 that says when it will be back
             delay = max(delay, min(error.retry_after, self.retry_after_cap_s))

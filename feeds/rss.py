@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import PollContext, PollResult, html_to_text, service_url
 from .errors import FeedError
-from .model import Author, Media, Post
+from .model import Author, Media, Post, web_url
 
 NAME = "rss"
 CREDENTIALS: tuple[str, ...] = ()
@@ -117,15 +117,15 @@ def _plain(obj: Any, key: str) -> Any:
 
 
 def _http_url(value: Any, base: str) -> str | None:
-    """`value` resolved against `base` (RFC 3986 section 5), if the result is an http(s) URL with a host."""
+    """`value` resolved against `base` (RFC 3986 section 5), if the result passes `web_url` (feeds/model.py:
+    an http(s) URL with a host; never a file of this machine)."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         url = urljoin(base, value.strip())
-        parts = urlsplit(url)
     except ValueError:  # e.g. a malformed IPv6 host
         return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    return web_url(url)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -46,7 +46,7 @@ from .errors import FeedError
 from .http import decode_json
 from .iso_countries import to_alpha2
 from .mapping import count_or_zero, to_count, to_non_negative
-from .model import Author, Media, Metric, Post, PostMetrics, Sentiment
+from .model import Author, Media, Metric, Post, PostMetrics, Sentiment, web_url
 from .paging import Pages, PostsOnce, latest, posts_and_times
 
 NAME = "talkwalker"
@@ -175,7 +175,7 @@ def _ident(value: object) -> str:
 
 
 def _web_url(value: object) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+    return web_url(value)  # the one check of a URL a feed supplies (feeds/model.py)
 
 
 def result_text(value: object) -> str:

@@ -34,7 +34,7 @@ from .adapter import PollContext, PollResult, ServiceURL
 from .errors import FeedError
 from .http import decode_json
 from .mapping import count_or_zero, iso_datetime, to_count
-from .model import Author, Media, Post, PostMetrics
+from .model import Author, Media, Post, PostMetrics, web_url
 from .paging import Pages, PostsOnce
 
 log = logging.getLogger("feeds.x")
@@ -90,7 +90,7 @@ def _str(value: Any) -> str:
 
 
 def _http(url: Any) -> str | None:
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    return web_url(url)  # the one check of a URL a feed supplies (feeds/model.py)
 
 
 def index_includes(includes: Any) -> tuple[dict[str, dict], dict[str, dict]]:

@@ -1,9 +1,16 @@
 """Pictures from files for painters: logos, slides, post photos and avatars.
 
-A picture is named by a reference: 'asset:demo/photo1.png' (a file under assets/), 'file:///abs.png',
-an absolute path, or a path relative to the repository root. `local_path` turns a reference into a
-path without touching the disk, so widgets can call it in build(); http(s) references give None:
-painters never go to the network (callers draw a placeholder instead).
+A picture is named by a reference: 'asset:demo/photo1.png' (a file under assets/, never outside it),
+'file:///abs.png', an absolute path, or a path relative to the repository root. `local_path` turns a
+reference into a path without touching the disk, so widgets can call it in build(); http(s)
+references give None: painters never go to the network (callers draw a placeholder instead).
+
+Only the wall's config names files. A reference that came from a feed (a post's picture, an
+author's avatar: a `feeds.model.FeedURL`, or any reference passed with `feed=True`) is never opened
+from this machine's files, whatever it says ('asset:../..', 'file:///etc/passwd', '/etc/passwd',
+'../x.png'): the feeds' models already refuse such URLs where feed data enters (feeds/model.py), and
+this is the second lock, for one that slipped past. The single exception is the pictures bundled for
+the demo feed ('asset:demo/photo1.png', confined to assets/demo/).
 
 Decoding (Pillow) and scaling happen here, in the painter, never on the render thread. Scaled
 pictures are cached per process, keyed by the file's mtime and size, so a replaced file shows up
@@ -22,6 +29,8 @@ import numpy as np
 import skia
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from feeds.model import BUNDLED_PICTURE, FeedURL, web_url
+
 from ..assets import ASSETS, ROOT
 
 Fit = Literal["contain", "cover"]
@@ -37,14 +46,30 @@ class PictureUnavailable(Exception):
     """The picture cannot be shown; str() is a short reason for the placeholder."""
 
 
-def local_path(ref: str | None) -> str | None:
-    """The file a reference names (normalised, absolute), or None for remote / empty references."""
+def from_feed(ref: str | None, feed: bool = False) -> bool:
+    """Whether `ref` came from a feed: passed as one (`feed=True`) or marked as one by the feeds' models."""
+    return feed or isinstance(ref, FeedURL)
+
+
+def _inside(path: str, root: Path) -> bool:
+    """Whether `path` (normalised) stays inside `root`, symbolic links followed."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top + os.sep)
+
+
+def local_path(ref: str | None, *, feed: bool = False) -> str | None:
+    """The file a reference names (normalised, absolute), or None for remote / empty references, for an
+    'asset:' reference that leads outside assets/, and for every reference that came from a feed
+    (`from_feed`) but the demo feed's bundled pictures."""
     if not ref:
         return None
+    if from_feed(ref, feed):
+        return _bundled_picture(ref.strip())
     ref = ref.strip()
     if ref.startswith("asset:"):
-        path = ASSETS / ref[len("asset:") :].lstrip("/\\")
-    elif ref.startswith("file://"):
+        asset = os.path.normpath(ASSETS / ref[len("asset:") :].lstrip("/\\"))
+        return asset if _inside(asset, ASSETS) else None
+    if ref.startswith("file://"):
         path = Path(unquote(urlparse(ref).path))
     elif "://" in ref or ref.startswith("data:"):
         return None
@@ -53,6 +78,26 @@ def local_path(ref: str | None) -> str | None:
         if not path.is_absolute():
             path = ROOT / path
     return os.path.normpath(str(path))
+
+
+def _bundled_picture(ref: str) -> str | None:
+    """The file of one of the demo feed's bundled pictures ('asset:demo/photo1.png'), or None."""
+    if not BUNDLED_PICTURE.fullmatch(ref):
+        return None
+    folder = ASSETS / "demo"
+    path = os.path.normpath(folder / ref.rsplit("/", 1)[-1])
+    return path if _inside(path, folder) else None
+
+
+def _unavailable(ref: str, feed: bool) -> PictureUnavailable:
+    """Why `ref` gives no local file."""
+    if web_url(ref) is not None:
+        return PictureUnavailable("remote pictures are not fetched")
+    if from_feed(ref, feed):
+        return PictureUnavailable("a feed's picture is never read from this machine's files")
+    if ref.strip().startswith("asset:"):
+        return PictureUnavailable("not under assets/")
+    return PictureUnavailable("remote pictures are not fetched")
 
 
 def display_name(ref: str) -> str:
@@ -96,11 +141,13 @@ def _scaled(im: Image.Image, width: int, height: int, fit: Fit) -> Image.Image:
     return im
 
 
-def picture(ref_or_path: str, width: int, height: int, fit: Fit = "contain") -> skia.Image:
-    """The picture scaled for a width x height box (its exact drawn size). Raises PictureUnavailable."""
-    path = local_path(ref_or_path)
+def picture(ref_or_path: str, width: int, height: int, fit: Fit = "contain", *, feed: bool = False) -> skia.Image:
+    """The picture scaled for a width x height box (its exact drawn size). Raises PictureUnavailable.
+    `feed=True` (or a `FeedURL`): the reference came from a feed, and is never read from disk
+    (`local_path`)."""
+    path = local_path(ref_or_path, feed=feed)
     if path is None:
-        raise PictureUnavailable("remote pictures are not fetched")
+        raise _unavailable(ref_or_path or "", feed)
     width, height = max(1, int(width)), max(1, int(height))
     try:
         st = os.stat(path)
@@ -131,10 +178,12 @@ def draw_picture(
     h: float,
     fit: Fit = "contain",
     radius: float = 0.0,
+    *,
+    feed: bool = False,
 ) -> None:
     """Draw the picture into the box, centred; 'cover' fills it. Rounded corners when radius > 0.
-    Raises PictureUnavailable (callers draw their placeholder)."""
-    img = picture(ref_or_path, round(w), round(h), fit)
+    Raises PictureUnavailable (callers draw their placeholder). `feed`: as `picture` says."""
+    img = picture(ref_or_path, round(w), round(h), fit, feed=feed)
     dx = x + (round(w) - img.width()) / 2
     dy = y + (round(h) - img.height()) / 2
     canvas.save()

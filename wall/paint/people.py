@@ -79,11 +79,13 @@ def draw_avatar(
     picture_ref: str | None = None,
     ink: str = "#ffffff",
 ) -> None:
-    """A round avatar: the picture when `picture_ref` names a readable local file, else initials."""
+    """A round avatar: the picture when `picture_ref` names a readable local file, else initials.
+    An avatar is always a feed's (an author's `avatar_url`): never read from this machine's files but
+    for the demo feed's bundled pictures (wall/paint/images.py)."""
     d = max(1, round(radius * 2))
     if picture_ref:
         try:
-            img = picture(picture_ref, d, d, "cover")
+            img = picture(picture_ref, d, d, "cover", feed=True)
         except PictureUnavailable:
             img = None
         if img is not None:
