@@ -465,6 +465,23 @@ def test_redis_down_for_10_s_loses_no_decision(room):
     )
 
 
+def test_a_config_reloaded_on_the_hub_reaches_every_node(room):
+    """An operator edits the hub's config and reloads it: every node takes the same config (here they
+    share the file; on machines of their own each writes the hub's text next to its config)."""
+    text = room.config.read_text()
+    edited = text.replace('title: "Top posts" }', 'title: "Top posts of the day" }', 1)
+    assert edited != text
+    room.config.write_text(edited)
+    r = httpx.post(room.api + "/api/reload", headers={"Authorization": f"Bearer {OPERATOR}"}, timeout=60)
+    assert r.status_code == 200, r.text
+    nodes = wait_for(
+        lambda: (n := room.nodes_by_name()) and all(x.get("reloads", 0) >= 1 for x in n.values()) and n,
+        "every node to take the reloaded config",
+        60,
+    )
+    assert all(x.get("reload_error") is None for x in nodes.values()), nodes
+
+
 def test_a_killed_node_is_down_within_5_s_and_restarts_on_the_current_scenario(room):
     current = room.status()["scenario"]
     victim = room.nodes["right"]

@@ -510,6 +510,8 @@ class LiveWall:
         result = request.answer.result(timeout=RELOAD_WAIT_S)
         if tokens is not None and self.tokens is not None:
             self.tokens.replace(tokens)
+        if self.hub is not None:  # the room's nodes take the same config (a decision like the others)
+            self.hub.publish_config(path.read_text())
         self.reload_error = None
         log.info("config reloaded by %s", who)
         if feeds_changed:

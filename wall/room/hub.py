@@ -154,6 +154,12 @@ class HubLink:
             self._wake.set()
         return self.connected
 
+    def publish_config(self, text: str) -> None:
+        """A reloaded config, for the main group's nodes (any thread)."""
+        with self._lock:
+            self._want[("reload", MAIN)] = text
+        self._wake.set()
+
     def take_releases(self) -> list[tuple[str, int, datetime | None]]:
         out = []
         while True:
@@ -287,6 +293,8 @@ class HubLink:
                 seq = self._entry("prepare", {"shown": shown.as_json()}, group)
                 expected = {n["node"] for n in self._nodes if n["state"] == "up" and n.get("group", MAIN) == group}
                 self._pending[group] = _Switch(group, seq, switch, expected, time.monotonic() + self.deadline_s)
+            elif kind == "reload":
+                self._entry("reload", {"config": value}, group)
             elif kind == "state":
                 frozen_at, night_blocked = value
                 at = self._frame_after()

@@ -109,6 +109,12 @@ class NodeLink:
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.acks: queue.Queue[int] = queue.Queue()
         self.heartbeat: Callable[[], dict[str, Any]] = dict
+        self.config_path = loaded.path
+        try:  # the text of the config this node runs (a reload from the hub compares with it)
+            self.running_text: str | None = loaded.path.read_text()
+        except OSError:
+            self.running_text = None
+        self.reload_error: str | None = None
         self.state_path = state_path
         self._latest: dict[str, dict[str, Any]] = {}  # kind -> the last decision of that kind read
         self._control_id: str | None = None  # the last control entry read (None: never connected)
@@ -217,11 +223,47 @@ class NodeLink:
 
     def _queue(self, body: dict[str, Any]) -> None:
         kind = body.get("kind")
-        if kind in ("prepare", "commit", "state") and body.get("group", "wall") != self.group:
+        if kind in ("prepare", "commit", "state", "reload") and body.get("group", "wall") != self.group:
             return  # another group's scenario (moderation is site-wide: no group)
+        if kind == "reload":
+            self._reload(body)
+            return
         if kind in ("prepare", "commit", "moderation", "state"):
             self._latest[kind] = body
             self.inbox.put(body)
+
+    def _reload(self, body: dict[str, Any]) -> None:
+        """The hub's config, reloaded there: read here (off the render thread) from a copy next to this
+        node's config (so its relative paths mean the same), then handed to the render thread."""
+        from ..config.errors import ConfigError
+        from ..config.loader import load_config
+
+        text = body.get("config")
+        if not isinstance(text, str):
+            return
+        if text == self.running_text:
+            return  # the config this node runs is the hub's already
+        own = self.config_path
+        try:
+            if own.read_text() == text:  # this machine's file was edited too (or is shared)
+                new = load_config(own)
+            else:  # a copy next to it, so its relative paths (layouts, assets) mean the same
+                copy = own.with_name(f".{own.stem}.from-hub{own.suffix}")
+                copy.write_text(text)
+                new = load_config(copy)
+            if self.node not in new.config.nodes:
+                raise ValueError(f"the hub's config has no node '{self.node}'")
+        except (ConfigError, ValueError, OSError) as exc:
+            self.reload_error = str(exc)
+            log.error("node %s: the hub's reloaded config was not applied: %s", self.node, exc)
+            return
+        self.reload_error = None
+        self.running_text = text
+        if new.config.feeds != self.loaded.config.feeds:  # feeds added or removed: the store and the reads follow
+            self.store.reconfigure(new.config)
+            self._feeds = [f for f, fc in new.config.feeds.items() if fc.adapter != "demo"]
+        self.loaded = new
+        self.inbox.put({"kind": "config", "seq": body.get("seq", 0), "loaded": new})
 
     def _catch_up_control(self) -> None:
         assert self.client is not None
@@ -297,6 +339,7 @@ class NodeLink:
         return {
             "connected": self.connected,
             "reconnects": self.reconnects,  # connections made again after a loss (the first is made at start)
+            "reload_error": self.reload_error,
             "clock_offset_ms": round(self.clock.offset_s * 1000, 3),
             "clock_rtt_ms": round(self.clock.rtt_s * 1000, 3) if self.clock.rtt_s is not None else None,
         }
@@ -350,6 +393,7 @@ class NodeWall:
         self.frozen_at: datetime | None = None
         self.night_blocked = False
         self.late_commits = 0
+        self.reloads = 0  # the hub's reloaded configs taken
         self.last_commit: dict[str, Any] | None = None
         self.last_moderation: dict[str, Any] | None = None  # the hub's decision applied last, and on which frame
         self._due: list[tuple[datetime | None, dict[str, Any]]] = []  # moderation / state, by frame time
@@ -452,7 +496,9 @@ class NodeWall:
                 break
             self.control_seq = max(self.control_seq, int(body.get("seq", 0)))
             kind = body["kind"]
-            if kind == "prepare":
+            if kind == "config":
+                self._reconfigure(body["loaded"])
+            elif kind == "prepare":
                 self._prepare(body)
             elif kind == "commit":
                 if self.preparing is not None and body.get("prepare") == self.preparing[0]:
@@ -484,6 +530,25 @@ class NodeWall:
                 elif body["kind"] == "state":
                     self.frozen_at = parse_time(body.get("frozen_at"))
                     self.night_blocked = bool(body.get("night_blocked"))
+
+    def _reconfigure(self, new: LoadedConfig) -> None:
+        """The hub's reloaded config, at a frame boundary: the same displays, or it waits for a restart."""
+        mine = node_config(new, self.node)
+        if [(d.id, d.resolution, d.viewport, d.rotation) for d in mine.wall.displays] != [
+            (d.id, d.resolution, d.viewport, d.rotation) for d in self.loaded.wall.displays
+        ]:
+            self.link.reload_error = "the hub's config moves this node's displays: restart the node to take it"
+            log.error("node %s: %s", self.node, self.link.reload_error)
+            return
+        self.full, self.loaded = new, mine
+        self.rt.reconfigure(mine)
+        self.moderator.reconfigure(new.config)
+        if self.showing is not None and self.preparing is None:
+            try:  # the scenario on screen, made again from the new config (committed once painted)
+                self.rt.engine.prepare(self.showing.plan(mine), self.showing.transition)
+            except KeyError:
+                pass  # gone from the config: the hub's next decision names what to show
+        self.reloads += 1
 
     def _prepare(self, body: dict[str, Any]) -> None:
         try:
@@ -543,6 +608,7 @@ class NodeWall:
             "last_commit": self.last_commit,
             "last_moderation": self.last_moderation,
             "late_commits": self.late_commits,
+            "reloads": self.reloads,
             "frame_time": iso(t),
         }
 
