@@ -23,6 +23,16 @@ from dataclasses import dataclass
 
 # Panels whose pixel pitch differs by more than this cannot share one canvas without scaling.
 PITCH_TOLERANCE = 0.01
+
+# Bounds no real video wall reaches, so that no config (nor a typo in one) asks for a wall that
+# takes minutes or gigabytes to build: the config loader reports each as an error naming it.
+MAX_DISPLAYS = 256  # panels in one wall: the largest walls of social and control rooms have 100-200
+MAX_PANEL_PX = 16_384  # a panel's native resolution, per side (16K; an 8K panel is 7680 x 4320)
+MAX_CANVAS_PX = 65_536  # the canvas, per side: 34 1080p panels side by side, 17 4K ones
+MAX_WALL_MM = 1_000_000.0  # sizes, gaps and positions, in mm: a kilometre
+# mm per pixel: a phone's screen is 0.05, a 55" 1080p panel 0.63, an LED wall 1-10, a projector on
+# a building a few tens
+MIN_PITCH_MM, MAX_PITCH_MM = 0.01, 100.0
 # Active areas and bezels may touch; overlaps smaller than this (mm) are measuring noise.
 OVERLAP_TOLERANCE_MM = 0.05
 
@@ -282,6 +292,11 @@ def expand_grid(
     outputs: Sequence[str | int] | None = None,
 ) -> list[DisplaySpec]:
     """The `grid:` shorthand: cols x rows identical panels, ids A1, B1, ... row-major."""
+    if cols * rows > MAX_DISPLAYS:
+        raise GeometryError(
+            f"a grid of {cols} x {rows} is {cols * rows} displays; a wall has at most {MAX_DISPLAYS} "
+            "(one video output each): check cols and rows"
+        )
     mounted = bezel.rotated(rotation)
     aw, ah = active_mm if rotation in (0, 180) else (active_mm[1], active_mm[0])
     step_x = mounted.left + aw + mounted.right + gap_mm[0]
@@ -320,6 +335,13 @@ def build_wall(specs: Iterable[DisplaySpec], grid: tuple[int, int] | None = None
     specs = list(specs)
     if not specs:
         raise GeometryError("the wall needs at least one display")
+    if len(specs) > MAX_DISPLAYS:
+        raise GeometryError(
+            f"the wall has {len(specs)} displays; a wall has at most {MAX_DISPLAYS} (one video output each)",
+            MAX_DISPLAYS,
+        )
+    for i, s in enumerate(specs):
+        _check_bounds(s, i)
     seen: dict[str, int] = {}
     for i, s in enumerate(specs):
         if s.id in seen:
@@ -329,6 +351,14 @@ def build_wall(specs: Iterable[DisplaySpec], grid: tuple[int, int] | None = None
     # One canvas pitch for the whole wall: the first panel's. Others must match it.
     (px0, py0), (mx0, my0) = _mounted(specs[0])
     pitch_x, pitch_y = mx0 / px0, my0 / py0
+    for got, axis in ((pitch_x, "horizontal"), (pitch_y, "vertical")):
+        if not MIN_PITCH_MM <= got <= MAX_PITCH_MM:
+            raise GeometryError(
+                f"display '{specs[0].id}' has a {axis} pixel pitch of {got:.4g} mm (active_mm / resolution); a "
+                f"panel's is between {MIN_PITCH_MM} and {MAX_PITCH_MM:g} mm (0.63 mm for a 55\" 1080p panel): "
+                "check active_mm (millimetres, not inches or metres) and resolution",
+                0,
+            )
     for i, s in enumerate(specs[1:], start=1):
         (px, py), (mx, my) = _mounted(s)
         for got, want, axis in ((mx / px, pitch_x, "horizontal"), (my / py, pitch_y, "vertical")):
@@ -361,6 +391,17 @@ def build_wall(specs: Iterable[DisplaySpec], grid: tuple[int, int] | None = None
             )
         )
 
+    canvas_w = max(d.viewport.x1 for d in displays)
+    canvas_h = max(d.viewport.y1 for d in displays)
+    if canvas_w > MAX_CANVAS_PX or canvas_h > MAX_CANVAS_PX:
+        far = max(displays, key=lambda d: max(d.viewport.x1, d.viewport.y1))
+        raise GeometryError(
+            f"the canvas would be {canvas_w} x {canvas_h} px; a wall's canvas is at most {MAX_CANVAS_PX} px on a "
+            f"side (34 1080p panels in a row): check position_mm (is display '{far.id}' far from the others?), "
+            "active_mm and resolution",
+            far.index,
+        )
+
     for i, a in enumerate(displays):
         for b in displays[i + 1 :]:
             ox_, oy_ = _overlap(a.mm, b.mm)
@@ -384,9 +425,34 @@ def build_wall(specs: Iterable[DisplaySpec], grid: tuple[int, int] | None = None
                     b.index,
                 )
 
-    canvas_w = max(d.viewport.x1 for d in displays)
-    canvas_h = max(d.viewport.y1 for d in displays)
     return Wall(tuple(displays), canvas_w, canvas_h, pitch_x, pitch_y, grid)
+
+
+def _check_bounds(spec: DisplaySpec, index: int) -> None:
+    """Every number of a display finite and within what a real wall has (see MAX_* above)."""
+    (rw, rh), (aw, ah) = spec.resolution, spec.active_mm
+    if not (1 <= rw <= MAX_PANEL_PX and 1 <= rh <= MAX_PANEL_PX):
+        raise GeometryError(
+            f"display '{spec.id}' has a resolution of {rw} x {rh}; a panel's is at most "
+            f"{MAX_PANEL_PX} x {MAX_PANEL_PX} px",
+            index,
+        )
+    b = spec.bezel
+    sizes = (aw, ah, b.top, b.right, b.bottom, b.left)
+    if not all(math.isfinite(v) and 0 <= v <= MAX_WALL_MM for v in sizes) or aw <= 0 or ah <= 0:
+        raise GeometryError(
+            f"display '{spec.id}' has an active area of {aw:g} x {ah:g} mm and bezels of "
+            f"{b.top:g}/{b.right:g}/{b.bottom:g}/{b.left:g} mm; each is a finite number of mm, at most {MAX_WALL_MM:g} "
+            "(the active area above 0)",
+            index,
+        )
+    if not all(math.isfinite(v) and abs(v) <= MAX_WALL_MM for v in spec.position_mm):
+        x, y = spec.position_mm
+        raise GeometryError(
+            f"display '{spec.id}' is at ({x:g}, {y:g}) mm; a position is a finite number of mm within "
+            f"{MAX_WALL_MM:g} (a kilometre) of the origin",
+            index,
+        )
 
 
 # ------------------------------------------------------------------------------------ legibility

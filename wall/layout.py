@@ -8,14 +8,20 @@ config's schema, so importing it loads neither pydantic models nor any widget.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from .geometry import Rect, Wall, column_index, column_letters
 
-# 'A1' or 'A1:C2': spreadsheet columns (letters) and rows (numbers from 1)
-CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]*)(?::([A-Za-z]{1,2})([1-9][0-9]*))?$")
+# 'A1' or 'A1:C2': spreadsheet columns (letters) and rows (numbers from 1, at most 6 digits)
+CELLS = re.compile(r"^([A-Za-z]{1,2})([1-9][0-9]{0,5})(?::([A-Za-z]{1,2})([1-9][0-9]{0,5}))?$")
+
+# Bounds no real layout reaches (a wall's layouts have 4 to 30 zones on grids of up to 24 x 12):
+# the config loader reports a layout beyond them as an error naming the limit.
+MAX_LAYOUT_GRID = 256  # columns, and rows, of a layout's cell grid
+MAX_ZONES = 256  # zones in one layout
 
 # `snap: bezels` moves a zone edge onto the nearest bezel when it is within this share of one
 # display's width (or height). Cell edges of a display-aligned grid are a few pixels off the
@@ -115,11 +121,13 @@ def _fraction_rect(f: tuple[float, float, float, float], wall: Wall) -> tuple[Re
     return Rect(x0, y0, x1 - x0, y1 - y0), None
 
 
-def _mm_rect(m: tuple[float, float, float, float], wall: Wall) -> Rect:
+def _mm_rect(m: tuple[float, float, float, float], wall: Wall) -> tuple[Rect | None, str | None]:
     x, y, w, h = m
     x0, y0 = wall.mm_to_canvas(x, y)
     x1, y1 = wall.mm_to_canvas(x + w, y + h)
-    return Rect(round(x0), round(y0), round(x1) - round(x0), round(y1) - round(y0))
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        return None, f"mm x={x:g}, y={y:g}, w={w:g}, h={h:g} is not a finite place on the wall; give finite mm"
+    return Rect(round(x0), round(y0), round(x1) - round(x0), round(y1) - round(y0)), None
 
 
 def _snap(rect: Rect, wall: Wall) -> Rect:
@@ -156,7 +164,7 @@ def resolve_layout(layout: LayoutSpec, wall: Wall) -> ResolvedLayout:
             rect, err = _fraction_rect(zc.fraction, wall)
             where = path + ("fraction",)
         elif zc.mm is not None:
-            rect, err = _mm_rect(zc.mm, wall), None
+            rect, err = _mm_rect(zc.mm, wall)
             where = path + ("mm",)
         else:
             rect, err, where = None, "place the zone with one of cells, fraction or mm", path

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from ..colors import rgba as rgba  # re-exported: the render engine and tests read it from here
 
@@ -15,9 +25,61 @@ _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors (a typo must never be silently ignored); values are immutable."""
+    """Unknown keys are errors (a typo must never be silently ignored); values are immutable; every
+    number is finite (no inf or nan, not even written as a string); and a value that makes a check
+    fail in an unforeseen way (an OSError, a TypeError...) is an error of that value, at its
+    position, never a crash of the loader."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, allow_inf_nan=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unforeseen_is_invalid(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except (ValueError, AssertionError):  # pydantic's own (ValidationError is a ValueError)
+            raise
+        except Exception as exc:
+            raise _unforeseen(cls, data, exc) from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= 40:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:39]}…{size}"
+
+
+def _reason(value: Any, exc: Exception) -> str:
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+    if len(why) > 120:
+        why = why[:119] + "…"
+    return f"{_shown(value)} cannot be used here ({why}); is it the kind of value this setting takes?"
+
+
+def _unforeseen(model: type[BaseModel], data: Any, exc: Exception) -> ValueError:
+    """The error to report for an exception a check of `model` did not foresee: at the field whose
+    value raises it when checked alone, else at the model."""
+    if isinstance(data, dict):
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            if key not in data:
+                continue
+            kind: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            try:
+                alone: TypeAdapter[Any] = TypeAdapter(kind)
+            except Exception:  # a type pydantic takes only inside its model: no culprit to find here
+                continue
+            try:
+                alone.validate_python(data[key])
+            except (ValueError, AssertionError):
+                continue
+            except Exception as inner:
+                error = ValueError(_reason(data[key], inner))
+                details = InitErrorDetails(type="value_error", loc=(key,), input=data[key], ctx={"error": error})
+                return ValidationError.from_exception_data(model.__name__, [details])
+    return ValueError(_reason(data, exc))
 
 
 def _check_color(value: str) -> str:

@@ -10,6 +10,7 @@ wall from running; errors always do.
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,9 @@ def _step(t: Any, part: Any) -> tuple[Any, bool]:
         for arg in get_args(t):
             if _tag_of(arg) == part or getattr(_unwrap(arg), "__name__", None) == part:
                 return arg, False
+        present = [arg for arg in get_args(t) if arg is not type(None)]
+        if len(present) == 1:  # `X | None`: pydantic's loc names no branch, it goes on inside X
+            return _step(present[0], part)
         return None, False
     if isinstance(t, type) and issubclass(t, BaseModel):
         f = t.model_fields.get(part) if isinstance(part, str) else None
@@ -152,7 +156,8 @@ def _describe(error: Any, root: type) -> str:
     else:
         got = error.get("input")
         if isinstance(got, (str, int, float, bool)) or got is None:
-            msg = f"{msg[0].lower()}{msg[1:]} (got {got!r})"
+            shown = repr(got) if len(repr(got)) <= 60 else f"{repr(got)[:59]}…"
+            msg = f"{msg[0].lower()}{msg[1:]} (got {shown})"
         else:
             msg = f"{msg[0].lower()}{msg[1:]}"
     return msg
@@ -190,6 +195,8 @@ class _Loader:
         self.shown = str(path)
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        self._warned: set[tuple[Mark, str]] = set()
+        self.at: tuple[SourceDoc | None, tuple] = (None, ())  # what is being checked (for an unforeseen error)
         self.docs: dict[str, SourceDoc] = {}
         base = path.resolve().parent
         self.layout_dirs = layout_dirs or [base / "layouts", base.parent / "layouts", LAYOUTS]
@@ -200,6 +207,26 @@ class _Loader:
 
     def warn(self, mark: Mark, message: str) -> None:
         self.warnings.append(Problem(mark, message, "warning"))
+        self._warned.add((mark, message))
+
+    def warn_once(self, mark: Mark, message: str) -> None:
+        if (mark, message) not in self._warned:
+            self.warn(mark, message)
+
+    def unforeseen(self, exc: Exception) -> ConfigError:
+        """An exception no check foresaw, as a config error at the part being checked: `wallctl
+        check` says where to look (and that it is a bug of wall's), never "internal error"."""
+        doc, path = self.at
+        mark = doc.mark_for(path) if doc is not None else Mark(self.shown, 1, 1)
+        dotted = ".".join(str(p) for p in path)
+        what = f"{type(exc).__name__}: {exc}"
+        if len(what) > 160:
+            what = what[:159] + "…"
+        message = (
+            f"{dotted + ': ' if dotted else ''}this could not be checked ({what}); look for an unusual value "
+            "here, and please report it: wall should have said what is wrong"
+        )
+        return ConfigError(self.errors + [Problem(mark, message)])
 
     # -- layouts
 
@@ -240,6 +267,7 @@ class _Loader:
 
     def wall(self, cfg: WallConfig, doc: SourceDoc) -> Wall | None:
         displays = cfg.displays
+        self.at = (doc, ("displays",))
         try:
             return wall_of(displays)
         except GeometryError as exc:
@@ -256,6 +284,7 @@ class _Loader:
         known = [d.id for d in wall.displays]
         owner: dict[str, str] = {}
         for name, node in cfg.nodes.items():
+            self.at = (doc, ("nodes", name))
             for i, display in enumerate(node.displays):
                 at = doc.mark_for(("nodes", name, "displays", i))
                 if display not in known:
@@ -275,6 +304,7 @@ class _Loader:
         self, name: str, sc: ScenarioConfig, cfg: WallConfig, doc: SourceDoc, wall: Wall
     ) -> ScenarioPlan | None:
         base: tuple[str | int, ...] = ("scenarios", name)
+        self.at = (doc, base)
         ref_path: tuple[str | int, ...]
         if sc.layout is not None:
             layout_ref, ref_path = sc.layout, base + ("layout",)
@@ -282,6 +312,7 @@ class _Loader:
             layout_ref, ref_path = cfg.layout, ("layout",)
         if isinstance(layout_ref, str):
             found = self.named_layout(layout_ref, doc.mark_for(ref_path))
+            self.at = (doc, base)
             if found is None:
                 return None
             layout_cfg, layout_doc, prefix = found
@@ -294,8 +325,8 @@ class _Loader:
             mark = layout_doc.mark_for(prefix + tuple(f.path))
             if f.severity == "error":
                 self.error(mark, f.message)
-            elif (mark, f.message) not in {(w.mark, w.message) for w in self.warnings}:
-                self.warn(mark, f.message)
+            else:
+                self.warn_once(mark, f.message)
 
         zone_ids = set(layout_cfg.zones)
         ok = True
@@ -358,9 +389,7 @@ class _Loader:
                         else "keep text zones within one display, or add `snap: bezels` to the zone"
                     )
                 )
-                mark = doc.mark_for(zpath)
-                if (mark, message) not in {(w.mark, w.message) for w in self.warnings}:
-                    self.warn(mark, message)
+                self.warn_once(doc.mark_for(zpath), message)
 
     def feeds(self, cfg: WallConfig, doc: SourceDoc) -> None:
         from feeds.registry import adapter_names
@@ -369,6 +398,7 @@ class _Loader:
         from feeds.registry import is_polled
 
         for feed_id, fc in cfg.feeds.items():
+            self.at = (doc, ("feeds", feed_id))
             if fc.adapter not in known:
                 close = difflib.get_close_matches(fc.adapter, known, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -381,10 +411,19 @@ class _Loader:
                 from feeds.poller import adapter_module
 
                 module = adapter_module(fc.adapter)
+                at = ("feeds", feed_id, "options")
                 try:
-                    module.Options.model_validate(fc.options)
+                    options = module.Options.model_validate(fc.options)
                 except ValidationError as exc:
-                    self.errors.extend(_validation_problems(exc, module.Options, doc, ("feeds", feed_id, "options")))
+                    self.errors.extend(_validation_problems(exc, module.Options, doc, at))
+                except Exception as exc:  # an adapter's check that did not foresee a value
+                    self.error(doc.mark_for(at), f"feed '{feed_id}': these options cannot be used ({exc})")
+                else:
+                    for path in _non_finite(options.model_dump()):
+                        self.error(
+                            doc.mark_for(at + path),
+                            f"{'.'.join(map(str, at + path))}: not a finite number; give a number",
+                        )
                 for name in getattr(module, "CREDENTIALS", ()):
                     if name not in fc.credentials:
                         self.error(
@@ -432,6 +471,7 @@ class _Loader:
             if sc.theme is not None
         ]
         for path, theme in places:
+            self.at = (doc, path)
             for fg, bg, ratio, need, use in theme_failures(theme):
                 at = path + (fg,) if doc.has(path + (fg,)) else path
                 self.error(
@@ -440,6 +480,7 @@ class _Loader:
                     f"{ratio:.2f}:1, under the {need:g}:1 WCAG AA asks for {use}; darken or lighten one of them",
                 )
         for name, sc in cfg.scenarios.items():
+            self.at = (doc, ("scenarios", name))
             theme = cfg.theme.overlaid(sc.theme) if sc.theme is not None else cfg.theme
             for zone_id, b in ((z, item) for z, zb in sc.zones.items() for item in binding_items(zb)):
                 given_fg = getattr(b, "color", None)
@@ -457,6 +498,7 @@ class _Loader:
     def load(self) -> LoadedConfig:
         doc = load_yaml_file(self.path, self.shown)
         self.docs[self.shown] = doc
+        self.at = (doc, ())
         if not isinstance(doc.data, dict):
             raise ConfigError([Problem(doc.mark_for(()), "expected a mapping of wall settings at the top level")])
         try:
@@ -535,6 +577,25 @@ def _display_path(p: Path) -> str:
         return str(p)
 
 
+def _non_finite(value: Any, path: tuple = ()) -> list[tuple]:
+    """Paths of the numbers in `value` (dicts, lists, numbers) that are infinite or not a number."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, path + (k,))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, path + (i,))]
+    return []
+
+
 def load_config(path: str | Path, layout_dirs: list[Path] | None = None) -> LoadedConfig:
-    """Load and check a wall config. Raises ConfigError listing every problem found."""
-    return _Loader(Path(path), layout_dirs).load()
+    """Load and check a wall config. Raises ConfigError listing every problem found, and nothing
+    else: whatever a file holds, the answer is a config or the places where it is wrong (an
+    exception no check foresaw becomes an error at the part being checked)."""
+    loader = _Loader(Path(path), layout_dirs)
+    try:
+        return loader.load()
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise loader.unforeseen(exc) from exc

@@ -7,6 +7,7 @@ sizes and bezels, the panel's native resolution, and the clockwise rotation at w
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
@@ -26,7 +27,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from ..layout import CELLS, LayoutSpec, ZoneSpec
+from ..geometry import MAX_DISPLAYS, MAX_PANEL_PX, MAX_WALL_MM
+from ..layout import CELLS, MAX_LAYOUT_GRID, MAX_ZONES, LayoutSpec, ZoneSpec
 from ..widgets.registry import binding_models
 from .base import Color, EnvRef, StrictModel
 from .syntax import (
@@ -46,8 +48,30 @@ Id = Annotated[
     str,
     Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$", description="letters, digits, '_' and '-'; starts with a letter"),
 ]
-Mm = Annotated[float, Field(ge=0, description="millimetres")]
-PositiveMm = Annotated[float, Field(gt=0, description="millimetres")]
+# Bounds no real wall reaches (see wall/geometry.py and wall/layout.py): a value beyond them is an
+# error naming the limit, never a wall that takes minutes or gigabytes to build.
+Mm = Annotated[float, Field(ge=0, le=MAX_WALL_MM, description="millimetres, at most 1000000 (a kilometre)")]
+PositiveMm = Annotated[float, Field(gt=0, le=MAX_WALL_MM, description="millimetres, at most 1000000 (a kilometre)")]
+WallMm = Annotated[
+    float, Field(ge=-MAX_WALL_MM, le=MAX_WALL_MM, description="wall millimetres, within 1000000 (a kilometre) of 0")
+]
+PanelPx = Annotated[int, Field(ge=1, le=MAX_PANEL_PX, description=f"pixels, at most {MAX_PANEL_PX}")]
+MAX_SCENARIOS = 256  # a wall has 3 to 20; each scenario resolves its layout and checks every zone
+MAX_DIAGONAL_IN = 10_000  # 254 m: panels and LED walls are measured in tens of inches
+MAX_ASPECT = 100  # the longer side of a panel over its shorter: 16:9 is 1.8, a stretched bar 8
+MIN_POLL_S, MAX_POLL_S = 1.0, 86400.0  # a vendor's API is asked at most once a second, at least once a day
+
+
+def _at_most(what: str, most: int, hint: str):
+    """A before-validator refusing a list or mapping of more than `most` entries before its entries
+    are validated one by one (each may cost a layout, a warning, a lookup)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (list, dict)) and len(value) > most:
+            raise ValueError(f"{len(value)} {what}; {hint} at most {most}")
+        return value
+
+    return BeforeValidator(check)
 
 
 def _scalar_or_mapping(number_tag: str, mapping_tag: str):
@@ -75,15 +99,19 @@ _ASPECT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
 class PanelModel(StrictModel):
     """One model of monitor, as its datasheet describes it."""
 
-    resolution: tuple[PositiveInt, PositiveInt] = Field(description="native pixels: [width, height]")
+    resolution: tuple[PanelPx, PanelPx] = Field(
+        description=f"native pixels: [width, height], each at most {MAX_PANEL_PX}"
+    )
     active_mm: tuple[PositiveMm, PositiveMm] | None = Field(
         default=None, description="active (lit) area: [width, height] in mm, landscape"
     )
-    diagonal_in: Annotated[float, Field(gt=0)] | None = Field(
-        default=None, description="active-area diagonal in inches; use instead of active_mm"
+    diagonal_in: Annotated[float, Field(gt=0, le=MAX_DIAGONAL_IN)] | None = Field(
+        default=None,
+        description=f"active-area diagonal in inches (at most {MAX_DIAGONAL_IN}); use instead of active_mm",
     )
     aspect: str | None = Field(
         default=None,
+        max_length=40,
         description="active-area aspect with diagonal_in, e.g. '16:9'; default: the resolution's",
     )
     bezel_mm: Annotated[
@@ -101,8 +129,15 @@ class PanelModel(StrictModel):
         if self.aspect is not None:
             if self.diagonal_in is None:
                 raise ValueError("aspect only goes with diagonal_in")
-            if not _ASPECT.match(self.aspect):
+            m = _ASPECT.match(self.aspect)
+            if not m:
                 raise ValueError(f"aspect '{self.aspect}' should look like '16:9'")
+            w, h = float(m.group(1)), float(m.group(2))
+            if not (0 < w < math.inf and 0 < h < math.inf and max(w / h, h / w) <= MAX_ASPECT):
+                raise ValueError(
+                    f"aspect '{self.aspect}' is no panel's: both sides above 0, the longer at most "
+                    f"{MAX_ASPECT} times the shorter (e.g. '16:9')"
+                )
         return self
 
 
@@ -110,8 +145,9 @@ class DisplayConfig(PanelModel):
     """One physical monitor of the wall."""
 
     id: Id
-    position_mm: tuple[float, float] = Field(
-        description="top-left corner of the active area as mounted, in wall mm (x right, y down)"
+    position_mm: tuple[WallMm, WallMm] = Field(
+        description="top-left corner of the active area as mounted, in wall mm (x right, y down), "
+        "each within 1000000 (a kilometre) of 0"
     )
     rotation: Literal[0, 90, 180, 270] = Field(
         default=0, description="clockwise degrees the panel is turned from landscape, seen from the front"
@@ -122,16 +158,32 @@ class DisplayConfig(PanelModel):
 
 
 class GridConfig(StrictModel):
-    """cols x rows identical panels; display ids are spreadsheet-style: A1, B1, ... A2 ..."""
+    """cols x rows identical panels; display ids are spreadsheet-style: A1, B1, ... A2 ...; at most
+    256 displays in all."""
 
-    cols: PositiveInt
-    rows: PositiveInt
+    cols: PositiveInt = Field(le=MAX_DISPLAYS, description=f"panels across; cols x rows is at most {MAX_DISPLAYS}")
+    rows: PositiveInt = Field(le=MAX_DISPLAYS, description=f"panels down; cols x rows is at most {MAX_DISPLAYS}")
     panel: PanelModel
     gap_mm: Mm | tuple[Mm, Mm] = Field(default=0.0, description="extra gap between bezels: one number or [x, y]")
     rotation: Literal[0, 90, 180, 270] = 0
     outputs: list[str | int] | None = Field(
         default=None, description="video outputs in display order (A1, B1, ..., A2, ...)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _displays_at_most(cls, data: Any) -> Any:
+        """Checked before anything else: a grid of a million panels is refused before it is built."""
+        if isinstance(data, dict):
+            whole = [n for n in (data.get("cols"), data.get("rows")) if isinstance(n, int) and not isinstance(n, bool)]
+            if len(whole) == 2 and min(whole) > 0:
+                cols, rows = whole
+                if cols * rows > MAX_DISPLAYS:
+                    raise ValueError(
+                        f"a grid of {cols} x {rows} is {cols * rows} displays; a wall has at most {MAX_DISPLAYS} "
+                        "(one video output each): check cols and rows"
+                    )
+        return data
 
     @model_validator(mode="after")
     def _outputs_match(self) -> GridConfig:
@@ -152,8 +204,8 @@ class FractionRect(StrictModel):
 
 
 class MmRect(StrictModel):
-    x: float
-    y: float
+    x: WallMm
+    y: WallMm
     w: PositiveMm
     h: PositiveMm
 
@@ -189,10 +241,15 @@ class ZoneConfig(StrictModel):
 class LayoutConfig(StrictModel):
     """Zones of the canvas, in drawing order (later zones are drawn over earlier ones)."""
 
-    grid: tuple[PositiveInt, PositiveInt] | None = Field(
-        default=None, description="[cols, rows] for cells; default: the display grid"
+    grid: (
+        tuple[Annotated[int, Field(ge=1, le=MAX_LAYOUT_GRID)], Annotated[int, Field(ge=1, le=MAX_LAYOUT_GRID)]] | None
+    ) = Field(
+        default=None,
+        description=f"[cols, rows] for cells, each at most {MAX_LAYOUT_GRID}; default: the display grid",
     )
-    zones: dict[Id, ZoneConfig] = Field(min_length=1)
+    zones: Annotated[dict[Id, ZoneConfig], _at_most("zones", MAX_ZONES, "a layout has")] = Field(
+        min_length=1, max_length=MAX_ZONES, description=f"zone id -> where it goes; at most {MAX_ZONES} zones"
+    )
 
     def spec(self) -> LayoutSpec:
         """The layout as plain numbers, for wall.layout (which knows nothing of this schema)."""
@@ -268,7 +325,7 @@ class ThemeConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _from_palette(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("variant") in PALETTES:
+        if isinstance(data, dict) and isinstance(data.get("variant"), str) and data["variant"] in PALETTES:
             return {**PALETTES[data["variant"]], **data}
         return data
 
@@ -356,8 +413,9 @@ class ScenarioConfig(StrictModel):
     layout: LayoutRef | None = Field(
         default=None, description="a layout from layouts/ by name, or inline; default: the wall's layout"
     )
-    zones: dict[Id, ZoneBinding] = Field(
-        description="zone id -> the widget shown there, or {playlist: [...]} to rotate"
+    zones: Annotated[dict[Id, ZoneBinding], _at_most("zones", MAX_ZONES, "a scenario binds")] = Field(
+        max_length=MAX_ZONES,
+        description=f"zone id -> the widget shown there, or {{playlist: [...]}} to rotate; at most {MAX_ZONES}",
     )
     theme: ThemeConfig | None = None
     public_facing: bool = Field(
@@ -373,9 +431,22 @@ class ScenarioConfig(StrictModel):
     )
 
 
+def _poll_s(value: float) -> float:
+    if not MIN_POLL_S <= value <= MAX_POLL_S:
+        raise ValueError(
+            f"a feed is polled every 1 to 86400 s (once a second to once a day), not every {value:g} s; "
+            "vendors' rate limits want tens of seconds"
+        )
+    return value
+
+
 class FeedConfig(StrictModel):
     adapter: Id
-    poll_s: Annotated[float, Field(gt=0)] = 60.0
+    poll_s: Annotated[float, AfterValidator(_poll_s)] = Field(
+        default=60.0,
+        description="seconds between polls, from 1 to 86400 (a day); vendors' rate limits want tens of seconds",
+        json_schema_extra={"minimum": MIN_POLL_S, "maximum": MAX_POLL_S},
+    )
     options: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, EnvRef] = Field(default_factory=dict)
 
@@ -455,7 +526,9 @@ class NodeConfig(StrictModel):
     """One machine of a room run by a hub (`wallctl node CONFIG --node NAME`): the displays it drives."""
 
     displays: list[str] = Field(
-        min_length=1, description="ids of the displays this machine drives (e.g. [A1, A2, B1, B2]); each on one node"
+        min_length=1,
+        max_length=MAX_DISPLAYS,
+        description="ids of the displays this machine drives (e.g. [A1, A2, B1, B2]); each on one node",
     )
     group: str = Field(
         default="wall",
@@ -832,9 +905,15 @@ class WallConfig(StrictModel):
     displays: Annotated[
         Annotated[list[DisplayConfig], Tag("list")] | Annotated[GridDisplays, Tag("grid")],
         _scalar_or_mapping("list", "grid"),
-    ] = Field(description="either {grid: {...}} for identical panels, or a list of displays")
+    ] = Field(
+        description=f"either {{grid: {{...}}}} for identical panels, or a list of displays; at most {MAX_DISPLAYS}"
+    )
     layout: LayoutRef = Field(description="a layout from layouts/ by name, or inline")
-    scenarios: dict[Id, ScenarioConfig] = Field(min_length=1)
+    scenarios: Annotated[dict[Id, ScenarioConfig], _at_most("scenarios", MAX_SCENARIOS, "a wall has")] = Field(
+        min_length=1,
+        max_length=MAX_SCENARIOS,
+        description=f"scenario name -> what the wall shows; at most {MAX_SCENARIOS}",
+    )
     default_scenario: Id | None = Field(default=None, description="default: the first scenario")
     theme: ThemeConfig = ThemeConfig()
     window: WindowConfig = WindowConfig()
@@ -857,6 +936,13 @@ class WallConfig(StrictModel):
         description="a hub's other groups of nodes (lobby kiosks...): group name -> the wall config they show, "
         "with its own displays, scenarios and schedule (relative to this file)",
     )
+
+    @field_validator("displays", mode="before")
+    @classmethod
+    def _displays_at_most(cls, v: Any) -> Any:
+        if isinstance(v, list) and len(v) > MAX_DISPLAYS:
+            raise ValueError(f"{len(v)} displays; a wall has at most {MAX_DISPLAYS} (one video output each)")
+        return v
 
     @field_validator("displays")
     @classmethod

@@ -43,11 +43,23 @@ __all__ = [
 # ------------------------------------------------------------------------------------------- schedules
 
 
+# IANA zone names: 'Europe/Paris', 'America/Argentina/ComodRivadavia' (the longest, 32 characters),
+# 'Etc/GMT+5', 'EST5EDT', 'UTC'
+ZONE_NAME = re.compile(r"^[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,3}$")
+MAX_ZONE_NAME = 64
+
+
 def zone(name: str) -> ZoneInfo:
     """An IANA time zone, or ValueError saying how to write one."""
+    if not isinstance(name, str) or len(name) > MAX_ZONE_NAME or not ZONE_NAME.match(name):
+        shown = repr(name) if len(repr(name)) <= 40 else f"{repr(name)[:39]}… ({len(str(name))} characters)"
+        raise ValueError(
+            f"{shown} is not a time zone; use an IANA name like 'Europe/Paris' "
+            f"(letters, digits, '_', '+', '-' and '/', at most {MAX_ZONE_NAME} characters)"
+        )
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown time zone '{name}'; use an IANA name like 'Europe/Paris'") from None
 
 
@@ -156,21 +168,28 @@ def parse_hours(text: Any, *, allow_closed: bool = True) -> tuple[ClockRange, ..
     return tuple(parse_clock_range(part) for part in text.split(","))
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2999  # the schedule looks weeks past its last date: never near year 9999
+
+
 def parse_date_span(value: Any) -> tuple[date, date]:
     """A date (2026-11-23) or an inclusive range '2026-12-24..2026-12-26' -> (first, last)."""
     if isinstance(value, datetime):
         raise ValueError(f"'{value}' has a time; write the date alone (YYYY-MM-DD) and the times under at:")
-    if isinstance(value, date):
-        return value, value
     text = str(value).strip()
-    first_text, sep, last_text = text.partition("..")
-    try:
-        first = date.fromisoformat(first_text.strip())
-        last = date.fromisoformat(last_text.strip()) if sep else first
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date; write YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD") from None
+    if isinstance(value, date):
+        first = last = value
+    else:
+        first_text, sep, last_text = text.partition("..")
+        try:
+            first = date.fromisoformat(first_text.strip())
+            last = date.fromisoformat(last_text.strip()) if sep else first
+        except ValueError:
+            shown = text if len(text) <= 40 else f"{text[:39]}…"
+            raise ValueError(f"'{shown}' is not a date; write YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD") from None
     if last < first:
         raise ValueError(f"'{text}' ends before it starts")
+    if first.year < MIN_YEAR or last.year > MAX_YEAR:
+        raise ValueError(f"'{text}' is not a date the wall will see; write a date from {MIN_YEAR} to {MAX_YEAR}")
     return first, last
 
 
@@ -187,7 +206,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0 or not math.isfinite(value):
             raise ValueError(f"{value!r} is not a duration; give a positive number of seconds or '15m', '1h'")
-        return timedelta(seconds=value)
+        return _bounded(value, value)
     text = str(value).strip().lower().replace(" ", "")
     pos, seconds = 0, 0.0
     for m in _DURATION_PART.finditer(text):
@@ -196,7 +215,18 @@ def parse_duration(value: Any) -> timedelta:
         seconds += float(m.group(1)) * _UNIT_S[m.group(2)]
         pos = m.end()
     if not text or pos != len(text):
-        raise ValueError(f"'{value}' is not a duration; write it like '90s', '15m', '1h' or '1h30m'")
+        shown = value if len(str(value)) <= 40 else f"{str(value)[:39]}…"
+        raise ValueError(f"'{shown}' is not a duration; write it like '90s', '15m', '1h' or '1h30m'")
+    return _bounded(seconds, value)
+
+
+MAX_DURATION = timedelta(days=366)  # what any duration of a wall config may be (the settings ask for less)
+
+
+def _bounded(seconds: float, value: Any) -> timedelta:
+    if not seconds <= MAX_DURATION.total_seconds():  # also nan and inf, from '1e999s' written out
+        shown = value if len(str(value)) <= 40 else f"{str(value)[:39]}…"
+        raise ValueError(f"'{shown}' is longer than any duration a wall config takes (at most 366d)")
     return timedelta(seconds=seconds)
 
 
