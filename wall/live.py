@@ -42,6 +42,7 @@ from .background_writer import BackgroundWriter
 from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
 from .config.schema import WindowConfig
+from .config.yaml_source import MAX_BYTES
 from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen, tokens_of
 from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
@@ -73,7 +74,8 @@ def build_moderator(loaded: LoadedConfig, store_path: Path | None) -> Moderator:
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as f:  # no more than a config may hold (yaml_source's cap), plus one byte
+            return hashlib.sha256(f.read(MAX_BYTES + 1)).hexdigest()
     except OSError:
         return None
 

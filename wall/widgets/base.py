@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from pydantic import AfterValidator, Field
@@ -25,6 +24,7 @@ from pydantic import AfterValidator, Field
 from feeds.sanitize import plain_text
 
 from ..config.base import StrictModel
+from ..config.syntax import zone
 from ..numbers import human_number
 
 
@@ -38,10 +38,10 @@ def _known_zone(name: str, *, local: bool) -> str:
     if local and name == "local":
         return name
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        zone(name)  # the config's one check: IANA characters, a sane length, a zone this machine knows
+    except ValueError as exc:
         other = "'local'" if local else "'UTC'"
-        raise ValueError(f"unknown time zone '{name}'; use an IANA name like 'Europe/Paris' or {other}") from None
+        raise ValueError(f"{exc} (or {other})") from None
     return name
 
 
