@@ -41,7 +41,7 @@ def _known_zone(name: str, *, local: bool) -> str:
         zone(name)  # the config's one check: IANA characters, a sane length, a zone this machine knows
     except ValueError as exc:
         other = "'local'" if local else "'UTC'"
-        raise ValueError(f"{exc} (or {other})") from None
+        raise ValueError(str(exc).replace("like 'Europe/Paris'", f"like 'Europe/Paris' or {other}", 1)) from None
     return name
 
 
