@@ -14,8 +14,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .assets import DEMO_CONFIG
 from .errors import UsageError
@@ -165,28 +167,15 @@ def cmd_run(args) -> int:
         rt.start_feeds()
         loop = live.make_loop(FixedClock(fixed) if fixed else None)
         loop.stop_on_signals()
-        last_report = [time.monotonic()]
-        # under systemd (Type=notify): pinged only from here, after a frame, so a hung loop stops the pings
-        watchdog = sd_notify.Watchdog()
-
-        def after(n: int, work: float) -> None:
-            watchdog.frame_done()
-            if rt.backend.closed or "escape" in rt.keys:
-                loop.stop()  # the window was closed, or Escape pressed on a desktop window
-            rt.keys.clear()
-            now = time.monotonic()
-            if now - last_report[0] >= args.status_every:
-                last_report[0] = now
-                s = loop.times.summary()
-                print(
-                    f"wall: {s['frames']} frames, frame time p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms, "
-                    f"{s['dropped']} dropped, showing {live.director.base}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                sd_notify.status(
-                    f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped"
-                )
+        after = _after_frames(
+            loop,
+            rt,
+            args.status_every,
+            lambda s: (
+                f"wall: {s['frames']} frames, frame time p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms, "
+                f"{s['dropped']} dropped, showing {live.director.base}"
+            ),
+        )
 
         live.open(loop.clock.wall_time(loop.clock.monotonic()), choice)
         live.start_background()
@@ -241,6 +230,31 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _after_frames(loop: Any, rt: Any, every: float, line: Callable[[dict], str]) -> Callable[[int, float], None]:
+    """What runs after each frame of `run` and `node`: the systemd watchdog pinged (only from here, so a
+    hung loop stops the pings), a closed window or Escape ends the loop, a status line every `every` s."""
+    from .deploy import sd_notify
+
+    watchdog = sd_notify.Watchdog()
+    last_report = [time.monotonic()]
+
+    def after(n: int, work: float) -> None:
+        watchdog.frame_done()
+        if rt.backend.closed or "escape" in rt.keys:
+            loop.stop()  # the window was closed, or Escape pressed on a desktop window
+        rt.keys.clear()
+        now = time.monotonic()
+        if now - last_report[0] >= every:
+            last_report[0] = now
+            s = loop.times.summary()
+            print(line(s), file=sys.stderr, flush=True)
+            sd_notify.status(
+                f"{s['frames']} frames, {loop.fps:g} fps target, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped"
+            )
+
+    return after
+
+
 def cmd_hub(args) -> int:
     """`wallctl run` as the hub of a room: the same live wall, its feeds and decisions on Redis."""
     args.hub = True
@@ -274,25 +288,16 @@ def cmd_node(args) -> int:
         node.start_background()
         loop = node.make_loop(fixed)
         loop.stop_on_signals()
-        watchdog = sd_notify.Watchdog()
-        last_report = [time.monotonic()]
-
-        def after(n: int, work: float) -> None:
-            watchdog.frame_done()
-            if rt.backend.closed or "escape" in rt.keys:
-                loop.stop()
-            rt.keys.clear()
-            now = time.monotonic()
-            if now - last_report[0] >= args.status_every:
-                last_report[0] = now
-                s = loop.times.summary()
-                print(
-                    f"wall node {args.node}: {s['frames']} frames, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped, "
-                    f"showing {rt.engine.plan.name if rt.engine.plan else '-'}, decision {node.control_seq}, "
-                    f"{'linked' if node.link.connected else 'Redis unreachable: ' + str(node.link.last_error)}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        after = _after_frames(
+            loop,
+            rt,
+            args.status_every,
+            lambda s: (
+                f"wall node {args.node}: {s['frames']} frames, p99 {s['p99_ms']:.1f} ms, {s['dropped']} dropped, "
+                f"showing {rt.engine.plan.name if rt.engine.plan else '-'}, decision {node.control_seq}, "
+                f"{'linked' if node.link.connected else 'Redis unreachable: ' + str(node.link.last_error)}"
+            ),
+        )
 
         displays = ", ".join(d.id for d in node.loaded.wall.displays)
         print(
