@@ -203,6 +203,27 @@ def test_reload_applies_a_good_change_and_rejects_a_bad_one(wall):
         wall.wait_status(lambda s: s["reload_error"] is None, timeout=30)
 
 
+def test_a_reload_asked_after_the_watcher_applied_the_change_answers_the_same(wall):
+    """Whoever comes first, the file watcher or the operator's reload, the operator gets the same
+    answer for the same change (no "nothing changed" because the watcher was quicker)."""
+    config: Path = wall.config
+    original = config.read_text()
+    try:
+        with wall.client() as op:
+            op.post("/api/scenario", json={"name": "monitoring", "wait": True})
+            config.write_text(original.replace('title: "Top posts"', 'title: "Watched first"'))
+            deadline = time.monotonic() + 30
+            while "Watched first" not in str(op.get("/api/zones/posts/state").json()["view"]):
+                assert time.monotonic() < deadline, "the watcher never applied the change"
+                time.sleep(0.1)
+            r = op.post("/api/reload")
+            assert r.status_code == 200, r.text
+            assert "scenarios" in r.json()["changed"] and r.json()["already"].startswith("applied by")
+    finally:
+        config.write_text(original)
+        wall.wait_status(lambda s: s["reload_error"] is None, timeout=30)
+
+
 def test_reload_adds_a_feed_and_rebinds_a_zone_without_a_restart(tmp_path, monkeypatch):
     """A feed added in the config and a zone switched to it: after the reload the poller polls it
     and the zone shows its data; the other zones kept theirs."""

@@ -253,6 +253,8 @@ class LiveWall:
         self.reload_error: str | None = None
         self._reload_lock = threading.Lock()
         self._handled_digest = _digest(loaded.path)  # the config content the wall runs (or rejected)
+        # the last reload: (content digest, its answer or its refusal, who asked)
+        self._last_reload: tuple[str | None, dict[str, Any] | ValueError, str] | None = None
         self._reloads: queue.Queue[_Reload] = queue.Queue()
         self._previews: list[tuple[float, Future]] = []
         self._previews_lock = threading.Lock()
@@ -471,6 +473,13 @@ class LiveWall:
         """Re-read the config file (any thread but the render thread). Invalid: ValueError with every
         problem as file:line:col, the running config stays; valid: applied at the next frame."""
         with self._reload_lock:
+            last = self._last_reload
+            if last is not None and last[0] == _digest(self.loaded.path):
+                # this content was handled already (by the file watcher, or an earlier call): the same
+                # answer, not a second reload that would say "nothing changed"
+                if isinstance(last[1], ValueError):
+                    raise last[1]
+                return {**last[1], "already": f"applied by {last[2]}"}
             return self._reload(who)
 
     def reload_if_changed(self, who: str = "config file watcher") -> dict[str, Any] | None:
@@ -481,6 +490,16 @@ class LiveWall:
             return self._reload(who)
 
     def _reload(self, who: str) -> dict[str, Any]:
+        digest = _digest(self.loaded.path)
+        try:
+            result = self._reload_now(who)
+        except ValueError as exc:
+            self._last_reload = (digest, exc, who)
+            raise
+        self._last_reload = (digest, result, who)
+        return result
+
+    def _reload_now(self, who: str) -> dict[str, Any]:
         path = self.loaded.path
         self._handled_digest = _digest(path)
         try:
