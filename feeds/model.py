@@ -62,6 +62,9 @@ MAX_URL_CHARS = 2048
 BUNDLED_PICTURE = re.compile(r"asset:demo/[A-Za-z0-9][A-Za-z0-9_-]{0,99}\.(?:png|jpe?g|webp|gif)")
 
 
+_WEB_URL = re.compile(r"(?i)https?://([^/?#]+)[/?#]?.*", re.DOTALL)
+
+
 class FeedURL(str):
     """A URL that came from a feed: a post's link, a picture, an avatar. It compares, hashes, pickles and
     serialises as the plain string; the mark tells the picture loader (wall/paint/images.py) that it
@@ -79,14 +82,17 @@ def web_url(value: Any) -> FeedURL | None:
     url = value.strip()
     if not url or len(url) > MAX_URL_CHARS or not url.isprintable() or " " in url or "\\" in url:
         return None
-    scheme, sep, _ = url.partition("://")
-    if not sep or scheme.lower() not in ("http", "https"):
+    m = _WEB_URL.fullmatch(url)  # a regex, not urlsplit: this runs for every link, avatar and picture
+    if m is None:
         return None
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:  # e.g. a malformed IPv6 host
-        return None
-    return FeedURL(url) if host else None
+    authority = m.group(1)
+    if "[" in authority or "@" in authority:  # an IPv6 host or credentials: the standard parser decides
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:  # e.g. a malformed IPv6 host
+            return None
+        return FeedURL(url) if host else None
+    return FeedURL(url) if authority.partition(":")[0] else None
 
 
 def picture_url(value: Any) -> FeedURL | None:
