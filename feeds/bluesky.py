@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .adapter import PollContext, PollResult, ServiceURL
 from .errors import FeedError
 from .http import decode_json
-from .mapping import count_or_zero, iso_datetime
+from .mapping import as_list, count_or_zero, iso_datetime, whole_number
 from .model import Author, Media, Post, PostMetrics
 from .model import web_url as checked_url
 from .paging import Pages
@@ -121,8 +121,8 @@ def web_url(uri: str, handle: str, did: str) -> str | None:
 def _aspect(view: dict[str, Any]) -> tuple[int | None, int | None]:
     ratio = view.get("aspectRatio")
     if isinstance(ratio, dict):
-        w, h = ratio.get("width"), ratio.get("height")
-        if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+        w, h = whole_number(ratio.get("width")), whole_number(ratio.get("height"))
+        if w and h:
             return w, h
     return None, None
 
@@ -139,7 +139,7 @@ def parse_media(embed: Any, sensitive: bool = False) -> tuple[Media, ...]:
         return parse_media(embed.get("media"), sensitive)
     out: list[Media] = []
     if kind.startswith("app.bsky.embed.images"):
-        for image in embed.get("images") or ():
+        for image in as_list(embed.get("images")):
             if not isinstance(image, dict):
                 continue
             url = checked_url(_str(image.get("fullsize")) or _str(image.get("thumb")))
@@ -158,13 +158,13 @@ def parse_media(embed: Any, sensitive: bool = False) -> tuple[Media, ...]:
 def _hashtags(record: dict[str, Any]) -> tuple[str, ...]:
     """#tags from the record's richtext facets (app.bsky.richtext.facet#tag) and its `tags`."""
     found: list[str] = []
-    for facet in record.get("facets") or ():
+    for facet in as_list(record.get("facets")):
         if not isinstance(facet, dict):
             continue
-        for feature in facet.get("features") or ():
+        for feature in as_list(facet.get("features")):
             if isinstance(feature, dict) and _str(feature.get("$type")).endswith("#tag"):
                 found.append(_str(feature.get("tag")))
-    found.extend(_str(t) for t in record.get("tags") or ())
+    found.extend(_str(t) for t in as_list(record.get("tags")))
     out: list[str] = []
     seen: set[str] = set()
     for tag in found:
@@ -177,7 +177,7 @@ def _hashtags(record: dict[str, Any]) -> tuple[str, ...]:
 
 def _labels(view: dict[str, Any]) -> set[str]:
     vals: set[str] = set()
-    for label in view.get("labels") or ():
+    for label in as_list(view.get("labels")):
         if isinstance(label, dict) and isinstance(label.get("val"), str) and not label.get("neg"):
             vals.add(label["val"])
     return vals
@@ -241,7 +241,7 @@ def parse_post(view: Any, followers: dict[str, int] | None = None, source: str =
             handle=f"@{handle}" if handle and handle != "handle.invalid" else "",
             name=_str(author.get("displayName")),
             avatar_url=checked_url(avatar),
-            followers=known if isinstance(known, int) and known >= 0 else None,
+            followers=whole_number(known),
             verified=verified,
         ),
         media=parse_media(embed, sensitive),
@@ -262,7 +262,7 @@ def _self_labels(record: dict[str, Any]) -> set[str]:
     labels = record.get("labels")
     if not isinstance(labels, dict):
         return set()
-    return {v["val"] for v in labels.get("values") or () if isinstance(v, dict) and isinstance(v.get("val"), str)}
+    return {v["val"] for v in as_list(labels.get("values")) if isinstance(v, dict) and isinstance(v.get("val"), str)}
 
 
 def parse_search_page(doc: Any) -> tuple[list[dict[str, Any]], str | None]:
@@ -280,8 +280,8 @@ def parse_profiles(doc: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for profile in doc["profiles"]:
         if isinstance(profile, dict) and isinstance(profile.get("did"), str):
-            count = profile.get("followersCount")
-            if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            count = whole_number(profile.get("followersCount"))
+            if count is not None:
                 out[profile["did"]] = count
     return out
 

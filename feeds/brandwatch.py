@@ -259,7 +259,8 @@ def parse_sentiment_chart(doc: object, now: datetime, window: str) -> dict[str, 
         label = _text(row.get("id") or row.get("name")).lower()
         if label not in breakdown:
             continue
-        for value in row.get("values") or []:
+        values = row.get("values")
+        for value in values if isinstance(values, list) else []:
             if not isinstance(value, dict):
                 continue
             at = parse_date(value.get("id"))

@@ -26,7 +26,6 @@ contracts written as an average.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,7 +35,7 @@ from .adapter import PollContext, PollResult, service_url
 from .care import CareFigures, Statistic, Thresholds, statistic_name, summarise
 from .errors import FeedError
 from .http import decode_json
-from .mapping import count_or_zero, iso_datetime
+from .mapping import count_or_zero, iso_datetime, to_number
 from .model import Metric
 from .paging import Pages
 
@@ -103,9 +102,9 @@ def parse_interventions(doc: Any, *, hours: str = "calendar", unit: str = "secon
             continue
         replies = count_or_zero(r.get("user_replies_count"))
         replied = replies > 0 or bool(r.get("first_user_reply_id"))
-        raw = r.get(field)
+        raw = to_number(r.get(field), numbers_only=True)  # finite, or None (an integer past any float too)
         first = None
-        if replied and isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw) and raw >= 0:
+        if replied and raw is not None and raw >= 0:
             first = raw / per_minute
         out.append(
             {

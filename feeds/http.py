@@ -19,6 +19,12 @@ feeds/budget.py, what must never be printed in feeds/redaction.py.
   few harmless ones (`CROSS_ORIGIN_HEADERS`): no Authorization, no X-Api-Key, no Basic pair, nothing an
   adapter built from a credential, whatever its name. A redirect that would re-send a request body to
   another origin (307 / 308 after a POST) is refused with a `bad_response` error saying so.
+- Time is bounded three ways: connecting, each read (`read_timeout`), and the whole response
+  (`total_timeout`, redirects and every byte of the body), so a server that trickles a byte now and then
+  fails the attempt with a `timeout` error saying the whole response took too long.
+- `decode_json` says what a body is when it is not JSON: an HTML page (a captive portal, a proxy's error
+  page: `describe_html`, which the RSS and replay adapters use too) by its title, invalid UTF-8 by its
+  offset, a syntax error by its place; a lone surrogate escape ("\\ud800") becomes U+FFFD.
 
 Never imports `wall`.
 """
@@ -28,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import html
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,13 +49,26 @@ from .budget import RequestBudget
 from .errors import FeedError
 from .redaction import redact, secrets_in_body, secrets_in_request
 from .retry import ERROR_BODY_LIMIT, RetryPolicy
+from .sanitize import has_surrogate_escape, without_lone_surrogates
 
-__all__ = ["CROSS_ORIGIN_HEADERS", "DEFAULT_MAX_BYTES", "Fetcher", "Response", "decode_json", "same_origin"]
+__all__ = [
+    "CROSS_ORIGIN_HEADERS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_TOTAL_TIMEOUT_S",
+    "Fetcher",
+    "Response",
+    "decode_json",
+    "describe_html",
+    "same_origin",
+]
 
 log = logging.getLogger("feeds.http")
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 8 * MIB
+# The whole exchange (redirects, headers, every byte of the body) must end within this: a server that
+# trickles a byte now and then never trips the read timeout, and would otherwise hold a poll for ever.
+DEFAULT_TOTAL_TIMEOUT_S = 60.0
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
 
@@ -113,7 +134,7 @@ class Fetcher:
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
-        total_timeout: float = 60.0,
+        total_timeout: float = DEFAULT_TOTAL_TIMEOUT_S,
         max_bytes: int = DEFAULT_MAX_BYTES,
         policy: RetryPolicy | None = None,
         budgets: Mapping[str, RequestBudget] | None = None,
@@ -121,10 +142,12 @@ class Fetcher:
         user_agent: str = "wall-feeds/0.1 (social-room video wall)",
         max_validators: int = 1024,
     ) -> None:
+        if not total_timeout > 0:
+            raise ValueError(f"total_timeout must be a positive number of seconds, got {total_timeout!r}")
         self.timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
-        self.total_timeout = total_timeout
+        self.total_timeout = total_timeout  # seconds for a whole response, however its bytes trickle in
         self.max_bytes = max_bytes
         self.policy = policy or RetryPolicy()
         self._budgets: dict[str, RequestBudget] = dict(budgets or {})
@@ -378,7 +401,16 @@ class Fetcher:
         except FeedError:
             raise
         except (TimeoutError, httpx.TimeoutException) as exc:
-            what = "the total deadline" if isinstance(exc, TimeoutError) else _timeout_phase(exc)
+            if isinstance(exc, TimeoutError):  # asyncio.timeout: the total deadline, however bytes trickled in
+                of = f" ({received} bytes of {expected} received)" if expected is not None else ""
+                what = (
+                    f"the whole response took longer than the {self.total_timeout:g} s total limit{of}; "
+                    "the server is sending too slowly"
+                    if in_body
+                    else f"no complete answer within the {self.total_timeout:g} s total limit"
+                )
+            else:
+                what = _timeout_phase(exc)
             raise FeedError("timeout", f"{method} {shown} timed out ({what})", secrets=secrets) from None
         except httpx.RemoteProtocolError as exc:
             if in_body:
@@ -490,7 +522,8 @@ def _timeout_phase(exc: httpx.TimeoutException) -> str:
 
 
 def decode_json(response: Response) -> Any:
-    """The body parsed as JSON (UTF-8, strict), or FeedError(kind="bad_response") saying what is wrong."""
+    """The body parsed as JSON (UTF-8, strict), or FeedError(kind="bad_response") saying what is wrong (an
+    HTML page where JSON was expected is named as one, with its title)."""
 
     def bad(text: str) -> FeedError:
         return FeedError(
@@ -502,12 +535,19 @@ def decode_json(response: Response) -> Any:
     body = response.body
     if not body.strip():
         raise bad("empty body where JSON was expected")
+    content_type = response.headers.get("content-type")
+    page = describe_html(body, content_type)
+    if page is not None:  # a captive portal, a proxy's error page, a login form: say so, not where JSON broke
+        raise bad(
+            f"got {page} where JSON was expected (Content-Type: {content_type or 'none'}; malformed JSON from "
+            "its first character): a captive portal, a proxy's error page or a wrong URL?"
+        )
     try:
         text = body.decode("utf-8-sig", errors="strict")  # a BOM is tolerated, nothing else is
     except UnicodeDecodeError as exc:
         raise bad(f"invalid UTF-8 at byte {exc.start} of {len(body)}: {exc.reason}") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()):
             raise bad(f"truncated JSON: the body ends before the document does ({len(body)} bytes)") from None
@@ -516,3 +556,41 @@ def decode_json(response: Response) -> Any:
         raise bad(f"malformed JSON at {where}: {exc.msg} near {near!r}") from None
     except RecursionError:
         raise bad("JSON nested too deeply to decode") from None
+    except ValueError as exc:  # a number of more digits than Python reads (sys.get_int_max_str_digits)
+        raise bad(f"unreadable JSON: {str(exc).split(';', 1)[0]}") from None
+    # "\ud800" is valid JSON and decodes to a string nothing can encode: U+FFFD instead, as for bad UTF-8
+    return without_lone_surrogates(doc) if has_surrogate_escape(text) else doc
+
+
+_MARKUP_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<")
+_HTML_HINT = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.IGNORECASE)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]*>")
+HTML_SNIFF_BYTES = 4096  # how much of a body is looked at to tell an HTML page
+
+
+def describe_html(body: bytes, content_type: str | None = None) -> str | None:
+    """What `body` is when it is an HTML page, "an HTML page ('Its title')": what a captive portal, a
+    proxy's error page or a login form sends where an API answers JSON or a feed XML. None otherwise.
+
+    A page is markup from its first character (JSON cannot start with '<') that says it is HTML: labelled
+    text/html or XHTML, or holding an HTML doctype or an <html>, <head> or <body> element near its start
+    (an RSS or Atom feed holds none). Bytes labelled HTML that are not markup (a JSON API mislabelling
+    its answers) are not a page."""
+    head = body[:HTML_SNIFF_BYTES]
+    if not _MARKUP_START.match(head):
+        return None
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime not in ("text/html", "application/xhtml+xml") and not _HTML_HINT.search(head):
+        return None
+    text = body[: 16 * HTML_SNIFF_BYTES].decode("utf-8", errors="replace")
+    found = _HTML_TITLE.search(text)
+    if found is not None:
+        said = found.group(1)
+    else:
+        said = _HTML_TAG.sub(" ", _HTML_DROP.sub(" ", text))
+    said = " ".join(html.unescape(_HTML_TAG.sub(" ", said)).split())
+    if len(said) > 80:
+        said = said[:77] + "..."
+    return f"an HTML page ({said!r})" if said else "an HTML page"

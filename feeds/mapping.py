@@ -92,6 +92,12 @@ def is_missing(value: Any) -> bool:
     return value is _MISSING
 
 
+def as_list(value: Any) -> list[Any]:
+    """A vendor's list, or [] for anything else it sent in its place (null, a number, true, an object):
+    what `value or []` means, without iterating a string's characters or failing on a number."""
+    return value if isinstance(value, list) else []
+
+
 # ------------------------------------------------------------------------------------------- options
 
 
@@ -294,7 +300,11 @@ def to_datetime(value: Any, tz: tzinfo = UTC, *, time_format: str | None = None,
     if isinstance(value, bool) or value is None:
         raise ValueError(f"not a time: {value!r}")
     if isinstance(value, (int, float)):
-        return _epoch(float(value), value, epoch)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past any float: no time at all
+            raise ValueError(f"epoch time out of range: {str(value)[:40]}...") from None
+        return _epoch(number, value, epoch)
     if not isinstance(value, str):
         raise ValueError(f"not a time: {type(value).__name__}")
     text = value.strip()
@@ -304,7 +314,7 @@ def to_datetime(value: Any, tz: tzinfo = UTC, *, time_format: str | None = None,
         except ValueError:
             pass
         else:
-            return (when if when.tzinfo is not None else when.replace(tzinfo=tz)).astimezone(UTC)
+            return _utc(when if when.tzinfo is not None else when.replace(tzinfo=tz), text)
     try:
         number = float(text)
     except ValueError:
@@ -319,7 +329,15 @@ def to_datetime(value: Any, tz: tzinfo = UTC, *, time_format: str | None = None,
         raise ValueError(f"not an ISO 8601 time or epoch: {text[:40]!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
-    return when.astimezone(UTC)
+    return _utc(when, text)
+
+
+def _utc(when: datetime, text: str) -> datetime:
+    """`when` in UTC, or ValueError when that falls outside the years 1-9999 ('0001-01-01T00:00+01:00')."""
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"time out of range: {text[:40]!r}") from None
 
 
 def _epoch(number: float, value: Any, unit: EpochUnit) -> datetime:
@@ -339,7 +357,10 @@ def to_number(value: Any, *, numbers_only: bool = False) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past any float (10**400): not a count a wall can show
+            return None
     elif isinstance(value, str) and not numbers_only:
         try:
             # most counts are plain digits; float() reads them as the cleaning below would
@@ -358,14 +379,27 @@ def to_number(value: Any, *, numbers_only: bool = False) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# The largest count (likes, followers, reach, a picture's width) a feed may give: past 2**53 a float, in
+# which figures are summed, no longer holds every integer, and past about 10**308 it holds none (the
+# store's figures would fail converting one). No real count comes near: a larger one is malformed.
+MAX_COUNT = 2**53
+
+
 def to_count(value: Any, *, numbers_only: bool = False) -> int | None:
-    """A non-negative integer, or None (absent, unreadable, or a vendor's -1 for 'unknown')."""
+    """A non-negative integer up to MAX_COUNT, or None (absent, unreadable, a vendor's -1 for 'unknown',
+    or a number no count can be)."""
     if value is None:  # an unmapped or empty field, the common case: no further call
         return None
     number = to_number(value, numbers_only=numbers_only)
-    if number is None or number < 0:
+    if number is None or number < 0 or number > MAX_COUNT:
         return None
     return int(number)
+
+
+def whole_number(value: Any) -> int | None:
+    """A JSON integer a vendor documents as a count or a size, as it is: 0 <= n <= MAX_COUNT, not a
+    boolean; None for anything else."""
+    return value if type(value) is int and 0 <= value <= MAX_COUNT else None
 
 
 def count_or_zero(value: Any, *, numbers_only: bool = False) -> int:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .adapter import PollContext, PollResult, html_to_text, service_url
 from .errors import FeedError
 from .http import decode_json
-from .mapping import count_or_zero, iso_datetime
+from .mapping import MAX_COUNT, as_list, count_or_zero, iso_datetime, whole_number
 from .model import Author, Media, Post, PostMetrics, web_url
 from .paging import Pages, PostsOnce
 
@@ -205,7 +205,7 @@ def id_order(status_id: str) -> tuple[int, str]:
 def _count(value: Any) -> int:
     """A documented integer count: a non-negative int as it is (the common case, decided here without
     a call), anything else as `count_or_zero` reads a malformed one (0)."""
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_COUNT:
         return value
     return count_or_zero(value, numbers_only=True)
 
@@ -230,15 +230,13 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
         name=html_to_text(_str(account.get("display_name"))) or _str(account.get("username")) or acct,
         avatar_url=_url(account.get("avatar_static")) or _url(account.get("avatar")),
         # some servers hide the count as -1 or null: unknown, not zero
-        followers=followers
-        if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0
-        else None,
+        followers=whole_number(followers),
         verified=False,  # Mastodon has no account verification, only verified profile links
     )
 
 
 def _pixels(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    return whole_number(value) or None
 
 
 def _size(meta: Any, which: str) -> tuple[int | None, int | None]:
@@ -271,7 +269,7 @@ def parse_media(attachment: dict[str, Any], sensitive: bool) -> Media | None:
 
 def _hidden_by_filter(status: dict[str, Any]) -> bool:
     """With a token, the server applies the user's filters: a match whose action is "hide" must not show."""
-    for result in status.get("filtered") or []:
+    for result in as_list(status.get("filtered")):
         if isinstance(result, dict) and isinstance(result.get("filter"), dict):
             if result["filter"].get("filter_action") == "hide":
                 return True
@@ -316,12 +314,12 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         text = body
     media = tuple(
         m
-        for a in shown.get("media_attachments") or []
+        for a in as_list(shown.get("media_attachments"))
         if isinstance(a, dict)
         if (m := parse_media(a, sensitive or bool(spoiler))) is not None
     )
     tags: list[str] = []
-    for tag in shown.get("tags") or []:
+    for tag in as_list(shown.get("tags")):
         name = tag.get("name") if isinstance(tag, dict) else None
         if isinstance(name, str) and name and f"#{name}" not in tags:
             tags.append(f"#{name}")

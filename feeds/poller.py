@@ -6,7 +6,8 @@ shared by every feed and zone using it. Each feed is a task: poll, hand the resu
 and shows the zone as failing or stale) and sleep what the retry policy says. A result that says
 `more` (a backlog bigger than one poll) is followed by the next poll at once, after only a turn of the
 event loop so the other feeds keep polling. A feed's failure, even an unexpected exception in an
-adapter, never stops the other feeds or the poller.
+adapter, or in the sink keeping what it gave, never stops the other feeds, the poller, nor that feed's
+own polling (its cursor moves only once the sink has kept the data).
 """
 
 from __future__ import annotations
@@ -215,8 +216,6 @@ class Poller:
                 self.sink.fail(spec.feed_id, f"adapter error: {message}", now)
                 log.error("feed %s: adapter error %s; next try in %.0f s", spec.feed_id, message, delay)
             else:
-                failures = 0
-                cursor.update(result.cursor)
                 saves = dict(result.cursor)
                 # validators this poll's requests set (other feeds' tasks may interleave: harmless)
                 after = fetcher.validators()
@@ -225,20 +224,35 @@ class Poller:
                     mine.update(changed)
                     mine = dict(list(mine.items())[-MAX_VALIDATORS_PER_FEED:])
                     saves[VALIDATORS_KEY] = json.dumps(mine)
-                if not result.not_modified or saves:
-                    self.sink.put(
-                        spec.feed_id,
-                        result.posts,
-                        result.metrics,
-                        now,
-                        replace=result.replace or reset,
-                        cursors=saves or None,
-                        skipped=result.skipped or None,
+                try:
+                    if not result.not_modified or saves:
+                        self.sink.put(
+                            spec.feed_id,
+                            result.posts,
+                            result.metrics,
+                            now,
+                            replace=result.replace or reset,
+                            cursors=saves or None,
+                            skipped=result.skipped or None,
+                        )
+                    else:
+                        self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
+                except Exception as exc:  # data the sink could not keep (a bug on either side): this feed polls on
+                    failures += 1
+                    error = FeedError("bad_response", f"{type(exc).__name__}: {exc}")
+                    delay = self.policy.next_delay(error, failures)
+                    message = redact(str(error), [v for v in spec.credentials.values() if v])
+                    if reset:  # the next poll replaces the data still
+                        self._reset.add(spec.feed_id)
+                    self.sink.fail(spec.feed_id, f"adapter error: this poll's data could not be kept: {message}", now)
+                    log.error(
+                        "feed %s: its data could not be kept: %s; next try in %.0f s", spec.feed_id, message, delay
                     )
                 else:
-                    self.sink.put(spec.feed_id, [], {}, now)  # a 304 is a success: the data is current
-                # `more` with nothing delivered would be an adapter bug: never let it spin the loop
-                delay = 0.0 if result.more and (result.posts or result.metrics) else spec.poll_s
+                    failures = 0
+                    cursor.update(result.cursor)  # only once its data is kept: a failed put is asked again
+                    # `more` with nothing delivered would be an adapter bug: never let it spin the loop
+                    delay = 0.0 if result.more and (result.posts or result.metrics) else spec.poll_s
             self.polls[spec.feed_id] += 1
             stop = asyncio.ensure_future(self._stopping.wait())
             woken = asyncio.ensure_future(wake.wait())

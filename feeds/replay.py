@@ -57,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .adapter import PollContext, PollResult, Skipped
 from .errors import FeedError
+from .http import describe_html
 from .mapping import (
     EpochUnit,
     PathError,
@@ -71,6 +72,7 @@ from .mapping import (
     zone,
 )
 from .model import Post
+from .sanitize import has_surrogate_escape, without_lone_surrogates
 
 NAME = "replay"
 CREDENTIALS: tuple[str, ...] = ()
@@ -203,6 +205,8 @@ def read_rows(data: bytes, fmt: str, delimiter: str = ",") -> Rows:
         except (ValueError, RecursionError):
             unreadable.append(f"line {number}: not JSON")
             continue
+        if has_surrogate_escape(line):  # "\ud800": U+FFFD, as for the file's invalid UTF-8
+            doc = without_lone_surrogates(doc)
         if isinstance(doc, dict):
             records.append(doc)
             places.append(f"line {number}")
@@ -329,12 +333,20 @@ def load_index(options: Options) -> ReplayIndex:
         data = path.read_bytes()
     except OSError as exc:
         raise FeedError("client", f"replay file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+    page = describe_html(data)
+    if page is not None:  # a page saved from a browser (a login or error page) in place of the export
+        raise FeedError(
+            "bad_response",
+            f"replay file {str(path)!r} is {page}, not {options.format or 'csv'} rows: a page saved "
+            "from a browser in place of the export?",
+        )
     try:
         index = parse_replay(data, options)
     except PathError as exc:
         raise FeedError("bad_response", f"replay file {str(path)!r}: mapping does not match: {exc}") from None
     if not index.posts:
-        raise FeedError("bad_response", f"replay file {str(path)!r} has no rows")
+        why = "; ".join(f"{s.count} {reason} (first: {s.examples[0]})" for reason, s in index.problems.items())
+        raise FeedError("bad_response", f"replay file {str(path)!r} has no rows" + (f" to show: {why}" if why else ""))
     if index.skipped:
         log.warning(
             "replay file %s: %d of %d rows not shown: %s",
@@ -366,6 +378,20 @@ def _read_time(value: str | None) -> datetime | None:
         return to_datetime(value)
     except ValueError:
         return None
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _later(t: datetime, by: float | timedelta) -> datetime:
+    """`t` moved by `by` (seconds, or a timedelta), held within the years a datetime holds: a file's absurd
+    row (dated 0001 or 9999) moved by the replay's clock shows at the edge of time rather than failing
+    every poll."""
+    try:
+        return t + (by if isinstance(by, timedelta) else timedelta(seconds=by))
+    except OverflowError:
+        return _EARLIEST if (by.total_seconds() if isinstance(by, timedelta) else by) < 0 else _LATEST
 
 
 def _shifted(post: Post, lap: int, at: datetime) -> Post:
@@ -416,8 +442,8 @@ def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: da
         anchor, pos_prev = now, None
     elif not at_max and (old := to_number(old_speed)) != speed:
         # keep the place in the file, change the pace from the last poll on
-        last_poll = anchor + timedelta(seconds=pos_prev / old) if old and old > 0 else now
-        anchor = min(last_poll, now) - timedelta(seconds=pos_prev / speed)
+        last_poll = _later(anchor, pos_prev / old) if old and old > 0 else now
+        anchor = _later(min(last_poll, now), -pos_prev / speed)
     assert anchor is not None
 
     lo = bisect.bisect_left(times, start)  # the rows this replay plays: those at or after `start`
@@ -466,12 +492,13 @@ def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: da
 
     delivered: list[Post] = []
     posts = index.posts
-    shift = anchor - posts[-1].published_at if at_max and posts else timedelta(0)  # the last row lands on the anchor
+    # the last row lands on the anchor
+    shift = anchor - posts[-1].published_at if at_max and posts else timedelta(0)
     while len(delivered) < options.max_per_poll and due(lap, i):
         if at_max:
-            at = posts[i].published_at + shift
+            at = _later(posts[i].published_at, shift)
         else:
-            at = anchor + timedelta(seconds=offset(lap, i) / speed)
+            at = _later(anchor, offset(lap, i) / speed)
         delivered.append(_shifted(posts[i], lap, at))
         i += 1
         if looping and i >= len(times):
@@ -481,9 +508,9 @@ def select(index: ReplayIndex, options: Options, cursor: dict[str, str], now: da
     if first_poll and options.prefill and lo > 0:
         before = range(max(0, lo - options.prefill), lo)
         if at_max:
-            early = [_shifted(posts[j], 0, posts[j].published_at + shift) for j in before]
+            early = [_shifted(posts[j], 0, _later(posts[j].published_at, shift)) for j in before]
         else:
-            early = [_shifted(posts[j], 0, anchor + timedelta(seconds=(times[j] - start) / speed)) for j in before]
+            early = [_shifted(posts[j], 0, _later(anchor, (times[j] - start) / speed)) for j in before]
         delivered = early + delivered
     next_cursor = {
         "anchor": _iso(anchor),

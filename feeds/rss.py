@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .adapter import PollContext, PollResult, html_to_text, service_url
 from .errors import FeedError
+from .http import describe_html
 from .model import Author, Media, Post, web_url
 
 NAME = "rss"
@@ -222,9 +223,21 @@ def read_feed(
     if content_type:
         headers["content-type"] = content_type
     # BytesIO: feedparser never reads a URL or a file path out of the bytes we hand it
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    except Exception as exc:  # feedparser's own slips on hostile bytes (a ValueError in its SAX handler)
+        raise FeedError(
+            "bad_response", f"{feed_url} cannot be read as an RSS or Atom feed ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
+        page = describe_html(body, content_type)
+        if page is not None:  # a captive portal, a proxy's error page, a feed moved to a web page
+            raise FeedError(
+                "bad_response",
+                f"{feed_url} is not an RSS or Atom feed: got {page} (Content-Type: {content_type or 'none'}): "
+                "a captive portal, a proxy's error page or a feed that moved?",
+            )
         why = parsed.get("bozo_exception")
         detail = f": {str(why)[:160]}" if why else ""
         raise FeedError("bad_response", f"{feed_url} is not an RSS or Atom feed{detail}")

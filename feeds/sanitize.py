@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # Bidi embeddings/overrides/isolates (U+202A-202E, U+2066-2069) and zero-width characters, except
 # ZWJ (U+200D), which colour emoji sequences need, and ZWNJ (U+200C), which Persian spelling needs.
@@ -62,3 +63,42 @@ def plain_text(text: str, *, keep_newlines: bool = True, max_chars: int = 20_000
     text = _NEWLINE_SPACES.sub("\n", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()[:max_chars]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def has_surrogate_escape(json_text: str) -> bool:
+    """Whether JSON text escapes a surrogate (\\ud800-\\udfff): the one way a decoded document can hold a
+    lone one (text decoded from UTF-8 holds none, and a pair of escapes decodes to one character)."""
+    return _SURROGATE_ESCAPE.search(json_text) is not None
+
+
+def without_lone_surrogates(doc: Any) -> Any:
+    """`doc` (decoded JSON) with every lone surrogate in its strings and keys replaced by U+FFFD, as a
+    lenient decoder would. JSON allows `"\\ud800"`, Python decodes it, and such a string cannot be
+    encoded: the first `.encode()` of an id, a name or a hash of it would fail far from where it came in.
+    Lists and objects are changed in place; iterative, so a document as deep as the decoder allows is fine."""
+    if isinstance(doc, str):
+        return _LONE_SURROGATE.sub("\ufffd", doc)
+    stack = [doc] if isinstance(doc, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str):
+                    if _LONE_SURROGATE.search(value):
+                        node[i] = _LONE_SURROGATE.sub("\ufffd", value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+            continue
+        for key in [k for k in node if _LONE_SURROGATE.search(k)]:
+            node[_LONE_SURROGATE.sub("\ufffd", key)] = node.pop(key)
+        for key, value in node.items():
+            if isinstance(value, str):
+                if _LONE_SURROGATE.search(value):
+                    node[key] = _LONE_SURROGATE.sub("\ufffd", value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return doc

@@ -32,7 +32,6 @@ poll asks only for what is newer; a result at the cursor's exact millisecond is 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -45,7 +44,7 @@ from .adapter import HASHTAG, PollContext, PollResult, ServiceURL, markup_to_tex
 from .errors import FeedError
 from .http import decode_json
 from .iso_countries import to_alpha2
-from .mapping import count_or_zero, to_count, to_non_negative
+from .mapping import as_list, count_or_zero, to_count, to_non_negative, to_number
 from .model import Author, Media, Metric, Post, PostMetrics, Sentiment, web_url
 from .paging import Pages, PostsOnce, latest, posts_and_times
 
@@ -149,7 +148,8 @@ def parse_epoch_ms(value: object) -> datetime | None:
         if not re.fullmatch(r"-?\d{1,16}(\.\d+)?", value):
             return None
         value = float(value)
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    value = to_number(value, numbers_only=True)  # finite, or None (an integer past any float too)
+    if value is None or value <= 0:
         return None
     try:
         return datetime.fromtimestamp(value / 1000.0, tz=UTC)
@@ -193,9 +193,10 @@ def parse_sentiment(value: object) -> Sentiment | None:
             value = float(value)
         except ValueError:
             return None
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+    value = to_number(value, numbers_only=True)  # finite, or None (an integer past any float too)
+    if value is None:
         return None
-    score = max(-1.0, min(1.0, float(value) / 5.0))
+    score = max(-1.0, min(1.0, value / 5.0))
     label = "positive" if score > 0 else "negative" if score < 0 else "neutral"
     return Sentiment(score=score, label=label)  # type: ignore[arg-type]
 
@@ -342,7 +343,7 @@ def parse_results(doc: object) -> tuple[list[Post], list[datetime], int | None]:
     content = doc.get("result_content")
     if not isinstance(content, dict) or not isinstance(content.get("data", []), list):
         raise FeedError("bad_response", "Talkwalker results: expected result_content.data to be a list")
-    items = (wrapper.get("data") for wrapper in content.get("data") or [] if isinstance(wrapper, dict))
+    items = (wrapper.get("data") for wrapper in as_list(content.get("data")) if isinstance(wrapper, dict))
     posts, seen_times = posts_and_times(items, parse_result, lambda item: parse_epoch_ms(item.get("published")))
     return posts, seen_times, _next_offset(doc.get("pagination"))
 
@@ -376,7 +377,7 @@ def parse_histogram(doc: object, now: datetime, window: str) -> dict[str, Metric
     labels = [_SENTIMENT_HEADERS.get(str(x).upper()) for x in labels] if isinstance(labels, list) else []
     points: dict[datetime, float] = {}
     breakdown: dict[str, float] = {"positive": 0.0, "neutral": 0.0, "negative": 0.0}
-    for row in hist.get("data") or []:
+    for row in as_list(hist.get("data")):
         if not isinstance(row, dict):
             continue
         at = parse_epoch_ms(row.get("t"))

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .adapter import PollContext, PollResult, ServiceURL
 from .errors import FeedError
 from .http import decode_json
-from .mapping import count_or_zero, iso_datetime, to_count
+from .mapping import as_list, count_or_zero, iso_datetime, to_count, whole_number
 from .model import Author, Media, Post, PostMetrics, web_url
 from .paging import Pages, PostsOnce
 
@@ -98,10 +98,10 @@ def index_includes(includes: Any) -> tuple[dict[str, dict], dict[str, dict]]:
     users: dict[str, dict] = {}
     media: dict[str, dict] = {}
     if isinstance(includes, dict):
-        for user in includes.get("users") or ():
+        for user in as_list(includes.get("users")):
             if isinstance(user, dict) and isinstance(user.get("id"), str):
                 users[user["id"]] = user
-        for item in includes.get("media") or ():
+        for item in as_list(includes.get("media")):
             if isinstance(item, dict) and isinstance(item.get("media_key"), str):
                 media[item["media_key"]] = item
     return users, media
@@ -124,8 +124,8 @@ def parse_media(item: dict[str, Any], sensitive: bool = False) -> Media | None:
         kind=mkind,
         url=url,
         alt=_str(item.get("alt_text")),
-        width=w if isinstance(w, int) and w > 0 else None,
-        height=h if isinstance(h, int) and h > 0 else None,
+        width=whole_number(w) or None,
+        height=whole_number(h) or None,
         sensitive=sensitive,
     )
 
@@ -146,7 +146,12 @@ def _author(author_id: str, user: dict[str, Any] | None) -> Author:
 
 
 def _kind(tweet: dict[str, Any]) -> str:
-    types = {r.get("type") for r in tweet.get("referenced_tweets") or () if isinstance(r, dict)}
+    references = tweet.get("referenced_tweets")
+    types = (
+        {r["type"] for r in references if isinstance(r, dict) and isinstance(r.get("type"), str)}
+        if isinstance(references, list)
+        else set()
+    )
     if "retweeted" in types:
         return "repost"
     if "quoted" in types:
@@ -163,7 +168,7 @@ def _hashtags(tweet: dict[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
     seen: set[str] = set()
     for source in (entities, note_entities):
-        for tag in source.get("hashtags") or ():
+        for tag in as_list(source.get("hashtags")):
             name = _str(tag.get("tag")).strip().lstrip("#") if isinstance(tag, dict) else ""
             if name and name.lower() not in seen:
                 seen.add(name.lower())
@@ -208,7 +213,7 @@ def parse_tweet(
     sensitive = tweet.get("possibly_sensitive") is True
     attachments = tweet.get("attachments") if isinstance(tweet.get("attachments"), dict) else {}
     found: list[Media] = []
-    for key in attachments.get("media_keys") or ():
+    for key in as_list(attachments.get("media_keys")):
         item = (media or {}).get(key) if isinstance(key, str) else None
         parsed = parse_media(item, sensitive) if item else None
         if parsed is not None:

@@ -43,7 +43,7 @@ from .adapter import PollContext, PollResult, ServiceURL
 from .care import CareFigures, Statistic, Thresholds, statistic_name, summarise
 from .errors import FeedError
 from .http import decode_json
-from .mapping import iso_datetime
+from .mapping import as_list, iso_datetime, to_number
 from .model import Metric
 from .paging import Pages
 
@@ -110,10 +110,8 @@ def _minutes(value: Any, hours: str) -> float | None:
     """{"calendar": 5, "business": 3} -> the chosen one; null, negative or non-numbers -> None."""
     if not isinstance(value, dict):
         return None
-    n = value.get(hours)
-    if isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n) or n < 0:
-        return None
-    return float(n)
+    n = to_number(value.get(hours), numbers_only=True)  # finite, or None (an integer past any float too)
+    return n if n is not None and n >= 0 else None
 
 
 def parse_export_page(doc: Any, *, hours: str = "calendar") -> tuple[dict[int, list], str | None, bool]:
@@ -125,7 +123,7 @@ def parse_export_page(doc: Any, *, hours: str = "calendar") -> tuple[dict[int, l
     if not isinstance(doc, dict) or not isinstance(doc.get("tickets"), list):
         raise FeedError("bad_response", "Zendesk export page has no `tickets` list")
     metric_sets: dict[int, dict] = {}
-    for m in doc.get("metric_sets") or []:
+    for m in as_list(doc.get("metric_sets")):
         if isinstance(m, dict) and isinstance(m.get("ticket_id"), int):
             metric_sets[m["ticket_id"]] = m
     rows: dict[int, list | None] = {}
@@ -145,6 +143,8 @@ def parse_export_page(doc: Any, *, hours: str = "calendar") -> tuple[dict[int, l
         # the wall-clock moment of the first reply, for comparing with an SLA's breach_at
         reply_cal = _minutes(m.get("reply_time_in_minutes"), "calendar")
         replied_at = created.timestamp() + reply_cal * 60 if reply_cal is not None else None
+        if replied_at is not None and not math.isfinite(replied_at):  # a reply "1e308 minutes" later: never
+            replied_at = None
         rows[t["id"]] = [
             int(created.timestamp()),
             _STATUS_CODE.get(status, "o"),
@@ -162,7 +162,7 @@ def _sla_breach_at(slas: Any) -> int | None:
     if not isinstance(slas, dict):
         return None
     deadlines = []
-    for pm in slas.get("policy_metrics") or []:
+    for pm in as_list(slas.get("policy_metrics")):
         if isinstance(pm, dict) and pm.get("metric") == "first_reply_time":
             at = iso_datetime(pm.get("breach_at"))
             if at is not None:

@@ -15,11 +15,19 @@ the demo feed ('asset:demo/photo1.png', confined to assets/demo/).
 Decoding (Pillow) and scaling happen here, in the painter, never on the render thread. Scaled
 pictures are cached per process, keyed by the file's mtime and size, so a replaced file shows up
 on the next repaint and a page flip back to an already-seen post costs no decode.
+
+A picture is never decoded into more than MAX_PIXELS: its size is read from its header first, and a
+larger one (a 20000 x 20000 PNG of a few kilobytes, a decompression bomb) is refused before a single
+row is decompressed; Pillow's own bomb check (Image.MAX_IMAGE_PIXELS) is a looser second lock. A
+refused or unreadable file is logged once (per version of the file) and remembered, so the painter
+draws its placeholder on every repaint without opening the file again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
@@ -40,6 +48,11 @@ Fit = Literal["contain", "cover"]
 MAX_PIXELS = 40_000_000
 _CACHE_SIZE = 48
 _cache: OrderedDict[tuple, skia.Image] = OrderedDict()
+# files that could not be decoded (too large, not an image), by version: the reason, told once
+_REFUSED_SIZE = 256
+_refused: OrderedDict[tuple, str] = OrderedDict()
+
+log = logging.getLogger("wall.paint.images")
 
 
 class PictureUnavailable(Exception):
@@ -110,7 +123,11 @@ def _decode(path: str) -> Image.Image:
     if path.lower().endswith((".svg", ".svgz")):
         raise PictureUnavailable("SVG is not supported; use a PNG")
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # Pillow warns from 89 Mpx on; the check below refuses far sooner, and says so in the log
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)  # reads the header only: nothing is decompressed yet
+        with im:
             if im.width * im.height > MAX_PIXELS:
                 raise PictureUnavailable(f"too large ({im.width}x{im.height})")
             im.seek(0)  # first frame of an animated GIF / WebP
@@ -122,8 +139,8 @@ def _decode(path: str) -> Image.Image:
         raise PictureUnavailable("not a file") from None
     except PermissionError:
         raise PictureUnavailable("not readable") from None
-    except Image.DecompressionBombError:  # Pillow refuses absurd sizes before we can
-        raise PictureUnavailable("too large") from None
+    except Image.DecompressionBombError:  # Pillow refuses absurd sizes (from 179 Mpx) before we can
+        raise PictureUnavailable("too large (a decompression bomb)") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PictureUnavailable("not a readable image") from exc
 
@@ -160,7 +177,19 @@ def picture(ref_or_path: str, width: int, height: int, fit: Fit = "contain", *, 
     if img is not None:
         _cache.move_to_end(key)
         return img
-    scaled = _scaled(_decode(path), width, height, fit)
+    version = key[:3]
+    refused = _refused.get(version)
+    if refused is not None:  # told once already: the placeholder, without opening the file again
+        raise PictureUnavailable(refused)
+    try:
+        decoded = _decode(path)
+    except PictureUnavailable as exc:
+        _refused[version] = str(exc)
+        while len(_refused) > _REFUSED_SIZE:
+            _refused.popitem(last=False)
+        log.warning("picture %s not shown (a placeholder instead): %s", path, exc)
+        raise
+    scaled = _scaled(decoded, width, height, fit)
     pixels = np.ascontiguousarray(np.asarray(scaled, dtype=np.uint8))
     img = skia.Image.fromarray(pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     _cache[key] = img
