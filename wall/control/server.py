@@ -415,8 +415,12 @@ def create_app(wall: WallControl, tokens: Tokens, *, tls: bool = False) -> Guard
         return moderate(f"unblock_{body.kind}", body.value, who)
 
     @app.post("/api/moderation/kill", summary="the wall-wide kill switch (fallback scenario)")
-    def kill(body: KillBody, who: str = Depends(operator)):
-        return moderate("kill", body.on, who)
+    async def kill(body: KillBody, who: str = Depends(operator)):
+        done = await asyncio.to_thread(moderate, "kill", body.on, who)
+        # the director chooses the scenario a kill switch shows: answer once it has, so the status
+        # read after this answer tells the wall's new state
+        await command(cmd.Settle(), who)
+        return done
 
     @app.post("/api/reload", summary="re-read the config file now (invalid: rejected, the wall keeps running)")
     async def reload_(who: str = Depends(operator)):

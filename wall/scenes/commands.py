@@ -62,7 +62,13 @@ class Acknowledge:
     rule: str
 
 
-Command = ShowScenario | StepScenario | Resume | Spotlight | Freeze | Lock | Acknowledge
+@dataclass(frozen=True)
+class Settle:
+    """Changes nothing: answered once the director has decided the wall again, so a change made
+    outside it (the kill switch, which the moderator holds) is in the status read after the answer."""
+
+
+Command = ShowScenario | StepScenario | Resume | Spotlight | Freeze | Lock | Acknowledge | Settle
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from .commands import (
     Freeze,
     Lock,
     Resume,
+    Settle,
     ShowScenario,
     Spotlight,
     StepScenario,
@@ -426,6 +427,8 @@ class Director:
             return {"frozen": self.frozen_at is not None}
         if isinstance(c, Lock):
             return self._lock(c, t)
+        if isinstance(c, Settle):
+            return {}
         if isinstance(c, Acknowledge):
             if self.alerts is None:
                 raise ValueError("this wall has no alert rules")
