@@ -304,7 +304,7 @@ def metrics(t: datetime) -> dict[str, Metric]:
         ),
         "care.waiting": Metric(
             name="Waiting in queue",
-            unit="",
+            unit="tickets",
             value=float(max(0, round(9 + 7 * wobble))),
             previous=12.0,
             target=5,
