@@ -412,3 +412,39 @@ def test_a_metric_has_one_scale_in_every_scenario_of_the_shipped_configs():
         finally:
             store.close()
     assert checked >= 10  # demo and room: four gauges in two scenarios each, plus kiosk and lobby
+
+
+def test_check_warns_when_one_figure_gets_two_scales(tmp_path):
+    """Options are the one way a figure could get two scales: `wallctl check` says where."""
+    from wall.config.loader import load_config
+
+    wall = tmp_path / "wall.yaml"
+    wall.write_text(
+        """\
+displays:
+  grid: {cols: 1, rows: 1, panel: {resolution: [1920, 1080], active_mm: [1209.6, 680.4], bezel_mm: 0.9}}
+feeds:
+  demo: { adapter: demo }
+layout:
+  zones:
+    a: {cells: A1:A1}
+scenarios:
+  day:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.response_rate }
+  night:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.response_rate, min: 0, max: 100 }
+  same:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.first_reply_min }
+"""
+    )
+    warnings = [str(w) for w in load_config(wall).warnings]
+    scales = [w for w in warnings if "one scale" in w]
+    assert len(scales) == 1, warnings
+    assert "scenario 'night'" in scales[0] and "min 0, max 100" in scales[0] and "min derived, max derived" in scales[0]
+    assert "wall.yaml:" in scales[0]  # file and line, as every config warning
+    # the shipped configs give every figure one scale
+    for path in sorted((Path(__file__).resolve().parent.parent / "config").glob("*.yaml")):
+        assert not [w for w in load_config(path).warnings if "one scale" in str(w)], path.name
