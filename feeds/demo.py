@@ -304,7 +304,7 @@ def metrics(t: datetime) -> dict[str, Metric]:
         ),
         "care.waiting": Metric(
             name="Waiting in queue",
-            unit="",
+            unit="tickets",
             value=float(max(0, round(9 + 7 * wobble))),
             previous=12.0,
             target=5,
@@ -405,9 +405,10 @@ def metrics(t: datetime) -> dict[str, Metric]:
             leaderboard=tuple(
                 LeaderboardEntry(
                     author=_author(i),
-                    mentions=_rng("mentions", i, now.hour).randint(3, 40),
+                    mentions=(mentions := _rng("mentions", i, now.hour).randint(3, 40)),
                     reach=AUTHORS[i][2] * 3,
-                    engagement=round(_rng("eng", i).uniform(1, 9), 1),
+                    # interactions their posts got (a count, as every source's leaderboard gives it)
+                    engagement=float(mentions * _rng("eng", i).randint(20, 160)),
                 )
                 for i in leaders[:10]
             ),

@@ -143,12 +143,12 @@ def compute_metrics(items: list[dict], options: Options, now: datetime, *, note:
             "care.response_rate", "Response rate", "%", 100.0 * replied / len(rows) if rows else None, True
         ),
         "care.replies": figures.metric(
-            "care.replies", "Agent replies", "", float(sum(i["replies"] for i in rows)), True
+            "care.replies", "Agent replies", "replies", float(sum(i["replies"] for i in rows)), True
         ),
         "care.waiting": figures.metric(
             "care.waiting",
             "Waiting for a first reply",
-            "",
+            "conversations",
             float(sum(1 for i in rows if not i["closed"] and not i["replied"])),
             False,
         ),

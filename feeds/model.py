@@ -306,9 +306,13 @@ class Post(_Model):
 
 class LeaderboardEntry(_Model):
     author: Author
-    mentions: int = 0
-    reach: int | None = None
-    engagement: float | None = None
+    mentions: int = Field(default=0, description="the author's posts in the window (a count)")
+    reach: int | None = Field(default=None, description="people reached (a count)")
+    engagement: float | None = Field(
+        default=None,
+        description="interactions (likes, reposts, replies, quotes) the author's posts got: a count, "
+        "never a rate, so the same column means the same thing from every source",
+    )
     previous_rank: int | None = Field(
         default=None, description="rank in the same ranking Metric.compared_s earlier; None: not ranked then"
     )

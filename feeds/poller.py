@@ -103,6 +103,69 @@ async def poll_once(
     return await module.poll(ctx)
 
 
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one poll of one feed came to, for whoever reports it (`wallctl render --poll`)."""
+
+    feed_id: str
+    error: str | None  # None: the poll succeeded and the sink kept its data
+    posts: int = 0
+    metrics: int = 0
+
+
+def poll_every_feed_once(
+    specs: list[FeedSpec],
+    sink: Sink,
+    *,
+    time_limit_s: float = 30.0,
+    fetcher_factory: Callable[[], Fetcher] | None = None,
+    now: datetime | None = None,
+) -> list[PollOutcome]:
+    """One poll of every feed, all at once, each handed to the sink as the Poller would (data and
+    cursors kept, or the failure recorded so the zone shows it), then return. Each poll is cut off
+    after `time_limit_s` (a server that never answers cannot hold the caller). Runs its own event
+    loop: call it from a thread that has none (a command, before rendering)."""
+    at = now or datetime.now(UTC)
+
+    async def one(spec: FeedSpec, fetcher: Fetcher) -> PollOutcome:
+        secrets = [v for v in spec.credentials.values() if v]
+        try:
+            cursor = {k: v for k, v in sink.cursors(spec.feed_id).items() if k != VALIDATORS_KEY}
+            result = await asyncio.wait_for(poll_once(spec, fetcher, cursor, at), time_limit_s)
+            if result.not_modified:
+                sink.put(spec.feed_id, [], {}, at)  # a 304 is a success: the data kept is current
+            else:
+                sink.put(
+                    spec.feed_id,
+                    result.posts,
+                    result.metrics,
+                    at,
+                    replace=result.replace,
+                    cursors=dict(result.cursor) or None,
+                    skipped=result.skipped or None,
+                )
+            return PollOutcome(spec.feed_id, None, len(result.posts), len(result.metrics))
+        except TimeoutError:
+            error = f"timeout: no complete answer within {time_limit_s:g} s"
+            sink.fail(spec.feed_id, error, at)
+        except FeedError as exc:
+            error = redact(f"{exc.kind}: {exc}", secrets)
+            sink.fail(spec.feed_id, error, at, credentials=exc.kind == "credentials")
+        except Exception as exc:  # an adapter bug (or data the sink refused): reported, never a crash
+            error = "adapter error: " + redact(f"{type(exc).__name__}: {exc}", secrets)
+            sink.fail(spec.feed_id, error, at)
+        return PollOutcome(spec.feed_id, error)
+
+    async def every() -> list[PollOutcome]:
+        fetcher = (fetcher_factory or Fetcher)()
+        try:
+            return list(await asyncio.gather(*(one(spec, fetcher) for spec in specs)))
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(every()) if specs else []
+
+
 class Poller:
     """Runs every feed's task on an asyncio loop in a daemon thread. `start()`, `stop()`."""
 

@@ -207,12 +207,16 @@ def compute_metrics(table: dict[int, list], options: Options, now: datetime, *, 
         "care.waiting": figures.metric(
             "care.waiting",
             "Waiting for a first reply",
-            "",
+            "tickets",
             float(sum(1 for r in rows if r[1] in ("n", "o") and r[2] is None)),
             False,
         ),
         "care.sla_breaches": figures.metric(
-            "care.sla_breaches", "First-reply SLA breaches", "", float(sum(1 for r in rows if breached(r))), False
+            "care.sla_breaches",
+            "First-reply SLA breaches",
+            "tickets",
+            float(sum(1 for r in rows if breached(r))),
+            False,
         ),
         "care.requester_wait_min": figures.metric(
             "care.requester_wait_min", f"{stat} requester wait", "min", summarise(waits, options.statistic), False

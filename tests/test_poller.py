@@ -197,3 +197,37 @@ def test_a_result_that_says_more_is_followed_by_the_next_poll_at_once(monkeypatc
     assert p.polls["a"] == 3
     assert {q.key for q in store.snapshot("a", T).posts} == {"t:1", "t:2"}
     assert script.seen_cursors == [{}, {"at": "1"}, {"at": "2"}]  # each poll went on from the last
+
+
+def test_one_poll_of_every_feed_keeps_data_and_failures_and_a_stuck_feed_is_cut_off(monkeypatch):
+    """`render --poll`'s poll: all feeds at once, each outcome in the store, a feed that never
+    answers cut off at the time limit instead of holding the command."""
+    import asyncio
+
+    from feeds.poller import poll_every_feed_once
+
+    good = Script([PollResult(posts=[post(1), post(2)], cursor={"since": "2"})])
+    broken = Script([FeedError("credentials", "token refused")])
+    crashing = Script([ZeroDivisionError("adapter bug")])
+
+    async def never(ctx):
+        await asyncio.sleep(3600)
+
+    stuck = SimpleNamespace(NAME="stuck", Options=NoOptions, CREDENTIALS=(), BUDGET=None, poll=never)
+    modules = {"good": good.module(), "broken": broken.module(), "crashing": crashing.module(), "stuck": stuck}
+    monkeypatch.setattr(poller_mod, "adapter_module", lambda name: modules[name])
+    store = Store({fid: (fid, 60.0) for fid in modules})
+    specs = [FeedSpec(fid, fid, 60.0, {}, {}) for fid in modules]
+
+    outcomes = {o.feed_id: o for o in poll_every_feed_once(specs, store, time_limit_s=0.3, now=T)}
+
+    assert (outcomes["good"].error, outcomes["good"].posts) == (None, 2)
+    assert sorted(p.key for p in store.snapshot("good", T).posts) == ["t:1", "t:2"]
+    assert store.cursors("good") == {"since": "2"}
+    assert outcomes["broken"].error == "credentials: token refused"
+    assert "ZeroDivisionError: adapter bug" in outcomes["crashing"].error
+    assert outcomes["stuck"].error.startswith("timeout:")
+    assert store.snapshot("broken", T).health.state == "credentials"
+    for fid in ("crashing", "stuck"):
+        assert store.snapshot(fid, T).health.state == "failing", fid
+    store.close()

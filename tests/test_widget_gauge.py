@@ -1,4 +1,7 @@
-"""`gauge`: care figure on an arc with ok / warn / breach bands, target tick and competitor markers."""
+"""`gauge`: care figure on an arc with ok / warn / breach bands, target tick and competitor markers.
+
+The pill follows the target (OK only when it is met), every figure carries its unit, a competitor's
+marker carries its name, and one metric has one scale in every scenario of the shipped configs."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import dataclasses
 import json
 import pickle
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +20,7 @@ from feeds.model import Metric
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
 from wall.scenes.views import to_json
-from wall.widgets.gauge import band_of, scale
+from wall.widgets.gauge import band_of, derived_breach, scale
 
 
 def care(value, *, target=15.0, warn=20.0, breach=30.0, higher=False, unit="min", benchmarks=None):
@@ -64,39 +68,90 @@ def test_response_rate_higher_is_better_golden():
 
 @pytest.mark.parametrize(
     "value, band",
-    [(0, "ok"), (10, "ok"), (15.8, "ok"), (19.9, "ok"), (20, "warn"), (29.9, "warn"), (30, "breach"), (300, "breach")],
+    [
+        (0, "ok"),
+        (10, "ok"),
+        (15, "ok"),  # meeting the target exactly is meeting it
+        (15.8, "warn"),  # over the target: never OK, even before the feed's warn (20)
+        (19.9, "warn"),
+        (20, "warn"),
+        (29.9, "warn"),
+        (30, "breach"),
+        (300, "breach"),
+    ],
 )
 def test_bands_lower_is_better(value, band):
     assert band_of(value, 15, 20, 30, higher_is_better=False) == band
 
 
 @pytest.mark.parametrize(
-    "value, band", [(100, "ok"), (90.1, "ok"), (90, "warn"), (80.1, "warn"), (80, "breach"), (0, "breach")]
+    "value, band",
+    [
+        (100, "ok"),
+        (95, "ok"),
+        (94.9, "warn"),
+        (90.1, "warn"),
+        (90, "warn"),
+        (80.1, "warn"),
+        (80, "breach"),
+        (0, "breach"),
+    ],
 )
 def test_bands_higher_is_better(value, band):
     assert band_of(value, 95, 90, 80, higher_is_better=True) == band
+
+
+def test_an_early_warning_before_the_target_warns_while_the_target_is_met():
+    # first reply: target 15, warn from 12 (the team wants to hear before the target slips)
+    assert band_of(11, 15, 12, 30, False) == "ok"
+    assert band_of(13, 15, 12, 30, False) == "warn"
+    # response rate: target 95, warn from 97
+    assert band_of(98, 95, 97, 80, True) == "ok" and band_of(96, 95, 97, 80, True) == "warn"
 
 
 def test_band_fallbacks():
     assert band_of(16, 15, None, 30, False) == "warn"  # no warn threshold: missing the target warns
     assert band_of(14, 15, None, 30, False) == "ok"
     assert band_of(25, None, None, 30, False) == "ok" and band_of(31, None, None, 30, False) == "breach"
-    assert band_of(25, None, 20, None, False) == "warn"  # no breach threshold: no breach band
+    assert band_of(25, None, 20, None, False) == "warn"  # no target: warn alone starts the warning band
     assert band_of(25, None, None, None, False) == "none"
     assert band_of(None, 15, 20, 30, False) == "none"
 
 
+@pytest.mark.parametrize(
+    "target, unit, higher, breach, just_warn, critical",
+    [
+        (15, "min", False, 30, 29.9, 30),  # lower is better: twice the target
+        (95, "%", True, 90, 90.1, 90),  # a rate: twice the shortfall from 100 %
+        (10, "", True, 5, 5.1, 5),  # a higher-is-better count: half the target
+    ],
+)
+def test_critical_band_derives_from_the_target(target, unit, higher, breach, just_warn, critical):
+    assert derived_breach(target, unit, higher) == breach
+    assert band_of(just_warn, target, None, None, higher, unit) == "warn"
+    assert band_of(critical, target, None, None, higher, unit) == "breach"
+    data = care(critical, target=target, warn=None, breach=None, higher=higher, unit=unit)
+    view = build("gauge", make_ctx(640, 360, data=data), metric="c")
+    assert (view.band, view.breach, view.breach_derived) == ("breach", breach, True)
+    assert [b.band for b in view.bands] == (["breach", "warn", "ok"] if higher else ["ok", "warn", "breach"])
+    # a breach the feed states wins over the derived one
+    stated = care(critical, target=target, warn=None, breach=breach * 0.9, higher=higher, unit=unit)
+    view = build("gauge", make_ctx(640, 360, data=stated), metric="c")
+    assert (view.breach, view.breach_derived) == (breach * 0.9, False)
+
+
 def test_demo_first_reply_band():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min")
-    # demo at T0: 15.8 min against target 15 / warn 20 / breach 30, lower is better
+    # demo at T0: 15.8 min against target 15 / warn 20 / breach 30, lower is better: the target is
+    # missed, so the pill warns (the feed's warn of 20 is past the target: it cannot make 15.8 OK)
     assert (view.value, view.number, view.unit) == (15.8, "15.8", "min")
-    assert (view.target, view.warn, view.breach) == (15, 20, 30)
-    assert view.band == "ok" and view.band_color == THEME.ok
+    assert (view.target, view.warn, view.breach, view.breach_derived) == (15, 15, 30, False)
+    assert view.band == "warn" and view.band_color == THEME.warn
     assert view.caption == "target 15 min \u00b7 0.8 min above"
-    assert (view.scale_min, view.scale_max, view.min_text, view.max_text) == (0, 35, "0", "35")
+    assert (view.scale_min, view.scale_max, view.min_text, view.max_text) == (0, 35, "0 min", "35 min")
     assert [(b.band, b.start, b.end) for b in view.bands] == [
-        ("ok", 0.0, round(20 / 35, 5)),
-        ("warn", round(20 / 35, 5), round(30 / 35, 5)),
+        ("ok", 0.0, round(15 / 35, 5)),
+        ("warn", round(15 / 35, 5), round(30 / 35, 5)),
         ("breach", round(30 / 35, 5), 1.0),
     ]
     assert view.position == round(15.8 / 35, 5) and view.target_position == round(15 / 35, 5)
@@ -106,14 +161,14 @@ def test_demo_first_reply_band():
 def test_demo_benchmarks_positions():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min", show_benchmarks=True)
     assert [(b.name, b.value, b.text, b.position, b.better) for b in view.benchmarks] == [
-        ("Competitor A", 19.0, "19", round(19 / 35, 5), False),
-        ("Competitor B", 27.5, "27.5", round(27.5 / 35, 5), False),
+        ("Competitor A", 19.0, "19 min", round(19 / 35, 5), False),
+        ("Competitor B", 27.5, "27.5 min", round(27.5 / 35, 5), False),
     ]
 
 
 def test_demo_response_rate_view():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.response_rate", show_benchmarks=True)
-    assert (view.number, view.unit, view.band) == ("92.4", "%", "ok")
+    assert (view.number, view.unit, view.band) == ("92.4", "%", "warn")  # under its 95 % target
     assert (view.scale_min, view.scale_max) == (70, 100)  # a % scale stops at 100
     assert [b.band for b in view.bands] == ["breach", "warn", "ok"]  # higher is better: ok is the high end
     assert view.caption == "target 95 % \u00b7 2.6 pt below"
@@ -140,7 +195,7 @@ def test_scale_defaults_and_overrides():
     lo, hi = scale([-3.0, 2.0], "", None, None)
     assert lo < -3 and hi > 2
     view = build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", min=0, max=60)
-    assert (view.scale_min, view.scale_max, view.max_text) == (0, 60, "60")
+    assert (view.scale_min, view.scale_max, view.max_text) == (0, 60, "60 min")
     assert build("gauge", make_ctx(640, 360, data=care(12.0)), metric="c", max=5).scale_max == 5
 
 
@@ -194,12 +249,14 @@ def test_bad_thresholds_and_benchmarks_are_ignored():
 
 
 def test_inconsistent_thresholds_do_not_crash():
-    # warn beyond breach: no warn band; the value's band and the drawn bands agree
-    view, _ = render("gauge", 640, 360, data=care(25.0, target=15, warn=40, breach=30), metric="c")
+    # thresholds written for the other direction (breach before warn before target): no warn band;
+    # the value's band and the drawn bands agree
+    view, _ = render("gauge", 640, 360, data=care(3.0, target=15, warn=10, breach=5), metric="c")
     assert view.band == "ok" and [b.band for b in view.bands] == ["ok", "breach"]
-    assert (
-        build("gauge", make_ctx(640, 360, data=care(35.0, target=15, warn=40, breach=30)), metric="c").band == "breach"
-    )
+    assert build("gauge", make_ctx(640, 360, data=care(7.0, target=15, warn=10, breach=5)), metric="c").band == "breach"
+    # a warn past the breach: the breach still counts, the target still decides OK
+    view = build("gauge", make_ctx(640, 360, data=care(25.0, target=15, warn=40, breach=30)), metric="c")
+    assert view.band == "warn" and [b.band for b in view.bands] == ["ok", "warn", "breach"]
 
 
 def test_negative_values_on_a_signed_scale():
@@ -260,3 +317,134 @@ def test_options_are_validated():
         options("gauge", metric="c", needle=True)
     with pytest.raises(ValidationError):
         options("gauge")
+
+
+# ------------------------------------------------------------------------------- what visitors read
+
+
+def painted(view, w: int, h: int) -> tuple[np.ndarray, list[str]]:
+    """The gauge's pixels and every text it painted."""
+    with record_text_sizes() as sizes:
+        px = paint("gauge", view, w, h)
+    return px, [text for _, text in sizes]
+
+
+@pytest.mark.parametrize(
+    "value, higher, word, caption",
+    [
+        # the issue's gauge: 12 waiting against a target of 5 said OK beside "target 5 · 7 above"
+        (12.0, False, "WARNING", "target 5 tickets \u00b7 7 tickets above"),
+        (5.0, False, "OK", "target 5 tickets \u00b7 met"),
+        (3.0, False, "OK", "target 5 tickets \u00b7 met"),
+        (26.0, False, "BREACH", "target 5 tickets \u00b7 21 tickets above"),
+        # higher is better: a response rate of 92.4 % against 95 % is not OK
+        (92.4, True, "WARNING", "target 95 % \u00b7 2.6 pt below"),
+        (97.0, True, "OK", "target 95 % \u00b7 met"),
+        (70.0, True, "BREACH", "target 95 % \u00b7 25 pt below"),
+    ],
+)
+def test_the_pill_follows_the_target(value, higher, word, caption):
+    if higher:
+        data = care(value, target=95, warn=90, breach=80, higher=True, unit="%")
+    else:
+        data = care(value, target=5, warn=15, breach=25, unit="tickets")
+    view = build("gauge", make_ctx(960, 540, data=data), metric="c")
+    px, texts = painted(view, 960, 540)
+    assert view.caption == caption
+    assert word in texts and not {"OK", "WARNING", "BREACH"} - {word} & set(texts)
+    band = {"OK": "ok", "WARNING": "warn", "BREACH": "breach"}[word]
+    # the pill and the value arc wear the band's colour
+    assert near(px[200:420, 330:630], getattr(THEME, band)) > 2000
+
+
+def test_every_figure_carries_its_unit():
+    data = care(12.0, target=5, warn=15, breach=25, unit="tickets", benchmarks={"Rival desk": 9.0})
+    view = build("gauge", make_ctx(960, 540, data=data), metric="c", show_benchmarks=True)
+    _, texts = painted(view, 960, 540)
+    assert (view.number, view.unit) == ("12", "tickets")
+    assert "12" in texts and "tickets" in texts  # the value, its unit beside it
+    assert {"0 tickets", "30 tickets"} <= set(texts)  # the scale's ends
+    assert "target 5 tickets \u00b7 7 tickets above" in texts
+    assert any("Rival desk" in t and "9 tickets" in t for t in texts)
+    # a feed that states no unit: the zone's option gives it
+    bare = care(12.0, target=5, warn=15, breach=25, unit="")
+    view = build("gauge", make_ctx(960, 540, data=bare), metric="c", unit="chats")
+    _, texts = painted(view, 960, 540)
+    assert "chats" in texts and view.caption == "target 5 chats \u00b7 7 chats above"
+
+
+@pytest.mark.parametrize("w, h, floor", [(960, 540, 0), (960, 540, 30), (1920, 300, 0), (640, 640, 0), (480, 270, 0)])
+def test_a_benchmark_marker_names_whose_figure_it_is(w, h, floor):
+    ctx = dataclasses.replace(make_ctx(w, h, data=demo_snapshot()), min_text_px=floor)
+    view = build("gauge", ctx, metric="care.first_reply_min", show_benchmarks=True)
+    _, texts = painted(view, w, h)
+    for b in view.benchmarks:
+        with_figure = [t for t in texts if b.text in t]
+        assert all(b.name in t for t in with_figure), (b.name, with_figure)
+    if (w, h, floor) == (960, 540, 0):
+        assert all(any(b.name in t and b.text in t for t in texts) for b in view.benchmarks)
+
+
+def test_a_metric_has_one_scale_in_every_scenario_of_the_shipped_configs():
+    from wall.config.loader import load_config
+    from wall.scenes.views import SceneViews
+    from wall.store import Store
+
+    repo = Path(__file__).resolve().parent.parent
+    checked = 0
+    for path in sorted((repo / "config").glob("*.yaml")):
+        loaded = load_config(path)
+        store = Store.from_config(loaded.config)
+        try:
+            scenes = SceneViews(loaded, store)
+            scales: dict[tuple[str, str], set[tuple[float, float]]] = {}
+            for name, plan in loaded.scenarios.items():
+                frame = scenes.frame(plan, T0)
+                for zone_id, zv in frame.views.items():
+                    if zv.widget != "gauge" or zv.view.placeholder:
+                        continue
+                    binding = plan.bindings[zone_id]
+                    assert zv.view.unit, f"{path.name}:{name}:{zone_id}: {binding.metric} shows no unit"
+                    scales.setdefault((binding.feed, binding.metric), set()).add((zv.view.scale_min, zv.view.scale_max))
+                    checked += 1
+            for (feed, metric), seen in scales.items():
+                assert len(seen) == 1, f"{path.name}: {feed}/{metric} has scales {sorted(seen)}"
+        finally:
+            store.close()
+    assert checked >= 10  # demo and room: four gauges in two scenarios each, plus kiosk and lobby
+
+
+def test_check_warns_when_one_figure_gets_two_scales(tmp_path):
+    """Options are the one way a figure could get two scales: `wallctl check` says where."""
+    from wall.config.loader import load_config
+
+    wall = tmp_path / "wall.yaml"
+    wall.write_text(
+        """\
+displays:
+  grid: {cols: 1, rows: 1, panel: {resolution: [1920, 1080], active_mm: [1209.6, 680.4], bezel_mm: 0.9}}
+feeds:
+  demo: { adapter: demo }
+layout:
+  zones:
+    a: {cells: A1:A1}
+scenarios:
+  day:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.response_rate }
+  night:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.response_rate, min: 0, max: 100 }
+  same:
+    zones:
+      a: { widget: gauge, feed: demo, metric: care.first_reply_min }
+"""
+    )
+    warnings = [str(w) for w in load_config(wall).warnings]
+    scales = [w for w in warnings if "one scale" in w]
+    assert len(scales) == 1, warnings
+    assert "scenario 'night'" in scales[0] and "min 0, max 100" in scales[0] and "min derived, max derived" in scales[0]
+    assert "wall.yaml:" in scales[0]  # file and line, as every config warning
+    # the shipped configs give every figure one scale
+    for path in sorted((Path(__file__).resolve().parent.parent / "config").glob("*.yaml")):
+        assert not [w for w in load_config(path).warnings if "one scale" in str(w)], path.name

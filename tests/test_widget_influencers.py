@@ -136,7 +136,7 @@ def test_leaderboard_resorted_on_request():
     data = demo_snapshot()
     view = build("influencers", make_ctx(960, 1080, t=SETTLED, data=data), count=10, rank_by="engagement")
     engagement = [r.engagement for r in view.rows]
-    assert engagement == sorted(engagement, reverse=True) and view.subtitle == "by engagement · last 7d"
+    assert engagement == sorted(engagement, reverse=True) and view.subtitle == "by interactions · last 7d"
     by_reach = build(
         "influencers", make_ctx(960, 1080, t=SETTLED, data=data), count=10, rank_by="reach", figure="reach"
     )
@@ -388,3 +388,40 @@ def test_the_stores_ranking_by_engagement_is_its_own_board():
     assert [r.name for r in by_engagement.rows] == ["Ben", "Cléo", "Ana"]
     by_mentions = build("influencers", make_ctx(960, 540, t=SETTLED, data=data))
     assert [r.name for r in by_mentions.rows] == ["Ana", "Ben", "Cléo"]
+
+
+def test_figure_columns_are_counts_with_one_meaning_in_every_scenario():
+    """The demo's monitoring zone ranks from posts (interactions: a count), its crisis and launch
+    zones read the feed's leaderboard: the column header and the numbers under it mean the same in
+    all three (they once read 'Engagement' over 4,350 in one scenario and over 5.8 in another)."""
+    from pathlib import Path
+
+    from wall.config.loader import load_config
+    from wall.scenes.views import SceneViews
+    from wall.store import Store
+
+    loaded = load_config(Path(__file__).resolve().parent.parent / "config" / "demo.yaml")
+    store = Store.from_config(loaded.config)
+    try:
+        scenes = SceneViews(loaded, store)
+        sources = set()
+        for name, plan in loaded.scenarios.items():
+            for zone_id, zv in scenes.frame(plan, SETTLED).views.items():
+                if zv.widget != "influencers" or not zv.view.rows:
+                    continue
+                view = zv.view
+                sources.add(view.source)
+                counts = [r.engagement for r in view.rows if r.engagement is not None]
+                assert counts and all(float(c).is_integer() for c in counts), (name, zone_id, counts)
+                # interactions are what posts got: never fewer than the posts themselves here
+                assert all(r.engagement >= r.mentions for r in view.rows if r.engagement is not None), name
+                assert "engagement" not in view.subtitle, (name, view.subtitle)
+                rect = next(z.rect for z in plan.layout.zones if z.id == zone_id)
+                with record_text_sizes() as sizes:
+                    paint("influencers", view, rect.w, rect.h)
+                texts = {text for _, text in sizes}
+                assert "Interactions" in texts and "Engagement" not in texts, (name, zone_id)
+                assert "Mentions" in texts and view.figure_label in texts
+    finally:
+        store.close()
+    assert sources == {"posts", "leaderboard"}

@@ -2,7 +2,9 @@
 
 Every failure a user can cause ends in one clear line per problem and a non-zero exit, never a
 traceback (`--debug` shows one for bug reports). Exit codes: 0 ok, 1 bad config, 2 bad usage,
-3 no OpenGL, 5 no wall answers (client commands), 70 internal error, 130 interrupted.
+3 no OpenGL, 4 a feed failed (`feed poll`, `render --poll`: the output names it; a render still
+writes its pictures, with that feed's zones marked failing), 5 no wall answers (client commands),
+70 internal error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .errors import UsageError
 from .outputs.registry import BACKENDS
 from .room.bus import shown_url
 
-EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_INTERNAL = 1, 2, 3, 70
+EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_FEED, EXIT_INTERNAL = 1, 2, 3, 4, 70
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -122,7 +124,10 @@ def cmd_render(args) -> int:
     if args.pattern and args.pattern not in PATTERNS:
         raise UsageError(f"unknown pattern '{args.pattern}'; patterns: {', '.join(PATTERNS)}")
     rt = WallRuntime(loaded, store_path=Path(args.store) if args.store else None)
+    failed: list[str] = []
     try:
+        if args.poll:
+            failed = _poll_before_render(rt)
         if args.pattern:
             rt.use_pattern(args.pattern)
         else:
@@ -132,7 +137,28 @@ def cmd_render(args) -> int:
         rt.close()
     what = f"pattern {args.pattern}" if args.pattern else f"scenario {scenario}"
     print(f"rendered {what} at {t.isoformat()} to {args.out}/: {', '.join(p.name for p in written)}")
+    if failed:
+        # the pictures are written (the failed feeds' zones say so); the exit code tells a script
+        # that this render does not show every feed's data, as `feed poll` does for one feed
+        print(f"{len(failed)} feed(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FEED
     return 0
+
+
+def _poll_before_render(rt: Any) -> list[str]:
+    """`render --poll`: one poll of every network feed, a line for each; the ids of those that failed."""
+    started = time.monotonic()
+    outcomes = rt.poll_feeds_once()
+    if not outcomes:
+        print("--poll: this config has no network feed to poll (the demo feed is computed)", file=sys.stderr)
+    for o in outcomes:
+        if o.error is None:
+            print(f"feed {o.feed_id}: ok, {o.posts} post(s), {o.metrics} figure(s)")
+        else:
+            print(f"feed {o.feed_id}: failed: {o.error}", file=sys.stderr)
+    if outcomes:
+        print(f"polled {len(outcomes)} feed(s) in {time.monotonic() - started:.1f} s")
+    return [o.feed_id for o in outcomes if o.error is not None]
 
 
 def cmd_run(args) -> int:
@@ -846,7 +872,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--store",
         help="show the feeds' data kept in this SQLite file by `wallctl run --store` "
-        "(default: none; network feeds then show 'waiting for data')",
+        "(default: none; network feeds then show 'waiting for data' unless --poll)",
+    )
+    s.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll every network feed once before rendering, so the render shows their data now; "
+        "each feed's outcome is printed, and a feed that failed makes the exit code 4",
     )
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_render)

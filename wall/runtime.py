@@ -25,7 +25,7 @@ import moderngl
 import numpy as np
 
 from feeds.model import Post
-from feeds.poller import FeedSpec, Poller
+from feeds.poller import FeedSpec, Poller, PollOutcome, poll_every_feed_once
 from feeds.registry import is_polled
 
 from .config.base import resolve_env_ref
@@ -246,9 +246,15 @@ class WallRuntime:
 
     # ------------------------------------------------------------------ feeds
 
+    def poll_feeds_once(self, time_limit_s: float = 30.0) -> list[PollOutcome]:
+        """One poll of every network feed into the store, all at once, before a render (`wallctl
+        render --poll`): a new user's own config then shows its feeds' data, and each feed that
+        failed shows as failing. Waits for the polls: never call it from a live wall's frame."""
+        return poll_every_feed_once(feed_specs(self.loaded), self.store, time_limit_s=time_limit_s)
+
     def start_feeds(self) -> None:
         """Poll every network feed in the background into the store (the live wall; `render`
-        never polls: it shows what the store holds)."""
+        shows what the store holds, after one poll of each feed with `--poll`)."""
         self.polling = True
         specs = feed_specs(self.loaded)
         if specs and self.poller is None:

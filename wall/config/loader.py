@@ -495,6 +495,30 @@ class _Loader:
                         f"zone '{zone_id}' draws {fg} on {bg}: contrast {ratio:.2f}:1, under WCAG AA's 4.5:1",
                     )
 
+    def gauge_scales(self, cfg: WallConfig, doc: SourceDoc) -> None:
+        """One figure, one scale: gauges of the same feed's metric whose `min`/`max` differ between
+        zones would show it on two scales, so a visitor reads one wall two ways (the scale derived
+        from the data is the same wherever the figure is shown; only options can differ)."""
+        seen: dict[tuple[str | None, str], tuple[str, str, tuple[float | None, float | None]]] = {}
+
+        def said(ends: tuple[float | None, float | None]) -> str:
+            lo, hi = ("derived" if v is None else f"{v:g}" for v in ends)
+            return f"min {lo}, max {hi}"
+
+        for name, sc in cfg.scenarios.items():
+            for zone_id, b in ((z, item) for z, zb in sc.zones.items() for item in binding_items(zb)):
+                if getattr(b, "widget", None) != "gauge":
+                    continue
+                ends = (b.min, b.max)
+                first = seen.setdefault((b.feed, b.metric), (name, zone_id, ends))
+                if first[2] != ends:
+                    self.warn_once(
+                        doc.mark_for(("scenarios", name, "zones", zone_id)),
+                        f"zone '{zone_id}' of scenario '{name}' shows '{b.metric}' on {said(ends)}, zone "
+                        f"'{first[1]}' of scenario '{first[0]}' on {said(first[2])}: give every gauge of "
+                        "one figure the same min and max (or none) so it reads on one scale",
+                    )
+
     def load(self) -> LoadedConfig:
         doc = load_yaml_file(self.path, self.shown)
         self.docs[self.shown] = doc
@@ -509,6 +533,7 @@ class _Loader:
         wall = self.wall(cfg, doc)
         self.feeds(cfg, doc)
         self.themes(cfg, doc)
+        self.gauge_scales(cfg, doc)
         plans: dict[str, ScenarioPlan] = {}
         if wall is not None:
             for name, sc in cfg.scenarios.items():

@@ -24,10 +24,12 @@ def draw_number(
     align: str = "left",
     max_size: float = 400,
     unit_floor: float = 0.0,
+    unit_required: bool = False,
 ) -> float:
     """The number as large as fits the box, its unit at 45 % of it (never under unit_floor) beside
-    it on the same baseline; a unit that would push the number under unit_floor is left out.
-    Returns the number's font size.
+    it on the same baseline; a unit that would push the number under unit_floor is left out, unless
+    `unit_required` (a figure whose meaning needs its unit: the number shrinks instead, to 8 px at
+    the least). Returns the number's font size.
 
     Sizes are solved from widths measured once (text width is proportional to its size), so no
     trial layout at a size that is not painted is ever laid out (the legibility check records
@@ -46,12 +48,14 @@ def draw_number(
         if 0.45 * s_prop < unit_floor:
             s_prop = (w - unit_w0 * unit_floor) / (num_w0 + 0.12)
         size = float(math.floor(min(size0, s_prop)))
-        if size >= max(8.0, unit_floor):
+        if unit_required:
+            size = max(size, 8.0)
+        if size >= max(8.0, unit_floor) or unit_required:
             num_p = paragraph(number, size, w * 4, style)
             unit_p = paragraph(unit, min(size, max(size * 0.45, unit_floor)), w * 4, unit_style)
             gap = size * 0.12
-            if num_p.LongestLine + gap + unit_p.LongestLine > w + 1.0:  # the proportional estimate missed
-                unit_p = None
+            if num_p.LongestLine + gap + unit_p.LongestLine > w + 1.0 and not unit_required:
+                unit_p = None  # the proportional estimate missed
         if unit_p is None:
             num_p, gap, size = alone.paragraph, 0.0, size0
     total = num_p.LongestLine + gap + (unit_p.LongestLine if unit_p else 0.0)

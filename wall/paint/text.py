@@ -107,6 +107,12 @@ def paragraph(text: str, size: float, width: float, style: TextStyle) -> skia.te
     return _layout(text, size, width, style)
 
 
+def line_width(text: str, size: float, style: TextStyle) -> float:
+    """The width of text's longest line at `size`: a measurement for planning a layout, not a
+    paint (so the legibility check does not record it)."""
+    return float(_layout(text, size, 1e6, style).LongestLine)
+
+
 def _layout(text: str, size: float, width: float, style: TextStyle) -> skia.textlayout.Paragraph:
     ts = skia.textlayout.TextStyle()
     ts.setFontFamilies([style.family, *FALLBACK])

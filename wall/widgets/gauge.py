@@ -2,22 +2,31 @@
 target / SLA bands and, optionally, where the competitors stand.
 
 Bands. A metric carries up to three thresholds: `target` (the goal), `warn` (where the warning band
-starts) and `breach` (where the SLA is breached). Read in the metric's direction
-(`higher_is_better`):
-- ok: the value has not reached `warn` (for a lower-is-better metric such as first reply time the ok
-  band is the low values, below `warn`; for a response rate it is the high values, above `warn`);
-- warn: it has reached `warn` but not `breach`;
-- breach: it has reached `breach`.
-A missing `warn` falls back to `target`; a metric without `breach` has no breach band; one without
-any threshold has no bands and a neutral (accent) arc. The target is drawn as a tick on the arc and
-the caption says how far the value is from it, so "ok but above target" is visible at a glance.
+starts) and `breach` (where the SLA is breached, the critical band). Read in the metric's direction
+(`higher_is_better`), the pill under the figure follows the target:
+- ok: the target is met (first reply time at or under its target, a response rate at or over it)
+  and `warn`, when it is set on the good side of the target (an early warning), is not reached;
+- warn: the target is missed, or that early `warn` is reached, but not `breach`;
+- breach: `breach` is reached.
+So a gauge never says OK beside "target 5 · 7 above". A `warn` on the far side of the target still
+drives alert rules (wall/scenes/alerts.py) but cannot make a missed target look OK. Without `breach`
+the critical band derives from the target: where the figure is twice as far from its ideal as the
+target is (ideal 0 for a lower-is-better figure: twice the target; 100 for a higher-is-better %:
+twice the shortfall), or half the target for a higher-is-better count, which has no ideal. A metric
+with neither target nor thresholds has no bands and a neutral (accent) arc. The target is drawn as a
+tick on the arc and the caption says how far the value is from it.
 
-The arc fills from the scale's start to the value in the colour of the value's band; the outer ring
-shows the bands. Scale: `min`/`max` options, else 0 (when that wastes no more than 40 % of the arc)
-or the lowest of value, thresholds and benchmarks, up to the highest, with 20 % headroom, rounded to
-a step of 1, 2, 2.5 or 5 x 10^k; a % scale never passes 0 or 100. Everything is vector painting at the
-zone's pixel size (no bitmaps scaled), antialiased. There is no sweep animation: the gauge changes
-when the figure does.
+Units. Every figure the gauge writes carries the metric's unit (option `unit` when the feed states
+none): the value, the scale's ends, the target and the gap in the caption ("pt" for the gap between
+two percentages), and each competitor's figure. A competitor's marker is drawn only with its name
+beside it: a triangle whose owner cannot be read is left out rather than shown anonymous.
+
+Scale: `min`/`max` options, else 0 (when that wastes no more than 40 % of the arc) or the lowest of
+value, thresholds and benchmarks, up to the highest, with 20 % headroom, rounded to a step of 1, 2,
+2.5 or 5 x 10^k; a % scale never passes 0 or 100. The benchmarks count whether or not they are
+shown, so the same figure has the same scale in every scenario (a crisis layout that leaves the
+competitors out does not zoom the arc). Everything is vector painting at the zone's pixel size (no
+bitmaps scaled), antialiased. There is no sweep animation: the gauge changes when the figure does.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from ..paint.card import chart_card
 from ..paint.figure import draw_number
 from ..paint.status import draw_badge
 from ..paint.surface import fill, raster, stroke
-from ..paint.text import TextStyle, draw_fitted, fit, paragraph
+from ..paint.text import TextStyle, draw_fitted, fit, line_width, paragraph
 from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
 from .base import text_floor as _floor
 
@@ -58,6 +67,9 @@ class GaugeOptions(BindingBase):
     label: str | None = Field(default=None, max_length=200, description="caption; default: the metric's name")
     min: float | None = Field(default=None, allow_inf_nan=False, description="start of the scale; default: derived")
     max: float | None = Field(default=None, allow_inf_nan=False, description="end of the scale; default: derived")
+    unit: str | None = Field(
+        default=None, max_length=20, description="the figure's unit, e.g. 'tickets'; default: the metric's own"
+    )
     show_benchmarks: bool = Field(default=False, description="mark the competitors' figures (metric.benchmarks)")
 
     @model_validator(mode="after")
@@ -82,7 +94,7 @@ class GaugeBand:
 class GaugeBenchmark:
     name: str
     value: float
-    text: str  # '19', '27.5'
+    text: str  # '19 min', '27.5 %': the figure with its unit
     position: float  # fraction of the arc (clamped to the scale)
     better: bool  # whether this competitor does better than us
 
@@ -101,12 +113,13 @@ class GaugeView:
     band_ink: str  # text colour on band_color
     higher_is_better: bool
     target: float | None
-    warn: float | None
-    breach: float | None
+    warn: float | None  # where the warning band starts (the target unless an earlier warn is set)
+    breach: float | None  # where the critical band starts (the metric's, else derived from the target)
+    breach_derived: bool  # breach was derived from the target, not stated by the feed
     scale_min: float
     scale_max: float
-    min_text: str
-    max_text: str
+    min_text: str  # '0 min'
+    max_text: str  # '35 min'
     position: float | None  # the value's fraction of the arc (clamped)
     target_position: float | None
     bands: tuple[GaugeBand, ...]
@@ -125,19 +138,65 @@ class GaugeView:
 # ------------------------------------------------------------------ the arithmetic
 
 
+def _reached(value: float, threshold: float, higher_is_better: bool) -> bool:
+    """Whether value is at or past threshold on the bad side."""
+    return value <= threshold if higher_is_better else value >= threshold
+
+
+def _missed(value: float, target: float, higher_is_better: bool) -> bool:
+    """Whether value falls short of the target (meeting it exactly is met)."""
+    return value < target if higher_is_better else value > target
+
+
+def derived_breach(target: float | None, unit: str, higher_is_better: bool) -> float | None:
+    """Where the critical band starts when the feed states no breach (see the module docstring):
+    twice as far from the ideal as the target, or half the target for a higher-is-better count."""
+    if target is None:
+        return None
+    if not higher_is_better:
+        return 2 * target if target > 0 else None
+    if unit.strip() == "%" and 0 < target < 100:
+        return max(0.0, 100 - 2 * (100 - target))
+    return target / 2 if target > 0 else None
+
+
+def thresholds(
+    target: float | None, warn: float | None, breach: float | None, unit: str, higher_is_better: bool
+) -> tuple[float | None, float | None, bool]:
+    """(where the warning band starts, where the critical band starts, whether breach was derived).
+    The warning band starts at the target, or at a `warn` on its good side (an early warning); a
+    threshold that contradicts a later one is dropped so the bands stay in order."""
+    derived = breach is None and target is not None
+    if breach is None:
+        breach = derived_breach(target, unit, higher_is_better)
+    warn_at = target
+    if warn is not None and (target is None or _reached(target, warn, higher_is_better)):
+        warn_at = warn  # no target, or a warn before it: warn first
+    if warn_at is not None and breach is not None and not _reached(breach, warn_at, higher_is_better):
+        # a breach before the warning (bad data): the warning band is empty, the breach still counts
+        warn_at = breach
+    return warn_at, breach, derived
+
+
 def band_of(
-    value: float | None, target: float | None, warn: float | None, breach: float | None, higher_is_better: bool
+    value: float | None,
+    target: float | None,
+    warn: float | None,
+    breach: float | None,
+    higher_is_better: bool,
+    unit: str = "",
 ) -> str:
     """ok / warn / breach for value (see the module docstring); 'none' without value or thresholds."""
     if value is None:
         return "none"
-    warn_at = warn if warn is not None else target
-    worse = (lambda a, b: a <= b) if higher_is_better else (lambda a, b: a >= b)  # a has reached b
-    if breach is not None and worse(value, breach):
+    warn_at, breach_at, _ = thresholds(target, warn, breach, unit, higher_is_better)
+    if breach_at is not None and _reached(value, breach_at, higher_is_better):
         return "breach"
-    if warn_at is not None and worse(value, warn_at):
+    if target is not None and _missed(value, target, higher_is_better):
         return "warn"
-    return "ok" if warn_at is not None or breach is not None else "none"
+    if warn_at is not None and warn_at != target and _reached(value, warn_at, higher_is_better):
+        return "warn"  # an early warning (or, without a target, the warning threshold)
+    return "ok" if warn_at is not None or breach_at is not None else "none"
 
 
 def _nice_step(raw: float) -> float:
@@ -176,20 +235,17 @@ def scale(values: list[float], unit: str, lo_opt: float | None, hi_opt: float | 
     return lo, hi
 
 
-def _bands(lo: float, hi: float, target, warn, breach, higher: bool, theme) -> tuple[GaugeBand, ...]:
-    """The coloured stretches of the scale, from its start: same rule as band_of."""
-    warn_at = warn if warn is not None else target
-    if warn_at is None and breach is None:
+def _bands(lo: float, hi: float, warn_at, breach_at, higher: bool, theme) -> tuple[GaugeBand, ...]:
+    """The coloured stretches of the scale, from its start: the thresholds band_of uses."""
+    if warn_at is None and breach_at is None:
         return ()
-    if breach is not None and warn_at is not None:  # inconsistent thresholds: the warn band is empty
-        warn_at = max(warn_at, breach) if higher else min(warn_at, breach)
     if higher:
-        b1 = breach if breach is not None else lo
+        b1 = breach_at if breach_at is not None else lo
         w1 = warn_at if warn_at is not None else b1
         segments = (("breach", lo, b1), ("warn", b1, w1), ("ok", w1, hi))
     else:
-        w1 = warn_at if warn_at is not None else breach
-        b1 = breach if breach is not None else hi
+        w1 = warn_at if warn_at is not None else breach_at
+        b1 = breach_at if breach_at is not None else hi
         segments = (("ok", lo, w1), ("warn", w1, b1), ("breach", b1, hi))
     out = []
     for name, a, b in segments:
@@ -203,17 +259,22 @@ def _frac(v: float | None, lo: float, hi: float) -> float | None:
     return None if v is None else round(min(1.0, max(0.0, (v - lo) / (hi - lo))), 5)
 
 
+def with_unit(number: str, unit: str) -> str:
+    """'15 min', '95 %', '7 tickets'; the number alone when there is no unit."""
+    return f"{number} {unit}" if unit else number
+
+
 def _caption(value: float | None, target: float | None, unit: str, higher: bool) -> str:
     if target is None:
         return ""
-    unit_sp = f" {unit}" if unit and unit != "%" else (" %" if unit == "%" else "")
-    text = f"target {human_number(target)}{unit_sp}"
+    text = f"target {with_unit(human_number(target), unit)}"
     if value is None:
         return text
     gap = value - target
-    if abs(gap) < 1e-9 or (gap < 0 if not higher else gap > 0):
+    if not _missed(value, target, higher):
         return text + " \u00b7 met"
-    delta = human_number(abs(gap)) + (" pt" if unit == "%" else unit_sp)
+    # the gap between two percentages is in points, not per cent of anything
+    delta = with_unit(human_number(abs(gap)), "pt" if unit.strip() == "%" else unit)
     return text + f" \u00b7 {delta} {'above' if gap > 0 else 'below'}"
 
 
@@ -249,6 +310,7 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
             target=None,
             warn=None,
             breach=None,
+            breach_derived=False,
             scale_min=0.0,
             scale_max=1.0,
             min_text="",
@@ -264,22 +326,23 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     value = finite(m.value)
     target, warn, breach = finite(m.target), finite(m.warn), finite(m.breach)
     higher = m.higher_is_better
-    number, unit = format_value(value, m.unit)
+    number, unit = format_value(value, options.unit if options.unit is not None else m.unit)
+    warn_at, breach_at, derived = thresholds(target, warn, breach, unit, higher)
     bench = []
     for name, v in list((m.benchmarks or {}).items())[:MAX_BENCHMARKS]:
         fv = finite(v)
         if fv is not None:
             bench.append((plain_text(str(name), keep_newlines=False, max_chars=60) or "?", fv))
-    shown = [v for _, v in bench] if options.show_benchmarks else []
-    lo, hi = scale([value, target, warn, breach, *shown], unit, options.min, options.max)
-    band = band_of(value, target, warn, breach, higher)
+    # every benchmark counts, shown or not: one figure, one scale, whichever scenario shows it
+    lo, hi = scale([value, target, warn_at, breach_at, *(v for _, v in bench)], unit, options.min, options.max)
+    band = band_of(value, target, warn, breach, higher, unit)
     band_color = {"ok": theme.ok, "warn": theme.warn, "breach": theme.breach}.get(band, theme.accent)
     benchmarks = (
         tuple(
             GaugeBenchmark(
                 name,
                 v,
-                human_number(v),
+                with_unit(human_number(v), unit),
                 _frac(v, lo, hi),
                 better=(v > value if higher else v < value) if value is not None else False,
             )
@@ -299,15 +362,16 @@ def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
         band_ink=ink_on(band_color if value is not None else theme.muted),
         higher_is_better=higher,
         target=target,
-        warn=warn,
-        breach=breach,
+        warn=warn_at,
+        breach=breach_at,
+        breach_derived=derived,
         scale_min=lo,
         scale_max=hi,
-        min_text=human_number(lo),
-        max_text=human_number(hi),
+        min_text=with_unit(human_number(lo), unit),
+        max_text=with_unit(human_number(hi), unit),
         position=_frac(value, lo, hi),
         target_position=_frac(target, lo, hi) if target is not None and lo <= target <= hi else None,
-        bands=_bands(lo, hi, target, warn, breach, higher, theme),
+        bands=_bands(lo, hi, warn_at, breach_at, higher, theme),
         caption=_caption(value, target, unit, higher),
         benchmarks=benchmarks,
         **common,
@@ -342,50 +406,84 @@ def _label_at(
     px: float,
     py: float,
     f: float,
+    columns: tuple[float, float],
     box: skia.Rect,
     size: float,
     view: GaugeView,
     taken: list[skia.Rect],
-) -> None:
-    """A competitor's name and figure beside its tick, outside the arc: on one line above a tick
-    near the top, on two lines beside a tick on the sides. Kept inside the card; a label that would
-    cover another one (or the title) is left out rather than drawn over it."""
-    ang = math.radians(_angle(f))
-    dx = math.cos(ang)
-    side = "left" if dx < -0.3 else "right" if dx > 0.3 else "top"
-    max_w = (box.right() - px) if side == "right" else (px - box.left()) if side == "left" else box.width() * 0.45
-    if max_w < size * 2:
-        return
-    align = {"left": "right", "right": "left", "top": "center"}[side]
-    # the name and figure on one line above a top tick, on two beside a side tick; where that cannot
-    # be read whole, the figure alone; where not even that fits, nothing (the view still lists it)
-    candidates = [f"{name} \u00b7 {figure}", f"{name}\n{figure}"] if side == "top" else [f"{name}\n{figure}"]
-    for text in [*candidates, figure]:
+) -> bool:
+    """A competitor's name over its figure beside its tick, outside the arc. A tick near the top gets
+    its name and figure on one line over it where the title leaves room, else its label goes to
+    the column beside the arc (`columns`: the left one's right edge, the right one's left edge),
+    joined to the tick by a thin leader. Where name and figure cannot be read whole, the name alone
+    (the tick shows where the figure sits). Kept inside the card and off other labels (and the
+    title). Returns whether a label was drawn: a marker without its owner's name is not drawn."""
+    dx = math.cos(math.radians(_angle(f)))
+    top_tick = abs(dx) <= 0.3
+    if top_tick:
+        max_w = box.width() * 0.8
         fitted = fit(
-            text,
+            f"{name} \u00b7 {figure}",
             max_w,
-            size * (1.45 * (text.count("\n") + 1) + 0.1),
-            TextStyle(view.font, view.text, False, align),
+            size * 1.55,
+            TextStyle(view.font, view.text, False, "center"),
             max_size=size,
             min_size=max(8.0, view.text_floor),
         )
-        if not fitted.truncated:
-            break
+        p = fitted.paragraph
+        w, h = p.LongestLine, p.Height
+        left = min(max(px - w / 2, box.left()), box.right() - w)
+        rect = skia.Rect.MakeXYWH(left, py - h, w, h)
+        if not fitted.truncated and rect.top() >= box.top() and not any(skia.Rect.Intersects(rect, o) for o in taken):
+            taken.append(rect)
+            p.paint(canvas, left - (max_w - w) / 2, py - h)
+            return True
+    if top_tick:
+        sides = ["right", "left"] if dx >= 0 else ["left", "right"]
     else:
-        return
-    p = fitted.paragraph
-    w, h = p.LongestLine, p.Height
-    left = px - w if side == "left" else px if side == "right" else px - w / 2
-    top = py - h if side == "top" else py - h / 2
-    left = min(max(left, box.left()), box.right() - w)
-    top = min(max(top, box.top()), box.bottom() - h)
-    rect = skia.Rect.MakeXYWH(left, top, w, h)
-    if any(skia.Rect.Intersects(rect, other) for other in taken):
-        return
-    taken.append(rect)
-    # the paragraph was laid out at max_w: shift so its aligned line lands in rect
-    offset = {"left": max_w - w, "right": 0.0, "top": (max_w - w) / 2}[side]
-    p.paint(canvas, left - offset, top)
+        sides = ["left"] if dx < 0 else ["right"]
+    for side in sides:
+        anchor = (columns[1] if side == "right" else columns[0]) if top_tick else px
+        max_w = (box.right() - anchor) if side == "right" else (anchor - box.left())
+        if max_w < size * 2:
+            continue
+        align = "right" if side == "left" else "left"
+        for text in [f"{name}\n{figure}", name]:
+            fitted = fit(
+                text,
+                max_w,
+                size * (1.45 * (text.count("\n") + 1) + 0.1),
+                TextStyle(view.font, view.text, False, align),
+                max_size=size,
+                min_size=max(8.0, view.text_floor),
+            )
+            if fitted.truncated:
+                continue
+            p = fitted.paragraph
+            w, h = p.LongestLine, p.Height
+            left = anchor - w if side == "left" else anchor
+            # beside a side tick: centred on it; in a column: its first line level with the tick,
+            # the rest below it (over it is the title)
+            top = py - h / 2 if not top_tick else py - size * 0.72
+            left = min(max(left, box.left()), box.right() - w)
+            top = min(max(top, box.top()), box.bottom() - h)
+            rect = skia.Rect.MakeXYWH(left, top, w, h)
+            hit = [other for other in taken if skia.Rect.Intersects(rect, other)]
+            if hit and top_tick:  # a column label may sit lower, under what is in its way
+                top = max(o.bottom() for o in hit) + size * 0.1
+                rect = skia.Rect.MakeXYWH(left, top, w, h)
+                hit = [o for o in taken if skia.Rect.Intersects(rect, o)] if rect.bottom() <= box.bottom() else [rect]
+            if hit:
+                continue
+            taken.append(rect)
+            # the paragraph was laid out at max_w: shift so its aligned line lands in rect
+            p.paint(canvas, left - (max_w - w if side == "left" else 0.0), top)
+            if top_tick:
+                end_x = rect.left() - size * 0.2 if side == "right" else rect.right() + size * 0.2
+                leader = stroke(view.muted, max(1.0, size * 0.05))
+                canvas.drawLine(px, py, end_x, top + min(h, size * 1.45) / 2, leader)
+            return True
+    return False
 
 
 def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
@@ -397,9 +495,8 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         pad = ix - x
         floor = view.text_floor
         row = floor * 1.4  # a text row never shorter than the legible size needs
-        above = 0.36 if view.benchmarks else 0.04  # room over the arc for competitors' labels
 
-        def radius(height: float) -> float:
+        def radius(height: float, above: float) -> float:
             """The largest r whose arc fits `height`: r above the centre (+ room above), r*sin(30°)
             to the open ends, then the end labels (0.2 r, or what the legible size needs)."""
             r_ = height / (1.7 + above)
@@ -410,17 +507,48 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         def arc_height(r_: float) -> float:
             return (1.5 + above) * r_ + max(0.2 * r_, 1.45 * floor + 0.09 * r_)
 
+        # competitors' labels (name over figure) need room beside the arc: the arc gives way to them
+        style = TextStyle(view.font, view.text, False, "left")
+        side_w = 0.0  # the widest label line per px of font size
+        for b in view.benchmarks:
+            side_w = max(side_w, line_width(b.name, 1.0, style), line_width(b.text, 1.0, style))
+
+        def label_size(r_: float) -> float:
+            return max(9.0, min(r_ * 0.12, 56.0), floor)
+
+        # the figure and its unit must be legible inside the arc: labels give way before it does
+        # (the number's box is 1.8 x the inner radius, 0.715 r; see below)
+        figure_w = line_width(view.number, 1.0, TextStyle(view.font, view.text, True, "left")) + 0.12
+        figure_w += line_width(view.unit, 1.0, style) if view.unit else 0.0
+        r_legible = figure_w * floor / (1.8 * 0.715) * 1.05
+
+        def room_above(r_: float) -> float:
+            """In units of r: the room over the arc for the competitors' triangles."""
+            return max(0.36, 1.2 * label_size(r_) / r_) if view.benchmarks else 0.04
+
+        def room_beside(r_: float) -> float:
+            """In px: the room a label needs beside the arc (triangle, gap, text); a top tick's
+            label goes there too."""
+            return (side_w + 1.5) * label_size(r_) if side_w else 0.0
+
         title = view.label + (f" \u00b7 {view.window}" if view.window else "")
         if iw > ih * 2.0:
             # a wide strip: the arc at the left at full height, title and caption in a column beside it
             side_k = 0.75 if view.benchmarks else 0.08  # competitors' labels beside the arc, in units of r
-            r = max(8.0, min(radius(ih), iw * 0.58 / (2 + 2 * side_k)))
+            above = room_above(max(8.0, radius(ih, 0.36)))
+            r = max(8.0, min(radius(ih, above), iw * 0.58 / (2 + 2 * side_k)))
+            for _ in range(2):  # settle the arc and its labels' room on each other
+                side_k = max(side_k, room_beside(r) / r)
+                above = room_above(r)
+                r = max(8.0, min(radius(ih, above), iw * 0.58 / (2 + 2 * side_k)))
+            r = max(r, min(r_legible, radius(ih, above), iw * 0.58 / 2.16))
+            side_k = max(0.08, min(side_k, iw * 0.58 / (2 * r) - 1))
             cx = ix + r * (1 + side_k)
             cy = iy + (ih - arc_height(r)) / 2 + (above + 1.0) * r
             col_x = ix + r * (2 + 2 * side_k) + pad
             col_w = ix + iw - col_x
-            title_h = ih * 0.3
-            caption_h = ih * 0.24 if view.caption else 0.0
+            title_h = ih * 0.28
+            caption_h = ih * 0.36 if view.caption else 0.0  # room for the caption on two lines
             col_top = iy + (ih - title_h - caption_h) / 2
             t = fit(
                 title,
@@ -431,7 +559,9 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
                 min_size=max(8.0, floor),
             )
             draw_fitted(canvas, t, col_x, col_top, title_h, "bottom")
-            title_rect = skia.Rect.MakeXYWH(col_x, col_top, t.paragraph.LongestLine, title_h)
+            title_rect = skia.Rect.MakeXYWH(
+                col_x, col_top + title_h - t.paragraph.Height, t.paragraph.LongestLine, t.paragraph.Height
+            )
             caption_box = (col_x, col_top + title_h, col_w, caption_h, "left", "top")
             label_box = skia.Rect.MakeXYWH(ix, iy, r * (2 + 2 * side_k) + pad * 0.5, ih)
         else:
@@ -441,7 +571,13 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             caption_h0 = max(ih * 0.1, row) if view.caption else 0.0
             side = iw * 0.2 if view.benchmarks else iw * 0.05
             arc_h = ih - title_h0 - caption_h0
-            r = max(8.0, min(radius(arc_h), (iw - 2 * side) / 2))
+            above = room_above(max(8.0, radius(arc_h, 0.36)))
+            r = max(8.0, min(radius(arc_h, above), (iw - 2 * side) / 2))
+            for _ in range(2):  # settle the arc and its labels' room on each other
+                side = min(max(side, room_beside(r)), iw * 0.4)
+                above = room_above(r)
+                r = max(8.0, min(radius(arc_h, above), (iw - 2 * side) / 2))
+            r = max(r, min(r_legible, radius(arc_h, above), iw * 0.45))
             title_h = max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
             caption_h = max(min(caption_h0 * 2, r * 0.3), row) if view.caption else 0.0
             top = iy + max(0.0, (ih - title_h - caption_h - arc_height(r)) / 2)
@@ -455,7 +591,7 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             )
             draw_fitted(canvas, t, ix, top, title_h, "top")
             title_rect = skia.Rect.MakeXYWH(
-                ix + (iw - t.paragraph.LongestLine) / 2, top, t.paragraph.LongestLine, title_h
+                ix + (iw - t.paragraph.LongestLine) / 2, top, t.paragraph.LongestLine, t.paragraph.Height
             )
             cx = ix + iw / 2
             cy = top + title_h + (above + 1.0) * r
@@ -482,27 +618,19 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             a1 = _point(cx, cy, r_value - value_w * 0.6, view.target_position)
             canvas.drawLine(a0[0], a0[1], a1[0], a1[1], stroke(view.surface, max(3.0, r * 0.03)))
             canvas.drawLine(a0[0], a0[1], a1[0], a1[1], stroke(view.text, max(1.5, r * 0.014)))
-        # scale ends under the arc's open ends
-        end_size = max(9.0, r * 0.16, floor)
-        for f, text in ((0.0, view.min_text), (1.0, view.max_text)):
-            px, py = _point(cx, cy, r_value, f)
-            p = fit(
-                text,
-                r * 0.6,
-                end_size * 1.4,
-                TextStyle(view.font, view.muted, False, "center"),
-                max_size=end_size,
-                min_size=max(8.0, floor),
-            )
-            p.paragraph.paint(canvas, px - r * 0.3, py + value_w * 0.7)
         # competitors: a small triangle outside the ring pointing at their figure, name beside it
         taken: list[skia.Rect] = [title_rect]
-        bsize = max(9.0, min(r * 0.12, 56.0), floor)
+        bsize = label_size(r)
         for b in view.benchmarks:
             tip = _point(cx, cy, r + ring_w * 0.3, b.position)
             ang = math.radians(_angle(b.position))
             nx, ny, tx, ty = math.cos(ang), math.sin(ang), -math.sin(ang), math.cos(ang)
             s = bsize * 0.75
+            lx, ly = tip[0] + nx * s * 1.5, tip[1] + ny * s * 1.5
+            gap = ring_w * 0.3 + s * 1.6
+            columns = (cx - r - gap, cx + r + gap)
+            if not _label_at(canvas, b.name, b.text, lx, ly, b.position, columns, label_box, bsize, view, taken):
+                continue  # no room to say whose figure it is: no anonymous marker
             base = (tip[0] + nx * s, tip[1] + ny * s)
             tri = skia.Path()
             tri.moveTo(*tip)
@@ -510,22 +638,10 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             tri.lineTo(base[0] - tx * s * 0.55, base[1] - ty * s * 0.55)
             tri.close()
             canvas.drawPath(tri, fill(view.text))
-            lx, ly = tip[0] + nx * s * 1.5, tip[1] + ny * s * 1.5
-            _label_at(
-                canvas,
-                b.name,
-                b.text + (f" {view.unit}" if view.unit else ""),
-                lx,
-                ly,
-                b.position,
-                label_box,
-                bsize,
-                view,
-                taken,
-            )
         # the figure in the middle, its unit beside it, the band under it
         inner = r_value - value_w / 2
-        num_w, num_h = inner * 1.55, inner * 0.7
+        # the number sits above the centre, where the arc leaves nearly 2 radii: room for its unit
+        num_w, num_h = inner * 1.8, inner * 0.7
         size = draw_number(
             canvas,
             view.number,
@@ -540,27 +656,68 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             align="center",
             max_size=num_h,
             unit_floor=floor,
+            unit_required=True,
         )
+        pill = None
         if view.band != "none":
             word = {"ok": "OK", "warn": "WARNING", "breach": "BREACH"}[view.band]
             pill_h = max(12.0, min(size * 0.55, inner * 0.32), floor / 0.7)
             p = paragraph(word, pill_h * 0.7, iw, TextStyle(view.font, view.band_ink, True, "left"))
             pw = p.LongestLine + pill_h * 0.9
             top = cy + num_h * 0.36
-            canvas.drawRoundRect(
-                skia.Rect.MakeXYWH(cx - pw / 2, top, pw, pill_h), pill_h / 2, pill_h / 2, fill(view.band_color)
-            )
+            pill = skia.Rect.MakeXYWH(cx - pw / 2, top, pw, pill_h)
+            canvas.drawRoundRect(pill, pill_h / 2, pill_h / 2, fill(view.band_color))
             p.paint(canvas, cx - p.LongestLine / 2, top + (pill_h - p.Height) / 2)
-        if caption_h:
-            bx, by, bw, bh, align, valign = caption_box
-            c = fit(
-                view.caption,
-                bw,
-                bh,
-                TextStyle(view.font, view.text, False, align),
-                max_size=max(min(bh * 0.75, r * 0.2), floor),
+        # scale ends under the arc's open ends, with their unit: centred under each end where the
+        # card leaves room, else moved inwards (never out of the card, never under the other end nor the pill)
+        end_size = max(9.0, r * 0.16, floor)
+        end_w = r * 1.3
+        for f, text in ((0.0, view.min_text), (1.0, view.max_text)):
+            px, py = _point(cx, cy, r_value, f)
+            p = fit(
+                text,
+                end_w,
+                end_size * 1.4,
+                TextStyle(view.font, view.muted, False, "left"),
+                max_size=end_size,
                 min_size=max(8.0, floor),
             )
+            if p.truncated and view.unit and text.endswith(" " + view.unit):  # the number alone, whole
+                p = fit(
+                    text[: -len(view.unit) - 1],
+                    end_w,
+                    end_size * 1.4,
+                    TextStyle(view.font, view.muted, False, "left"),
+                    max_size=end_size,
+                    min_size=max(8.0, floor),
+                )
+            lw, lh = p.paragraph.LongestLine, p.paragraph.Height
+            left = min(max(px - lw / 2, x + pad * 0.5), x + w - pad * 0.5 - lw)
+            left = min(left, cx - lw - pad * 0.25) if f == 0.0 else max(left, cx + pad * 0.25)
+            top = py + value_w * 0.7
+            if pill is not None and skia.Rect.Intersects(skia.Rect.MakeXYWH(left, top, lw, lh), pill):
+                # beside the pill where the card leaves room, else under it
+                left = pill.left() - lw - pad * 0.25 if f == 0.0 else pill.right() + pad * 0.25
+                if left < x + pad * 0.5 or left + lw > x + w - pad * 0.5:
+                    left = min(max(px - lw / 2, x + pad * 0.5), x + w - pad * 0.5 - lw)
+                    top = max(top, pill.bottom() + pad * 0.1)
+            p.paragraph.paint(canvas, left, top)
+        if caption_h:
+            bx, by, bw, bh, align, valign = caption_box
+            # on one line where it reads whole, else the gap under the target: never cut off a unit
+            one, sep, rest = view.caption.rpartition(" \u00b7 ")
+            for text in [view.caption, f"{one}\n{rest}"] if sep else [view.caption]:
+                c = fit(
+                    text,
+                    bw,
+                    bh,
+                    TextStyle(view.font, view.text, False, align),
+                    max_size=max(min(bh * 0.75, r * 0.2), floor),
+                    min_size=max(8.0, floor),
+                )
+                # whole, and on one line unless it is the split text (not wrapped at any space)
+                if not c.truncated and ("\n" in text or c.paragraph.MaxIntrinsicWidth <= bw + 0.5):
+                    break
             draw_fitted(canvas, c, bx, by, bh, valign)
         draw_badge(canvas, x, y, w, h, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

@@ -1,9 +1,15 @@
 """`influencers`: the people who drive the conversation, as a leaderboard.
 
 Rows: rank, rank change, avatar (or initials), name and handle, followers (or reach), mentions,
-engagement. The ranking comes from the feed's leaderboard metric (option `metric`, in the source's
-order unless `rank_by` asks for another), or, when the feed gives none (or `source: posts`), from
-its posts: the store's ranking over every post of the window (`influencers`, `influencers@7d`...:
+interactions. Every figure column is a count, whatever the source: followers or reach (people),
+mentions (the author's posts in the window), interactions (likes, reposts, replies and quotes those
+posts got: what `rank_by: engagement` orders by, and what `LeaderboardEntry.engagement` holds). The
+headers and the subtitle say so ("Interactions", "by interactions"), never a bare "Engagement" that
+one scenario would read as a rate and another as a count.
+
+The ranking comes from the feed's leaderboard metric (option `metric`, in the source's order unless
+`rank_by` asks for another), or, when the feed gives none (or `source: posts`), from its posts: the
+store's ranking over every post of the window (`influencers`, `influencers@7d`...:
 wall/store/windows.py; the kept window at least `window_minutes` long, which the subtitle names),
 else, for a feed the store does not count (the demo), the snapshot's posts by `rank_authors` (by
 mentions unless `rank_by` says otherwise).
@@ -68,6 +74,9 @@ CHROME_ROWS = 0.62 + 0.42  # the title and the column labels, in rows
 RANK_EVERY_S = 60
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 REORDER_S = 1.0
+# what each ranking and figure column counts, as the subtitle ("by ...") and the headers say it
+RANK_WORDS = {"mentions": "mentions", "engagement": "interactions", "reach": "reach"}
+COLUMN_LABELS = {"mentions": "Mentions", "engagement": "Interactions"}
 REORDER_STEPS = 10
 
 
@@ -83,7 +92,7 @@ class InfluencersOptions(BindingBase):
     rank_by: Literal["mentions", "engagement", "reach"] | None = Field(
         default=None,
         description="order of the rows; default: the leaderboard's own order, or mentions when "
-        "ranked from posts (reach: the audience figure)",
+        "ranked from posts (engagement: the interactions their posts got; reach: the audience figure)",
     )
     count: int | None = Field(
         default=None,
@@ -329,7 +338,7 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
                 s = by_key[key]
                 figure = s.author.followers if options.figure == "followers" else s.reach
                 leaving.append(_row(slot + 1, s.author, _figure(figure), s.mentions, s.engagement, ("", 0), slot))
-    how = {"mentions": "by mentions", "engagement": "by engagement", "reach": "by reach"}[rank_by]
+    how = f"by {RANK_WORDS[rank_by]}"
     compared = f"vs {duration_text(options.compare_minutes)} ago" if before is not None else ""
     subtitle = " · ".join(x for x in (how, f"last {duration_text(options.window_minutes)}", compared) if x)
     return rows, leaving, progress, compared, subtitle
@@ -358,7 +367,7 @@ def _from_windowed(options: InfluencersOptions, metric: Metric, slots: int):
         move = movement(i + 1, before, key) if compared else ("", 0)  # not ranked then: new
         rows.append(_row(i + 1, e.author, _figure(figure), e.mentions, e.engagement, move, i))
     vs = f"vs {duration_text(options.compare_minutes)} ago" if compared else ""
-    how = f"by {options.rank_by or 'mentions'}"
+    how = f"by {RANK_WORDS[options.rank_by or 'mentions']}"
     span = "" if not metric.window else metric.window if metric.window.startswith("since") else f"last {metric.window}"
     subtitle = " · ".join(x for x in (how, span, vs) if x)
     return rows, [], 1.0, vs, subtitle
@@ -377,7 +386,7 @@ def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
     for i, e in enumerate(entries[:slots]):
         figure = e.author.followers if options.figure == "followers" else e.reach
         rows.append(_row(i + 1, e.author, _figure(figure), e.mentions, e.engagement, ("", 0), i))
-    how = f"by {options.rank_by}" if options.rank_by else ""
+    how = f"by {RANK_WORDS[options.rank_by]}" if options.rank_by else ""
     subtitle = " · ".join(x for x in (how, f"last {metric.window}" if metric.window else "") if x)
     return rows, [], 1.0, "", subtitle
 
@@ -656,7 +665,7 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         label_h = rh * 0.42
         cols = _columns(ix, iw, rh, with_moves=any(r.movement for r in view.rows))
         for which, cx, cw in cols.numbers:
-            text = {"figure": view.figure_label, "mentions": "Mentions", "engagement": "Engagement"}[which]
+            text = view.figure_label if which == "figure" else COLUMN_LABELS[which]
             label = fit(
                 text,
                 cw - rh * 0.12,
