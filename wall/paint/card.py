@@ -10,7 +10,7 @@ from typing import Any
 
 import skia
 
-from .status import draw_placeholder
+from .status import below_badge, draw_placeholder
 from .surface import fill
 from .text import TextStyle, draw_fitted, fit
 
@@ -47,6 +47,7 @@ def chart_card(
     """The card of a chart widget, and the box its chart fills: inset by `pad_share` of the card's
     smaller side (4 px at least). The box is None when the view is a placeholder (painted here
     from its status, note, label, text and muted fields) or when it is under `least` px either way.
+    With a badge (stale or failing data) the box starts below it.
     `view` has the chart views' common fields: surface, placeholder, status, note, label, text, muted."""
     box = card(canvas, width, height, view.surface)
     x, y, w, h = box
@@ -54,7 +55,8 @@ def chart_card(
         draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
         return box, None
     pad = max(4.0, min(w, h) * pad_share)
-    inner = (x + pad, y + pad, w - 2 * pad, h - 2 * pad)
+    top = below_badge(box, y + pad, view.status, view.status.min_px)  # a stale badge gets its own place
+    inner = (x + pad, top, w - 2 * pad, y + h - pad - top)
     return box, inner if inner[2] >= least and inner[3] >= least else None
 
 

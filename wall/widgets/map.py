@@ -35,7 +35,7 @@ from ..assets import ASSETS
 from ..colors import mix
 from ..numbers import human_number
 from ..paint.card import card, card_box, draw_header, header_height
-from ..paint.status import draw_badge, draw_placeholder
+from ..paint.status import draw_badge, draw_placeholder, header_width
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
@@ -416,6 +416,7 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
         plan = layout(width, height, view.region, view.legend, len(view.top), floor, len(view.class_colors))
         hx, hy, hw, hh = plan.head
         if hy + hh <= y + h:  # a card too small for one line at the room's floor shows no header
+            hw = header_width((x, y, w, h), hx, hw, view.status, view.status.min_px)
             draw_header(canvas, view.title, view.subtitle, hx, hy, hw, hh, view.font, view.text, view.muted, floor)
         mx, my, map_w, map_h = plan.map
         if map_w > 8 and map_h > 8:

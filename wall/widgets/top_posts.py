@@ -51,7 +51,7 @@ from ..numbers import duration_text, human_number
 from ..paint.card import card, card_box
 from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
-from ..paint.status import draw_badge, draw_nothing_to_show
+from ..paint.status import below_badge, draw_badge, draw_nothing_to_show, header_width
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
@@ -735,9 +735,12 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
         header_h = 0.0
         if view.title:
             header_h = min(max(22.0, h * 0.095, view.text_floor * 1.7), max(130.0, view.text_floor * 1.7))
-            _draw_header(canvas, view, x + g * 0.5, y, w - g, header_h)
+            hw = header_width((0, 0, width, height), x + g * 0.5, w - g, view.status, view.status.min_px)
+            _draw_header(canvas, view, x + g * 0.5, y, hw, header_h)
             header_h += g * 0.6
-        gy, gh = y + header_h, h - header_h
+        # the cards start below the header and below a stale badge, which may be the taller of the two
+        gy = max(y + header_h, below_badge((0, 0, width, height), y, view.status, view.status.min_px))
+        gh = y + h - gy
         if view.outgoing and view.progress < 1.0:
             e = ease_out(view.progress)
             canvas.save()
