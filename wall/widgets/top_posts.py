@@ -153,7 +153,7 @@ class TopPostsView:
     transition: str
     page: int
     pages: int
-    columns: int
+    columns: int  # the grid of this page: a page with fewer posts than the full grid gets one of its own
     rows: int
     title: str
     subtitle: str
@@ -166,6 +166,7 @@ class TopPostsView:
     muted: str
     accent: str
     text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
+    outgoing_grid: tuple[int, int] = (1, 1)  # (columns, rows) of the page sliding away
 
 
 # ----------------------------------------------------------------------------------- build
@@ -365,6 +366,15 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         outgoing = before[prev * per_page : (prev + 1) * per_page]
         outgoing_as_of = as_of - timedelta(seconds=options.page_seconds)
     how = {"engagement": "most engaging", "recency": "latest", "reach": "widest reach"}[options.rank_by]
+
+    def page_grid(n: int) -> tuple[int, int]:
+        # a page with fewer posts than the grid holds (a quiet feed, the last page) gets the grid
+        # of its own count, so its cards grow into the zone instead of leaving holes
+        if n == 0 or n >= cols * rows:
+            return cols, rows
+        return grid_for(n, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)
+
+    columns, page_rows = page_grid(len(posts))
     theme = ctx.theme
     return TopPostsView(
         posts=tuple(card_for(g[0], as_of, options.show_images, g[1:]) for g in posts),
@@ -373,8 +383,8 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         transition=options.transition,
         page=page,
         pages=pages,
-        columns=cols,
-        rows=rows,
+        columns=columns,
+        rows=page_rows,
         title="Top posts" if options.title is None else options.title,
         subtitle=f"{how} · last {duration_text(options.window_minutes)}",
         empty_note=f"No posts in the last {duration_text(options.window_minutes)}",
@@ -386,6 +396,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         muted=theme.muted,
         accent=theme.accent,
         text_floor=text_floor(ctx),
+        outgoing_grid=page_grid(len(outgoing)),
     )
 
 
@@ -682,13 +693,21 @@ def _draw_page(
     w: float,
     h: float,
     gutter: float,
+    grid: tuple[int, int],
 ) -> None:
-    cols, rows = view.columns, view.rows
-    cw = (w - (cols - 1) * gutter) / cols
-    ch = (h - (rows - 1) * gutter) / rows
-    for i, c in enumerate(cards[: cols * rows]):
-        col, row = i % cols, i // cols
-        _draw_card(canvas, c, view, x + col * (cw + gutter), y + row * (ch + gutter), cw, ch)
+    """The cards in a grid of (columns, rows) that fills the box: rows without cards are not kept,
+    and a last row with fewer cards shares its width among them (no hole at its end)."""
+    cols, rows = grid
+    n = min(len(cards), cols * rows)
+    if n == 0:
+        return
+    used = math.ceil(n / cols)
+    ch = (h - (used - 1) * gutter) / used
+    for row in range(used):
+        in_row = cards[row * cols : min(n, (row + 1) * cols)]
+        cw = (w - (len(in_row) - 1) * gutter) / len(in_row)
+        for col, c in enumerate(in_row):
+            _draw_card(canvas, c, view, x + col * (cw + gutter), y + row * (ch + gutter), cw, ch)
 
 
 def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
@@ -741,22 +760,23 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
         # the cards start below the header and below a stale badge, which may be the taller of the two
         gy = max(y + header_h, below_badge((0, 0, width, height), y, view.status, view.status.min_px))
         gh = y + h - gy
+        grid = (view.columns, view.rows)
         if view.outgoing and view.progress < 1.0:
             e = ease_out(view.progress)
             canvas.save()
             canvas.clipRect(skia.Rect.MakeXYWH(0, gy, width, gh))
             if view.transition == "fade":
-                _draw_page(canvas, view.outgoing, view, x, gy, w, gh, g)
+                _draw_page(canvas, view.outgoing, view, x, gy, w, gh, g, view.outgoing_grid)
                 canvas.saveLayerAlpha(skia.Rect.MakeXYWH(0, gy, width, gh), round(255 * e))
                 canvas.drawColor(color(view.background))
-                _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+                _draw_page(canvas, view.posts, view, x, gy, w, gh, g, grid)
                 canvas.restore()
             else:
                 shift = (w + g) * e
-                _draw_page(canvas, view.outgoing, view, x - shift, gy, w, gh, g)
-                _draw_page(canvas, view.posts, view, x + (w + g) - shift, gy, w, gh, g)
+                _draw_page(canvas, view.outgoing, view, x - shift, gy, w, gh, g, view.outgoing_grid)
+                _draw_page(canvas, view.posts, view, x + (w + g) - shift, gy, w, gh, g, grid)
             canvas.restore()
         else:
-            _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+            _draw_page(canvas, view.posts, view, x, gy, w, gh, g, grid)
         draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
