@@ -15,6 +15,7 @@ import skia
 
 from .surface import color
 from .text import Fitted, TextStyle, draw_fitted, fit
+from .title_sizes import HEADER_EM, title_size
 
 STATE_COLORS = {
     "stale": "#f2a900",
@@ -114,8 +115,11 @@ def draw_placeholder(
     title: str,
     text_color: str,
     muted: str,
+    floor: float = 0.0,
 ) -> None:
-    """Centred message for a zone with no data to show."""
+    """Centred message for a zone with no data to show. With the room's floor, its sizes are the
+    wall's heading sizes (paint/title_sizes.py), in mm on the panels, instead of pixel caps."""
+    heading = title_size(floor, HEADER_EM)
     headline = {
         "loading": "Waiting for data",
         "unbound": "No feed bound",
@@ -127,15 +131,22 @@ def draw_placeholder(
     if w - 2 * pad < 8 or h - 2 * pad < 8:
         return
     head_h = (h - 2 * pad) * 0.35
-    t1 = fit(title, w - 2 * pad, head_h * 0.5, TextStyle("Noto Sans", muted, False, "center"), max_size=60, min_size=8)
+    t1 = fit(
+        title,
+        w - 2 * pad,
+        head_h * 0.5,
+        TextStyle("Noto Sans", muted, False, "center"),
+        max_size=heading or 60,
+        min_size=max(8, floor),
+    )
     draw_fitted(canvas, t1, x + pad, y + pad + head_h * 0.2, head_h * 0.5, "middle")
     t2 = fit(
         headline,
         w - 2 * pad,
         head_h,
         TextStyle("Noto Sans", STATE_COLORS.get(state, text_color), True, "center"),
-        max_size=120,
-        min_size=8,
+        max_size=heading * 2 or 120,
+        min_size=max(8, floor),
     )
     draw_fitted(canvas, t2, x + pad, y + pad + head_h * 0.7, head_h, "middle")
     if note:
@@ -144,8 +155,8 @@ def draw_placeholder(
             w - 2 * pad,
             head_h * 0.5,
             TextStyle("Noto Sans", muted, False, "center"),
-            max_size=max(8.0, t2.size * 0.45),
-            min_size=8,
+            max_size=max(8.0, floor, t2.size * 0.45),
+            min_size=max(8, floor),
         )
         draw_fitted(canvas, t3, x + pad, y + pad + head_h * 1.8, head_h * 0.5, "top")
 
@@ -164,17 +175,29 @@ def draw_empty(
     floor: float = 0.0,
 ) -> None:
     """The feed is fine but holds nothing to show: the title and the note, centred, calm (not an
-    error look). Neither goes below `floor`, the room's smallest legible size."""
+    error look). Neither goes below `floor`, the room's smallest legible size; with it, the title has
+    the wall's heading size and the note up to twice it (paint/title_sizes.py), in mm on the panels."""
+    heading = title_size(floor, HEADER_EM)
     pad = min(w, h) * 0.08
     if w - 2 * pad < 8 or h - 2 * pad < 8:
         return
     band = (h - 2 * pad) * 0.22
     head = fit(
-        title, w - 2 * pad, band * 0.7, TextStyle(font, muted, False, "center"), max_size=60, min_size=max(8, floor)
+        title,
+        w - 2 * pad,
+        band * 0.7,
+        TextStyle(font, muted, False, "center"),
+        max_size=heading or 60,
+        min_size=max(8, floor),
     )
     draw_fitted(canvas, head, x + pad, y + h / 2 - band * 1.1, band * 0.7, "bottom")
     line = fit(
-        note, w - 2 * pad, band, TextStyle(font, text_color, True, "center"), max_size=96, min_size=max(8, floor)
+        note,
+        w - 2 * pad,
+        band,
+        TextStyle(font, text_color, True, "center"),
+        max_size=heading * 2 or 96,
+        min_size=max(8, floor),
     )
     draw_fitted(canvas, line, x + pad, y + h / 2 - band * 0.2, band, "top")
 
@@ -202,4 +225,6 @@ def draw_nothing_to_show(
     if view.status.state == "ok":
         draw_empty(canvas, x, y, w, h, title, view.empty_note, view.font, view.text, view.muted, view.text_floor)
     else:
-        draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, title, view.text, view.muted)
+        draw_placeholder(
+            canvas, x, y, w, h, view.status.state, view.status.note, title, view.text, view.muted, view.text_floor
+        )

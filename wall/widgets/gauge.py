@@ -34,11 +34,12 @@ from feeds.sanitize import plain_text
 
 from ..colors import ink_on, mix
 from ..numbers import DASH, finite, human_number
-from ..paint.card import chart_card
+from ..paint.card import chart_card, fit_caption
 from ..paint.figure import draw_number
 from ..paint.status import draw_badge
 from ..paint.surface import fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
+from ..paint.title_sizes import LABEL_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
 from .base import text_floor as _floor
 
@@ -410,7 +411,7 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         def arc_height(r_: float) -> float:
             return (1.5 + above) * r_ + max(0.2 * r_, 1.45 * floor + 0.09 * r_)
 
-        title = view.label + (f" \u00b7 {view.window}" if view.window else "")
+        label_size = title_size(floor, LABEL_EM)  # with a floor, every chart's caption has one size
         if iw > ih * 2.0:
             # a wide strip: the arc at the left at full height, title and caption in a column beside it
             side_k = 0.75 if view.benchmarks else 0.08  # competitors' labels beside the arc, in units of r
@@ -419,16 +420,17 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             cy = iy + (ih - arc_height(r)) / 2 + (above + 1.0) * r
             col_x = ix + r * (2 + 2 * side_k) + pad
             col_w = ix + iw - col_x
-            title_h = ih * 0.3
+            title_h = max(ih * 0.3, label_size * LINE)
             caption_h = ih * 0.24 if view.caption else 0.0
             col_top = iy + (ih - title_h - caption_h) / 2
-            t = fit(
-                title,
+            t = fit_caption(
+                [view.label, view.window],
                 col_w,
                 title_h,
                 TextStyle(view.font, view.muted, False, "left"),
-                max_size=max(min(title_h * 0.6, r * 0.3), floor),
-                min_size=max(8.0, floor),
+                label_size,
+                floor,
+                max_size=min(title_h * 0.6, r * 0.3),
             )
             draw_fitted(canvas, t, col_x, col_top, title_h, "bottom")
             title_rect = skia.Rect.MakeXYWH(col_x, col_top, t.paragraph.LongestLine, title_h)
@@ -437,21 +439,24 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         else:
             # title, arc, caption stacked and centred as one block; a zone taller than the arc
             # needs gives the spare height to the text, within reason
-            title_h0 = max(ih * 0.13, row)
+            title_h0 = label_size * LINE if label_size else max(ih * 0.13, row)
             caption_h0 = max(ih * 0.1, row) if view.caption else 0.0
             side = iw * 0.2 if view.benchmarks else iw * 0.05
             arc_h = ih - title_h0 - caption_h0
             r = max(8.0, min(radius(arc_h), (iw - 2 * side) / 2))
-            title_h = max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
+            title_h = (
+                title_h0 if label_size else max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
+            )
             caption_h = max(min(caption_h0 * 2, r * 0.3), row) if view.caption else 0.0
             top = iy + max(0.0, (ih - title_h - caption_h - arc_height(r)) / 2)
-            t = fit(
-                title,
+            t = fit_caption(
+                [view.label, view.window],
                 iw,
                 title_h,
                 TextStyle(view.font, view.muted, False, "center"),
-                max_size=max(min(title_h * 0.8, iw * 0.09), floor),
-                min_size=max(8.0, floor),
+                label_size,
+                floor,
+                max_size=min(title_h * 0.8, iw * 0.09),
             )
             draw_fitted(canvas, t, ix, top, title_h, "top")
             title_rect = skia.Rect.MakeXYWH(

@@ -513,7 +513,19 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
         x, y, w, h = card(canvas, width, height, view.background)
         if view.empty:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            draw_placeholder(
+                canvas,
+                x,
+                y,
+                w,
+                h,
+                view.status.state,
+                view.status.note,
+                view.title,
+                view.text,
+                view.muted,
+                view.text_floor,
+            )
             return pixels
         floor = view.text_floor
         plan = layout(width, height, view.extent, view.legend, len(view.top), floor, len(view.class_colors))

@@ -54,6 +54,7 @@ from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline
 from ..paint.status import below_badge, draw_badge, draw_nothing_to_show, header_width
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
+from ..paint.title_sizes import HEADER_EM, title_size
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -713,12 +714,13 @@ def _draw_page(
 def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
     dot_r = h * 0.12
     dots_w = (view.pages * 3 - 1) * dot_r if view.pages > 1 else 0.0
+    heading = title_size(view.text_floor, HEADER_EM)  # the band is sized for it (paint)
     title = fit(
         view.title,
         w * 0.55,
-        h * 0.8,
+        h if heading else h * 0.8,
         TextStyle(view.font, view.text, True, "left"),
-        max_size=h * 0.62,
+        max_size=heading or h * 0.62,
         min_size=max(8, view.text_floor),
     )
     draw_fitted(canvas, title, x, y, h)
@@ -753,7 +755,9 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             return pixels
         header_h = 0.0
         if view.title:
-            header_h = min(max(22.0, h * 0.095, view.text_floor * 1.7), max(130.0, view.text_floor * 1.7))
+            # with a floor, the heading's size (the same in every zone: paint/card.py) sets the band
+            heading = title_size(view.text_floor, HEADER_EM)
+            header_h = heading / 0.62 if heading else min(max(22.0, h * 0.095), 130.0)
             hw = header_width((0, 0, width, height), x + g * 0.5, w - g, view.status, view.status.min_px)
             _draw_header(canvas, view, x + g * 0.5, y, hw, header_h)
             header_h += g * 0.6

@@ -248,7 +248,19 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
         x, y, w, h = card(canvas, width, height, view.background)
         if view.empty:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            draw_placeholder(
+                canvas,
+                x,
+                y,
+                w,
+                h,
+                view.status.state,
+                view.status.note,
+                view.title,
+                view.text,
+                view.muted,
+                view.text_floor,
+            )
             return pixels
         floor = view.text_floor
         pad, head_h, *body = _body(x, y, w, h, floor)
