@@ -210,7 +210,7 @@ def test_stale_headlines_carry_the_note_in_the_band():
     stale = snapshot_with(posts=[article(1, "A headline")], state="stale", as_of=T0 - timedelta(minutes=9))
     view, strip = render("ticker", 1280, 96, data=stale)
     assert view.status.state == "stale" and not view.empty
-    assert view.segments[0].text.startswith("\u26a0 stale") and "9 min ago" in view.segments[0].text
+    assert view.segments[0].text.startswith("\u26a0 data from ") and "9 min ago" in view.segments[0].text
     assert view.headlines == ("Reuters: A headline",)
 
 

@@ -549,7 +549,10 @@ def test_a_post_cross_posted_on_three_networks_is_one_card_with_every_badge():
 
 
 def test_badges_that_do_not_fit_at_the_rooms_floor_give_way_to_a_count():
-    ctx = dataclasses.replace(make_ctx(1920, 1080, data=snapshot_with(posts=cross_posted())), min_text_px=41.3)
+    # two cards side by side (one alone would grow to the zone's width, where every badge fits)
+    other = post("o:1", "Another post entirely", handle="@bo", name="Bo Berg", likes=2, minutes_ago=4, network="x")
+    data = snapshot_with(posts=[*cross_posted(), other])
+    ctx = dataclasses.replace(make_ctx(1920, 1080, data=data), min_text_px=41.3)
     view = build("top_posts", ctx, count=2)
     with record_text_sizes() as painted:
         px = paint("top_posts", view, 1920, 1080)

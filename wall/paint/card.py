@@ -10,9 +10,10 @@ from typing import Any
 
 import skia
 
-from .status import draw_placeholder
+from .status import below_badge, draw_placeholder
 from .surface import fill
-from .text import TextStyle, draw_fitted, fit
+from .text import Fitted, TextStyle, draw_fitted, fit, fits
+from .title_sizes import HEADER_EM, LINE, title_size
 
 Box = tuple[float, float, float, float]  # x, y, w, h in px
 
@@ -47,20 +48,42 @@ def chart_card(
     """The card of a chart widget, and the box its chart fills: inset by `pad_share` of the card's
     smaller side (4 px at least). The box is None when the view is a placeholder (painted here
     from its status, note, label, text and muted fields) or when it is under `least` px either way.
+    With a badge (stale or failing data) the box starts below it.
     `view` has the chart views' common fields: surface, placeholder, status, note, label, text, muted."""
     box = card(canvas, width, height, view.surface)
     x, y, w, h = box
     if view.placeholder:
-        draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted)
+        floor = getattr(view, "text_floor", 0.0)
+        draw_placeholder(canvas, x, y, w, h, view.status.state, view.note, view.label, view.text, view.muted, floor)
         return box, None
     pad = max(4.0, min(w, h) * pad_share)
-    inner = (x + pad, y + pad, w - 2 * pad, h - 2 * pad)
+    top = below_badge(box, y + pad, view.status, view.status.min_px)  # a stale badge gets its own place
+    inner = (x + pad, top, w - 2 * pad, y + h - pad - top)
     return box, inner if inner[2] >= least and inner[3] >= least else None
 
 
+def fit_caption(
+    parts: list[str], w: float, h: float, style: TextStyle, size: float, floor: float, max_size: float
+) -> Fitted:
+    """A chart's caption ("Tone · 24h · 7,331 mentions") at its rank's `size`: trailing parts that do
+    not fit (a total, a window, a time zone) are left out before the caption is made smaller, so
+    every caption of a wall keeps one size. `size` 0 (no floor): the whole caption fitted to the box,
+    at most `max_size`."""
+    parts = [p for p in parts if p]
+    if size > 0:
+        for n in range(len(parts), 0, -1):
+            text = " \u00b7 ".join(parts[:n])
+            if fits(text, size, w, h, style):
+                return fit(text, w, h, style, max_size=size, min_size=size)
+    return fit(" \u00b7 ".join(parts), w, h, style, max_size=size or max_size, min_size=max(8.0, floor))
+
+
 def header_height(h: float, share: float, floor: float) -> float:
-    """A header band: `share` of the card's height, never too short for one line at the floor."""
-    return max(12.0, h * share, floor * 1.4)
+    """A header band: one line of the heading's size in a room with a floor (the same band in every
+    zone), else `share` of the card's height."""
+    if floor > 0:
+        return max(12.0, title_size(floor, HEADER_EM) * LINE)
+    return max(12.0, h * share)
 
 
 def draw_header(
@@ -76,12 +99,13 @@ def draw_header(
     muted: str,
     floor: float = 0.0,
 ) -> None:
-    """The title (bold, left) and a muted subtitle (right, at most 70 % of the title's size) on one
-    band of height h. Neither goes below `floor`; a subtitle that cannot be shown whole at the
-    floor is left out rather than cut."""
+    """The title (bold, left; the heading's size where the room has a floor) and a muted subtitle
+    (right, at most 70 % of the title's size) on one band of height h. Neither goes below `floor`;
+    a subtitle that cannot be shown whole at the floor is left out rather than cut."""
     sub_w = w * 0.3 if subtitle else 0.0
     style = TextStyle(font, text, True, "start")
-    head = fit(title, w - sub_w, h, style, min_size=max(8.0, floor))
+    most = title_size(floor, HEADER_EM) or 400.0
+    head = fit(title, w - sub_w, h, style, max_size=most, min_size=max(8.0, floor))
     sub = None
     if subtitle:
         sub = fit(
@@ -95,7 +119,7 @@ def draw_header(
         if floor > 0 and (sub.truncated or head.truncated):  # at the floor the title comes first
             sub = None
             if head.truncated:
-                head = fit(title, w, h, style, min_size=max(8.0, floor))
+                head = fit(title, w, h, style, max_size=most, min_size=max(8.0, floor))
     draw_fitted(canvas, head, x, y, h)
     if sub is not None:
         draw_fitted(canvas, sub, x + w - sub_w, y, h)

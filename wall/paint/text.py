@@ -168,6 +168,11 @@ def fit(
     return fitted
 
 
+def fits(text: str, size: float, width: float, height: float, style: TextStyle) -> bool:
+    """Whether `text` fits width x height at `size` (a trial: nothing is recorded)."""
+    return _fitting(text, int(size), width, height, style) is not None
+
+
 def _ellipsise(text: str, width: float, height: float, style: TextStyle, size: int) -> Fitted:
     """Keep as much of the start of `text` as fits at `size`, ending with an ellipsis."""
 

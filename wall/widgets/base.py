@@ -23,6 +23,7 @@ from pydantic import AfterValidator, Field
 
 from feeds.sanitize import plain_text
 
+from ..calendar_names import DAY_ABBR, MONTH_ABBR
 from ..config.base import StrictModel
 from ..config.syntax import zone
 from ..numbers import human_number
@@ -88,12 +89,26 @@ class DataStatus:
 
 def _ago(seconds: float) -> str:
     minutes = int(seconds // 60)
-    if minutes < 1:
-        return "just now"
     if minutes < 60:
         return f"{minutes} min ago"
     hours = minutes // 60
     return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def data_age(as_of: datetime, t: datetime) -> str:
+    """When the data shown was fetched, as a clock time ("data from 14:05", the machine's time zone,
+    as its clocks show it), with the day when it is not the frame's day, and how long ago when that is
+    a minute or more. The clock time stays true whatever the frame's time: a render of a stored wall
+    (`wallctl render --store`) or a time before the data never reads "just now" beside "stale"."""
+    fetched, now = as_of.astimezone(), t.astimezone()
+    clock = f"{fetched:%H:%M}"
+    days = (now.date() - fetched.date()).days
+    if days > 6 or days < 0:
+        clock = f"{fetched.day} {MONTH_ABBR[fetched.month - 1]} {clock}"
+    elif days > 0:
+        clock = f"{DAY_ABBR[fetched.weekday()]} {clock}"
+    age = (t - as_of).total_seconds()
+    return f"data from {clock}" + (f" · {_ago(age)}" if age >= 60 else "")
 
 
 def data_status(snapshot: Any, t: datetime, min_px: float = 0.0) -> DataStatus:
@@ -106,13 +121,13 @@ def _status(snapshot: Any, t: datetime) -> DataStatus:
     if snapshot is None:
         return DataStatus("unbound", "no feed")
     h = snapshot.health
-    since = f"data from {_ago((t - snapshot.as_of).total_seconds())}" if snapshot.as_of else "no data yet"
+    since = data_age(snapshot.as_of, t) if snapshot.as_of else "no data yet"
     if h.state in ("ok", "degraded"):  # degraded: some items the source sent were unusable (the console says which)
         return DataStatus("ok")
     if h.state == "loading":
         return DataStatus("loading", "waiting for data")
     if h.state == "stale":
-        return DataStatus("stale", f"stale · {since}")
+        return DataStatus("stale", since)  # the badge's amber says stale; the words say since when
     if h.state == "credentials":
         return DataStatus("credentials", f"credentials rejected · {since}")
     return DataStatus("failing", f"source failing · {since}")

@@ -43,11 +43,12 @@ from feeds.sanitize import plain_text
 
 from ..colors import ink_on, mix
 from ..numbers import DASH, finite, human_number
-from ..paint.card import chart_card
+from ..paint.card import chart_card, fit_caption
 from ..paint.figure import draw_number
 from ..paint.status import draw_badge
 from ..paint.surface import fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit, line_width, paragraph
+from ..paint.title_sizes import LABEL_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
 from .base import text_floor as _floor
 
@@ -507,13 +508,14 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         def arc_height(r_: float) -> float:
             return (1.5 + above) * r_ + max(0.2 * r_, 1.45 * floor + 0.09 * r_)
 
+        label_size = title_size(floor, LABEL_EM)  # with a floor, every chart's caption has one size
         # competitors' labels (name over figure) need room beside the arc: the arc gives way to them
         style = TextStyle(view.font, view.text, False, "left")
         side_w = 0.0  # the widest label line per px of font size
         for b in view.benchmarks:
             side_w = max(side_w, line_width(b.name, 1.0, style), line_width(b.text, 1.0, style))
 
-        def label_size(r_: float) -> float:
+        def bench_size(r_: float) -> float:
             return max(9.0, min(r_ * 0.12, 56.0), floor)
 
         # the figure and its unit must be legible inside the arc: labels give way before it does
@@ -524,14 +526,13 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
 
         def room_above(r_: float) -> float:
             """In units of r: the room over the arc for the competitors' triangles."""
-            return max(0.36, 1.2 * label_size(r_) / r_) if view.benchmarks else 0.04
+            return max(0.36, 1.2 * bench_size(r_) / r_) if view.benchmarks else 0.04
 
         def room_beside(r_: float) -> float:
             """In px: the room a label needs beside the arc (triangle, gap, text); a top tick's
             label goes there too."""
-            return (side_w + 1.5) * label_size(r_) if side_w else 0.0
+            return (side_w + 1.5) * bench_size(r_) if side_w else 0.0
 
-        title = view.label + (f" \u00b7 {view.window}" if view.window else "")
         if iw > ih * 2.0:
             # a wide strip: the arc at the left at full height, title and caption in a column beside it
             side_k = 0.75 if view.benchmarks else 0.08  # competitors' labels beside the arc, in units of r
@@ -547,16 +548,17 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             cy = iy + (ih - arc_height(r)) / 2 + (above + 1.0) * r
             col_x = ix + r * (2 + 2 * side_k) + pad
             col_w = ix + iw - col_x
-            title_h = ih * 0.28
+            title_h = max(ih * 0.28, label_size * LINE)
             caption_h = ih * 0.36 if view.caption else 0.0  # room for the caption on two lines
             col_top = iy + (ih - title_h - caption_h) / 2
-            t = fit(
-                title,
+            t = fit_caption(
+                [view.label, view.window],
                 col_w,
                 title_h,
                 TextStyle(view.font, view.muted, False, "left"),
-                max_size=max(min(title_h * 0.6, r * 0.3), floor),
-                min_size=max(8.0, floor),
+                label_size,
+                floor,
+                max_size=min(title_h * 0.6, r * 0.3),
             )
             draw_fitted(canvas, t, col_x, col_top, title_h, "bottom")
             title_rect = skia.Rect.MakeXYWH(
@@ -567,7 +569,7 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
         else:
             # title, arc, caption stacked and centred as one block; a zone taller than the arc
             # needs gives the spare height to the text, within reason
-            title_h0 = max(ih * 0.13, row)
+            title_h0 = label_size * LINE if label_size else max(ih * 0.13, row)
             caption_h0 = max(ih * 0.1, row) if view.caption else 0.0
             side = iw * 0.2 if view.benchmarks else iw * 0.05
             arc_h = ih - title_h0 - caption_h0
@@ -578,16 +580,19 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
                 above = room_above(r)
                 r = max(8.0, min(radius(arc_h, above), (iw - 2 * side) / 2))
             r = max(r, min(r_legible, radius(arc_h, above), iw * 0.45))
-            title_h = max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
+            title_h = (
+                title_h0 if label_size else max(min(title_h0 + max(0.0, arc_h - arc_height(r)) / 2, r * 0.45), row)
+            )
             caption_h = max(min(caption_h0 * 2, r * 0.3), row) if view.caption else 0.0
             top = iy + max(0.0, (ih - title_h - caption_h - arc_height(r)) / 2)
-            t = fit(
-                title,
+            t = fit_caption(
+                [view.label, view.window],
                 iw,
                 title_h,
                 TextStyle(view.font, view.muted, False, "center"),
-                max_size=max(min(title_h * 0.8, iw * 0.09), floor),
-                min_size=max(8.0, floor),
+                label_size,
+                floor,
+                max_size=min(title_h * 0.8, iw * 0.09),
             )
             draw_fitted(canvas, t, ix, top, title_h, "top")
             title_rect = skia.Rect.MakeXYWH(
@@ -620,7 +625,7 @@ def paint(view: GaugeView, width: int, height: int) -> np.ndarray:
             canvas.drawLine(a0[0], a0[1], a1[0], a1[1], stroke(view.text, max(1.5, r * 0.014)))
         # competitors: a small triangle outside the ring pointing at their figure, name beside it
         taken: list[skia.Rect] = [title_rect]
-        bsize = label_size(r)
+        bsize = bench_size(r)
         for b in view.benchmarks:
             tip = _point(cx, cy, r + ring_w * 0.3, b.position)
             ang = math.radians(_angle(b.position))

@@ -62,6 +62,7 @@ from ..paint.people import avatar_color, draw_avatar, draw_on_baseline, draw_ver
 from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
+from ..paint.title_sizes import HEADER_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -245,13 +246,16 @@ def _planning_floor(ctx: BuildContext) -> float:
     return ctx.min_text_px or min_font_px(DEFAULT_VIEWING_DISTANCE_M, max(ctx.pitch_mm[1], 1e-3))
 
 
-def _slots_for(count: int | None, height: int, floor_px: float, cap_px: float = 0.0) -> int:
+def _slots_for(count: int | None, height: int, floor_px: float, cap_px: float = 0.0, heading_h: float = 0.0) -> int:
     """Rows: as many as keep the smallest text (TYPE["small"] of a row) at `floor_px` (up to 10);
-    or `count`, fewer where `cap_px` (the room's floor) says they would be unreadable."""
-    usable = height * 0.93  # less the card's margins
+    or `count`, fewer where `cap_px` (the room's floor) says they would be unreadable. `heading_h`:
+    the title's band when it has the wall's heading size (paint/title_sizes.py), else 0 (the title
+    takes a share of a row)."""
+    usable = height * 0.93 - heading_h  # less the card's margins
+    chrome = CHROME_ROWS - 0.62 if heading_h else CHROME_ROWS
 
     def fitting(px: float) -> int:
-        return int(usable / (px / TYPE["small"]) - CHROME_ROWS)
+        return int(usable / (px / TYPE["small"]) - chrome)
 
     if count is None:
         # a room that states its distance gets only readable rows (down to one); otherwise 3 at least
@@ -393,7 +397,8 @@ def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
 
 def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
-    slots = _slots_for(options.count, ctx.height, _planning_floor(ctx), ctx.min_text_px)
+    heading_h = title_size(text_floor(ctx), HEADER_EM) * LINE if options.title != "" else 0.0
+    slots = _slots_for(options.count, ctx.height, _planning_floor(ctx), ctx.min_text_px, heading_h)
     metric = None
     if ctx.data is not None:
         metric = ctx.data.metrics.get(options.metric)
@@ -638,17 +643,22 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         top = y + pad * 0.8
         # every height follows the row height, so the title and labels keep their proportion to the rows
         chrome = (0.62 if view.title else 0.0) + 0.42
-        rh = (y + h - pad * 0.6 - top - (pad * 0.4 if view.title else 0.0)) / (max(1, view.slots) + chrome)
+        room = y + h - pad * 0.6 - top - (pad * 0.4 if view.title else 0.0)
+        rh = room / (max(1, view.slots) + chrome)
+        # with a floor, the heading has its size in every zone (paint/title_sizes.py): its band is its
+        # line (measured) or the usual share of a row, whichever is taller, and the rows share the rest
+        # (build planned them with a full LINE for it)
+        heading = title_size(view.text_floor, HEADER_EM) if view.title else 0.0
         if view.title:
-            head_h = rh * 0.62
-            title = fit(
-                view.title,
-                iw * 0.6,
-                head_h,
-                TextStyle(view.font, view.text, True, "left"),
-                max_size=rh * 0.44,
-                min_size=max(8, view.text_floor),
-            )
+            style = TextStyle(view.font, view.text, True, "left")
+            floor = max(8, view.text_floor)
+            if heading:
+                title = fit(view.title, iw * 0.6, heading * LINE, style, max_size=heading, min_size=floor)
+                head_h = max(title.paragraph.Height, rh * 0.62)
+                rh = (room - head_h) / (max(1, view.slots) + 0.42)
+            else:
+                head_h = rh * 0.62
+                title = fit(view.title, iw * 0.6, head_h, style, max_size=rh * 0.44, min_size=floor)
             draw_fitted(canvas, title, ix, top, head_h)
             if view.subtitle:
                 sx = ix + title.paragraph.LongestLine + rh * 0.3

@@ -20,12 +20,13 @@ from feeds.sanitize import plain_text
 
 from ..colors import mix
 from ..numbers import DASH, finite, fixed, human_number, whole
-from ..paint.card import chart_card
+from ..paint.card import chart_card, fit_caption
 from ..paint.curves import smooth_path
 from ..paint.figure import draw_number
 from ..paint.status import draw_badge
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit
+from ..paint.title_sizes import LABEL_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, format_value, metric_of
 from .base import text_floor as _floor
 
@@ -232,21 +233,22 @@ def paint(view: KpiView, width: int, height: int) -> np.ndarray:
         tw = iw * 0.5 if wide else iw
         floor = view.text_floor
         row = floor * 1.4  # a text row never shorter than the legible size needs
-        label_h = max(ih * (0.14 if spark and not wide else 0.18), row)
+        label_size = title_size(floor, LABEL_EM)  # with a floor, every chart's caption has one size
+        label_h = label_size * LINE if label_size else max(ih * (0.14 if spark and not wide else 0.18), row)
         change_h = max(ih * (0.13 if spark and not wide else 0.17), row) if view.change else 0.0
         spark_h = ih * 0.26 if spark and not wide else 0.0
         gap = ih * 0.03
         number_h = ih - label_h - change_h - spark_h - gap * (1 + bool(change_h) + bool(spark_h))
         if number_h < ih * 0.25 and spark_h:  # the legible floor squeezes the figure: drop the sparkline
             number_h, spark_h, spark = number_h + spark_h + gap, 0.0, False
-        caption = view.label + (f" \u00b7 {view.window}" if view.window else "")
-        cap = fit(
-            caption,
+        cap = fit_caption(
+            [view.label, view.window],
             tw,
             label_h,
             TextStyle(view.font, view.muted, False, "left"),
-            max_size=max(label_h * 0.8, floor),
-            min_size=max(8.0, floor),
+            label_size,
+            floor,
+            max_size=label_h * 0.8,
         )
         draw_fitted(canvas, cap, ix, iy, label_h, "top")
         cy = iy + label_h + gap

@@ -13,9 +13,14 @@ the height one line at the floor needs; the side list shows as many countries as
 fit at the floor get the whole legend width, then every second (third...) bound is labelled.
 
 Shapes: Natural Earth 1:110m admin-0 countries (public domain), shipped in assets/geo/ (see its
-README). They are parsed once per process (module-level caches), projected once per region, and
-painted as antialiased skia paths. The projection is Natural Earth (Šavrič, Jenny, Patterson &
+README). They are parsed once per process (module-level caches), projected once per central
+meridian, and painted as antialiased skia paths. The projection is Natural Earth (Šavrič, Jenny, Patterson &
 Jenny 2011), a pseudo-cylindrical compromise made for world maps, given by two polynomials.
+
+Framing: the map shows the countries that have data, not the whole region around them (`frame:
+data`, the default): their main territories' box with a margin, at least a neighbourhood's size,
+within the region, in 5-degree steps (so the frame moves only when the set of countries does).
+`frame: region` shows the whole region whatever the data; without data the region is shown.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from ..assets import ASSETS
 from ..colors import mix
 from ..numbers import human_number
 from ..paint.card import card, card_box, draw_header, header_height
-from ..paint.status import draw_badge, draw_placeholder
+from ..paint.status import draw_badge, draw_placeholder, header_width
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
@@ -83,7 +88,11 @@ class MapOptions(BindingBase):
         min_length=1,
         description="breakdown metric in the feed: ISO 3166-1 alpha-2 country code -> count",
     )
-    region: Region = Field(default="world", description="the part of the world shown")
+    region: Region = Field(default="world", description="the part of the world the map may show")
+    frame: Literal["data", "region"] = Field(
+        default="data",
+        description="data: zoom to the countries that have data (within the region); region: the whole region",
+    )
     scale: Literal["quantile", "log"] = Field(
         default="quantile",
         description="class breaks: quantiles (each class holds as many countries) or logarithmic steps",
@@ -121,6 +130,7 @@ class TopCountry:
 @dataclass(frozen=True)
 class MapView:
     region: str
+    extent: Frame  # what the map shows: the countries with data, or the region
     title: str
     subtitle: str
     countries: tuple[CountryValue, ...]  # sorted by code
@@ -153,6 +163,87 @@ def _geo() -> dict:
     return json.loads(GEO_FILE.read_text(encoding="utf-8"))
 
 
+Frame = tuple[float, float, float, float, float]  # (west, east, south, north, central meridian), degrees
+FRAME_STEP = 5.0  # degrees: frames snap outward to this grid
+MIN_SPAN = (36.0, 24.0)  # the smallest frame (lon, lat): one country is shown among its neighbours
+FRAME_MARGIN = 0.12  # of the data's span, on every side
+
+
+@lru_cache(maxsize=1)
+def country_extents() -> dict[str, tuple[float, float, float, float]]:
+    """ISO alpha-2 -> (west, east, south, north) of the country's largest ring: its main territory
+    (France without French Guiana, the United States without Alaska), what a frame must hold."""
+    scale = _geo()["scale"]
+    out: dict[str, tuple[float, float, float, float]] = {}
+    for c in _geo()["countries"]:
+        if not c["iso"] or c["iso"] in HIDDEN:
+            continue
+        best = None
+        for ring in c["rings"]:
+            pts = np.asarray(ring, np.float64).reshape(-1, 2) / scale
+            box = (pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max())
+            area = (box[1] - box[0]) * (box[3] - box[2])
+            if best is None or area > best[0]:
+                best = (area, box)
+        if best is not None:
+            prev = out.get(c["iso"])
+            if prev is None or best[0] > (prev[1] - prev[0]) * (prev[3] - prev[2]):
+                out[c["iso"]] = tuple(float(v) for v in best[1])  # type: ignore[assignment]
+    return out
+
+
+def data_frame(codes: list[str], region: str) -> Frame:
+    """The frame that shows these countries: their main territories' box, a margin around it, at
+    least MIN_SPAN, snapped outward to FRAME_STEP and kept within the region (the region itself
+    when no code is known)."""
+    west, east, south, north, lon0 = REGIONS[region]
+    extents = country_extents()
+    boxes = [extents[c] for c in codes if c in extents]
+    if not boxes:
+        return REGIONS[region]
+    w, e = min(b[0] for b in boxes), max(b[1] for b in boxes)
+    s, n = min(b[2] for b in boxes), max(b[3] for b in boxes)
+    mx, my = (e - w) * FRAME_MARGIN, (n - s) * FRAME_MARGIN
+    w, e, s, n = w - mx, e + mx, s - my, n + my
+    for lo, hi, least, axis in ((w, e, MIN_SPAN[0], 0), (s, n, MIN_SPAN[1], 1)):
+        if hi - lo < least:
+            mid = (lo + hi) / 2
+            lo, hi = mid - least / 2, mid + least / 2
+        if axis == 0:
+            w, e = lo, hi
+        else:
+            s, n = lo, hi
+    step = FRAME_STEP
+    w, e = max(west, math.floor(w / step) * step), min(east, math.ceil(e / step) * step)
+    s, n = max(south, math.floor(s / step) * step), min(north, math.ceil(n / step) * step)
+    if e - w < step or n - s < step:
+        return REGIONS[region]
+    if (w, e, s, n) == (west, east, south, north):
+        return REGIONS[region]
+    return (w, e, s, n, round((w + e) / 2 / step) * step)
+
+
+@lru_cache(maxsize=1024)
+def widened(frame: Frame, region: str, aspect: float) -> Frame:
+    """The frame grown (never shrunk) about its centre to the map's room of this aspect, within
+    the region, snapped outward: the countries with data stay in the middle and their neighbours,
+    not an empty card, fill the room's sides."""
+    west, east, south, north, lon0 = frame
+    rw, re_, rs, rn, _ = REGIONS[region]
+    x0, y0, x1, y1 = frame_box(frame)
+    have = (x1 - x0) / max(1e-9, y1 - y0)
+    step = FRAME_STEP
+    if aspect > have * 1.05:  # the room is wider: more longitude
+        half = (east - west) * aspect / have / 2
+        mid = (west + east) / 2
+        west, east = max(rw, math.floor((mid - half) / step) * step), min(re_, math.ceil((mid + half) / step) * step)
+    elif aspect < have / 1.05:  # the room is taller: more latitude
+        half = (north - south) * have / aspect / 2
+        mid = (south + north) / 2
+        south, north = max(rs, math.floor((mid - half) / step) * step), min(rn, math.ceil((mid + half) / step) * step)
+    return (west, east, south, north, lon0)
+
+
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """ISO alpha-2 -> name, for every country the map can draw."""
@@ -172,9 +263,8 @@ def natural_earth(lon: np.ndarray, lat: np.ndarray, lon0: float = 0.0) -> tuple[
 
 
 @cache
-def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tuple[float, float, float, float]]:
-    """The region's country paths in projected units (y down), and its box (x0, y0, x1, y1)."""
-    west, east, south, north, lon0 = REGIONS[region]
+def _projected(lon0: float) -> dict[str | None, tuple[skia.Path, ...]]:
+    """Every country's paths in projected units (y down), around the central meridian lon0."""
     scale = _geo()["scale"]
     paths: dict[str | None, list[skia.Path]] = {}
     for c in _geo()["countries"]:
@@ -187,14 +277,19 @@ def _projected(region: str) -> tuple[dict[str | None, tuple[skia.Path, ...]], tu
             x, y = natural_earth(pts[:, 0], pts[:, 1], lon0)
             path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y, strict=True)], True)
         paths.setdefault(c["iso"], []).append(path)
-    return {k: tuple(v) for k, v in paths.items()}, region_box(region)
+    return {k: tuple(v) for k, v in paths.items()}
 
 
-@cache
 def region_box(region: str) -> tuple[float, float, float, float]:
-    """The projected outline of the region's lon/lat rectangle, (x0, y0, x1, y1), y down (no shapes:
+    """The projected outline of a named region's lon/lat rectangle (see frame_box)."""
+    return frame_box(REGIONS[region])
+
+
+@lru_cache(maxsize=256)
+def frame_box(frame: Frame) -> tuple[float, float, float, float]:
+    """The projected outline of a frame's lon/lat rectangle, (x0, y0, x1, y1), y down (no shapes:
     cheap enough for build)."""
-    west, east, south, north, lon0 = REGIONS[region]
+    west, east, south, north, lon0 = frame
     t = np.linspace(0, 1, 64)
     lon = np.concatenate([west + (east - west) * t, np.full(64, east), east - (east - west) * t, np.full(64, west)])
     lat = np.concatenate(
@@ -276,14 +371,18 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
             continue
         values[code] = values.get(code, 0.0) + max(0.0, float(value))  # negative counts are 0
     floor = text_floor(ctx)
+    frame = REGIONS[options.region]
+    if options.frame == "data":
+        frame = data_frame(sorted(values), options.region)
+        if frame != REGIONS[options.region]:  # neighbours fill the room the frame's own shape leaves
+            room = layout(ctx.width, ctx.height, frame, options.legend, options.top, floor, options.classes).room
+            frame = widened(frame, options.region, room)
     breaks = class_breaks(list(values.values()), options.classes, options.scale) if values else []
     n_classes = max(1, len(breaks) - 1)
     classes = {c: classify(v, breaks) for c, v in values.items()}
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: options.top]
     if floor > 0 and ranked:  # as many leading countries as the side list shows at the room's floor
-        plan = layout(
-            ctx.width, ctx.height, options.region, options.legend, len(ranked), floor, max(1, len(breaks) - 1)
-        )
+        plan = layout(ctx.width, ctx.height, frame, options.legend, len(ranked), floor, max(1, len(breaks) - 1))
         if plan.side:
             ranked = ranked[: plan.rows]
     if not values and status.ok:
@@ -294,6 +393,7 @@ def build(options: MapOptions, ctx: BuildContext) -> MapView:
     subtitle = " · ".join(s for s in ((metric.window or "", metric.unit or "") if metric is not None else ()) if s)
     return MapView(
         region=options.region,
+        extent=frame,
         title=title,
         subtitle=subtitle,
         countries=tuple(CountryValue(c, values[c], classes[c]) for c in sorted(values)),
@@ -333,6 +433,7 @@ class Layout:
     side: tuple[float, float, float, float] | None  # the leading countries' column
     rows: int  # rows the side list shows (0: no side list)
     legend_aside: bool = False  # the legend sits under the side list instead of under the map
+    room: float = 0.0  # the aspect (w / h) of the room the map has: a frame of data widens to it
 
 
 def _side_rows(h: float, floor: float) -> int:
@@ -341,8 +442,9 @@ def _side_rows(h: float, floor: float) -> int:
 
 
 def layout(
-    width: float, height: float, region: str, legend: bool, top: int, floor: float = 0.0, classes: int = 5
+    width: float, height: float, region: str | Frame, legend: bool, top: int, floor: float = 0.0, classes: int = 5
 ) -> Layout:
+    """Where everything goes in a zone of width x height showing `region` (a name or a frame)."""
     x, y, w, h = card_box(width, height)
     pad = max(4, round(min(w, h) * 0.045))
     head_h = header_height(h, 0.1, floor)
@@ -356,7 +458,7 @@ def layout(
     # the legend's labels take 40 % of its height: never less than one line at the floor, and with a
     # floor the legend needs the width of its labels at the floor ("no data", bounds) and a bar
     need = (7 + classes) * floor
-    x0, y0, x1, y1 = region_box(region)
+    x0, y0, x1, y1 = region_box(region) if isinstance(region, str) else frame_box(region)
     aspect = (x1 - x0) / (y1 - y0)
     for _ in range(2):
         avail_w = bw - (bw * 0.26 + gap if side else 0.0)
@@ -403,6 +505,7 @@ def layout(
         side_box,
         rows,
         legend_aside,
+        avail_w / max(1.0, bh if legend_aside or not legend_h else bh - legend_h - gap),
     )
 
 
@@ -410,12 +513,25 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
         x, y, w, h = card(canvas, width, height, view.background)
         if view.empty:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            draw_placeholder(
+                canvas,
+                x,
+                y,
+                w,
+                h,
+                view.status.state,
+                view.status.note,
+                view.title,
+                view.text,
+                view.muted,
+                view.text_floor,
+            )
             return pixels
         floor = view.text_floor
-        plan = layout(width, height, view.region, view.legend, len(view.top), floor, len(view.class_colors))
+        plan = layout(width, height, view.extent, view.legend, len(view.top), floor, len(view.class_colors))
         hx, hy, hw, hh = plan.head
         if hy + hh <= y + h:  # a card too small for one line at the room's floor shows no header
+            hw = header_width((x, y, w, h), hx, hw, view.status, view.status.min_px)
             draw_header(canvas, view.title, view.subtitle, hx, hy, hw, hh, view.font, view.text, view.muted, floor)
         mx, my, map_w, map_h = plan.map
         if map_w > 8 and map_h > 8:
@@ -431,7 +547,8 @@ def paint(view: MapView, width: int, height: int) -> np.ndarray:
 
 
 def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: float, h: float) -> None:
-    paths, (bx0, by0, bx1, by1) = _projected(view.region)
+    paths = _projected(view.extent[4])
+    bx0, by0, bx1, by1 = frame_box(view.extent)
     s = min(w / (bx1 - bx0), h / (by1 - by0))
     classes = {c.code: c.klass for c in view.countries}
     land = skia.Paint(AntiAlias=True, Style=skia.Paint.kFill_Style)
@@ -444,7 +561,7 @@ def _paint_countries(canvas: skia.Canvas, view: MapView, x: float, y: float, w: 
     )
     canvas.save()
     canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), doAntiAlias=True)
-    # centre the region's box in the area; what lies around it (neighbours) fills the margins
+    # centre the frame's box in the area; what lies around it (neighbours) fills the margins
     canvas.translate(x + (w - (bx1 - bx0) * s) / 2, y + (h - (by1 - by0) * s) / 2)
     canvas.scale(s, s)
     canvas.translate(-bx0, -by0)

@@ -28,11 +28,12 @@ from feeds.sanitize import plain_text
 
 from ..colors import ink_on, mix
 from ..numbers import DASH, as_count, human_number, whole
-from ..paint.card import chart_card
+from ..paint.card import chart_card, fit_caption
 from ..paint.figure import draw_number
 from ..paint.status import draw_badge
 from ..paint.surface import fill, raster, stroke
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
+from ..paint.title_sizes import LABEL_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, caption_for, data_status, metric_of
 from .base import text_floor as _floor
 
@@ -376,15 +377,16 @@ def paint(view: SentimentView, width: int, height: int) -> np.ndarray:
         if inner is None:
             return pixels
         ix, iy, iw, ih = inner
-        title_h = max(ih * 0.13, view.text_floor * 1.4)
-        caption = " \u00b7 ".join(s for s in (view.label, view.window, view.total_text) if s)
-        t = fit(
-            caption,
+        label_size = title_size(view.text_floor, LABEL_EM)  # with a floor, every chart's caption has one size
+        title_h = label_size * LINE if label_size else ih * 0.13
+        t = fit_caption(
+            [view.label, view.window, view.total_text],
             iw,
             title_h,
             TextStyle(view.font, view.muted, False, "left"),
-            max_size=max(min(title_h * 0.8, iw * 0.06), view.text_floor),
-            min_size=max(8.0, view.text_floor),
+            label_size,
+            view.text_floor,
+            max_size=min(title_h * 0.8, iw * 0.06),
         )
         draw_fitted(canvas, t, ix, iy, title_h, "top")
         body = (ix, iy + title_h * 1.25, iw, ih - title_h * 1.25)

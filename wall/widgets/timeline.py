@@ -39,11 +39,12 @@ from feeds.sanitize import plain_text
 from ..calendar_names import DAY_ABBR
 from ..colors import mix
 from ..numbers import as_count, human_number, whole
-from ..paint.card import chart_card
+from ..paint.card import chart_card, fit_caption
 from ..paint.curves import smooth_path
 from ..paint.status import draw_badge
 from ..paint.surface import color, fill, raster, stroke
-from ..paint.text import TextStyle, fit, paragraph
+from ..paint.text import TextStyle, paragraph
+from ..paint.title_sizes import LABEL_EM, LINE, title_size
 from .base import BindingBase, BuildContext, DataStatus, TimeZone, caption_for, data_status, metric_of
 from .base import text_floor as _floor
 
@@ -373,8 +374,8 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
         floor = view.text_floor
         size = max(10.0, min(ih * 0.062, iw * 0.036, 64.0), floor / 0.85)  # axis labels: few, big
         # header: title left, legend right
-        head_h = size * 1.9
-        title = " \u00b7 ".join(s for s in (view.label, view.unit, view.tz) if s)
+        label_size = title_size(floor, LABEL_EM)  # with a floor, every chart's caption has one size
+        head_h = max(size * 1.9, label_size * LINE)
         legend_w = 0.0
         if view.stacked:
             items = [(layer.label, layer.color) for layer in reversed(view.layers)]
@@ -388,13 +389,14 @@ def paint(view: TimelineView, width: int, height: int) -> np.ndarray:
                     canvas.drawCircle(lx + size * 0.35, iy + head_h / 2, size * 0.32, fill(c))
                     p.paint(canvas, lx + size * 0.85, iy + (head_h - p.Height) / 2)
                     lx += p.LongestLine + size * 1.6
-        t = fit(
-            title,
+        t = fit_caption(
+            [view.label, view.unit, view.tz],
             iw - legend_w - size,
             head_h,
             TextStyle(view.font, view.muted, False, "left"),
+            label_size,
+            floor,
             max_size=size * 1.1,
-            min_size=max(8.0, floor),
         )
         t.paragraph.paint(canvas, ix, iy + (head_h - t.paragraph.Height) / 2)
         # plot box: value labels sit inside the plot at the left, above their grid lines

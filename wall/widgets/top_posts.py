@@ -51,9 +51,10 @@ from ..numbers import duration_text, human_number
 from ..paint.card import card, card_box
 from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, local_path
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
-from ..paint.status import draw_badge, draw_nothing_to_show
+from ..paint.status import below_badge, draw_badge, draw_nothing_to_show, header_width
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
+from ..paint.title_sizes import HEADER_EM, title_size
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -153,7 +154,7 @@ class TopPostsView:
     transition: str
     page: int
     pages: int
-    columns: int
+    columns: int  # the grid of this page: a page with fewer posts than the full grid gets one of its own
     rows: int
     title: str
     subtitle: str
@@ -166,6 +167,7 @@ class TopPostsView:
     muted: str
     accent: str
     text_floor: float = 0.0  # smallest font size (px) readable in the room (BuildContext.min_text_px); 0: none
+    outgoing_grid: tuple[int, int] = (1, 1)  # (columns, rows) of the page sliding away
 
 
 # ----------------------------------------------------------------------------------- build
@@ -365,6 +367,15 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         outgoing = before[prev * per_page : (prev + 1) * per_page]
         outgoing_as_of = as_of - timedelta(seconds=options.page_seconds)
     how = {"engagement": "most engaging", "recency": "latest", "reach": "widest reach"}[options.rank_by]
+
+    def page_grid(n: int) -> tuple[int, int]:
+        # a page with fewer posts than the grid holds (a quiet feed, the last page) gets the grid
+        # of its own count, so its cards grow into the zone instead of leaving holes
+        if n == 0 or n >= cols * rows:
+            return cols, rows
+        return grid_for(n, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)
+
+    columns, page_rows = page_grid(len(posts))
     theme = ctx.theme
     return TopPostsView(
         posts=tuple(card_for(g[0], as_of, options.show_images, g[1:]) for g in posts),
@@ -373,8 +384,8 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         transition=options.transition,
         page=page,
         pages=pages,
-        columns=cols,
-        rows=rows,
+        columns=columns,
+        rows=page_rows,
         title="Top posts" if options.title is None else options.title,
         subtitle=f"{how} · last {duration_text(options.window_minutes)}",
         empty_note=f"No posts in the last {duration_text(options.window_minutes)}",
@@ -386,6 +397,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         muted=theme.muted,
         accent=theme.accent,
         text_floor=text_floor(ctx),
+        outgoing_grid=page_grid(len(outgoing)),
     )
 
 
@@ -682,24 +694,33 @@ def _draw_page(
     w: float,
     h: float,
     gutter: float,
+    grid: tuple[int, int],
 ) -> None:
-    cols, rows = view.columns, view.rows
-    cw = (w - (cols - 1) * gutter) / cols
-    ch = (h - (rows - 1) * gutter) / rows
-    for i, c in enumerate(cards[: cols * rows]):
-        col, row = i % cols, i // cols
-        _draw_card(canvas, c, view, x + col * (cw + gutter), y + row * (ch + gutter), cw, ch)
+    """The cards in a grid of (columns, rows) that fills the box: rows without cards are not kept,
+    and a last row with fewer cards shares its width among them (no hole at its end)."""
+    cols, rows = grid
+    n = min(len(cards), cols * rows)
+    if n == 0:
+        return
+    used = math.ceil(n / cols)
+    ch = (h - (used - 1) * gutter) / used
+    for row in range(used):
+        in_row = cards[row * cols : min(n, (row + 1) * cols)]
+        cw = (w - (len(in_row) - 1) * gutter) / len(in_row)
+        for col, c in enumerate(in_row):
+            _draw_card(canvas, c, view, x + col * (cw + gutter), y + row * (ch + gutter), cw, ch)
 
 
 def _draw_header(canvas: skia.Canvas, view: TopPostsView, x: float, y: float, w: float, h: float) -> None:
     dot_r = h * 0.12
     dots_w = (view.pages * 3 - 1) * dot_r if view.pages > 1 else 0.0
+    heading = title_size(view.text_floor, HEADER_EM)  # the band is sized for it (paint)
     title = fit(
         view.title,
         w * 0.55,
-        h * 0.8,
+        h if heading else h * 0.8,
         TextStyle(view.font, view.text, True, "left"),
-        max_size=h * 0.62,
+        max_size=heading or h * 0.62,
         min_size=max(8, view.text_floor),
     )
     draw_fitted(canvas, title, x, y, h)
@@ -734,26 +755,32 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             return pixels
         header_h = 0.0
         if view.title:
-            header_h = min(max(22.0, h * 0.095, view.text_floor * 1.7), max(130.0, view.text_floor * 1.7))
-            _draw_header(canvas, view, x + g * 0.5, y, w - g, header_h)
+            # with a floor, the heading's size (the same in every zone: paint/card.py) sets the band
+            heading = title_size(view.text_floor, HEADER_EM)
+            header_h = heading / 0.62 if heading else min(max(22.0, h * 0.095), 130.0)
+            hw = header_width((0, 0, width, height), x + g * 0.5, w - g, view.status, view.status.min_px)
+            _draw_header(canvas, view, x + g * 0.5, y, hw, header_h)
             header_h += g * 0.6
-        gy, gh = y + header_h, h - header_h
+        # the cards start below the header and below a stale badge, which may be the taller of the two
+        gy = max(y + header_h, below_badge((0, 0, width, height), y, view.status, view.status.min_px))
+        gh = y + h - gy
+        grid = (view.columns, view.rows)
         if view.outgoing and view.progress < 1.0:
             e = ease_out(view.progress)
             canvas.save()
             canvas.clipRect(skia.Rect.MakeXYWH(0, gy, width, gh))
             if view.transition == "fade":
-                _draw_page(canvas, view.outgoing, view, x, gy, w, gh, g)
+                _draw_page(canvas, view.outgoing, view, x, gy, w, gh, g, view.outgoing_grid)
                 canvas.saveLayerAlpha(skia.Rect.MakeXYWH(0, gy, width, gh), round(255 * e))
                 canvas.drawColor(color(view.background))
-                _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+                _draw_page(canvas, view.posts, view, x, gy, w, gh, g, grid)
                 canvas.restore()
             else:
                 shift = (w + g) * e
-                _draw_page(canvas, view.outgoing, view, x - shift, gy, w, gh, g)
-                _draw_page(canvas, view.posts, view, x + (w + g) - shift, gy, w, gh, g)
+                _draw_page(canvas, view.outgoing, view, x - shift, gy, w, gh, g, view.outgoing_grid)
+                _draw_page(canvas, view.posts, view, x + (w + g) - shift, gy, w, gh, g, grid)
             canvas.restore()
         else:
-            _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
+            _draw_page(canvas, view.posts, view, x, gy, w, gh, g, grid)
         draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels

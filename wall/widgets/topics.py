@@ -38,7 +38,7 @@ from feeds.sanitize import plain_text
 from ..colors import mix
 from ..numbers import human_number
 from ..paint.card import card, card_box, draw_header, header_height
-from ..paint.status import draw_badge, draw_placeholder
+from ..paint.status import draw_badge, draw_placeholder, header_width
 from ..paint.surface import fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status
@@ -248,7 +248,19 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
         x, y, w, h = card(canvas, width, height, view.background)
         if view.empty:
-            draw_placeholder(canvas, x, y, w, h, view.status.state, view.status.note, view.title, view.text, view.muted)
+            draw_placeholder(
+                canvas,
+                x,
+                y,
+                w,
+                h,
+                view.status.state,
+                view.status.note,
+                view.title,
+                view.text,
+                view.muted,
+                view.text_floor,
+            )
             return pixels
         floor = view.text_floor
         pad, head_h, *body = _body(x, y, w, h, floor)
@@ -259,7 +271,7 @@ def paint(view: TopicsView, width: int, height: int) -> np.ndarray:
                 view.subtitle,
                 x + pad,
                 y + pad * 0.7,
-                w - 2 * pad,
+                header_width((x, y, w, h), x + pad, w - 2 * pad, view.status, view.status.min_px),
                 head_h,
                 view.font,
                 view.text,
