@@ -254,3 +254,13 @@ def test_a_spotlight_grows_over_a_copy_of_the_picture_it_leaves(rt):
             x, y = seen.x - d.viewport.x, seen.y - d.viewport.y
             outside[y : y + seen.h, x : x + seen.w] = False
         assert np.array_equal(shown[outside], before[outside]), f"display {d.id}"
+
+
+def test_a_switch_shows_in_the_frame_its_last_paint_arrives(rt):
+    # uploads are spread over frames by a budget while a switch is painted; the frame in which its
+    # last paint arrives uploads the rest and shows it (not a few frames later at the budget's pace)
+    settled(rt, "monitoring", T)
+    for scenario in ("crisis", "launch", "monitoring"):
+        frames, _ = switch_until_commit(rt, scenario, T, transition=TransitionConfig(kind="cut"))
+        assert frames >= 1
+        assert rt.engine.last_switch["frames_after_painted"] == 0, rt.engine.last_switch

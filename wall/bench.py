@@ -418,6 +418,7 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
                             "ms": body["ms"],
                             "client_ms": round((time.perf_counter() - t0) * 1000, 1),
                             "prepare_ms": body.get("prepare_ms"),
+                            "frames_after_painted": body.get("frames_after_painted"),
                         }
                     )
                     current = name
@@ -433,11 +434,14 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
                 os.environ[k] = v
     frames = np.array([s["frames"] for s in samples], float)
     ms = np.array([s["ms"] for s in samples], float)
+    after = np.array([s["frames_after_painted"] for s in samples if s["frames_after_painted"] is not None], float)
     return {
         "config": str(config_path),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "switches": len(samples),
         "frames": {"p50": float(np.median(frames)), "max": float(frames.max())},
+        # the switch's own cost: frames from the one in which its last paint arrived to its first
+        "frames_after_painted": {"p50": float(np.median(after)), "max": float(after.max())} if len(after) else None,
         "ms": {"p50": round(float(np.median(ms)), 1), "max": round(float(ms.max()), 1)},
         "frame_ms_during": {k: times[k] for k in ("p50_ms", "p99_ms", "max_ms")},
         "dropped_frames_during": times["dropped"],

@@ -33,24 +33,52 @@ log = logging.getLogger("wall.render")
 
 @dataclass
 class ZoneSurface:
+    """A zone's picture on the GPU. Its texture is made with its first picture (`Compositor.upload`),
+    not before: making a texture costs llvmpipe a few milliseconds, and a switch would otherwise
+    make a whole scenario's on the render thread in one frame, before anything was painted."""
+
     zone: Zone
-    texture: moderngl.Texture
-    fbo: moderngl.Framebuffer
+    _texture: moderngl.Texture | None = None
+    _fbo: moderngl.Framebuffer | None = None
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
     offset: int = 0  # scroll position in strip columns (scrolling zones only)
 
     @property
+    def texture(self) -> moderngl.Texture:
+        assert self._texture is not None, f"zone {self.zone.id} has no picture yet"
+        return self._texture
+
+    @property
+    def fbo(self) -> moderngl.Framebuffer:
+        assert self._fbo is not None, f"zone {self.zone.id} has no picture yet"
+        return self._fbo
+
+    @property
     def period(self) -> int:
-        return self.texture.width
+        return self._texture.width if self._texture is not None else self.zone.rect.w
 
     @property
     def state(self) -> tuple[int, int]:
         """What an output must have drawn to be up to date with this zone."""
         return self.version, self.offset
 
+    def attach(self, ctx: moderngl.Context, pixels: np.ndarray, strip: bool) -> None:
+        """A texture made for this picture (and with it): the zone's size, or a scrolling strip's
+        width (repeating in x, for quads)."""
+        self.release()
+        h, w = pixels.shape[:2]
+        tex = ctx.texture((w, h), 4, np.ascontiguousarray(pixels))
+        tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        tex.repeat_x = strip
+        self._texture, self._fbo = tex, ctx.framebuffer([tex])
+        self.offset %= w
+
     def release(self) -> None:
-        self.fbo.release()
-        self.texture.release()
+        if self._fbo is not None:
+            self._fbo.release()
+        if self._texture is not None:
+            self._texture.release()
+        self._texture = self._fbo = None
 
 
 @dataclass
@@ -77,6 +105,8 @@ class Output:
             return self.night
         if self.shown == "post" and self.post is not None:
             return self.post
+        if self.shown == "before" and self.before is not None:
+            return self.before
         return self.texture, self.fbo
 
     def release_extras(self) -> None:
@@ -85,6 +115,10 @@ class Output:
                 pair[1].release()
                 pair[0].release()
         self.post = self.night = self.before = None
+
+
+# transitions whose first step (progress 0) is exactly the picture they leave
+UNMOVED_AT_START = frozenset({"crossfade", "slide", "wipe"})
 
 
 @dataclass
@@ -162,9 +196,7 @@ class Compositor:
                 old.zone = z
                 keep[z.id] = old
             else:
-                tex = self.ctx.texture((z.rect.w, z.rect.h), 4)
-                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-                keep[z.id] = ZoneSurface(z, tex, self.ctx.framebuffer([tex]))
+                keep[z.id] = ZoneSurface(z)
         for zid, surf in self.zones.items():
             if keep.get(zid) is not surf:
                 surf.release()
@@ -185,9 +217,7 @@ class Compositor:
             if z.id in reuse and old is not None and old.zone.rect == z.rect and old.version > 0:
                 pending[z.id] = old
             else:
-                tex = self.ctx.texture((z.rect.w, z.rect.h), 4)
-                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-                pending[z.id] = ZoneSurface(z, tex, self.ctx.framebuffer([tex]))
+                pending[z.id] = ZoneSurface(z)
         self.pending = pending
         self.pending_order = [z.id for z in sorted(zones, key=lambda z: z.z)]
 
@@ -251,6 +281,8 @@ class Compositor:
         self._old_shared = set()
 
     def _capture_before(self, out: Output) -> None:
+        if out.shown == "before":
+            return  # the panel shows the captured picture already (a switch on a transition's first frame)
         tex, fbo = out.shown_target
         if out.before is None:
             t = self.ctx.texture(out.display.resolution, 4)
@@ -271,15 +303,10 @@ class Compositor:
         h, w = pixels.shape[:2]
         if h != surf.zone.rect.h or w < surf.zone.rect.w or (w != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
-        if w != surf.texture.width:
-            # a scrolling strip of another period: a texture of that width (repeating in x, for quads)
-            surf.release()
-            surf.texture = self.ctx.texture((w, h), 4)
-            surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-            surf.texture.repeat_x = True
-            surf.fbo = self.ctx.framebuffer([surf.texture])
-            surf.offset %= w
-        surf.texture.write(np.ascontiguousarray(pixels))
+        if surf._texture is None or w != surf._texture.width:
+            surf.attach(self.ctx, pixels, strip)  # its first picture, or a strip of another period
+        else:
+            surf.texture.write(np.ascontiguousarray(pixels))
         surf.version += 1
         return pixels.nbytes
 
@@ -289,12 +316,9 @@ class Compositor:
         if surf is None:
             return
         try:
-            surf.release()
+            surf.release()  # made again with its next picture
         except Exception:  # a broken texture may not even release cleanly; a new one is what matters
-            pass
-        surf.texture = self.ctx.texture((surf.zone.rect.w, surf.zone.rect.h), 4)
-        surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        surf.fbo = self.ctx.framebuffer([surf.texture])
+            surf._texture = surf._fbo = None
         surf.version, surf.offset = 0, 0
 
     def blank_zone(self, zone_id: str) -> None:
@@ -352,26 +376,32 @@ class Compositor:
         the driver compile each program's variant (llvmpipe compiles on first draw): one frame of
         nearly a second, in front of the room, at the moment everyone looks at the wall."""
         for out in self.outputs.values():
-            for which in ("post", "before"):
-                _tex, fbo = self._target(out, which)
-                fbo.use()
-                fbo.scissor = None
-                fbo.clear(*self.background)
+            # made, not filled: their pages cost memory only once a transition writes them, and
+            # every transition writes its targets whole before a panel shows them
+            self._target(out, "post")
+            self._target(out, "before")
         out = next(iter(self.outputs.values()), None)
         if out is None:
             return
         post_tex, post_fbo = self._target(out, "post")
         before_tex, _ = self._target(out, "before")
         one = Rect(out.display.viewport.x, out.display.viewport.y, 1, 1)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, alpha=0.5)
-        scissor = (0, 0, 1, 1)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=scissor)
+        pixel = (0, 0, 1, 1)  # one pixel of each draw: enough for the driver to compile it
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, alpha=0.5, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=pixel)
         self.ctx.finish()
 
     def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
         full = [(0, 0, *out.display.resolution)]
         picture_tex = out.texture
+        if post.transition and post.progress <= 0.0 and post.kind in UNMOVED_AT_START and not post.night:
+            # the commit frame of a transition: its first step is the picture the switch leaves,
+            # already captured, so the panel shows that (the frame stays as cheap as a cut's)
+            out.shown = "before" if out.before is not None else "main"
+            out.damage = full
+            return
         if post.transition:
             tex, fbo = self._target(out, "post")
             self._transition(out, post, fbo)
