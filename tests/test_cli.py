@@ -190,3 +190,19 @@ def test_bench_reports_structure_not_speed():
         assert stats["p50_ms"] <= stats["p95_ms"] <= stats["p99_ms"] <= stats["max_ms"], stats
     ratio = result["ratio_frame_to_floor"]
     assert ratio and all(v >= 0 for v in ratio.values()), ratio
+
+
+def test_transitions_bench_reports_every_transition():
+    # the figures are the machine's; the test holds the report to its shape: every transition ran
+    # for its duration and was measured, the spotlight on the zone asked for
+    rc, stdout, stderr = run_cli("bench", "config/demo.yaml", "--transitions", "--duration", "0.4", "--zone", "tone")
+    assert rc == 0, stderr
+    result = json.loads(stdout)
+    assert result["between"] == ["monitoring", "crisis"] and result["spotlight_zone"] == "tone"
+    assert set(result["transitions"]) == {"crossfade", "slide", "wipe", "zoom_in", "zoom_out"}
+    for kind, figures in result["transitions"].items():
+        assert figures["frames"] >= 1 and figures["fps"] > 0, (kind, figures)
+        ms = figures["frame_ms"]
+        assert 0 < ms["p50_ms"] <= ms["p99_ms"] <= ms["max_ms"], (kind, ms)
+    rc, _, stderr = run_cli("bench", "config/demo.yaml", "--transitions", "--zone", "nowhere")
+    assert rc != 0 and "no zone 'nowhere'" in stderr

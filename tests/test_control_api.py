@@ -88,8 +88,15 @@ def test_switching_shows_the_new_scenario_and_says_how_long_it_took(wall):
         s = op.get("/api/status").json()
         assert s["shown"] == "crisis" and s["reason"] == "operator" and s["operator_choice"] == "crisis"
         assert s["last_switch"]["scenario"] == "crisis"
-        after = png(op.get("/api/snapshot.png", params={"width": 960}).content)
-        assert after.shape == before.shape and after.shape[1] == 960
+        # the first frame of a switch is the first step of its transition (the picture it leaves);
+        # within the scenario's 0.6 s crossfade the preview shows the change
+        deadline = time.monotonic() + 10
+        while True:
+            after = png(op.get("/api/snapshot.png", params={"width": 960}).content)
+            assert after.shape == before.shape and after.shape[1] == 960
+            if np.abs(after.astype(int) - before.astype(int)).mean() > 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert np.abs(after.astype(int) - before.astype(int)).mean() > 5  # the preview shows the change
         # the crisis wall is red-dark: its background dominates the preview now
         r = op.post("/api/scenario", json={"name": "nope"})

@@ -138,3 +138,129 @@ def test_a_second_prepare_replaces_the_first_and_nothing_half_prepared_is_shown(
         assert np.array_equal(pic, monitoring[d])
     launch_frames, _ = switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="cut"))
     assert rt.engine.plan.name == "launch"
+
+
+# ----------------------------------------------------------------- transitions are copies where they can be
+
+
+def _read(fbo, size) -> np.ndarray:
+    w, h = size
+    return np.frombuffer(fbo.read(components=4, alignment=1), np.uint8).reshape(h, w, 4).copy()
+
+
+def _canvas_of(compositor, layers) -> np.ndarray:
+    """The canvas a slide shows, built in numpy from the zone pictures: the background, then each
+    zone's picture (a strip from its scroll offset) moved `dx` canvas pixels, in drawing order."""
+    wall = compositor.wall
+    bg = np.array([round(c * 255) for c in compositor.background], np.uint8)
+    canvas = np.empty((wall.canvas_h, wall.canvas_w, 4), np.uint8)
+    canvas[:] = bg
+    for zones, order, dx in layers:
+        for zid in order:
+            surf = zones.get(zid)
+            if surf is None or surf.version == 0:
+                continue
+            r = surf.zone.rect
+            strip = _read(surf.fbo, surf.texture.size)
+            cols = (np.arange(r.w) + surf.offset) % surf.period
+            picture = strip[:, cols]
+            x0, x1 = max(0, r.x + dx), min(wall.canvas_w, r.x + dx + r.w)
+            if x0 < x1:
+                canvas[r.y : r.y + r.h, x0:x1] = picture[:, x0 - (r.x + dx) : x1 - (r.x + dx)]
+    return canvas
+
+
+def test_a_slide_frame_is_both_walls_copied_at_whole_pixel_offsets(rt):
+    settled(rt, "monitoring", T)
+    switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="slide", duration_s=1.0))
+    start = rt.engine.transition.start
+    c = rt.engine.compositor
+    width = rt.loaded.wall.canvas_w
+    for seconds in (0.3, 0.5, 0.8):
+        rt.settle(start + timedelta(seconds=seconds))
+        p = rt.engine.transition.progress(start + timedelta(seconds=seconds))
+        dx_old = -round(p * width)
+        expected = _canvas_of(c, [(c.old_zones, c.old_order, dx_old), (c.zones, c.order, dx_old + width)])
+        for d in rt.loaded.wall.displays:
+            vp = d.viewport
+            shown = c.read_output(d.id)
+            want = expected[vp.y : vp.y + vp.h, vp.x : vp.x + vp.w]
+            assert np.array_equal(shown, want), f"display {d.id} at {seconds} s is not the two walls shifted"
+
+
+def test_a_crossfade_frame_is_the_mix_of_the_two_pictures_and_a_copy_where_they_agree(rt):
+    settled(rt, "monitoring", T)
+    switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="crossfade", duration_s=1.0))
+    start = rt.engine.transition.start
+    c = rt.engine.compositor
+    at = start + timedelta(seconds=0.3)
+    rt.settle(at)
+    p = rt.engine.transition.progress(at)
+    assert 0.1 < p < 0.9
+    assert c._changed, "monitoring and launch differ somewhere"
+    checked = 0
+    for d in rt.loaded.wall.displays:
+        out = c.outputs[d.id]
+        new = _read(out.fbo, d.resolution).astype(float)
+        old = _read(out.before[1], d.resolution).astype(float)
+        shown = c.read_output(d.id).astype(float)
+        inside = np.zeros(shown.shape[:2], bool)
+        for r in c._changed:
+            seen = r.intersect(d.viewport)
+            if not seen.empty:
+                inside[
+                    seen.y - d.viewport.y : seen.y1 - d.viewport.y, seen.x - d.viewport.x : seen.x1 - d.viewport.x
+                ] = True
+        mix = old * (1 - p) + new * p
+        # where the pictures may differ: their mix (blending works in 8 bits: alpha and each channel
+        # are rounded, so a channel may be off by one step and a bit)
+        assert np.abs(shown[inside][:, :3] - mix[inside][:, :3]).max() < 2.0, f"display {d.id}"
+        # where both scenarios show the same zone: the new picture, copied
+        assert np.array_equal(shown[~inside], new[~inside]), f"display {d.id}"
+        checked += int(inside.sum())
+    assert checked > 1_000_000
+
+
+def test_transition_targets_exist_before_the_first_transition(rt):
+    # made when the wall starts: the first transition allocates nothing (no long first frame)
+    for out in rt.engine.compositor.outputs.values():
+        assert out.post is not None and out.before is not None
+        assert out.post[0].size == out.display.resolution
+
+
+def test_a_spotlight_grows_over_a_copy_of_the_picture_it_leaves(rt):
+    from wall.render.compositor import _lerp_rect
+    from wall.scenes.director import Zoom, spotlight_plan
+
+    settled(rt, "monitoring", T)
+    base = rt.loaded.scenarios["monitoring"]
+    rect = base.layout.zone("tone").rect
+    rt.engine.prepare(spotlight_plan(base, "tone", rt.loaded.wall), TransitionConfig(kind="cut"), Zoom("zoom_in", rect))
+    for _ in range(2000):
+        if rt.frame(T).committed:
+            break
+    start = rt.engine.transition.start
+    rt.settle(start + timedelta(seconds=0.25))
+    c = rt.engine.compositor
+    p = rt.engine.transition.progress(start + timedelta(seconds=0.25))
+    canvas = type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h)
+    grown = _lerp_rect(rect, canvas, p)  # where the spotlit zone is this frame
+    for d in rt.loaded.wall.displays:
+        shown = c.read_output(d.id)
+        before = _read(c.outputs[d.id].before[1], d.resolution)
+        outside = np.ones(shown.shape[:2], bool)
+        seen = grown.intersect(d.viewport)
+        if not seen.empty:
+            x, y = seen.x - d.viewport.x, seen.y - d.viewport.y
+            outside[y : y + seen.h, x : x + seen.w] = False
+        assert np.array_equal(shown[outside], before[outside]), f"display {d.id}"
+
+
+def test_a_switch_shows_in_the_frame_its_last_paint_arrives(rt):
+    # uploads are spread over frames by a budget while a switch is painted; the frame in which its
+    # last paint arrives uploads the rest and shows it (not a few frames later at the budget's pace)
+    settled(rt, "monitoring", T)
+    for scenario in ("crisis", "launch", "monitoring"):
+        frames, _ = switch_until_commit(rt, scenario, T, transition=TransitionConfig(kind="cut"))
+        assert frames >= 1
+        assert rt.engine.last_switch["frames_after_painted"] == 0, rt.engine.last_switch

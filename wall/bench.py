@@ -418,6 +418,7 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
                             "ms": body["ms"],
                             "client_ms": round((time.perf_counter() - t0) * 1000, 1),
                             "prepare_ms": body.get("prepare_ms"),
+                            "frames_after_painted": body.get("frames_after_painted"),
                         }
                     )
                     current = name
@@ -433,16 +434,114 @@ def switch_bench(config_path, rounds: int = 3) -> dict:
                 os.environ[k] = v
     frames = np.array([s["frames"] for s in samples], float)
     ms = np.array([s["ms"] for s in samples], float)
+    after = np.array([s["frames_after_painted"] for s in samples if s["frames_after_painted"] is not None], float)
     return {
         "config": str(config_path),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "switches": len(samples),
         "frames": {"p50": float(np.median(frames)), "max": float(frames.max())},
+        # the switch's own cost: frames from the one in which its last paint arrived to its first
+        "frames_after_painted": {"p50": float(np.median(after)), "max": float(after.max())} if len(after) else None,
         "ms": {"p50": round(float(np.median(ms)), 1), "max": round(float(ms.max()), 1)},
         "frame_ms_during": {k: times[k] for k in ("p50_ms", "p99_ms", "max_ms")},
         "dropped_frames_during": times["dropped"],
         "samples": samples,
     }
+
+
+TRANSITION_KINDS = ("crossfade", "slide", "wipe", "zoom_in", "zoom_out")
+
+
+def transitions_bench(loaded: LoadedConfig, duration_s: float = 5.0, zone: str | None = None) -> dict:
+    """Frames a second while each transition runs, on the real engine (headless, unpaced: every
+    frame drawn as soon as the last one is done, for the wall-clock time of the transition).
+
+    crossfade, slide and wipe go between the config's first two scenarios (the default first);
+    the spotlight grows a zone of the default scenario to the whole wall (zoom_in) and shrinks it
+    back (zoom_out). `zone`: the zone spotlit (default: the largest that is not the whole canvas).
+    The whole canvas changes in every one of them, as in the browser's full-wall figure."""
+    from .config.schema import TransitionConfig
+    from .scenes.director import Zoom, spotlight_plan
+
+    names = list(loaded.scenarios)
+    if len(names) < 2:
+        raise ValueError("the config needs two scenarios to go between")
+    first = loaded.default_scenario if loaded.default_scenario in names else names[0]
+    second = next(n for n in names if n != first)
+    base = loaded.scenarios[first]
+    canvas_px = loaded.wall.canvas_w * loaded.wall.canvas_h
+    zones = [z for z in base.layout.zones if z.id in base.bindings and z.rect.w * z.rect.h < canvas_px]
+    if zone is None:
+        if not zones:
+            raise ValueError(f"scenario {first} has no zone to spotlight")
+        zone = max(zones, key=lambda z: z.rect.w * z.rect.h).id
+    elif zone not in base.bindings:
+        raise ValueError(f"no zone '{zone}' in scenario {first}; zones: {', '.join(base.bindings)}")
+    rect = base.layout.zone(zone).rect
+    rt = WallRuntime(loaded, "headless")
+    try:
+        rt.use_scenario(first)
+        rt.settle(datetime.now(UTC))
+        rt.ctx.finish()
+        steady = []
+        for _ in range(30):
+            t = time.perf_counter()
+            rt.frame(datetime.now(UTC))
+            steady.append(time.perf_counter() - t)
+        results: dict[str, dict] = {}
+        plans = {
+            "crossfade": (loaded.scenarios[second], TransitionConfig(kind="crossfade", duration_s=duration_s), None),
+            "slide": (base, TransitionConfig(kind="slide", duration_s=duration_s), None),
+            "wipe": (loaded.scenarios[second], TransitionConfig(kind="wipe", duration_s=duration_s), None),
+            "zoom_in": (spotlight_plan(base, zone, loaded.wall), TransitionConfig(kind="cut", duration_s=duration_s),
+                        Zoom("zoom_in", rect)),
+            "zoom_out": (base, TransitionConfig(kind="cut", duration_s=duration_s), Zoom("zoom_out", rect)),
+        }  # fmt: skip
+        for kind in TRANSITION_KINDS:
+            plan, transition, zoom = plans[kind]
+            if kind == "zoom_in":  # the spotlight grows out of the default scenario
+                rt.engine.prepare(base, TransitionConfig(kind="cut"))
+                _until_committed(rt)
+            rt.engine.prepare(plan, transition, zoom)
+            _until_committed(rt)
+            times = []
+            t0 = time.perf_counter()
+            while rt.engine.transition is not None:
+                t = time.perf_counter()
+                rt.frame(datetime.now(UTC))
+                times.append(time.perf_counter() - t)
+            elapsed = time.perf_counter() - t0
+            ms = np.array(times) * 1000
+            results[kind] = {
+                "fps": round(len(times) / elapsed, 1) if elapsed > 0 else None,
+                "frames": len(times),
+                "frame_ms": percentiles_ms(ms) if len(ms) else {},
+                "first_frame_ms": round(float(ms[0]), 1) if len(ms) else None,
+            }
+        steady_ms = np.array(steady) * 1000
+        return {
+            "config": str(loaded.path),
+            "renderer": rt.ctx.info.get("GL_RENDERER", "?"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "canvas": {"w": loaded.wall.canvas_w, "h": loaded.wall.canvas_h},
+            "displays": len(loaded.wall.displays),
+            "between": [first, second],
+            "spotlight_zone": zone,
+            "duration_s": duration_s,
+            "steady_frame_ms": percentiles_ms(steady_ms),
+            "transitions": results,
+        }
+    finally:
+        rt.close()
+
+
+def _until_committed(rt: WallRuntime, limit_s: float = 120.0) -> None:
+    """Frames at the wall clock's time until the scenario being prepared is on screen."""
+    end = time.perf_counter() + limit_s
+    while rt.engine.pending is not None:
+        if time.perf_counter() > end:
+            raise RuntimeError("the scenario being prepared never completed")
+        rt.frame(datetime.now(UTC))
 
 
 BURST_TEXT = (

@@ -725,6 +725,14 @@ def cmd_bench(args) -> int:
     if args.feeds:
         print(json.dumps(feed_bench(args.posts), indent=2))
         return 0
+    if args.transitions:
+        from .bench import transitions_bench
+
+        if args.config is None:
+            raise UsageError("give a CONFIG with two scenarios to measure its transitions")
+        loaded = _load(args.config)
+        print(json.dumps(transitions_bench(loaded, args.duration, args.zone), indent=2))
+        return 0
     if args.switch:
         from .bench import switch_bench
 
@@ -1002,6 +1010,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="scenario switches through the control API: call -> first frame of the new scenario",
     )
+    s.add_argument(
+        "--transitions",
+        action="store_true",
+        help="frames a second during crossfade, slide, wipe and a spotlight's zoom in and out (unpaced)",
+    )
+    s.add_argument("--duration", type=float, default=5.0, help="with --transitions: seconds each transition lasts")
+    s.add_argument("--zone", help="with --transitions: the zone spotlit (default: the largest)")
     s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario; --nodes: switches")
     s.add_argument(
         "--nodes",

@@ -325,6 +325,7 @@ class LiveWall:
                 engine.pending_plan.name if engine.pending_plan else None,
                 report.committed,
                 report.prepare_ms,
+                report.frames_after_painted,
             ),
             t,
         )

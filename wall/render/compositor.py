@@ -33,24 +33,52 @@ log = logging.getLogger("wall.render")
 
 @dataclass
 class ZoneSurface:
+    """A zone's picture on the GPU. Its texture is made with its first picture (`Compositor.upload`),
+    not before: making a texture costs llvmpipe a few milliseconds, and a switch would otherwise
+    make a whole scenario's on the render thread in one frame, before anything was painted."""
+
     zone: Zone
-    texture: moderngl.Texture
-    fbo: moderngl.Framebuffer
+    _texture: moderngl.Texture | None = None
+    _fbo: moderngl.Framebuffer | None = None
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
     offset: int = 0  # scroll position in strip columns (scrolling zones only)
 
     @property
+    def texture(self) -> moderngl.Texture:
+        assert self._texture is not None, f"zone {self.zone.id} has no picture yet"
+        return self._texture
+
+    @property
+    def fbo(self) -> moderngl.Framebuffer:
+        assert self._fbo is not None, f"zone {self.zone.id} has no picture yet"
+        return self._fbo
+
+    @property
     def period(self) -> int:
-        return self.texture.width
+        return self._texture.width if self._texture is not None else self.zone.rect.w
 
     @property
     def state(self) -> tuple[int, int]:
         """What an output must have drawn to be up to date with this zone."""
         return self.version, self.offset
 
+    def attach(self, ctx: moderngl.Context, pixels: np.ndarray, strip: bool) -> None:
+        """A texture made for this picture (and with it): the zone's size, or a scrolling strip's
+        width (repeating in x, for quads)."""
+        self.release()
+        h, w = pixels.shape[:2]
+        tex = ctx.texture((w, h), 4, np.ascontiguousarray(pixels))
+        tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        tex.repeat_x = strip
+        self._texture, self._fbo = tex, ctx.framebuffer([tex])
+        self.offset %= w
+
     def release(self) -> None:
-        self.fbo.release()
-        self.texture.release()
+        if self._fbo is not None:
+            self._fbo.release()
+        if self._texture is not None:
+            self._texture.release()
+        self._texture = self._fbo = None
 
 
 @dataclass
@@ -77,6 +105,8 @@ class Output:
             return self.night
         if self.shown == "post" and self.post is not None:
             return self.post
+        if self.shown == "before" and self.before is not None:
+            return self.before
         return self.texture, self.fbo
 
     def release_extras(self) -> None:
@@ -85,6 +115,10 @@ class Output:
                 pair[1].release()
                 pair[0].release()
         self.post = self.night = self.before = None
+
+
+# transitions whose first step (progress 0) is exactly the picture they leave
+UNMOVED_AT_START = frozenset({"crossfade", "slide", "wipe"})
 
 
 @dataclass
@@ -131,6 +165,9 @@ class Compositor:
         self._post_prog = gl.program(ctx, "post_quad")
         self._post_vbo = ctx.buffer(reserve=6 * 4 * 4, dynamic=True)
         self._post_vao = ctx.vertex_array(self._post_prog, [(self._post_vbo, "2f 2f", "in_pos", "in_uv")])
+        # where the picture a transition leaves differs from the new one (canvas rectangles): the
+        # zones that were not carried over, or the whole canvas when the background changed
+        self._changed: list[Rect] = []
         # two-phase scenario changes: the next scenario's zones, painted and uploaded while the
         # current one is still shown, installed at a frame boundary by commit_pending()
         self.pending: dict[str, ZoneSurface] | None = None
@@ -141,7 +178,9 @@ class Compositor:
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
+            tex.filter = (moderngl.NEAREST, moderngl.NEAREST)  # output pictures are only ever read 1:1
             self.outputs[d.id] = Output(d, tex, ctx.framebuffer([tex]))
+        self._ready_post_stage()
 
     # ----------------------------------------------------------------- zones
 
@@ -157,9 +196,7 @@ class Compositor:
                 old.zone = z
                 keep[z.id] = old
             else:
-                tex = self.ctx.texture((z.rect.w, z.rect.h), 4)
-                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-                keep[z.id] = ZoneSurface(z, tex, self.ctx.framebuffer([tex]))
+                keep[z.id] = ZoneSurface(z)
         for zid, surf in self.zones.items():
             if keep.get(zid) is not surf:
                 surf.release()
@@ -180,9 +217,7 @@ class Compositor:
             if z.id in reuse and old is not None and old.zone.rect == z.rect and old.version > 0:
                 pending[z.id] = old
             else:
-                tex = self.ctx.texture((z.rect.w, z.rect.h), 4)
-                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-                pending[z.id] = ZoneSurface(z, tex, self.ctx.framebuffer([tex]))
+                pending[z.id] = ZoneSurface(z)
         self.pending = pending
         self.pending_order = [z.id for z in sorted(zones, key=lambda z: z.z)]
 
@@ -210,6 +245,7 @@ class Compositor:
                 self._capture_before(out)
         shared = {id(s) for s in self.pending.values()}
         if keep_old:
+            self._changed = self._changed_rects(shared, background)
             self.old_zones = {zid: s for zid, s in self.zones.items()}
             self.old_order = list(self.order)
             self._old_shared = shared
@@ -225,6 +261,17 @@ class Compositor:
             out.drawn.clear()
             out.needs_clear = True
 
+    def _changed_rects(self, shared: set[int], background: tuple[int, int, int, int] | None) -> list[Rect]:
+        """Where the outgoing picture can differ from the incoming one (before the switch is installed)."""
+        canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
+        if background is not None and tuple(c / 255.0 for c in background) != self.background:
+            return [canvas]
+        assert self.pending is not None
+        current = {id(s) for s in self.zones.values()}
+        rects = [s.zone.rect for s in self.zones.values() if id(s) not in shared]
+        rects += [s.zone.rect for s in self.pending.values() if id(s) not in current]
+        return [r.intersect(canvas) for r in rects if not r.intersect(canvas).empty]
+
     def release_old(self) -> None:
         shared = getattr(self, "_old_shared", set()) | {id(s) for s in self.zones.values()}
         for surf in self.old_zones.values():
@@ -234,6 +281,8 @@ class Compositor:
         self._old_shared = set()
 
     def _capture_before(self, out: Output) -> None:
+        if out.shown == "before":
+            return  # the panel shows the captured picture already (a switch on a transition's first frame)
         tex, fbo = out.shown_target
         if out.before is None:
             t = self.ctx.texture(out.display.resolution, 4)
@@ -254,15 +303,10 @@ class Compositor:
         h, w = pixels.shape[:2]
         if h != surf.zone.rect.h or w < surf.zone.rect.w or (w != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
-        if w != surf.texture.width:
-            # a scrolling strip of another period: a texture of that width (repeating in x, for quads)
-            surf.release()
-            surf.texture = self.ctx.texture((w, h), 4)
-            surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-            surf.texture.repeat_x = True
-            surf.fbo = self.ctx.framebuffer([surf.texture])
-            surf.offset %= w
-        surf.texture.write(np.ascontiguousarray(pixels))
+        if surf._texture is None or w != surf._texture.width:
+            surf.attach(self.ctx, pixels, strip)  # its first picture, or a strip of another period
+        else:
+            surf.texture.write(np.ascontiguousarray(pixels))
         surf.version += 1
         return pixels.nbytes
 
@@ -272,12 +316,9 @@ class Compositor:
         if surf is None:
             return
         try:
-            surf.release()
+            surf.release()  # made again with its next picture
         except Exception:  # a broken texture may not even release cleanly; a new one is what matters
-            pass
-        surf.texture = self.ctx.texture((surf.zone.rect.w, surf.zone.rect.h), 4)
-        surf.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        surf.fbo = self.ctx.framebuffer([surf.texture])
+            surf._texture = surf._fbo = None
         surf.version, surf.offset = 0, 0
 
     def blank_zone(self, zone_id: str) -> None:
@@ -323,14 +364,44 @@ class Compositor:
         pair = getattr(out, which)
         if pair is None:
             t = self.ctx.texture(out.display.resolution, 4)
-            t.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            t.filter = (moderngl.NEAREST, moderngl.NEAREST)  # read 1:1 (crossfade, wipe, night)
             pair = (t, self.ctx.framebuffer([t]))
             setattr(out, which, pair)
         return pair
 
+    def _ready_post_stage(self) -> None:
+        """Make every transition's targets now, and draw through each post program once.
+
+        The first transition would otherwise allocate two output-sized targets per display and let
+        the driver compile each program's variant (llvmpipe compiles on first draw): one frame of
+        nearly a second, in front of the room, at the moment everyone looks at the wall."""
+        for out in self.outputs.values():
+            # made, not filled: their pages cost memory only once a transition writes them, and
+            # every transition writes its targets whole before a panel shows them
+            self._target(out, "post")
+            self._target(out, "before")
+        out = next(iter(self.outputs.values()), None)
+        if out is None:
+            return
+        post_tex, post_fbo = self._target(out, "post")
+        before_tex, _ = self._target(out, "before")
+        one = Rect(out.display.viewport.x, out.display.viewport.y, 1, 1)
+        pixel = (0, 0, 1, 1)  # one pixel of each draw: enough for the driver to compile it
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, alpha=0.5, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=pixel)
+        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=pixel)
+        self.ctx.finish()
+
     def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
         full = [(0, 0, *out.display.resolution)]
         picture_tex = out.texture
+        if post.transition and post.progress <= 0.0 and post.kind in UNMOVED_AT_START and not post.night:
+            # the commit frame of a transition: its first step is the picture the switch leaves,
+            # already captured, so the panel shows that (the frame stays as cheap as a cut's)
+            out.shown = "before" if out.before is not None else "main"
+            out.damage = full
+            return
         if post.transition:
             tex, fbo = self._target(out, "post")
             self._transition(out, post, fbo)
@@ -358,6 +429,14 @@ class Compositor:
             out.shown = "night"
 
     def _transition(self, out: Output, post: PostEffects, fbo: moderngl.Framebuffer) -> None:
+        """One frame of a transition into the post target `fbo`.
+
+        On software GL a shaded pass over a whole output costs about ten blits and a blended one
+        about fifty, so a transition copies where it can: a slide is zone pictures copied at whole
+        pixel offsets, a wipe two copies, a crossfade one copy of the new picture and an unblended
+        1:1 blended pass only over the zones that changed, a spotlight a copy of the picture under it and one
+        scaled pass over the growing rectangle. Rotated panels (no 1:1 copy of canvas rectangles)
+        take the shaded path for slides."""
         w, h = out.display.resolution
         vp = out.display.viewport
         p = max(0.0, min(1.0, post.progress))
@@ -366,16 +445,22 @@ class Compositor:
             fbo.use()
             fbo.scissor = None
             fbo.clear(*self.background)
-            dx_old = -p * self.wall.canvas_w
-            dx_new = (1.0 - p) * self.wall.canvas_w
+            dx_old = -round(p * self.wall.canvas_w)
+            dx_new = dx_old + self.wall.canvas_w
+            copies = out.display.rotation == 0 and self.use_blit
             for zones, order, dx in ((self.old_zones, self.old_order, dx_old), (self.zones, self.order, dx_new)):
                 for zid in order:
                     surf = zones.get(zid)
                     if surf is None or surf.version == 0:
                         continue
                     r = surf.zone.rect
-                    moved = Rect(round(r.x + dx), r.y, r.w, r.h)
-                    if moved.intersects(vp):
+                    moved = Rect(r.x + dx, r.y, r.w, r.h)
+                    seen = moved.intersect(vp)
+                    if seen.empty:
+                        continue
+                    if copies:
+                        self._copy_zone(surf, seen, fbo, vp, dx)
+                    else:
                         u0 = surf.offset / surf.period
                         self._quad(out, fbo, surf.texture, moved, (u0, 0.0, u0 + r.w / surf.period, 1.0))
             return
@@ -387,7 +472,18 @@ class Compositor:
         if before is None:
             return
         if post.kind == "crossfade":
-            self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=1.0 - p)
+            # only where the two pictures can differ: the outgoing picture (a copy), the new one
+            # over it 1:1 with alpha p (a blended pass, nearest sampling: llvmpipe's cheapest)
+            for r in self._changed:
+                seen = r.intersect(vp)
+                if seen.empty:
+                    continue
+                box = _native_rect(out.display, seen)
+                if self.use_blit:
+                    gl.blit(before[1], fbo, *box, box[0], box[1])
+                else:
+                    self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=box)
+                self._quad(out, fbo, out.texture, vp, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=p, scissor=box)
         elif post.kind == "wipe":
             # the new scenario is revealed left to right across the whole wall, bezels included
             front = round(p * self.wall.canvas_w)
@@ -400,8 +496,11 @@ class Compositor:
             # a spotlight: the full-canvas zone grows out of its rectangle (or shrinks back into it)
             canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
             if post.kind == "zoom_in":
-                # under it the previous picture; the growing picture is the one new zone
-                self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
+                # under it the previous picture (a copy); the growing picture is the one new zone
+                if self.use_blit:
+                    gl.blit(before[1], fbo, 0, 0, w, h, 0, 0)
+                else:
+                    self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
                 big = next((s for s in self.zones.values() if s.version > 0), None)
                 a, b, alpha = post.rect, canvas, 1.0
             else:
@@ -423,10 +522,12 @@ class Compositor:
         alpha: float = 1.0,
         gain: float = 1.0,
         linear: bool = False,
+        scissor: tuple[int, int, int, int] | None = None,
     ) -> None:
         """Draw `texture` (its uv rectangle u0, v0, u1, v1) over the canvas rectangle `canvas_rect`,
-        clipped to the output. native_uv: the texture is an output picture (already in the panel's
-        orientation), so it maps to the output's native corners, not the canvas corners."""
+        clipped to the output (and to `scissor`, native pixels). native_uv: the texture is an output
+        picture (already in the panel's orientation), so it maps to the output's native corners, not
+        the canvas corners. An alpha below 1 blends with what the target holds."""
         d = out.display
         r = canvas_rect
         corners = [(r.x, r.y), (r.x1, r.y), (r.x1, r.y1), (r.x, r.y1)]
@@ -447,21 +548,23 @@ class Compositor:
             verts.extend([native[i][0], native[i][1], uvs[i][0], uvs[i][1]])
         self._post_vbo.write(np.array(verts, dtype="f4").tobytes())
         fbo.use()
-        fbo.scissor = None
-        self._post_prog["u_output_size"].value = (float(d.resolution[0]), float(d.resolution[1]))
-        self._post_prog["u_gain"].value = gain
-        self._post_prog["u_alpha"].value = alpha
-        self._post_prog["u_tex"].value = 0
+        fbo.scissor = scissor
         old_filter = texture.filter
         if linear:
             texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
         texture.use(0)
+        prog = self._post_prog
+        prog["u_output_size"].value = (float(d.resolution[0]), float(d.resolution[1]))
+        prog["u_gain"].value = gain
+        prog["u_alpha"].value = alpha
+        prog["u_tex"].value = 0
         if alpha < 1.0:
             self.ctx.enable(moderngl.BLEND)
             self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._post_vao.render(moderngl.TRIANGLES)
         if alpha < 1.0:
             self.ctx.disable(moderngl.BLEND)
+        fbo.scissor = None
         if linear:
             texture.filter = old_filter
 
@@ -505,21 +608,27 @@ class Compositor:
     def _draw(self, out: Output, surf: ZoneSurface, part: Rect, stats: ComposeStats) -> None:
         """Draw the canvas rectangle `part` of zone `surf` onto output `out`."""
         d = out.display
-        zx, zy = part.x - surf.zone.rect.x, part.y - surf.zone.rect.y
         stats.pixels += part.w * part.h
         out.damage.append(_native_rect(d, part))
         if d.rotation == 0 and self.use_blit:
-            dx, dy = part.x - d.viewport.x, part.y - d.viewport.y
-            sx = (zx + surf.offset) % surf.period
-            first = min(part.w, surf.period - sx)  # columns before the strip wraps around
-            gl.blit(surf.fbo, out.fbo, sx, zy, first, part.h, dx, dy)
-            stats.blits += 1
-            if first < part.w:
-                gl.blit(surf.fbo, out.fbo, 0, zy, part.w - first, part.h, dx + first, dy)
-                stats.blits += 1
+            stats.blits += self._copy_zone(surf, part, out.fbo, d.viewport)
             return
         self._draw_quad(out, surf, part)
         stats.quads += 1
+
+    def _copy_zone(self, surf: ZoneSurface, seen: Rect, dst: moderngl.Framebuffer, vp: Rect, dx: int = 0) -> int:
+        """Copy 1:1 what zone `surf`, moved `dx` canvas pixels to the right, shows in the canvas
+        rectangle `seen` into `dst`, the picture of the unrotated output whose viewport is `vp`
+        (a scrolling strip wraps around). Returns the blits made."""
+        zx, zy = seen.x - (surf.zone.rect.x + dx), seen.y - surf.zone.rect.y
+        ox, oy = seen.x - vp.x, seen.y - vp.y
+        sx = (zx + surf.offset) % surf.period
+        first = min(seen.w, surf.period - sx)  # columns before the strip wraps around
+        gl.blit(surf.fbo, dst, sx, zy, first, seen.h, ox, oy)
+        if first < seen.w:
+            gl.blit(surf.fbo, dst, 0, zy, seen.w - first, seen.h, ox + first, oy)
+            return 2
+        return 1
 
     def _draw_quad(self, out: Output, surf: ZoneSurface, part: Rect) -> None:
         d = out.display

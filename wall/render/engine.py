@@ -52,6 +52,8 @@ _generations = itertools.count(1)
 class FrameReport:
     committed: str | None = None  # the scenario this frame switched to (its first frame)
     prepare_ms: float | None = None  # with committed: how long the switch took to prepare
+    # with committed: frames from the one in which the last of its paints arrived to this one (0: the same)
+    frames_after_painted: int | None = None
     painted: int = 0  # paints sent to workers
     uploads: int = 0
     uploaded_bytes: int = 0
@@ -80,6 +82,11 @@ class Scene:
     # then committed on the first complete frame whose time is >= commit_at
     held: bool = False
     commit_at: datetime | None = None
+    painted_frame: int | None = None  # the engine's frame in which every zone's paint had arrived
+
+    def painted(self) -> bool:
+        """Every zone has its picture, uploaded or waiting to be."""
+        return all(z in self.waiting or self.shown_seq.get(z, 0) > 0 for z in self.sizes)
 
     def release(self) -> None:
         for result in self.waiting.values():
@@ -120,6 +127,7 @@ class Engine:
         self.pending: Scene | None = None
         self.transition: ActiveTransition | None = None
         self._seq = 0
+        self.frames = 0  # frames rendered (the switch's figures count in them)
         self.last_switch: dict[str, Any] | None = None  # how long the last prepared switch took
 
     @property
@@ -239,10 +247,13 @@ class Engine:
         )
         report.committed = scene.plan.name
         report.prepare_ms = round((time.perf_counter() - scene.prepared_at) * 1000, 1)
+        if scene.painted_frame is not None:
+            report.frames_after_painted = self.frames - scene.painted_frame
         self.last_switch = {
             "scenario": scene.plan.name,
             "frame_time": t.isoformat(),
             "prepare_ms": report.prepare_ms,
+            "frames_after_painted": report.frames_after_painted,
             "transition": kind,
             "transition_s": duration,
         }
@@ -367,6 +378,7 @@ class Engine:
     ) -> FrameReport:
         assert self.scene is not None and shown.plan is self.scene.plan, "views of the scenario on screen"
         report = FrameReport()
+        self.frames += 1
         for zone_id in shown.withdrawn:  # an operator took something away: off the screen now
             if self.scene.requested.get(zone_id) != shown.views[zone_id].view:
                 self.compositor.blank_zone(zone_id)
@@ -384,10 +396,15 @@ class Engine:
         self._take_results()
         report.uploads, report.uploaded_bytes = self._upload(self.scene, budget)
         moving = shown
+        if preparing is not None and preparing.painted_frame is None and preparing.painted():
+            preparing.painted_frame = self.frames
         if preparing is not None:
             assert pending is not None
-            # the scenario being prepared gets what the shown one left of the budget (at least one upload)
-            left = None if budget is None else max(1, budget - report.uploaded_bytes)
+            # the scenario being prepared gets what the shown one left of the budget (at least one
+            # upload); once every zone is painted, all of it goes up this frame: the switch shows in
+            # the frame its last paint arrives, not a few frames later at the budget's pace
+            complete = preparing.painted_frame is not None
+            left = None if budget is None or complete else max(1, budget - report.uploaded_bytes)
             uploads, sent = self._upload(preparing, left, pending=True)
             report.uploads += uploads
             report.uploaded_bytes += sent

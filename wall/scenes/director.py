@@ -91,6 +91,7 @@ class FrameOutcome:
     preparing: str | None  # the plan being prepared, if any
     committed: str | None = None  # the plan this frame switched to (its first frame)
     prepare_ms: float | None = None  # how long that switch took to prepare
+    frames_after_painted: int | None = None  # frames from its last paint's arrival to its first frame
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,7 @@ class Director:
                     "frames": self.frame_no - rec.received_frame,
                     "ms": round((now - rec.received) * 1000, 1),
                     "prepare_ms": outcome.prepare_ms,
+                    "frames_after_painted": outcome.frames_after_painted,
                 }
             self._publish(t)  # whoever waited for the switch reads a status that shows it
             for rec in done:
