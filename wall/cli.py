@@ -24,7 +24,6 @@ from typing import Any
 from .assets import DEMO_CONFIG
 from .errors import UsageError
 from .outputs.registry import BACKENDS
-from .room.bus import shown_url
 
 EXIT_CONFIG, EXIT_USAGE, EXIT_GL, EXIT_FEED, EXIT_INTERNAL = 1, 2, 3, 4, 70
 
@@ -162,6 +161,19 @@ def _poll_before_render(rt: Any) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from .render.paint_pool import PaintPool
+
+    # the paint workers start first: they load skia and the painters while this process imports
+    # the rest of the wall and reads the config, and are ready for the first frame
+    pool = PaintPool()
+    pool.start()
+    try:
+        return _run(args, pool)
+    finally:
+        pool.close()  # the runtime closed it already, unless the wall never opened
+
+
+def _run(args, pool) -> int:
     from .deploy import sd_notify
     from .live import LiveWall
     from .render.frame_loop import FixedClock
@@ -180,6 +192,7 @@ def cmd_run(args) -> int:
             loaded,
             args.backend,
             window=_window(loaded, args.window_mode),
+            pool=pool,
             store_path=store_path,
             control_listen=args.control,
             watch=not args.no_watch,
@@ -220,6 +233,8 @@ def cmd_run(args) -> int:
         if live.control_note:
             print(f"wall: {live.control_note}", file=sys.stderr, flush=True)
         if live.hub is not None:
+            from .room.bus import shown_url
+
             print(
                 f"wall: hub of room {live.hub.keys.prefix} on {shown_url(live.hub.url)}, "
                 f"feeding nodes {', '.join(loaded.config.nodes)}",

@@ -32,7 +32,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -43,19 +43,24 @@ from .config.errors import ConfigError
 from .config.loader import LoadedConfig, load_config
 from .config.schema import WindowConfig
 from .config.yaml_source import MAX_BYTES
-from .control.server import ControlServer, ControlUnavailable, Tokens, create_app, parse_listen, tokens_of
 from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
 from .render.engine import FrameReport
 from .render.frame_loop import Clock, FrameLoop, FrameTimes
-from .room.hub import MAIN, HubLink
 from .runtime import WallRuntime
 from .scenes.commands import Answer, Command
 from .scenes.director import Director, FrameOutcome
 from .scenes.views import ZoneView
 from .store import Store
 
+if TYPE_CHECKING:  # imported where used: neither is needed before the first frame
+    from .control.server import ControlServer, Tokens
+    from .render.paint_pool import PaintPool
+    from .room.hub import HubLink
+
 log = logging.getLogger("wall.live")
+
+MAIN = "wall"  # a hub's own group of nodes (wall/room/hub.py names it the same)
 
 RELOAD_WAIT_S = 30.0  # how long a reload waits for the render thread to apply it
 
@@ -208,6 +213,7 @@ class LiveWall:
         *,
         window: WindowConfig | None = None,
         workers: int | None = None,
+        pool: PaintPool | None = None,
         store: Store | None = None,
         store_path: Path | None = None,
         control_listen: str | None = None,
@@ -223,6 +229,7 @@ class LiveWall:
             loaded,
             backend,
             workers=workers,
+            pool=pool,
             window=window,
             store=store,
             store_path=store_path,
@@ -237,14 +244,16 @@ class LiveWall:
         self.groups: dict[str, Director] = {}
         self._group_switch: dict[str, int] = {}
         self._group_release: dict[str, tuple[int, datetime | None]] = {}
-        self.hub = None
+        self.hub: HubLink | None = None
         if hub:
+            from .room.hub import HubLink  # Redis and the room's code only for a hub
+
             nodes = {name: (list(n.displays), MAIN) for name, n in loaded.config.nodes.items()}
             for name, group in load_groups(loaded).items():
                 self.groups[name] = Director(group, self.rt.store, self.moderator)
                 nodes.update({n: (list(c.displays), name) for n, c in group.config.nodes.items()})
             self.hub = HubLink(loaded, self.rt.store, self.moderator, self.director, url=redis_url, nodes=nodes)
-        self.control: ControlServer | None = None
+        self.control: ControlServer | None = None  # FastAPI is imported when the API starts, after the first frame
         self.tokens: Tokens | None = None  # the API's, once it runs (a reload replaces what they are)
         self.control_url: str | None = None
         self.control_note: str | None = None
@@ -519,6 +528,8 @@ class LiveWall:
         tokens = None
         if self.tokens is not None:  # named tokens added or revoked take effect with the reload
             try:
+                from .control.server import tokens_of
+
                 tokens = tokens_of(new)
             except ValueError as exc:
                 self.reload_error = str(exc)
@@ -579,6 +590,8 @@ class LiveWall:
     # ------------------------------------------------------------------ background parts
 
     def start_control(self) -> None:
+        from .control.server import ControlServer, ControlUnavailable, create_app, parse_listen, tokens_of
+
         cfg = self.loaded.config.control
         listen = self._control_listen or cfg.listen
         if listen in ("none", "off", ""):

@@ -98,6 +98,7 @@ class WallRuntime:
         backend_name: str = "headless",
         *,
         workers: int | None = None,
+        pool: PaintPool | None = None,
         window: WindowConfig | None = None,
         store: Store | None = None,
         store_path: Path | None = None,
@@ -106,7 +107,7 @@ class WallRuntime:
         self.loaded = loaded
         self.backend: OutputBackend = make_backend(backend_name, loaded.wall, window or loaded.config.window)
         self.ctx: moderngl.Context = self.backend.create_context()
-        self.pool = PaintPool(workers)
+        self.pool = pool if pool is not None else PaintPool(workers)  # given: started early by the caller
         self.moderator = moderator
         if store is None:
             # new posts' text is normalised for the blocklists where posts arrive (the poller's

@@ -111,6 +111,10 @@ def _worker_init(parent: int | None = None) -> None:
     widgets()  # import painters and fonts up front, not on the first paint
 
 
+def _started() -> int:
+    return os.getpid()
+
+
 def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
@@ -124,13 +128,22 @@ class PaintPool:
         self._pending: list[tuple[PaintJob, Future]] = []
         self._done: list[PaintResult] = []
         self._executor: ProcessPoolExecutor | None = None
+        self.workers = 0 if inline else workers or default_workers()
         if not inline:
             self._executor = ProcessPoolExecutor(
-                max_workers=workers or default_workers(),
+                max_workers=self.workers,
                 mp_context=mp.get_context("spawn"),
                 initializer=_worker_init,
                 initargs=(os.getpid(),),
             )
+
+    def start(self) -> None:
+        """Start the workers now rather than with the first paint. A worker takes about half a
+        second to start (Python, skia, the painters and their fonts); a wall that starts them
+        before it imports the rest of itself and reads its config has them ready for its first frame."""
+        if self._executor is not None:
+            for _ in range(self.workers):  # the executor starts a process per job while it has fewer
+                self._executor.submit(_started)
 
     def submit(self, job: PaintJob) -> None:
         if self.inline:

@@ -61,6 +61,7 @@ COMMIT_MARGIN_FRAMES = 2  # a commit time leaves nodes at least this many frames
 
 
 MAIN = "wall"  # the group of the hub's own config; other groups come from `groups:` (their own configs)
+# (wall/live.py spells it too, so that a wall that is no hub never imports Redis)
 
 
 @dataclass
