@@ -274,7 +274,8 @@ class Engine:
                 scene.errors[zone_id] = view.message
             self._seq += 1
             w, h = scene.sizes[zone_id]
-            parts = scene.parts.get(zone_id, ())
+            # a scrolling strip moves past the mullions by design: its text is not laid out around them
+            parts = () if scrolls(widget_name) else scene.parts.get(zone_id, ())
             self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation, parts))
             scene.requested[zone_id] = view
             sent += 1
