@@ -311,6 +311,9 @@ def draw_fitted(canvas: skia.Canvas, fitted: Fitted, x: float, y: float, height:
 # ------------------------------------------------------------------------------ around bezels
 
 Span = tuple[float, float]
+# A text read in one piece is worth some size: it moves into one panel rather than breaking over a
+# mullion unless breaking keeps it more than this much larger.
+SPLIT_SIZE_SHARE = 0.85
 Piece = tuple[float, float, skia.textlayout.Paragraph]  # x, y below the block's top, one line of the text
 
 
@@ -331,19 +334,29 @@ def _around_bezels(
     sx, sy, tx, ty = m.getScaleX(), m.getScaleY(), m.getTranslateX(), m.getTranslateY()
     parts = [((px - tx) / sx, (py - ty) / sy, pw / sx, ph / sy) for px, py, pw, ph in _paint.parts]
     _, align = _directed(fitted.text, fitted.style.align)
-    if _inside_one(_local_box(fitted.paragraph, align, x, top), parts):
+    bx, _, bw, _ = box = _local_box(fitted.paragraph, align, x, top)
+    if _inside_one(box, parts):
         return False
+    # where the eye looks for the text: its start, its end or its middle, as it is aligned
+    anchor = {"left": bx, "right": bx + bw}.get(align, bx + bw / 2)
     width = fitted.paragraph.Width
     rows = _rows(parts, (x, x + width), (y, y + height))
     best: tuple[int, list[Piece], Span] | None = None
+    score = 0.0
     for band, spans in rows:
-        found = _largest(
-            int(fitted.min_size),
-            int(fitted.size),
-            lambda size, spans=spans, band=band: _flow(fitted.source, size, spans, band[1] - band[0], fitted.style),
-        )
-        if found is not None and (best is None or found[0] > best[0]):
-            best = (found[0], found[1], band)
+        # the words through every span of the row, or the whole text in the panel it is anchored in
+        home = min(spans, key=lambda s: 0.0 if s[0] <= anchor <= s[1] else min(abs(s[0] - anchor), abs(s[1] - anchor)))
+        for tried in [spans, [home]] if len(spans) > 1 else [spans]:
+            found = _largest(
+                int(fitted.min_size),
+                int(fitted.size),
+                partial(_flow_at, fitted.source, tried, band[1] - band[0], fitted.style),
+            )
+            if found is None:
+                continue
+            split = len({x for x, _, _ in found[1]}) > 1
+            if found[0] * (SPLIT_SIZE_SHARE if split else 1.0) > score:
+                score, best = found[0] * (SPLIT_SIZE_SHARE if split else 1.0), (found[0], found[1], band)
     if best is None:
         if not fitted.truncated or not rows:
             return False
@@ -398,6 +411,10 @@ def _words_fit(
     words: Sequence[str], start: int, size: int, width: float, height: float, style: TextStyle, k: int
 ) -> skia.textlayout.Paragraph | None:
     return _fitting("".join(words[start : start + k]).rstrip(), size, width, height, style)
+
+
+def _flow_at(text: str, spans: Sequence[Span], height: float, style: TextStyle | None, size: int) -> list[Piece] | None:
+    return _flow(text, size, spans, height, style)
 
 
 def _flow(text: str, size: int, spans: Sequence[Span], height: float, style: TextStyle | None) -> list[Piece] | None:
