@@ -398,7 +398,10 @@ def _rows(parts: Sequence[tuple[float, float, float, float]], xs: Span, ys: Span
     by_row: dict[Span, list[Span]] = {}
     for px, py, pw, ph in parts:
         x0, x1 = max(xs[0], px), min(xs[1], px + pw)
-        y0, y1 = max(ys[0], py), min(ys[1], py + ph)
+        # a panel's top or bottom edge inside the band is kept a pixel away from (a line may
+        # overrun its band by half a pixel, and boxes are measured in whole pixels)
+        y0 = py + 1 if py > ys[0] else ys[0]
+        y1 = py + ph - 1 if py + ph < ys[1] else ys[1]
         if x1 - x0 >= 1 and y1 - y0 >= 1:
             by_row.setdefault((y0, y1), []).append((x0, x1))
     return sorted(((band, sorted(spans)) for band, spans in by_row.items()), key=lambda r: r[0][0] - r[0][1])
@@ -420,35 +423,36 @@ def _flow_at(text: str, spans: Sequence[Span], height: float, style: TextStyle |
 def _flow(text: str, size: int, spans: Sequence[Span], height: float, style: TextStyle | None) -> list[Piece] | None:
     """The words of `text` poured at `size` line by line, and in each line span by span, left to
     right: a line that reaches a mullion breaks before it and goes on past it, so the text still
-    reads left to right, top to bottom. None when the words do not all fit in `height`. A span too
-    narrow for the next word is left empty on that line; a line break in the text starts a line."""
+    reads left to right, top to bottom. None when the words do not all fit in `height`. A span
+    too narrow for the next word is left empty on that line; a line break in the text starts a
+    line."""
     assert style is not None
     line_h = _layout("Hg", size, 1000.0, style).Height
-    lines = int((height - 1) // line_h)
-    words = [WORDS.findall(part) for part in text.split("\n")]
+    # one line of any script: taller than a Latin line where a fallback font (emoji, CJK) sits in it
+    one_line = line_h * 1.45
     placed: list[Piece] = []
-    line = 0
-    for para in words:
+    y = 0.0
+    for para in (WORDS.findall(part) for part in text.split("\n")):
         i = 0
-        while i < len(para) or (not para and i == 0):
-            if line >= lines:
+        while True:
+            if y + line_h > height + 0.5:
                 return None
-            if not para:  # an empty line of the text
-                i, line = 1, line + 1
-                continue
+            tallest = line_h
             start = i
             for a, b in spans:
                 if i >= len(para):
                     break
                 # a pixel inside each edge, so rounding to whole pixels never reaches the bezel
-                w = b - a - 1
-                took = _largest(1, len(para) - i, partial(_words_fit, para, i, size, w, line_h, style))
+                took = _largest(1, len(para) - i, partial(_words_fit, para, i, size, b - a - 1, one_line, style))
                 if took is None:
                     continue
                 k, p = took
-                placed.append((a + 0.5, line * line_h, p))
+                placed.append((a + 0.5, y, p))
+                tallest = max(tallest, p.Height)
                 i += k
-            if i == start:
+            if para and i == start:
                 return None  # a word wider than every span
-            line += 1
-    return placed or None
+            y += tallest
+            if i >= len(para):
+                break
+    return placed if placed and y <= height + 0.5 else None
