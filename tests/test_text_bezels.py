@@ -174,3 +174,49 @@ def test_visible_parts_of_a_zone():
     assert wall.visible_parts(Rect(10, 10, 500, 300)) == ()  # on one panel: nothing to avoid
     zone = Rect(a1.x1 - 100, 50, 300, 200)
     assert wall.visible_parts(zone) == (Rect(0, 0, 100, 200), Rect(b1.x - zone.x, 0, zone.x1 - b1.x, 200))
+
+
+# ------------------------------------------------------------ the layout itself, painted in-process
+
+GUTTER = (990, 1000)  # columns of a 2000 px wide zone hidden behind a mullion
+PARTS = [(0, 0, GUTTER[0], 200), (GUTTER[1], 0, 2000 - GUTTER[1], 200)]
+
+
+def _paint_across(text: str, align: str = "start", parts=PARTS) -> tuple[np.ndarray, list, float]:
+    """`text` fitted to a 2000 x 200 box and drawn as a painter draws it, inside `parts`:
+    (pixels, the boxes drawn, the size it was fitted at)."""
+    from wall.paint.surface import raster
+    from wall.paint.text import TextStyle, avoid_bezels, draw_fitted, fit, record_text_boxes
+
+    with raster(2000, 200, "#000000") as (canvas, pixels):
+        fitted = fit(text, 2000, 200, TextStyle("Noto Sans", "#ffffff", True, align), min_size=20)
+        with avoid_bezels(parts), record_text_boxes() as boxes:
+            draw_fitted(canvas, fitted, 0, 0, 200)
+    return pixels, boxes, fitted.size
+
+
+def _inside_a_part(box) -> bool:
+    return any(x <= box.x and box.x + box.w <= x + w and y <= box.y and box.y + box.h <= y + h for x, y, w, h in PARTS)
+
+
+def test_a_headline_breaks_before_the_mullion_and_reads_on_past_it():
+    title = "Network outage in the north-east: engineers on site, repairs under way tonight"
+    pixels, boxes, _ = _paint_across(title)
+    assert len(boxes) >= 2 and all(_inside_a_part(b) for b in boxes), boxes
+    assert " ".join(b.text for b in sorted(boxes, key=lambda b: (b.y, b.x))) == title
+    assert not pixels[:, GUTTER[0] : GUTTER[1], :3].any(), "ink behind the bezel"
+    assert pixels[:, GUTTER[1] :, :3].any() and pixels[:, : GUTTER[0], :3].any()
+
+
+def test_a_short_centred_text_moves_whole_into_one_panel():
+    pixels, boxes, size = _paint_across("Welcome", "center")
+    assert [b.text for b in boxes] == ["Welcome"] and _inside_a_part(boxes[0]), boxes
+    assert boxes[0].h >= 0.85 * size  # at (nearly) the size it was fitted at, not shrunk to a sliver
+    assert not pixels[:, GUTTER[0] : GUTTER[1], :3].any()
+
+
+def test_text_on_one_panel_is_left_where_it_is():
+    one_panel = [(0, 0, 2000, 200)]
+    _, boxes, _ = _paint_across("Network outage in the north-east", parts=one_panel)
+    _, free, _ = _paint_across("Network outage in the north-east", parts=[])
+    assert [(b.x, b.y, b.w, b.h) for b in boxes] == [(b.x, b.y, b.w, b.h) for b in free]

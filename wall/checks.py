@@ -51,7 +51,9 @@ def check_legibility(loaded: LoadedConfig, t: datetime) -> list[Problem]:
                 ctx = dataclasses.replace(ctx, time=t, data=store.snapshot(binding.feed, t))
                 try:
                     view = module.build(binding, ctx)
-                    with record_text_sizes() as sizes:
+                    # as the wall paints it: text kept off the mullions may be set smaller
+                    parts = () if scrolls(binding.widget) else loaded.wall.visible_parts(plan.layout.zone(zone_id).rect)
+                    with avoid_bezels(parts), record_text_sizes() as sizes:
                         module.paint(view, ctx.width, ctx.height)
                 except Exception:
                     continue  # a failing widget is the renderer's concern; it shows an error card
