@@ -44,3 +44,19 @@ def test_views_hold_what_is_on_screen(state):
         range(1, len(z["influencers"]["view"]["rows"]) + 1)
     )
     assert all(zone["view"]["status"]["state"] == "ok" for zone in z.values() if "status" in zone["view"])
+
+
+def test_text_boxes_say_where_each_zone_drew_its_text(state):
+    """Every zone lists the boxes of the text its painter drew (zone px): titles among them, and
+    none outside its zone (a scrolling strip is wider than its zone by design)."""
+    z = state["zones"]
+    assert "Top posts" in [b["text"] for b in z["posts"]["text"]]
+    assert "Trending topics" in [b["text"] for b in z["topics"]["text"]]
+    for zone_id, zone in z.items():
+        if zone["widget"] == "ticker":
+            continue
+        w, h = zone["rect"]["w"], zone["rect"]["h"]
+        assert zone["text"], zone_id
+        for b in zone["text"]:
+            assert b["x"] >= -0.5 and b["y"] >= -0.5, (zone_id, b)
+            assert b["x"] + b["w"] <= w + 0.5 and b["y"] + b["h"] <= h + 0.5, (zone_id, b)

@@ -70,9 +70,10 @@ def _window(loaded, mode: str | None):
 def cmd_check(args) -> int:
     loaded = _load(args.config)
     if not args.no_legibility:
-        from .checks import check_legibility
+        from .checks import check_legibility, check_text_bezels
 
-        for problem in check_legibility(loaded, _parse_time(args.time)):
+        t = _parse_time(args.time)
+        for problem in [*check_legibility(loaded, t), *check_text_bezels(loaded, t)]:
             print(problem, file=sys.stderr)
             loaded.warnings.append(problem)
     wall = loaded.wall
@@ -361,7 +362,7 @@ def cmd_node(args) -> int:
             if plan is not None:  # what each zone of the scenario shows (its view-model), as `render` writes it
                 zones = {z.id: z.rect.as_dict() for z in plan.layout.zones}
                 last = parse_time(beat["frame_time"]) if beat.get("frame_time") else t0
-                write_state(out / "state.json", plan.name, last, zones, rt.views)
+                write_state(out / "state.json", plan.name, last, zones, rt.views, rt.engine.text_boxes)
             print(f"wall node {args.node}: its displays written to {out}/ ({len(written)} files)", file=sys.stderr)
     finally:
         sd_notify.stopping()
@@ -875,7 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="validate a wall config (exit 0 when valid)")
     s.add_argument("config")
-    s.add_argument("--no-legibility", action="store_true", help="skip painting zones to check text sizes")
+    s.add_argument(
+        "--no-legibility", action="store_true", help="skip painting zones to check text sizes and text across bezels"
+    )
     s.add_argument("--time", help="ISO 8601 time the legibility check paints at; default: now")
     s.set_defaults(func=cmd_check)
 

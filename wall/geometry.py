@@ -210,6 +210,16 @@ class Wall:
     def displays_meeting(self, rect: Rect) -> list[Display]:
         return [d for d in self.displays if d.viewport.intersects(rect)]
 
+    def visible_parts(self, rect: Rect) -> tuple[Rect, ...]:
+        """The pieces of `rect` each display shows, relative to rect's top-left (zone pixels),
+        top to bottom then left to right: text laid out inside one piece never meets a bezel.
+        Empty when no pixel of rect is hidden (nothing to avoid: the common zone on one panel)."""
+        area = rect.intersect(self.canvas)
+        if area.empty or self.hidden_px(area) == 0:
+            return ()
+        parts = [area.intersect(d.viewport) for d in self.displays_meeting(area)]
+        return tuple(sorted((p.translate(-rect.x, -rect.y) for p in parts if not p.empty), key=lambda p: (p.y, p.x)))
+
     def bezel_edges(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """Canvas coordinates where active areas start and end: (lefts, rights, tops, bottoms).
         Edges lying on the canvas border are not bezels between panels and are left out."""

@@ -237,7 +237,7 @@ class WallRuntime:
         assert plan is not None
         zones = {z.id: z.rect.as_dict() for z in plan.layout.zones}
         state = out_dir / "state.json"
-        write_state(state, plan.name, t, zones, self.views)
+        write_state(state, plan.name, t, zones, self.views, self.engine.text_boxes)
         return written + [state]
 
     def loop(self, clock: Clock | None = None) -> FrameLoop:

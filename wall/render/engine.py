@@ -30,6 +30,7 @@ from ..config.schema import TransitionConfig
 from ..geometry import Rect, Wall
 from ..layout import Zone
 from ..paint.error_card import ErrorView
+from ..paint.text import TextBox
 from ..scenes.director import Zoom
 from ..scenes.schedule import NightState
 from ..scenes.views import SceneFrame
@@ -69,6 +70,10 @@ class Scene:
     plan: ScenarioPlan
     generation: int
     sizes: dict[str, tuple[int, int]]  # zone -> its texture's size in px (the zone's rectangle)
+    # zone -> the pieces of it each panel shows (zone px), for zones across bezels: their text is
+    # laid out inside them. Once per scene, never per frame.
+    parts: dict[str, tuple[Rect, ...]] = field(default_factory=dict)
+    text_boxes: dict[str, list[TextBox]] = field(default_factory=dict)  # zone -> text of the paint on screen
     requested: dict[str, Any] = field(default_factory=dict)  # zone -> last view sent to paint
     shown_seq: dict[str, int] = field(default_factory=dict)  # zone -> seq of the paint on screen
     waiting: dict[str, PaintResult] = field(default_factory=dict)  # zone -> newest finished paint not uploaded
@@ -144,6 +149,11 @@ class Engine:
     def errors(self) -> dict[str, str]:
         return self.scene.errors if self.scene else {}
 
+    @property
+    def text_boxes(self) -> dict[str, list[TextBox]]:
+        """Zone -> the boxes of the text its picture on screen has (zone px): for state.json."""
+        return self.scene.text_boxes if self.scene else {}
+
     # ------------------------------------------------------------------ scenario
 
     def _zones(self, plan: ScenarioPlan) -> list[Zone]:
@@ -157,8 +167,10 @@ class Engine:
         ]
 
     def _scene(self, plan: ScenarioPlan) -> Scene:
-        sizes = {z.id: (z.rect.w, z.rect.h) for z in self._zones(plan) if z.id in plan.bindings}
-        return Scene(plan, next(_generations), sizes, transition=plan.transition)
+        zones = [z for z in self._zones(plan) if z.id in plan.bindings]
+        sizes = {z.id: (z.rect.w, z.rect.h) for z in zones}
+        parts = {z.id: self.wall.visible_parts(z.rect) for z in zones}
+        return Scene(plan, next(_generations), sizes, {z: p for z, p in parts.items() if p}, transition=plan.transition)
 
     def show(self, plan: ScenarioPlan) -> None:
         """Show a scenario from the next frame on, at once: its zones start empty and fill in as
@@ -273,7 +285,9 @@ class Engine:
                 scene.errors[zone_id] = view.message
             self._seq += 1
             w, h = scene.sizes[zone_id]
-            self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation))
+            # a scrolling strip moves past the mullions by design: its text is not laid out around them
+            parts = () if scrolls(widget_name) else scene.parts.get(zone_id, ())
+            self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation, parts))
             scene.requested[zone_id] = view
             sent += 1
         return sent
@@ -311,6 +325,7 @@ class Engine:
             except Exception as exc:  # a GL failure (out of memory, a lost texture) stays in its zone
                 self._upload_failed(scene, result, exc)
             scene.shown_seq[zone_id] = result.job.seq
+            scene.text_boxes[zone_id] = result.text_boxes
             uploads += 1
             result.release()
             del scene.waiting[zone_id]
@@ -334,7 +349,9 @@ class Engine:
         self._seq += 1
         view = ErrorView(job.widget, "GPU upload failed", f"{type(exc).__name__}: {exc}")
         scene.requested[job.zone_id] = view
-        self.pool.submit(PaintJob(job.zone_id, job.widget, view, job.width, job.height, self._seq, scene.generation))
+        self.pool.submit(
+            PaintJob(job.zone_id, job.widget, view, job.width, job.height, self._seq, scene.generation, job.parts)
+        )
 
     def _post(self, t: datetime, night: NightState | None) -> PostEffects:
         post = PostEffects(gain=night.level, shift=night.shift) if night is not None else PostEffects()

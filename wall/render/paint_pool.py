@@ -7,6 +7,10 @@ for new pixels is the texture upload alone.
 
 Every paint is tagged with a sequence number; the render thread keeps, per zone, only results
 newer than what it already shows, so out-of-order completion never shows older content.
+
+A job carries the parts of its zone each panel shows (computed once per layout by the engine):
+the painter lays its text out inside them (wall/paint/text.py), and the result carries back the
+boxes of the text it drew, which state.json lists.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import multiprocessing as mp
 import os
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import shared_memory
 from typing import Any
 
 import numpy as np
+
+from ..geometry import Rect
+from ..paint.text import TextBox, avoid_bezels, record_text_boxes
 
 
 @dataclass
@@ -31,6 +38,8 @@ class PaintJob:
     height: int
     seq: int
     generation: int  # the layout the zone belonged to when the job was sent
+    # the pieces of the zone each panel shows (zone px); () when it is all on one panel
+    parts: tuple[Rect, ...] = ()
 
 
 @dataclass
@@ -39,6 +48,7 @@ class PaintResult:
     pixels: np.ndarray  # (h, w, 4) uint8, possibly a view onto shared memory
     error: str | None = None
     _shm: shared_memory.SharedMemory | None = None
+    text_boxes: list[TextBox] = field(default_factory=list)  # where the painter drew text (zone px)
 
     def release(self) -> None:
         if self._shm is not None:
@@ -51,8 +61,17 @@ class PaintResult:
             self._shm = None
 
 
-def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np.ndarray, str | None]:
-    """Paint in this process. A painter that fails yields an error card, never an exception."""
+def paint_view(
+    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...] = ()
+) -> tuple[np.ndarray, str | None, list[TextBox]]:
+    """Paint in this process, text kept inside `parts` (see PaintJob); also the boxes of the text
+    drawn. A painter that fails yields an error card, never an exception."""
+    with avoid_bezels(parts), record_text_boxes() as boxes:
+        pixels, error = _paint(widget_name, view, width, height)
+    return pixels, error, boxes
+
+
+def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.ndarray, str | None]:
     from ..paint.error_card import paint_error_card
     from ..widgets.registry import scrolls, widget
 
@@ -81,13 +100,15 @@ def paint_view(widget_name: str, view: Any, width: int, height: int) -> tuple[np
         return paint_error_card(ErrorView(widget_name, message, detail), width, height), message
 
 
-def _worker_paint(widget_name: str, view: Any, width: int, height: int) -> tuple[str, tuple[int, ...], str | None]:
-    pixels, error = paint_view(widget_name, view, width, height)
+def _worker_paint(
+    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...]
+) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
+    pixels, error, boxes = paint_view(widget_name, view, width, height, parts)
     shm = shared_memory.SharedMemory(create=True, size=max(1, pixels.nbytes))
     np.ndarray(pixels.shape, np.uint8, buffer=shm.buf)[...] = pixels
     name = shm.name
     shm.close()
-    return name, pixels.shape, error
+    return name, pixels.shape, error, boxes
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -147,11 +168,11 @@ class PaintPool:
 
     def submit(self, job: PaintJob) -> None:
         if self.inline:
-            pixels, error = paint_view(job.widget, job.view, job.width, job.height)
-            self._done.append(PaintResult(job, pixels, error))
+            pixels, error, boxes = paint_view(job.widget, job.view, job.width, job.height, job.parts)
+            self._done.append(PaintResult(job, pixels, error, text_boxes=boxes))
             return
         assert self._executor is not None
-        fut = self._executor.submit(_worker_paint, job.widget, job.view, job.width, job.height)
+        fut = self._executor.submit(_worker_paint, job.widget, job.view, job.width, job.height, job.parts)
         self._pending.append((job, fut))
 
     @property
@@ -182,10 +203,10 @@ class PaintPool:
                 view = ErrorView(job.widget, f"paint worker failed: {type(exc).__name__}", "")
                 self._done.append(PaintResult(job, paint_error_card(view, job.width, job.height), str(exc)))
                 continue
-            name, shape, error = fut.result()
+            name, shape, error, boxes = fut.result()
             shm = shared_memory.SharedMemory(name=name)
             pixels = np.ndarray(shape, np.uint8, buffer=shm.buf)
-            self._done.append(PaintResult(job, pixels, error, shm))
+            self._done.append(PaintResult(job, pixels, error, shm, boxes))
         self._pending = still
         done, self._done = self._done, []
         return done

@@ -8,9 +8,10 @@ bezels drawn, so a bezel-compensated line visibly continues across the mullions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from ..geometry import Display, Wall
+from ..paint.text import TextBox
 from ..scenes.views import ZoneView, to_json
 
 BEZEL_RGBA = (38, 38, 42, 255)
@@ -84,14 +86,28 @@ def write_snapshot(out_dir: Path, wall: Wall, natives: dict[str, np.ndarray]) ->
     return written
 
 
-def write_state(path: Path, scenario: str, t: datetime, zones: dict[str, dict], views: Mapping[str, ZoneView]) -> None:
+def write_state(
+    path: Path,
+    scenario: str,
+    t: datetime,
+    zones: dict[str, dict],
+    views: Mapping[str, ZoneView],
+    text_boxes: Mapping[str, Sequence[TextBox]] | None = None,
+) -> None:
     """state.json: what every zone shows (its widget and view-model), for tests and tools that
-    check the wall without reading pixels."""
+    check the wall without reading pixels; `text` lists where its painter drew text (x, y, w, h
+    in zone pixels: add the zone's rect for canvas pixels)."""
+    boxes = text_boxes or {}
     state = {
         "time": t.isoformat(),
         "scenario": scenario,
         "zones": {
-            zone_id: {"widget": views[zone_id][0], "rect": zones[zone_id], "view": to_json(views[zone_id][1])}
+            zone_id: {
+                "widget": views[zone_id][0],
+                "rect": zones[zone_id],
+                "view": to_json(views[zone_id][1]),
+                "text": [dataclasses.asdict(b) for b in boxes.get(zone_id, ())],
+            }
             for zone_id in views
         },
     }

@@ -37,8 +37,9 @@ from .base import BindingBase, BuildContext, DataStatus, LocalOrZone, data_statu
 
 NAME = "alert"
 TEXT_BEARING = True
-# Runs across displays by design (bezel-compensated, like a line seen through a window frame):
-# `wallctl check` does not warn that its text crosses bezels.
+# Runs across displays by design: its title, message and 'since' line are laid out around the
+# mullions (wall/paint/text.py), so the config loader does not warn that the zone spans displays;
+# `wallctl check` still warns about any of its text that would meet a bezel.
 SPANS_BEZELS = True
 
 PULSE_STEPS_PER_S = 4
