@@ -757,3 +757,9 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             _draw_page(canvas, view.posts, view, x, gy, w, gh, g)
         draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
+
+
+def shows_nothing(view: TopPostsView) -> bool:
+    """No card on screen (the scenes stage shows a holding card instead when moderation holds the
+    posts back: wall/scenes/views.py)."""
+    return not view.posts and not view.outgoing

@@ -480,7 +480,9 @@ function renderModeration(m) {
   if (killed) show("kill-confirm", false);
 
   const queue = m.queue || [];
-  setText("queue-count", queue.length ? `(${queue.length})` : "");
+  // every post that waits, not only the page of them listed below (the API lists the newest 50)
+  const waiting = st.queue_size ?? queue.length;
+  setText("queue-count", waiting ? `(${waiting} waiting)` : "");
   show("queue-empty", queue.length === 0);
   const qKey = JSON.stringify(queue.map((p) => [p.key, p.text, p.published_at]));
   if (qKey !== session.queueKey) {
