@@ -42,7 +42,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.crossposts import cross_posted
+from feeds.crossposts import cross_posted, identities
 from feeds.model import Post
 
 from ..colors import with_alpha
@@ -206,7 +206,21 @@ def rank_cards(
         cards.sort(key=lambda g: (-sum(map(_reach, g)), newest_first(g), g[0].key))
     else:
         cards.sort(key=lambda g: (-sum(map(_engagement, g)), newest_first(g), g[0].key))
-    return cards
+    return _once(cards)
+
+
+def _once(cards: list[tuple[Post, ...]]) -> list[tuple[Post, ...]]:
+    """The same person's same words posted again later (a repeated line, a bot, a campaign) show
+    once, as their best-ranked card: two equal cards on one page look like a broken wall."""
+    said: set[tuple[str, str]] = set()
+    out = []
+    for g in cards:
+        ids = identities(g[0])
+        if ids and not said.isdisjoint(ids):
+            continue
+        said.update(ids)
+        out.append(g)
+    return out
 
 
 def rank_posts(
