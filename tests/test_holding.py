@@ -16,14 +16,17 @@ import numpy as np
 import pytest
 from conftest import DEMO, load_png
 from PIL import Image
-from widget_kit import assert_golden
+from widget_kit import THEME, assert_golden
 
 from wall.config.loader import load_config
 from wall.moderation import Moderator
+from wall.paint.text import record_text_sizes
 from wall.scenes.director import Director
 from wall.scenes.holding import HOLDING
 from wall.scenes.views import SceneViews
 from wall.store import Store
+from wall.widgets import holding
+from wall.widgets.base import BuildContext
 
 T = datetime.fromisoformat("2026-11-23T09:30:05+01:00")
 LOGO_ORANGE = np.array([0xFF, 0x79, 0x00])  # the wall logo's fill (assets/logo/wall-logo.png)
@@ -190,3 +193,26 @@ def test_content_zones_hold_while_the_kill_switch_is_on_in_any_scenario():
     assert frame.views["mentions"].widget == "kpi"  # counts are not content: they stay
     m.kill(False, "duty manager")
     assert views.frame(loaded.scenarios["monitoring"], T).views["topics"].widget == "topics"
+
+
+# ---------------------------------------------------------------- the card's sizes
+
+
+def card_sizes(width: int, height: int, pitch_mm: float) -> dict[str, float]:
+    """The font size (px) of each line of a holding card painted for a zone of that size and pitch."""
+    ctx = BuildContext("z", width, height, (0, 0), (pitch_mm, pitch_mm), T, THEME, min_text_px=42.0)
+    view = holding.build(holding.Options(widget="holding", line="Back in a moment", tz="Europe/Paris"), ctx)
+    with record_text_sizes() as sizes:
+        holding.paint(view, width, height)
+    return {text: size for size, text in sizes}
+
+
+def test_the_card_reads_the_same_on_a_4k_panel_and_a_1080p_panel_of_one_size():
+    """Letters are sized in mm on the panel: a 55-inch 4K panel draws them with twice the pixels of
+    a 55-inch 1080p one, not twice as large; and never below the room's floor."""
+    hd, uhd = card_sizes(1920, 1080, 0.63), card_sizes(3840, 2160, 0.315)
+    assert set(hd) == set(uhd) == {"Back in a moment", "09:30", "Mon 23 Nov"}
+    for text in hd:
+        assert hd[text] >= 42 and uhd[text] == pytest.approx(2 * hd[text], rel=0.05), text
+    small = card_sizes(640, 360, 0.63)  # a small zone: smaller letters, still at the floor or above
+    assert all(42 <= small[text] < hd[text] for text in ("Back in a moment", "09:30"))

@@ -137,10 +137,6 @@ def holding_view(
     )
 
 
-def shows_nothing(view: HoldingView) -> bool:
-    return False  # it is what a zone shows when there is nothing else
-
-
 def paint(view: HoldingView, width: int, height: int) -> np.ndarray:
     with raster(width, height, view.frame) as (canvas, pixels):
         x, y, w, h = card(canvas, width, height, view.background)
