@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DEMO, load_png
+from conftest import DEMO, REPO, load_png
 from PIL import Image
 from widget_kit import THEME, assert_golden
 
@@ -22,7 +22,7 @@ from wall.config.loader import load_config
 from wall.moderation import Moderator
 from wall.paint.text import record_text_sizes
 from wall.scenes.director import Director
-from wall.scenes.holding import HOLDING
+from wall.scenes.holding import HOLDING, holding_plan
 from wall.scenes.views import SceneViews
 from wall.store import Store
 from wall.widgets import holding
@@ -216,3 +216,13 @@ def test_the_card_reads_the_same_on_a_4k_panel_and_a_1080p_panel_of_one_size():
         assert hd[text] >= 42 and uhd[text] == pytest.approx(2 * hd[text], rel=0.05), text
     small = card_sizes(640, 360, 0.63)  # a small zone: smaller letters, still at the floor or above
     assert all(42 <= small[text] < hd[text] for text in ("Back in a moment", "09:30"))
+
+
+def test_a_kiosk_without_a_schedule_holds_on_one_card_at_its_own_clocks_time():
+    loaded = load_config(REPO / "config" / "kiosk.yaml")
+    assert loaded.config.schedule is None and loaded.config.moderation.fallback_scenario is None
+    plan = holding_plan(loaded)
+    (zone,) = plan.layout.zones
+    (display,) = loaded.wall.displays
+    assert zone.rect == display.viewport
+    assert plan.bindings[zone.id].tz == "Europe/Paris"  # the time its own clock shows
