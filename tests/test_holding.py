@@ -226,3 +226,20 @@ def test_a_kiosk_without_a_schedule_holds_on_one_card_at_its_own_clocks_time():
     (display,) = loaded.wall.displays
     assert zone.rect == display.viewport
     assert plan.bindings[zone.id].tz == "Europe/Paris"  # the time its own clock shows
+
+
+def test_a_rooms_node_builds_the_holding_screen_from_the_hubs_word():
+    """The hub tells its nodes what it shows by name (wall/room/wire.py); the holding screen has no
+    config entry, so a node makes the same plan from that name, over the same displays."""
+    from wall.room.wire import Shown
+
+    loaded = load_config(DEMO)
+    m = Moderator()
+    director = Director(loaded, Store.from_config(loaded.config), m)
+    director.start(T)
+    m.kill(True, "duty manager")
+    hub = director.tick(T + timedelta(milliseconds=33)).plan
+    sent = Shown.from_json(json.loads(json.dumps(Shown(director.base).as_json())))
+    node = sent.plan(loaded)
+    assert node.name == hub.name == HOLDING
+    assert node.layout == hub.layout and node.bindings == hub.bindings
