@@ -42,7 +42,7 @@ NAME = "holding"
 TEXT_BEARING = True
 
 # the tallest each line may be, in mm on the panel: read from across a room, never shouting
-LINE_MAX_MM = 60.0
+LINE_MAX_MM = 80.0
 CLOCK_MAX_MM = 110.0
 DATE_MAX_MM = 40.0
 TITLE_MAX_MM = 36.0
@@ -158,10 +158,10 @@ def paint(view: HoldingView, width: int, height: int) -> np.ndarray:
         above = [line(view.title, view.muted, False, 0.06, TITLE_MAX_MM)] if view.title else []
         below: list[Fitted] = []
         if view.line:
-            below.append(line(view.line, view.text, True, 0.10, LINE_MAX_MM))
+            below.append(line(view.line, view.text, True, 0.13, LINE_MAX_MM))
         date = None
         if view.time:
-            below.append(line(view.time, view.text, True, 0.2, CLOCK_MAX_MM, "Noto Sans Mono"))
+            below.append(line(view.time, view.text, True, 0.26, CLOCK_MAX_MM, "Noto Sans Mono"))
             if view.date:
                 date = line(view.date, view.muted, False, 0.07, DATE_MAX_MM)
                 below.append(date)
