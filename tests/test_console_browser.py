@@ -297,6 +297,8 @@ def test_approving_a_post_from_the_queue_puts_it_on_the_wall(wall, open_console)
         with api(wall) as v:
             after = v.get("/api/moderation").json()["state"]["queue_size"]
         assert mod["state"]["queue_size"] <= shown <= after  # the queue may grow meanwhile
+        # and why the posts zone holds, which the wall itself never shows
+        expect(page.locator('#holding li[data-zone="posts"]')).to_contain_text("waiting for approval")
     else:  # an earlier test approved posts
         assert key not in [c["key"] for c in posts_zone["view"]["posts"]]
     before = zone_box(wall, "launch", "posts", preview_pixels(page))

@@ -129,6 +129,9 @@ def test_what_waits_for_approval_is_counted_for_the_console_and_held_on_the_wall
         assert posts["widget"] == "holding" and posts["view"]["_type"] == "HoldingView"
         assert posts["view"]["line"] == "Posts appear here once approved"
         assert posts["view"]["waiting"] == waiting and "waiting for approval" in posts["view"]["reason"]
+        # the console reads why each zone holds from the status (the wall never shows it)
+        holding = op.get("/api/status").json()["moderation"]["holding"]
+        assert set(holding) == {"posts", "influencers"} and holding["posts"] == posts["view"]["reason"]
         try:
             assert op.post("/api/moderation/kill", json={"on": True}).status_code == 200
             s = wall.wait_status(lambda s: s["shown"] == "holding")

@@ -437,9 +437,18 @@ class LiveWall:
             director=decided,
             reload_error=self.reload_error,
             alerts=tuple(alerts.status()) if alerts is not None else (),
-            moderation=self.moderator.state(),
+            moderation={**self.moderator.state(), "holding": self._holding()},
             nodes=tuple(self.hub.nodes()) if self.hub is not None else published.nodes,
         )
+
+    def _holding(self) -> dict[str, str]:
+        """Zone -> why it shows its holding card instead of its widget (posts waiting for approval,
+        the kill switch): what the console tells operators and the wall never tells visitors."""
+        return {
+            zone_id: zv.view.reason
+            for zone_id, zv in self.rt.views.items()  # replaced (never changed) each frame
+            if zv.widget == "holding" and getattr(zv.view, "reason", "")
+        }
 
     def zone_view(self, zone_id: str) -> ZoneView | None:
         return self.rt.views.get(zone_id)  # replaced (never changed) each frame: safe to read here
