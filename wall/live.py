@@ -54,6 +54,7 @@ from .scenes.commands import Answer, Command
 from .scenes.director import Director, FrameOutcome
 from .scenes.views import ZoneView
 from .store import Store
+from .widgets.holding import HoldingView
 
 log = logging.getLogger("wall.live")
 
@@ -447,7 +448,7 @@ class LiveWall:
         return {
             zone_id: zv.view.reason
             for zone_id, zv in self.rt.views.items()  # replaced (never changed) each frame
-            if zv.widget == "holding" and getattr(zv.view, "reason", "")
+            if isinstance(zv.view, HoldingView) and zv.view.reason
         }
 
     def zone_view(self, zone_id: str) -> ZoneView | None:
