@@ -57,6 +57,12 @@ def people(name: str, handle: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def identities(p: Post) -> list[tuple[str, str]]:
+    """(its text as copies share it, a name its author goes by), for each such name; [] when the
+    post has no text left to compare."""
+    return _identities(p)
+
+
 def _identities(p: Post) -> list[tuple[str, str]]:
     same = same_text(p.text, p.title or "")
     return [(same, who) for who in people(p.author.name, p.author.handle)] if same else []

@@ -262,6 +262,21 @@ def volume_series(t: datetime, hours: int = 24, step_min: int = 15) -> dict[str,
     return {k: tuple(v) for k, v in series.items()}
 
 
+LOCATED_SHARE = 0.85  # of the mentions, those whose country is known (the rest carry no location)
+
+
+def _countries(total: int, now: datetime) -> dict[str, int]:
+    """The mentions per country, a share of the same 24 h total the tone and mention figures show:
+    a map whose countries add up to more than the wall's mention count tells another story."""
+    weight = sum(COUNTRIES.values())
+    located = total * LOCATED_SHARE
+    # within 10 % of each country's share, so the sum stays under the total whatever the draw
+    return {
+        c: max(1, round(located * v / weight * _rng("country", c, now.hour).uniform(0.9, 1.1)))
+        for c, v in COUNTRIES.items()
+    }
+
+
 def metrics(t: datetime) -> dict[str, Metric]:
     now = _minute(t)
     rng = _rng("metrics", now.isoformat())
@@ -392,7 +407,7 @@ def metrics(t: datetime) -> dict[str, Metric]:
         "countries": Metric(
             name="Activity per country",
             unit="posts",
-            breakdown={c: round(v * _rng("country", c, now.hour).uniform(0.8, 1.2)) for c, v in COUNTRIES.items()},
+            breakdown=_countries(total, now),
             window="24h",
             computed_at=now,
             provenance="demo",

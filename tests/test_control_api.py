@@ -70,7 +70,7 @@ def test_tokens_guard_every_endpoint(wall):
 def test_status_reports_the_wall(wall):
     s = wall.wait_status(lambda s: s["frames"] > 5)
     assert s["scenario"] == "monitoring" and s["shown"] == "monitoring"
-    assert s["scenarios"] == ["monitoring", "crisis", "launch", "test"]
+    assert s["scenarios"] == ["monitoring", "crisis", "launch", "holding", "test"]
     assert s["fps_target"] == 30 and s["frame_ms_p99"] is not None and s["dropped_frames"] >= 0
     assert [d["display"] for d in s["displays"]] == ["A1", "B1", "C1", "A2", "B2", "C2"]
     assert s["feeds"]["demo"]["state"] == "ok"
@@ -120,6 +120,35 @@ def test_zone_state_is_the_view_model(wall):
         state = r.json()
         assert state["widget"] == "clock" and state["view"]["_type"] == "ClockView"
         assert v.get("/api/zones/nope/state").status_code == 404
+
+
+def test_what_waits_for_approval_is_counted_for_the_console_and_held_on_the_wall(wall):
+    """The launch (approve-first) with nothing approved: the API counts every waiting post, the
+    posts zone is the holding card that says why only to the API; the kill switch shows the
+    demo's holding scenario, whose zones name no one."""
+    with wall.client() as op:
+        op.post("/api/scenario", json={"name": "launch", "wait": True})
+        wall.set_time(wall.clock.now, settle_frames=3)
+        mod = op.get("/api/moderation").json()
+        waiting = mod["state"]["queue_size"]
+        assert waiting == len(mod["queue"]) > 0 and mod["state"]["approved"] == 0
+        posts = op.get("/api/zones/posts/state").json()
+        assert posts["widget"] == "holding" and posts["view"]["_type"] == "HoldingView"
+        assert posts["view"]["line"] == "Posts appear here once approved"
+        assert posts["view"]["waiting"] == waiting and "waiting for approval" in posts["view"]["reason"]
+        # the console reads why each zone holds from the status (the wall never shows it)
+        holding = op.get("/api/status").json()["moderation"]["holding"]
+        assert set(holding) == {"posts", "influencers"} and holding["posts"] == posts["view"]["reason"]
+        try:
+            assert op.post("/api/moderation/kill", json={"on": True}).status_code == 200
+            s = wall.wait_status(lambda s: s["shown"] == "holding")
+            assert s["reason"] == "kill switch"
+            brand = op.get("/api/zones/brand/state").json()
+            assert brand["widget"] == "holding" and brand["view"]["line"] == "Back in a moment"
+        finally:
+            op.post("/api/moderation/kill", json={"on": False})
+            wall.wait_status(lambda s: s["shown"] == "launch")
+            op.post("/api/scenario", json={"name": "monitoring", "wait": True})
 
 
 def test_spotlight_fills_the_wall_and_returns(wall):

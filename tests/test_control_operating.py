@@ -206,10 +206,7 @@ def top_post(op) -> dict:
 def test_every_moderation_action_through_the_api(tokens, tmp_path):
     config = demo_copy(
         tmp_path,
-        replace=(
-            "default_scenario: monitoring\n",
-            "default_scenario: monitoring\n\nmoderation: { fallback_scenario: test }\n",
-        ),
+        replace=("fallback_scenario: holding\n", "fallback_scenario: test\n"),
     )
     wall = LiveHarness(config, datetime(2026, 11, 23, 9, 30, tzinfo=PARIS))
     try:

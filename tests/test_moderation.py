@@ -441,12 +441,16 @@ def test_config_resolves_each_scenarios_mode(loaded):
     assert loaded.scenarios["launch"].moderation == "approve-first"  # public_facing in the demo
     assert loaded.scenarios["monitoring"].moderation == "blocklist"
     m = Moderator.from_config(loaded.config, None)
-    assert m.fallback_scenario is None and m.state()["terms"] == []
+    assert m.fallback_scenario == "holding" and m.state()["terms"] == []  # the demo's holding screen
 
 
 def _demo_variant(tmp_path, monkeypatch, edit) -> str:
     monkeypatch.chdir(tmp_path)
-    text = edit(DEMO.read_text(encoding="utf-8"))
+    # without the demo's own moderation section (its holding fallback): the edits bring theirs
+    own = "moderation:\n  fallback_scenario: holding\n"
+    text = DEMO.read_text(encoding="utf-8")
+    assert own in text
+    text = edit(text.replace(own, ""))
     Path("wall.yaml").write_text(text, encoding="utf-8")
     return "wall.yaml"
 
@@ -504,7 +508,10 @@ def test_config_fallback_scenario_must_exist(tmp_path, monkeypatch):
     (p,) = exc.value.problems
     text = Path(path).read_text()
     assert (p.mark.file, p.mark.line, p.mark.column) == ("wall.yaml", *_line_col(text, "lobby"))
-    assert "fallback_scenario 'lobby' is not a scenario (scenarios: monitoring, crisis, launch, test)" in p.message
+    assert (
+        "fallback_scenario 'lobby' is not a scenario (scenarios: monitoring, crisis, launch, holding, test)"
+        in p.message
+    )
 
 
 def test_config_blank_blocklist_entry_is_an_error(tmp_path, monkeypatch):
@@ -668,9 +675,9 @@ def test_approve_first_wall_shows_only_what_an_operator_approved(rt, tmp_path):
     rt.moderate_with(m)
     feed_keys = [p.key for p in rt.store.snapshot("demo", T).posts]
     state0, text0, canvas0 = shoot(rt, tmp_path / "before")
-    assert state0["zones"]["posts"]["view"]["posts"] == []
+    # nothing approved yet: the holding card (tests/test_holding.py), no post, no name
+    assert state0["zones"]["posts"]["widget"] == state0["zones"]["influencers"]["widget"] == "holding"
     assert not [k for k in feed_keys if f'"{k}"' in text0]
-    assert state0["zones"]["influencers"]["view"]["rows"] == []
     waiting = m.queue(limit=100)
     assert {e["key"] for e in waiting} == set(feed_keys)
     chosen = next(e for e in waiting if ":press:" not in e["key"])

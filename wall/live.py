@@ -52,6 +52,7 @@ from .scenes.commands import Answer, Command
 from .scenes.director import Director, FrameOutcome
 from .scenes.views import ZoneView
 from .store import Store
+from .widgets.holding import HoldingView
 
 if TYPE_CHECKING:  # imported where used: neither is needed before the first frame
     from .control.server import ControlServer, Tokens
@@ -447,9 +448,18 @@ class LiveWall:
             director=decided,
             reload_error=self.reload_error,
             alerts=tuple(alerts.status()) if alerts is not None else (),
-            moderation=self.moderator.state(),
+            moderation={**self.moderator.state(), "holding": self._holding()},
             nodes=tuple(self.hub.nodes()) if self.hub is not None else published.nodes,
         )
+
+    def _holding(self) -> dict[str, str]:
+        """Zone -> why it shows its holding card instead of its widget (posts waiting for approval,
+        the kill switch): what the console tells operators and the wall never tells visitors."""
+        return {
+            zone_id: zv.view.reason
+            for zone_id, zv in self.rt.views.items()  # replaced (never changed) each frame
+            if isinstance(zv.view, HoldingView) and zv.view.reason
+        }
 
     def zone_view(self, zone_id: str) -> ZoneView | None:
         return self.rt.views.get(zone_id)  # replaced (never changed) each frame: safe to read here

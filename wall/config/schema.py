@@ -321,6 +321,24 @@ class ThemeConfig(StrictModel):
     warn: Color = PALETTES["dark"]["warn"]
     breach: Color = PALETTES["dark"]["breach"]
     font: str = Field(default="Noto Sans", description="font family shipped in assets/fonts")
+    logo: str = Field(
+        default="asset:logo/wall-logo.png",
+        min_length=1,
+        max_length=1000,
+        description="the brand's logo, shown by holding cards (a zone waiting for approvals) and the kill "
+        "switch's holding screen: 'asset:...' (under assets/), an absolute path, or one relative to the "
+        "repository root",
+    )
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_is_a_file(cls, v: str) -> str:
+        from ..paint.images import local_path  # config sits above paint in the import order
+
+        v = v.strip()
+        if local_path(v) is None:
+            raise ValueError(f"'{v}' is not a local file; name the logo like 'asset:logo/wall-logo.png' or a path")
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -584,8 +602,8 @@ class ModerationConfig(StrictModel):
     )
     fallback_scenario: Id | None = Field(
         default=None,
-        description="the scenario the kill switch shows "
-        "(a logo, a clock); default: none, the wall keeps its scenario without posts",
+        description="the scenario the kill switch shows (design it as a holding screen: a logo, a clock); "
+        "default: a built-in holding screen, the theme's logo and a clock on every display",
     )
     audit_log: str | None = Field(
         default=None,

@@ -192,6 +192,12 @@ class Moderator:
         _check_limit(limit)
         return [self._describe(s) for s in self._pending(self._rules)[:limit]]
 
+    def waiting(self, feed_id: str) -> int:
+        """How many posts of a feed wait for an operator's approval, as its last filtering on an
+        approve-first scenario found them (render thread: a short lock, no sorting)."""
+        with self._seen_lock:
+            return len(self._waiting.get(feed_id, ()))
+
     def state(self) -> dict[str, Any]:
         """A JSON-ready summary for the control API."""
         with self._lock:

@@ -20,6 +20,7 @@ from ..config.loader import LoadedConfig, ScenarioPlan
 from ..config.schema import TransitionConfig
 from ..geometry import Rect
 from ..scenes.director import Direction, Director, Zoom, banner_of, spotlight_plan, with_banner
+from ..scenes.holding import plan_named
 from ..store import FeedCopy
 from .bus import iso, parse_time
 
@@ -96,7 +97,7 @@ class Shown:
 
     def plan(self, loaded: LoadedConfig) -> ScenarioPlan:
         """The plan this machine shows for it. KeyError: a scenario or zone this config lacks."""
-        plan = loaded.scenarios[self.scenario]
+        plan = plan_named(loaded, self.scenario)  # the kill switch's holding screen has no config entry
         if self.banner is not None:
             plan = with_banner(plan, self.banner)
         if self.spotlight is not None:

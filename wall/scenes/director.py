@@ -3,7 +3,8 @@
 Operators, demo guides, the schedule and alert rules all want the wall to show something. Their
 wishes meet here, in one order that an operator can predict:
 
-1. the moderation kill switch (the fallback scenario, nothing else);
+1. the moderation kill switch (the fallback scenario, else the built-in holding screen of
+   wall/scenes/holding.py; nothing else);
 2. a presentation lock (a demo in progress: no scheduled or alert switch until it ends or times out;
    the guide's own next/prev/scenario commands still apply);
 3. an operator's choice (holds until the operator resumes the schedule, or the schedule's next change);
@@ -53,6 +54,7 @@ from .commands import (
     StepScenario,
     Switching,
 )
+from .holding import HOLDING, holding_plan
 from .schedule import NightState, Schedule, ScheduleState
 
 log = logging.getLogger("wall.director")
@@ -185,6 +187,7 @@ class Director:
         self._direction: Direction | None = None  # the last one given (its plan is what the wall shows)
         self._switch_no = 0
         self._banner: tuple[tuple[ScenarioPlan, AlertEvent], ScenarioPlan] | None = None
+        self._holding: tuple[LoadedConfig, ScenarioPlan] | None = None  # the kill switch's screen, per config
         self._last_alert_eval: datetime | None = None
         self._switches: list[_SwitchRecord] = []
         self._shown: str | None = None
@@ -342,7 +345,8 @@ class Director:
     def _wanted(self, t: datetime) -> tuple[str, str]:
         mod = self.moderator
         if mod is not None and mod.killed:
-            return mod.fallback_scenario or self.loaded.default_scenario, "kill switch"
+            # never the default scenario: with its posts withheld it would be a wall of empty zones
+            return mod.fallback_scenario or HOLDING, "kill switch"
         if self.locked_until is not None and t >= self.locked_until:
             log.info("presentation lock ended (time limit)")
             self.locked_until = None
@@ -370,6 +374,10 @@ class Director:
             self._switch(name, plan)
 
     def _plan_for(self, name: str) -> ScenarioPlan:
+        if name == HOLDING:  # made once per config: the plan's identity says "unchanged" to _follow
+            if self._holding is None or self._holding[0] is not self.loaded:
+                self._holding = (self.loaded, holding_plan(self.loaded))
+            return self._holding[1]
         plan = self.loaded.scenarios[name]
         if self.alert is not None and name == self.alert.scenario:
             key = (plan, self.alert)

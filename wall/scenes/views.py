@@ -19,6 +19,14 @@ Three things a frame carries besides the views:
   frame; an approval adds content and may arrive with the repaint;
 - freezing: while the director says the wall is frozen, every zone showing a feed keeps the
   snapshot and the "now" of the instant it froze; clocks and tickers go on.
+
+Empty because moderation holds content back: a zone whose widget has nothing to show
+(`shows_nothing(view)`) while the kill switch is on, or on an approve-first scenario while posts of
+its feed wait for approval, shows the holding card (wall/widgets/holding.py: the theme's logo and a
+calm line such as "Posts appear here once approved") instead of the widget's empty look ("No posts
+in the last 4 h" would be a lie while 47 posts wait). Why it holds, with the widget's own technical
+note, goes to the card's view (state.json, the control API's zone state) and to the log, once per
+change; visitors never read it.
 """
 
 from __future__ import annotations
@@ -39,11 +47,13 @@ from ..moderation import Moderator
 from ..paint.error_card import ErrorView
 from ..store import FeedSnapshot, Store
 from ..widgets.base import BuildContext, ThemeView
+from ..widgets.holding import HoldingView, holding_view
 from ..widgets.registry import widget
 
 log = logging.getLogger("wall.scenes")
 
 PLANS_REMEMBERED = 4  # the shown plan, one being prepared, and room for a switch in progress
+AWAITING_APPROVAL_LINE = "Posts appear here once approved"
 
 
 class ZoneView(NamedTuple):
@@ -151,6 +161,7 @@ class SceneViews:
         self._built: OrderedDict[int, _Built] = OrderedDict()
         self._frozen_at: datetime | None = None
         self._frozen: dict[str, FeedSnapshot | None] = {}  # feed -> the snapshot shown while frozen
+        self._holding_reasons: dict[str, tuple[str, str]] = {}  # zone -> (scenario, why) last logged
 
     def reconfigure(self, loaded: LoadedConfig) -> None:
         """A reloaded config (render thread): zone contexts are made again from its plans."""
@@ -179,9 +190,13 @@ class SceneViews:
             try:
                 ctx = dataclasses.replace(base, time=t_zone, data=self._data(binding.feed, t_zone, plan))
                 view = module.build(binding, ctx)
+                held = self._held(zone_id, module, view, binding.feed, ctx, plan)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)
                 views[zone_id] = ZoneView(binding.widget, ErrorView(binding.widget, f"{type(exc).__name__}: {exc}"))
+                continue
+            if held is not None:
+                views[zone_id] = ZoneView("holding", held)
                 continue
             views[zone_id] = ZoneView(binding.widget, view)
             moves = getattr(module, "scroll", None)
@@ -206,6 +221,33 @@ class SceneViews:
         while len(self._contexts) > PLANS_REMEMBERED:
             self._contexts.popitem(last=False)
         return contexts
+
+    def _held(
+        self, zone_id: str, module: Any, view: Any, feed: str | None, ctx: BuildContext, plan: ScenarioPlan
+    ) -> HoldingView | None:
+        """The holding card for a zone left empty by moderation (see the module's docstring), or None."""
+        mod = self.moderator
+        empty = getattr(module, "shows_nothing", None)
+        if mod is None or feed is None or empty is None or not empty(view):
+            self._holding_reasons.pop(zone_id, None)
+            return None
+        title, line, waiting = "", "", 0
+        if mod.killed:
+            reason = "kill switch on: no post, leaderboard or topic reaches a screen"
+        elif plan.moderation == "approve-first" and (waiting := mod.waiting(feed)) > 0:
+            reason = f"{waiting} post{'s' if waiting != 1 else ''} of feed '{feed}' waiting for approval"
+            title, line = getattr(view, "title", "") or "", AWAITING_APPROVAL_LINE
+        else:  # nothing held back: the widget's own empty look tells the truth
+            self._holding_reasons.pop(zone_id, None)
+            return None
+        status = getattr(view, "status", None)
+        own = getattr(view, "empty_note", "") or getattr(status, "note", "")
+        if own:
+            reason = f"{reason} (the widget says: {own})"
+        if self._holding_reasons.get(zone_id) != (plan.name, reason):
+            self._holding_reasons[zone_id] = (plan.name, reason)
+            log.info("zone %s of %s shows its holding card: %s", zone_id, plan.name, reason)
+        return holding_view(ctx, title=title, line=line, reason=reason, waiting=waiting)
 
     def _data(self, feed: str | None, t: datetime, plan: ScenarioPlan) -> FeedSnapshot | None:
         if feed is None:

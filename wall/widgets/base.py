@@ -68,6 +68,7 @@ class ThemeView:
     warn: str = "#f2a900"
     breach: str = "#ff5c6c"
     variant: str = "dark"
+    logo: str = ""  # the brand's logo ('asset:...' or a path): holding cards and screens show it
 
     @classmethod
     def from_config(cls, theme: Any) -> ThemeView:

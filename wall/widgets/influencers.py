@@ -712,3 +712,8 @@ def paint(view: InfluencersView, width: int, height: int) -> np.ndarray:
         canvas.restore()
         draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
+
+
+def shows_nothing(view: InfluencersView) -> bool:
+    """No one ranked (see top_posts.shows_nothing)."""
+    return not view.rows and not view.leaving

@@ -22,6 +22,7 @@ _MODULES = (
     "top_posts",
     "influencers",
     "image",
+    "holding",
 )
 # drawn by wallctl's own tools (identify), never chosen in a scenario: widget() finds them, but
 # widgets() and so the config's schema do not list them

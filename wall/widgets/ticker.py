@@ -281,3 +281,8 @@ def _placeholder(canvas: skia.Canvas, view: TickerView, width: int, height: int)
         if not text.truncated:
             break
     draw_fitted(canvas, text, pad, edge, height - 2 * edge)
+
+
+def shows_nothing(view: TickerView) -> bool:
+    """No item in the strip (see top_posts.shows_nothing)."""
+    return view.empty

@@ -42,7 +42,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.crossposts import cross_posted
+from feeds.crossposts import cross_posted, identities
 from feeds.model import Post
 
 from ..colors import with_alpha
@@ -208,7 +208,21 @@ def rank_cards(
         cards.sort(key=lambda g: (-sum(map(_reach, g)), newest_first(g), g[0].key))
     else:
         cards.sort(key=lambda g: (-sum(map(_engagement, g)), newest_first(g), g[0].key))
-    return cards
+    return _once(cards)
+
+
+def _once(cards: list[tuple[Post, ...]]) -> list[tuple[Post, ...]]:
+    """The same person's same words posted again later (a repeated line, a bot, a campaign) show
+    once, as their best-ranked card: two equal cards on one page look like a broken wall."""
+    said: set[tuple[str, str]] = set()
+    out = []
+    for g in cards:
+        ids = identities(g[0])
+        if ids and not said.isdisjoint(ids):
+            continue
+        said.update(ids)
+        out.append(g)
+    return out
 
 
 def rank_posts(
@@ -784,3 +798,9 @@ def paint(view: TopPostsView, width: int, height: int) -> np.ndarray:
             _draw_page(canvas, view.posts, view, x, gy, w, gh, g, grid)
         draw_badge(canvas, 0, 0, width, height, view.status.state, view.status.note, min_px=view.status.min_px)
     return pixels
+
+
+def shows_nothing(view: TopPostsView) -> bool:
+    """No card on screen (the scenes stage shows a holding card instead when moderation holds the
+    posts back: wall/scenes/views.py)."""
+    return not view.posts and not view.outgoing

@@ -433,3 +433,8 @@ def _paint_cloud(canvas: skia.Canvas, view: TopicsView, x: float, y: float, w: f
     for word in layout_cloud(view, w, h):
         p = paragraph(word.label, word.size, 100_000, TextStyle(view.font, word.color, word.bold, "left"))
         p.paint(canvas, x + word.x, y + word.y)
+
+
+def shows_nothing(view: TopicsView) -> bool:
+    """No topic to show (see top_posts.shows_nothing)."""
+    return not view.items

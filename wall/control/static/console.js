@@ -479,8 +479,16 @@ function renderModeration(m) {
   show("unkill", killed);
   if (killed) show("kill-confirm", false);
 
+  // zones showing their holding card, and why: the wall shows visitors only the brand's card
+  const holding = Object.entries((session.status && session.status.moderation && session.status.moderation.holding) || {});
+  show("holding", holding.length > 0);
+  $("holding").replaceChildren(...holding.map(([zone, why]) =>
+    el("li", { data: { zone }, text: `${zone} shows the holding card: ${why}` })));
+
   const queue = m.queue || [];
-  setText("queue-count", queue.length ? `(${queue.length})` : "");
+  // every post that waits, not only the page of them listed below (the API lists the newest 50)
+  const waiting = st.queue_size ?? queue.length;
+  setText("queue-count", waiting ? `(${waiting} waiting)` : "");
   show("queue-empty", queue.length === 0);
   const qKey = JSON.stringify(queue.map((p) => [p.key, p.text, p.published_at]));
   if (qKey !== session.queueKey) {
