@@ -106,11 +106,11 @@ def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(rt, 
     real_upload = comp.upload
     failures = []
 
-    def upload(zone_id, pixels, strip=False, pending=False):
+    def upload(zone_id, pixels, strip=False, pending=False, turn=0):
         if zone_id == "hours" and not failures:
             failures.append(zone_id)
             raise moderngl.Error("GL_OUT_OF_MEMORY")
-        return real_upload(zone_id, pixels, strip, pending)
+        return real_upload(zone_id, pixels, strip, pending, turn)
 
     monkeypatch.setattr(comp, "upload", upload)
     rt.settle(T0)  # the failing upload happens here; the error card is painted for the next frames

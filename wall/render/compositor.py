@@ -42,6 +42,7 @@ class ZoneSurface:
     _fbo: moderngl.Framebuffer | None = None
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
     offset: int = 0  # scroll position in strip columns (scrolling zones only)
+    turn: int = 0  # quarter turns of the picture held: a zone inside a rotated panel, in its orientation
 
     @property
     def texture(self) -> moderngl.Texture:
@@ -293,18 +294,35 @@ class Compositor:
         else:
             self.ctx.copy_framebuffer(out.before[1], fbo)
 
-    def upload(self, zone_id: str, pixels: np.ndarray, strip: bool = False, pending: bool = False) -> int:
+    def turn_for(self, rect: Rect) -> int:
+        """Quarter turns for the pictures of a zone at `rect`: the rotation of the one panel it lies
+        in, when that panel is rotated (its pictures are then copied 1:1, like an unrotated panel's);
+        0 for every other zone."""
+        if not self.use_blit:
+            return 0
+        inside = [d for d in self.wall.displays if rect.intersects(d.viewport)]
+        if len(inside) != 1 or inside[0].rotation % 360 == 0 or rect.intersect(inside[0].viewport) != rect:
+            return 0
+        return (inside[0].rotation // 90) % 4
+
+    def upload(
+        self, zone_id: str, pixels: np.ndarray, strip: bool = False, pending: bool = False, turn: int = 0
+    ) -> int:
         """New content for a zone: (h, w, 4) uint8 RGBA, row 0 at the top. Returns bytes sent.
         `strip`: a scrolling zone's strip, which may be wider than the zone (its period).
-        `pending`: for the scenario being prepared (begin_pending), not the one shown."""
+        `pending`: for the scenario being prepared (begin_pending), not the one shown.
+        `turn`: the picture is turned that many quarters (`turn_for`), its width and height swapped
+        for an odd number."""
         surf = (self.pending or {}).get(zone_id) if pending else self.zones.get(zone_id)
         if surf is None:
             return 0  # the zone left the layout while its paint was in flight
         h, w = pixels.shape[:2]
-        if h != surf.zone.rect.h or w < surf.zone.rect.w or (w != surf.zone.rect.w and not strip):
+        zw, zh = (surf.zone.rect.h, surf.zone.rect.w) if turn % 2 else (surf.zone.rect.w, surf.zone.rect.h)
+        if h != zh or w < zw or (w != zw and not (strip and turn == 0)):
             return 0  # painted for an older size of this zone
-        if surf._texture is None or w != surf._texture.width:
-            surf.attach(self.ctx, pixels, strip)  # its first picture, or a strip of another period
+        if surf._texture is None or w != surf._texture.width or h != surf._texture.height or turn != surf.turn:
+            surf.attach(self.ctx, pixels, strip)  # its first picture, a strip of another period, another turn
+            surf.turn = turn
         else:
             surf.texture.write(np.ascontiguousarray(pixels))
         surf.version += 1
@@ -462,7 +480,8 @@ class Compositor:
                         self._copy_zone(surf, seen, fbo, vp, dx)
                     else:
                         u0 = surf.offset / surf.period
-                        self._quad(out, fbo, surf.texture, moved, (u0, 0.0, u0 + r.w / surf.period, 1.0))
+                        uv = (u0, 0.0, u0 + r.w / surf.period, 1.0)
+                        self._quad(out, fbo, surf.texture, moved, uv, turn=surf.turn)
             return
         # the others start from the new picture
         if self.use_blit:
@@ -509,7 +528,7 @@ class Compositor:
             if big is not None:
                 r = _lerp_rect(a, b, p)
                 if r.intersects(vp):
-                    self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True)
+                    self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
 
     def _quad(
         self,
@@ -523,6 +542,7 @@ class Compositor:
         gain: float = 1.0,
         linear: bool = False,
         scissor: tuple[int, int, int, int] | None = None,
+        turn: int = 0,
     ) -> None:
         """Draw `texture` (its uv rectangle u0, v0, u1, v1) over the canvas rectangle `canvas_rect`,
         clipped to the output (and to `scissor`, native pixels). native_uv: the texture is an output
@@ -542,7 +562,7 @@ class Compositor:
         else:
             native = [_canvas_to_native(d, cx, cy) for cx, cy in corners]
             u0, v0, u1, v1 = uv
-            uvs = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+            uvs = [_turned_uv(s, t, turn) for s, t in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))]
         verts = []
         for i in (0, 1, 2, 0, 2, 3):
             verts.extend([native[i][0], native[i][1], uvs[i][0], uvs[i][1]])
@@ -612,6 +632,13 @@ class Compositor:
         out.damage.append(_native_rect(d, part))
         if d.rotation == 0 and self.use_blit:
             stats.blits += self._copy_zone(surf, part, out.fbo, d.viewport)
+            return
+        if surf.turn and surf.turn == (d.rotation // 90) % 4 and self.use_blit:
+            # a zone painted in this rotated panel's orientation: a copy in native pixels
+            x, y, w, h = _native_rect(d, part)
+            zx, zy, _, _ = _native_rect(d, surf.zone.rect)
+            gl.blit(surf.fbo, out.fbo, x - zx, y - zy, w, h, x, y)
+            stats.blits += 1
             return
         self._draw_quad(out, surf, part)
         stats.quads += 1
@@ -703,6 +730,19 @@ class Compositor:
         self._vao.release()
         self._vbo.release()
         self._prog.release()
+
+
+def _turned_uv(s: float, t: float, turn: int) -> tuple[float, float]:
+    """Where the point (s, t) of a picture (0..1, canvas orientation) is in that picture turned
+    `turn` quarters counterclockwise (numpy's rot90), in texture coordinates."""
+    k = turn % 4
+    if k == 1:
+        return t, 1.0 - s
+    if k == 2:
+        return 1.0 - s, 1.0 - t
+    if k == 3:
+        return 1.0 - t, s
+    return s, t
 
 
 def _lerp_rect(a: Rect, b: Rect, p: float) -> Rect:

@@ -73,6 +73,7 @@ class Scene:
     # zone -> the pieces of it each panel shows (zone px), for zones across bezels: their text is
     # laid out inside them. Once per scene, never per frame.
     parts: dict[str, tuple[Rect, ...]] = field(default_factory=dict)
+    turns: dict[str, int] = field(default_factory=dict)  # zone -> quarter turns of its pictures (see PaintJob)
     text_boxes: dict[str, list[TextBox]] = field(default_factory=dict)  # zone -> text of the paint on screen
     requested: dict[str, Any] = field(default_factory=dict)  # zone -> last view sent to paint
     shown_seq: dict[str, int] = field(default_factory=dict)  # zone -> seq of the paint on screen
@@ -170,7 +171,15 @@ class Engine:
         zones = [z for z in self._zones(plan) if z.id in plan.bindings]
         sizes = {z.id: (z.rect.w, z.rect.h) for z in zones}
         parts = {z.id: self.wall.visible_parts(z.rect) for z in zones}
-        return Scene(plan, next(_generations), sizes, {z: p for z, p in parts.items() if p}, transition=plan.transition)
+        turns = {z.id: t for z in zones if (t := self.compositor.turn_for(z.rect))}
+        return Scene(
+            plan,
+            next(_generations),
+            sizes,
+            {z: p for z, p in parts.items() if p},
+            transition=plan.transition,
+            turns=turns,
+        )
 
     def show(self, plan: ScenarioPlan) -> None:
         """Show a scenario from the next frame on, at once: its zones start empty and fill in as
@@ -286,8 +295,10 @@ class Engine:
             self._seq += 1
             w, h = scene.sizes[zone_id]
             # a scrolling strip moves past the mullions by design: its text is not laid out around them
-            parts = () if scrolls(widget_name) else scene.parts.get(zone_id, ())
-            self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation, parts))
+            strip = scrolls(widget_name)
+            parts = () if strip else scene.parts.get(zone_id, ())
+            turn = 0 if strip else scene.turns.get(zone_id, 0)  # a strip scrolls in canvas x: drawn, not copied
+            self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation, parts, turn))
             scene.requested[zone_id] = view
             sent += 1
         return sent
@@ -321,7 +332,9 @@ class Engine:
                 break  # the rest waits for the next frame; at least one upload always happens
             strip = result.error is None and scrolls(result.job.widget)
             try:
-                sent += self.compositor.upload(zone_id, result.pixels, strip=strip, pending=pending)
+                sent += self.compositor.upload(
+                    zone_id, result.pixels, strip=strip, pending=pending, turn=result.job.turn
+                )
             except Exception as exc:  # a GL failure (out of memory, a lost texture) stays in its zone
                 self._upload_failed(scene, result, exc)
             scene.shown_seq[zone_id] = result.job.seq
@@ -350,7 +363,9 @@ class Engine:
         view = ErrorView(job.widget, "GPU upload failed", f"{type(exc).__name__}: {exc}")
         scene.requested[job.zone_id] = view
         self.pool.submit(
-            PaintJob(job.zone_id, job.widget, view, job.width, job.height, self._seq, scene.generation, job.parts)
+            PaintJob(
+                job.zone_id, job.widget, view, job.width, job.height, self._seq, scene.generation, job.parts, job.turn
+            )
         )
 
     def _post(self, t: datetime, night: NightState | None) -> PostEffects:

@@ -40,6 +40,9 @@ class PaintJob:
     generation: int  # the layout the zone belonged to when the job was sent
     # the pieces of the zone each panel shows (zone px); () when it is all on one panel
     parts: tuple[Rect, ...] = ()
+    # quarter turns (counterclockwise) given to the picture once painted: a zone inside one rotated
+    # panel arrives in the panel's own orientation, so the compositor copies it instead of drawing it
+    turn: int = 0
 
 
 @dataclass
@@ -62,13 +65,19 @@ class PaintResult:
 
 
 def paint_view(
-    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...] = ()
+    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...] = (), turn: int = 0
 ) -> tuple[np.ndarray, str | None, list[TextBox]]:
-    """Paint in this process, text kept inside `parts` (see PaintJob); also the boxes of the text
-    drawn. A painter that fails yields an error card, never an exception."""
+    """Paint in this process, text kept inside `parts` and the picture turned `turn` quarters (see
+    PaintJob); also the boxes of the text drawn (zone px, as painted). A painter that fails yields
+    an error card, never an exception."""
     with avoid_bezels(parts), record_text_boxes() as boxes:
         pixels, error = _paint(widget_name, view, width, height)
-    return pixels, error, boxes
+    return turned(pixels, turn), error, boxes
+
+
+def turned(pixels: np.ndarray, turn: int) -> np.ndarray:
+    """A picture in the orientation of a panel rotated `turn` x 90 degrees clockwise."""
+    return np.ascontiguousarray(np.rot90(pixels, turn)) if turn % 4 else pixels
 
 
 def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.ndarray, str | None]:
@@ -101,9 +110,9 @@ def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.nda
 
 
 def _worker_paint(
-    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...]
+    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...], turn: int = 0
 ) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
-    pixels, error, boxes = paint_view(widget_name, view, width, height, parts)
+    pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn)
     shm = shared_memory.SharedMemory(create=True, size=max(1, pixels.nbytes))
     np.ndarray(pixels.shape, np.uint8, buffer=shm.buf)[...] = pixels
     name = shm.name
@@ -168,11 +177,11 @@ class PaintPool:
 
     def submit(self, job: PaintJob) -> None:
         if self.inline:
-            pixels, error, boxes = paint_view(job.widget, job.view, job.width, job.height, job.parts)
+            pixels, error, boxes = paint_view(job.widget, job.view, job.width, job.height, job.parts, job.turn)
             self._done.append(PaintResult(job, pixels, error, text_boxes=boxes))
             return
         assert self._executor is not None
-        fut = self._executor.submit(_worker_paint, job.widget, job.view, job.width, job.height, job.parts)
+        fut = self._executor.submit(_worker_paint, job.widget, job.view, job.width, job.height, job.parts, job.turn)
         self._pending.append((job, fut))
 
     @property
@@ -201,7 +210,8 @@ class PaintPool:
                 from ..paint.error_card import ErrorView, paint_error_card
 
                 view = ErrorView(job.widget, f"paint worker failed: {type(exc).__name__}", "")
-                self._done.append(PaintResult(job, paint_error_card(view, job.width, job.height), str(exc)))
+                card = turned(paint_error_card(view, job.width, job.height), job.turn)
+                self._done.append(PaintResult(job, card, str(exc)))
                 continue
             name, shape, error, boxes = fut.result()
             shm = shared_memory.SharedMemory(name=name)
