@@ -327,6 +327,14 @@ def cmd_node(args) -> int:
     rt = node.rt
     try:
         t0 = node.open(fixed)
+        displays = ", ".join(d.id for d in node.loaded.wall.displays)
+        # said before the heartbeats start: whoever sees this node up can read how it opened
+        print(
+            f"wall node {args.node}: displays {displays} on {args.backend}, opened at {t0.isoformat()} on "
+            f"{rt.engine.plan.name if rt.engine.plan else '-'}; {node.startup_note}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
         node.start_background()
         loop = node.make_loop(fixed)
         loop.stop_on_signals()
@@ -341,13 +349,6 @@ def cmd_node(args) -> int:
             ),
         )
 
-        displays = ", ".join(d.id for d in node.loaded.wall.displays)
-        print(
-            f"wall node {args.node}: displays {displays} on {args.backend}, opened at {t0.isoformat()} on "
-            f"{rt.engine.plan.name if rt.engine.plan else '-'}; {node.startup_note}; Ctrl-C stops",
-            file=sys.stderr,
-            flush=True,
-        )
         sd_notify.ready(f"node {args.node}: {displays}")
         loop.run(node.frame, frames=args.frames, duration=args.duration, after_frame=after)
         if args.capture:
