@@ -71,6 +71,11 @@ def test_no_text_of_a_shipped_config_meets_a_bezel(config, scenario, tmp_path):
     assert not bad, "\n".join(bad)
     if scenario != "test":  # the test pattern draws lines and labels, no text boxes
         assert seen > 0, "no text boxes in state.json: the recorder sees nothing, and this test would prove nothing"
+    # the same render is every shipped wall's golden (a fifth of its size: a moved, missing or
+    # resized element shows; the repository stays small)
+    with Image.open(tmp_path / "wall.png") as im:
+        small = im.convert("RGBA").resize((im.width // 5, im.height // 5), Image.Resampling.BOX)
+    assert_golden(f"shipped_{Path(config).stem}_{scenario}", np.asarray(small))
 
 
 @pytest.fixture(scope="module")

@@ -149,7 +149,7 @@ def draw_placeholder(
         min_size=max(8, floor),
     )
     draw_fitted(canvas, t2, x + pad, y + pad + head_h * 0.7, head_h, "middle")
-    if note:
+    if note and note.strip().casefold() != headline.casefold():  # never the headline said twice
         t3 = fit(
             note,
             w - 2 * pad,
