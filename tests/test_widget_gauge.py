@@ -142,19 +142,19 @@ def test_critical_band_derives_from_the_target(target, unit, higher, breach, jus
 
 def test_demo_first_reply_band():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.first_reply_min")
-    # demo at T0: 15.8 min against target 15 / warn 20 / breach 30, lower is better: the target is
-    # missed, so the pill warns (the feed's warn of 20 is past the target: it cannot make 15.8 OK)
+    # demo at T0: 15.8 min against target 18 / warn 22 / breach 30, lower is better: the target is
+    # met, so the pill says OK (a warn past the target is held at the target: the band starts there)
     assert (view.value, view.number, view.unit) == (15.8, "15.8", "min")
-    assert (view.target, view.warn, view.breach, view.breach_derived) == (15, 15, 30, False)
-    assert view.band == "warn" and view.band_color == THEME.warn
-    assert view.caption == "target 15 min \u00b7 0.8 min above"
+    assert (view.target, view.warn, view.breach, view.breach_derived) == (18, 18, 30, False)
+    assert view.band == "ok" and view.band_color == THEME.ok
+    assert view.caption == "target 18 min \u00b7 met"
     assert (view.scale_min, view.scale_max, view.min_text, view.max_text) == (0, 35, "0 min", "35 min")
     assert [(b.band, b.start, b.end) for b in view.bands] == [
-        ("ok", 0.0, round(15 / 35, 5)),
-        ("warn", round(15 / 35, 5), round(30 / 35, 5)),
+        ("ok", 0.0, round(18 / 35, 5)),
+        ("warn", round(18 / 35, 5), round(30 / 35, 5)),
         ("breach", round(30 / 35, 5), 1.0),
     ]
-    assert view.position == round(15.8 / 35, 5) and view.target_position == round(15 / 35, 5)
+    assert view.position == round(15.8 / 35, 5) and view.target_position == round(18 / 35, 5)
     assert view.benchmarks == ()  # not asked for
 
 
@@ -168,11 +168,11 @@ def test_demo_benchmarks_positions():
 
 def test_demo_response_rate_view():
     view = build("gauge", make_ctx(960, 540, data=demo_snapshot()), metric="care.response_rate", show_benchmarks=True)
-    assert (view.number, view.unit, view.band) == ("92.4", "%", "warn")  # under its 95 % target
-    assert (view.scale_min, view.scale_max) == (70, 100)  # a % scale stops at 100
+    assert (view.number, view.unit, view.band) == ("92.4", "%", "ok")  # over its 90 % target
+    assert (view.scale_min, view.scale_max) == (75, 100)  # a % scale stops at 100
     assert [b.band for b in view.bands] == ["breach", "warn", "ok"]  # higher is better: ok is the high end
-    assert view.caption == "target 95 % \u00b7 2.6 pt below"
-    assert [b.position for b in view.benchmarks] == [round(16 / 30, 5), round(8 / 30, 5)]
+    assert view.caption == "target 90 % \u00b7 met"
+    assert [b.position for b in view.benchmarks] == [round(11 / 25, 5), round(3 / 25, 5)]
 
 
 def test_band_colour_fills_the_arc():
