@@ -483,11 +483,13 @@ class Compositor:
                         uv = (u0, 0.0, u0 + r.w / surf.period, 1.0)
                         self._quad(out, fbo, surf.texture, moved, uv, turn=surf.turn)
             return
-        # the others start from the new picture
-        if self.use_blit:
-            gl.blit(out.fbo, fbo, 0, 0, w, h, 0, 0)
-        else:
-            self.ctx.copy_framebuffer(fbo, out.fbo)
+        # the others start from the new picture (not a crossfade that changes all of this panel)
+        whole = post.kind == "crossfade" and before is not None and any(r.intersect(vp) == vp for r in self._changed)
+        if not whole:
+            if self.use_blit:
+                gl.blit(out.fbo, fbo, 0, 0, w, h, 0, 0)
+            else:
+                self.ctx.copy_framebuffer(fbo, out.fbo)
         if before is None:
             return
         if post.kind == "crossfade":
