@@ -56,6 +56,7 @@ from ..paint.people import avatar_color, draw_avatar, draw_on_baseline, draw_ver
 from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
+from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -157,6 +158,13 @@ class AuthorStats:
     mentions: int
     engagement: float
     reach: int
+
+
+def _picture_ref(url: str | None) -> str:
+    """A bundled demo avatar as it is, a web avatar's cached file once fetched, else '' (initials)."""
+    if not url:
+        return ""
+    return url if local_path(url) is not None else cached(url)
 
 
 def _author_key(a: Author) -> str:
@@ -269,7 +277,7 @@ def _row(
         handle=author.handle if author.name else "",
         initials=initials(author.name, author.handle),
         avatar_color=avatar_color(_author_key(author)),
-        avatar=author.avatar_url if author.avatar_url and local_path(author.avatar_url) is not None else "",
+        avatar=_picture_ref(author.avatar_url),
         verified=author.verified,
         figure=figure,
         mentions=max(0, int(mentions)),

@@ -27,7 +27,9 @@ when the feed's data does. `pages` is the most there are: fewer when the window 
 Cards per page: as many as keep the smallest text (handle, counts) at the room's floor
 (BuildContext.min_text_px; what 4 m needs when the wall states no distance); a `count` the room
 cannot read is reduced. Pictures: 'asset:' and local files are painted (decoded in the painter);
-http(s) pictures are not fetched yet and show a placeholder with their alt text.
+http(s) pictures (and avatars) are fetched by the picture service (wall/pictures.py) off the render
+thread; the card carries the cached file once it is there, and until then (or when it failed) a
+placeholder with the alt text (initials for an avatar).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline
 from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster, stroke
 from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
+from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -280,11 +283,19 @@ def _is_rtl(text: str) -> bool:
     return is_rtl(text)
 
 
+def _picture_ref(url: str | None) -> str:
+    """What a painter can open for a feed's picture: a bundled demo picture, or the web picture's
+    cached file once the picture service has it ('' until then: initials / the placeholder)."""
+    if not url:
+        return ""
+    return url if local_path(url) is not None else cached(url)
+
+
 def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] = ()) -> PostCard:
     """The card of post `p`, and of its `copies` on other networks when it was cross-posted."""
     label, badge = NETWORKS.get(p.network, OTHER_NETWORK)
     a = p.author
-    avatar_ref = a.avatar_url if a.avatar_url and local_path(a.avatar_url) is not None else ""
+    avatar_ref = _picture_ref(a.avatar_url)
     image, image_local, alt = "", False, ""
     if show_images:
         first = next((m for m in p.media if m.kind in ("image", "gif")), None)
@@ -294,7 +305,8 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
             if first.sensitive:
                 image_local, alt = False, "sensitive picture hidden"
             else:
-                image_local = local_path(first.url) is not None
+                cached_image = _picture_ref(first.url)
+                image, image_local = (cached_image, True) if cached_image else (image, False)
     title = _cut(p.title or "", 200) if p.kind == "article" else ""
     text = "" if title and p.text.strip() == title.strip() else _cut(p.text)
     likes: int | None = None
