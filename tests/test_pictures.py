@@ -221,3 +221,52 @@ def test_a_mastodon_card_shows_the_fetched_avatar_and_picture(server, service):
     assert after.posts[0].avatar.startswith(str(service.cache_dir)) and after.posts[0].image_local
     assert near(px, RED) > 500  # the avatar's pixels
     assert near(px, BLUE) > 5000  # the post's picture
+
+
+def _status_with_emoji(server: str) -> dict:
+    """A Mastodon status as the API gives it: custom emoji in the text and in the display name
+    (Mastodon's CustomEmoji: shortcode, url, static_url; static_url is the still of an animated one)."""
+    blobcat = {
+        "shortcode": "blobcat",
+        "url": f"{server}/anim.gif",
+        "static_url": f"{server}/avatar.png",
+        "visible_in_picker": True,
+    }
+    return {
+        "id": "109",
+        "uri": "https://example.social/users/ana/statuses/109",
+        "url": "https://example.social/@ana/109",
+        "created_at": "2026-11-23T08:25:00.000Z",
+        "visibility": "public",
+        "content": "<p>Fibre reached the valley :blobcat: today</p>",
+        "emojis": [blobcat],
+        "favourites_count": 12,
+        "reblogs_count": 1,
+        "replies_count": 0,
+        "account": {
+            "id": "1",
+            "username": "ana",
+            "acct": "ana",
+            "display_name": "Ana :blobcat: Lima",
+            "avatar": f"{server}/avatar.png",
+            "avatar_static": f"{server}/avatar.png",
+            "followers_count": 120,
+            "emojis": [blobcat],
+        },
+        "media_attachments": [
+            {"id": "5", "type": "image", "url": f"{server}/photo.png", "description": "the valley", "meta": {}}
+        ],
+    }
+
+
+def test_custom_emoji_are_kept_with_their_static_picture_and_never_shown_as_shortcodes(server):
+    from feeds.mastodon import parse_status
+
+    p = parse_status(_status_with_emoji(server), "example.social")
+    assert p is not None
+    assert [(e.shortcode, e.url) for e in p.emojis] == [("blobcat", f"{server}/avatar.png")]
+    assert [e.shortcode for e in p.author.emojis] == ["blobcat"]
+    view, _ = render("top_posts", 1280, 720, data=snapshot_with(posts=[p]), count=1)
+    card = view.posts[0]
+    assert ":blobcat:" not in card.text and card.text == "Fibre reached the valley today"
+    assert card.author == "Ana Lima" and card.initials == "AL"  # not 'A:' nor 'AB'

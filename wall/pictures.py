@@ -16,7 +16,7 @@ anything is decoded:
   PNG under the cache directory, named by the URL's hash, so it survives restarts.
 
 The cache holds at most `max_mb` (least recently looked-up pictures go first). A failure is remembered
-per URL with a retry after a back-off, and reported by `health()` (status / state.json 'pictures'),
+per URL with a retry after a back-off, and reported by `health()` (the control API's status, "pictures"),
 never as a traceback on the wall. Painters open cached files through wall/paint/images.py, which
 accepts a feed's picture only from a directory named in WALL_PICTURE_CACHE (set by `start`, inherited by
 the painter processes spawned afterwards).
@@ -165,7 +165,7 @@ class PictureService:
         return ""
 
     def health(self) -> dict[str, object]:
-        """For status / state.json: what is cached, what is waiting, and why pictures failed."""
+        """For the control API's status: what is cached, what is waiting, and why pictures failed."""
         with self._lock:
             recent = sorted(self._failed.items(), key=lambda kv: kv[1].at, reverse=True)[:_FAILURES_SHOWN]
             return {

@@ -44,7 +44,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.model import Author, LeaderboardEntry, Metric, Post
+from feeds.model import Author, LeaderboardEntry, Metric, Post, without_shortcodes
 
 from ..colors import with_alpha
 from ..figure_windows import EVERY_POST, window_for, window_name
@@ -270,12 +270,13 @@ def _row(
     move: tuple[str, int],
     from_slot: int,
 ) -> InfluencerRow:
+    name = without_shortcodes(author.name, author.emojis)  # never ':blobcat:' in a name or its initials
     return InfluencerRow(
         key=_author_key(author),
         rank=rank,
-        name=author.name or author.handle or "unknown",
-        handle=author.handle if author.name else "",
-        initials=initials(author.name, author.handle),
+        name=name or author.handle or "unknown",
+        handle=author.handle if name else "",
+        initials=initials(name, author.handle),
         avatar_color=avatar_color(_author_key(author)),
         avatar=_picture_ref(author.avatar_url),
         verified=author.verified,

@@ -45,7 +45,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted
-from feeds.model import Post
+from feeds.model import Post, without_shortcodes
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
@@ -308,7 +308,9 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
                 cached_image = _picture_ref(first.url)
                 image, image_local = (cached_image, True) if cached_image else (image, False)
     title = _cut(p.title or "", 200) if p.kind == "article" else ""
-    text = "" if title and p.text.strip() == title.strip() else _cut(p.text)
+    body = without_shortcodes(p.text, p.emojis)  # never ':blobcat:' on a wall
+    text = "" if title and body.strip() == title.strip() else _cut(body)
+    name = without_shortcodes(a.name, a.emojis)
     likes: int | None = None
     reposts: int | None = None
     replies: int | None = None
@@ -323,9 +325,9 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
         network=p.network,
         network_label=label,
         network_color=badge,
-        author=a.name or a.handle or "unknown",
-        handle=a.handle if a.name else "",
-        initials=initials(a.name, a.handle),
+        author=name or a.handle or "unknown",
+        handle=a.handle if name else "",
+        initials=initials(name, a.handle),
         avatar_color=avatar_color(a.id or a.handle or a.name),
         avatar=avatar_ref,
         verified=a.verified,
