@@ -270,3 +270,27 @@ def test_custom_emoji_are_kept_with_their_static_picture_and_never_shown_as_shor
     card = view.posts[0]
     assert ":blobcat:" not in card.text and card.text == "Fibre reached the valley today"
     assert card.author == "Ana Lima" and card.initials == "AL"  # not 'A:' nor 'AB'
+
+
+def test_custom_emoji_are_drawn_inline_once_fetched(server, service):
+    from feeds.mastodon import parse_status
+
+    pictures.set_active(service)
+    status = _status_with_emoji(server)
+    status["media_attachments"] = []  # only the emoji and the avatar can be red
+    status["account"]["avatar"] = status["account"]["avatar_static"] = None
+    p = parse_status(status, "example.social")
+    data = snapshot_with(posts=[p])
+    before, px_before = render("top_posts", 1280, 720, data=data, count=1)
+    assert before.posts[0].text == "Fibre reached the valley today" and before.posts[0].emoji == ()
+
+    def red(px: np.ndarray) -> int:
+        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
+
+    assert red(px_before) == 0
+    assert service.wait_idle(10)
+    after, px = render("top_posts", 1280, 720, data=data, count=1)
+    card = after.posts[0]
+    assert card.text == "Fibre reached the valley \u2003 today" and card.emoji[0].startswith(str(service.cache_dir))
+    assert ":" not in card.text
+    assert red(px) > 100  # the emoji's picture (the static one: red) sits in the text

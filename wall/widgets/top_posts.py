@@ -35,6 +35,7 @@ placeholder with the alt text (initials for an avatar).
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,7 +56,7 @@ from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, 
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
 from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster, stroke
-from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
+from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph, slot_centres
 from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
@@ -146,6 +147,8 @@ class PostCard:
     rtl: bool = False
     badges: tuple[NetworkBadge, ...] = ()  # every network the post was seen on, first copy first
     copies: tuple[str, ...] = ()  # keys of the other copies shown as this card (cross-posts)
+    # custom emoji drawn inline: the cached picture of each EMOJI_SLOT in `text`, in order
+    emoji: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,48 @@ def _is_rtl(text: str) -> bool:
     return is_rtl(text)
 
 
+# An em space holds an inline custom emoji's place in a text: one em wide, so the painter draws the
+# picture over the gap the paragraph left (its rectangle is asked of the laid-out paragraph).
+EMOJI_SLOT = "\u2003"
+_SHORTCODE = re.compile(r":([A-Za-z0-9_]{1,64}):")
+
+
+def with_emoji(text: str, emojis: tuple[CustomEmoji, ...]) -> tuple[str, tuple[str, ...]]:
+    """`text` with each known ':shortcode:' replaced by EMOJI_SLOT when its picture is cached (the
+    pictures, in order, come second), else removed: a shortcode never reaches the screen. Looking a
+    picture up asks for it, so the card repaints with the emoji once it is fetched."""
+    if not emojis:
+        return text, ()
+    text = text.replace(EMOJI_SLOT, " ")  # slots are ours alone
+    urls = {e.shortcode: e.url for e in emojis}
+    pictures: list[str] = []
+
+    def swap(m: re.Match[str]) -> str:
+        url = urls.get(m.group(1))
+        if url is None:
+            return m.group(0)
+        path = cached(url)
+        if not path:
+            return ""
+        pictures.append(path)
+        return EMOJI_SLOT
+
+    out = re.sub(r"[ \t]{2,}", " ", _SHORTCODE.sub(swap, text)).strip()
+    return out, tuple(pictures)
+
+
+def _draw_emoji(
+    canvas: skia.Canvas, body: Fitted, c: PostCard, style: TextStyle, x: float, y: float, width: float
+) -> None:
+    """The cached custom emoji over the slots the painted (maybe ellipsised) body kept."""
+    s = body.size * 1.05
+    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), c.emoji, strict=False):
+        try:
+            draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
+        except PictureUnavailable:
+            pass  # the gap stays: never the shortcode
+
+
 def _picture_ref(url: str | None) -> str:
     """What a painter can open for a feed's picture: a bundled demo picture, or the web picture's
     cached file once the picture service has it ('' until then: initials / the placeholder)."""
@@ -308,8 +353,9 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
                 cached_image = _picture_ref(first.url)
                 image, image_local = (cached_image, True) if cached_image else (image, False)
     title = _cut(p.title or "", 200) if p.kind == "article" else ""
-    body = without_shortcodes(p.text, p.emojis)  # never ':blobcat:' on a wall
+    body, emoji = with_emoji(p.text, p.emojis)  # never ':blobcat:' on a wall
     text = "" if title and body.strip() == title.strip() else _cut(body)
+    emoji = emoji[: text.count(EMOJI_SLOT)]
     name = without_shortcodes(a.name, a.emojis)
     likes: int | None = None
     reposts: int | None = None
@@ -343,6 +389,7 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
         rtl=_is_rtl(title or text),
         badges=tuple(NetworkBadge(n, *NETWORKS.get(n, OTHER_NETWORK)) for n in networks),
         copies=tuple(c.key for c in copies),
+        emoji=emoji,
     )
 
 
@@ -681,10 +728,11 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         used = head.paragraph.Height + gap * 0.5
         ty, th = ty + used, th - used
     if c.text and th >= body_min:
-        body = fit(
-            c.text, tw, th, TextStyle(view.font, view.text, False, "start"), max_size=body_max, min_size=body_min
-        )
+        style = TextStyle(view.font, view.text, False, "start")
+        body = fit(c.text, tw, th, style, max_size=body_max, min_size=body_min)
         draw_fitted(canvas, body, tx, ty, th, "top")
+        if c.emoji:
+            _draw_emoji(canvas, body, c, style, tx, ty, tw)  # "top": the paragraph starts at ty
 
 
 def _draw_page(
