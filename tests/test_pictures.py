@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 from PIL import Image
-from widget_kit import render, snapshot_with
+from widget_kit import assert_golden, render, snapshot_with
 
 from feeds.model import Author, Media, Post, PostMetrics
 from wall import pictures
@@ -294,3 +294,14 @@ def test_custom_emoji_are_drawn_inline_once_fetched(server, service):
     assert card.text == "Fibre reached the valley \u2003 today" and card.emoji[0].startswith(str(service.cache_dir))
     assert ":" not in card.text
     assert red(px) > 100  # the emoji's picture (the static one: red) sits in the text
+
+
+def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, service):
+    from feeds.mastodon import parse_status
+
+    pictures.set_active(service)
+    data = snapshot_with(posts=[parse_status(_status_with_emoji(server), "example.social")])
+    render("top_posts", 1280, 720, data=data, count=1)  # asks for the avatar, the photo and the emoji
+    assert service.wait_idle(10)
+    _, px = render("top_posts", 1280, 720, data=data, count=1)
+    assert_golden("top_posts_web_pictures", px)

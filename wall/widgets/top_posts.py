@@ -46,7 +46,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted
-from feeds.model import Post, without_shortcodes
+from feeds.model import CustomEmoji, Post, without_shortcodes
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
