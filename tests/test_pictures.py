@@ -305,3 +305,23 @@ def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, ser
     assert service.wait_idle(10)
     _, px = render("top_posts", 1280, 720, data=data, count=1)
     assert_golden("top_posts_web_pictures", px)
+
+
+def test_the_pictures_section_configures_the_live_walls_service(tmp_path, monkeypatch):
+    from wall.config.errors import ConfigError
+    from wall.config.loader import load_config
+    from wall.live import build_pictures
+
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    text = (root / "config" / "demo.yaml").read_text(encoding="utf-8")
+    layouts = [root / "layouts"]
+    cfg = tmp_path / "wall.yaml"
+    cfg.write_text(text + "\npictures: { max_mb: 32, timeout_s: 4 }\n", encoding="utf-8")
+    svc = build_pictures(load_config(cfg, layouts), tmp_path / "wall.sqlite")
+    assert svc is not None and svc.cache_dir == (tmp_path / "wall.pictures").resolve()
+    assert svc.max_total == 32 * 1024 * 1024 and svc.timeout_s == 4
+    cfg.write_text(text + "\npictures: { fetch: false }\n", encoding="utf-8")
+    assert build_pictures(load_config(cfg, layouts), tmp_path / "wall.sqlite") is None
+    cfg.write_text(text + "\npictures: { max_mb: -1 }\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_mb"):
+        load_config(cfg, layouts)
