@@ -325,3 +325,13 @@ def test_the_pictures_section_configures_the_live_walls_service(tmp_path, monkey
     cfg.write_text(text + "\npictures: { max_mb: -1 }\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="max_mb"):
         load_config(cfg, layouts)
+
+
+def test_a_ticker_never_shows_shortcodes(server):
+    from widget_kit import build, make_ctx
+
+    from feeds.mastodon import parse_status
+
+    p = parse_status(_status_with_emoji(server), "example.social")
+    view = build("ticker", make_ctx(1280, 96, data=snapshot_with(posts=[p])), source="posts", limit=5)
+    assert view.headlines == ("Ana Lima: Fibre reached the valley today",)
