@@ -53,6 +53,7 @@ RASTER_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp", "image/bmp", "image/avif", "image/x-icon"}
 )
 _FAILURES_SHOWN = 8  # recent failures listed in health(); the count covers all of them
+_FAILURES_KEPT = 4096  # a feed full of dead avatars must not grow memory without end
 
 
 class PictureRefused(Exception):
@@ -273,6 +274,8 @@ class PictureService:
             # back off: 5 min, 10, 20 ... at most 6 h, so a dead avatar costs a request now and then
             wait = min(self.retry_s * 2 ** (attempts - 1), 6 * 3600.0)
             self._failed[url] = _Failure(reason, attempts, time.monotonic() + wait, time.time())
+            while len(self._failed) > _FAILURES_KEPT:  # dicts keep insertion order: the oldest go
+                self._failed.pop(next(iter(self._failed)))
         log.info("picture %s not shown (initials / placeholder instead): %s", redact(url), reason)
 
     def _store(self, url: str, png: bytes) -> None:
