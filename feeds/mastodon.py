@@ -35,7 +35,7 @@ from .adapter import PollContext, PollResult, html_to_text, service_url
 from .errors import FeedError
 from .http import decode_json
 from .mapping import MAX_COUNT, as_list, count_or_zero, iso_datetime, whole_number
-from .model import Author, Media, Post, PostMetrics, web_url
+from .model import SHORTCODE, Author, CustomEmoji, Media, Post, PostMetrics, web_url
 from .paging import Pages, PostsOnce
 
 NAME = "mastodon"
@@ -218,6 +218,20 @@ def _url(value: Any) -> str | None:
     return web_url(value)  # the one check of a URL a feed supplies (feeds/model.py)
 
 
+def parse_emojis(value: Any) -> tuple[CustomEmoji, ...]:
+    """Mastodon's CustomEmoji list ({shortcode, url, static_url}): the static picture first, since the
+    wall shows an animated emoji's first frame anyway; malformed entries are left out."""
+    out: list[CustomEmoji] = []
+    for e in as_list(value)[:64]:
+        if not isinstance(e, dict):
+            continue
+        code = e.get("shortcode")
+        url = _url(e.get("static_url")) or _url(e.get("url"))
+        if isinstance(code, str) and SHORTCODE.fullmatch(code) and url and all(x.shortcode != code for x in out):
+            out.append(CustomEmoji.trusted(shortcode=code, url=url))
+    return tuple(out)
+
+
 def parse_account(account: dict[str, Any], instance_host: str) -> Author:
     """An Account entity as an Author: handle is the full @user@domain, followers from followers_count."""
     acct = _str(account.get("acct")) or _str(account.get("username"))
@@ -232,6 +246,7 @@ def parse_account(account: dict[str, Any], instance_host: str) -> Author:
         # some servers hide the count as -1 or null: unknown, not zero
         followers=whole_number(followers),
         verified=False,  # Mastodon has no account verification, only verified profile links
+        emojis=parse_emojis(account.get("emojis")),
     )
 
 
@@ -335,6 +350,7 @@ def parse_status(status: Any, instance_host: str, *, show_cw_content: bool = Fal
         lang=language if isinstance(language, str) and language else None,
         author=parse_account(account, instance_host),
         media=media,
+        emojis=parse_emojis(shown.get("emojis")),
         # Mastodon documents its counts as integers: any other type is a malformed entity and counts
         # as 0 (a string is not read as a number here, unlike the lenient json/replay mapping).
         metrics=PostMetrics.trusted(

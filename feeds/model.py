@@ -195,6 +195,33 @@ def _assemble(cls: type[_M], values: dict[str, Any]) -> _M:
     return model
 
 
+SHORTCODE = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+class CustomEmoji(_Model):
+    """A server's own emoji (Mastodon's `emojis`): ':shortcode:' in a text or a name stands for the
+    picture at `url` (the static one for an animated emoji). The wall never shows the shortcode."""
+
+    shortcode: str = Field(pattern=SHORTCODE.pattern)
+    url: PictureURL
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        if "url" in values:
+            values["url"] = _marked(values["url"])
+        return _assemble(cls, values)
+
+
+def without_shortcodes(text: str, emojis: tuple[CustomEmoji, ...]) -> str:
+    """`text` with the ':shortcode:' of each custom emoji taken out (spaces it leaves tidied): what a
+    wall shows until emoji are drawn as pictures, and what initials are taken from."""
+    if not emojis or ":" not in text:
+        return text
+    codes = {e.shortcode for e in emojis}
+    out = re.sub(r":([A-Za-z0-9_]{1,64}):", lambda m: "" if m.group(1) in codes else m.group(0), text)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
+
+
 class Author(_Model):
     id: str
     handle: str = ""
@@ -202,6 +229,7 @@ class Author(_Model):
     avatar_url: OptionalPictureURL = None
     followers: int | None = Field(default=None, ge=0)
     verified: bool = False
+    emojis: tuple[CustomEmoji, ...] = ()  # custom emoji in the display name
 
     @field_validator("name", "handle")
     @classmethod
@@ -273,6 +301,7 @@ class Post(_Model):
     kind: Literal["post", "reply", "repost", "quote", "article"] = "post"
     content_policy: Literal["full", "ids_only"] = "full"
     title: str | None = None
+    emojis: tuple[CustomEmoji, ...] = ()  # custom emoji in the text
     raw: dict[str, Any] | None = Field(default=None, exclude=True)
 
     @field_validator("text")

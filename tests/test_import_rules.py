@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("layout: zones of the canvas", ("wall.layout",)),
     ("painters: skia helpers", ("wall.paint",)),
+    ("pictures: web pictures fetched into the disk cache painters read", ("wall.pictures",)),
     ("widgets: options, view-models, painters", ("wall.widgets",)),
     ("config: schema and loading", ("wall.config",)),
     ("store: feeds' data and health", ("wall.store", "wall.background_writer")),

@@ -123,7 +123,11 @@ def cmd_render(args) -> int:
     scenario = _scenario(loaded, args.scenario)
     if args.pattern and args.pattern not in PATTERNS:
         raise UsageError(f"unknown pattern '{args.pattern}'; patterns: {', '.join(PATTERNS)}")
-    rt = WallRuntime(loaded, store_path=Path(args.store) if args.store else None)
+    store_path = Path(args.store) if args.store else None
+    # --poll: the feeds' pictures (avatars, photos, custom emoji) are fetched too, as a live wall
+    # does; started before the painters, which learn where the picture cache is when they start
+    pictures = _render_pictures(loaded, store_path) if args.poll else None
+    rt = WallRuntime(loaded, store_path=store_path)
     failed: list[str] = []
     try:
         if args.poll:
@@ -132,9 +136,23 @@ def cmd_render(args) -> int:
             rt.use_pattern(args.pattern)
         else:
             rt.use_scenario(scenario)
+        if pictures is not None:
+            rt.settle(t)  # the frame's views ask for the pictures they show...
+            pictures.wait_idle(loaded.config.pictures.timeout_s * 2 + 5)  # ...which arrive (or fail)
+            h = pictures.health()
+            print(f"pictures: {h['cached']} cached, {h['failed']} failed", file=sys.stderr)
+            failures = h["failures"]
+            assert isinstance(failures, list)
+            for f in failures:
+                print(f"picture {f['url']}: {f['reason']}", file=sys.stderr)
         written = rt.snapshot(t, Path(args.out))
     finally:
         rt.close()
+        if pictures is not None:
+            from .pictures import set_active
+
+            pictures.stop()
+            set_active(None)
     what = f"pattern {args.pattern}" if args.pattern else f"scenario {scenario}"
     print(f"rendered {what} at {t.isoformat()} to {args.out}/: {', '.join(p.name for p in written)}")
     if failed:
@@ -143,6 +161,17 @@ def cmd_render(args) -> int:
         print(f"{len(failed)} feed(s) failed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FEED
     return 0
+
+
+def _render_pictures(loaded: Any, store_path: Path | None) -> Any:
+    """The picture service of `render --poll` (None when the config turns fetching off)."""
+    from .live import build_pictures
+    from .pictures import set_active
+
+    service = build_pictures(loaded, store_path)
+    if service is not None:
+        set_active(service.start())
+    return service
 
 
 def _poll_before_render(rt: Any) -> list[str]:
@@ -904,8 +933,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--poll",
         action="store_true",
-        help="poll every network feed once before rendering, so the render shows their data now; "
-        "each feed's outcome is printed, and a feed that failed makes the exit code 4",
+        help="poll every network feed once before rendering, so the render shows their data now, and "
+        "fetch the pictures it shows; each feed's outcome is printed, and a feed that failed makes the exit code 4",
     )
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_render)

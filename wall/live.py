@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from .config.schema import WindowConfig
 from .config.yaml_source import MAX_BYTES
 from .control.status import FeedStatus, WallStatus
 from .moderation import Moderator, audit_path_for
+from .pictures import PictureService
+from .pictures import set_active as set_active_pictures
 from .render.engine import FrameReport
 from .render.frame_loop import Clock, FrameLoop, FrameTimes
 from .runtime import WallRuntime
@@ -76,6 +79,21 @@ def build_moderator(loaded: LoadedConfig, store_path: Path | None) -> Moderator:
     else:
         audit = Path(store_path).with_name(Path(store_path).stem + ".moderation.jsonl")
     return Moderator.from_config(loaded.config, audit)
+
+
+def build_pictures(loaded: LoadedConfig, store_path: Path | None) -> PictureService | None:
+    """The web picture service of a live wall (None when the config turns fetching off). Its cache is
+    where the config says, else next to the store (a temporary folder with `--store none`)."""
+    cfg = loaded.config.pictures
+    if not cfg.fetch:
+        return None
+    if cfg.cache_dir:
+        folder = (Path(loaded.path).parent / cfg.cache_dir).expanduser()
+    elif store_path is not None:
+        folder = Path(store_path).with_name(Path(store_path).stem + ".pictures")
+    else:
+        folder = Path(tempfile.gettempdir()) / f"wall-pictures-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    return PictureService(folder, max_mb=cfg.max_mb, max_bytes=cfg.max_bytes, timeout_s=cfg.timeout_s)
 
 
 def _digest(path: Path) -> str | None:
@@ -226,6 +244,10 @@ class LiveWall:
         """hub: this wall is the hub of a room over several machines (`wallctl hub`): its decisions
         and feeds are published on Redis (redis_url, else the config's) for the nodes."""
         self.moderator = build_moderator(loaded, store_path)
+        # before the runtime: its painter processes learn the cache's folder from the environment
+        self.pictures = build_pictures(loaded, store_path)
+        if self.pictures is not None:
+            set_active_pictures(self.pictures.start())
         self.rt = WallRuntime(
             loaded,
             backend,
@@ -449,6 +471,7 @@ class LiveWall:
             reload_error=self.reload_error,
             alerts=tuple(alerts.status()) if alerts is not None else (),
             moderation={**self.moderator.state(), "holding": self._holding()},
+            pictures=self.pictures.health() if self.pictures is not None else None,
             nodes=tuple(self.hub.nodes()) if self.hub is not None else published.nodes,
         )
 
@@ -673,6 +696,9 @@ class LiveWall:
             self.hub.stop()
         if self.control is not None:
             self.control.stop()
+        if self.pictures is not None:
+            self.pictures.stop()
+            set_active_pictures(None)
         try:
             self.moderator.close()
             if self.choices is not None:

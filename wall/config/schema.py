@@ -612,6 +612,27 @@ class ModerationConfig(StrictModel):
     )
 
 
+class PicturesConfig(StrictModel):
+    """Pictures from the web (avatars, post photos, custom emoji): fetched by the live wall off the
+    render thread into a bounded disk cache (wall/pictures.py). Offline renders fetch nothing."""
+
+    cache_dir: str | None = Field(
+        default=None,
+        description="folder of the cached pictures (relative to this file); "
+        "default: next to the wall's store, under the state folder",
+    )
+    max_mb: Annotated[float, Field(gt=0, le=100_000)] = Field(
+        default=256.0, description="the cache's size on disk; the least recently shown pictures go first"
+    )
+    max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = Field(
+        default=8 * 1024 * 1024, description="the largest picture downloaded, in bytes"
+    )
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=15.0, description="seconds one picture may take, however slowly its bytes come"
+    )
+    fetch: bool = Field(default=True, description="false: never fetch; avatars show initials, photos a placeholder")
+
+
 # ---------------------------------------------------------------- schedule and alert rules
 
 
@@ -938,6 +959,7 @@ class WallConfig(StrictModel):
     control: ControlConfig = ControlConfig()
     feeds: dict[Id, FeedConfig] = Field(default_factory=dict)
     moderation: ModerationConfig = ModerationConfig()
+    pictures: PicturesConfig = PicturesConfig()
     schedule: _optional(ScheduleConfig, "schedule") = Field(  # type: ignore[valid-type]
         default=None, description="opening hours, day-parts, calendar, night state; default: always open"
     )

@@ -57,6 +57,7 @@ class WallStatus:
     room: Mapping[str, Any] | None = None  # a room's hub: its Redis link (None: a wall on its own)
     nodes: tuple[Mapping[str, Any], ...] = ()  # a room's hub: every node, up with its heartbeat, or down
     groups: Mapping[str, DirectorState] = field(default_factory=dict)  # a hub's other groups of nodes
+    pictures: Mapping[str, Any] | None = None  # web pictures' cache and failures (None: not fetched in this run)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class WallStatus:
             "moderation": dict(self.moderation) if self.moderation is not None else None,
             "room": dict(self.room) if self.room is not None else None,
             "nodes": [dict(n) for n in self.nodes],
+            "pictures": dict(self.pictures) if self.pictures is not None else None,
             "groups": {
                 name: {k: d.as_json()[k] for k in ("scenario", "shown", "preparing", "reason", "scenarios")}
                 for name, d in self.groups.items()

@@ -9,8 +9,10 @@ Only the wall's config names files. A reference that came from a feed (a post's 
 author's avatar: a `feeds.model.FeedURL`, or any reference passed with `feed=True`) is never opened
 from this machine's files, whatever it says ('asset:../..', 'file:///etc/passwd', '/etc/passwd',
 '../x.png'): the feeds' models already refuse such URLs where feed data enters (feeds/model.py), and
-this is the second lock, for one that slipped past. The single exception is the pictures bundled for
-the demo feed ('asset:demo/photo1.png', confined to assets/demo/).
+this is the second lock, for one that slipped past. The exceptions are the pictures bundled for
+the demo feed ('asset:demo/photo1.png', confined to assets/demo/) and the files of the web picture
+cache (wall/pictures.py): a file named '<sha-256>.png' directly inside a directory that
+WALL_PICTURE_CACHE names (set by the picture service, inherited by painter processes; never by a feed).
 
 Decoding (Pillow) and scaling happen here, in the painter, never on the render thread. Scaled
 pictures are cached per process, keyed by the file's mtime and size, so a replaced file shows up
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -55,6 +58,16 @@ _refused: OrderedDict[tuple, str] = OrderedDict()
 log = logging.getLogger("wall.paint.images")
 
 
+# where the picture service (wall/pictures.py) keeps the pictures it fetched, os.pathsep-separated
+PICTURE_CACHE_ENV = "WALL_PICTURE_CACHE"
+_CACHE_NAME = re.compile(r"[0-9a-f]{64}\.png")
+
+
+def cache_file_name(key: str) -> str:
+    """The file name of a cached web picture, from the sha-256 of its URL."""
+    return f"{key}.png"
+
+
 class PictureUnavailable(Exception):
     """The picture cannot be shown; str() is a short reason for the placeholder."""
 
@@ -77,7 +90,7 @@ def local_path(ref: str | None, *, feed: bool = False) -> str | None:
     if not ref:
         return None
     if from_feed(ref, feed):
-        return _bundled_picture(ref.strip())
+        return _bundled_picture(ref.strip()) or _cached_picture(ref.strip())
     ref = ref.strip()
     if ref.startswith("asset:"):
         asset = os.path.normpath(ASSETS / ref[len("asset:") :].lstrip("/\\"))
@@ -100,6 +113,17 @@ def _bundled_picture(ref: str) -> str | None:
     folder = ASSETS / "demo"
     path = os.path.normpath(folder / ref.rsplit("/", 1)[-1])
     return path if _inside(path, folder) else None
+
+
+def _cached_picture(ref: str) -> str | None:
+    """A file of the web picture cache ('<dir>/<sha-256>.png', dir named by WALL_PICTURE_CACHE), or None."""
+    if not _CACHE_NAME.fullmatch(os.path.basename(ref)) or not os.path.isabs(ref):
+        return None
+    folder = os.path.dirname(os.path.normpath(ref))
+    for root in os.environ.get(PICTURE_CACHE_ENV, "").split(os.pathsep):
+        if root and os.path.isabs(root) and os.path.normpath(root) == folder:
+            return os.path.normpath(ref)
+    return None
 
 
 def _unavailable(ref: str, feed: bool) -> PictureUnavailable:

@@ -14,6 +14,7 @@ pixels, for state.json, the bezel test and `wallctl check`.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import unicodedata
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal, TypeVar
 
+import numpy as np
 import skia
 
 from ..assets import FONTS
@@ -467,3 +469,54 @@ def _flow(text: str, size: int, spans: Sequence[Span], height: float, style: Tex
             if i >= len(para):
                 break
     return placed if placed and y <= height + 0.5 else None
+
+
+def slot_centres(text: str, size: float, width: float, style: TextStyle, slot: str) -> list[tuple[float, float]]:
+    """Where each `slot` character of `text` sits once laid out as `fit` lays it out (same font, size
+    and width): the centre of its advance, relative to the paragraph's top left. skia-python exposes
+    neither placeholders nor glyph rectangles, so the paragraph is laid out again with each slot struck
+    through in a colour of its own, painted off screen, and the strokes are found in the pixels."""
+    laid, align = _directed(text, style.align)
+    base = skia.textlayout.TextStyle()
+    base.setFontFamilies([style.family, *FALLBACK])
+    base.setFontSize(size)
+    base.setColor(skia.ColorSetARGB(0, 0, 0, 0))  # only the strokes are painted
+    if style.bold:
+        base.setFontStyle(skia.FontStyle.Bold())
+    ps = skia.textlayout.ParagraphStyle()
+    ps.setTextStyle(base)
+    ps.setTextAlign(_ALIGN[align])
+    builder = skia.textlayout.ParagraphBuilder(ps, _collection(), skia.Unicode())
+    builder.pushStyle(base)
+    parts = laid.split(slot)
+    for n, part in enumerate(parts):
+        if part:
+            builder.addText(part)
+        if n < len(parts) - 1:
+            marked = skia.textlayout.TextStyle()
+            marked.setFontFamilies([style.family, *FALLBACK])
+            marked.setFontSize(size)
+            marked.setColor(skia.ColorSetARGB(0, 0, 0, 0))
+            if style.bold:
+                marked.setFontStyle(skia.FontStyle.Bold())
+            marked.setDecoration(skia.textlayout.TextDecoration.kLineThrough)
+            marked.setDecorationColor(skia.ColorSetARGB(255, 255, (n + 1) // 256, (n + 1) % 256))
+            marked.setDecorationThicknessMultiplier(2.0)
+            builder.pushStyle(marked)
+            builder.addText(slot)
+            builder.pop()
+    p = builder.Build()
+    p.layout(max(1.0, width))
+    w, h = max(1, int(math.ceil(width))), max(1, int(math.ceil(p.Height)))
+    surface = skia.Surface(w, h)
+    surface.getCanvas().clear(skia.ColorTRANSPARENT)
+    p.paint(surface.getCanvas(), 0, 0)
+    px = surface.makeImageSnapshot().toarray(colorType=skia.kRGBA_8888_ColorType)
+    out = []
+    for n in range(1, len(parts)):
+        hit = (px[:, :, 0] == 255) & (px[:, :, 1] == n // 256) & (px[:, :, 2] == n % 256) & (px[:, :, 3] == 255)
+        ys, xs = np.nonzero(hit)
+        if len(xs) == 0:
+            continue  # cut off by the ellipsis, or a line that did not fit
+        out.append(((float(xs.min()) + float(xs.max()) + 1) / 2, float(ys.mean())))
+    return out

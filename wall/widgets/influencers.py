@@ -50,7 +50,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.model import Author, LeaderboardEntry, Metric, Post
+from feeds.model import Author, LeaderboardEntry, Metric, Post, without_shortcodes
 
 from ..colors import with_alpha
 from ..figure_windows import EVERY_POST, window_for, window_name
@@ -63,6 +63,7 @@ from ..paint.status import draw_badge, draw_nothing_to_show
 from ..paint.surface import color, fill, raster
 from ..paint.text import TextStyle, draw_fitted, fit
 from ..paint.title_sizes import HEADER_EM, LINE, title_size
+from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -167,6 +168,13 @@ class AuthorStats:
     mentions: int
     engagement: float
     reach: int
+
+
+def _picture_ref(url: str | None) -> str:
+    """A bundled demo avatar as it is, a web avatar's cached file once fetched, else '' (initials)."""
+    if not url:
+        return ""
+    return url if local_path(url) is not None else cached(url)
 
 
 def _author_key(a: Author) -> str:
@@ -275,14 +283,15 @@ def _row(
     move: tuple[str, int],
     from_slot: int,
 ) -> InfluencerRow:
+    name = without_shortcodes(author.name, author.emojis)  # never ':blobcat:' in a name or its initials
     return InfluencerRow(
         key=_author_key(author),
         rank=rank,
-        name=author.name or author.handle or "unknown",
-        handle=author.handle if author.name else "",
-        initials=initials(author.name, author.handle),
+        name=name or author.handle or "unknown",
+        handle=author.handle if name else "",
+        initials=initials(name, author.handle),
         avatar_color=avatar_color(_author_key(author)),
-        avatar=author.avatar_url if author.avatar_url and local_path(author.avatar_url) is not None else "",
+        avatar=_picture_ref(author.avatar_url),
         verified=author.verified,
         figure=figure,
         mentions=max(0, int(mentions)),

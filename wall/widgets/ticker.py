@@ -29,6 +29,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
+from feeds.model import without_shortcodes
 from feeds.sanitize import plain_text
 
 from ..colors import mix
@@ -134,11 +135,14 @@ def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
     posts.sort(key=lambda p: (p.published_at, p.key), reverse=True)
     out = []
     for p in posts:
-        body = (p.title or p.text) if options.source == "articles" else (p.text or p.title or "")
+        text = without_shortcodes(p.text, p.emojis)  # a ticker line never shows ':blobcat:'
+        body = (p.title or text) if options.source == "articles" else (text or p.title or "")
         body = _clip(body.split("\n", 1)[0] if options.source == "posts" else body)
         if not body:
             continue
-        who = _clip(p.author.name or p.author.handle) if options.show_source else ""
+        who = (
+            _clip(without_shortcodes(p.author.name, p.author.emojis) or p.author.handle) if options.show_source else ""
+        )
         out.append((who, body))
         if len(out) == options.limit:
             break

@@ -27,12 +27,15 @@ when the feed's data does. `pages` is the most there are: fewer when the window 
 Cards per page: as many as keep the smallest text (handle, counts) at the room's floor
 (BuildContext.min_text_px; what 4 m needs when the wall states no distance); a `count` the room
 cannot read is reduced. Pictures: 'asset:' and local files are painted (decoded in the painter);
-http(s) pictures are not fetched yet and show a placeholder with their alt text.
+http(s) pictures (and avatars) are fetched by the picture service (wall/pictures.py) off the render
+thread; the card carries the cached file once it is there, and until then (or when it failed) a
+placeholder with the alt text (initials for an avatar).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,7 +46,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted, identities
-from feeds.model import Post
+from feeds.model import CustomEmoji, Post, without_shortcodes
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
@@ -53,8 +56,9 @@ from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, 
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
 from ..paint.status import below_badge, draw_badge, draw_nothing_to_show, header_width
 from ..paint.surface import color, fill, raster, stroke
-from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
+from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph, slot_centres
 from ..paint.title_sizes import HEADER_EM, title_size
+from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
 from .motion import ease_out, step_progress
 
@@ -144,6 +148,8 @@ class PostCard:
     rtl: bool = False
     badges: tuple[NetworkBadge, ...] = ()  # every network the post was seen on, first copy first
     copies: tuple[str, ...] = ()  # keys of the other copies shown as this card (cross-posts)
+    # custom emoji drawn inline: the cached picture of each EMOJI_SLOT in `text`, in order
+    emoji: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -296,11 +302,61 @@ def _is_rtl(text: str) -> bool:
     return is_rtl(text)
 
 
+# An em space holds an inline custom emoji's place in a text: one em wide, so the painter draws the
+# picture over the gap the paragraph left (its rectangle is asked of the laid-out paragraph).
+EMOJI_SLOT = "\u2003"
+_SHORTCODE = re.compile(r":([A-Za-z0-9_]{1,64}):")
+
+
+def with_emoji(text: str, emojis: tuple[CustomEmoji, ...]) -> tuple[str, tuple[str, ...]]:
+    """`text` with each known ':shortcode:' replaced by EMOJI_SLOT when its picture is cached (the
+    pictures, in order, come second), else removed: a shortcode never reaches the screen. Looking a
+    picture up asks for it, so the card repaints with the emoji once it is fetched."""
+    if not emojis:
+        return text, ()
+    text = text.replace(EMOJI_SLOT, " ")  # slots are ours alone
+    urls = {e.shortcode: e.url for e in emojis}
+    pictures: list[str] = []
+
+    def swap(m: re.Match[str]) -> str:
+        url = urls.get(m.group(1))
+        if url is None:
+            return m.group(0)
+        path = cached(url)
+        if not path:
+            return ""
+        pictures.append(path)
+        return EMOJI_SLOT
+
+    out = re.sub(r"[ \t]{2,}", " ", _SHORTCODE.sub(swap, text)).strip()
+    return out, tuple(pictures)
+
+
+def _draw_emoji(
+    canvas: skia.Canvas, body: Fitted, c: PostCard, style: TextStyle, x: float, y: float, width: float
+) -> None:
+    """The cached custom emoji over the slots the painted (maybe ellipsised) body kept."""
+    s = body.size * 1.05
+    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), c.emoji, strict=False):
+        try:
+            draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
+        except PictureUnavailable:
+            pass  # the gap stays: never the shortcode
+
+
+def _picture_ref(url: str | None) -> str:
+    """What a painter can open for a feed's picture: a bundled demo picture, or the web picture's
+    cached file once the picture service has it ('' until then: initials / the placeholder)."""
+    if not url:
+        return ""
+    return url if local_path(url) is not None else cached(url)
+
+
 def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] = ()) -> PostCard:
     """The card of post `p`, and of its `copies` on other networks when it was cross-posted."""
     label, badge = NETWORKS.get(p.network, OTHER_NETWORK)
     a = p.author
-    avatar_ref = a.avatar_url if a.avatar_url and local_path(a.avatar_url) is not None else ""
+    avatar_ref = _picture_ref(a.avatar_url)
     image, image_local, alt = "", False, ""
     if show_images:
         first = next((m for m in p.media if m.kind in ("image", "gif")), None)
@@ -310,9 +366,13 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
             if first.sensitive:
                 image_local, alt = False, "sensitive picture hidden"
             else:
-                image_local = local_path(first.url) is not None
+                cached_image = _picture_ref(first.url)
+                image, image_local = (cached_image, True) if cached_image else (image, False)
     title = _cut(p.title or "", 200) if p.kind == "article" else ""
-    text = "" if title and p.text.strip() == title.strip() else _cut(p.text)
+    body, emoji = with_emoji(p.text, p.emojis)  # never ':blobcat:' on a wall
+    text = "" if title and body.strip() == title.strip() else _cut(body)
+    emoji = emoji[: text.count(EMOJI_SLOT)]
+    name = without_shortcodes(a.name, a.emojis)
     likes: int | None = None
     reposts: int | None = None
     replies: int | None = None
@@ -327,9 +387,9 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
         network=p.network,
         network_label=label,
         network_color=badge,
-        author=a.name or a.handle or "unknown",
-        handle=a.handle if a.name else "",
-        initials=initials(a.name, a.handle),
+        author=name or a.handle or "unknown",
+        handle=a.handle if name else "",
+        initials=initials(name, a.handle),
         avatar_color=avatar_color(a.id or a.handle or a.name),
         avatar=avatar_ref,
         verified=a.verified,
@@ -345,6 +405,7 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
         rtl=_is_rtl(title or text),
         badges=tuple(NetworkBadge(n, *NETWORKS.get(n, OTHER_NETWORK)) for n in networks),
         copies=tuple(c.key for c in copies),
+        emoji=emoji,
     )
 
 
@@ -693,10 +754,11 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         used = head.paragraph.Height + gap * 0.5
         ty, th = ty + used, th - used
     if c.text and th >= body_min:
-        body = fit(
-            c.text, tw, th, TextStyle(view.font, view.text, False, "start"), max_size=body_max, min_size=body_min
-        )
+        style = TextStyle(view.font, view.text, False, "start")
+        body = fit(c.text, tw, th, style, max_size=body_max, min_size=body_min)
         draw_fitted(canvas, body, tx, ty, th, "top")
+        if c.emoji:
+            _draw_emoji(canvas, body, c, style, tx, ty, tw)  # "top": the paragraph starts at ty
 
 
 def _draw_page(
