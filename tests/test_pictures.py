@@ -335,3 +335,42 @@ def test_a_ticker_never_shows_shortcodes(server):
     p = parse_status(_status_with_emoji(server), "example.social")
     view = build("ticker", make_ctx(1280, 96, data=snapshot_with(posts=[p])), source="posts", limit=5)
     assert view.headlines == ("Ana Lima: Fibre reached the valley today",)
+
+
+def test_painters_started_before_the_picture_service_paint_its_pictures(server, tmp_path, monkeypatch):
+    # `wallctl run` starts its paint workers first (they load while the wall reads its config), and
+    # the picture service after them: every job tells its worker where the picture cache is
+    from widget_kit import build, make_ctx
+
+    from wall.render.paint_pool import PaintJob, PaintPool
+
+    monkeypatch.delenv("WALL_PICTURE_CACHE", raising=False)
+    pool = PaintPool(workers=1)
+    pool.start()
+    svc = PictureService(tmp_path / "pictures", timeout_s=5).start()
+    try:
+        pictures.set_active(svc)
+        assert _fetched(svc, f"{server}/photo.png") and _fetched(svc, f"{server}/avatar.png")
+        post = Post(
+            key="m:2",
+            source="t",
+            network="mastodon",
+            published_at=__import__("widget_kit").T0,
+            text="A photo from the valley",
+            author=Author(id="m:2", handle="@bo@example.social", name="Bo", avatar_url=f"{server}/avatar.png"),
+            media=(Media(kind="image", url=f"{server}/photo.png", alt="the valley"),),
+        )
+        view = build("top_posts", make_ctx(1280, 720, data=snapshot_with(posts=[post])), count=1)
+        assert view.posts[0].image_local
+        pool.submit(PaintJob("z", "top_posts", view, 1280, 720, 1, 1))
+        pool.wait(60)
+        (result,) = pool.collect()
+        px = result.pixels[:, :, :3].astype(int)
+        blue = (np.abs(px - np.array(BLUE)).max(axis=2) <= 12).sum()
+        red = (np.abs(px - np.array(RED)).max(axis=2) <= 12).sum()
+        result.release()
+        assert result.error is None and blue > 5000 and red > 500  # the cached picture and avatar
+    finally:
+        pool.close()
+        svc.stop()
+        pictures.set_active(None)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import Rect
+from ..paint.images import PICTURE_CACHE_ENV
 from ..paint.text import TextBox, avoid_bezels, record_text_boxes
 
 
@@ -43,6 +44,9 @@ class PaintJob:
     # quarter turns (counterclockwise) given to the picture once painted: a zone inside one rotated
     # panel arrives in the panel's own orientation, so the compositor copies it instead of drawing it
     turn: int = 0
+    # the web picture cache the painter may open (the parent's WALL_PICTURE_CACHE when the job was
+    # sent): workers may have started before the picture service, which the wall starts after them
+    picture_cache: str = field(default_factory=lambda: os.environ.get(PICTURE_CACHE_ENV, ""))
 
 
 @dataclass
@@ -65,11 +69,19 @@ class PaintResult:
 
 
 def paint_view(
-    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...] = (), turn: int = 0
+    widget_name: str,
+    view: Any,
+    width: int,
+    height: int,
+    parts: tuple[Rect, ...] = (),
+    turn: int = 0,
+    picture_cache: str = "",
 ) -> tuple[np.ndarray, str | None, list[TextBox]]:
     """Paint in this process, text kept inside `parts` and the picture turned `turn` quarters (see
     PaintJob); also the boxes of the text drawn (zone px, as painted). A painter that fails yields
     an error card, never an exception."""
+    if picture_cache and os.environ.get(PICTURE_CACHE_ENV) != picture_cache:
+        os.environ[PICTURE_CACHE_ENV] = picture_cache  # this process paints for that wall from now on
     with avoid_bezels(parts), record_text_boxes() as boxes:
         pixels, error = _paint(widget_name, view, width, height)
     return turned(pixels, turn), error, boxes
@@ -110,9 +122,15 @@ def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.nda
 
 
 def _worker_paint(
-    widget_name: str, view: Any, width: int, height: int, parts: tuple[Rect, ...], turn: int = 0
+    widget_name: str,
+    view: Any,
+    width: int,
+    height: int,
+    parts: tuple[Rect, ...],
+    turn: int = 0,
+    picture_cache: str = "",
 ) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
-    pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn)
+    pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
     shm = shared_memory.SharedMemory(create=True, size=max(1, pixels.nbytes))
     np.ndarray(pixels.shape, np.uint8, buffer=shm.buf)[...] = pixels
     name = shm.name
@@ -181,7 +199,9 @@ class PaintPool:
             self._done.append(PaintResult(job, pixels, error, text_boxes=boxes))
             return
         assert self._executor is not None
-        fut = self._executor.submit(_worker_paint, job.widget, job.view, job.width, job.height, job.parts, job.turn)
+        fut = self._executor.submit(
+            _worker_paint, job.widget, job.view, job.width, job.height, job.parts, job.turn, job.picture_cache
+        )
         self._pending.append((job, fut))
 
     @property

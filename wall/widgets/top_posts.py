@@ -643,7 +643,8 @@ def _draw_image(
 ) -> None:
     if c.image_local:
         try:
-            draw_picture(canvas, c.image, x, y, w, h, "cover", radius)
+            # a feed's picture: opened only as a bundled demo picture or a file of the picture cache
+            draw_picture(canvas, c.image, x, y, w, h, "cover", radius, feed=True)
             return
         except PictureUnavailable:
             pass
