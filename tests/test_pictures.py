@@ -294,6 +294,10 @@ def test_custom_emoji_are_drawn_inline_once_fetched(server, service):
     assert card.text == "Fibre reached the valley \u2003 today" and card.emoji[0].startswith(str(service.cache_dir))
     assert ":" not in card.text
     assert red(px) > 100  # the emoji's picture (the static one: red) sits in the text
+    # and in the author's display name, on the card's first line; the initials skip it
+    assert card.author == "Ana \u2003 Lima" and len(card.author_emoji) == 1 and card.initials == "AL"
+    header = px[: px.shape[0] // 4]
+    assert red(header) > 50 and red(px_before[: px.shape[0] // 4]) == 0
 
 
 def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, service):

@@ -46,7 +46,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted, identities
-from feeds.model import CustomEmoji, Post, without_shortcodes
+from feeds.model import CustomEmoji, Post
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
@@ -150,6 +150,7 @@ class PostCard:
     copies: tuple[str, ...] = ()  # keys of the other copies shown as this card (cross-posts)
     # custom emoji drawn inline: the cached picture of each EMOJI_SLOT in `text`, in order
     emoji: tuple[str, ...] = ()
+    author_emoji: tuple[str, ...] = ()  # the same for `author` (Mastodon display names carry them too)
 
 
 @dataclass(frozen=True)
@@ -333,11 +334,12 @@ def with_emoji(text: str, emojis: tuple[CustomEmoji, ...]) -> tuple[str, tuple[s
 
 
 def _draw_emoji(
-    canvas: skia.Canvas, body: Fitted, c: PostCard, style: TextStyle, x: float, y: float, width: float
+    canvas: skia.Canvas, body: Fitted, pictures: tuple[str, ...], style: TextStyle, x: float, y: float, width: float
 ) -> None:
-    """The cached custom emoji over the slots the painted (maybe ellipsised) body kept."""
+    """The cached custom emoji over the slots the painted (maybe ellipsised) text kept; (x, y) is
+    where the paragraph's top left was painted, `width` the width it was laid out in."""
     s = body.size * 1.05
-    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), c.emoji, strict=False):
+    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), pictures, strict=False):
         try:
             draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
         except PictureUnavailable:
@@ -372,7 +374,7 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
     body, emoji = with_emoji(p.text, p.emojis)  # never ':blobcat:' on a wall
     text = "" if title and body.strip() == title.strip() else _cut(body)
     emoji = emoji[: text.count(EMOJI_SLOT)]
-    name = without_shortcodes(a.name, a.emojis)
+    name, name_emoji = with_emoji(a.name or "", a.emojis)
     likes: int | None = None
     reposts: int | None = None
     replies: int | None = None
@@ -406,6 +408,7 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
         badges=tuple(NetworkBadge(n, *NETWORKS.get(n, OTHER_NETWORK)) for n in networks),
         copies=tuple(c.key for c in copies),
         emoji=emoji,
+        author_emoji=name_emoji if name else (),
     )
 
 
@@ -691,14 +694,18 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
     name_w = iw - av - gap
     if name_w > 10:
         verified_r = size * 0.33 if c.verified else 0.0
+        name_style = TextStyle(view.font, view.text, True, "left")
         name = fit_line(
             c.author,
             name_w - 3 * verified_r,
             size,
-            TextStyle(view.font, view.text, True, "left"),
+            name_style,
             min_size=min(size, max(10.0, view.text_floor, size * 0.6)),
         )
         draw_on_baseline(canvas, name, name_x, iy + name_base)
+        if c.author_emoji:
+            top = iy + name_base - name.paragraph.AlphabeticBaseline  # where draw_on_baseline put it
+            _draw_emoji(canvas, name, c.author_emoji, name_style, name_x, top, name_w - 3 * verified_r)
         if c.verified:
             vx = name_x + name.paragraph.LongestLine + verified_r * 1.6
             draw_verified(canvas, vx, iy + name_base - name.size * 0.36, verified_r, view.accent)
@@ -759,7 +766,7 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         body = fit(c.text, tw, th, style, max_size=body_max, min_size=body_min)
         draw_fitted(canvas, body, tx, ty, th, "top")
         if c.emoji:
-            _draw_emoji(canvas, body, c, style, tx, ty, tw)  # "top": the paragraph starts at ty
+            _draw_emoji(canvas, body, c.emoji, style, tx, ty, tw)  # "top": the paragraph starts at ty
 
 
 def _draw_page(
