@@ -653,3 +653,25 @@ def test_press_articles_are_cards_without_counters():
     with record_text_sizes() as painted:
         px = paint("top_posts", dataclasses.replace(view, posts=(as_post,)), 960, 540)
     assert "0" in {text for _, text in painted} and near(px, "#ff5c8a", 40) > 50
+
+
+def test_a_tone_filter_shows_only_the_posts_a_crisis_wall_must_answer():
+    from feeds.model import Sentiment
+
+    def toned(key: str, label: str | None, minutes_ago: float) -> Post:
+        p = post(key, f"post {key}", minutes_ago=minutes_ago, handle=f"@{key}", name=key.upper())
+        sentiment = (
+            Sentiment(score={"negative": -0.8, "neutral": 0.0, "positive": 0.8}[label], label=label) if label else None
+        )
+        return p.model_copy(update={"sentiment": sentiment})
+
+    posts = [toned("a", "positive", 1), toned("b", "negative", 2), toned("c", "neutral", 3), toned("d", None, 4)]
+    data = snapshot_with(posts=posts)
+    every = build("top_posts", make_ctx(1920, 1080, data=data), rank_by="recency", count=4)
+    assert [c.key for c in every.posts] == ["a", "b", "c", "d"]
+    complaints = build(
+        "top_posts", make_ctx(1920, 1080, data=data), rank_by="recency", count=4, tone=["negative", "neutral"]
+    )
+    assert [c.key for c in complaints.posts] == ["b", "c"]  # no cheerful post beside an outage banner
+    with pytest.raises(ValidationError):
+        options("top_posts", tone=["angry"])

@@ -46,7 +46,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted, identities
-from feeds.model import CustomEmoji, Post
+from feeds.model import CustomEmoji, Post, Tone
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
@@ -109,6 +109,12 @@ class TopPostsOptions(BindingBase):
     include_articles: bool = Field(default=False, description="also show press articles (RSS headlines)")
     transition: Literal["slide", "fade", "none"] = Field(default="slide", description="how pages turn")
     show_images: bool = Field(default=True, description="show each post's first picture")
+    tone: list[Tone] | None = Field(
+        default=None,
+        min_length=1,
+        description="only posts of these tones, e.g. [negative, neutral] on a crisis wall (what the room must "
+        "answer); posts without a tone show only without this option",
+    )
     title: str | None = Field(
         default=None, max_length=80, description="header text; default 'Top posts'; an empty string hides the header"
     )
@@ -191,15 +197,23 @@ def _reach(p: Post) -> float:
 
 
 def rank_cards(
-    posts: tuple[Post, ...] | list[Post], t: datetime, rank_by: str, window_minutes: int, include_articles: bool = False
+    posts: tuple[Post, ...] | list[Post],
+    t: datetime,
+    rank_by: str,
+    window_minutes: int,
+    include_articles: bool = False,
+    tones: frozenset[str] | None = None,
 ) -> list[tuple[Post, ...]]:
     """The cards worth showing, best first, each as its posts (first copy first; see the module's
-    docstring): inside the window, with something to show, no duplicates, cross-posts merged."""
+    docstring): inside the window, of `tones` (when given), with something to show, no duplicates,
+    cross-posts merged."""
     oldest, newest = t - timedelta(minutes=window_minutes), t + FUTURE_SKEW
     seen: set[str] = set()
     keep = []
     for p in posts:
         if p.key in seen or not (oldest <= p.published_at <= newest):
+            continue
+        if tones is not None and (p.sentiment is None or p.sentiment.label not in tones):
             continue
         if p.kind == "article" and not include_articles:
             continue
@@ -245,12 +259,13 @@ _memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[tuple[Post, ...]]]] = Ord
 def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> list[tuple[Post, ...]]:
     """rank_cards as of t (a page's start), remembered: build() runs every frame, and sorting a few
     thousand posts per zone per frame would eat the frame budget."""
-    key = (id(posts), t, options.rank_by, options.window_minutes, options.include_articles)
+    tones = frozenset(options.tone) if options.tone else None
+    key = (id(posts), t, options.rank_by, options.window_minutes, options.include_articles, tones)
     hit = _memo.get(key)
     if hit is not None and hit[0] is posts:  # `is`: an id can be reused once a tuple is freed
         _memo.move_to_end(key)
         return hit[1]
-    ranked = rank_cards(posts, t, options.rank_by, options.window_minutes, options.include_articles)
+    ranked = rank_cards(posts, t, options.rank_by, options.window_minutes, options.include_articles, tones)
     _memo[key] = (posts, ranked)
     while len(_memo) > 32:
         _memo.popitem(last=False)
