@@ -51,6 +51,28 @@ def test_overrun_skips_missed_slots_and_counts_them_as_dropped():
     assert loop.times.summary()["dropped"] == 6
 
 
+def test_a_loop_behind_never_skips_a_kept_frame():
+    # a room's nodes commit a switch on one announced frame: a node running behind draws that
+    # frame late rather than skipping it (and so showing the switch a frame after the others)
+    clock = SlowClock(T0, cost=0.25)
+    loop = FrameLoop(10, clock)
+    kept = T0 + timedelta(seconds=0.2)  # slot 2, which the overrun of frame 0 would drop
+    loop.keep = lambda: kept
+    seen = []
+
+    def render(t):
+        seen.append(t)
+        clock.charge()
+
+    loop.run(render, frames=3)
+    assert seen[:2] == [T0, kept]
+    loop2 = FrameLoop(10, SlowClock(T0, cost=0.25))
+    loop2.keep = lambda: None  # nothing kept: the usual drops
+    seen2 = []
+    loop2.run(lambda t: (seen2.append(t), loop2.clock.charge()), frames=2)
+    assert seen2 == [T0, T0 + timedelta(seconds=0.3)]
+
+
 def test_stop_from_inside_a_frame():
     loop = FrameLoop(30, SteppedClock(T0))
     seen = []

@@ -240,6 +240,11 @@ class Engine:
             self.pending.held = False
             self.pending.commit_at = at
 
+    def commit_due(self) -> datetime | None:
+        """The frame time a released switch commits at (a room's announced frame), if one waits."""
+        pending = self.pending
+        return pending.commit_at if pending is not None and not pending.held else None
+
     @property
     def pending_ready(self) -> bool:
         """The scenario being prepared is painted and uploaded whole: it could be shown this frame."""

@@ -127,6 +127,9 @@ class FrameLoop:
         self.clock = clock or SystemClock()
         self.times = FrameTimes()
         self.stop_event = threading.Event()
+        # a frame time that must be drawn even when the loop is behind (a room's announced commit:
+        # every machine shows the switch on that frame, so none may drop it); None: nothing to keep
+        self.keep: Callable[[], datetime | None] | None = None
 
     def run(
         self,
@@ -152,8 +155,15 @@ class FrameLoop:
             work = time.perf_counter() - began
             ended = self.clock.monotonic()
             rendered += 1
-            # the next slot whose start is still ahead of us; slots in between are dropped
+            # the next slot whose start is still ahead of us; slots in between are dropped, but
+            # never the one that holds a kept frame time (drawn late rather than not at all)
             next_slot = max(slot + 1, math.floor((ended - start) / self.period) + 1)
+            kept = self.keep() if self.keep is not None and next_slot > slot + 1 else None
+            if kept is not None:
+                for s in range(slot + 1, next_slot):
+                    if self.clock.wall_time(start + s * self.period) >= kept:
+                        next_slot = s
+                        break
             self.times.add(work, next_slot - slot - 1)
             if after_frame is not None:
                 after_frame(rendered, work)
