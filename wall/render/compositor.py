@@ -56,7 +56,10 @@ class ZoneSurface:
 
     @property
     def period(self) -> int:
-        return self._texture.width if self._texture is not None else self.zone.rect.w
+        """A scrolling strip's length in canvas columns (the texture's rows when turned a quarter)."""
+        if self._texture is None:
+            return self.zone.rect.w
+        return self._texture.height if self.turn % 2 else self._texture.width
 
     @property
     def state(self) -> tuple[int, int]:
@@ -70,7 +73,7 @@ class ZoneSurface:
         h, w = pixels.shape[:2]
         tex = ctx.texture((w, h), 4, np.ascontiguousarray(pixels))
         tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        tex.repeat_x = strip
+        tex.repeat_x = tex.repeat_y = strip  # a strip repeats along its length (y, turned a quarter)
         self._texture, self._fbo = tex, ctx.framebuffer([tex])
         self.offset %= w
 
@@ -317,8 +320,10 @@ class Compositor:
         if surf is None:
             return 0  # the zone left the layout while its paint was in flight
         h, w = pixels.shape[:2]
-        zw, zh = (surf.zone.rect.h, surf.zone.rect.w) if turn % 2 else (surf.zone.rect.w, surf.zone.rect.h)
-        if h != zh or w < zw or (w != zw and not (strip and turn == 0)):
+        # (h, w) of the picture as turned: a strip is longer along the zone's width, which a quarter
+        # turn makes the picture's height
+        across, along = (w, h) if turn % 2 else (h, w)
+        if across != surf.zone.rect.h or along < surf.zone.rect.w or (along != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
         if surf._texture is None or w != surf._texture.width or h != surf._texture.height or turn != surf.turn:
             surf.attach(self.ctx, pixels, strip)  # its first picture, a strip of another period, another turn
@@ -639,11 +644,34 @@ class Compositor:
             # a zone painted in this rotated panel's orientation: a copy in native pixels
             x, y, w, h = _native_rect(d, part)
             zx, zy, _, _ = _native_rect(d, surf.zone.rect)
-            gl.blit(surf.fbo, out.fbo, x - zx, y - zy, w, h, x, y)
-            stats.blits += 1
+            if surf.period == surf.zone.rect.w:
+                gl.blit(surf.fbo, out.fbo, x - zx, y - zy, w, h, x, y)
+                stats.blits += 1
+            else:
+                stats.blits += self._copy_turned_strip(surf, part, out.fbo, (x, y, w, h), x - zx)
             return
         self._draw_quad(out, surf, part)
         stats.quads += 1
+
+    def _copy_turned_strip(
+        self, surf: ZoneSurface, part: Rect, dst: moderngl.Framebuffer, native: tuple[int, int, int, int], sx: int
+    ) -> int:
+        """Copy a scrolling strip turned a quarter (its canvas columns are the texture's rows) into
+        the native rectangle `native` of the part `part` of its zone: the strip's rows wrap around.
+        `sx`: the first texture column (the part's canvas rows, as turned). Returns the blits made."""
+        p = surf.period
+        c0, c1 = part.x - surf.zone.rect.x, part.x1 - surf.zone.rect.x  # the part's zone columns
+        x, y, w, h = native
+        if surf.turn == 1:  # turned counterclockwise: column c is row P-1-(o+c), read bottom-up
+            start = (p - 1 - (surf.offset + c1 - 1)) % p
+        else:  # turned clockwise: column c is row o+c
+            start = (surf.offset + c0) % p
+        first = min(h, p - start)  # rows before the strip wraps around
+        gl.blit(surf.fbo, dst, sx, start, w, first, x, y)
+        if first < h:
+            gl.blit(surf.fbo, dst, sx, 0, w, h - first, x, y + first)
+            return 2
+        return 1
 
     def _copy_zone(self, surf: ZoneSurface, seen: Rect, dst: moderngl.Framebuffer, vp: Rect, dx: int = 0) -> int:
         """Copy 1:1 what zone `surf`, moved `dx` canvas pixels to the right, shows in the canvas

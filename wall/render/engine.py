@@ -302,7 +302,9 @@ class Engine:
             # a scrolling strip moves past the mullions by design: its text is not laid out around them
             strip = scrolls(widget_name)
             parts = () if strip else scene.parts.get(zone_id, ())
-            turn = 0 if strip else scene.turns.get(zone_id, 0)  # a strip scrolls in canvas x: drawn, not copied
+            turn = scene.turns.get(zone_id, 0)
+            if strip and turn % 2 == 0:
+                turn = 0  # a strip upside down is drawn (its copy would run backwards); a quarter turn is copied
             self.pool.submit(PaintJob(zone_id, widget_name, view, w, h, self._seq, scene.generation, parts, turn))
             scene.requested[zone_id] = view
             sent += 1

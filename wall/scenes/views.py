@@ -7,9 +7,13 @@ through the moderator (a blocked post never reaches a painter), and asks the wid
 a frozen dataclass of exactly what to draw. The engine (wall/render/engine.py) only paints,
 uploads and composites what it is given here.
 
-Why the views are rebuilt every frame: they are cheap, pure functions of data and time, and equal
-views paint equal pixels, so the engine repaints a zone only when its view changed. A widget that
-fails to build shows its error card; the other zones go on.
+Views are pure functions of data and time, and equal views paint equal pixels, so the engine
+repaints a zone only when its view changed. A widget whose view moves with time only in steps
+(`TIME_STEP_S` in its module: clocks and ages at whole seconds, a banner's pulse at quarter seconds)
+is built as of its step's start and only when its binding, its data (the very snapshot object the
+store and moderator hand out) or its step changed; the others are built every frame (post pages
+and leaderboards animate between steps). Either way a frame is the same at an instant whatever
+came before. A widget that fails to build shows its error card; the other zones go on.
 
 Three things a frame carries besides the views:
 - `scroll`: the strip offset of scrolling widgets (the ticker), a pure function of time, moved by
@@ -37,7 +41,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..config.loader import LoadedConfig, ScenarioPlan
@@ -161,18 +165,23 @@ class SceneViews:
         self._built: OrderedDict[int, _Built] = OrderedDict()
         self._frozen_at: datetime | None = None
         self._frozen: dict[str, FeedSnapshot | None] = {}  # feed -> the snapshot shown while frozen
+        # (plan id, zone) -> (binding, data, time step start, view): the view a zone's widget built
+        # from exactly these inputs, reused until one of them changes (see `frame`)
+        self._views: dict[tuple[int, str], tuple[Any, Any, datetime, Any]] = {}
         self._holding_reasons: dict[str, tuple[str, str]] = {}  # zone -> (scenario, why) last logged
 
     def reconfigure(self, loaded: LoadedConfig) -> None:
         """A reloaded config (render thread): zone contexts are made again from its plans."""
         self.loaded = loaded
         self._contexts.clear()
+        self._views.clear()
 
     def moderate_with(self, moderator: Moderator | None) -> None:
         """Filter what zones show through this moderator from the next frame on (None: nothing is
         filtered, as in renders)."""
         self.moderator = moderator
         self._built.clear()
+        self._views.clear()
 
     def frame(self, plan: ScenarioPlan, t: datetime, frozen_at: datetime | None = None) -> SceneFrame:
         """Every bound zone's view at time t. frozen_at: the instant the wall froze (None: live)."""
@@ -187,9 +196,21 @@ class SceneViews:
             module = widget(binding.widget)
             # frozen: a zone showing a feed stays as it was (its data and its notion of "now")
             t_zone = frozen_at if (frozen_at is not None and binding.feed) else t
+            step = getattr(module, "TIME_STEP_S", None)
             try:
-                ctx = dataclasses.replace(base, time=t_zone, data=self._data(binding.feed, t_zone, plan))
-                view = module.build(binding, ctx)
+                data = self._data(binding.feed, t_zone, plan)
+                if step:
+                    # a widget whose view changes with time only in steps is built as of its step's
+                    # start, and once: the same binding, data object and step give the same view
+                    t_zone = t_zone - timedelta(seconds=t_zone.timestamp() % step)
+                ctx = dataclasses.replace(base, time=t_zone, data=data)
+                hit = self._views.get((id(plan), zone_id)) if step else None
+                if hit is not None and hit[0] is binding and hit[1] is data and hit[2] == t_zone:
+                    view = hit[3]
+                else:
+                    view = module.build(binding, ctx)
+                    if step:
+                        self._views[(id(plan), zone_id)] = (binding, data, t_zone, view)
                 held = self._held(zone_id, module, view, binding.feed, ctx, plan)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)
@@ -219,7 +240,9 @@ class SceneViews:
         contexts = zone_contexts(plan, self.loaded.wall, self.loaded.config.viewing_distance_m)
         self._contexts[id(plan)] = (plan, contexts)
         while len(self._contexts) > PLANS_REMEMBERED:
-            self._contexts.popitem(last=False)
+            gone, _ = self._contexts.popitem(last=False)
+            for key in [k for k in self._views if k[0] == gone]:
+                del self._views[key]
         return contexts
 
     def _held(

@@ -44,6 +44,8 @@ SPANS_BEZELS = True
 
 PULSE_STEPS_PER_S = 4
 PULSE_CYCLE_STEPS = 8  # a 2 s breath: 0, 1/4, 1/2, 3/4, 1, 3/4, 1/2, 1/4
+# the view changes with time only at the pulse's steps (and whole seconds: "since" texts)
+TIME_STEP_S = 1 / PULSE_STEPS_PER_S
 
 
 class AlertOptions(BindingBase):

@@ -75,6 +75,10 @@ def _entry(zone: ClockZone, now: datetime, options: ClockOptions) -> ClockEntry:
     return ClockEntry(_label(zone), time_text, date_text)
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: ClockOptions, ctx: BuildContext) -> ClockView:
     return ClockView(
         entries=tuple(_entry(z, ctx.time, options) for z in options.zones),

@@ -279,6 +279,10 @@ def _caption(value: float | None, target: float | None, unit: str, higher: bool)
     return text + f" \u00b7 {delta} {'above' if gap > 0 else 'below'}"
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: GaugeOptions, ctx: BuildContext) -> GaugeView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)

@@ -91,6 +91,10 @@ class HoldingView:
     waiting: int = 0  # posts waiting for an operator's approval, when that is the reason
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: HoldingOptions, ctx: BuildContext) -> HoldingView:
     return holding_view(
         ctx,

@@ -45,6 +45,10 @@ class IdentifyView:
     background: str
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: IdentifyOptions, ctx: BuildContext) -> IdentifyView:
     return IdentifyView(options.display, tuple(options.lines), options.background)
 

@@ -404,6 +404,11 @@ def _from_leaderboard(options: InfluencersOptions, metric: Metric, slots: int):
     return rows, [], 1.0, "", subtitle
 
 
+# its view changes with time only at the re-order's steps (rankings change on multiples of them):
+# wall/scenes/views.py builds it once a step
+TIME_STEP_S = REORDER_S / REORDER_STEPS
+
+
 def build(options: InfluencersOptions, ctx: BuildContext) -> InfluencersView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     heading_h = title_size(text_floor(ctx), HEADER_EM) * LINE if options.title != "" else 0.0

@@ -119,6 +119,10 @@ def _spark(series, allow_negative: bool) -> tuple[float, ...]:
     return tuple(round((v - lo) / (hi - lo), 4) for v in values)
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: KpiOptions, ctx: BuildContext) -> KpiView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)

@@ -353,6 +353,10 @@ def _ramp(surface: str, accent: str, n: int) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------- building
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: MapOptions, ctx: BuildContext) -> MapView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)

@@ -135,6 +135,10 @@ def _percent_text(p: int, count: float) -> str:
     return "<1 %" if p == 0 and count > 0 else f"{p} %"
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: SentimentOptions, ctx: BuildContext) -> SentimentView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)

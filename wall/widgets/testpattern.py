@@ -40,6 +40,10 @@ class TestPatternView:
     pitch_mm: tuple[float, float]
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: TestPatternOptions, ctx: BuildContext) -> TestPatternView:
     return TestPatternView(options.pattern, ctx.origin, ctx.pitch_mm)
 

@@ -46,6 +46,10 @@ class TextView:
     padding_px: int
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: TextOptions, ctx: BuildContext) -> TextView:
     return TextView(
         text=plain_text(options.text),

@@ -149,6 +149,10 @@ def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
     return out
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)

@@ -240,6 +240,10 @@ _MEMO: dict[tuple, tuple[tuple, TimelineView]] = {}
 _MEMO_SIZE = 64
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: TimelineOptions, ctx: BuildContext) -> TimelineView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     m = metric_of(ctx.data, options.metric)

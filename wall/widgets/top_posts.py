@@ -427,6 +427,11 @@ def card_for(p: Post, t: datetime, show_images: bool, copies: tuple[Post, ...] =
     )
 
 
+# its view changes with time only at a page turn's steps (pages turn on multiples of them):
+# wall/scenes/views.py builds it once a step
+TIME_STEP_S = TRANSITION_S / TRANSITION_STEPS
+
+
 def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
     cols, rows = grid_for(options.count, ctx.width, ctx.height, planning_floor(ctx), ctx.min_text_px)

@@ -195,6 +195,10 @@ def _rows(options: TopicsOptions, ctx: BuildContext) -> int:
     return min(options.limit or 10, fit_rows)
 
 
+# its view changes with time only at whole seconds (ages, clocks): wall/scenes/views.py builds it once a second
+TIME_STEP_S = 1.0
+
+
 def build(options: TopicsOptions, ctx: BuildContext) -> TopicsView:
     theme = ctx.theme
     status = data_status(ctx.data, ctx.time, ctx.min_text_px)
