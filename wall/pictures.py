@@ -135,6 +135,9 @@ class PictureService:
         self._failed: dict[str, _Failure] = {}
         self._pending: set[str] = set()
         self._fetched = 0
+        # bumped whenever a look-up's answer may change (a picture cached, or failed): views built
+        # from look-ups are reused only while it stays the same (wall/scenes/views.py)
+        self.generation = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[str] | None = None
         self._thread: threading.Thread | None = None
@@ -269,6 +272,7 @@ class PictureService:
 
     def _fail(self, url: str, reason: str) -> None:
         with self._lock:
+            self.generation += 1
             previous = self._failed.get(url)
             attempts = (previous.attempts if previous else 0) + 1
             # back off: 5 min, 10, 20 ... at most 6 h, so a dead avatar costs a request now and then
@@ -292,6 +296,7 @@ class PictureService:
             self._bytes += len(png)
             self._failed.pop(url, None)
             self._fetched += 1
+            self.generation += 1
             evicted = self._evict_locked()
         for stale in evicted:
             with_suppressed_unlink(stale)
@@ -339,6 +344,12 @@ def set_active(service: PictureService | None) -> None:
 
 def active() -> PictureService | None:
     return _active
+
+
+def generation() -> tuple[int, int]:
+    """Changes whenever `cached` may answer differently (another service, a picture arrived or failed)."""
+    service = _active
+    return (id(service), service.generation) if service is not None else (0, 0)
 
 
 def cached(url: str | None) -> str:

@@ -11,7 +11,8 @@ Views are pure functions of data and time, and equal views paint equal pixels, s
 repaints a zone only when its view changed. A widget whose view moves with time only in steps
 (`TIME_STEP_S` in its module: clocks and ages at whole seconds, a banner's pulse at quarter seconds)
 is built as of its step's start and only when its binding, its data (the very snapshot object the
-store and moderator hand out) or its step changed; the others are built every frame (post pages
+store and moderator hand out), its step or the pictures at hand (`wall.pictures.generation`)
+changed; the others are built every frame (post pages
 and leaderboards animate between steps). Either way a frame is the same at an instant whatever
 came before. A widget that fails to build shows its error card; the other zones go on.
 
@@ -49,6 +50,7 @@ from ..config.schema import active_binding
 from ..geometry import Wall, min_font_px
 from ..moderation import Moderator
 from ..paint.error_card import ErrorView
+from ..pictures import generation as pictures_generation
 from ..store import FeedSnapshot, Store
 from ..widgets.base import BuildContext, ThemeView
 from ..widgets.holding import HoldingView, holding_view
@@ -165,9 +167,9 @@ class SceneViews:
         self._built: OrderedDict[int, _Built] = OrderedDict()
         self._frozen_at: datetime | None = None
         self._frozen: dict[str, FeedSnapshot | None] = {}  # feed -> the snapshot shown while frozen
-        # (plan id, zone) -> (binding, data, time step start, view): the view a zone's widget built
-        # from exactly these inputs, reused until one of them changes (see `frame`)
-        self._views: dict[tuple[int, str], tuple[Any, Any, datetime, Any]] = {}
+        # (plan id, zone) -> (binding, data, time step start, pictures' generation, view): the view a
+        # zone's widget built from exactly these inputs, reused until one of them changes (`frame`)
+        self._views: dict[tuple[int, str], tuple[Any, Any, datetime, tuple[int, int], Any]] = {}
         self._holding_reasons: dict[str, tuple[str, str]] = {}  # zone -> (scenario, why) last logged
 
     def reconfigure(self, loaded: LoadedConfig) -> None:
@@ -205,12 +207,13 @@ class SceneViews:
                     t_zone = t_zone - timedelta(seconds=t_zone.timestamp() % step)
                 ctx = dataclasses.replace(base, time=t_zone, data=data)
                 hit = self._views.get((id(plan), zone_id)) if step else None
-                if hit is not None and hit[0] is binding and hit[1] is data and hit[2] == t_zone:
-                    view = hit[3]
+                shots = pictures_generation()  # a picture that arrived changes a card's view
+                if hit is not None and hit[0] is binding and hit[1] is data and hit[2] == t_zone and hit[3] == shots:
+                    view = hit[4]
                 else:
                     view = module.build(binding, ctx)
                     if step:
-                        self._views[(id(plan), zone_id)] = (binding, data, t_zone, view)
+                        self._views[(id(plan), zone_id)] = (binding, data, t_zone, shots, view)
                 held = self._held(zone_id, module, view, binding.feed, ctx, plan)
             except Exception as exc:  # a zone's failure stays in its zone
                 log.exception("zone %s: %s failed to build its view", zone_id, binding.widget)
