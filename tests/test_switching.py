@@ -221,11 +221,46 @@ def test_a_crossfade_frame_is_the_mix_of_the_two_pictures_and_a_copy_where_they_
     assert checked > 1_000_000
 
 
-def test_transition_targets_exist_before_the_first_transition(rt):
-    # made when the wall starts: the first transition allocates nothing (no long first frame)
+def _targets(rt) -> tuple[int, int]:
+    outs = rt.engine.compositor.outputs.values()
+    return sum(o.before is not None for o in outs), sum(o.post is not None for o in outs)
+
+
+def test_transition_targets_are_made_while_a_switch_is_prepared_and_given_back_after_it(rt):
+    # a still wall holds no transition target (100 MB on the demo wall); a switch with a transition
+    # makes them on the frames it is prepared in, so none of the transition's frames allocates
+    t = T + timedelta(minutes=5)
+    settled(rt, "monitoring", t)
+    rt.frame(t + timedelta(seconds=30))  # any transition of an earlier test is long over
+    assert _targets(rt) == (0, 0)
+    displays = len(rt.engine.compositor.outputs)
+    made_before_commit = None
+    rt.prepare("crisis", transition=TransitionConfig(kind="crossfade", duration_s=0.6))
+    for _ in range(2000):
+        t += timedelta(seconds=1 / 30)
+        shown = _targets(rt)
+        if rt.frame(t).committed:
+            made_before_commit = shown
+            break
+        assert sum(_targets(rt)) >= 1, "the first frame preparing the switch made a target"
+    assert made_before_commit is not None
+    assert _targets(rt) == (displays, displays)
     for out in rt.engine.compositor.outputs.values():
-        assert out.post is not None and out.before is not None
         assert out.post[0].size == out.display.resolution
+    t += timedelta(seconds=0.3)
+    rt.frame(t)  # mid-transition: still held
+    assert _targets(rt) == (displays, displays)
+    t += timedelta(seconds=0.4)
+    rt.frame(t)  # the transition ended on this frame
+    assert _targets(rt) == (0, 0)
+    # a cut makes none
+    rt.prepare("monitoring", transition=TransitionConfig(kind="cut"))
+    for _ in range(2000):
+        t += timedelta(seconds=1 / 30)
+        if rt.frame(t).committed:
+            break
+        assert _targets(rt) == (0, 0)
+    assert rt.engine.plan.name == "monitoring"
 
 
 def test_a_spotlight_grows_over_a_copy_of_the_picture_it_leaves(rt):
@@ -264,3 +299,19 @@ def test_a_switch_shows_in_the_frame_its_last_paint_arrives(rt):
         frames, _ = switch_until_commit(rt, scenario, T, transition=TransitionConfig(kind="cut"))
         assert frames >= 1
         assert rt.engine.last_switch["frames_after_painted"] == 0, rt.engine.last_switch
+
+
+def test_targets_given_back_and_made_again_leave_no_gl_error(rt):
+    ctx = rt.engine.compositor.ctx
+    t = T + timedelta(minutes=20)
+    settled(rt, "monitoring", t)
+    for name in ("crisis", "monitoring"):
+        rt.prepare(name, transition=TransitionConfig(kind="slide", duration_s=0.2))
+        for _ in range(2000):
+            t += timedelta(seconds=1 / 30)
+            if rt.frame(t).committed:
+                break
+        for _ in range(10):  # through the transition and past its end: its targets are given back
+            t += timedelta(seconds=1 / 30)
+            rt.frame(t)
+        assert ctx.error == "GL_NO_ERROR"

@@ -19,6 +19,7 @@ when they present.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import moderngl
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..geometry import Display, Rect, Wall
 from ..layout import Zone
+from ..memory import give_back_memory
 from . import gl
 
 log = logging.getLogger("wall.render")
@@ -257,6 +259,7 @@ class Compositor:
             for surf in self.zones.values():
                 if id(surf) not in shared:
                     surf.release()
+            give_back_memory()  # the zones a cut left
         self.zones, self.order = self.pending, self.pending_order
         self.pending, self.pending_order = None, []
         if background is not None:
@@ -377,8 +380,13 @@ class Compositor:
                 out.shown = "main"  # the post stage ended: the panel shows the composited picture again
                 out.night_key = None
                 out.damage = [(0, 0, *out.display.resolution)]
-        if self.old_zones and (post is None or not post.transition):
-            self.release_old()
+        if post is None or not post.transition:
+            if self.old_zones:
+                self.release_old()
+            if self.pending is None and self.release_targets():
+                # the driver frees textures with free(): pages of a large free block stay with the
+                # process until malloc gives them back, which it does off this thread
+                give_back_memory()
         return stats
 
     # ----------------------------------------------------------------- post stage
@@ -393,28 +401,61 @@ class Compositor:
         return pair
 
     def _ready_post_stage(self) -> None:
-        """Make every transition's targets now, and draw through each post program once.
+        """Draw through each post program once, into a scratch target of a few pixels.
 
-        The first transition would otherwise allocate two output-sized targets per display and let
-        the driver compile each program's variant (llvmpipe compiles on first draw): one frame of
-        nearly a second, in front of the room, at the moment everyone looks at the wall."""
-        for out in self.outputs.values():
-            # made, not filled: their pages cost memory only once a transition writes them, and
-            # every transition writes its targets whole before a panel shows them
-            self._target(out, "post")
-            self._target(out, "before")
+        llvmpipe compiles a program's variant on its first draw: without this, the first
+        transition's first frame would take nearly a second, in front of the room, at the moment
+        everyone looks at the wall. The output-sized targets are made by `ready_targets` while a
+        switch is prepared, and given back when its transition ends (two per display: 16 MB a
+        1080p panel, 100 MB for six, otherwise held by a wall that spends most of its hours still)."""
         out = next(iter(self.outputs.values()), None)
         if out is None:
             return
-        post_tex, post_fbo = self._target(out, "post")
-        before_tex, _ = self._target(out, "before")
+        scratch = self.ctx.texture((4, 4), 4)
+        fbo = self.ctx.framebuffer([scratch])
         one = Rect(out.display.viewport.x, out.display.viewport.y, 1, 1)
         pixel = (0, 0, 1, 1)  # one pixel of each draw: enough for the driver to compile it
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, scissor=pixel)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), linear=True, alpha=0.5, scissor=pixel)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=pixel)
-        self._quad(out, post_fbo, before_tex, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=pixel)
+        self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), linear=True, scissor=pixel)
+        self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), linear=True, alpha=0.5, scissor=pixel)
+        self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=pixel)
+        self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=pixel)
         self.ctx.finish()
+        (self.ctx.screen if self.ctx.screen is not None else self.ctx.detect_framebuffer(0)).use()
+        fbo.release()
+        scratch.release()
+
+    def ready_targets(self, limit_s: float | None) -> bool:
+        """Make the targets a transition draws into (each panel's captured picture first, then its
+        post target), for up to `limit_s` of this frame (None: all of them; at least one a call).
+        Called on the frames a switch is being prepared, so its transition allocates nothing: on
+        llvmpipe a 1080p target costs about 6 ms to make. True when all are made."""
+        start = time.perf_counter()
+        made = 0
+        for which in ("before", "post"):
+            for out in self.outputs.values():
+                if getattr(out, which) is not None:
+                    continue
+                if made and limit_s is not None and time.perf_counter() - start >= limit_s:
+                    return False
+                self._target(out, which)
+                made += 1
+        return True
+
+    def release_targets(self) -> bool:
+        """Give back the transition targets (the night filter keeps its own). True if any was held."""
+        held = False
+        for out in self.outputs.values():
+            # moderngl rebinds the framebuffer last used whenever it makes another: that must not be
+            # one deleted here (the next target made would fail with GL_INVALID_OPERATION)
+            out.fbo.use()
+            for which in ("post", "before"):
+                pair = getattr(out, which)
+                if pair is not None:
+                    pair[1].release()
+                    pair[0].release()
+                    setattr(out, which, None)
+                    held = True
+        return held
 
     def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
         full = [(0, 0, *out.display.resolution)]

@@ -42,6 +42,7 @@ log = logging.getLogger("wall.render")
 
 # Enough for two full-HD zones per frame; llvmpipe uploads ~3 GB/s, so about 8 ms at most.
 DEFAULT_UPLOAD_BUDGET = 16 * 1024 * 1024
+TARGETS_S_PER_FRAME = 0.008  # of a frame preparing a switch: making its transition's targets
 SPOTLIGHT_S = 0.6  # a spotlight's zoom, when the scenario it grows in has no transition of its own
 
 # Layout generations are unique across engines, so paints still in flight from an engine that
@@ -256,14 +257,20 @@ class Engine:
             self.pending = None
             self.compositor.drop_pending()
 
-    def _commit(self, t: datetime, report: FrameReport) -> None:
-        scene = self.pending
-        assert scene is not None and self.scene is not None
+    @staticmethod
+    def _motion(scene: Scene) -> tuple[str, float]:
+        """How a switch to `scene` moves: the transition's kind ("cut": none) and its duration."""
         kind: str = scene.transition.kind if scene.transition is not None else "cut"
         duration = float(scene.transition.duration_s) if scene.transition is not None else 0.0
         if scene.zoom is not None:
             kind = scene.zoom.kind
             duration = duration or SPOTLIGHT_S
+        return kind, duration
+
+    def _commit(self, t: datetime, report: FrameReport) -> None:
+        scene = self.pending
+        assert scene is not None and self.scene is not None
+        kind, duration = self._motion(scene)
         animated = kind != "cut" and duration > 0
         self.compositor.commit_pending(rgba(scene.plan.theme.background), keep_old=animated)
         self.scene.release()
@@ -447,6 +454,11 @@ class Engine:
             uploads, sent = self._upload(preparing, left, pending=True)
             report.uploads += uploads
             report.uploaded_bytes += sent
+            kind, duration = self._motion(preparing)
+            if kind != "cut" and duration > 0:
+                # the transition's targets are made on the frames the switch is prepared in, a few
+                # ms of each, so that none of its own frames waits for an allocation
+                self.compositor.ready_targets(None if budget is None else TARGETS_S_PER_FRAME)
             due = not preparing.held and (preparing.commit_at is None or t >= preparing.commit_at)
             if due and not self.compositor.pending_missing() and not preparing.waiting:
                 self._commit(t, report)

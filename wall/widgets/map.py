@@ -157,10 +157,18 @@ class MapView:
 
 
 @lru_cache(maxsize=1)
-def _geo() -> dict:
-    # Read once per process (~100 KiB, a few ms): the render thread on its first build, each paint
-    # worker on its first paint.
-    return json.loads(GEO_FILE.read_text(encoding="utf-8"))
+def _geo() -> list[dict]:
+    """The countries, each ring an (n, 2) array of lon/lat degrees.
+
+    Read once per process (~100 KiB, a few ms): the render thread on its first build, each paint
+    worker on its first paint. The file's rings are lists of scaled integers; kept as Python ints
+    they would hold 7 MB in every process for the life of the wall, as arrays 0.8 MB."""
+    doc = json.loads(GEO_FILE.read_text(encoding="utf-8"))
+    scale = float(doc["scale"])
+    return [
+        {**c, "rings": tuple(np.asarray(ring, np.float64).reshape(-1, 2) / scale for ring in c["rings"])}
+        for c in doc["countries"]
+    ]
 
 
 Frame = tuple[float, float, float, float, float]  # (west, east, south, north, central meridian), degrees
@@ -173,14 +181,12 @@ FRAME_MARGIN = 0.12  # of the data's span, on every side
 def country_extents() -> dict[str, tuple[float, float, float, float]]:
     """ISO alpha-2 -> (west, east, south, north) of the country's largest ring: its main territory
     (France without French Guiana, the United States without Alaska), what a frame must hold."""
-    scale = _geo()["scale"]
     out: dict[str, tuple[float, float, float, float]] = {}
-    for c in _geo()["countries"]:
+    for c in _geo():
         if not c["iso"] or c["iso"] in HIDDEN:
             continue
         best = None
-        for ring in c["rings"]:
-            pts = np.asarray(ring, np.float64).reshape(-1, 2) / scale
+        for pts in c["rings"]:
             box = (pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max())
             area = (box[1] - box[0]) * (box[3] - box[2])
             if best is None or area > best[0]:
@@ -247,7 +253,7 @@ def widened(frame: Frame, region: str, aspect: float) -> Frame:
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """ISO alpha-2 -> name, for every country the map can draw."""
-    return {c["iso"]: c["name"] for c in _geo()["countries"] if c["iso"] and c["iso"] not in HIDDEN}
+    return {c["iso"]: c["name"] for c in _geo() if c["iso"] and c["iso"] not in HIDDEN}
 
 
 def natural_earth(lon: np.ndarray, lat: np.ndarray, lon0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -265,15 +271,13 @@ def natural_earth(lon: np.ndarray, lat: np.ndarray, lon0: float = 0.0) -> tuple[
 @cache
 def _projected(lon0: float) -> dict[str | None, tuple[skia.Path, ...]]:
     """Every country's paths in projected units (y down), around the central meridian lon0."""
-    scale = _geo()["scale"]
     paths: dict[str | None, list[skia.Path]] = {}
-    for c in _geo()["countries"]:
+    for c in _geo():
         if c["iso"] in HIDDEN:
             continue
         path = skia.Path()
         path.setFillType(skia.PathFillType.kEvenOdd)
-        for ring in c["rings"]:
-            pts = np.asarray(ring, np.float64).reshape(-1, 2) / scale
+        for pts in c["rings"]:
             x, y = natural_earth(pts[:, 0], pts[:, 1], lon0)
             path.addPoly([skia.Point(float(a), float(-b)) for a, b in zip(x, y, strict=True)], True)
         paths.setdefault(c["iso"], []).append(path)
