@@ -35,13 +35,14 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from feeds.errors import FeedError
-from feeds.http import Fetcher
 from feeds.model import web_url
-from feeds.redaction import redact
+
+if TYPE_CHECKING:
+    from feeds.http import Fetcher
 
 from .paint.images import MAX_PIXELS, PICTURE_CACHE_ENV, cache_file_name
 
@@ -170,6 +171,8 @@ class PictureService:
 
     def health(self) -> dict[str, object]:
         """For the control API's status: what is cached, what is waiting, and why pictures failed."""
+        from feeds.redaction import redact
+
         with self._lock:
             recent = sorted(self._failed.items(), key=lambda kv: kv[1].at, reverse=True)[:_FAILURES_SHOWN]
             return {
@@ -221,6 +224,10 @@ class PictureService:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
+        # imported here, not at the top: the paint workers import this module (through the widgets)
+        # and never fetch; the HTTP client would cost each of them a few MB
+        from feeds.http import Fetcher
+
         self._queue = asyncio.Queue()
         self._stop_event = asyncio.Event()
         gate = asyncio.Semaphore(self.concurrency)
@@ -250,6 +257,9 @@ class PictureService:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _one(self, fetcher: Fetcher, gate: asyncio.Semaphore, url: str) -> None:
+        from feeds.errors import FeedError
+        from feeds.redaction import redact
+
         try:
             async with gate:
                 response = await fetcher.get(url, conditional=False, headers={"Accept": "image/*"})
@@ -280,6 +290,8 @@ class PictureService:
             self._failed[url] = _Failure(reason, attempts, time.monotonic() + wait, time.time())
             while len(self._failed) > _FAILURES_KEPT:  # dicts keep insertion order: the oldest go
                 self._failed.pop(next(iter(self._failed)))
+        from feeds.redaction import redact
+
         log.info("picture %s not shown (initials / placeholder instead): %s", redact(url), reason)
 
     def _store(self, url: str, png: bytes) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import Rect
+from ..memory import give_back_memory
 from ..paint.images import PICTURE_CACHE_ENV
 from ..paint.text import TextBox, avoid_bezels, record_text_boxes
 
@@ -135,6 +136,9 @@ def _worker_paint(
     np.ndarray(pixels.shape, np.uint8, buffer=shm.buf)[...] = pixels
     name = shm.name
     shm.close()
+    # a zone's picture and skia's surface are large blocks glibc keeps once freed: a worker that
+    # painted a 4K zone once would hold its pages for good
+    give_back_memory()
     return name, pixels.shape, error, boxes
 
 
