@@ -206,3 +206,21 @@ def test_transitions_bench_reports_every_transition():
         assert 0 < ms["p50_ms"] <= ms["p99_ms"] <= ms["max_ms"], (kind, ms)
     rc, _, stderr = run_cli("bench", "config/demo.yaml", "--transitions", "--zone", "nowhere")
     assert rc != 0 and "no zone 'nowhere'" in stderr
+
+
+def test_startup_and_memory_benches_measure_a_real_run():
+    # a real `wallctl run` each time: the figures are the machine's, the test holds them to what
+    # they must be (a first frame was seen in every counted run; every process of the wall counted)
+    rc, stdout, stderr = run_cli("bench", "config/demo.yaml", "--startup", "--rounds", "1")
+    assert rc == 0, stderr
+    result = json.loads(stdout)
+    assert len(result["runs_s"]) == 1 and 0 < result["median_s"] == result["runs_s"][0] < 120
+    rc, stdout, stderr = run_cli("bench", "config/demo.yaml", "--memory", "4")
+    assert rc == 0, stderr
+    result = json.loads(stdout)
+    names = [p["process"] for p in result["processes"]]
+    assert names.count("wall") == 1 and "paint worker" in names, names
+    assert all(p["rss_mb"] > 5 and 0 < p["pss_mb"] <= p["rss_mb"] for p in result["processes"]), result
+    assert result["rss_mb"] == pytest.approx(sum(p["rss_mb"] for p in result["processes"]), abs=0.2)
+    rc, _, stderr = run_cli("bench", "--memory", "4")
+    assert rc != 0 and "CONFIG" in stderr

@@ -771,6 +771,17 @@ def cmd_bench(args) -> int:
     if args.feeds:
         print(json.dumps(feed_bench(args.posts), indent=2))
         return 0
+    if args.startup or args.memory is not None:
+        from .process_bench import memory_bench, startup_bench
+
+        if args.config is None:
+            raise UsageError("give the CONFIG whose `wallctl run` to measure")
+        _load(args.config)  # a bad config is reported as such, before anything starts
+        if args.startup:
+            print(json.dumps(startup_bench(Path(args.config), args.rounds), indent=2))
+        if args.memory is not None:
+            print(json.dumps(memory_bench(Path(args.config), args.memory), indent=2))
+        return 0
     if args.transitions:
         from .bench import transitions_bench
 
@@ -1063,9 +1074,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="frames a second during crossfade, slide, wipe and a spotlight's zoom in and out (unpaced)",
     )
+    s.add_argument(
+        "--startup",
+        action="store_true",
+        help="`wallctl run CONFIG` started --rounds times: seconds to its first complete frame",
+    )
+    s.add_argument(
+        "--memory",
+        type=float,
+        metavar="SECONDS",
+        help="`wallctl run CONFIG` left running SECONDS: RSS and PSS of it and every process it started",
+    )
     s.add_argument("--duration", type=float, default=5.0, help="with --transitions: seconds each transition lasts")
     s.add_argument("--zone", help="with --transitions: the zone spotlit (default: the largest)")
-    s.add_argument("--rounds", type=int, default=3, help="with --switch: passes over every scenario; --nodes: switches")
+    s.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="with --switch: passes over every scenario; --nodes: switches; --startup: runs",
+    )
     s.add_argument(
         "--nodes",
         type=int,
