@@ -20,7 +20,7 @@ PACKAGES = ("wall", "feeds")
 # never one above. A prefix names a module and everything inside it; the longest prefix wins.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
-        "base: pure numbers, words and errors",
+        "base: pure numbers, words and errors; memory given back",
         (
             "wall.errors",
             "wall.assets",
@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "wall.config.errors",
             "wall.config.yaml_source",
             "wall.config.syntax",
+            "wall.memory",
         ),
     ),
     ("layout: zones of the canvas", ("wall.layout",)),
@@ -57,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "wall.cli",
             "wall.bench",
             "wall.soak",
+            "wall.process_bench",
             "wall.installer",
             "wall.doctor",
             "wall.deploy",
