@@ -486,16 +486,29 @@ def to_web_url(value: Any) -> str | None:
 def to_sentiment(value: Any) -> Sentiment | None:
     if value is None or isinstance(value, (dict, list)):
         return None
+    if isinstance(value, str):
+        # a label, the common case: no label reads as a number, so this is what the lines below give,
+        # one shared Sentiment per label (frozen) instead of a failed float() and a validation a row
+        labelled = _LABELLED.get(value.strip().lower())
+        if labelled is not None:
+            return labelled
     score = to_number(value)
     if score is None:
         score = _SENTIMENT_LABELS.get(str(value).strip().lower())
         if score is None:
             return None
+    return _scored(score)
+
+
+def _scored(score: float) -> Sentiment:
     score = max(-1.0, min(1.0, score))
     label = "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
     # validated, not `trusted`: two plain fields without a Python validator are checked by pydantic-core
     # faster than Python assembles the object
     return Sentiment(score=score, label=label)
+
+
+_LABELLED = {text: _scored(score) for text, score in _SENTIMENT_LABELS.items()}
 
 
 def to_hashtags(value: Any, text: str) -> tuple[str, ...]:
