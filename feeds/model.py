@@ -176,22 +176,30 @@ def _spec(cls: type[_Model]) -> _Spec:
     return spec
 
 
+# BaseModel's own slots, set through their descriptors: what object.__setattr__ finds for them, without
+# its lookup of the name along the class's MRO (four of them for every model built at ingest)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def _assemble(cls: type[_M], values: dict[str, Any]) -> _M:
     """The model from values already valid for it, as `model_construct` builds one (the same `__dict__`
     in the same order, the same fields-set), without its per-field alias lookups. An unknown or missing
     field is a programming error, refused as validation would refuse it."""
     template, names, required = _SPECS.get(cls) or _spec(cls)
-    keys = values.keys()
-    if not (keys <= names and required <= keys):
+    if not (names.issuperset(values) and required.issubset(values)):
+        keys = values.keys()
         unknown, missing = sorted(keys - names), sorted(required - keys)
         raise TypeError(f"{cls.__name__}.trusted: unknown fields {unknown}, missing fields {missing}")
     fields = template.copy()
     fields.update(values)  # keys keep the declaration order
     model = _new(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(keys))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, fields)
+    _set_fields_set(model, set(values))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 

@@ -120,6 +120,50 @@ def test_a_record_with_an_invalid_date_is_skipped_and_the_rest_kept():
     assert posts[1].network == "rss" and posts[1].title == "Operator restores service after outage"
 
 
+def test_numeric_time_formats_read_what_strptime_reads():
+    """The fast reading of numeric formats (feeds/mapping.py `strptime`) gives what datetime.strptime
+    gives, and refuses what it refuses, padded or not, with odd spacing, impossible dates, leftovers."""
+    import random
+
+    from feeds.mapping import _numeric_format, strptime
+
+    formats = ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y", "%Y%m%d%H%M%S", "%m/%d/%Y  %H:%M (%S)", "%Y-%m-%dT%H"]
+    assert all(_numeric_format(f) is not None for f in formats)
+    assert _numeric_format("%d %b %Y") is None and _numeric_format("%Y-%m-%d %H:%M:%S.%f") is None
+    assert _numeric_format("%H:%M") is None and _numeric_format("%Y %Y-%m-%d") is None
+    rng = random.Random(7)
+    pieces = ["0", "1", "2", "3", "9", "00", "01", "12", "13", "24", "29", "30", "31", "59", "60", "61", "99"]
+    texts = ["2024", "0000", "31/02/2024 10:00:00", "1/3/2024 1:2:3", " 1/03/2024 10:00:00", "01/03/2024  10:00:00"]
+    for _ in range(3000):
+        texts.append(
+            rng.choice(pieces)
+            + rng.choice("/-. T")
+            + rng.choice(pieces)
+            + rng.choice("/-. ")
+            + rng.choice(["2024", "1999", "0001", "202", "20245"])
+            + rng.choice(["", " ", "  ", "T"])
+            + rng.choice(pieces)
+            + rng.choice([":", "", " "])
+            + rng.choice(pieces)
+        )
+        year, month, day, hour, minute = (rng.choice(["2024", "1999"]), *(rng.choice(pieces) for _ in range(4)))
+        texts.append(f"{year}-{month}-{day} {hour}:{minute}")
+    read = 0
+    for fmt in formats:
+        for text in texts:
+            try:
+                expected: datetime | str = datetime.strptime(text, fmt)
+            except ValueError:
+                expected = "refused"
+            try:
+                got: datetime | str = strptime(text, fmt)
+            except ValueError:
+                got = "refused"
+            assert got == expected, (text, fmt)
+            read += got != "refused"
+    assert read > 200  # the texts exercise reading, not only refusals
+
+
 def test_times_in_a_local_format_epoch_milliseconds_and_iso_in_one_response():
     """A tool that writes French wall-clock times, another field in epoch milliseconds: `time_format`
     and `timezone` read the first, the same feed still reads the others."""

@@ -315,6 +315,16 @@ def term_pattern(term: str) -> str:
 
 
 _TOKEN = re.compile(f"{_WORD}+")
+# `_TOKEN` on ASCII text (most text, once folded): there its class is exactly the ASCII letters and
+# digits, which the regex engine tests a few times faster than a class of categories and ranges
+_ASCII_TOKEN = re.compile("[A-Za-z0-9]+")
+
+
+def _words_of(norm: str) -> list[str]:
+    """`_TOKEN.findall(norm)`."""
+    return _ASCII_TOKEN.findall(norm) if norm.isascii() else _TOKEN.findall(norm)
+
+
 # the same clitics as _AR_PREFIX / _AR_SUFFIX, spelt out for word lookups
 _AR_PREFIXES = tuple(
     sorted(
@@ -403,7 +413,7 @@ def _specials(norm: str, words: list[str]) -> list[_Special]:
             continue  # '45s', 'A55'; letters apart around it
         stripped = s.strip("!|")  # 'a$$!' is 'a$$' and an exclamation mark
         candidates = (s, stripped) if stripped and stripped != s else (s,)
-        found.append((start, end, candidates, tuple(_TOKEN.findall(s)), False))
+        found.append((start, end, candidates, tuple(_words_of(s)), False))
     if "$$" in norm or "@$" in norm or "$@" in norm or "@@" in norm:  # '@$$', '$$$' ...
         for m in _ALL_SIGNS.finditer(norm):
             s, (start, end) = m.group(), m.span()
@@ -423,7 +433,9 @@ class _Words:
     def __init__(self, norm: str, words: list[str], arabic: bool | None = None):
         self.norm = norm
         self.words = words
-        self.arabic = bool(_ARABIC_LETTER.search(norm)) if arabic is None else arabic
+        if arabic is None:
+            arabic = not norm.isascii() and _ARABIC_LETTER.search(norm) is not None
+        self.arabic = arabic
         self._forms: tuple[frozenset[str], frozenset[str], list[list[str]], list[list[str]]] | None = None
 
     def forms(self) -> tuple[frozenset[str], frozenset[str], list[list[str]], list[list[str]]]:
@@ -449,7 +461,7 @@ class _Reading:
         self.words = words
         self.specials = specials
         self.whole = whole
-        self.arabic = bool(_ARABIC_LETTER.search(norm))
+        self.arabic = not norm.isascii() and _ARABIC_LETTER.search(norm) is not None
 
     def words_with(self, read: dict[int, tuple[str, ...]]) -> list[str]:
         """The words, with the words at specials[i] read as read[i] (the others as written)."""
@@ -474,13 +486,13 @@ class NormalizedText(_Words):
 
     def __init__(self, raw: str):
         norm = normalize(raw)
-        super().__init__(norm, _TOKEN.findall(norm))
+        super().__init__(norm, _words_of(norm))
         readings = []
         if found := _specials(norm, self.words):
             readings.append(_Reading(norm, self.words, found, False))
         capitals = _normalize_capitals(raw)
         if capitals:
-            words = _TOKEN.findall(capitals)
+            words = _words_of(capitals)
             readings.append(_Reading(capitals, words, _specials(capitals, words), True))
         self.readings = tuple(readings)
 
