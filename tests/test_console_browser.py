@@ -51,6 +51,8 @@ HOSTILE_TEXT = (
     '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Loved the launch <b>so much</b> & more'
 )
 HOSTILE_AUTHOR = '<b>Mallory</b><img src=y onerror="window.__pwned=3">'
+PICTURED_KEY = "guests:pictured-1"
+DEAD_AVATAR = "http://127.0.0.1:9/avatars/grace.png"  # nothing listens on port 9
 
 
 # ---------------------------------------------------------------- fixtures
@@ -105,6 +107,11 @@ def wall(tmp_path_factory):
         "layout": {"grid": [1, 1], "zones": {"posts": {"cells": "A1"}}},
         "zones": {"posts": {"widget": "top_posts", "feed": "guests", "title": "Posts from our guests"}},
     }
+    doc["scenarios"]["guests"] = {  # not public facing: its posts show without approval
+        "title": "Guests, unmoderated",
+        "layout": {"grid": [1, 1], "zones": {"posts": {"cells": "A1"}}},
+        "zones": {"posts": {"widget": "top_posts", "feed": "guests", "title": "Guests"}},
+    }
     assert doc["scenarios"]["launch"].get("public_facing") is True  # the demo's own approve-first scenario
     config = folder / "demo.yaml"
     config.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -120,7 +127,14 @@ def wall(tmp_path_factory):
                 published_at=T - timedelta(minutes=2),
                 text=HOSTILE_TEXT,
                 author=Author(id="guests:mallory", handle="mallory", name=HOSTILE_AUTHOR),
-            )
+            ),
+            Post(  # an avatar no server gives: the wall shows initials, the console says why
+                key=PICTURED_KEY,
+                source="guests",
+                published_at=T - timedelta(minutes=3),
+                text="Great coffee in the lobby this morning",
+                author=Author(id="guests:grace", handle="grace", name="Grace Hopper", avatar_url=DEAD_AVATAR),
+            ),
         ],
         {},
         T,
@@ -530,3 +544,29 @@ def test_a_config_that_fails_to_reload_is_shown_with_its_file_line_and_column(wa
     finally:
         wall.config.write_text(good, encoding="utf-8")
     expect(page.locator("#reload-error")).to_be_hidden()
+
+
+def test_pictures_the_wall_could_not_fetch_are_listed_with_why(wall, open_console):
+    show_scenario(wall, "guests")
+    try:
+        with api(wall) as v:
+            deadline = time.monotonic() + SWITCH_S
+            while True:  # the posts zone asked for the avatar; the fetch is refused at once
+                pictures = v.get("/api/status").json()["pictures"]
+                if any(f["url"] == DEAD_AVATAR for f in pictures["failures"]):
+                    break
+                assert time.monotonic() < deadline, f"the avatar was never tried: {pictures}"
+                time.sleep(0.2)
+            card = next(c for c in v.get("/api/zones/posts/state").json()["view"]["posts"] if c["key"] == PICTURED_KEY)
+        assert card["initials"] == "GH"  # on the wall: the initials, never an error
+        page = open_console(VIEWER)
+        wait_console_ready(page, wall)
+        expect(page.locator("#pictures-part")).to_be_visible()
+        expect(page.locator("#pictures-summary")).to_contain_text(re.compile(r"\d+ cached \(.* MB of 256 MB\)"))
+        expect(page.locator("#pictures-summary")).to_contain_text(re.compile(r"[1-9]\d* not shown"))
+        failure = page.locator("#pictures li", has_text=DEAD_AVATAR)
+        expect(failure).to_have_count(1)
+        expect(failure).to_contain_text("initials or a placeholder shown instead")
+        expect(failure.locator(".error")).not_to_be_empty()
+    finally:
+        show_scenario(wall, "monitoring")

@@ -443,19 +443,18 @@ class Compositor:
 
     def release_targets(self) -> bool:
         """Give back the transition targets (the night filter keeps its own). True if any was held."""
-        held = False
-        for out in self.outputs.values():
-            # moderngl rebinds the framebuffer last used whenever it makes another: that must not be
-            # one deleted here (the next target made would fail with GL_INVALID_OPERATION)
-            out.fbo.use()
-            for which in ("post", "before"):
-                pair = getattr(out, which)
-                if pair is not None:
-                    pair[1].release()
-                    pair[0].release()
-                    setattr(out, which, None)
-                    held = True
-        return held
+        held = [(out, which) for out in self.outputs.values() for which in ("post", "before") if getattr(out, which)]
+        if not held:
+            return False
+        # moderngl rebinds the framebuffer last used whenever it makes another: that must not be one
+        # deleted here (the next target made would fail with GL_INVALID_OPERATION)
+        held[0][0].fbo.use()
+        for out, which in held:
+            tex, fbo = getattr(out, which)
+            fbo.release()
+            tex.release()
+            setattr(out, which, None)
+        return True
 
     def _post(self, out: Output, post: PostEffects, stats: ComposeStats) -> None:
         full = [(0, 0, *out.display.resolution)]

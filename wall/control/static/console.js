@@ -432,7 +432,28 @@ function renderHealth(s) {
       ...(f.notes || []).map((n) => el("span", { class: "detail", text: `skipped: ${n}` })),
     ]);
   }));
+  renderPictures(s.pictures);
   renderNodes(s);
+}
+
+function megabytes(bytes) {
+  return `${((bytes || 0) / (1024 * 1024)).toFixed((bytes || 0) < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+// avatars, photos and custom emoji the wall fetches: what is cached, and each picture it could not
+// show (the wall shows initials or a placeholder instead, never an error)
+function renderPictures(p) {
+  show("pictures-part", !!p);
+  if (!p) return;
+  setText("pictures-summary",
+    `${p.cached} cached (${megabytes(p.cached_bytes)} of ${megabytes(p.limit_bytes)}) · ${p.pending} waiting · `
+    + `${p.fetched} fetched since start · ${p.failed} not shown`);
+  $("pictures").replaceChildren(...(p.failures || []).map((f) => el("li", { class: "health-item warn" }, [
+    el("span", { class: "dot", "aria-hidden": "true" }),
+    el("span", { class: "id", text: f.url }),
+    el("span", { class: "state", text: `tried ${f.attempts} time${f.attempts === 1 ? "" : "s"}; initials or a placeholder shown instead` }),
+    el("span", { class: "error", text: f.reason }),
+  ])));
 }
 
 // a room's hub: every node, up with its figures, or down (no heartbeat for 3 s)
