@@ -300,6 +300,29 @@ def test_custom_emoji_are_drawn_inline_once_fetched(server, service):
     assert red(header) > 50 and red(px_before[: px.shape[0] // 4]) == 0
 
 
+def test_custom_emoji_in_a_name_are_drawn_on_the_influencer_board_once_fetched(server, service):
+    from feeds.mastodon import parse_status
+
+    pictures.set_active(service)
+    status = _status_with_emoji(server)
+    status["account"]["avatar"] = status["account"]["avatar_static"] = None  # only the emoji can be red
+    data = snapshot_with(posts=[parse_status(status, "example.social")])
+
+    def red(px: np.ndarray) -> int:
+        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
+
+    before, px_before = render("influencers", 960, 540, data=data, source="posts", count=5)
+    row = before.rows[0]
+    assert row.name == "Ana Lima" and row.name_emoji == () and row.initials == "AL"
+    assert red(px_before) == 0
+    assert service.wait_idle(10)
+    after, px = render("influencers", 960, 540, data=data, source="posts", count=5)
+    row = after.rows[0]
+    assert row.name == "Ana \u2003 Lima" and len(row.name_emoji) == 1 and row.initials == "AL"
+    assert row.handle == "@ana@example.social"
+    assert red(px) > 50  # the emoji's picture (the static one: red) between the first and last name
+
+
 def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, service):
     from feeds.mastodon import parse_status
 

@@ -50,7 +50,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.model import Author, LeaderboardEntry, Metric, Post, without_shortcodes
+from feeds.model import Author, LeaderboardEntry, Metric, Post
 
 from ..colors import with_alpha
 from ..figure_windows import EVERY_POST, window_for, window_name
@@ -65,6 +65,7 @@ from ..paint.text import TextStyle, draw_fitted, fit
 from ..paint.title_sizes import HEADER_EM, LINE, title_size
 from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
+from .inline_emoji import draw_emoji, with_emoji, without_slots
 from .motion import ease_out, step_progress
 
 NAME = "influencers"
@@ -133,6 +134,7 @@ class InfluencerRow:
     movement: str  # up | down | same | new | '' (not known: no arrow)
     places: int  # places gained (up) or lost (down)
     from_slot: int  # where the row slides from during a re-order; -1: enters from below
+    name_emoji: tuple[str, ...] = ()  # the cached picture of each custom emoji slot in `name`, in order
 
 
 @dataclass(frozen=True)
@@ -283,13 +285,16 @@ def _row(
     move: tuple[str, int],
     from_slot: int,
 ) -> InfluencerRow:
-    name = without_shortcodes(author.name, author.emojis)  # never ':blobcat:' in a name or its initials
+    # never ':blobcat:' in a name: its picture, once fetched, or nothing; never in the initials
+    name, emoji = with_emoji(author.name, author.emojis)
+    plain = without_slots(name)
     return InfluencerRow(
         key=_author_key(author),
         rank=rank,
-        name=name or author.handle or "unknown",
-        handle=author.handle if name else "",
-        initials=initials(name, author.handle),
+        name=name if plain else author.handle or "unknown",
+        name_emoji=emoji if plain else (),
+        handle=author.handle if plain else "",
+        initials=initials(plain, author.handle),
         avatar_color=avatar_color(_author_key(author)),
         avatar=_picture_ref(author.avatar_url),
         verified=author.verified,
@@ -595,28 +600,36 @@ def _draw_row(
     nx, nw = cols.name[0] + rh * 0.05, cols.name[1] - rh * 0.2
     if nw > 12 and nw < rh * 2.4:
         # a narrow column: the name alone, on up to two lines, rather than cut to 'Tech Re…'
+        style = TextStyle(view.font, view.text, True, "left")
         name = fit(
             row.name,
             nw,
             rh * 0.86,
-            TextStyle(view.font, view.text, True, "left"),
+            style,
             max_size=rh * TYPE["small"] * 1.1,
             min_size=max(min(rh * 0.3, 10.0), view.text_floor),
         )
         draw_fitted(canvas, name, nx, y + rh * 0.07, rh * 0.86)
+        if row.name_emoji:
+            top = y + rh * 0.07 + max(0.0, (rh * 0.86 - name.paragraph.Height) / 2)  # where draw_fitted put it
+            draw_emoji(canvas, name, row.name_emoji, style, nx, top, nw)
     elif nw > 12:
         two_lines = bool(row.handle) and rh >= 54
         size = rh * TYPE["name"]
         badge = size * 0.33 if row.verified else 0.0
+        style = TextStyle(view.font, view.text, True, "left")
         name = fit_line(
             row.name,
             nw - badge * 3,
             size,
-            TextStyle(view.font, view.text, True, "left"),
+            style,
             min_size=min(size, max(10.0, view.text_floor, size * 0.6)),
         )
         baseline = y + rh * (0.5 if two_lines else 0.62)
         draw_on_baseline(canvas, name, nx, baseline)
+        if row.name_emoji:
+            top = baseline - name.paragraph.AlphabeticBaseline  # where draw_on_baseline put it
+            draw_emoji(canvas, name, row.name_emoji, style, nx, top, nw - badge * 3)
         if row.verified:
             draw_verified(
                 canvas, nx + name.paragraph.LongestLine + badge * 1.7, baseline - name.size * 0.36, badge, view.accent

@@ -35,7 +35,6 @@ placeholder with the alt text (initials for an avatar).
 from __future__ import annotations
 
 import math
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,7 +45,7 @@ import skia
 from pydantic import Field
 
 from feeds.crossposts import cross_posted, identities
-from feeds.model import CustomEmoji, Post, Tone
+from feeds.model import Post, Tone
 
 from ..colors import with_alpha
 from ..geometry import DEFAULT_VIEWING_DISTANCE_M, min_font_px
@@ -56,10 +55,11 @@ from ..paint.images import PictureUnavailable, draw_picture, draw_picture_icon, 
 from ..paint.people import age_text, avatar_color, draw_avatar, draw_on_baseline, draw_verified, fit_line, initials
 from ..paint.status import below_badge, draw_badge, draw_nothing_to_show, header_width
 from ..paint.surface import color, fill, raster, stroke
-from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph, slot_centres
+from ..paint.text import ELLIPSIS, Fitted, TextStyle, draw_fitted, fit, paragraph
 from ..paint.title_sizes import HEADER_EM, title_size
 from ..pictures import cached
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
+from .inline_emoji import EMOJI_SLOT, draw_emoji, with_emoji
 from .motion import ease_out, step_progress
 
 NAME = "top_posts"
@@ -316,49 +316,6 @@ def _is_rtl(text: str) -> bool:
     from ..paint.text import is_rtl
 
     return is_rtl(text)
-
-
-# An em space holds an inline custom emoji's place in a text: one em wide, so the painter draws the
-# picture over the gap the paragraph left (its rectangle is asked of the laid-out paragraph).
-EMOJI_SLOT = "\u2003"
-_SHORTCODE = re.compile(r":([A-Za-z0-9_]{1,64}):")
-
-
-def with_emoji(text: str, emojis: tuple[CustomEmoji, ...]) -> tuple[str, tuple[str, ...]]:
-    """`text` with each known ':shortcode:' replaced by EMOJI_SLOT when its picture is cached (the
-    pictures, in order, come second), else removed: a shortcode never reaches the screen. Looking a
-    picture up asks for it, so the card repaints with the emoji once it is fetched."""
-    if not emojis:
-        return text, ()
-    text = text.replace(EMOJI_SLOT, " ")  # slots are ours alone
-    urls = {e.shortcode: e.url for e in emojis}
-    pictures: list[str] = []
-
-    def swap(m: re.Match[str]) -> str:
-        url = urls.get(m.group(1))
-        if url is None:
-            return m.group(0)
-        path = cached(url)
-        if not path:
-            return ""
-        pictures.append(path)
-        return EMOJI_SLOT
-
-    out = re.sub(r"[ \t]{2,}", " ", _SHORTCODE.sub(swap, text)).strip()
-    return out, tuple(pictures)
-
-
-def _draw_emoji(
-    canvas: skia.Canvas, body: Fitted, pictures: tuple[str, ...], style: TextStyle, x: float, y: float, width: float
-) -> None:
-    """The cached custom emoji over the slots the painted (maybe ellipsised) text kept; (x, y) is
-    where the paragraph's top left was painted, `width` the width it was laid out in."""
-    s = body.size * 1.05
-    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), pictures, strict=False):
-        try:
-            draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
-        except PictureUnavailable:
-            pass  # the gap stays: never the shortcode
 
 
 def _picture_ref(url: str | None) -> str:
@@ -725,7 +682,7 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         draw_on_baseline(canvas, name, name_x, iy + name_base)
         if c.author_emoji:
             top = iy + name_base - name.paragraph.AlphabeticBaseline  # where draw_on_baseline put it
-            _draw_emoji(canvas, name, c.author_emoji, name_style, name_x, top, name_w - 3 * verified_r)
+            draw_emoji(canvas, name, c.author_emoji, name_style, name_x, top, name_w - 3 * verified_r)
         if c.verified:
             vx = name_x + name.paragraph.LongestLine + verified_r * 1.6
             draw_verified(canvas, vx, iy + name_base - name.size * 0.36, verified_r, view.accent)
@@ -786,7 +743,7 @@ def _draw_card(canvas: skia.Canvas, c: PostCard, view: TopPostsView, x: float, y
         body = fit(c.text, tw, th, style, max_size=body_max, min_size=body_min)
         draw_fitted(canvas, body, tx, ty, th, "top")
         if c.emoji:
-            _draw_emoji(canvas, body, c.emoji, style, tx, ty, tw)  # "top": the paragraph starts at ty
+            draw_emoji(canvas, body, c.emoji, style, tx, ty, tw)  # "top": the paragraph starts at ty
 
 
 def _draw_page(
