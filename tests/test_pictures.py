@@ -323,6 +323,29 @@ def test_custom_emoji_in_a_name_are_drawn_on_the_influencer_board_once_fetched(s
     assert red(px) > 50  # the emoji's picture (the static one: red) between the first and last name
 
 
+def test_custom_emoji_are_drawn_in_the_ticker_once_fetched(server, service):
+    from feeds.mastodon import parse_status
+
+    pictures.set_active(service)
+    status = _status_with_emoji(server)
+    data = snapshot_with(posts=[parse_status(status, "example.social")])
+
+    def red(px: np.ndarray) -> int:
+        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
+
+    before, px_before = render("ticker", 1280, 96, data=data, source="posts", limit=5)
+    assert before.headlines == ("Ana Lima: Fibre reached the valley today",)
+    assert red(px_before) == 0
+    assert service.wait_idle(10)
+    after, px = render("ticker", 1280, 96, data=data, source="posts", limit=5)
+    # read out (state.json, the API) as words; painted with the pictures between them
+    assert after.headlines == ("Ana Lima: Fibre reached the valley today",)
+    who, body = (s for s in after.segments if s.emoji)
+    assert who.text == "Ana \u2003 Lima" and body.text == "Fibre reached the valley \u2003 today"
+    assert ":" not in who.text + body.text
+    assert red(px) > 2 * 200  # two emoji (the static picture: red), each about 17 px square here
+
+
 def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, service):
     from feeds.mastodon import parse_status
 

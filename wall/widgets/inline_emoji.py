@@ -3,7 +3,8 @@
 A ':shortcode:' never reaches the screen: when its picture is in the picture service's cache, an
 em space (EMOJI_SLOT) holds its place in the text and the painter draws the picture over the gap the
 laid-out paragraph left; until then (or when it failed) the shortcode is simply left out. Used by
-every widget that shows a name or a text carrying them (post cards, the influencer board)."""
+every widget that shows a name or a text carrying them (post cards, the influencer board, the
+ticker)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,21 @@ def with_emoji(text: str, emojis: tuple[CustomEmoji, ...]) -> tuple[str, tuple[s
     return out, tuple(pictures)
 
 
+# A character the text cleaners keep (they fold the em space into a plain one): what a slot travels
+# as through them, for widgets that clean a text after its emoji are placed (see keep_slots)
+_KEPT_SLOT = "\ufffc"
+
+
+def keep_slots(text: str) -> str:
+    """`text` (from with_emoji) with its slots as a character text cleaning keeps; back with
+    restore_slots. An object replacement character of the source's own is dropped first."""
+    return text.replace(_KEPT_SLOT, "").replace(EMOJI_SLOT, _KEPT_SLOT)
+
+
+def restore_slots(text: str) -> str:
+    return text.replace(_KEPT_SLOT, EMOJI_SLOT)
+
+
 def without_slots(text: str) -> str:
     """The text with its emoji slots taken out (what initials are taken from)."""
     return re.sub(r"[ \t]{2,}", " ", text.replace(EMOJI_SLOT, " ")).strip()
@@ -56,8 +72,22 @@ def draw_emoji(
 ) -> None:
     """The cached custom emoji over the slots the painted (maybe ellipsised) text kept; (x, y) is
     where the paragraph's top left was painted, `width` the width it was laid out in."""
-    s = body.size * 1.05
-    for (cx, cy), path in zip(slot_centres(body.text, body.size, width, style, EMOJI_SLOT), pictures, strict=False):
+    draw_emoji_in(canvas, body.text, body.size, pictures, style, x, y, width)
+
+
+def draw_emoji_in(
+    canvas: skia.Canvas,
+    text: str,
+    size: float,
+    pictures: tuple[str, ...],
+    style: TextStyle,
+    x: float,
+    y: float,
+    width: float,
+) -> None:
+    """draw_emoji for a paragraph of `text` at `size` painted at (x, y), laid out `width` wide."""
+    s = size * 1.05
+    for (cx, cy), path in zip(slot_centres(text, size, width, style, EMOJI_SLOT), pictures, strict=False):
         try:
             draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
         except PictureUnavailable:

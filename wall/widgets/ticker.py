@@ -29,7 +29,7 @@ import numpy as np
 import skia
 from pydantic import Field
 
-from feeds.model import without_shortcodes
+from feeds.model import CustomEmoji
 from feeds.sanitize import plain_text
 
 from ..colors import mix
@@ -37,6 +37,7 @@ from ..paint.status import STATE_COLORS
 from ..paint.surface import color, raster
 from ..paint.text import ELLIPSIS, TextStyle, draw_fitted, fit, paragraph
 from .base import BindingBase, BuildContext, DataStatus, data_status, text_floor
+from .inline_emoji import EMOJI_SLOT, draw_emoji_in, keep_slots, restore_slots, with_emoji, without_slots
 
 NAME = "ticker"
 TEXT_BEARING = True
@@ -70,6 +71,7 @@ class Segment:
     text: str
     color: str
     bold: bool
+    emoji: tuple[str, ...] = ()  # the cached picture of each custom emoji slot in `text`, in order
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,20 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_TITLE_CHARS else text[: MAX_TITLE_CHARS - 1].rstrip() + ELLIPSIS
 
 
-def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
+Line = tuple[str, tuple[str, ...]]  # a text with custom emoji slots, and their pictures
+
+
+def _with_emoji(text: str, emojis: tuple[CustomEmoji, ...], first_line: bool = False) -> Line:
+    """A ticker line's text cleaned and clipped, its ':shortcode:' drawn as the emoji's picture once
+    fetched, or left out (never shown as text)."""
+    text, pictures = with_emoji(text, emojis)
+    if first_line:
+        text = text.split("\n", 1)[0]
+    text = restore_slots(_clip(keep_slots(text)))
+    return text, pictures[: text.count(EMOJI_SLOT)]
+
+
+def _items(snapshot, options: TickerOptions) -> list[tuple[Line, Line]]:
     if options.source == "articles":
         posts = [p for p in snapshot.posts if p.kind == "article"]
     else:
@@ -135,14 +150,19 @@ def _items(snapshot, options: TickerOptions) -> list[tuple[str, str]]:
     posts.sort(key=lambda p: (p.published_at, p.key), reverse=True)
     out = []
     for p in posts:
-        text = without_shortcodes(p.text, p.emojis)  # a ticker line never shows ':blobcat:'
-        body = (p.title or text) if options.source == "articles" else (text or p.title or "")
-        body = _clip(body.split("\n", 1)[0] if options.source == "posts" else body)
-        if not body:
+        if options.source == "articles" and p.title:
+            body = _with_emoji(p.title, ())
+        else:
+            body = _with_emoji(p.text, p.emojis, first_line=options.source == "posts")
+            if not without_slots(body[0]) and p.title:
+                body = _with_emoji(p.title, ())
+        if not without_slots(body[0]):
             continue
-        who = (
-            _clip(without_shortcodes(p.author.name, p.author.emojis) or p.author.handle) if options.show_source else ""
-        )
+        who: Line = ("", ())
+        if options.show_source:
+            who = _with_emoji(p.author.name, p.author.emojis)
+            if not without_slots(who[0]):
+                who = (_clip(p.author.handle), ())
         out.append((who, body))
         if len(out) == options.limit:
             break
@@ -170,21 +190,22 @@ def build(options: TickerOptions, ctx: BuildContext) -> TickerView:
     sep = plain_text(options.separator, keep_newlines=False) or "\u2022"
     sep_w = text_width(sep, size, False, font)
     shown = []
-    for who, body in items:
+    for (who, who_emoji), (body, body_emoji) in items:
         parts = []
         if who:
-            parts.append((who, theme.accent, True))
-        parts.append((body, theme.text, False))
-        widths = [text_width(t, size, b, font) for t, _, b in parts]
+            parts.append((who, theme.accent, True, who_emoji))
+        parts.append((body, theme.text, False, body_emoji))
+        widths = [text_width(t, size, b, font) for t, _, b, _ in parts]
         item_w = sum(widths) + gap * (len(parts) - 1) + gap + sep_w + gap
         if shown and x + item_w > MAX_STRIP_PX:
             break  # the texture limit: later (older) items wait for a later pass
-        for (t, c, b), tw in zip(parts, widths, strict=True):
-            segments.append(Segment(x, t, c, b))
+        for (t, c, b, e), tw in zip(parts, widths, strict=True):
+            segments.append(Segment(x, t, c, b, e))
             x += tw + gap
         segments.append(Segment(x, sep, theme.muted, False))
         x += sep_w + gap
-        shown.append(f"{who}: {body}" if who else body)
+        # what the ticker reads out (state.json, the API): the words, without the pictures' places
+        shown.append(f"{without_slots(who)}: {without_slots(body)}" if who else without_slots(body))
     if not shown:
         if status.ok:
             status = DataStatus("ok", f"no {options.source} in the feed")
@@ -252,10 +273,13 @@ def paint(view: TickerView, width: int, height: int) -> np.ndarray:
             return pixels
         for r in range(view.repeats):
             for seg in view.segments:
-                p = paragraph(seg.text, view.font_size, 1_000_000, TextStyle(view.font, seg.color, seg.bold, "left"))
+                style = TextStyle(view.font, seg.color, seg.bold, "left")
+                p = paragraph(seg.text, view.font_size, 1_000_000, style)
                 y = (height - p.Height) / 2
                 x = seg.x + r * view.pass_px
                 p.paint(canvas, x, y)
+                if seg.emoji:
+                    draw_emoji_in(canvas, seg.text, view.font_size, seg.emoji, style, x, y, 1_000_000)
                 if x + p.MaxIntrinsicWidth + view.font_size > strip_w:
                     p.paint(canvas, x - strip_w, y)  # glyph overhang at the end wraps to the start
     return pixels
