@@ -140,7 +140,11 @@ class _Lookalikes:
       is 'N', 'ν' is 'v'), for the reading of the words that hold them (`_normalize_capitals`)."""
 
     def __init__(self) -> None:
-        from confusable_homoglyphs.confusables import confusables_data
+        # the package's data read into a dict of our own, dropped once the tables are built: importing
+        # its `confusables` module would keep the whole file's objects (6 MB) for the life of the wall
+        from confusable_homoglyphs.utils import load
+
+        confusables_data = load("confusables.json")
 
         ignorable = {unicodedata.lookup(name) for name in _OTHER_IGNORABLE}
         named: dict[str, str] = {}
