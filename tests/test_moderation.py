@@ -710,3 +710,19 @@ def test_hiding_a_cross_posted_post_hides_its_copies_on_other_networks(plans):
     assert m.audit(1)[0]["copies"] == ["bluesky:9"]
     m.unhide("bluesky:9", "ana")  # shown again, by either key, with its copies
     assert keys(m.filter(s, plans["open"])) == ["mastodon:9", "bluesky:9", "mastodon:10"]
+
+
+def test_the_cache_of_normalised_texts_is_bounded_and_keeps_the_newest():
+    # a busy feed brings new texts all day: memory stays bounded, and the texts primed last (the
+    # posts on screen) are still there when the render thread asks for them
+    from wall.moderation.text import TEXT_CACHE_MAX, Texts
+
+    texts = Texts()
+    recent = [f"post number {i} about the launch" for i in range(TEXT_CACHE_MAX - 100, TEXT_CACHE_MAX + 1500)]
+    for i in range(TEXT_CACHE_MAX + 1500):
+        texts.of(f"post number {i} about the launch")
+    assert len(texts._done) <= TEXT_CACHE_MAX
+    kept = [texts._done.get(r) for r in recent]
+    assert all(k is not None for k in kept), "the newest texts survive an eviction"
+    assert texts._done.get("post number 0 about the launch") is None
+    assert texts.of(recent[-1]) is kept[-1]  # served from the cache, not normalised again

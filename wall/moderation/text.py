@@ -54,11 +54,14 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
-from itertools import repeat
+from itertools import islice, repeat
 
 from feeds.model import Author, Post
 
-TEXT_CACHE_MAX = 20_000  # normalised texts kept; cleared when full (cheap to recompute)
+# Normalised texts kept (about 1.5 KB each): several feeds' buffers of 500 posts and their authors.
+# When full the older half goes, so the texts of the posts on screen stay (they were primed last),
+# and the render thread does not find them all gone at once (it would normalise them again).
+TEXT_CACHE_MAX = 6_000
 
 # Scripts written without spaces between words: a term in them matches as a substring.
 _NO_SPACE = (
@@ -644,7 +647,9 @@ class Texts:
         done = self._done.get(raw)
         if done is None:
             if len(self._done) >= TEXT_CACHE_MAX:
-                self._done.clear()
+                # the oldest entries first (insertion order); list() takes them in one C call
+                for old in list(islice(self._done, TEXT_CACHE_MAX // 2)):
+                    self._done.pop(old, None)
             done = self._done[raw] = NormalizedText(raw)
         return done
 
