@@ -47,6 +47,15 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def startup_bench(config: Path, rounds: int = 3, limit_s: float = 120.0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wall-startup-") as tmp:
         store = Path(tmp) / "store.sqlite3"
@@ -68,12 +77,7 @@ def startup_bench(config: Path, rounds: int = 3, limit_s: float = 120.0) -> dict
                     if time.perf_counter() - start > limit_s:
                         break
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                _stop(proc)
             if took is None:
                 raise RuntimeError(f"`wallctl run {config}` showed no first frame; it said: " + " | ".join(tail))
             if n:
@@ -124,12 +128,7 @@ def memory_bench(config: Path, seconds: float) -> dict[str, Any]:
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
             processes = [m for m in (_memory(p) for p in _tree(proc.pid)) if m]
         finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
     return {
         "config": str(config),
         "after_s": seconds,
