@@ -346,6 +346,35 @@ def test_custom_emoji_are_drawn_in_the_ticker_once_fetched(server, service):
     assert red(px) > 2 * 200  # two emoji (the static picture: red), each about 17 px square here
 
 
+def test_a_custom_emoji_sits_between_the_words_of_a_right_to_left_text(server, service):
+    from feeds.mastodon import parse_status
+
+    pictures.set_active(service)
+    status = _status_with_emoji(server)
+    status["content"] = "<p>وصلت الألياف إلى الوادي :blobcat: اليوم</p>"  # "fibre reached the valley today"
+    status["account"]["display_name"] = "Ana Lima"
+    status["account"]["emojis"] = []
+    status["account"]["avatar"] = status["account"]["avatar_static"] = None
+    status["media_attachments"] = []
+    data = snapshot_with(posts=[parse_status(status, "example.social")])
+    render("top_posts", 1280, 720, data=data, count=1)
+    assert service.wait_idle(10)
+    view, px = render("top_posts", 1280, 720, data=data, count=1)
+    assert view.posts[0].text == "وصلت الألياف إلى الوادي \u2003 اليوم" and len(view.posts[0].emoji) == 1
+    red = np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12
+    ys, xs = np.nonzero(red)
+    assert len(xs) > 200, "the emoji is drawn"
+    line = px[ys.min() : ys.max() + 1, :, :3]
+    ink = np.nonzero((line.min(axis=2) > 180).any(axis=0))[0]  # the line's white letters
+    # read right to left: 'the valley' on its right, 'today' on its left, as the words go
+    assert ink.min() + 40 < xs.mean() < ink.max() - 40, (ink.min(), xs.mean(), ink.max())
+    assert (ink < xs.min()).sum() > 20 and (ink > xs.max()).sum() > 20
+    # over the gap the text left for it, not over letters: no white ink in its columns, around it
+    above = max(0, ys.min() - (ys.max() - ys.min()))
+    column = px[above : ys.max() + (ys.max() - ys.min()), xs.min() - 1 : xs.max() + 2, :3]
+    assert int((column.min(axis=2) > 180).sum()) == 0
+
+
 def test_golden_mastodon_status_with_avatar_picture_and_custom_emoji(server, service):
     from feeds.mastodon import parse_status
 
