@@ -224,3 +224,10 @@ def test_startup_and_memory_benches_measure_a_real_run():
     assert result["rss_mb"] == pytest.approx(sum(p["rss_mb"] for p in result["processes"]), abs=0.2)
     rc, _, stderr = run_cli("bench", "--memory", "4")
     assert rc != 0 and "CONFIG" in stderr
+
+
+def test_a_burst_on_a_config_without_a_polled_feed_says_which_config_to_use():
+    rc, stdout, stderr = run_cli("bench", "config/demo.yaml", "--burst", "500")
+    assert rc == 2 and stdout == ""
+    assert "config/demo.yaml declares no polled feed" in stderr and "config/replay.yaml" in stderr
+    assert "internal error" not in stderr

@@ -565,7 +565,12 @@ def burst_bench(loaded: LoadedConfig, posts: int = 500, over_s: float = 1.0, run
 
     feed = next((fid for fid, fc in loaded.config.feeds.items() if is_polled(fc.adapter)), None)
     if feed is None:
-        raise ValueError(f"{loaded.path} declares no polled feed to send posts to")
+        from .errors import UsageError
+
+        raise UsageError(
+            f"{loaded.path} declares no polled feed to send the burst's posts to (the demo feed is made up "
+            "in the wall itself); give a config with one, e.g. config/replay.yaml"
+        )
     live = LiveWall(loaded, control_listen="none", watch=False)
     budget_s = 1.0 / loaded.config.fps
     frames: list[tuple[float, float]] = []  # (start, seconds) of every frame, on the monotonic clock
