@@ -24,6 +24,16 @@ from wall.pictures import PictureService
 RED, BLUE, GREEN = (220, 30, 30), (30, 60, 220), (20, 200, 60)
 
 
+def near_mask(px: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
+    """Where a rendered picture shows the colour `rgb` (within 12 in every channel: antialiasing)."""
+    return np.abs(px[:, :, :3].astype(int) - np.array(rgb)).max(axis=2) <= 12
+
+
+def near(px: np.ndarray, rgb: tuple[int, int, int]) -> int:
+    """How many pixels show the colour `rgb`."""
+    return int(near_mask(px, rgb).sum())
+
+
 def _png(size: tuple[int, int], rgb: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, rgb).save(out, "PNG")
@@ -211,9 +221,6 @@ def test_a_mastodon_card_shows_the_fetched_avatar_and_picture(server, service):
     before, px_before = render("top_posts", 1280, 720, data=data, count=1)
     assert before.posts[0].avatar == "" and not before.posts[0].image_local  # initials and placeholder first
 
-    def near(px: np.ndarray, rgb: tuple[int, int, int]) -> int:
-        return int((np.abs(px[:, :, :3].astype(int) - np.array(rgb)).max(axis=2) <= 12).sum())
-
     assert near(px_before, RED) < 50 and near(px_before, BLUE) < 50
     assert service.wait_idle(10)
     after, px = render("top_posts", 1280, 720, data=data, count=1)
@@ -284,20 +291,17 @@ def test_custom_emoji_are_drawn_inline_once_fetched(server, service):
     before, px_before = render("top_posts", 1280, 720, data=data, count=1)
     assert before.posts[0].text == "Fibre reached the valley today" and before.posts[0].emoji == ()
 
-    def red(px: np.ndarray) -> int:
-        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
-
-    assert red(px_before) == 0
+    assert near(px_before, RED) == 0
     assert service.wait_idle(10)
     after, px = render("top_posts", 1280, 720, data=data, count=1)
     card = after.posts[0]
     assert card.text == "Fibre reached the valley \u2003 today" and card.emoji[0].startswith(str(service.cache_dir))
     assert ":" not in card.text
-    assert red(px) > 100  # the emoji's picture (the static one: red) sits in the text
+    assert near(px, RED) > 100  # the emoji's picture (the static one: red) sits in the text
     # and in the author's display name, on the card's first line; the initials skip it
     assert card.author == "Ana \u2003 Lima" and len(card.author_emoji) == 1 and card.initials == "AL"
     header = px[: px.shape[0] // 4]
-    assert red(header) > 50 and red(px_before[: px.shape[0] // 4]) == 0
+    assert near(header, RED) > 50 and near(px_before[: px.shape[0] // 4], RED) == 0
 
 
 def test_custom_emoji_in_a_name_are_drawn_on_the_influencer_board_once_fetched(server, service):
@@ -308,19 +312,16 @@ def test_custom_emoji_in_a_name_are_drawn_on_the_influencer_board_once_fetched(s
     status["account"]["avatar"] = status["account"]["avatar_static"] = None  # only the emoji can be red
     data = snapshot_with(posts=[parse_status(status, "example.social")])
 
-    def red(px: np.ndarray) -> int:
-        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
-
     before, px_before = render("influencers", 960, 540, data=data, source="posts", count=5)
     row = before.rows[0]
     assert row.name == "Ana Lima" and row.name_emoji == () and row.initials == "AL"
-    assert red(px_before) == 0
+    assert near(px_before, RED) == 0
     assert service.wait_idle(10)
     after, px = render("influencers", 960, 540, data=data, source="posts", count=5)
     row = after.rows[0]
     assert row.name == "Ana \u2003 Lima" and len(row.name_emoji) == 1 and row.initials == "AL"
     assert row.handle == "@ana@example.social"
-    assert red(px) > 50  # the emoji's picture (the static one: red) between the first and last name
+    assert near(px, RED) > 50  # the emoji's picture (the static one: red) between the first and last name
 
 
 def test_custom_emoji_are_drawn_in_the_ticker_once_fetched(server, service):
@@ -330,12 +331,9 @@ def test_custom_emoji_are_drawn_in_the_ticker_once_fetched(server, service):
     status = _status_with_emoji(server)
     data = snapshot_with(posts=[parse_status(status, "example.social")])
 
-    def red(px: np.ndarray) -> int:
-        return int((np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12).sum())
-
     before, px_before = render("ticker", 1280, 96, data=data, source="posts", limit=5)
     assert before.headlines == ("Ana Lima: Fibre reached the valley today",)
-    assert red(px_before) == 0
+    assert near(px_before, RED) == 0
     assert service.wait_idle(10)
     after, px = render("ticker", 1280, 96, data=data, source="posts", limit=5)
     # read out (state.json, the API) as words; painted with the pictures between them
@@ -343,7 +341,7 @@ def test_custom_emoji_are_drawn_in_the_ticker_once_fetched(server, service):
     who, body = (s for s in after.segments if s.emoji)
     assert who.text == "Ana \u2003 Lima" and body.text == "Fibre reached the valley \u2003 today"
     assert ":" not in who.text + body.text
-    assert red(px) > 2 * 200  # two emoji (the static picture: red), each about 17 px square here
+    assert near(px, RED) > 2 * 200  # two emoji (the static picture: red), each about 17 px square here
 
 
 def test_a_custom_emoji_sits_between_the_words_of_a_right_to_left_text(server, service):
@@ -361,8 +359,7 @@ def test_a_custom_emoji_sits_between_the_words_of_a_right_to_left_text(server, s
     assert service.wait_idle(10)
     view, px = render("top_posts", 1280, 720, data=data, count=1)
     assert view.posts[0].text == "وصلت الألياف إلى الوادي \u2003 اليوم" and len(view.posts[0].emoji) == 1
-    red = np.abs(px[:, :, :3].astype(int) - np.array(RED)).max(axis=2) <= 12
-    ys, xs = np.nonzero(red)
+    ys, xs = np.nonzero(near_mask(px, RED))
     assert len(xs) > 200, "the emoji is drawn"
     line = px[ys.min() : ys.max() + 1, :, :3]
     ink = np.nonzero((line.min(axis=2) > 180).any(axis=0))[0]  # the line's white letters
