@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .soak import _tree
+from .soak import process_tree
 
 
 def _run_args(config: Path, store: Path) -> list[str]:
@@ -126,7 +126,7 @@ def memory_bench(config: Path, seconds: float) -> dict[str, Any]:
                 if proc.poll() is not None:
                     raise RuntimeError(f"`wallctl run {config}` exited ({proc.returncode}) before {seconds:g} s")
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-            processes = [m for m in (_memory(p) for p in _tree(proc.pid)) if m]
+            processes = [m for m in (_memory(p) for p in process_tree(proc.pid)) if m]
         finally:
             _stop(proc)
     return {

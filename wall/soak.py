@@ -35,7 +35,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process it started, theirs too (from /proc): a wall and its paint workers."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -148,7 +149,7 @@ def wall_soak(
                     failed += 1
             if elapsed >= next_sample:
                 next_sample += 60.0
-                tree = _tree(proc.pid)
+                tree = process_tree(proc.pid)
                 status = httpx.get(api + "/api/status", headers=auth, timeout=30).json()
                 sample = {
                     "minute": round(elapsed / 60, 2),
