@@ -420,7 +420,7 @@ class Compositor:
         self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, alpha=0.5, scissor=pixel)
         self._quad(out, fbo, scratch, one, (0.0, 0.0, 1.0, 1.0), native_uv=True, scissor=pixel)
         self.ctx.finish()
-        (self.ctx.screen if self.ctx.screen is not None else self.ctx.detect_framebuffer(0)).use()
+        out.fbo.use()  # the framebuffer moderngl rebinds next must not be the scratch one (see release_targets)
         fbo.release()
         scratch.release()
 
