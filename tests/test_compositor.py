@@ -244,3 +244,26 @@ def test_release_leaves_the_context_usable(gl_ctx, rng):
     assert gl_ctx.error == "GL_NO_ERROR"
     fbo.release()
     tex.release()
+
+
+def test_the_cpu_mix_is_gl_blending_in_8_bits_over_any_rows():
+    # the crossfade's mix on software GL (wall/render/cpu_mix.py), in row bands split over threads
+    from wall.render.cpu_mix import MixPool, mix_rows
+
+    rng = np.random.default_rng(7)
+    before = rng.integers(0, 256, (203, 37, 4), dtype=np.uint8)  # rows not a multiple of a band
+    after = rng.integers(0, 256, (203, 37, 4), dtype=np.uint8)
+    for k in (0, 1, 77, 128, 255, 256):
+        out = np.zeros_like(before)
+        mix_rows(before, after, out, k, slice(0, 203))
+        want = (before.astype(int) * (256 - k) + after.astype(int) * k) // 256
+        assert np.array_equal(out, want), k
+    assert np.array_equal(out, after)  # k = 256: the new picture exactly
+    pool = MixPool(workers=2)
+    try:
+        outs = [np.zeros_like(before) for _ in range(3)]
+        pool.mix([(before, after, o) for o in outs], 77)
+        want = (before.astype(int) * 179 + after.astype(int) * 77) // 256
+        assert all(np.array_equal(o, want) for o in outs)
+    finally:
+        pool.close()

@@ -7,10 +7,12 @@ the transition (a function of the frame's time) runs from the old picture to the
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+import yaml
 
 from wall.config.loader import load_config
 from wall.config.schema import TransitionConfig
@@ -20,8 +22,18 @@ T = datetime(2026, 11, 23, 8, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def rt():
-    runtime = WallRuntime(load_config("config/demo.yaml"))
+def rt(tmp_path_factory):
+    """The demo wall, with one more scenario: monitoring with another title on its top posts, so a
+    switch between the two changes one zone and keeps every other. (One wall for the module: each
+    runtime makes its own GL context current.)"""
+    config = yaml.safe_load(open("config/demo.yaml", encoding="utf-8"))
+    other = copy.deepcopy(config["scenarios"]["monitoring"])
+    other["title"] = "Everyday monitoring, top posts retitled"
+    other["zones"]["posts"]["title"] = "What people say"
+    config["scenarios"]["monitoring_b"] = other
+    path = tmp_path_factory.mktemp("variant") / "wall.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    runtime = WallRuntime(load_config(path))
     yield runtime
     runtime.close()
 
@@ -188,17 +200,23 @@ def test_a_slide_frame_is_both_walls_copied_at_whole_pixel_offsets(rt):
             assert np.array_equal(shown, want), f"display {d.id} at {seconds} s is not the two walls shifted"
 
 
-def test_a_crossfade_frame_is_the_mix_of_the_two_pictures_and_a_copy_where_they_agree(rt):
-    settled(rt, "monitoring", T)
-    switch_until_commit(rt, "launch", T, transition=TransitionConfig(kind="crossfade", duration_s=1.0))
-    start = rt.engine.transition.start
+@pytest.fixture(params=["cpu", "gl"])
+def mixer(rt, request):
+    """Both ways a crossfade is mixed: on the CPU (software GL, where a shaded pass is the expensive
+    part) and by a blended GL pass (GPUs); the demo wall runs on llvmpipe, so it uses the first."""
     c = rt.engine.compositor
-    at = start + timedelta(seconds=0.3)
-    rt.settle(at)
-    p = rt.engine.transition.progress(at)
-    assert 0.1 < p < 0.9
-    assert c._changed, "monitoring and launch differ somewhere"
-    checked = 0
+    saved = c.cpu_mix
+    c.cpu_mix = request.param == "cpu"
+    yield request.param
+    c.cpu_mix = saved
+
+
+def _mixed(rt, p: float) -> tuple[int, int]:
+    """Checks that every panel shows the mix at p of the picture the switch left and the new one
+    (as composited this frame) where they may differ, and the new one, copied, elsewhere. Returns
+    the pixels checked (mixed, copied)."""
+    c = rt.engine.compositor
+    mixed = copied = 0
     for d in rt.loaded.wall.displays:
         out = c.outputs[d.id]
         new = _read(out.fbo, d.resolution).astype(float)
@@ -214,11 +232,48 @@ def test_a_crossfade_frame_is_the_mix_of_the_two_pictures_and_a_copy_where_they_
         mix = old * (1 - p) + new * p
         # where the pictures may differ: their mix (blending works in 8 bits: alpha and each channel
         # are rounded, so a channel may be off by one step and a bit)
-        assert np.abs(shown[inside][:, :3] - mix[inside][:, :3]).max() < 2.0, f"display {d.id}"
-        # where both scenarios show the same zone: the new picture, copied
+        if inside.any():
+            assert np.abs(shown[inside][:, :3] - mix[inside][:, :3]).max() < 2.0, f"display {d.id}"
+        # where both scenarios show the same thing: the new picture, copied
         assert np.array_equal(shown[~inside], new[~inside]), f"display {d.id}"
-        checked += int(inside.sum())
-    assert checked > 1_000_000
+        mixed += int(inside.sum())
+        copied += int((~inside).sum())
+    return mixed, copied
+
+
+def test_a_crossfade_frame_is_the_mix_of_the_two_pictures_and_a_copy_where_they_agree(rt, mixer):
+    settled(rt, "monitoring", T)
+    switch_until_commit(rt, "monitoring_b", T, transition=TransitionConfig(kind="crossfade", duration_s=1.0))
+    posts = rt.loaded.scenarios["monitoring"].layout.zone("posts").rect
+    assert rt.engine.compositor._changed == [posts, posts]  # the one zone that changed, on both sides
+    start = rt.engine.transition.start
+    at = start + timedelta(seconds=0.3)
+    rt.settle(at)
+    p = rt.engine.transition.progress(at)
+    assert 0.1 < p < 0.9
+    mixed, copied = _mixed(rt, p)
+    shown = sum(posts.intersect(d.viewport).w * posts.intersect(d.viewport).h for d in rt.loaded.wall.displays)
+    assert mixed == shown > 100_000  # the posts zone, as the panels show it, is mixed...
+    assert copied > 5_000_000  # ...and all the rest is the new picture, copied
+
+
+def test_a_crossfade_mixes_the_new_picture_as_it_moves(rt, mixer):
+    # the crisis wall's ticker runs on during the crossfade: each frame mixes the new picture as it
+    # is then (on the CPU, what the compositor redrew is read back again), not as it was at the start
+    settled(rt, "monitoring", T)
+    switch_until_commit(rt, "crisis", T, transition=TransitionConfig(kind="crossfade", duration_s=1.0))
+    start = rt.engine.transition.start
+    c = rt.engine.compositor
+    first = start + timedelta(seconds=0.3)
+    rt.settle(first)
+    news = {d: _read(o.fbo, o.display.resolution) for d, o in c.outputs.items()}
+    mixed, _ = _mixed(rt, rt.engine.transition.progress(first))
+    assert mixed == sum(w * h for w, h in (d.resolution for d in rt.loaded.wall.displays))  # the background changed
+    later = start + timedelta(seconds=0.45)
+    rt.frame(later)
+    moved = sum(int((_read(o.fbo, o.display.resolution) != news[d]).any(axis=2).sum()) for d, o in c.outputs.items())
+    assert moved > 10_000, "the new picture moved between the two frames"
+    _mixed(rt, rt.engine.transition.progress(later))
 
 
 def _targets(rt) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from ..geometry import Display, Rect, Wall
 from ..layout import Zone
 from ..memory import give_back_memory
 from . import gl
+from .cpu_mix import MixPool
 
 log = logging.getLogger("wall.render")
 
@@ -181,6 +182,12 @@ class Compositor:
         # the previous scenario's zones, kept while a transition still draws them
         self.old_zones: dict[str, ZoneSurface] = {}
         self.old_order: list[str] = []
+        # software GL: a crossfade is mixed by numpy on every core and uploaded (wall/render/cpu_mix.py);
+        # per panel, the (before, after, mixed) pictures of each native rectangle it mixes
+        self.cpu_mix = gl.is_software(ctx) and self.use_blit
+        self._mix_pool = MixPool()
+        self._mixing: dict[str, dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._mix_jobs: list[tuple[Output, list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]] = []
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -249,6 +256,7 @@ class Compositor:
         if keep_old:
             for out in self.outputs.values():
                 self._capture_before(out)
+            self._mixing.clear()  # the pictures of the transition this one replaces
         shared = {id(s) for s in self.pending.values()}
         if keep_old:
             self._changed = self._changed_rects(shared, background)
@@ -380,7 +388,11 @@ class Compositor:
                 out.shown = "main"  # the post stage ended: the panel shows the composited picture again
                 out.night_key = None
                 out.damage = [(0, 0, *out.display.resolution)]
+        if self._mix_jobs:
+            assert post is not None
+            self._mix_on_cpu(post.progress)
         if post is None or not post.transition:
+            self._mixing.clear()
             if self.old_zones:
                 self.release_old()
             if self.pending is None and self.release_targets():
@@ -494,11 +506,12 @@ class Compositor:
     def _transition(self, out: Output, post: PostEffects, fbo: moderngl.Framebuffer) -> None:
         """One frame of a transition into the post target `fbo`.
 
-        On software GL a shaded pass over a whole output costs about ten blits and a blended one
-        about fifty, so a transition copies where it can: a slide is zone pictures copied at whole
-        pixel offsets, a wipe two copies, a crossfade one copy of the new picture and an unblended
-        1:1 blended pass only over the zones that changed, a spotlight a copy of the picture under it and one
-        scaled pass over the growing rectangle. Rotated panels (no 1:1 copy of canvas rectangles)
+        On software GL a shaded pass over a whole 1080p output costs 10-25 times a blit (a memcpy),
+        so a transition copies where it can: a slide is zone pictures copied at whole pixel
+        offsets, a wipe two copies, a crossfade one copy of the new picture and, only over the zones
+        that changed, a mix (by the CPU on software GL: _mix_on_cpu; elsewhere a 1:1 blended pass),
+        a spotlight a copy of the picture under it and one scaled pass over the growing rectangle.
+        Rotated panels (no 1:1 copy of canvas rectangles)
         take the shaded path for slides."""
         w, h = out.display.resolution
         vp = out.display.viewport
@@ -540,11 +553,13 @@ class Compositor:
         if post.kind == "crossfade":
             # only where the two pictures can differ: the outgoing picture (a copy), the new one
             # over it 1:1 with alpha p (a blended pass, nearest sampling: llvmpipe's cheapest)
-            for r in self._changed:
-                seen = r.intersect(vp)
-                if seen.empty:
-                    continue
-                box = _native_rect(out.display, seen)
+            boxes = [_native_rect(out.display, seen) for r in self._changed if not (seen := r.intersect(vp)).empty]
+            if self.cpu_mix and not post.night:  # (the night filter reads the post target in this pass)
+                # mixed on the CPU after every panel is composed (compose: _mix_on_cpu); what the
+                # compositor redrew of the new picture this frame is read back again
+                self._mix_jobs.append((out, boxes, list(out.damage)))
+                return
+            for box in boxes:
                 if self.use_blit:
                     gl.blit(before[1], fbo, *box, box[0], box[1])
                 else:
@@ -576,6 +591,31 @@ class Compositor:
                 r = _lerp_rect(a, b, p)
                 if r.intersects(vp):
                     self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
+
+    def _mix_on_cpu(self, progress: float) -> None:
+        """This frame's crossfade on every panel that has one, mixed by the CPU (cpu_mix.py) and
+        uploaded into the panels' post targets. A panel's pictures are read back from GL on the
+        transition's first mixed frame; afterwards only what the compositor redrew of the new one."""
+        jobs, self._mix_jobs = self._mix_jobs, []
+        k = max(0, min(256, round(progress * 256)))
+        work = []
+        for out, boxes, damage in jobs:
+            held = self._mixing.setdefault(out.display.id, {})
+            for box in boxes:
+                pictures = held.get(box)
+                if pictures is None:
+                    assert out.before is not None
+                    before, after = _read_box(out.before[1], box), _read_box(out.fbo, box)
+                    pictures = held[box] = (before, after, np.empty_like(before))
+                else:
+                    for rect in damage:
+                        _refresh(out.fbo, pictures[1], box, rect)
+                work.append(pictures)
+        self._mix_pool.mix(work, k)
+        for out, boxes, _ in jobs:
+            tex, _fbo = self._target(out, "post")
+            for box in boxes:
+                tex.write(self._mixing[out.display.id][box][2], viewport=box)
 
     def _quad(
         self,
@@ -794,12 +834,32 @@ class Compositor:
                 preview[0].release()
             out.fbo.release()
             out.texture.release()
+        self._mix_pool.close()
+        self._mixing.clear()
         self._post_vao.release()
         self._post_vbo.release()
         self._post_prog.release()
         self._vao.release()
         self._vbo.release()
         self._prog.release()
+
+
+def _read_box(fbo: moderngl.Framebuffer, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The native rectangle `box` (x, y, w, h, row 0 at the top) of a framebuffer, as (h, w, 4) RGBA."""
+    pixels = np.empty((box[3], box[2], 4), np.uint8)
+    fbo.read_into(pixels, viewport=box, components=4, alignment=1)
+    return pixels
+
+
+def _refresh(
+    fbo: moderngl.Framebuffer, copy: np.ndarray, box: tuple[int, int, int, int], rect: tuple[int, int, int, int]
+) -> None:
+    """Read the part of native rectangle `rect` inside `box` again from `fbo` into `copy` (box's pixels)."""
+    x0, y0 = max(box[0], rect[0]), max(box[1], rect[1])
+    x1, y1 = min(box[0] + box[2], rect[0] + rect[2]), min(box[1] + box[3], rect[1] + rect[3])
+    if x1 <= x0 or y1 <= y0:
+        return
+    copy[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = _read_box(fbo, (x0, y0, x1 - x0, y1 - y0))
 
 
 def _turned_uv(s: float, t: float, turn: int) -> tuple[float, float]:

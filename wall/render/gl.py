@@ -74,6 +74,16 @@ def blit(
     blit_fn(sx, sy, sx + w, sy + h, dx, dy, dx + w, dy + h, GL_COLOR_BUFFER_BIT, GL_NEAREST)
 
 
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "swiftshader")
+
+
+def is_software(ctx: moderngl.Context) -> bool:
+    """Whether the context draws on the CPU (Mesa's llvmpipe and the like), where every shaded pass
+    costs CPU time per pixel and a copy costs a memcpy."""
+    renderer = str(ctx.info.get("GL_RENDERER", "")).lower()
+    return any(name in renderer for name in SOFTWARE_RENDERERS)
+
+
 def program(ctx: moderngl.Context, name: str) -> moderngl.Program:
     return ctx.program(
         vertex_shader=(SHADERS / f"{name}.vert").read_text(),

@@ -1,0 +1,73 @@
+"""A crossfade's mix on the CPU, for software GL.
+
+Mesa's llvmpipe in Debian 12 (22.3) runs every shaded pass through its general pixel pipeline:
+a 1080p textured quad costs 5-8 ms of wall time and twice that in CPU time on two cores, blended or
+not, whatever the shader or texture format (its 8-bit "linear" fast path does not take GL's NIR
+shaders before Mesa 23). A crossfade needs that pass on every panel, every frame: about 17 fps on
+the six-panel demo wall. The same mix in numpy's integer loops costs about 4 ms of CPU per 1080p
+picture, runs on every core at once (numpy lets go of the GIL inside its loops), and a texture
+upload costs llvmpipe 0.3 ms: about 22 ms a frame for six panels.
+
+So on software GL a crossfade keeps, per panel, the outgoing picture and the incoming one in
+memory, mixes them here, and uploads the result into the panel's post target. The incoming
+picture is read back from GL once, then only where the compositor redrew it (a ticker). On a GPU
+the compositor keeps its shaded pass, which costs it next to nothing there.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+# rows per step: a step's 16-bit scratch stays in the core's cache (1920 px x 4 x 2 B x 64 rows = 1 MB)
+BAND_ROWS = 64
+
+
+def mix_rows(before: np.ndarray, after: np.ndarray, out: np.ndarray, k: int, rows: slice) -> None:
+    """out = before + (after - before) * k / 256 over `rows`, in 8-bit steps as GL's blending does
+    (rounded down; k in 0..256). Arrays (h, w, 4) uint8; works band by band."""
+    start, stop = rows.start or 0, rows.stop if rows.stop is not None else before.shape[0]
+    width = before.shape[1:]
+    scratch = np.empty((min(BAND_ROWS, max(1, stop - start)), *width), np.uint16)
+    other = np.empty_like(scratch)
+    for y in range(start, stop, BAND_ROWS):
+        y1 = min(stop, y + BAND_ROWS)
+        s, o = scratch[: y1 - y], other[: y1 - y]
+        # before*(256-k) + after*k <= 255*256: fits 16 bits unsigned
+        np.multiply(before[y:y1], 256 - k, out=s, dtype=np.uint16)
+        np.multiply(after[y:y1], k, out=o, dtype=np.uint16)
+        s += o
+        s >>= 8
+        np.copyto(out[y:y1], s, casting="unsafe")
+
+
+class MixPool:
+    """Threads that mix pictures (as many as the machine has cores)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._executor: ThreadPoolExecutor | None = None
+
+    def mix(self, jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], k: int) -> None:
+        """Mix every (before, after, out) at k/256, split in row ranges over the threads; returns
+        when all are done."""
+        if not jobs:
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wall-mix")
+        pieces = max(1, (2 * self.workers + len(jobs) - 1) // len(jobs))  # about two pieces a thread
+        futures: list[Future] = []
+        for before, after, out in jobs:
+            h = before.shape[0]
+            step = max(1, -(-h // pieces))
+            for y in range(0, h, step):
+                futures.append(self._executor.submit(mix_rows, before, after, out, k, slice(y, min(h, y + step))))
+        for f in futures:
+            f.result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
