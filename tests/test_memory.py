@@ -49,3 +49,20 @@ def test_freed_transition_targets_go_back_to_the_system(gl_ctx):
     # without the trim the process keeps most of the 95 MB it freed; with it, they are gone
     assert kept - base > 40, f"freed targets were kept until trimmed ({base:.0f} -> {kept:.0f} MB)"
     assert after - base < 20, f"{after - base:.0f} MB still held after the trim ({base:.0f} -> {after:.0f} MB)"
+
+
+def test_a_paint_worker_loads_no_network_stack():
+    # a paint worker imports the painters (through the widgets) and never fetches: asyncio, ssl and
+    # the HTTP client would cost each worker 7 MB and more, for the life of the wall
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from wall.render.paint_pool import _worker_init\n"
+        "_worker_init()\n"
+        "print(sorted(m for m in ('asyncio', 'ssl', 'httpx', 'httpcore', 'anyio') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -24,7 +24,6 @@ the painter processes spawned afterwards).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import logging
@@ -42,6 +41,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from feeds.model import web_url
 
 if TYPE_CHECKING:
+    import asyncio
+
     from feeds.http import Fetcher
 
 from .paint.images import MAX_PIXELS, PICTURE_CACHE_ENV, cache_file_name
@@ -221,11 +222,15 @@ class PictureService:
     # -- the fetching thread
 
     def _run(self) -> None:
+        # imported here, not at the top: the paint workers import this module (through the widgets)
+        # and never fetch; asyncio costs each of them 7 MB, the HTTP client a few more
+        import asyncio
+
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        # imported here, not at the top: the paint workers import this module (through the widgets)
-        # and never fetch; the HTTP client would cost each of them a few MB
+        import asyncio
+
         from feeds.http import Fetcher
 
         self._queue = asyncio.Queue()
@@ -257,6 +262,8 @@ class PictureService:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _one(self, fetcher: Fetcher, gate: asyncio.Semaphore, url: str) -> None:
+        import asyncio
+
         from feeds.errors import FeedError
         from feeds.redaction import redact
 
