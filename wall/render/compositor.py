@@ -553,7 +553,10 @@ class Compositor:
         if post.kind == "crossfade":
             # only where the two pictures can differ: the outgoing picture (a copy), the new one
             # over it 1:1 with alpha p (a blended pass, nearest sampling: llvmpipe's cheapest)
-            boxes = [_native_rect(out.display, seen) for r in self._changed if not (seen := r.intersect(vp)).empty]
+            # (a zone that changed in place is in _changed twice: old and new)
+            boxes = list(
+                dict.fromkeys(_native_rect(out.display, s) for r in self._changed if not (s := r.intersect(vp)).empty)
+            )
             if self.cpu_mix and not post.night:  # (the night filter reads the post target in this pass)
                 # mixed on the CPU after every panel is composed (compose: _mix_on_cpu); what the
                 # compositor redrew of the new picture this frame is read back again
