@@ -220,6 +220,7 @@ def test_startup_and_memory_benches_measure_a_real_run():
     result = json.loads(stdout)
     names = [p["process"] for p in result["processes"]]
     assert names.count("wall") == 1 and "paint worker" in names, names
+    assert set(names) == {"wall", "paint worker"}, names  # no helper process of multiprocessing's either
     assert all(p["rss_mb"] > 5 and 0 < p["pss_mb"] <= p["rss_mb"] for p in result["processes"]), result
     assert result["rss_mb"] == pytest.approx(sum(p["rss_mb"] for p in result["processes"]), abs=0.2)
     rc, _, stderr = run_cli("bench", "--memory", "4")

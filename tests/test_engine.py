@@ -1,6 +1,7 @@
 """The per-frame engine, fed by the scenes stage as the runtime wires them: repaint only on change,
 never wait for paints, budgeted uploads, and a failing widget confined to its zone."""
 
+import glob
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from wall.config.loader import load_config
-from wall.render.paint_pool import PaintJob, PaintPool
+from wall.render.paint_pool import SHARED_DIR, PaintJob, PaintPool
 from wall.runtime import WallRuntime
 
 T0 = datetime(2026, 11, 23, 8, 30, 0, 250000, tzinfo=UTC)
@@ -127,3 +128,46 @@ def test_a_gl_failure_in_one_zone_shows_its_error_card_and_the_loop_goes_on(rt, 
     # ...and the rest of the wall renders normally
     a1 = comp.read_output("A1")
     assert len(np.unique(a1.reshape(-1, 4), axis=0)) > 20
+
+
+class _EndsTheWorker:
+    """A view whose unpickling ends the worker process at once: what the kernel's OOM killer or a
+    crash in a native library does to a worker in the middle of a job."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_costs_its_job_an_error_card_and_the_next_job_gets_a_new_worker():
+    from wall.widgets.text import TextView
+
+    pool = PaintPool(workers=1)
+    pool.start()
+    slot = pool._slots[0]
+    pids = [slot.proc.pid]
+    try:
+        pool.submit(PaintJob("z", "text", _EndsTheWorker(), 160, 90, 1, 1))
+        pool.wait(120)
+        (lost,) = pool.collect()
+        assert lost.error == "paint worker failed (exited with 3): EOFError"
+        assert lost.pixels.shape == (90, 160, 4)  # the zone shows an error card, not a hole
+        assert slot.started == 1 and slot.proc is None
+        # the wall paints on: the next job starts another worker, which paints it
+        view = TextView("Back in a moment", "center", "#ffffff", "#203040", "#000000", "Noto Sans", True, 60, 8)
+        pool.submit(PaintJob("z", "text", view, 160, 90, 2, 1))
+        pool.wait(120)
+        (painted,) = pool.collect()
+        try:
+            assert painted.error is None and painted.pixels.shape == (90, 160, 4)
+            assert len(np.unique(painted.pixels.reshape(-1, 4), axis=0)) > 10  # antialiased text on the surface
+            assert slot.started == 2 and slot.proc.poll() is None
+            pids.append(slot.proc.pid)
+        finally:
+            painted.release()
+    finally:
+        pool.close()
+    assert all(slot.proc.poll() is not None for slot in pool._slots)  # closing ended the workers
+    # and no picture was left in shared memory
+    assert not [p for pid in pids for p in glob.glob(f"{SHARED_DIR}/wall-paint-{pid}-*")]

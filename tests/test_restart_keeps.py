@@ -154,3 +154,48 @@ def test_a_full_disk_is_called_full_not_corrupt(tmp_path):
         assert not [p for p in disk.iterdir() if "corrupt" in p.name]
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def _paint_workers(pid: int) -> set[int]:
+    found = set()
+    for p in descendants(pid):
+        try:
+            if b"wall.render.paint_worker" in Path(f"/proc/{p}/cmdline").read_bytes():
+                found.add(p)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_paint_worker_killed_is_replaced_and_the_wall_paints_on(tmp_path):
+    # the kernel's OOM killer or a crash in a native library ends a paint worker: the wall must not
+    # stop with it (with multiprocessing's pool it did: "BrokenProcessPool", and the screens went black)
+    run = Run(tmp_path, tmp_path / "wall.sqlite3", free_port())
+    try:
+        (worker,) = _paint_workers(run.proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while alive(worker):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # the switch paints every crisis zone: the next job starts a new worker, which paints them
+        switched = run.api("POST", "/api/scenario", {"name": "crisis", "wait": True})
+        assert switched["frames"] >= 1
+        status = run.api("GET", "/api/status")
+        assert status["scenario"] == "crisis" and run.proc.poll() is None
+        (again,) = _paint_workers(run.proc.pid)
+        assert again != worker
+        r = httpx.get(
+            run.url + "/api/snapshot.png?width=720", headers={"Authorization": f"Bearer {OPERATOR}"}, timeout=60
+        )
+        from io import BytesIO
+
+        import numpy as np
+        from PIL import Image
+
+        picture = np.asarray(Image.open(BytesIO(r.content)).convert("RGB"))
+        assert len(np.unique(picture.reshape(-1, 3), axis=0)) > 200  # a painted wall, not a blank one
+        assert "Traceback" not in run.log.read_text() and "internal error" not in run.log.read_text()
+    finally:
+        run.proc.kill()
+        run.proc.wait(10)

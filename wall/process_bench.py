@@ -5,8 +5,8 @@ outside as an operator would see it.
   complete ("wall: running ..."), over several runs. The first run is a warm-up and not counted:
   it writes the bytecode caches an installed wall already has.
 - memory: the resident size (RSS) and proportional size (PSS: shared pages split between the
-  processes sharing them) of the wall and every process it started (paint workers, the
-  multiprocessing resource tracker), SECONDS after it started, each process named.
+  processes sharing them) of the wall and every process it started (its paint workers), SECONDS
+  after it started, each process named.
 
 Both run the wall headless with no control API, on a store of their own, so they measure the wall
 and nothing around it. `wallctl bench CONFIG --soak` follows memory over hours with switches.
@@ -103,7 +103,7 @@ def _memory(pid: int) -> dict[str, Any]:
         return {}
     if "wall.cli" in cmdline:
         name = "wall"
-    elif "spawn_main" in cmdline:
+    elif "wall.render.paint_worker" in cmdline:
         name = "paint worker"
     elif "resource_tracker" in cmdline:
         name = "multiprocessing resource tracker"

@@ -1,9 +1,16 @@
 """Painting zones in worker processes, so the render thread never waits on rasterising.
 
 skia-python holds the GIL while it paints (measured: a 1920x1080 text card blocks other Python
-threads for ~25 ms at a time), so threads would stall the frame loop. Workers are processes; a
-worker paints into a shared-memory block and hands back only its name, so the render thread's cost
-for new pixels is the texture upload alone.
+threads for ~25 ms at a time), so threads would stall the frame loop. Workers are processes
+(`python -m wall.render.paint_worker`); a worker paints into a shared-memory file and hands back
+only its name, so the render thread's cost for new pixels is the texture upload alone.
+
+The pool is ours rather than multiprocessing's: a ProcessPoolExecutor whose worker dies (the
+kernel's OOM killer, a crash in a native library) refuses every later job, and a wall meant to run
+for months would paint nothing more. Here the job the worker had becomes an error card and the
+next job starts a new worker. And multiprocessing's spawned workers need its resource tracker, a
+process of its own (13 MB) for the life of the wall. Jobs and replies are pickles over the
+worker's stdin and stdout, one thread per worker waiting on its replies.
 
 Every paint is tagged with a sequence number; the render thread keeps, per zone, only results
 newer than what it already shows, so out-of-order completion never shows older content.
@@ -15,13 +22,21 @@ boxes of the text it drew, which state.json lists.
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import glob
+import itertools
+import mmap
 import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import deque
 from dataclasses import dataclass, field
-from multiprocessing import shared_memory
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -55,18 +70,14 @@ class PaintResult:
     job: PaintJob
     pixels: np.ndarray  # (h, w, 4) uint8, possibly a view onto shared memory
     error: str | None = None
-    _shm: shared_memory.SharedMemory | None = None
+    _map: mmap.mmap | None = None  # the shared memory the pixels are a view of
     text_boxes: list[TextBox] = field(default_factory=list)  # where the painter drew text (zone px)
 
     def release(self) -> None:
-        if self._shm is not None:
+        if self._map is not None:
             self.pixels = np.empty((0, 0, 4), np.uint8)
-            self._shm.close()
-            try:
-                self._shm.unlink()
-            except FileNotFoundError:
-                pass
-            self._shm = None
+            self._map.close()
+            self._map = None
 
 
 def paint_view(
@@ -122,6 +133,43 @@ def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.nda
         return paint_error_card(ErrorView(widget_name, message, detail), width, height), message
 
 
+# where pictures pass from a worker to the wall: memory-backed files (Linux: /dev/shm)
+SHARED_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+_names = itertools.count()
+
+
+def _shared_name(pid: int, n: int | str) -> str:
+    return os.path.join(SHARED_DIR, f"wall-paint-{pid}-{n}")
+
+
+def share(pixels: np.ndarray) -> str:
+    """Copy a picture into a new shared-memory file (this process's); its name."""
+    path = _shared_name(os.getpid(), next(_names))
+    size = max(1, pixels.nbytes)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    try:
+        os.ftruncate(fd, size)
+        with mmap.mmap(fd, size) as mm:
+            view = np.ndarray(pixels.shape, np.uint8, buffer=mm)
+            view[...] = pixels
+            del view  # the map closes only once nothing points into it
+    finally:
+        os.close(fd)
+    return path
+
+
+def take_shared(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, mmap.mmap]:
+    """Map a picture `share` wrote, and remove its file at once (the mapping keeps the memory until
+    it is closed: nothing is left behind, whatever happens to this process later)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        mm = mmap.mmap(fd, max(1, int(np.prod(shape))))
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return np.ndarray(shape, np.uint8, buffer=mm), mm
+
+
 def _worker_paint(
     widget_name: str,
     view: Any,
@@ -132,14 +180,13 @@ def _worker_paint(
     picture_cache: str = "",
 ) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
     pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
-    shm = shared_memory.SharedMemory(create=True, size=max(1, pixels.nbytes))
-    np.ndarray(pixels.shape, np.uint8, buffer=shm.buf)[...] = pixels
-    name = shm.name
-    shm.close()
+    name = share(pixels)
+    shape = pixels.shape
+    del pixels
     # a zone's picture and skia's surface are large blocks glibc keeps once freed: a worker that
     # painted a 4K zone once would hold its pages for good
     give_back_memory()
-    return name, pixels.shape, error, boxes
+    return name, shape, error, boxes
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -154,7 +201,7 @@ def _worker_init(parent: int | None = None) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: workers then exit when their queue's pipe closes
+    except (OSError, AttributeError):  # not Linux: workers then exit when their pipe closes
         pass
     if parent is not None and os.getppid() != parent:
         os._exit(0)
@@ -163,12 +210,38 @@ def _worker_init(parent: int | None = None) -> None:
     widgets()  # import painters and fonts up front, not on the first paint
 
 
-def _started() -> int:
-    return os.getpid()
+HEADER = struct.Struct("<Q")  # the length of the pickle that follows
+
+
+def send(stream: IO[bytes], data: bytes) -> None:
+    """One message (a pickle's bytes), framed by its length."""
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream: IO[bytes]) -> bytes:
+    """The next message's bytes (whole: the stream stays in step whatever they hold); EOFError
+    when the other side is gone."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        raise EOFError("the pipe closed")
+    (n,) = HEADER.unpack(head)
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError("the pipe closed mid-message")
+    return data
 
 
 def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+@dataclass
+class _Worker:
+    index: int
+    proc: subprocess.Popen | None = None
+    thread: threading.Thread | None = None
+    started: int = 0  # processes started for this slot (more than one: an earlier one died)
 
 
 class PaintPool:
@@ -177,79 +250,169 @@ class PaintPool:
 
     def __init__(self, workers: int | None = None, inline: bool = False):
         self.inline = inline
-        self._pending: list[tuple[PaintJob, Future]] = []
-        self._done: list[PaintResult] = []
-        self._executor: ProcessPoolExecutor | None = None
         self.workers = 0 if inline else workers or default_workers()
-        if not inline:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=mp.get_context("spawn"),
-                initializer=_worker_init,
-                initargs=(os.getpid(),),
-            )
+        self._cond = threading.Condition()
+        self._queue: deque[PaintJob] = deque()
+        self._done: list[PaintResult] = []
+        self._in_flight = 0
+        self._closed = False
+        self._slots = [_Worker(i) for i in range(self.workers)]
 
     def start(self) -> None:
         """Start the workers now rather than with the first paint. A worker takes about half a
         second to start (Python, skia, the painters and their fonts); a wall that starts them
         before it imports the rest of itself and reads its config has them ready for its first frame."""
-        if self._executor is not None:
-            for _ in range(self.workers):  # the executor starts a process per job while it has fewer
-                self._executor.submit(_started)
+        with self._cond:
+            if self._closed:
+                return
+            for slot in self._slots:
+                if slot.thread is None:
+                    self._spawn(slot)
+                    slot.thread = threading.Thread(
+                        target=self._serve, args=(slot,), name=f"wall-paint-{slot.index}", daemon=True
+                    )
+                    slot.thread.start()
 
     def submit(self, job: PaintJob) -> None:
         if self.inline:
             pixels, error, boxes = paint_view(job.widget, job.view, job.width, job.height, job.parts, job.turn)
             self._done.append(PaintResult(job, pixels, error, text_boxes=boxes))
             return
-        assert self._executor is not None
-        fut = self._executor.submit(
-            _worker_paint, job.widget, job.view, job.width, job.height, job.parts, job.turn, job.picture_cache
-        )
-        self._pending.append((job, fut))
+        self.start()
+        with self._cond:
+            self._queue.append(job)
+            self._in_flight += 1
+            self._cond.notify_all()
 
     @property
     def in_flight(self) -> int:
-        return len(self._pending)
+        return self._in_flight
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every job sent so far is done. For deterministic renders only: the live
         frame loop never calls this."""
-        for _, fut in self._pending:
-            if not fut.cancelled():
-                fut.exception(timeout=timeout)
+        with self._cond:
+            self._cond.wait_for(lambda: self._in_flight == 0, timeout)
 
     def collect(self) -> list[PaintResult]:
-        """Finished paints, oldest first; never blocks."""
-        still: list[tuple[PaintJob, Future]] = []
-        for job, fut in self._pending:
-            if fut.cancelled():
-                continue
-            if not fut.done():
-                still.append((job, fut))
-                continue
-            exc = fut.exception()
-            if exc is not None:
-                # the worker itself died (not the painter): paint the error card here
-                from ..paint.error_card import ErrorView, paint_error_card
-
-                view = ErrorView(job.widget, f"paint worker failed: {type(exc).__name__}", "")
-                card = turned(paint_error_card(view, job.width, job.height), job.turn)
-                self._done.append(PaintResult(job, card, str(exc)))
-                continue
-            name, shape, error, boxes = fut.result()
-            shm = shared_memory.SharedMemory(name=name)
-            pixels = np.ndarray(shape, np.uint8, buffer=shm.buf)
-            self._done.append(PaintResult(job, pixels, error, shm, boxes))
-        self._pending = still
-        done, self._done = self._done, []
+        """Finished paints, oldest first; never blocks (the lock is only ever held for list moves)."""
+        with self._cond:
+            done, self._done = self._done, []
         return done
 
     def close(self) -> None:
-        if self._executor is not None:
-            for _, fut in self._pending:
-                fut.cancel()
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            for result in self.collect():
-                result.release()
-            self._executor = None
+        if self.inline:
+            return
+        with self._cond:
+            self._closed = True
+            self._in_flight -= len(self._queue)
+            self._queue.clear()
+            self._cond.notify_all()
+        for slot in self._slots:
+            if slot.proc is not None and slot.proc.stdin is not None:
+                try:
+                    slot.proc.stdin.close()  # a worker ends when its pipe closes
+                except OSError:
+                    pass
+        for slot in self._slots:
+            proc = slot.proc
+            if proc is not None:
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:  # still painting: its picture is not wanted
+                    proc.kill()
+                    proc.wait()
+                _remove_leftovers(proc.pid)
+            if slot.thread is not None:
+                slot.thread.join(5)
+        for result in self.collect():
+            result.release()
+
+    # -- one thread per worker
+
+    def _spawn(self, slot: _Worker) -> None:
+        # the worker imports this wall's code from where this process found it
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        slot.proc = subprocess.Popen(
+            [sys.executable, "-m", "wall.render.paint_worker", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        slot.started += 1
+
+    def _serve(self, slot: _Worker) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or bool(self._queue))
+                if self._closed:
+                    return
+                job = self._queue.popleft()
+            try:
+                result = self._paint(slot, job)
+            except Exception as exc:  # whatever happens, the job ends (wait() and in_flight count on it)
+                result = _error_result(job, f"paint worker failed: {type(exc).__name__}: {exc}")
+            with self._cond:
+                if self._closed:  # close() ran meanwhile: it may not have seen a worker started since
+                    result.release()
+                    if slot.proc is not None and slot.proc.stdin is not None:
+                        slot.proc.stdin.close()
+                    return
+                self._done.append(result)
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def _paint(self, slot: _Worker, job: PaintJob) -> PaintResult:
+        """`job` painted by this slot's worker; an error card (and a new worker for the next job)
+        when the worker died."""
+        if slot.proc is None or slot.proc.poll() is not None:
+            self._spawn(slot)
+        proc = slot.proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        try:
+            message = pickle.dumps(
+                (job.widget, job.view, job.width, job.height, job.parts, job.turn, job.picture_cache),
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        except Exception as exc:  # a view that cannot travel: this zone's error, not the worker's
+            return _error_result(job, f"paint job could not be sent: {type(exc).__name__}: {exc}")
+        try:
+            send(proc.stdin, message)
+            kind, reply = pickle.loads(receive(proc.stdout))
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            return self._worker_lost(slot, job, exc)
+        if kind != "done":  # the worker could not paint it (a view it cannot read, no room to share...)
+            return _error_result(job, f"paint worker failed: {reply}")
+        name, shape, error, boxes = reply
+        pixels, mapped = take_shared(name, shape)
+        return PaintResult(job, pixels, error, mapped, boxes)
+
+    def _worker_lost(self, slot: _Worker, job: PaintJob, exc: BaseException) -> PaintResult:
+        proc = slot.proc
+        assert proc is not None
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        _remove_leftovers(proc.pid)
+        slot.proc = None  # the next job starts another
+        how = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
+        return _error_result(job, f"paint worker failed ({how}): {type(exc).__name__}")
+
+
+def _error_result(job: PaintJob, message: str) -> PaintResult:
+    from ..paint.error_card import ErrorView, paint_error_card
+
+    card = turned(paint_error_card(ErrorView(job.widget, message, ""), job.width, job.height), job.turn)
+    return PaintResult(job, card, message)
+
+
+def _remove_leftovers(pid: int) -> None:
+    """Shared pictures a worker wrote and never handed over (it died between the two)."""
+    for path in glob.glob(_shared_name(pid, "*")):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
