@@ -262,7 +262,9 @@ def test_the_cpu_mix_is_gl_blending_in_8_bits_over_any_rows():
     pool = MixPool(workers=2)
     try:
         outs = [np.zeros_like(before) for _ in range(3)]
-        pool.mix([(before, after, o) for o in outs], 77)
+        for pieces in pool.mix([(before, after, o) for o in outs], 77):
+            for piece in pieces:
+                piece.result()
         want = (before.astype(int) * 179 + after.astype(int) * 77) // 256
         assert all(np.array_equal(o, want) for o in outs)
     finally:

@@ -300,6 +300,7 @@ def test_transition_targets_are_made_while_a_switch_is_prepared_and_given_back_a
         assert sum(_targets(rt)) >= 1, "the first frame preparing the switch made a target"
     assert made_before_commit is not None
     assert _targets(rt) == (displays, displays)
+    c = rt.engine.compositor
     for out in rt.engine.compositor.outputs.values():
         assert out.post[0].size == out.display.resolution
     t += timedelta(seconds=0.3)
@@ -308,6 +309,7 @@ def test_transition_targets_are_made_while_a_switch_is_prepared_and_given_back_a
     t += timedelta(seconds=0.4)
     rt.frame(t)  # the transition ended on this frame
     assert _targets(rt) == (0, 0)
+    assert not c._mix_ready and not c._mixing  # nor the pictures mixed on the CPU
     # a cut makes none
     rt.prepare("monitoring", transition=TransitionConfig(kind="cut"))
     for _ in range(2000):

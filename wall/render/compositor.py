@@ -33,6 +33,8 @@ from .cpu_mix import MixPool
 
 log = logging.getLogger("wall.render")
 
+Box = tuple[int, int, int, int]  # a native rectangle of an output: x, y, w, h, row 0 at the top
+
 
 @dataclass
 class ZoneSurface:
@@ -187,6 +189,7 @@ class Compositor:
         self.cpu_mix = gl.is_software(ctx) and self.use_blit
         self._mix_pool = MixPool()
         self._mixing: dict[str, dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._mix_ready: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # made by ready_targets
         self._mix_jobs: list[tuple[Output, list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]] = []
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
@@ -436,28 +439,43 @@ class Compositor:
         fbo.release()
         scratch.release()
 
-    def ready_targets(self, limit_s: float | None) -> bool:
+    def ready_targets(self, limit_s: float | None, mixes: bool = False) -> bool:
         """Make the targets a transition draws into (each panel's captured picture first, then its
         post target), for up to `limit_s` of this frame (None: all of them; at least one a call).
         Called on the frames a switch is being prepared, so its transition allocates nothing: on
-        llvmpipe a 1080p target costs about 6 ms to make. True when all are made."""
+        llvmpipe a 1080p target costs about 6 ms to make. `mixes`: a crossfade, which on software
+        GL also needs, per panel, three pictures' worth of memory on the CPU (_mix_on_cpu); made
+        here too, and touched, since the first use of fresh memory costs its page faults (the first
+        crossfade of a wall took 100-160 ms on its first frame). True when all are made."""
         start = time.perf_counter()
         made = 0
-        for which in ("before", "post"):
+        for which in ("before", "post", "mix"):
             for out in self.outputs.values():
-                if getattr(out, which) is not None:
+                if which == "mix":
+                    if not (mixes and self.cpu_mix) or out.display.id in self._mix_ready:
+                        continue
+                elif getattr(out, which) is not None:
                     continue
                 if made and limit_s is not None and time.perf_counter() - start >= limit_s:
                     return False
-                self._target(out, which)
+                if which == "mix":
+                    w, h = out.display.resolution
+                    before, after, mixed = (np.ones((h, w, 4), np.uint8) for _ in range(3))  # ones: touched
+                    self._mix_ready[out.display.id] = (before, after, mixed)
+                else:
+                    self._target(out, which)
                 made += 1
         return True
 
     def release_targets(self) -> bool:
-        """Give back the transition targets (the night filter keeps its own). True if any was held."""
+        """Give back the transition targets (the night filter keeps its own), and the memory made for
+        mixing on the CPU. True if any was held."""
+        mixing = bool(self._mix_ready or self._mixing)
+        self._mix_ready.clear()
+        self._mixing.clear()
         held = [(out, which) for out in self.outputs.values() for which in ("post", "before") if getattr(out, which)]
         if not held:
-            return False
+            return mixing
         # moderngl rebinds the framebuffer last used whenever it makes another: that must not be one
         # deleted here (the next target made would fail with GL_INVALID_OPERATION)
         held[0][0].fbo.use()
@@ -608,17 +626,30 @@ class Compositor:
                 pictures = held.get(box)
                 if pictures is None:
                     assert out.before is not None
-                    before, after = _read_box(out.before[1], box), _read_box(out.fbo, box)
-                    pictures = held[box] = (before, after, np.empty_like(before))
+                    pictures = held[box] = self._mix_memory(out, box)
+                    out.before[1].read_into(pictures[0], viewport=box, components=4, alignment=1)
+                    out.fbo.read_into(pictures[1], viewport=box, components=4, alignment=1)
                 else:
                     for rect in damage:
                         _refresh(out.fbo, pictures[1], box, rect)
-                work.append(pictures)
-        self._mix_pool.mix(work, k)
-        for out, boxes, _ in jobs:
-            tex, _fbo = self._target(out, "post")
-            for box in boxes:
-                tex.write(self._mixing[out.display.id][box][2], viewport=box)
+                work.append((out, box, pictures))
+        running = self._mix_pool.mix([pictures for _, _, pictures in work], k)
+        # each panel goes up as soon as it is mixed, while the threads mix the next
+        for (out, box, pictures), pieces in zip(work, running, strict=True):
+            for piece in pieces:
+                piece.result()
+            self._target(out, "post")[0].write(pictures[2], viewport=box)
+
+    def _mix_memory(self, out: Output, box: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (before, after, mixed) pictures of a rectangle a panel mixes: those `ready_targets`
+        made for the whole panel when it is the whole panel, new ones otherwise."""
+        made = self._mix_ready.pop(out.display.id, None)
+        if made is not None and box == (0, 0, *out.display.resolution):
+            return made
+        if made is not None:
+            self._mix_ready[out.display.id] = made
+        shape = (box[3], box[2], 4)
+        return np.empty(shape, np.uint8), np.empty(shape, np.uint8), np.empty(shape, np.uint8)
 
     def _quad(
         self,

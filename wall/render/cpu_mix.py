@@ -50,22 +50,24 @@ class MixPool:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self._executor: ThreadPoolExecutor | None = None
 
-    def mix(self, jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], k: int) -> None:
-        """Mix every (before, after, out) at k/256, split in row ranges over the threads; returns
-        when all are done."""
-        if not jobs:
-            return
+    def mix(self, jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], k: int) -> list[list[Future]]:
+        """Start mixing every (before, after, out) at k/256, split in row ranges over the threads;
+        per job, the futures of its pieces (a job is mixed once they are all done: its caller may
+        upload it while the threads mix the next)."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wall-mix")
-        pieces = max(1, (2 * self.workers + len(jobs) - 1) // len(jobs))  # about two pieces a thread
-        futures: list[Future] = []
+        pieces = max(1, (2 * self.workers + len(jobs) - 1) // max(1, len(jobs)))  # about two pieces a thread
+        started = []
         for before, after, out in jobs:
             h = before.shape[0]
             step = max(1, -(-h // pieces))
-            for y in range(0, h, step):
-                futures.append(self._executor.submit(mix_rows, before, after, out, k, slice(y, min(h, y + step))))
-        for f in futures:
-            f.result()
+            started.append(
+                [
+                    self._executor.submit(mix_rows, before, after, out, k, slice(y, min(h, y + step)))
+                    for y in range(0, h, step)
+                ]
+            )
+        return started
 
     def close(self) -> None:
         if self._executor is not None:
