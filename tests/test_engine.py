@@ -171,3 +171,37 @@ def test_a_worker_that_dies_costs_its_job_an_error_card_and_the_next_job_gets_a_
     assert all(slot.proc.poll() is not None for slot in pool._slots)  # closing ended the workers
     # and no picture was left in shared memory
     assert not [p for pid in pids for p in glob.glob(f"{SHARED_DIR}/wall-paint-{pid}-*")]
+
+
+class _NeverReturns:
+    """A view whose unpickling blocks the worker for a long time: a painter stuck in a loop."""
+
+    def __reduce__(self):
+        import time
+
+        return (time.sleep, (600,))
+
+
+def test_a_job_that_never_finishes_is_stopped_and_the_wall_paints_on():
+    from wall.widgets.text import TextView
+
+    pool = PaintPool(workers=1, job_timeout_s=3)
+    try:
+        pool.submit(PaintJob("stuck", "text", _NeverReturns(), 160, 90, 1, 1))
+        pool.wait(120)
+        (stuck,) = pool.collect()
+        assert stuck.error == "paint worker failed (no picture in 3 s, stopped)"
+        assert stuck.pixels.shape == (90, 160, 4)  # an error card
+        # the next job gets a new worker (given all the time a slow machine may need to start it)
+        pool.job_timeout_s = 300
+        view = TextView("Back in a moment", "center", "#ffffff", "#203040", "#000000", "Noto Sans", True, 60, 8)
+        pool.submit(PaintJob("next", "text", view, 160, 90, 2, 1))
+        pool.wait(300)
+        (painted,) = pool.collect()
+        try:
+            assert painted.error is None and len(np.unique(painted.pixels.reshape(-1, 4), axis=0)) > 10
+            assert pool._slots[0].started == 2  # the stuck worker was replaced
+        finally:
+            painted.release()
+    finally:
+        pool.close()

@@ -27,6 +27,7 @@ import itertools
 import mmap
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -219,9 +220,12 @@ def send(stream: IO[bytes], data: bytes) -> None:
     stream.flush()
 
 
-def receive(stream: IO[bytes]) -> bytes:
+def receive(stream: IO[bytes], timeout_s: float | None = None) -> bytes:
     """The next message's bytes (whole: the stream stays in step whatever they hold); EOFError
-    when the other side is gone."""
+    when the other side is gone, TimeoutError when nothing came within `timeout_s` (checked at a
+    message's start, where the reader holds nothing it read ahead)."""
+    if timeout_s is not None and not select.select([stream], [], [], timeout_s)[0]:
+        raise TimeoutError(f"no reply in {timeout_s:g} s")
     head = stream.read(HEADER.size)
     if len(head) < HEADER.size:
         raise EOFError("the pipe closed")
@@ -230,6 +234,11 @@ def receive(stream: IO[bytes]) -> bytes:
     if len(data) < n:
         raise EOFError("the pipe closed mid-message")
     return data
+
+
+# how long a job may take before its worker is stopped (a 4K zone paints in well under a second; a
+# fresh worker's first job also waits for its imports, about half a second)
+JOB_TIMEOUT_S = 60.0
 
 
 def default_workers() -> int:
@@ -248,9 +257,10 @@ class PaintPool:
     """Paints zones in `workers` processes. `inline=True` paints synchronously in this process
     (used only by unit tests of painters; the wall itself always uses processes)."""
 
-    def __init__(self, workers: int | None = None, inline: bool = False):
+    def __init__(self, workers: int | None = None, inline: bool = False, job_timeout_s: float = JOB_TIMEOUT_S):
         self.inline = inline
         self.workers = 0 if inline else workers or default_workers()
+        self.job_timeout_s = job_timeout_s
         self._cond = threading.Condition()
         self._queue: deque[PaintJob] = deque()
         self._done: list[PaintResult] = []
@@ -381,7 +391,11 @@ class PaintPool:
             return _error_result(job, f"paint job could not be sent: {type(exc).__name__}: {exc}")
         try:
             send(proc.stdin, message)
-            kind, reply = pickle.loads(receive(proc.stdout))
+            kind, reply = pickle.loads(receive(proc.stdout, self.job_timeout_s))
+        except TimeoutError:
+            # a painter that never returns (a loop, a pathological layout) would hold this worker,
+            # and with one worker every zone, for good: it is stopped, the zone shows an error card
+            return self._worker_lost(slot, job, None, f"no picture in {self.job_timeout_s:g} s, stopped")
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             return self._worker_lost(slot, job, exc)
         if kind != "done":  # the worker could not paint it (a view it cannot read, no room to share...)
@@ -390,7 +404,9 @@ class PaintPool:
         pixels, mapped = take_shared(name, shape)
         return PaintResult(job, pixels, error, mapped, boxes)
 
-    def _worker_lost(self, slot: _Worker, job: PaintJob, exc: BaseException) -> PaintResult:
+    def _worker_lost(
+        self, slot: _Worker, job: PaintJob, exc: BaseException | None, how: str | None = None
+    ) -> PaintResult:
         proc = slot.proc
         assert proc is not None
         if proc.poll() is None:
@@ -398,8 +414,10 @@ class PaintPool:
         code = proc.wait()
         _remove_leftovers(proc.pid)
         slot.proc = None  # the next job starts another
-        how = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
-        return _error_result(job, f"paint worker failed ({how}): {type(exc).__name__}")
+        if how is None:
+            how = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
+        cause = f": {type(exc).__name__}" if exc is not None else ""
+        return _error_result(job, f"paint worker failed ({how}){cause}")
 
 
 def _error_result(job: PaintJob, message: str) -> PaintResult:
