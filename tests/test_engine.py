@@ -205,3 +205,40 @@ def test_a_job_that_never_finishes_is_stopped_and_the_wall_paints_on():
             painted.release()
     finally:
         pool.close()
+
+
+class _ArmsTheWorker:
+    """A view whose unpickling arms its worker to die on its next paint, as it hands the picture over:
+    the worker dies on the zone's own view, which the engine then has no reason to send again."""
+
+    def __reduce__(self):
+        arm = (
+            "(lambda m, share: setattr(m, 'share', lambda pixels: __import__('os')._exit(3)"
+            " if getattr(m, '_armed', False) else (setattr(m, '_armed', True), share(pixels))[1]))"
+            "(__import__('wall.render.paint_pool', fromlist=['share']),"
+            " __import__('wall.render.paint_pool', fromlist=['share']).share)"
+        )
+        return (eval, (arm,))
+
+
+def test_a_zone_whose_worker_died_on_it_is_painted_again_by_the_next_worker(rt):
+    # the OOM killer takes the worker while it paints a zone whose content then stays the same (a
+    # logo, a KPI at night): the zone must not keep its error card until the content changes
+    rt.settle(T0)
+    settled = {d: rt.engine.compositor.read_output(d).copy() for d in rt.engine.compositor.outputs}
+    scene, zone = rt.engine.scene, "clock"
+    rt.engine._seq += 1
+    rt.engine.pool.submit(PaintJob("no-such-zone", "text", _ArmsTheWorker(), 8, 8, rt.engine._seq, scene.generation))
+    rt.engine.pool.wait(120)
+    del scene.requested[zone]  # the clock's own view is sent again: the armed worker dies on it
+    lost_view = rt.views[zone][1]
+    for _ in range(400):
+        rt.frame(T0)
+        if zone in scene.retried:
+            break
+        time.sleep(0.01)
+    assert scene.retried[zone] == lost_view  # its paint was lost with the worker, and sent again
+    _drain(rt, T0)
+    assert zone not in rt.engine.errors  # painted by the next worker...
+    for d, picture in settled.items():  # ...as it was before the worker died
+        assert np.array_equal(rt.engine.compositor.read_output(d), picture), d

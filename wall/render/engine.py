@@ -82,6 +82,9 @@ class Scene:
     errors: dict[str, str] = field(default_factory=dict)  # zone -> last build/paint/GL error
     # zone -> the view whose upload failed in GL: not re-sent until the zone's view changes
     gl_failed: dict[str, Any] = field(default_factory=dict)
+    # zone -> the view whose paint was lost with its worker and sent again (once per view: a view
+    # that takes every worker down with it stays an error card until the content changes)
+    retried: dict[str, Any] = field(default_factory=dict)
     transition: TransitionConfig | None = None  # None: a cut
     zoom: Zoom | None = None  # spotlight: the zone's rectangle the picture grows from / shrinks to
     prepared_at: float = 0.0  # perf_counter when prepare() started (switch latency)
@@ -334,6 +337,12 @@ class Engine:
             if result.error:
                 if job.zone_id not in scene.gl_failed:  # keep the GL failure's own words
                     scene.errors[job.zone_id] = result.error
+                if result.lost and scene.retried.get(job.zone_id) != job.view:
+                    # its worker died (or hung) on it: the error card shows until the next worker
+                    # paints it, not until the zone's content happens to change
+                    scene.retried[job.zone_id] = job.view
+                    if scene.requested.get(job.zone_id) == job.view:
+                        del scene.requested[job.zone_id]
             elif not isinstance(job.view, ErrorView):
                 scene.errors.pop(job.zone_id, None)
             scene.waiting[job.zone_id] = result

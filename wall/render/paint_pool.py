@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import glob
 import itertools
+import logging
 import mmap
 import os
 import pickle
@@ -73,6 +74,9 @@ class PaintResult:
     error: str | None = None
     _map: mmap.mmap | None = None  # the shared memory the pixels are a view of
     text_boxes: list[TextBox] = field(default_factory=list)  # where the painter drew text (zone px)
+    # the worker was lost on this job (died, or stopped for taking too long), not the painter's
+    # error: the engine has the zone painted again once (by the next worker)
+    lost: bool = False
 
     def release(self) -> None:
         if self._map is not None:
@@ -133,6 +137,8 @@ def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.nda
         detail = traceback.format_exc(limit=3)
         return paint_error_card(ErrorView(widget_name, message, detail), width, height), message
 
+
+log = logging.getLogger("wall.render")
 
 # where pictures pass from a worker to the wall: memory-backed files (Linux: /dev/shm)
 SHARED_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
@@ -417,7 +423,11 @@ class PaintPool:
         if how is None:
             how = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
         cause = f": {type(exc).__name__}" if exc is not None else ""
-        return _error_result(job, f"paint worker failed ({how}){cause}")
+        message = f"paint worker failed ({how}){cause}"
+        log.warning("zone %s: %s; a new worker starts with the next job", job.zone_id, message)
+        result = _error_result(job, message)
+        result.lost = True
+        return result
 
 
 def _error_result(job: PaintJob, message: str) -> PaintResult:
