@@ -105,8 +105,6 @@ def _memory(pid: int) -> dict[str, Any]:
         name = "wall"
     elif "wall.render.paint_worker" in cmdline:
         name = "paint worker"
-    elif "resource_tracker" in cmdline:
-        name = "multiprocessing resource tracker"
     else:
         name = cmdline[:60]
     return {"process": name, "pid": pid, **figures}

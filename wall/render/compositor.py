@@ -188,9 +188,9 @@ class Compositor:
         # per panel, the (before, after, mixed) pictures of each native rectangle it mixes
         self.cpu_mix = gl.is_software(ctx) and self.use_blit
         self._mix_pool = MixPool()
-        self._mixing: dict[str, dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._mixing: dict[str, dict[Box, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._mix_ready: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # made by ready_targets
-        self._mix_jobs: list[tuple[Output, list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]] = []
+        self._mix_jobs: list[tuple[Output, list[Box], list[Box]]] = []
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -449,30 +449,30 @@ class Compositor:
         crossfade of a wall took 100-160 ms on its first frame). True when all are made."""
         start = time.perf_counter()
         made = 0
-        for which in ("before", "post", "mix"):
+        for which in ("before", "post"):
             for out in self.outputs.values():
-                if which == "mix":
-                    if not (mixes and self.cpu_mix) or out.display.id in self._mix_ready:
-                        continue
-                elif getattr(out, which) is not None:
+                if getattr(out, which) is not None:
                     continue
                 if made and limit_s is not None and time.perf_counter() - start >= limit_s:
                     return False
-                if which == "mix":
-                    w, h = out.display.resolution
-                    before, after, mixed = (np.ones((h, w, 4), np.uint8) for _ in range(3))  # ones: touched
-                    self._mix_ready[out.display.id] = (before, after, mixed)
-                else:
-                    self._target(out, which)
+                self._target(out, which)
                 made += 1
+        for out in self.outputs.values() if mixes and self.cpu_mix else ():
+            if out.display.id in self._mix_ready:
+                continue
+            if made and limit_s is not None and time.perf_counter() - start >= limit_s:
+                return False
+            w, h = out.display.resolution
+            before, after, mixed = (np.ones((h, w, 4), np.uint8) for _ in range(3))  # ones: touched
+            self._mix_ready[out.display.id] = (before, after, mixed)
+            made += 1
         return True
 
     def release_targets(self) -> bool:
         """Give back the transition targets (the night filter keeps its own), and the memory made for
         mixing on the CPU. True if any was held."""
-        mixing = bool(self._mix_ready or self._mixing)
+        mixing = bool(self._mix_ready)  # (compose() dropped the pictures mixed before it calls this)
         self._mix_ready.clear()
-        self._mixing.clear()
         held = [(out, which) for out in self.outputs.values() for which in ("post", "before") if getattr(out, which)]
         if not held:
             return mixing
@@ -643,11 +643,8 @@ class Compositor:
     def _mix_memory(self, out: Output, box: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The (before, after, mixed) pictures of a rectangle a panel mixes: those `ready_targets`
         made for the whole panel when it is the whole panel, new ones otherwise."""
-        made = self._mix_ready.pop(out.display.id, None)
-        if made is not None and box == (0, 0, *out.display.resolution):
-            return made
-        if made is not None:
-            self._mix_ready[out.display.id] = made
+        if box == (0, 0, *out.display.resolution) and out.display.id in self._mix_ready:
+            return self._mix_ready.pop(out.display.id)
         shape = (box[3], box[2], 4)
         return np.empty(shape, np.uint8), np.empty(shape, np.uint8), np.empty(shape, np.uint8)
 
@@ -878,16 +875,14 @@ class Compositor:
         self._prog.release()
 
 
-def _read_box(fbo: moderngl.Framebuffer, box: tuple[int, int, int, int]) -> np.ndarray:
+def _read_box(fbo: moderngl.Framebuffer, box: Box) -> np.ndarray:
     """The native rectangle `box` (x, y, w, h, row 0 at the top) of a framebuffer, as (h, w, 4) RGBA."""
     pixels = np.empty((box[3], box[2], 4), np.uint8)
     fbo.read_into(pixels, viewport=box, components=4, alignment=1)
     return pixels
 
 
-def _refresh(
-    fbo: moderngl.Framebuffer, copy: np.ndarray, box: tuple[int, int, int, int], rect: tuple[int, int, int, int]
-) -> None:
+def _refresh(fbo: moderngl.Framebuffer, copy: np.ndarray, box: Box, rect: Box) -> None:
     """Read the part of native rectangle `rect` inside `box` again from `fbo` into `copy` (box's pixels)."""
     x0, y0 = max(box[0], rect[0]), max(box[1], rect[1])
     x1, y1 = min(box[0] + box[2], rect[0] + rect[2]), min(box[1] + box[3], rect[1] + rect[3])
