@@ -269,3 +269,33 @@ def test_the_cpu_mix_is_gl_blending_in_8_bits_over_any_rows():
         assert all(np.array_equal(o, want) for o in outs)
     finally:
         pool.close()
+
+
+def test_the_cpu_scaler_takes_the_nearest_pixel_of_the_picture_for_every_pixel():
+    # a spotlight's scaling on software GL (wall/render/cpu_scale.py): each pixel of the result is
+    # the picture's pixel under its centre, to within one pixel (Pillow works in fixed point); the
+    # picture's pixels encode where they are, so the test reads back which one each result took
+    from wall.render import cpu_scale
+
+    assert cpu_scale.available()
+    h, w = 700, 1900
+    ys, xs = np.mgrid[0:h, 0:w]
+    big = np.zeros((h, w, 4), np.uint8)
+    big[..., 0], big[..., 1], big[..., 2], big[..., 3] = xs & 255, xs >> 8, ys & 255, ys >> 8
+    source = cpu_scale.picture(big)
+    rng = np.random.default_rng(3)
+    exact = total = 0
+    for _ in range(12):
+        out_w, out_h = int(rng.integers(1, 900)), int(rng.integers(1, 500))
+        sx, sy = float(rng.uniform(0.3, 2.0)), float(rng.uniform(0.3, 2.0))  # shrunk and grown
+        x0, y0 = float(rng.uniform(0, w - out_w * sx)), float(rng.uniform(0, h - out_h * sy))
+        out = np.zeros((out_h, out_w, 4), np.uint8)
+        cpu_scale.scale_into(source, out, x0, y0, sx, sy)
+        got_x = out[..., 0].astype(int) + (out[..., 1].astype(int) << 8)
+        got_y = out[..., 2].astype(int) + (out[..., 3].astype(int) << 8)
+        want_x = np.floor(x0 + (np.arange(out_w) + 0.5) * sx).astype(int)[None, :]
+        want_y = np.floor(y0 + (np.arange(out_h) + 0.5) * sy).astype(int)[:, None]
+        assert np.abs(got_x - want_x).max() <= 1 and np.abs(got_y - want_y).max() <= 1
+        exact += int(((got_x == want_x) & (got_y == want_y)).sum())
+        total += out_w * out_h
+    assert exact / total > 0.98  # off by one only where a centre falls within rounding of an edge

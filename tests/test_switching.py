@@ -309,7 +309,7 @@ def test_transition_targets_are_made_while_a_switch_is_prepared_and_given_back_a
     t += timedelta(seconds=0.4)
     rt.frame(t)  # the transition ended on this frame
     assert _targets(rt) == (0, 0)
-    assert not c._mix_ready and not c._mixing  # nor the pictures mixed on the CPU
+    assert not c._cpu_ready and not c._mixing  # nor the pictures mixed on the CPU
     # a cut makes none
     rt.prepare("monitoring", transition=TransitionConfig(kind="cut"))
     for _ in range(2000):
@@ -346,6 +346,83 @@ def test_a_spotlight_grows_over_a_copy_of_the_picture_it_leaves(rt):
             x, y = seen.x - d.viewport.x, seen.y - d.viewport.y
             outside[y : y + seen.h, x : x + seen.w] = False
         assert np.array_equal(shown[outside], before[outside]), f"display {d.id}"
+
+
+def _spotlit_part(c, d, big: np.ndarray, grown) -> tuple[tuple[slice, slice], list[np.ndarray]]:
+    """Where the spotlit picture `big` covers display d this frame (its rows and columns in the
+    display's picture), and, for each of its pixels, the 3 x 3 pixels of `big` around the one a
+    nearest sample takes there (whatever a scaler samples lies among them: a nearest one in fixed
+    point, to within one pixel; a linear one between two of them)."""
+    seen = grown.intersect(d.viewport)
+    h, w = big.shape[:2]
+    cx, cy = np.arange(seen.x, seen.x1) + 0.5, np.arange(seen.y, seen.y1) + 0.5
+    ex = np.floor((cx - grown.x) * w / grown.w).astype(int)
+    ey = np.floor((cy - grown.y) * h / grown.h).astype(int)
+    near = [big[np.clip(ey + dy, 0, h - 1)][:, np.clip(ex + dx, 0, w - 1)] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    vp = d.viewport
+    return (slice(seen.y - vp.y, seen.y1 - vp.y), slice(seen.x - vp.x, seen.x1 - vp.x)), near
+
+
+@pytest.mark.parametrize("kind", ["zoom_in", "zoom_out"])
+def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(rt, mixer, kind):
+    # zoom in: the spotlit zone's picture (painted at the canvas's size) grows out of its rectangle
+    # over a copy of the picture the switch left; zoom out: it shrinks back into it, fading (alpha
+    # 1 - p^2), over the scenario it returns to. On software GL Pillow scales it (nearest pixels);
+    # elsewhere a linear GL pass does
+    from wall.render.compositor import _lerp_rect
+    from wall.scenes.director import Zoom, spotlight_plan
+
+    settled(rt, "monitoring", T)
+    base = rt.loaded.scenarios["monitoring"]
+    rect = base.layout.zone("tone").rect
+    canvas = type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h)
+    c = rt.engine.compositor
+    spot = TransitionConfig(kind="cut", duration_s=1.0)
+    if kind == "zoom_out":  # from the spotlight, back to the scenario
+        rt.engine.prepare(spotlight_plan(base, "tone", rt.loaded.wall), spot, Zoom("zoom_in", rect))
+        for _ in range(2000):
+            if rt.frame(T).committed:
+                break
+        rt.settle(T + timedelta(seconds=2))
+    at = T + timedelta(seconds=5)
+    rt.engine.prepare(
+        spotlight_plan(base, "tone", rt.loaded.wall) if kind == "zoom_in" else base, spot, Zoom(kind, rect)
+    )
+    for _ in range(2000):
+        if rt.frame(at).committed:
+            break
+    start = rt.engine.transition.start
+    rt.settle(start + timedelta(seconds=0.3))
+    p = rt.engine.transition.progress(start + timedelta(seconds=0.3))
+    assert 0.1 < p < 0.9
+    zone = (c.zones if kind == "zoom_in" else c.old_zones)["tone"]
+    big = _read(zone.fbo, zone.texture.size)
+    assert big.shape[:2] == (canvas.h, canvas.w)  # painted at the canvas's size, not stretched
+    grown = _lerp_rect(rect, canvas, p) if kind == "zoom_in" else _lerp_rect(canvas, rect, p)
+    alpha = 1.0 if kind == "zoom_in" else 1.0 - p * p
+    covered = 0
+    for d in rt.loaded.wall.displays:
+        shown = c.read_output(d.id).astype(int)
+        under = _read(c.outputs[d.id].before[1] if kind == "zoom_in" else c.outputs[d.id].fbo, d.resolution)
+        (rows, cols), near = _spotlit_part(c, d, big, grown)
+        outside = np.ones(shown.shape[:2], bool)
+        outside[rows, cols] = False
+        assert np.array_equal(shown[outside], under[outside]), f"display {d.id}: outside the spotlit picture"
+        if not outside.all():
+            # (colour only: GL's blending also fades the panel's alpha channel, which no panel shows)
+            lo, hi = np.min(near, axis=0)[..., :3], np.max(near, axis=0)[..., :3]
+            below = under[rows, cols, :3].astype(float) * (1 - alpha)
+            part = shown[rows, cols, :3]
+            assert (part >= below + lo * alpha - 2).all() and (part <= below + hi * alpha + 2).all(), d.id
+            if mixer == "cpu" and kind == "zoom_in":
+                # a copy of the picture's pixels, whole: each one of the pixels around its sample
+                part = shown[rows, cols]
+                assert np.any([(part == n).all(axis=2) for n in near], axis=0).all(), d.id
+            covered += int((~outside).sum())
+    assert covered > 1_000_000
+    assert (c._spot_source is not None) == (mixer == "cpu")  # read back for the CPU to scale; not for GL
+    rt.settle(start + timedelta(seconds=1.5))  # past its end: the memory it held is given back
+    assert c._spot_source is None and c._source_ready is None and not c._cpu_ready
 
 
 def test_a_switch_shows_in_the_frame_its_last_paint_arrives(rt):

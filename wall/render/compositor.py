@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import moderngl
 import numpy as np
@@ -28,8 +29,8 @@ import numpy as np
 from ..geometry import Display, Rect, Wall
 from ..layout import Zone
 from ..memory import give_back_memory
-from . import gl
-from .cpu_mix import MixPool
+from . import cpu_scale, gl
+from .cpu_mix import MixPool, mix_rows
 
 log = logging.getLogger("wall.render")
 
@@ -128,6 +129,9 @@ class Output:
 
 # transitions whose first step (progress 0) is exactly the picture they leave
 UNMOVED_AT_START = frozenset({"crossfade", "slide", "wipe"})
+# rows of the spotlit picture's memory touched per step while a spotlight is prepared (a 5760-wide
+# canvas: 5.6 MB, about 2 ms)
+SOURCE_ROWS_PER_STEP = 256
 
 
 @dataclass
@@ -189,8 +193,16 @@ class Compositor:
         self.cpu_mix = gl.is_software(ctx) and self.use_blit
         self._mix_pool = MixPool()
         self._mixing: dict[str, dict[Box, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        self._mix_ready: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # made by ready_targets
         self._mix_jobs: list[tuple[Output, list[Box], list[Box]]] = []
+        # and a spotlight's zone picture is scaled by Pillow on the same threads (cpu_scale.py): the
+        # picture's pixels, read back from GL once per version of it (zone, version, pixels, image)
+        self._spot_source: tuple[ZoneSurface, int, np.ndarray, Any] | None = None
+        self._spot_jobs: list[tuple[Output, ZoneSurface, Rect, Rect, float]] = []  # panel, zone, rect, part, alpha
+        # memory made by ready_targets for the CPU's part of a transition: panel-sized pictures per
+        # panel, and a canvas-sized one for the spotlit picture (touched row band by row band)
+        self._cpu_ready: dict[str, list[np.ndarray]] = {}
+        self._source_ready: np.ndarray | None = None
+        self._source_touched = 0
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -394,8 +406,11 @@ class Compositor:
         if self._mix_jobs:
             assert post is not None
             self._mix_on_cpu(post.progress)
+        if self._spot_jobs:
+            self._spot_on_cpu()
         if post is None or not post.transition:
             self._mixing.clear()
+            self._spot_source = None
             if self.old_zones:
                 self.release_old()
             if self.pending is None and self.release_targets():
@@ -439,43 +454,80 @@ class Compositor:
         fbo.release()
         scratch.release()
 
-    def ready_targets(self, limit_s: float | None, mixes: bool = False) -> bool:
-        """Make the targets a transition draws into (each panel's captured picture first, then its
-        post target), for up to `limit_s` of this frame (None: all of them; at least one a call).
-        Called on the frames a switch is being prepared, so its transition allocates nothing: on
-        llvmpipe a 1080p target costs about 6 ms to make. `mixes`: a crossfade, which on software
-        GL also needs, per panel, three pictures' worth of memory on the CPU (_mix_on_cpu); made
-        here too, and touched, since the first use of fresh memory costs its page faults (the first
-        crossfade of a wall took 100-160 ms on its first frame). True when all are made."""
+    def ready_targets(self, limit_s: float | None, kind: str = "") -> bool:
+        """Make the targets a transition of `kind` draws into (each panel's captured picture first,
+        then its post target), for up to `limit_s` of this frame (None: all of them; at least one a
+        call). Called on the frames a switch is being prepared, so its transition allocates nothing:
+        on llvmpipe a 1080p target costs about 6 ms to make. On software GL a crossfade and a
+        spotlight also work on the CPU (_mix_on_cpu, _spot_on_cpu), which needs pictures' worth of
+        memory per panel and, for a spotlight, the canvas-sized picture it scales; made here too,
+        and touched, since the first use of fresh memory costs its page faults (the first crossfade
+        of a wall took 100-160 ms on its first frame). True when all are made."""
         start = time.perf_counter()
         made = 0
+
+        def over() -> bool:
+            return bool(made) and limit_s is not None and time.perf_counter() - start >= limit_s
+
         for which in ("before", "post"):
             for out in self.outputs.values():
                 if getattr(out, which) is not None:
                     continue
-                if made and limit_s is not None and time.perf_counter() - start >= limit_s:
+                if over():
                     return False
                 self._target(out, which)
                 made += 1
-        for out in self.outputs.values() if mixes and self.cpu_mix else ():
-            if out.display.id in self._mix_ready:
-                continue
-            if made and limit_s is not None and time.perf_counter() - start >= limit_s:
-                return False
+        need = self._cpu_pictures(kind)
+        for out in self.outputs.values() if need else ():
+            held = self._cpu_ready.setdefault(out.display.id, [])
             w, h = out.display.resolution
-            before, after, mixed = (np.ones((h, w, 4), np.uint8) for _ in range(3))  # ones: touched
-            self._mix_ready[out.display.id] = (before, after, mixed)
-            made += 1
+            while len(held) < need:
+                if over():
+                    return False
+                held.append(np.ones((h, w, 4), np.uint8))  # ones: touched
+                made += 1
+        if kind in ("zoom_in", "zoom_out") and self.cpu_scale:
+            h, w = self.wall.canvas_h, self.wall.canvas_w
+            if self._source_ready is None:
+                self._source_ready, self._source_touched = np.empty((h, w, 4), np.uint8), 0
+            while self._source_touched < h:
+                if over():
+                    return False
+                rows = slice(self._source_touched, min(h, self._source_touched + SOURCE_ROWS_PER_STEP))
+                self._source_ready[rows] = 0
+                self._source_touched = rows.stop
+                made += 1
+            big = self._spotlit(kind, committed=False)
+            fresh = self._spot_source is None or self._spot_source[:2] != (big, getattr(big, "version", 0))
+            if big is not None and big.turn == 0 and big.period == big.zone.rect.w and fresh:
+                if over():
+                    return False
+                self._spot_picture(big)  # read back now, not on the spotlight's first frame
         return True
+
+    @property
+    def cpu_scale(self) -> bool:
+        """Whether a spotlight is scaled by the CPU: on software GL, where Pillow allows it."""
+        return self.cpu_mix and cpu_scale.available()
+
+    def _cpu_pictures(self, kind: str) -> int:
+        """Panel-sized pictures a transition of `kind` works with on the CPU, per panel."""
+        if kind == "crossfade" and self.cpu_mix:
+            return 3  # before, after, mixed
+        if kind in ("zoom_in", "zoom_out") and self.cpu_scale:
+            return 2 if kind == "zoom_out" else 1  # scaled (and the picture it fades over)
+        return 0
 
     def release_targets(self) -> bool:
         """Give back the transition targets (the night filter keeps its own), and the memory made for
-        mixing on the CPU. True if any was held."""
-        mixing = bool(self._mix_ready)  # (compose() dropped the pictures mixed before it calls this)
-        self._mix_ready.clear()
+        the CPU's part of a transition. True if any was held."""
+        # (compose() dropped the pictures mixed or scaled before it calls this)
+        cpu = bool(self._cpu_ready) or self._source_ready is not None
+        self._cpu_ready.clear()
+        self._source_ready, self._source_touched = None, 0
         held = [(out, which) for out in self.outputs.values() for which in ("post", "before") if getattr(out, which)]
         if not held:
-            return mixing
+            return cpu
         # moderngl rebinds the framebuffer last used whenever it makes another: that must not be one
         # deleted here (the next target made would fail with GL_INVALID_OPERATION)
         held[0][0].fbo.use()
@@ -597,20 +649,25 @@ class Compositor:
         elif post.kind in ("zoom_in", "zoom_out") and post.rect is not None:
             # a spotlight: the full-canvas zone grows out of its rectangle (or shrinks back into it)
             canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
+            big = self._spotlit(post.kind, committed=True)
             if post.kind == "zoom_in":
                 # under it the previous picture (a copy); the growing picture is the one new zone
                 if self.use_blit:
                     gl.blit(before[1], fbo, 0, 0, w, h, 0, 0)
                 else:
                     self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
-                big = next((s for s in self.zones.values() if s.version > 0), None)
                 a, b, alpha = post.rect, canvas, 1.0
             else:
-                big = next((s for s in self.old_zones.values() if s.version > 0), None)
                 a, b, alpha = canvas, post.rect, 1.0 - p * p
             if big is not None:
                 r = _lerp_rect(a, b, p)
-                if r.intersects(vp):
+                seen = r.intersect(vp)
+                if seen.empty:
+                    return
+                if self._scales_on_cpu(out, big, seen, post):
+                    # scaled by the CPU after every panel is composed (compose: _spot_on_cpu)
+                    self._spot_jobs.append((out, big, r, seen, alpha))
+                else:
                     self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
 
     def _mix_on_cpu(self, progress: float) -> None:
@@ -643,10 +700,92 @@ class Compositor:
     def _mix_memory(self, out: Output, box: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The (before, after, mixed) pictures of a rectangle a panel mixes: those `ready_targets`
         made for the whole panel when it is the whole panel, new ones otherwise."""
-        if box == (0, 0, *out.display.resolution) and out.display.id in self._mix_ready:
-            return self._mix_ready.pop(out.display.id)
+        held = self._cpu_ready.get(out.display.id, [])
+        if box == (0, 0, *out.display.resolution) and len(held) >= 3:
+            return held.pop(), held.pop(), held.pop()
         shape = (box[3], box[2], 4)
         return np.empty(shape, np.uint8), np.empty(shape, np.uint8), np.empty(shape, np.uint8)
+
+    def _spotlit(self, kind: str, committed: bool) -> ZoneSurface | None:
+        """The zone a spotlight grows (zoom_in: the one zone of the scenario it switches to) or
+        shrinks (zoom_out: the one zone of the scenario it leaves), once painted; `committed`:
+        whether the switch is installed yet (before, the zones are the pending and the shown ones)."""
+        if kind == "zoom_in":
+            zones = self.zones if committed else (self.pending or {})
+        else:
+            zones = self.old_zones if committed else self.zones
+        return next((s for s in zones.values() if s.version > 0), None)
+
+    def _scales_on_cpu(self, out: Output, big: ZoneSurface, seen: Rect, post: PostEffects) -> bool:
+        """Whether this panel's part `seen` of a spotlit picture is scaled by the CPU: on software GL,
+        an unrotated panel whose pixels are the canvas's, a picture in canvas orientation that is not
+        a scrolling strip, and no night filter (which reads the post target in this pass)."""
+        box = _native_rect(out.display, seen)
+        return (
+            not post.night
+            and out.display.rotation % 360 == 0
+            and (box[2], box[3]) == (seen.w, seen.h)
+            and big.turn == 0
+            and big.period == big.zone.rect.w
+            and self.cpu_scale
+        )
+
+    def _spot_on_cpu(self) -> None:
+        """This frame's spotlight on every panel the growing (or shrinking) picture covers, scaled by
+        the CPU (cpu_scale.py) and uploaded into the panels' post targets over the copy _transition
+        made there. A fading picture (zoom out) is mixed over the panel's new picture, read back."""
+        jobs, self._spot_jobs = self._spot_jobs, []
+        source = self._spot_picture(jobs[0][1])
+        pieces = self._mix_pool.pieces(len(jobs))
+        work = []
+        for out, big, r, seen, alpha in jobs:
+            box = _native_rect(out.display, seen)
+            k = round(alpha * 256)
+            scaled, under = self._spot_memory(out, box, k < 256)
+            if under is not None:
+                out.fbo.read_into(under, viewport=box, components=4, alignment=1)
+            w, h = big.texture.size
+            sx, sy = w / r.w, h / r.h  # picture pixels per canvas pixel
+            x0, y0 = (seen.x - r.x) * sx, (seen.y - r.y) * sy
+
+            def piece(rows: slice, scaled=scaled, under=under, x0=x0, y0=y0, sx=sx, sy=sy, k=k) -> None:
+                cpu_scale.scale_into(source, scaled[rows], x0, y0 + rows.start * sy, sx, sy)
+                if under is not None:
+                    mix_rows(under, scaled, scaled, k, rows)
+
+            work.append((out, box, scaled, self._mix_pool.rows(box[3], pieces, piece)))
+        # each panel goes up as soon as it is scaled, while the threads scale the next
+        for out, box, scaled, running in work:
+            for part in running:
+                part.result()
+            self._target(out, "post")[0].write(scaled, viewport=box)
+
+    def _spot_picture(self, big: ZoneSurface) -> Any:
+        """The spotlit zone's picture as a Pillow image over its pixels, read back from GL the first
+        time and whenever the zone was painted again."""
+        held = self._spot_source
+        if held is not None and held[0] is big and held[1] == big.version:
+            return held[3]
+        w, h = big.texture.size
+        pixels = held[2] if held is not None and held[2].shape == (h, w, 4) else None
+        if pixels is None:
+            ready = self._source_ready
+            pixels = ready if ready is not None and ready.shape == (h, w, 4) else np.empty((h, w, 4), np.uint8)
+        big.fbo.read_into(pixels, components=4, alignment=1)
+        image = cpu_scale.picture(pixels)
+        self._spot_source = (big, big.version, pixels, image)
+        return image
+
+    def _spot_memory(self, out: Output, box: Box, fades: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The (scaled, under) pictures of a panel's spotlit rectangle `box`: views of the memory
+        `ready_targets` made for the panel (new memory where it made none); under only if `fades`."""
+        held = self._cpu_ready.setdefault(out.display.id, [])
+        w, h = out.display.resolution
+        while len(held) < (2 if fades else 1):
+            held.append(np.empty((h, w, 4), np.uint8))
+        size = box[2] * box[3] * 4  # the first rows of a panel-sized picture, as the box's own shape
+        views = [held[i].reshape(-1)[:size].reshape(box[3], box[2], 4) for i in range(2 if fades else 1)]
+        return views[0], views[1] if fades else None
 
     def _quad(
         self,

@@ -12,11 +12,14 @@ So on software GL a crossfade keeps, per panel, the outgoing picture and the inc
 memory, mixes them here, and uploads the result into the panel's post target. The incoming
 picture is read back from GL once, then only where the compositor redrew it (a ticker). On a GPU
 the compositor keeps its shaded pass, which costs it next to nothing there.
+
+The same threads scale a spotlight's picture (cpu_scale.py) and fade it as it shrinks back.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -44,7 +47,7 @@ def mix_rows(before: np.ndarray, after: np.ndarray, out: np.ndarray, k: int, row
 
 
 class MixPool:
-    """Threads that mix pictures (as many as the machine has cores)."""
+    """Threads that mix or scale pictures, row range by row range (as many as the machine has cores)."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or max(1, os.cpu_count() or 1)
@@ -54,20 +57,28 @@ class MixPool:
         """Start mixing every (before, after, out) at k/256, split in row ranges over the threads;
         per job, the futures of its pieces (a job is mixed once they are all done: its caller may
         upload it while the threads mix the next)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wall-mix")
-        pieces = max(1, (2 * self.workers + len(jobs) - 1) // max(1, len(jobs)))  # about two pieces a thread
+        pieces = self.pieces(len(jobs))
         started = []
         for before, after, out in jobs:
-            h = before.shape[0]
-            step = max(1, -(-h // pieces))
-            started.append(
-                [
-                    self._executor.submit(mix_rows, before, after, out, k, slice(y, min(h, y + step)))
-                    for y in range(0, h, step)
-                ]
-            )
+
+            def piece(
+                rows: slice, before: np.ndarray = before, after: np.ndarray = after, out: np.ndarray = out
+            ) -> None:
+                mix_rows(before, after, out, k, rows)
+
+            started.append(self.rows(before.shape[0], pieces, piece))
         return started
+
+    def pieces(self, jobs: int) -> int:
+        """Row ranges per job for `jobs` jobs started together: about two a thread in all."""
+        return max(1, (2 * self.workers + jobs - 1) // max(1, jobs))
+
+    def rows(self, h: int, pieces: int, work: Callable[[slice], object]) -> list[Future]:
+        """Start `work` on `pieces` row ranges covering 0..h; the futures of the pieces."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wall-mix")
+        step = max(1, -(-h // pieces))
+        return [self._executor.submit(work, slice(y, min(h, y + step))) for y in range(0, h, step)]
 
     def close(self) -> None:
         if self._executor is not None:

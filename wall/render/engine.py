@@ -467,7 +467,7 @@ class Engine:
             if kind != "cut" and duration > 0:
                 # the transition's targets are made on the frames the switch is prepared in, a few
                 # ms of each, so that none of its own frames waits for an allocation
-                self.compositor.ready_targets(None if budget is None else TARGETS_S_PER_FRAME, kind == "crossfade")
+                self.compositor.ready_targets(None if budget is None else TARGETS_S_PER_FRAME, kind)
             due = not preparing.held and (preparing.commit_at is None or t >= preparing.commit_at)
             if due and not self.compositor.pending_missing() and not preparing.waiting:
                 self._commit(t, report)
