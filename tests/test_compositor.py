@@ -299,3 +299,58 @@ def test_the_cpu_scaler_takes_the_nearest_pixel_of_the_picture_for_every_pixel()
         exact += int(((got_x == want_x) & (got_y == want_y)).sum())
         total += out_w * out_h
     assert exact / total > 0.98  # off by one only where a centre falls within rounding of an edge
+
+
+def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_compositor, rng):
+    # a zone inside one panel that nothing overlaps gives its texture back once drawn (the panel's
+    # picture holds it pixel for pixel); its next pictures go straight into the panel's picture,
+    # and a switch that keeps it copies it back into a texture before the panel is drawn again
+    wall = two_panels()
+    alone = Zone("alone", Rect(2, 2, 30, 20), 0)
+    span = Zone("span", Rect(40, 0, 91, 32), 1)  # across both panels: keeps its texture
+    under, over = Zone("under", Rect(70, 2, 40, 20), 2), Zone("over", Rect(90, 10, 30, 20), 3)  # overlapping
+    zones = [alone, span, under, over]
+    comp = make_compositor(wall, zones)
+    pixels = {z.id: random_rgba(rng, z.rect.w, z.rect.h) for z in zones}
+    for z in zones:
+        comp.upload(z.id, pixels[z.id])
+
+    def shows_all():
+        canvas = canvas_of(wall, [(z, pixels[z.id]) for z in zones])
+        for d in ("A1", "B1"):
+            assert np.array_equal(comp.read_output(d), expected_output(wall, d, canvas)), d
+
+    comp.compose()
+    shows_all()
+    held = {zid for zid, s in comp.zones.items() if s.holder is not None}
+    assert held == {"alone"} and comp.zones["alone"]._texture is None
+    assert all(comp.zones[z]._texture is not None for z in ("span", "under", "over"))
+
+    pixels["alone"] = random_rgba(rng, 30, 20)
+    comp.upload("alone", pixels["alone"])  # into A1's picture, reported as what changed there
+    stats = comp.compose()
+    assert stats.pixels == 30 * 20 and comp.outputs["A1"].damage == [(2, 2, 30, 20)]
+    shows_all()
+    assert comp.zones["alone"]._texture is None
+
+    comp.blank_zone("alone")  # an operator hid what it showed: cleared at once, in the panel
+    comp.compose()
+    assert (comp.read_output("A1")[2:22, 2:32] == BACKGROUND).all()
+    comp.upload("alone", pixels["alone"])
+    comp.compose()
+    shows_all()
+
+    comp.set_zones(zones)  # the same layout installed again: every panel drawn again, nothing lost
+    comp.compose()
+    shows_all()
+
+    # a switch that carries the zone over: a texture again while prepared, then the new layout
+    moved = Zone("moved", Rect(70, 2, 20, 20), 0)
+    comp.begin_pending([alone, moved], reuse={"alone"})
+    assert comp.ready_zones(None, transition=False)
+    assert comp.zones["alone"].holder is None and comp.zones["alone"]._texture is not None
+    comp.upload("moved", random_rgba(rng, 20, 20), pending=True)
+    comp.commit_pending(None, keep_old=False)
+    comp.compose()
+    assert np.array_equal(comp.read_output("A1")[2:22, 2:32, :], pixels["alone"])
+    assert comp.zones["alone"].holder == "A1"  # (the wall is still again)

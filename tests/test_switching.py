@@ -425,6 +425,40 @@ def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(
     assert c._spot_source is None and c._source_ready is None and not c._cpu_ready
 
 
+def test_zones_kept_only_in_their_panels_picture_change_no_pixel_of_the_wall(rt):
+    # on a still wall, each zone inside one panel gives its texture back (its panel's picture holds
+    # it): the same frames, switches and transitions show exactly what they show with every zone
+    # keeping its texture, and the still demo wall holds little more than its panels' pictures
+    c = rt.engine.compositor
+    shots: dict[bool, list[dict[str, np.ndarray]]] = {}
+    for settles in (True, False):
+        c._settles = settles
+        try:
+            t = T + timedelta(minutes=40)
+            frames = [settled(rt, "monitoring", t)]
+            held = [zid for zid, s in c.zones.items() if s.holder is not None]
+            if settles:
+                assert len(held) >= 12, held  # every zone but the ticker (a strip) and the panels' shared edges
+                textures = sum(s.texture.width * s.texture.height * 4 for s in c.zones.values() if s._texture)
+                assert textures < 10 * 2**20  # of 52 MB with every texture kept
+            else:
+                assert not held
+            for scenario, kind in (("crisis", "slide"), ("monitoring", "crossfade"), ("launch", "wipe")):
+                switch_until_commit(rt, scenario, t, transition=TransitionConfig(kind=kind, duration_s=1.0))
+                start = rt.engine.transition.start
+                rt.settle(start + timedelta(seconds=0.4))  # mid-transition
+                frames.append(outputs(rt))
+                t = start + timedelta(seconds=2)
+                rt.settle(t)  # after it: still again
+                frames.append(outputs(rt))
+            shots[settles] = frames
+        finally:
+            c._settles = True
+    for n, (kept, textured) in enumerate(zip(shots[True], shots[False], strict=True)):
+        for d in kept:
+            assert np.array_equal(kept[d], textured[d]), f"frame {n}, display {d}"
+
+
 def test_a_switch_shows_in_the_frame_its_last_paint_arrives(rt):
     # uploads are spread over frames by a budget while a switch is painted; the frame in which its
     # last paint arrives uploads the rest and shows it (not a few frames later at the budget's pace)

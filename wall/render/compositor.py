@@ -41,7 +41,10 @@ Box = tuple[int, int, int, int]  # a native rectangle of an output: x, y, w, h, 
 class ZoneSurface:
     """A zone's picture on the GPU. Its texture is made with its first picture (`Compositor.upload`),
     not before: making a texture costs llvmpipe a few milliseconds, and a switch would otherwise
-    make a whole scenario's on the render thread in one frame, before anything was painted."""
+    make a whole scenario's on the render thread in one frame, before anything was painted.
+
+    A zone whose picture is also, pixel for pixel, in a panel's composited picture (`holder`) gives
+    its texture back while the wall is still (`Compositor._settle_zones`)."""
 
     zone: Zone
     _texture: moderngl.Texture | None = None
@@ -49,6 +52,7 @@ class ZoneSurface:
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
     offset: int = 0  # scroll position in strip columns (scrolling zones only)
     turn: int = 0  # quarter turns of the picture held: a zone inside a rotated panel, in its orientation
+    holder: str | None = None  # the display whose picture holds this zone's pixels (no texture then)
 
     @property
     def texture(self) -> moderngl.Texture:
@@ -101,6 +105,7 @@ class Output:
     # what the last compose() rewrote, in native pixels (x, y, w, h from the top-left): windows that
     # keep their back buffer present only these rectangles
     damage: list[tuple[int, int, int, int]] = field(default_factory=list)
+    written: list[tuple[int, int, int, int]] = field(default_factory=list)  # by uploads, between frames
     # the post stage (transitions, spotlight, night): extra targets, made when first needed
     post: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
     night: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
@@ -203,6 +208,9 @@ class Compositor:
         self._cpu_ready: dict[str, list[np.ndarray]] = {}
         self._source_ready: np.ndarray | None = None
         self._source_touched = 0
+        # a still wall keeps a zone's pixels once, in its panel's picture, when that can be copied
+        # back: copies available and no panel rotated (a slide draws zones across panels)
+        self._settles = self.use_blit and all(d.rotation % 360 == 0 for d in wall.displays)
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -228,6 +236,7 @@ class Compositor:
         for zid, surf in self.zones.items():
             if keep.get(zid) is not surf:
                 surf.release()
+                surf.holder = None
         self.zones = keep
         self.order = [z.id for z in sorted(zones, key=lambda z: z.z)]
         for out in self.outputs.values():
@@ -263,11 +272,31 @@ class Compositor:
         self.pending = None
         self.pending_order = []
 
+    def ready_zones(self, limit_s: float | None, transition: bool) -> bool:
+        """Give a texture again, copied from its panel's picture, to each zone whose pixels only that
+        picture holds (`_settle_zones`) and that the switch being prepared draws from a texture: the
+        zones the next scenario carries over, and, when the switch has a transition, every zone of
+        the one it leaves (a slide copies them). For up to `limit_s` of this frame (None: all; at
+        least one a call), on the frames a switch is prepared; the commit does the rest. True when
+        none is left."""
+        start = time.perf_counter()
+        carried = {id(s) for s in (self.pending or {}).values()}
+        left = [s for s in self.zones.values() if s.holder is not None and (transition or id(s) in carried)]
+        for n, surf in enumerate(left):
+            if n and limit_s is not None and time.perf_counter() - start >= limit_s:
+                return False
+            self._unsettle(surf)
+        return True
+
     def commit_pending(self, background: tuple[int, int, int, int] | None, keep_old: bool) -> None:
         """Install the prepared zones at this frame boundary. keep_old: the previous zones and the
         picture each panel showed are kept for a transition (release_old() when it ends)."""
         assert self.pending is not None
         self.release_old()
+        shared_ids = {id(s) for s in self.pending.values()}
+        for surf in list(self.zones.values()):
+            if surf.holder is not None and (keep_old or id(surf) in shared_ids):
+                self._unsettle(surf)  # (ready_zones left it: the panel is about to be drawn again)
         if keep_old:
             for out in self.outputs.values():
                 self._capture_before(out)
@@ -282,6 +311,7 @@ class Compositor:
             for surf in self.zones.values():
                 if id(surf) not in shared:
                     surf.release()
+                    surf.holder = None
             give_back_memory()  # the zones a cut left
         self.zones, self.order = self.pending, self.pending_order
         self.pending, self.pending_order = None, []
@@ -351,6 +381,17 @@ class Compositor:
         across, along = (w, h) if turn % 2 else (h, w)
         if across != surf.zone.rect.h or along < surf.zone.rect.w or (along != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
+        if surf.holder is not None and not strip and turn == 0 and (h, w) == (surf.zone.rect.h, surf.zone.rect.w):
+            # its pixels live in its panel's picture: the new ones go there, and nowhere else
+            out = self.outputs[surf.holder]
+            box = _native_rect(out.display, surf.zone.rect)
+            out.texture.write(np.ascontiguousarray(pixels), viewport=box)
+            surf.version += 1
+            out.drawn[zone_id] = surf.state
+            out.written.append(box)
+            return pixels.nbytes
+        if surf.holder is not None:
+            self._unsettle(surf)  # a picture of another shape: a texture of its own again
         if surf._texture is None or w != surf._texture.width or h != surf._texture.height or turn != surf.turn:
             surf.attach(self.ctx, pixels, strip)  # its first picture, a strip of another period, another turn
             surf.turn = turn
@@ -368,13 +409,24 @@ class Compositor:
             surf.release()  # made again with its next picture
         except Exception:  # a broken texture may not even release cleanly; a new one is what matters
             surf._texture = surf._fbo = None
-        surf.version, surf.offset = 0, 0
+        surf.version, surf.offset, surf.holder = 0, 0, None
 
     def blank_zone(self, zone_id: str) -> None:
         """Clear a zone to the background at once (its new content is on the way): what it showed
         must not stay on screen another frame (an operator hid a post)."""
         surf = self.zones.get(zone_id)
         if surf is None or surf.version == 0:
+            return
+        if surf.holder is not None:
+            out = self.outputs[surf.holder]
+            box = _native_rect(out.display, surf.zone.rect)
+            out.fbo.use()
+            out.fbo.scissor = box
+            out.fbo.clear(*self.background)
+            out.fbo.scissor = None
+            surf.version += 1
+            out.drawn[zone_id] = surf.state
+            out.written.append(box)
             return
         surf.fbo.use()
         surf.fbo.scissor = None
@@ -413,11 +465,56 @@ class Compositor:
             self._spot_source = None
             if self.old_zones:
                 self.release_old()
-            if self.pending is None and self.release_targets():
+            if self.pending is None and (self.release_targets() | self._settle_zones()):
                 # the driver frees textures with free(): pages of a large free block stay with the
                 # process until malloc gives them back, which it does off this thread
                 give_back_memory()
         return stats
+
+    def _settle_zones(self) -> bool:
+        """Give back the texture of each zone whose picture its panel's composited picture holds
+        pixel for pixel: a zone inside one unrotated panel that no other zone overlaps and that is
+        not a scrolling strip, drawn there. Its next pictures are written into the panel's picture
+        directly (`upload`); a switch copies it back into a texture of its own first (`ready_zones`).
+        On the demo wall this halves what the wall holds of pictures (52 MB of zone textures besides
+        47 MB of panel pictures). Called when the wall is still: no transition, no switch prepared.
+        True if any was given back."""
+        if not self._settles:
+            return False
+        settled = False
+        for zid, surf in self.zones.items():
+            if surf._texture is None or surf.version == 0 or surf.turn or surf.period != surf.zone.rect.w:
+                continue
+            holder = self._holder(surf.zone)
+            if holder is None or self.outputs[holder].drawn.get(zid) != surf.state:
+                continue
+            surf.release()
+            surf.holder = holder
+            settled = True
+        return settled
+
+    def _holder(self, zone: Zone) -> str | None:
+        """The display whose picture holds `zone` pixel for pixel, if one does: the zone lies inside
+        it, and no other zone of the layout overlaps it (nothing is drawn over or under it)."""
+        inside = [d for d in self.wall.displays if zone.rect.intersects(d.viewport)]
+        if len(inside) != 1 or zone.rect.intersect(inside[0].viewport) != zone.rect:
+            return None
+        if any(z.zone is not zone and z.zone.rect.intersects(zone.rect) for z in self.zones.values()):
+            return None
+        box = _native_rect(inside[0], zone.rect)
+        return inside[0].id if (box[2], box[3]) == (zone.rect.w, zone.rect.h) else None
+
+    def _unsettle(self, surf: ZoneSurface) -> None:
+        """A texture for a zone again, with the pixels its panel's picture holds of it."""
+        assert surf.holder is not None
+        out = self.outputs[surf.holder]
+        w, h = surf.zone.rect.w, surf.zone.rect.h
+        tex = self.ctx.texture((w, h), 4)
+        tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        surf._texture, surf._fbo = tex, self.ctx.framebuffer([tex])
+        x, y, _, _ = _native_rect(out.display, surf.zone.rect)
+        gl.blit(out.fbo, surf._fbo, x, y, w, h, 0, 0)
+        surf.holder = None
 
     # ----------------------------------------------------------------- post stage
 
@@ -847,8 +944,12 @@ class Compositor:
 
     def _compose_output(self, out: Output, stats: ComposeStats) -> None:
         vp = out.display.viewport
-        out.damage = []
+        out.damage, out.written = out.written, []  # (what uploads wrote into it directly since the last frame)
+        stats.pixels += sum(w * h for _, _, w, h in out.damage)
         if out.needs_clear:
+            for surf in self.zones.values():
+                if surf.holder == out.display.id:
+                    self._unsettle(surf)  # its pixels are about to be cleared away
             out.fbo.use()
             out.fbo.scissor = None
             out.fbo.clear(*self.background)
@@ -885,6 +986,8 @@ class Compositor:
     def _draw(self, out: Output, surf: ZoneSurface, part: Rect, stats: ComposeStats) -> None:
         """Draw the canvas rectangle `part` of zone `surf` onto output `out`."""
         d = out.display
+        if surf.holder == d.id:
+            return  # its pixels are this panel's already (and only there: _settle_zones)
         stats.pixels += part.w * part.h
         out.damage.append(_native_rect(d, part))
         if d.rotation == 0 and self.use_blit:
