@@ -343,6 +343,11 @@ def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_composito
     comp.set_zones(zones)  # the same layout installed again: every panel drawn again, nothing lost
     comp.compose()
     shows_all()
+    comp.set_zones(zones)  # ...even with a new picture uploaded before the panel is drawn again
+    pixels["alone"] = random_rgba(rng, 30, 20)
+    comp.upload("alone", pixels["alone"])
+    comp.compose()
+    shows_all()
 
     # a switch that carries the zone over: a texture again while prepared, then the new layout
     moved = Zone("moved", Rect(70, 2, 20, 20), 0)

@@ -30,7 +30,7 @@ from ..geometry import Display, Rect, Wall
 from ..layout import Zone
 from ..memory import give_back_memory
 from . import cpu_scale, gl
-from .cpu_mix import MixPool, mix_rows
+from .cpu_mix import BAND_ROWS, MixPool, mix_rows
 
 log = logging.getLogger("wall.render")
 
@@ -846,9 +846,14 @@ class Compositor:
             x0, y0 = (seen.x - r.x) * sx, (seen.y - r.y) * sy
 
             def piece(rows: slice, scaled=scaled, under=under, x0=x0, y0=y0, sx=sx, sy=sy, k=k) -> None:
-                cpu_scale.scale_into(source, scaled[rows], x0, y0 + rows.start * sy, sx, sy)
-                if under is not None:
-                    mix_rows(under, scaled, scaled, k, rows)
+                if under is None:
+                    cpu_scale.scale_into(source, scaled[rows], x0, y0 + rows.start * sy, sx, sy)
+                    return
+                # a band at a time, mixed while its scaled rows are still in the core's cache
+                for y in range(rows.start, rows.stop, BAND_ROWS):
+                    band = slice(y, min(rows.stop, y + BAND_ROWS))
+                    cpu_scale.scale_into(source, scaled[band], x0, y0 + y * sy, sx, sy)
+                    mix_rows(under, scaled, scaled, k, band)
 
             work.append((out, box, scaled, self._mix_pool.rows(box[3], pieces, piece)))
         # each panel goes up as soon as it is scaled, while the threads scale the next
@@ -954,6 +959,7 @@ class Compositor:
             out.fbo.scissor = None
             out.fbo.clear(*self.background)
             out.needs_clear = False
+            out.drawn.clear()  # every zone is drawn again, whatever an upload wrote here since
             stats.pixels += vp.w * vp.h
             out.damage.append((0, 0, *out.display.resolution))
         dirty = [
