@@ -37,13 +37,18 @@ def test_render_of_a_stored_wall_says_what_time_its_data_is_from(tmp_path, monke
     m = re.fullmatch(r"data from (\d\d:\d\d)", note)
     assert m and m.group(1) in clocks, (note, clocks)
 
-    # three hours later (a render of an old store): the same clock time, and how long ago it is
-    later = (after + timedelta(hours=3, minutes=5)).isoformat()
+    # three hours later (a render of an old store): the same clock time, and how long ago it is;
+    # past midnight in Paris, with the data's weekday too (a test run in the evening)
+    later_at = after + timedelta(hours=3, minutes=5)
     out = tmp_path / "later"
-    rc, _, err = run_cli("render", "config/replay.yaml", "--store", str(store), "--time", later, "--out", str(out))
+    rc, _, err = run_cli(
+        "render", "config/replay.yaml", "--store", str(store), "--time", later_at.isoformat(), "--out", str(out)
+    )
     assert rc == 0, err
     notes = _badge_notes(out)
-    m = re.fullmatch(r"data from (\d\d:\d\d) · 3 h ago", notes["posts"])
+    data_day = after.astimezone(PARIS)
+    weekday = f"{data_day:%a} " if later_at.astimezone(PARIS).date() != data_day.date() else ""
+    m = re.fullmatch(rf"data from {weekday}(\d\d:\d\d) · 3 h ago", notes["posts"])
     assert m and m.group(1) in clocks, notes
     assert all(n.startswith("data from ") for n in notes.values() if n), notes
 
