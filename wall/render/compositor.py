@@ -596,7 +596,7 @@ class Compositor:
                 made += 1
             big = self._spotlit(kind, committed=False)
             fresh = self._spot_source is None or self._spot_source[:2] != (big, getattr(big, "version", 0))
-            if big is not None and big.turn == 0 and big.period == big.zone.rect.w and fresh:
+            if big is not None and big.holder is None and big.turn == 0 and big.period == big.zone.rect.w and fresh:
                 if over():
                     return False
                 self._spot_picture(big)  # read back now, not on the spotlight's first frame
