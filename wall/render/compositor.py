@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,9 +135,6 @@ class Output:
 
 # transitions whose first step (progress 0) is exactly the picture they leave
 UNMOVED_AT_START = frozenset({"crossfade", "slide", "wipe"})
-# rows of the spotlit picture's memory touched per step while a spotlight is prepared (a 5760-wide
-# canvas: 5.6 MB, about 2 ms)
-SOURCE_ROWS_PER_STEP = 256
 
 
 @dataclass
@@ -203,11 +201,12 @@ class Compositor:
         # picture's pixels, read back from GL once per version of it (zone, version, pixels, image)
         self._spot_source: tuple[ZoneSurface, int, np.ndarray, Any] | None = None
         self._spot_jobs: list[tuple[Output, ZoneSurface, Rect, Rect, float]] = []  # panel, zone, rect, part, alpha
-        # memory made by ready_targets for the CPU's part of a transition: panel-sized pictures per
-        # panel, and a canvas-sized one for the spotlit picture (touched row band by row band)
+        # memory for the CPU's part of a transition: panel-sized pictures per panel, and a
+        # canvas-sized one for the spotlit picture, made and touched on a mixing thread while the
+        # switch is prepared (ready_targets: _make_memory), installed here once made
         self._cpu_ready: dict[str, list[np.ndarray]] = {}
         self._source_ready: np.ndarray | None = None
-        self._source_touched = 0
+        self._cpu_making: Future | None = None
         # a still wall keeps a zone's pixels once, in its panel's picture, when that can be copied
         # back: copies available and no panel rotated (a slide draws zones across panels)
         self._settles = self.use_blit and all(d.rotation % 360 == 0 for d in wall.displays)
@@ -566,6 +565,7 @@ class Compositor:
         def over() -> bool:
             return bool(made) and limit_s is not None and time.perf_counter() - start >= limit_s
 
+        self._start_memory(kind)  # first: it is made on a thread of its own meanwhile
         for which in ("before", "post"):
             for out in self.outputs.values():
                 if getattr(out, which) is not None:
@@ -574,26 +574,10 @@ class Compositor:
                     return False
                 self._target(out, which)
                 made += 1
-        need = self._cpu_pictures(kind)
-        for out in self.outputs.values() if need else ():
-            held = self._cpu_ready.setdefault(out.display.id, [])
-            w, h = out.display.resolution
-            while len(held) < need:
-                if over():
-                    return False
-                held.append(np.ones((h, w, 4), np.uint8))  # ones: touched
-                made += 1
+        self._install_memory(wait=False)
+        if self._cpu_making is not None:
+            return False
         if kind in ("zoom_in", "zoom_out") and self.cpu_scale:
-            h, w = self.wall.canvas_h, self.wall.canvas_w
-            if self._source_ready is None:
-                self._source_ready, self._source_touched = np.empty((h, w, 4), np.uint8), 0
-            while self._source_touched < h:
-                if over():
-                    return False
-                rows = slice(self._source_touched, min(h, self._source_touched + SOURCE_ROWS_PER_STEP))
-                self._source_ready[rows] = 0
-                self._source_touched = rows.stop
-                made += 1
             big = self._spotlit(kind, committed=False)
             fresh = self._spot_source is None or self._spot_source[:2] != (big, getattr(big, "version", 0))
             if big is not None and big.holder is None and big.turn == 0 and big.period == big.zone.rect.w and fresh:
@@ -601,6 +585,34 @@ class Compositor:
                     return False
                 self._spot_picture(big)  # read back now, not on the spotlight's first frame
         return True
+
+    def _start_memory(self, kind: str) -> None:
+        """Start making, on a mixing thread, the memory a transition of `kind` works with on the CPU
+        and that is not made yet (none on a GPU, or for a slide or a wipe)."""
+        if self._cpu_making is not None:
+            return
+        need = self._cpu_pictures(kind)
+        panels = {
+            out.display.id: (out.display.resolution, need - len(self._cpu_ready.get(out.display.id, [])))
+            for out in self.outputs.values()
+        }
+        panels = {d: size_n for d, size_n in panels.items() if size_n[1] > 0}
+        canvas = (self.wall.canvas_w, self.wall.canvas_h)
+        source = kind in ("zoom_in", "zoom_out") and self.cpu_scale and self._source_ready is None
+        if panels or source:
+            self._cpu_making = self._mix_pool.submit(_make_memory, panels, canvas if source else None)
+
+    def _install_memory(self, wait: bool) -> None:
+        """Take the memory the mixing thread made (`_start_memory`), if it is made (`wait`: once it is)."""
+        making = self._cpu_making
+        if making is None or not (wait or making.done()):
+            return
+        self._cpu_making = None
+        panels, source = making.result()
+        for display_id, pictures in panels.items():
+            self._cpu_ready.setdefault(display_id, []).extend(pictures)
+        if source is not None and self._source_ready is None:
+            self._source_ready = source
 
     @property
     def cpu_scale(self) -> bool:
@@ -619,9 +631,9 @@ class Compositor:
         """Give back the transition targets (the night filter keeps its own), and the memory made for
         the CPU's part of a transition. True if any was held."""
         # (compose() dropped the pictures mixed or scaled before it calls this)
-        cpu = bool(self._cpu_ready) or self._source_ready is not None
+        cpu = bool(self._cpu_ready) or self._source_ready is not None or self._cpu_making is not None
         self._cpu_ready.clear()
-        self._source_ready, self._source_touched = None, 0
+        self._source_ready = self._cpu_making = None  # (memory still being made is dropped once made)
         held = [(out, which) for out in self.outputs.values() for which in ("post", "before") if getattr(out, which)]
         if not held:
             return cpu
@@ -797,6 +809,7 @@ class Compositor:
     def _mix_memory(self, out: Output, box: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The (before, after, mixed) pictures of a rectangle a panel mixes: those `ready_targets`
         made for the whole panel when it is the whole panel, new ones otherwise."""
+        self._install_memory(wait=True)
         held = self._cpu_ready.get(out.display.id, [])
         if box == (0, 0, *out.display.resolution) and len(held) >= 3:
             return held.pop(), held.pop(), held.pop()
@@ -871,6 +884,7 @@ class Compositor:
         w, h = big.texture.size
         pixels = held[2] if held is not None and held[2].shape == (h, w, 4) else None
         if pixels is None:
+            self._install_memory(wait=True)
             ready = self._source_ready
             pixels = ready if ready is not None and ready.shape == (h, w, 4) else np.empty((h, w, 4), np.uint8)
         big.fbo.read_into(pixels, components=4, alignment=1)
@@ -881,6 +895,7 @@ class Compositor:
     def _spot_memory(self, out: Output, box: Box, fades: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The (scaled, under) pictures of a panel's spotlit rectangle `box`: views of the memory
         `ready_targets` made for the panel (new memory where it made none); under only if `fades`."""
+        self._install_memory(wait=True)
         held = self._cpu_ready.setdefault(out.display.id, [])
         w, h = out.display.resolution
         while len(held) < (2 if fades else 1):
@@ -1121,6 +1136,16 @@ class Compositor:
         self._vao.release()
         self._vbo.release()
         self._prog.release()
+
+
+def _make_memory(
+    panels: dict[str, tuple[tuple[int, int], int]], canvas: tuple[int, int] | None
+) -> tuple[dict[str, list[np.ndarray]], np.ndarray | None]:
+    """Per display, `n` pictures of its (w, h) size, and a picture of the canvas's size if asked:
+    touched (filled), since the first use of fresh memory costs its page faults, which a
+    transition's first frame must not pay (a wall's first crossfade took 130-330 ms on it)."""
+    pictures = {d: [np.ones((h, w, 4), np.uint8) for _ in range(n)] for d, ((w, h), n) in panels.items()}
+    return pictures, None if canvas is None else np.ones((canvas[1], canvas[0], 4), np.uint8)
 
 
 def _read_box(fbo: moderngl.Framebuffer, box: Box) -> np.ndarray:

@@ -75,10 +75,17 @@ class MixPool:
 
     def rows(self, h: int, pieces: int, work: Callable[[slice], object]) -> list[Future]:
         """Start `work` on `pieces` row ranges covering 0..h; the futures of the pieces."""
+        step = max(1, -(-h // pieces))
+        return [self._threads().submit(work, slice(y, min(h, y + step))) for y in range(0, h, step)]
+
+    def submit(self, work: Callable[..., object], *args: object) -> Future:
+        """Run `work(*args)` on one of the threads."""
+        return self._threads().submit(work, *args)
+
+    def _threads(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wall-mix")
-        step = max(1, -(-h // pieces))
-        return [self._executor.submit(work, slice(y, min(h, y + step))) for y in range(0, h, step)]
+        return self._executor
 
     def close(self) -> None:
         if self._executor is not None:
