@@ -210,6 +210,7 @@ class Compositor:
         # a still wall keeps a zone's pixels once, in its panel's picture, when that can be copied
         # back: copies available and no panel rotated (a slide draws zones across panels)
         self._settles = self.use_blit and all(d.rotation % 360 == 0 for d in wall.displays)
+        self._holders: dict[str, str | None] = {}  # zone id -> _holder, for the zones installed
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -236,7 +237,7 @@ class Compositor:
             if keep.get(zid) is not surf:
                 surf.release()
                 surf.holder = None
-        self.zones = keep
+        self.zones, self._holders = keep, {}
         self.order = [z.id for z in sorted(zones, key=lambda z: z.z)]
         for out in self.outputs.values():
             out.drawn.clear()
@@ -312,7 +313,7 @@ class Compositor:
                     surf.release()
                     surf.holder = None
             give_back_memory()  # the zones a cut left
-        self.zones, self.order = self.pending, self.pending_order
+        self.zones, self.order, self._holders = self.pending, self.pending_order, {}
         self.pending, self.pending_order = None, []
         if background is not None:
             self.background = tuple(c / 255.0 for c in background)
@@ -382,12 +383,8 @@ class Compositor:
             return 0  # painted for an older size of this zone
         if surf.holder is not None and not strip and turn == 0 and (h, w) == (surf.zone.rect.h, surf.zone.rect.w):
             # its pixels live in its panel's picture: the new ones go there, and nowhere else
-            out = self.outputs[surf.holder]
-            box = _native_rect(out.display, surf.zone.rect)
+            out, box = self._in_panel(zone_id, surf)
             out.texture.write(np.ascontiguousarray(pixels), viewport=box)
-            surf.version += 1
-            out.drawn[zone_id] = surf.state
-            out.written.append(box)
             return pixels.nbytes
         if surf.holder is not None:
             self._unsettle(surf)  # a picture of another shape: a texture of its own again
@@ -398,6 +395,16 @@ class Compositor:
             surf.texture.write(np.ascontiguousarray(pixels))
         surf.version += 1
         return pixels.nbytes
+
+    def _in_panel(self, zone_id: str, surf: ZoneSurface) -> tuple[Output, Box]:
+        """A zone kept in its panel's picture changes there (the caller writes its rectangle): a new
+        version, drawn as it is, and that rectangle the panel's damage at its next frame."""
+        out = self.outputs[surf.holder or ""]
+        box = _native_rect(out.display, surf.zone.rect)
+        surf.version += 1
+        out.drawn[zone_id] = surf.state
+        out.written.append(box)
+        return out, box
 
     def reset_zone(self, zone_id: str) -> None:
         """A fresh texture for a zone whose last upload failed (its old one may be in any state)."""
@@ -417,15 +424,11 @@ class Compositor:
         if surf is None or surf.version == 0:
             return
         if surf.holder is not None:
-            out = self.outputs[surf.holder]
-            box = _native_rect(out.display, surf.zone.rect)
+            out, box = self._in_panel(zone_id, surf)
             out.fbo.use()
             out.fbo.scissor = box
             out.fbo.clear(*self.background)
             out.fbo.scissor = None
-            surf.version += 1
-            out.drawn[zone_id] = surf.state
-            out.written.append(box)
             return
         surf.fbo.use()
         surf.fbo.scissor = None
@@ -494,7 +497,13 @@ class Compositor:
 
     def _holder(self, zone: Zone) -> str | None:
         """The display whose picture holds `zone` pixel for pixel, if one does: the zone lies inside
-        it, and no other zone of the layout overlaps it (nothing is drawn over or under it)."""
+        it, and no other zone of the layout overlaps it (nothing is drawn over or under it). Worked
+        out once per layout (the zones installed: set_zones, commit_pending)."""
+        if zone.id not in self._holders:
+            self._holders[zone.id] = self._holder_of(zone)
+        return self._holders[zone.id]
+
+    def _holder_of(self, zone: Zone) -> str | None:
         inside = [d for d in self.wall.displays if zone.rect.intersects(d.viewport)]
         if len(inside) != 1 or zone.rect.intersect(inside[0].viewport) != zone.rect:
             return None
@@ -508,9 +517,7 @@ class Compositor:
         assert surf.holder is not None
         out = self.outputs[surf.holder]
         w, h = surf.zone.rect.w, surf.zone.rect.h
-        tex = self.ctx.texture((w, h), 4)
-        tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        surf._texture, surf._fbo = tex, self.ctx.framebuffer([tex])
+        surf._texture, surf._fbo = self._new_picture((w, h))
         x, y, _, _ = _native_rect(out.display, surf.zone.rect)
         gl.blit(out.fbo, surf._fbo, x, y, w, h, 0, 0)
         surf.holder = None
@@ -520,11 +527,15 @@ class Compositor:
     def _target(self, out: Output, which: str) -> tuple[moderngl.Texture, moderngl.Framebuffer]:
         pair = getattr(out, which)
         if pair is None:
-            t = self.ctx.texture(out.display.resolution, 4)
-            t.filter = (moderngl.NEAREST, moderngl.NEAREST)  # read 1:1 (crossfade, wipe, night)
-            pair = (t, self.ctx.framebuffer([t]))
+            pair = self._new_picture(out.display.resolution)  # read 1:1 (crossfade, wipe, night)
             setattr(out, which, pair)
         return pair
+
+    def _new_picture(self, size: tuple[int, int]) -> tuple[moderngl.Texture, moderngl.Framebuffer]:
+        """An empty texture of `size` (w, h), sampled nearest (it is only ever read 1:1), and its framebuffer."""
+        tex = self.ctx.texture(size, 4)
+        tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        return tex, self.ctx.framebuffer([tex])
 
     def _ready_post_stage(self) -> None:
         """Draw through each post program once, into a scratch target of a few pixels.
