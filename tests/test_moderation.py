@@ -25,6 +25,7 @@ from feeds.model import Author, Media, Metric, Post
 from wall.config.errors import ConfigError
 from wall.config.loader import load_config
 from wall.moderation import Moderator, audit_path_for, normalize, state_path_for
+from wall.moderation.moderator import SEEN_SPARE
 from wall.store import FeedHealth, FeedSnapshot, Store
 
 T = datetime.fromisoformat("2026-11-23T09:30:05+01:00")  # mid-page: no top-posts page turn in progress
@@ -726,3 +727,37 @@ def test_the_cache_of_normalised_texts_is_bounded_and_keeps_the_newest():
     assert all(k is not None for k in kept), "the newest texts survive an eviction"
     assert texts._done.get("post number 0 about the launch") is None
     assert texts.of(recent[-1]) is kept[-1]  # served from the cache, not normalised again
+
+
+def test_a_moderator_sized_to_the_wall_remembers_what_it_can_show_and_a_little_more(plans):
+    # a wall's buffers hold 100 posts; 1,000 pass through them. What was shown long ago is forgotten
+    # (memory stays that of the buffers), what just left them is still acted on as shown: its
+    # scenario is recorded and its copy on another network is hidden with it
+    m = Moderator()
+    m.size_for(100)
+    stream = [post(f"mastodon:{i}", f"update number {i} on the outage") for i in range(1000)]
+    copy = post("bluesky:950", "Update number 950 on the outage", minutes_ago=2)
+    for end in range(100, 1001, 50):
+        window = stream[end - 100 : end]
+        m.prime(window)
+        m.filter(snap(*reversed(window), *([copy] if end == 1000 else [])), plans["open"])
+    assert len(m._seen) <= 100 + SEEN_SPARE
+    assert len(m._texts._done) <= 2 * (100 + SEEN_SPARE)
+    old = m.hide("mastodon:3", "ana")  # left the buffers 900 posts ago
+    assert "scenario" not in m.audit(1)[0] and "copies" not in old
+    m.filter(snap(*stream[900:]), plans["open"])  # 950's copy has left the buffer too
+    m.hide("mastodon:950", "ana")
+    entry = m.audit(1)[0]
+    assert entry["scenario"] == "monitoring" and entry["copies"] == ["bluesky:950"]
+
+
+def test_a_wall_sizes_its_moderator_to_its_store(loaded):
+    from wall.runtime import WallRuntime
+
+    m = Moderator()
+    rt = WallRuntime(loaded, moderator=m)
+    try:
+        held = rt.store.max_posts * len(rt.store.feed_ids())
+        assert m._seen_max == held + SEEN_SPARE and m._texts.limit == 2 * (held + SEEN_SPARE)
+    finally:
+        rt.close()

@@ -116,6 +116,7 @@ class WallRuntime:
                 loaded.config, path=store_path, on_new_posts=moderator.prime if moderator is not None else None
             )
         self.store: Store = store
+        self._size_moderator()
         if moderator is not None:  # what a restart brings back from disk, once, before the first frame
             moderator.prime(p for fid in store.feed_ids() for p in _restored_posts(store, fid))
         self.scenes = SceneViews(loaded, store, moderator)
@@ -151,7 +152,12 @@ class WallRuntime:
     def moderate_with(self, moderator: Moderator | None) -> None:
         """Filter every zone's data through this moderator from the next frame on."""
         self.moderator = moderator
+        self._size_moderator()
         self.scenes.moderate_with(moderator)
+
+    def _size_moderator(self) -> None:
+        if self.moderator is not None:
+            self.moderator.size_for(self.store.max_posts * max(1, len(self.store.feed_ids())))
 
     def follow(self, direction: Direction, *, held: bool = False) -> None:
         """Take a director's decision: a new switch is prepared (two-phase), night and freeze apply
@@ -172,6 +178,7 @@ class WallRuntime:
         """A reloaded config with the same displays (render thread): the scenes stage reads its
         plans from now on; the engine keeps its textures until the director prepares the new plan."""
         self.loaded = loaded
+        self._size_moderator()  # the store may hold more feeds now
         self.scenes.reconfigure(loaded)
 
     def set_wall(self, wall: Wall) -> None:

@@ -66,6 +66,9 @@ MAX_TERM_CHARS = 200
 MAX_KEY_CHARS = 500
 MAX_WHO_CHARS = 200
 SEEN_MAX = 5_000  # posts remembered from filter() (approve/hide say whether a post was on a wall)
+# ...or, once sized to a wall (size_for), the posts its buffers hold and this many more: those just
+# pushed out, which an operator may still be looking at on the console
+SEEN_SPARE = 500
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Moderator:
         # what filter() saw (render thread writes, control thread reads; under _seen_lock)
         self._seen_lock = threading.Lock()
         self._seen: dict[str, _Seen] = {}
+        self._seen_max = SEEN_MAX
         self._waiting: dict[str, dict[str, _Seen]] = {}  # feed -> key -> post awaiting approval
         self._cache: dict[tuple[str, str], tuple[FeedSnapshot, Rules, FeedSnapshot]] = {}
         self._texts = Texts()
@@ -173,6 +177,15 @@ class Moderator:
         result = self._apply(snapshot, mode, rules, getattr(plan, "name", None))
         self._cache[slot] = (snapshot, rules, result)
         return result
+
+    def size_for(self, posts_held: int) -> None:
+        """Remember what a wall whose buffers hold `posts_held` posts can show. A post kept here is a
+        whole Post (about 3.4 KB): with the fixed SEEN_MAX, a demo wall took 17 MB more within the hour
+        for posts no zone could show any longer, and its text cache 5 MB."""
+        self._seen_max = posts_held + SEEN_SPARE
+        self._texts.limit = 2 * self._seen_max  # each post's text, and its author's
+        with self._seen_lock:
+            bound(self._seen, self._seen_max)
 
     def prime(self, posts: Iterable[Post]) -> None:
         """Normalise new posts' text ahead of filter() (the store calls this on the poller's thread
@@ -416,7 +429,7 @@ class Moderator:
             for p in snap.posts:
                 self._seen.pop(p.key, None)
                 self._seen[p.key] = _Seen(p, snap.feed_id, scenario)
-            bound(self._seen, SEEN_MAX)
+            bound(self._seen, self._seen_max)
             if waiting is not None:
                 self._waiting[snap.feed_id] = waiting
 

@@ -58,9 +58,10 @@ from itertools import islice, repeat
 
 from feeds.model import Author, Post
 
-# Normalised texts kept (about 1.5 KB each): several feeds' buffers of 500 posts and their authors.
-# When full the older half goes, so the texts of the posts on screen stay (they were primed last),
-# and the render thread does not find them all gone at once (it would normalise them again).
+# Normalised texts kept (about 1.1 KB each) unless the moderator is sized to the wall's buffers
+# (Moderator.size_for): several feeds' buffers of 500 posts and their authors. When full the older
+# half goes, so the texts of the posts on screen stay (they were primed last), and the render thread
+# does not find them all gone at once (it would normalise them again).
 TEXT_CACHE_MAX = 6_000
 
 # Scripts written without spaces between words: a term in them matches as a substring.
@@ -640,15 +641,16 @@ class Texts:
     against. Filled ahead of the render thread by `Moderator.prime` (on the poller's thread); dict
     operations are atomic, so both threads use it without a lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = TEXT_CACHE_MAX) -> None:
+        self.limit = limit
         self._done: dict[str, NormalizedText] = {}
 
     def of(self, raw: str) -> NormalizedText:
         done = self._done.get(raw)
         if done is None:
-            if len(self._done) >= TEXT_CACHE_MAX:
+            if len(self._done) >= self.limit:
                 # the oldest entries first (insertion order); list() takes them in one C call
-                for old in list(islice(self._done, TEXT_CACHE_MAX // 2)):
+                for old in list(islice(self._done, max(1, self.limit // 2))):
                     self._done.pop(old, None)
             done = self._done[raw] = NormalizedText(raw)
         return done
