@@ -760,7 +760,7 @@ def cmd_bench(args) -> int:
             raise UsageError("give a CONFIG to soak (a feed of --rate posts a second is added to it)")
         _load(args.config)
         out = Path(args.out) if args.out else None
-        result = wall_soak(Path(args.config), args.soak, args.switch_every, args.rate or 8, out)
+        result = wall_soak(Path(args.config), args.soak, args.switch_every, 8 if args.rate is None else args.rate, out)
         print(json.dumps(result["summary"], indent=2))
         return 0
     if args.feeds and args.soak:
@@ -1112,9 +1112,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="MINUTES",
         help="with --feeds: memory over MINUTES of posts at --rate a second; with CONFIG: a `wallctl run` "
-        "process over MINUTES with a feed of --rate posts/s (default 8) and a switch every --switch-every s",
+        "process over MINUTES with a feed of --rate posts/s (default 8; 0: none) and a switch every --switch-every s",
     )
-    s.add_argument("--switch-every", type=float, default=10.0, help="with CONFIG --soak: seconds between switches")
+    s.add_argument(
+        "--switch-every", type=float, default=10.0, help="with CONFIG --soak: seconds between switches (0: none)"
+    )
     s.add_argument("--out", help="with CONFIG --soak: write the samples here as they come (JSON)")
     s.add_argument(
         "--rate", type=int, help="posts a second: --feeds --soak (default 2000), --nodes (200), CONFIG --soak (8)"

@@ -33,6 +33,7 @@ from .config.loader import LoadedConfig, ScenarioPlan
 from .config.schema import TransitionConfig, WindowConfig
 from .geometry import Rect, Wall
 from .layout import ResolvedLayout, Zone
+from .memory import give_back_memory
 from .moderation import Moderator
 from .outputs.base import OutputBackend
 from .outputs.registry import make_backend
@@ -172,7 +173,10 @@ class WallRuntime:
         self.engine.show(direction.plan)
         self._switch_applied = direction.switch
         self.night, self.frozen_at = direction.night, direction.frozen_at
-        return self.settle(t)
+        report = self.settle(t)
+        # the first picture is up: what starting took (the shader compiler's code among it) goes back
+        give_back_memory()
+        return report
 
     def reconfigure(self, loaded: LoadedConfig) -> None:
         """A reloaded config with the same displays (render thread): the scenes stage reads its

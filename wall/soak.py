@@ -1,6 +1,7 @@
 """`wallctl bench CONFIG --soak MINUTES`: a real `wallctl run` process left running for a long time with
 one more feed bringing new posts all along (`--rate` a second, by default ten times the demo feed's
-rate) and an operator switching scenarios every few seconds, sampled from outside: the
+rate; `--rate 0`: none) and an operator switching scenarios every few seconds (`--switch-every 0`:
+never), sampled from outside, each sample once the last switch has settled: the
 resident memory of the wall and its paint workers, open files, threads, the store's size on disk,
 frame times and dropped frames. What a kiosk left alone for months would show first, in hours.
 
@@ -68,10 +69,13 @@ def _fds(pid: int) -> int:
         return 0
 
 
-def _soak_config(config: Path, feed_url: str, out: Path) -> Path:
+def _soak_config(config: Path, feed_url: str | None, out: Path) -> Path:
     """The config with one more feed, `live`, polled from this benchmark's feed server every second,
-    shown by the first top-posts zone bound to the demo feed (if any): new posts all along."""
+    shown by the first top-posts zone bound to the demo feed (if any): new posts all along. No
+    feed_url: the config's own feeds only. Either way with an operator token for the soak's switches."""
     text = config.read_text()
+    if feed_url is None:
+        return _with_control(text, out / config.name)
     feed = (
         "  live:\n    adapter: json\n    poll_s: 1\n    options:\n"
         f'      url: "{feed_url}"\n      items: results\n      max_items: 5000\n'
@@ -82,9 +86,12 @@ def _soak_config(config: Path, feed_url: str, out: Path) -> Path:
         raise ValueError(f"{config} has no feeds: section to add the soak's feed to")
     text = text.replace("\nfeeds:\n", "\nfeeds:\n" + feed, 1)
     text = re.sub(r"(widget: top_posts, feed: )demo\b", r"\1live", text, count=1)
+    return _with_control(text, out / config.name)
+
+
+def _with_control(text: str, target: Path) -> Path:
     if "\ncontrol:" not in text:
         text += "\ncontrol:\n  operator_token: ${WALL_OPERATOR_TOKEN}\n"
-    target = out / config.name
     target.write_text(text)
     return target
 
@@ -101,12 +108,14 @@ def _trend_per_hour(minutes: list[float], values: list[float]) -> float | None:
 def wall_soak(
     config: Path, minutes: float, switch_every: float = 10.0, rate: float = 8.0, out: Path | None = None
 ) -> dict[str, Any]:
-    """rate: posts a second the soak's feed delivers (8: ten times the demo feed's ~47 a minute)."""
+    """rate: posts a second the soak's feed delivers (8: ten times the demo feed's ~47 a minute; 0:
+    no such feed, the config as it is). switch_every 0: no switch (the wall shows its opening
+    scenario throughout)."""
     from .room.bench import _Feed
 
     work = Path(tempfile.mkdtemp(prefix="wall-soak-"))
-    feed = _Feed(rate)
-    cfg = _soak_config(config.resolve(), feed.url, work)
+    feed = _Feed(rate) if rate > 0 else None
+    cfg = _soak_config(config.resolve(), feed.url if feed is not None else None, work)
     store = work / "soak.sqlite3"
     port = _free_port()
     api = f"http://127.0.0.1:{port}"
@@ -133,12 +142,20 @@ def wall_soak(
                 time.sleep(0.5)
         names = [s["name"] for s in scenarios if s["name"] != "test"] or [s["name"] for s in scenarios]
         start = time.monotonic()
-        next_switch = next_sample = 0.0
+        # a sample waits until the last switch has settled (its transition run, its targets given
+        # back: the engine hands memory back 2 s after a transition): the figure is the wall's, not
+        # the transition's; the peak between samples is kept apart (`peak_with_workers_mb`)
+        settle_s = min(switch_every / 2, 8.0) if switch_every > 0 else 0.0
+        next_switch = 0.0 if switch_every > 0 else float("inf")
+        next_sample = next_peak = last_switch = 0.0
+        tree = process_tree(proc.pid)
+        peak = 0.0
         while (elapsed := time.monotonic() - start) < minutes * 60:
             if proc.poll() is not None:
                 raise RuntimeError(f"the wall exited ({proc.returncode}) after {elapsed / 60:.1f} min; log {work}")
             if elapsed >= next_switch:
                 next_switch += switch_every
+                last_switch = elapsed
                 try:
                     r = httpx.post(
                         api + "/api/scenario", json={"name": names[switches % len(names)]}, headers=auth, timeout=30
@@ -147,7 +164,10 @@ def wall_soak(
                     failed += r.status_code not in (200, 202)
                 except httpx.HTTPError:
                     failed += 1
-            if elapsed >= next_sample:
+            if elapsed >= next_peak:
+                next_peak = elapsed + 1.0
+                peak = max(peak, sum(_status(p, "VmRSS") for p in tree) / 1024)
+            if elapsed >= next_sample and (switches == 0 or elapsed - last_switch >= settle_s):
                 next_sample += 60.0
                 tree = process_tree(proc.pid)
                 status = httpx.get(api + "/api/status", headers=auth, timeout=30).json()
@@ -155,6 +175,7 @@ def wall_soak(
                     "minute": round(elapsed / 60, 2),
                     "rss_mb": round(_status(proc.pid, "VmRSS") / 1024, 1),
                     "rss_with_workers_mb": round(sum(_status(p, "VmRSS") for p in tree) / 1024, 1),
+                    "peak_with_workers_mb": round(peak, 1),
                     "processes": len(tree),
                     "open_files": _fds(proc.pid),
                     "threads": _status(proc.pid, "Threads"),
@@ -168,6 +189,7 @@ def wall_soak(
                     "switches": switches,
                 }
                 samples.append(sample)
+                peak = 0.0
                 if out is not None:
                     out.write_text(json.dumps({"samples": samples}, indent=1))
             time.sleep(0.2)
@@ -177,7 +199,8 @@ def wall_soak(
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
-        feed.httpd.shutdown()
+        if feed is not None:
+            feed.httpd.shutdown()
     minutes_at = [s["minute"] for s in samples]
     summary: dict[str, Any] = {
         "config": str(config),
@@ -187,7 +210,15 @@ def wall_soak(
         "switches": switches,
         "switches_refused": failed,
     }
-    for key in ("rss_mb", "rss_with_workers_mb", "open_files", "threads", "store_mb", "frame_ms_p99"):
+    for key in (
+        "rss_mb",
+        "rss_with_workers_mb",
+        "peak_with_workers_mb",
+        "open_files",
+        "threads",
+        "store_mb",
+        "frame_ms_p99",
+    ):
         values = [float(s[key] or 0) for s in samples]
         summary[key] = {
             "first": values[0] if values else None,
