@@ -26,30 +26,22 @@ _lock = threading.Lock()
 _running = False
 
 
-def _libc_trim():  # noqa: ANN202 (a ctypes function, or None where the C library has none)
+def _libc_function(name: str, *argtypes: type):  # noqa: ANN202 (a ctypes function, or None)
+    """`name` from the C library, or None where it has none (not glibc: musl, macOS)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to ask for
-        return None
-
-
-_trim = _libc_trim()
-
-MADV_PAGEOUT = 21
-_COMPILER = re.compile(r"/libLLVM[^/]*\.so[^/]*$")
-
-
-def _libc_madvise():  # noqa: ANN202 (a ctypes function, or None)
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).madvise
+        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    if argtypes:
+        fn.argtypes = list(argtypes)
     return fn
 
 
-_madvise = _libc_madvise()
+_trim = _libc_function("malloc_trim")
+_madvise = _libc_function("madvise", ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+
+MADV_PAGEOUT = 21
+_COMPILER = re.compile(r"/libLLVM[^/]*\.so[^/]*$")
 
 
 def page_out_compiler() -> int:
