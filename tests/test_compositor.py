@@ -11,6 +11,7 @@ import pytest
 
 from wall.geometry import Bezels, DisplaySpec, Rect, build_wall, expand_grid
 from wall.layout import Zone
+from wall.render import compositor
 from wall.render.compositor import Compositor
 from wall.render.snapshot import to_native
 
@@ -301,13 +302,66 @@ def test_the_cpu_scaler_takes_the_nearest_pixel_of_the_picture_for_every_pixel()
     assert exact / total > 0.98  # off by one only where a centre falls within rounding of an edge
 
 
+def test_a_still_zone_across_panels_keeps_its_pixels_in_them_and_what_the_bezels_hide_aside(
+    make_compositor, rng, monkeypatch
+):
+    # a zone across four panels (a crisis banner across a wall) gives its texture back once drawn:
+    # each panel's picture holds its part, and the canvas behind the bezels (which a slide shows)
+    # is kept in small textures; copied back, the zone's picture is the one uploaded, pixel for pixel
+    wall = build_wall(expand_grid(2, 2, PANEL[0], PANEL[1], BEZEL), grid=(2, 2))
+    across = Zone("across", Rect(40, 20, 60, 30), 0)  # x 64..67 and y 32..35 are behind bezels
+    corner = Zone("corner", Rect(2, 2, 20, 10), 1)
+    comp = make_compositor(wall, [across, corner])
+    pixels = {"across": random_rgba(rng, 60, 30), "corner": random_rgba(rng, 20, 10)}
+    for zid, px in pixels.items():
+        comp.upload(zid, px)
+
+    def shows_all():
+        canvas = canvas_of(wall, [(across, pixels["across"]), (corner, pixels["corner"])])
+        for d in wall.displays:
+            assert np.array_equal(comp.read_output(d.id), expected_output(wall, d.id, canvas)), d.id
+
+    comp.compose()
+    shows_all()
+    surf = comp.zones["across"]
+    assert surf._texture is None and set(surf.holders) == {d.id for d in wall.displays}
+    # the seam in the top row, the one across the wall, the seam in the bottom row
+    assert [r for r, _, _ in surf.hidden] == [Rect(64, 20, 3, 12), Rect(40, 32, 60, 3), Rect(64, 35, 3, 15)]
+
+    pixels["across"] = random_rgba(rng, 60, 30)
+    # into the four pictures, and the hidden parts, a few rows at a time (as a banner's 1080p parts go)
+    monkeypatch.setattr(compositor, "_PART_BAND_BYTES", 5 * 24 * 4)
+    comp.upload("across", pixels["across"])
+    stats = comp.compose()
+    assert stats.pixels == 60 * 30 - (3 * 12 + 60 * 3 + 3 * 15)  # what the panels show of it
+    shows_all()
+    assert surf._texture is None
+
+    comp.blank_zone("across")  # cleared at once, on every panel and behind the bezels
+    comp.compose()
+    pixels_blank = {**pixels, "across": np.broadcast_to(np.array(BACKGROUND, np.uint8), (30, 60, 4))}
+    canvas = canvas_of(wall, [(across, pixels_blank["across"]), (corner, pixels["corner"])])
+    for d in wall.displays:
+        assert np.array_equal(comp.read_output(d.id), expected_output(wall, d.id, canvas)), d.id
+    comp.upload("across", pixels["across"])
+    comp.compose()
+    shows_all()
+
+    # a switch with a transition copies it back into a texture: every pixel, the hidden ones too
+    comp.begin_pending([corner])
+    assert comp.ready_zones(None, transition=True)
+    assert surf.holders == () and surf.hidden == []
+    back = np.frombuffer(surf.texture.read(alignment=1), np.uint8).reshape(30, 60, 4)
+    assert np.array_equal(back, pixels["across"])
+
+
 def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_compositor, rng):
     # a zone inside one panel that nothing overlaps gives its texture back once drawn (the panel's
     # picture holds it pixel for pixel); its next pictures go straight into the panel's picture,
     # and a switch that keeps it copies it back into a texture before the panel is drawn again
     wall = two_panels()
     alone = Zone("alone", Rect(2, 2, 30, 20), 0)
-    span = Zone("span", Rect(40, 0, 91, 32), 1)  # across both panels: keeps its texture
+    span = Zone("span", Rect(40, 0, 91, 32), 1)  # across both panels, overlapped: keeps its texture
     under, over = Zone("under", Rect(70, 2, 40, 20), 2), Zone("over", Rect(90, 10, 30, 20), 3)  # overlapping
     zones = [alone, span, under, over]
     comp = make_compositor(wall, zones)
@@ -322,7 +376,7 @@ def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_composito
 
     comp.compose()
     shows_all()
-    held = {zid for zid, s in comp.zones.items() if s.holder is not None}
+    held = {zid for zid, s in comp.zones.items() if s.holders}
     assert held == {"alone"} and comp.zones["alone"]._texture is None
     assert all(comp.zones[z]._texture is not None for z in ("span", "under", "over"))
 
@@ -353,9 +407,9 @@ def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_composito
     moved = Zone("moved", Rect(70, 2, 20, 20), 0)
     comp.begin_pending([alone, moved], reuse={"alone"})
     assert comp.ready_zones(None, transition=False)
-    assert comp.zones["alone"].holder is None and comp.zones["alone"]._texture is not None
+    assert comp.zones["alone"].holders == () and comp.zones["alone"]._texture is not None
     comp.upload("moved", random_rgba(rng, 20, 20), pending=True)
     comp.commit_pending(None, keep_old=False)
     comp.compose()
     assert np.array_equal(comp.read_output("A1")[2:22, 2:32, :], pixels["alone"])
-    assert comp.zones["alone"].holder == "A1"  # (the wall is still again)
+    assert comp.zones["alone"].holders == ("A1",)  # (the wall is still again)

@@ -436,14 +436,16 @@ def test_zones_kept_only_in_their_panels_picture_change_no_pixel_of_the_wall(rt)
         try:
             t = T + timedelta(minutes=40)
             frames = [settled(rt, "monitoring", t)]
-            held = [zid for zid, s in c.zones.items() if s.holder is not None]
+            held = [zid for zid, s in c.zones.items() if s.holders]
             if settles:
                 assert len(held) >= 12, held  # every zone but the ticker (a strip) and the panels' shared edges
                 textures = sum(s.texture.width * s.texture.height * 4 for s in c.zones.values() if s._texture)
                 assert textures < 10 * 2**20  # of 52 MB with every texture kept
             else:
                 assert not held
-            for scenario, kind in (("crisis", "slide"), ("monitoring", "crossfade"), ("launch", "wipe")):
+            # (crisis's alert banner spans three panels: sliding out, what their bezels hid shows)
+            steps = (("crisis", "slide"), ("launch", "slide"), ("monitoring", "crossfade"), ("launch", "wipe"))
+            for scenario, kind in steps:
                 switch_until_commit(rt, scenario, t, transition=TransitionConfig(kind=kind, duration_s=1.0))
                 start = rt.engine.transition.start
                 rt.settle(start + timedelta(seconds=0.4))  # mid-transition
@@ -451,6 +453,9 @@ def test_zones_kept_only_in_their_panels_picture_change_no_pixel_of_the_wall(rt)
                 t = start + timedelta(seconds=2)
                 rt.settle(t)  # after it: still again
                 frames.append(outputs(rt))
+                if scenario == "crisis":
+                    alert = c.zones["alert"]
+                    assert (len(alert.holders) == 3 and alert._texture is None) == settles, alert.holders
             shots[settles] = frames
         finally:
             c._settles = True

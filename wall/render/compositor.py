@@ -44,8 +44,10 @@ class ZoneSurface:
     not before: making a texture costs llvmpipe a few milliseconds, and a switch would otherwise
     make a whole scenario's on the render thread in one frame, before anything was painted.
 
-    A zone whose picture is also, pixel for pixel, in a panel's composited picture (`holder`) gives
-    its texture back while the wall is still (`Compositor._settle_zones`)."""
+    A zone whose picture is also, pixel for pixel, in the composited pictures of the panels it lies
+    on (`holders`) gives its texture back while the wall is still (`Compositor._settle_zones`). A
+    zone across panels keeps the parts no panel shows (the canvas behind a bezel: a slide shows
+    them) in small textures of their own (`hidden`)."""
 
     zone: Zone
     _texture: moderngl.Texture | None = None
@@ -53,7 +55,9 @@ class ZoneSurface:
     version: int = 0  # bumped on every upload; 0 = nothing painted yet
     offset: int = 0  # scroll position in strip columns (scrolling zones only)
     turn: int = 0  # quarter turns of the picture held: a zone inside a rotated panel, in its orientation
-    holder: str | None = None  # the display whose picture holds this zone's pixels (no texture then)
+    holders: tuple[str, ...] = ()  # the displays whose pictures hold this zone's pixels (no texture then)
+    # settled across panels: each canvas rectangle of the zone behind a bezel, and its pixels
+    hidden: list[tuple[Rect, moderngl.Texture, moderngl.Framebuffer]] = field(default_factory=list)
 
     @property
     def texture(self) -> moderngl.Texture:
@@ -94,6 +98,13 @@ class ZoneSurface:
         if self._texture is not None:
             self._texture.release()
         self._texture = self._fbo = None
+        self.release_hidden()
+
+    def release_hidden(self) -> None:
+        for _, tex, fbo in self.hidden:
+            fbo.release()
+            tex.release()
+        self.hidden = []
 
 
 @dataclass
@@ -210,7 +221,7 @@ class Compositor:
         # a still wall keeps a zone's pixels once, in its panel's picture, when that can be copied
         # back: copies available and no panel rotated (a slide draws zones across panels)
         self._settles = self.use_blit and all(d.rotation % 360 == 0 for d in wall.displays)
-        self._holders: dict[str, str | None] = {}  # zone id -> _holder, for the zones installed
+        self._holders: dict[str, tuple[str, ...]] = {}  # zone id -> _holders_of, for the zones installed
         self.outputs: dict[str, Output] = {}
         for d in wall.displays:
             tex = ctx.texture(d.resolution, 4)
@@ -236,7 +247,7 @@ class Compositor:
         for zid, surf in self.zones.items():
             if keep.get(zid) is not surf:
                 surf.release()
-                surf.holder = None
+                surf.holders = ()
         self.zones, self._holders = keep, {}
         self.order = [z.id for z in sorted(zones, key=lambda z: z.z)]
         for out in self.outputs.values():
@@ -281,7 +292,7 @@ class Compositor:
         none is left."""
         start = time.perf_counter()
         carried = {id(s) for s in (self.pending or {}).values()}
-        left = [s for s in self.zones.values() if s.holder is not None and (transition or id(s) in carried)]
+        left = [s for s in self.zones.values() if s.holders and (transition or id(s) in carried)]
         for n, surf in enumerate(left):
             if n and limit_s is not None and time.perf_counter() - start >= limit_s:
                 return False
@@ -295,7 +306,7 @@ class Compositor:
         self.release_old()
         shared_ids = {id(s) for s in self.pending.values()}
         for surf in list(self.zones.values()):
-            if surf.holder is not None and (keep_old or id(surf) in shared_ids):
+            if surf.holders and (keep_old or id(surf) in shared_ids):
                 self._unsettle(surf)  # (ready_zones left it: the panel is about to be drawn again)
         if keep_old:
             for out in self.outputs.values():
@@ -311,7 +322,7 @@ class Compositor:
             for surf in self.zones.values():
                 if id(surf) not in shared:
                     surf.release()
-                    surf.holder = None
+                    surf.holders = ()
             give_back_memory()  # the zones a cut left
         self.zones, self.order, self._holders = self.pending, self.pending_order, {}
         self.pending, self.pending_order = None, []
@@ -381,12 +392,16 @@ class Compositor:
         across, along = (w, h) if turn % 2 else (h, w)
         if across != surf.zone.rect.h or along < surf.zone.rect.w or (along != surf.zone.rect.w and not strip):
             return 0  # painted for an older size of this zone
-        if surf.holder is not None and not strip and turn == 0 and (h, w) == (surf.zone.rect.h, surf.zone.rect.w):
-            # its pixels live in its panel's picture: the new ones go there, and nowhere else
-            out, box = self._in_panel(zone_id, surf)
-            out.texture.write(np.ascontiguousarray(pixels), viewport=box)
+        if surf.holders and not strip and turn == 0 and (h, w) == (surf.zone.rect.h, surf.zone.rect.w):
+            # its pixels live in its panels' pictures (and behind their bezels): the new ones go
+            # there, and nowhere else
+            rect = surf.zone.rect
+            for out, part, (bx, by, _, _) in self._in_panels(zone_id, surf):
+                _write_part(out.texture, pixels, part.translate(-rect.x, -rect.y), bx, by)
+            for part, tex, _ in surf.hidden:
+                _write_part(tex, pixels, part.translate(-rect.x, -rect.y), 0, 0)
             return pixels.nbytes
-        if surf.holder is not None:
+        if surf.holders:
             self._unsettle(surf)  # a picture of another shape: a texture of its own again
         if surf._texture is None or w != surf._texture.width or h != surf._texture.height or turn != surf.turn:
             surf.attach(self.ctx, pixels, strip)  # its first picture, a strip of another period, another turn
@@ -396,15 +411,20 @@ class Compositor:
         surf.version += 1
         return pixels.nbytes
 
-    def _in_panel(self, zone_id: str, surf: ZoneSurface) -> tuple[Output, Box]:
-        """A zone kept in its panel's picture changes there (the caller writes its rectangle): a new
-        version, drawn as it is, and that rectangle the panel's damage at its next frame."""
-        out = self.outputs[surf.holder or ""]
-        box = _native_rect(out.display, surf.zone.rect)
+    def _in_panels(self, zone_id: str, surf: ZoneSurface) -> list[tuple[Output, Rect, Box]]:
+        """A zone kept in its panels' pictures changes there (the caller writes each part: a panel,
+        the zone's canvas rectangle on it, that rectangle in the panel's pixels): a new version, drawn
+        as it is, and each part its panel's damage at its next frame."""
         surf.version += 1
-        out.drawn[zone_id] = surf.state
-        out.written.append(box)
-        return out, box
+        parts = []
+        for holder in surf.holders:
+            out = self.outputs[holder]
+            part = surf.zone.rect.intersect(out.display.viewport)
+            box = _native_rect(out.display, part)
+            out.drawn[zone_id] = surf.state
+            out.written.append(box)
+            parts.append((out, part, box))
+        return parts
 
     def reset_zone(self, zone_id: str) -> None:
         """A fresh texture for a zone whose last upload failed (its old one may be in any state)."""
@@ -415,7 +435,8 @@ class Compositor:
             surf.release()  # made again with its next picture
         except Exception:  # a broken texture may not even release cleanly; a new one is what matters
             surf._texture = surf._fbo = None
-        surf.version, surf.offset, surf.holder = 0, 0, None
+            surf.hidden = []
+        surf.version, surf.offset, surf.holders = 0, 0, ()
 
     def blank_zone(self, zone_id: str) -> None:
         """Clear a zone to the background at once (its new content is on the way): what it showed
@@ -423,12 +444,18 @@ class Compositor:
         surf = self.zones.get(zone_id)
         if surf is None or surf.version == 0:
             return
-        if surf.holder is not None:
-            out, box = self._in_panel(zone_id, surf)
-            out.fbo.use()
-            out.fbo.scissor = box
-            out.fbo.clear(*self.background)
-            out.fbo.scissor = None
+        if surf.holders:
+            for out, _, box in self._in_panels(zone_id, surf):
+                out.fbo.use()
+                out.fbo.scissor = box
+                out.fbo.clear(*self.background)
+                out.fbo.scissor = None
+            for _, _, fbo in surf.hidden:
+                fbo.use()
+                fbo.clear(*self.background)
+            # bound last: a panel's, which outlives them (moderngl binds its last-used framebuffer
+            # again after making one; a released one's name is then an invalid operation)
+            self.outputs[surf.holders[0]].fbo.use()
             return
         surf.fbo.use()
         surf.fbo.scissor = None
@@ -474,53 +501,95 @@ class Compositor:
         return stats
 
     def _settle_zones(self) -> bool:
-        """Give back the texture of each zone whose picture its panel's composited picture holds
-        pixel for pixel: a zone inside one unrotated panel that no other zone overlaps and that is
-        not a scrolling strip, drawn there. Its next pictures are written into the panel's picture
-        directly (`upload`); a switch copies it back into a texture of its own first (`ready_zones`).
-        On the demo wall this halves what the wall holds of pictures (52 MB of zone textures besides
-        47 MB of panel pictures). Called when the wall is still: no transition, no switch prepared.
-        True if any was given back."""
+        """Give back the texture of each zone whose picture the composited pictures of its panels
+        hold pixel for pixel: a zone on unrotated panels that no other zone overlaps and that is not
+        a scrolling strip, drawn there. A zone across panels keeps the parts behind their bezels in
+        textures of their own first (a few columns or rows: a slide shows them). Its next pictures
+        are written into the panels' pictures directly (`upload`); a switch copies it back into a
+        texture of its own first (`ready_zones`). On the demo wall this gives back 44 of 52 MB of
+        zone textures, and 9 MB more for the crisis banner across three panels. Called when the
+        wall is still: no transition, no switch prepared. True if any was given back."""
         if not self._settles:
             return False
         settled = False
         for zid, surf in self.zones.items():
             if surf._texture is None or surf.version == 0 or surf.turn or surf.period != surf.zone.rect.w:
                 continue
-            holder = self._holder(surf.zone)
-            if holder is None or self.outputs[holder].drawn.get(zid) != surf.state:
+            holders = self._holders_of(surf.zone)
+            if not holders or any(self.outputs[h].drawn.get(zid) != surf.state for h in holders):
                 continue
-            surf.release()
-            surf.holder = holder
+            for part in self._behind_bezels(surf.zone, holders):
+                x, y = part.x - surf.zone.rect.x, part.y - surf.zone.rect.y
+                tex, fbo = self._new_picture((part.w, part.h))
+                gl.blit(surf.fbo, fbo, x, y, part.w, part.h, 0, 0)
+                surf.hidden.append((part, tex, fbo))
+            fbo, tex = surf._fbo, surf._texture
+            surf._texture = surf._fbo = None
+            fbo.release()
+            tex.release()
+            surf.holders = holders
             settled = True
         return settled
 
-    def _holder(self, zone: Zone) -> str | None:
-        """The display whose picture holds `zone` pixel for pixel, if one does: the zone lies inside
-        it, and no other zone of the layout overlaps it (nothing is drawn over or under it). Worked
-        out once per layout (the zones installed: set_zones, commit_pending)."""
+    def _holders_of(self, zone: Zone) -> tuple[str, ...]:
+        """The displays whose pictures hold `zone` pixel for pixel, if they do: each shows its part
+        of the zone 1:1, and no other zone of the layout overlaps it (nothing is drawn over or under
+        it). Worked out once per layout (the zones installed: set_zones, commit_pending)."""
         if zone.id not in self._holders:
-            self._holders[zone.id] = self._holder_of(zone)
+            self._holders[zone.id] = self._find_holders(zone)
         return self._holders[zone.id]
 
-    def _holder_of(self, zone: Zone) -> str | None:
-        inside = [d for d in self.wall.displays if zone.rect.intersects(d.viewport)]
-        if len(inside) != 1 or zone.rect.intersect(inside[0].viewport) != zone.rect:
-            return None
+    def _find_holders(self, zone: Zone) -> tuple[str, ...]:
         if any(z.zone is not zone and z.zone.rect.intersects(zone.rect) for z in self.zones.values()):
-            return None
-        box = _native_rect(inside[0], zone.rect)
-        return inside[0].id if (box[2], box[3]) == (zone.rect.w, zone.rect.h) else None
+            return ()
+        holders = []
+        for d in self.wall.displays:
+            part = zone.rect.intersect(d.viewport)
+            if part.empty:
+                continue
+            box = _native_rect(d, part)
+            if (box[2], box[3]) != (part.w, part.h):
+                return ()  # a panel that scales its part: its picture does not hold the zone's pixels
+            holders.append(d.id)
+        return tuple(holders)
+
+    def _behind_bezels(self, zone: Zone, holders: tuple[str, ...]) -> list[Rect]:
+        """The rectangles of `zone` that none of its panels shows (the canvas behind their bezels):
+        the cells of the grid that the zone's and the panels' edges draw that lie outside every
+        panel (a cell is inside a panel or outside all), side by side ones joined into one."""
+        parts = [zone.rect.intersect(self.outputs[h].display.viewport) for h in holders]
+        r = zone.rect
+        xs = sorted({r.x, r.x1, *(x for p in parts for x in (p.x, p.x1))})
+        ys = sorted({r.y, r.y1, *(y for p in parts for y in (p.y, p.y1))})
+        hidden: list[Rect] = []
+        for y0, y1 in zip(ys, ys[1:], strict=False):
+            run: Rect | None = None
+            for x0, x1 in zip(xs, xs[1:], strict=False):
+                cell = Rect(x0, y0, x1 - x0, y1 - y0)
+                if any(cell.intersects(p) for p in parts):
+                    run = None
+                elif run is not None:  # the one before it, in this row, was hidden too
+                    run = hidden[-1] = Rect(run.x, y0, x1 - run.x, y1 - y0)
+                else:
+                    run = cell
+                    hidden.append(cell)
+        return hidden
 
     def _unsettle(self, surf: ZoneSurface) -> None:
-        """A texture for a zone again, with the pixels its panel's picture holds of it."""
-        assert surf.holder is not None
-        out = self.outputs[surf.holder]
-        w, h = surf.zone.rect.w, surf.zone.rect.h
-        surf._texture, surf._fbo = self._new_picture((w, h))
-        x, y, _, _ = _native_rect(out.display, surf.zone.rect)
-        gl.blit(out.fbo, surf._fbo, x, y, w, h, 0, 0)
-        surf.holder = None
+        """A texture for a zone again, with the pixels its panels' pictures hold of it, and those
+        kept of the parts behind their bezels."""
+        assert surf.holders
+        rect = surf.zone.rect
+        surf._texture, surf._fbo = self._new_picture((rect.w, rect.h))
+        for holder in surf.holders:
+            out = self.outputs[holder]
+            part = rect.intersect(out.display.viewport)
+            x, y, w, h = _native_rect(out.display, part)
+            gl.blit(out.fbo, surf._fbo, x, y, w, h, part.x - rect.x, part.y - rect.y)
+        for part, _, fbo in surf.hidden:
+            gl.blit(fbo, surf._fbo, 0, 0, part.w, part.h, part.x - rect.x, part.y - rect.y)
+        surf.release_hidden()
+        surf.holders = ()
 
     # ----------------------------------------------------------------- post stage
 
@@ -591,7 +660,7 @@ class Compositor:
         if kind in ("zoom_in", "zoom_out") and self.cpu_scale:
             big = self._spotlit(kind, committed=False)
             fresh = self._spot_source is None or self._spot_source[:2] != (big, getattr(big, "version", 0))
-            if big is not None and big.holder is None and big.turn == 0 and big.period == big.zone.rect.w and fresh:
+            if big is not None and not big.holders and big.turn == 0 and big.period == big.zone.rect.w and fresh:
                 if over():
                     return False
                 self._spot_picture(big)  # read back now, not on the spotlight's first frame
@@ -979,7 +1048,7 @@ class Compositor:
         stats.pixels += sum(w * h for _, _, w, h in out.damage)
         if out.needs_clear:
             for surf in self.zones.values():
-                if surf.holder == out.display.id:
+                if out.display.id in surf.holders:
                     self._unsettle(surf)  # its pixels are about to be cleared away
             out.fbo.use()
             out.fbo.scissor = None
@@ -1018,7 +1087,7 @@ class Compositor:
     def _draw(self, out: Output, surf: ZoneSurface, part: Rect, stats: ComposeStats) -> None:
         """Draw the canvas rectangle `part` of zone `surf` onto output `out`."""
         d = out.display
-        if surf.holder == d.id:
+        if d.id in surf.holders:
             return  # its pixels are this panel's already (and only there: _settle_zones)
         stats.pixels += part.w * part.h
         out.damage.append(_native_rect(d, part))
@@ -1193,6 +1262,24 @@ def _lerp_rect(a: Rect, b: Rect, p: float) -> Rect:
         return round(u + (v - u) * p)
 
     return Rect(lerp(a.x, b.x), lerp(a.y, b.y), max(1, lerp(a.w, b.w)), max(1, lerp(a.h, b.h)))
+
+
+# rows of a zone's picture copied at a time into one panel's part of it: a few hundred KB (a
+# whole part would be megabytes of short-lived copies per picture, a crisis banner's 9 MB)
+_PART_BAND_BYTES = 256 * 1024
+
+
+def _write_part(texture: moderngl.Texture, pixels: np.ndarray, part: Rect, x: int, y: int) -> None:
+    """Write the rectangle `part` of `pixels` (h, w, 4) into `texture` at (x, y). A part narrower
+    than the picture is not contiguous and GL takes only whole rows: it goes in bands of rows."""
+    if part.w == pixels.shape[1]:
+        texture.write(np.ascontiguousarray(pixels[part.y : part.y1]), viewport=(x, y, part.w, part.h))
+        return
+    rows = max(1, _PART_BAND_BYTES // (part.w * 4))
+    for top in range(0, part.h, rows):
+        n = min(rows, part.h - top)
+        band = np.ascontiguousarray(pixels[part.y + top : part.y + top + n, part.x : part.x1])
+        texture.write(band, viewport=(x, y + top, part.w, n))
 
 
 def _native_rect(d: Display, part: Rect) -> tuple[int, int, int, int]:
