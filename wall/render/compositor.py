@@ -218,7 +218,7 @@ class Compositor:
         self._cpu_ready: dict[str, list[np.ndarray]] = {}
         self._source_ready: np.ndarray | None = None
         self._cpu_making: Future | None = None
-        # a still wall keeps a zone's pixels once, in its panel's picture, when that can be copied
+        # a still wall keeps a zone's pixels once, in its panels' pictures, when that can be copied
         # back: copies available and no panel rotated (a slide draws zones across panels)
         self._settles = self.use_blit and all(d.rotation % 360 == 0 for d in wall.displays)
         self._holders: dict[str, tuple[str, ...]] = {}  # zone id -> _holders_of, for the zones installed
@@ -284,8 +284,8 @@ class Compositor:
         self.pending_order = []
 
     def ready_zones(self, limit_s: float | None, transition: bool) -> bool:
-        """Give a texture again, copied from its panel's picture, to each zone whose pixels only that
-        picture holds (`_settle_zones`) and that the switch being prepared draws from a texture: the
+        """Give a texture again, copied from its panels' pictures, to each zone whose pixels only
+        those pictures hold (`_settle_zones`) and that the switch being prepared draws from a texture: the
         zones the next scenario carries over, and, when the switch has a transition, every zone of
         the one it leaves (a slide copies them). For up to `limit_s` of this frame (None: all; at
         least one a call), on the frames a switch is prepared; the commit does the rest. True when

@@ -464,7 +464,7 @@ class Engine:
             report.uploads += uploads
             report.uploaded_bytes += sent
             kind, duration = self._motion(preparing)
-            # zones whose pixels only a panel's picture holds get their textures back first (the
+            # zones whose pixels only their panels' pictures hold get their textures back first (the
             # commit draws every panel again, a transition copies the zones it leaves)
             self.compositor.ready_zones(None if budget is None else TARGETS_S_PER_FRAME, kind != "cut" and duration > 0)
             if kind != "cut" and duration > 0:
