@@ -1272,7 +1272,7 @@ _PART_BAND_BYTES = 256 * 1024
 def _write_part(texture: moderngl.Texture, pixels: np.ndarray, part: Rect, x: int, y: int) -> None:
     """Write the rectangle `part` of `pixels` (h, w, 4) into `texture` at (x, y). A part narrower
     than the picture is not contiguous and GL takes only whole rows: it goes in bands of rows."""
-    if part.w == pixels.shape[1]:
+    if part.x == 0 and part.w == pixels.shape[1]:  # whole rows: a view of them is contiguous
         texture.write(np.ascontiguousarray(pixels[part.y : part.y1]), viewport=(x, y, part.w, part.h))
         return
     rows = max(1, _PART_BAND_BYTES // (part.w * 4))
