@@ -518,16 +518,14 @@ class Compositor:
             holders = self._holders_of(surf.zone)
             if not holders or any(self.outputs[h].drawn.get(zid) != surf.state for h in holders):
                 continue
+            hidden = []
             for part in self._behind_bezels(surf.zone, holders):
                 x, y = part.x - surf.zone.rect.x, part.y - surf.zone.rect.y
                 tex, fbo = self._new_picture((part.w, part.h))
                 gl.blit(surf.fbo, fbo, x, y, part.w, part.h, 0, 0)
-                surf.hidden.append((part, tex, fbo))
-            fbo, tex = surf._fbo, surf._texture
-            surf._texture = surf._fbo = None
-            fbo.release()
-            tex.release()
-            surf.holders = holders
+                hidden.append((part, tex, fbo))
+            surf.release()
+            surf.hidden, surf.holders = hidden, holders
             settled = True
         return settled
 
