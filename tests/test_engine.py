@@ -213,10 +213,10 @@ class _ArmsTheWorker:
 
     def __reduce__(self):
         arm = (
-            "(lambda m, share: setattr(m, 'share', lambda pixels: __import__('os')._exit(3)"
-            " if getattr(m, '_armed', False) else (setattr(m, '_armed', True), share(pixels))[1]))"
-            "(__import__('wall.render.paint_pool', fromlist=['share']),"
-            " __import__('wall.render.paint_pool', fromlist=['share']).share)"
+            "(lambda c, hand: setattr(c, 'remove_all_but', lambda self, keep: __import__('os')._exit(3)"
+            " if getattr(c, '_armed', False) else (setattr(c, '_armed', True), hand(self, keep))[1]))"
+            "(__import__('wall.render.paint_pool', fromlist=['_SharedRasters'])._SharedRasters,"
+            " __import__('wall.render.paint_pool', fromlist=['_SharedRasters'])._SharedRasters.remove_all_but)"
         )
         return (eval, (arm,))
 
@@ -242,3 +242,36 @@ def test_a_zone_whose_worker_died_on_it_is_painted_again_by_the_next_worker(rt):
     assert zone not in rt.engine.errors  # painted by the next worker...
     for d, picture in settled.items():  # ...as it was before the worker died
         assert np.array_equal(rt.engine.compositor.read_output(d), picture), d
+
+
+def test_a_workers_picture_is_handed_over_in_the_memory_it_was_painted_in_and_nothing_else_is_left(monkeypatch):
+    """A worker paints straight into the shared file it hands over (no copy, no picture-sized block
+    in its heap); a picture it had to turn is copied, and the raster it painted in is removed."""
+    import os
+
+    from wall.render import paint_pool
+    from wall.render.paint_pool import _worker_paint, paint_view, take_shared
+    from wall.widgets.text import TextView
+
+    copies = []
+    share = paint_pool.share
+    monkeypatch.setattr(paint_pool, "share", lambda pixels: copies.append(pixels.shape) or share(pixels))
+
+    view = TextView("Gate 4 · boarding", "center", "#ffffff", "#203040", "#000000", "Noto Sans", True, 60, 8)
+    mine = f"{SHARED_DIR}/wall-paint-{os.getpid()}-*"
+    before = set(glob.glob(mine))
+    for turn in (0, 1):
+        expected, error, _ = paint_view("text", view, 160, 90, (), turn)
+        assert error is None
+        name, shape, error, _ = _worker_paint("text", view, 160, 90, (), turn)
+        assert error is None and shape == expected.shape == ((90, 160, 4) if turn == 0 else (160, 90, 4))
+        assert set(glob.glob(mine)) - before == {name}  # the picture's file, and no scratch raster
+        assert copies == ([] if turn == 0 else [(160, 90, 4)])  # copied only where it was turned
+        pixels, mm = take_shared(name, shape)
+        try:
+            assert np.array_equal(pixels, expected)  # the same picture, pixel for pixel
+            assert len(np.unique(pixels.reshape(-1, 4), axis=0)) > 10  # text was drawn, not a blank
+        finally:
+            del pixels
+            mm.close()
+        assert set(glob.glob(mine)) == before

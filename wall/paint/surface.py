@@ -3,8 +3,9 @@ paints painters fill and stroke it with (from the config's '#rrggbb[aa]' colours
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import skia
@@ -17,13 +18,32 @@ def color(hex_color: str) -> int:
     return skia.Color(r, g, b, a)
 
 
+# Where a raster's pixels are allocated: zeroed memory of this process, unless a paint worker paints
+# straight into the shared memory its picture is handed over in (wall/render/paint_pool.py), which
+# spares a copy of every picture and keeps megabyte-sized blocks out of the worker's heap.
+Allocate = Callable[[tuple[int, int, int]], np.ndarray]
+_allocate: ContextVar[Allocate | None] = ContextVar("raster_allocate", default=None)
+
+
+@contextmanager
+def rasters_in(allocate: Allocate) -> Iterator[None]:
+    """Rasters made inside this block take their (zeroed) pixels from `allocate(shape)`."""
+    token = _allocate.set(allocate)
+    try:
+        yield
+    finally:
+        _allocate.reset(token)
+
+
 @contextmanager
 def raster(width: int, height: int, background: str | None = None) -> Iterator[tuple[skia.Canvas, np.ndarray]]:
     """Yield (canvas, pixels): pixels is (height, width, 4) uint8 RGBA, row 0 at the top.
 
     Zone textures are opaque: painters always start from a solid background so a blit (which
     cannot blend) gives the same picture as drawing."""
-    pixels = np.zeros((height, width, 4), np.uint8)
+    allocate = _allocate.get()
+    shape = (height, width, 4)
+    pixels = allocate(shape) if allocate is not None else np.zeros(shape, np.uint8)
     surface = skia.Surface(pixels, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
     canvas = surface.getCanvas()
     if background is not None:

@@ -45,6 +45,7 @@ import numpy as np
 from ..geometry import Rect
 from ..memory import give_back_memory
 from ..paint.images import PICTURE_CACHE_ENV
+from ..paint.surface import rasters_in
 from ..paint.text import TextBox, avoid_bezels, record_text_boxes
 
 
@@ -149,20 +150,56 @@ def _shared_name(pid: int, n: int | str) -> str:
     return os.path.join(SHARED_DIR, f"wall-paint-{pid}-{n}")
 
 
-def share(pixels: np.ndarray) -> str:
-    """Copy a picture into a new shared-memory file (this process's); its name."""
+def _new_shared(shape: tuple[int, ...]) -> tuple[str, np.ndarray]:
+    """A new shared-memory file (this process's) holding a zeroed picture of `shape`, and the
+    picture, mapped: the mapping lasts as long as the array does."""
     path = _shared_name(os.getpid(), next(_names))
-    size = max(1, pixels.nbytes)
+    size = max(1, int(np.prod(shape)))
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
     try:
-        os.ftruncate(fd, size)
-        with mmap.mmap(fd, size) as mm:
-            view = np.ndarray(pixels.shape, np.uint8, buffer=mm)
-            view[...] = pixels
-            del view  # the map closes only once nothing points into it
+        os.ftruncate(fd, size)  # reads as zeros until written
+        mm = mmap.mmap(fd, size)
     finally:
         os.close(fd)
+    return path, np.ndarray(shape, np.uint8, buffer=mm)
+
+
+def share(pixels: np.ndarray) -> str:
+    """Copy a picture into a new shared-memory file (this process's); its name."""
+    path, view = _new_shared(pixels.shape)
+    view[...] = pixels
     return path
+
+
+class _SharedRasters:
+    """Allocates the rasters of one job in shared-memory files (wall/paint/surface.py's hook), so the
+    picture a painter returns is handed over without a copy, and no picture-sized block passes
+    through the worker's heap (glibc would keep its pages once freed)."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, np.ndarray]] = []
+
+    def __call__(self, shape: tuple[int, int, int]) -> np.ndarray:
+        path, pixels = _new_shared(shape)
+        self.files.append((path, pixels))
+        return pixels
+
+    def holding(self, pixels: np.ndarray) -> str | None:
+        """The file that holds exactly `pixels` (a painter's own raster, returned as it is)."""
+        for path, raster in self.files:
+            if pixels is raster or (
+                pixels.ctypes.data == raster.ctypes.data and pixels.shape == raster.shape and pixels.flags.c_contiguous
+            ):
+                return path
+        return None
+
+    def remove_all_but(self, keep: str) -> None:
+        """Remove the files of the rasters not handed over (a painter's scratch pictures, a picture
+        it turned or cut): their memory goes once nothing points into it."""
+        for path, _ in self.files:
+            if path != keep:
+                os.unlink(path)
+        self.files.clear()
 
 
 def take_shared(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, mmap.mmap]:
@@ -186,12 +223,15 @@ def _worker_paint(
     turn: int = 0,
     picture_cache: str = "",
 ) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
-    pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
-    name = share(pixels)
+    rasters = _SharedRasters()
+    with rasters_in(rasters):
+        pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
+    name = rasters.holding(pixels) or share(pixels)
+    rasters.remove_all_but(name)
     shape = pixels.shape
-    del pixels
-    # a zone's picture and skia's surface are large blocks glibc keeps once freed: a worker that
-    # painted a 4K zone once would hold its pages for good
+    del pixels  # unmaps this process's view of the picture: the wall maps the file next
+    # what painting left in the heap (skia's scratch, a picture cut or turned) goes back to the system:
+    # glibc keeps the pages of large blocks once freed
     give_back_memory()
     return name, shape, error, boxes
 
