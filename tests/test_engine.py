@@ -275,3 +275,11 @@ def test_a_workers_picture_is_handed_over_in_the_memory_it_was_painted_in_and_no
             del pixels
             mm.close()
         assert set(glob.glob(mine)) == before
+
+    def full(pixels):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paint_pool, "share", full)  # the copy of a turned picture finds /dev/shm full
+    with pytest.raises(OSError, match="No space"):
+        _worker_paint("text", view, 160, 90, (), 1)
+    assert set(glob.glob(mine)) == before  # the raster it painted in is gone too

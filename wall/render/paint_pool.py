@@ -224,9 +224,13 @@ def _worker_paint(
     picture_cache: str = "",
 ) -> tuple[str, tuple[int, ...], str | None, list[TextBox]]:
     rasters = _SharedRasters()
-    with rasters_in(rasters):
-        pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
-    name = rasters.holding(pixels) or share(pixels)
+    try:
+        with rasters_in(rasters):
+            pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
+        name = rasters.holding(pixels) or share(pixels)
+    except BaseException:  # no picture to hand over: none of this job's files stays behind
+        rasters.remove_all_but("")
+        raise
     rasters.remove_all_but(name)
     shape = pixels.shape
     del pixels  # unmaps this process's view of the picture: the wall maps the file next
