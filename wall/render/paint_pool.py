@@ -187,13 +187,12 @@ class _SharedRasters:
     def holding(self, pixels: np.ndarray) -> str | None:
         """The file that holds exactly `pixels` (a painter's own raster, returned as it is)."""
         for path, raster in self.files:
-            if pixels is raster or (
-                pixels.ctypes.data == raster.ctypes.data and pixels.shape == raster.shape and pixels.flags.c_contiguous
-            ):
+            # the same memory, whole: the raster itself, or a view of all of it
+            if pixels.ctypes.data == raster.ctypes.data and pixels.shape == raster.shape and pixels.flags.c_contiguous:
                 return path
         return None
 
-    def remove_all_but(self, keep: str) -> None:
+    def remove_all_but(self, keep: str | None) -> None:
         """Remove the files of the rasters not handed over (a painter's scratch pictures, a picture
         it turned or cut): their memory goes once nothing points into it."""
         for path, _ in self.files:
@@ -203,8 +202,9 @@ class _SharedRasters:
 
 
 def take_shared(path: str, shape: tuple[int, ...]) -> tuple[np.ndarray, mmap.mmap]:
-    """Map a picture `share` wrote, and remove its file at once (the mapping keeps the memory until
-    it is closed: nothing is left behind, whatever happens to this process later)."""
+    """Map a picture a worker handed over (painted in its file, or copied there by `share`), and
+    remove the file at once (the mapping keeps the memory until it is closed: nothing is left
+    behind, whatever happens to this process later)."""
     fd = os.open(path, os.O_RDWR)
     try:
         mm = mmap.mmap(fd, max(1, int(np.prod(shape))))
@@ -229,7 +229,7 @@ def _worker_paint(
             pixels, error, boxes = paint_view(widget_name, view, width, height, parts, turn, picture_cache)
         name = rasters.holding(pixels) or share(pixels)
     except BaseException:  # no picture to hand over: none of this job's files stays behind
-        rasters.remove_all_but("")
+        rasters.remove_all_but(None)
         raise
     rasters.remove_all_but(name)
     shape = pixels.shape
