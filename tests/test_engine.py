@@ -283,3 +283,28 @@ def test_a_workers_picture_is_handed_over_in_the_memory_it_was_painted_in_and_no
     with pytest.raises(OSError, match="No space"):
         _worker_paint("text", view, 160, 90, (), 1)
     assert set(glob.glob(mine)) == before  # the raster it painted in is gone too
+
+
+def test_a_wall_starting_removes_the_pictures_its_killed_predecessors_workers_left_in_shared_memory():
+    """A wall killed with -9 takes its workers with it, and nobody removes a picture a worker had
+    written but not handed over: the next wall to start does, and leaves a running wall's alone."""
+    import os
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = f"{SHARED_DIR}/wall-paint-{gone.pid}-16"
+    running = f"{SHARED_DIR}/wall-paint-{os.getpid()}-orphan-test"  # a worker that still runs
+    for path in (orphan, running):
+        with open(path, "wb") as f:
+            f.write(b"\0" * 4096)
+    pool = PaintPool(workers=1)
+    try:
+        pool.start()
+        assert not os.path.exists(orphan)
+        assert os.path.exists(running)
+    finally:
+        pool.close()
+        for path in (orphan, running):
+            if os.path.exists(path):
+                os.unlink(path)

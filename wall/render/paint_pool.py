@@ -146,7 +146,7 @@ SHARED_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
 _names = itertools.count()
 
 
-def _shared_name(pid: int, n: int | str) -> str:
+def _shared_name(pid: int | str, n: int | str) -> str:
     return os.path.join(SHARED_DIR, f"wall-paint-{pid}-{n}")
 
 
@@ -325,6 +325,8 @@ class PaintPool:
         with self._cond:
             if self._closed:
                 return
+            if not any(slot.thread for slot in self._slots):
+                remove_orphaned_pictures()
             for slot in self._slots:
                 if slot.thread is None:
                     self._spawn(slot)
@@ -488,3 +490,26 @@ def _remove_leftovers(pid: int) -> None:
             os.unlink(path)
         except OSError:
             pass
+
+
+def remove_orphaned_pictures() -> int:
+    """Remove the shared pictures of workers that are gone along with their wall (a wall killed with
+    -9, or by the OOM killer, takes its workers with it, and nobody was left to call
+    `_remove_leftovers`: each such file held a zone's picture in memory until the machine restarted).
+    A file whose worker still runs (another wall's, on this machine) stays. The files removed."""
+    removed = 0
+    for path in glob.glob(_shared_name("*", "*")):
+        try:
+            pid = int(os.path.basename(path).split("-")[2])
+            os.kill(pid, 0)  # raises when no such process exists
+            continue
+        except ProcessLookupError:
+            pass
+        except (ValueError, IndexError, PermissionError):  # not ours, or another user's live process
+            continue
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
