@@ -425,6 +425,64 @@ def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(
     assert c._spot_source is None and c._source_ready is None and not c._cpu_ready
 
 
+def test_a_shrinking_spotlight_fades_over_the_wall_as_it_is_redrawn_under_it(rt, mixer):
+    # zoom out: the scenario the spotlight returns to goes on being drawn under the fading picture
+    # (on the CPU it is read back once, then where the compositor redrew it): an operator hides a
+    # post mid-spotlight, a zone is blanked, and the next frame fades over the blanked zone
+    from wall.render.compositor import _lerp_rect
+    from wall.scenes.director import Zoom, spotlight_plan
+
+    settled(rt, "monitoring", T)
+    base = rt.loaded.scenarios["monitoring"]
+    rect = base.layout.zone("tone").rect
+    canvas = type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h)
+    c = rt.engine.compositor
+    spot = TransitionConfig(kind="cut", duration_s=1.0)
+    rt.engine.prepare(spotlight_plan(base, "tone", rt.loaded.wall), spot, Zoom("zoom_in", rect))
+    for _ in range(2000):
+        if rt.frame(T).committed:
+            break
+    rt.settle(T + timedelta(seconds=2))
+    at = T + timedelta(seconds=5)
+    rt.engine.prepare(base, spot, Zoom("zoom_out", rect))
+    for _ in range(2000):
+        if rt.frame(at).committed:
+            break
+    start = rt.engine.transition.start
+    now = start + timedelta(seconds=0.5)
+    rt.settle(now)
+    p = rt.engine.transition.progress(now)
+    alpha = 1.0 - p * p
+    grown = _lerp_rect(canvas, rect, p)
+    topics = base.layout.zone("topics").rect
+    assert grown.intersect(topics) == topics and alpha < 0.8  # the fading picture covers the zone
+    unblanked = {d.id: _read(c.outputs[d.id].fbo, d.resolution) for d in rt.loaded.wall.displays}
+    c.blank_zone("topics")
+    rt.frame(now)
+    big = _read(c.old_zones["tone"].fbo, c.old_zones["tone"].texture.size)
+    checked = stale = 0
+    for d in rt.loaded.wall.displays:
+        seen = topics.intersect(d.viewport)
+        if seen.empty:
+            continue
+        rows = slice(seen.y - d.viewport.y, seen.y1 - d.viewport.y)
+        cols = slice(seen.x - d.viewport.x, seen.x1 - d.viewport.x)
+        under = _read(c.outputs[d.id].fbo, d.resolution)
+        assert (under[rows, cols, :3] == np.array(c.background[:3]) * 255).all()  # blanked in the panel
+        (prows, pcols), near = _spotlit_part(c, d, big, grown)
+        lo, hi = np.min(near, axis=0)[..., :3] * alpha, np.max(near, axis=0)[..., :3] * alpha
+        shown = c.read_output(d.id)[prows, pcols, :3].astype(int)
+
+        def faded_over(picture: np.ndarray, shown=shown, prows=prows, pcols=pcols, lo=lo, hi=hi) -> np.ndarray:
+            below = picture[prows, pcols, :3].astype(float) * (1 - alpha)
+            return ((shown >= below + lo - 2) & (shown <= below + hi + 2)).all(axis=2)
+
+        assert faded_over(under).all(), f"display {d.id}: not faded over the panel's picture as it is now"
+        checked += 1
+        stale += int((~faded_over(unblanked[d.id])).sum())  # what the picture before the blank would fail
+    assert checked and stale > 10_000
+
+
 def test_zones_kept_only_in_their_panels_picture_change_no_pixel_of_the_wall(rt):
     # on a still wall, each zone inside one panel gives its texture back (its panel's picture holds
     # it): the same frames, switches and transitions show exactly what they show with every zone

@@ -211,7 +211,10 @@ class Compositor:
         # and a spotlight's zone picture is scaled by Pillow on the same threads (cpu_scale.py): the
         # picture's pixels, read back from GL once per version of it (zone, version, pixels, image)
         self._spot_source: tuple[ZoneSurface, int, np.ndarray, Any] | None = None
-        self._spot_jobs: list[tuple[Output, ZoneSurface, Rect, Rect, float]] = []  # panel, zone, rect, part, alpha
+        # panel, zone, rect, part, alpha, what the compositor redrew of the panel's new picture
+        self._spot_jobs: list[tuple[Output, ZoneSurface, Rect, Rect, float, list[Box]]] = []
+        # per panel, its new picture read back while a spotlight fades out over it
+        self._spot_unders: dict[str, np.ndarray] = {}
         # memory for the CPU's part of a transition: panel-sized pictures per panel, and a
         # canvas-sized one for the spotlit picture, made and touched on a mixing thread while the
         # switch is prepared (ready_targets: _make_memory), installed here once made
@@ -312,6 +315,7 @@ class Compositor:
             for out in self.outputs.values():
                 self._capture_before(out)
             self._mixing.clear()  # the pictures of the transition this one replaces
+            self._spot_unders.clear()
         shared = {id(s) for s in self.pending.values()}
         if keep_old:
             self._changed = self._changed_rects(shared, background)
@@ -450,6 +454,7 @@ class Compositor:
                 out.fbo.scissor = box
                 out.fbo.clear(*self.background)
                 out.fbo.scissor = None
+                out.written.append(box)  # (windows show a panel's damage; a mix reads it back again)
             for _, _, fbo in surf.hidden:
                 fbo.use()
                 fbo.clear(*self.background)
@@ -491,6 +496,7 @@ class Compositor:
             self._spot_on_cpu()
         if post is None or not post.transition:
             self._mixing.clear()
+            self._spot_unders.clear()
             self._spot_source = None
             if self.old_zones:
                 self.release_old()
@@ -798,6 +804,9 @@ class Compositor:
                         uv = (u0, 0.0, u0 + r.w / surf.period, 1.0)
                         self._quad(out, fbo, surf.texture, moved, uv, turn=surf.turn)
             return
+        if post.kind in ("zoom_in", "zoom_out") and post.rect is not None and before is not None and self.use_blit:
+            self._spotlight(out, post, fbo)
+            return
         # the others start from the new picture (not a crossfade that changes all of this panel)
         whole = post.kind == "crossfade" and before is not None and any(r.intersect(vp) == vp for r in self._changed)
         if not whole:
@@ -834,28 +843,49 @@ class Compositor:
                 if self.use_blit:
                     gl.blit(before[1], fbo, x, y, rw, rh, x, y)
         elif post.kind in ("zoom_in", "zoom_out") and post.rect is not None:
-            # a spotlight: the full-canvas zone grows out of its rectangle (or shrinks back into it)
+            # a spotlight without blits: the full-canvas zone grows out of its rectangle (or shrinks
+            # back into it) over the picture under it, drawn as a shaded pass
             canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
             big = self._spotlit(post.kind, committed=True)
             if post.kind == "zoom_in":
-                # under it the previous picture (a copy); the growing picture is the one new zone
-                if self.use_blit:
-                    gl.blit(before[1], fbo, 0, 0, w, h, 0, 0)
-                else:
-                    self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
+                self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
                 a, b, alpha = post.rect, canvas, 1.0
             else:
                 a, b, alpha = canvas, post.rect, 1.0 - p * p
             if big is not None:
                 r = _lerp_rect(a, b, p)
-                seen = r.intersect(vp)
-                if seen.empty:
-                    return
-                if self._scales_on_cpu(out, big, seen, post):
-                    # scaled by the CPU after every panel is composed (compose: _spot_on_cpu)
-                    self._spot_jobs.append((out, big, r, seen, alpha))
-                else:
+                if not r.intersect(vp).empty:
                     self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
+
+    def _spotlight(self, out: Output, post: PostEffects, fbo: moderngl.Framebuffer) -> None:
+        """One frame of a spotlight on a panel: the full-canvas zone grows out of its rectangle over
+        the picture the switch left (zoom in), or shrinks back into it over the new picture, fading
+        (zoom out). The picture under it is copied; where the CPU scales the zone (software GL,
+        _spot_on_cpu) only around the rectangle it will cover, since its upload replaces that."""
+        assert out.before is not None and post.rect is not None
+        w, h = out.display.resolution
+        vp = out.display.viewport
+        p = max(0.0, min(1.0, post.progress))
+        canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
+        big = self._spotlit(post.kind, committed=True)
+        if post.kind == "zoom_in":
+            under, a, b, alpha = out.before[1], post.rect, canvas, 1.0
+        else:
+            under, a, b, alpha = out.fbo, canvas, post.rect, 1.0 - p * p
+        r = _lerp_rect(a, b, p)
+        seen = r.intersect(vp)
+        if big is None or seen.empty:
+            gl.blit(under, fbo, 0, 0, w, h, 0, 0)
+        elif self._scales_on_cpu(out, big, seen, post):
+            box = _native_rect(out.display, seen)
+            for x, y, bw, bh in _around((0, 0, w, h), box):
+                gl.blit(under, fbo, x, y, bw, bh, x, y)
+            # scaled by the CPU after every panel is composed (compose: _spot_on_cpu); a fading
+            # picture is mixed over the new one, kept read back from GL (damage: what was redrawn)
+            self._spot_jobs.append((out, big, r, seen, alpha, list(out.damage)))
+        else:
+            gl.blit(under, fbo, 0, 0, w, h, 0, 0)
+            self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
 
     def _mix_on_cpu(self, progress: float) -> None:
         """This frame's crossfade on every panel that has one, mixed by the CPU (cpu_mix.py) and
@@ -920,18 +950,20 @@ class Compositor:
 
     def _spot_on_cpu(self) -> None:
         """This frame's spotlight on every panel the growing (or shrinking) picture covers, scaled by
-        the CPU (cpu_scale.py) and uploaded into the panels' post targets over the copy _transition
-        made there. A fading picture (zoom out) is mixed over the panel's new picture, read back."""
+        the CPU (cpu_scale.py) and uploaded into the panels' post targets, around which _spotlight
+        copied the picture under it. A fading picture (zoom out) is mixed over the panel's new
+        picture, read back from GL on its first fading frame, then only where it was redrawn."""
         jobs, self._spot_jobs = self._spot_jobs, []
         source = self._spot_picture(jobs[0][1])
         pieces = self._mix_pool.pieces(len(jobs))
         work = []
-        for out, big, r, seen, alpha in jobs:
+        for out, big, r, seen, alpha, damage in jobs:
             box = _native_rect(out.display, seen)
             k = round(alpha * 256)
-            scaled, under = self._spot_memory(out, box, k < 256)
+            scaled = self._spot_memory(out, box)
+            under = self._spot_under(out, damage) if k < 256 else None
             if under is not None:
-                out.fbo.read_into(under, viewport=box, components=4, alignment=1)
+                under = under[box[1] : box[1] + box[3], box[0] : box[0] + box[2]]
             w, h = big.texture.size
             sx, sy = w / r.w, h / r.h  # picture pixels per canvas pixel
             x0, y0 = (seen.x - r.x) * sx, (seen.y - r.y) * sy
@@ -970,17 +1002,31 @@ class Compositor:
         self._spot_source = (big, big.version, pixels, image)
         return image
 
-    def _spot_memory(self, out: Output, box: Box, fades: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """The (scaled, under) pictures of a panel's spotlit rectangle `box`: views of the memory
-        `ready_targets` made for the panel (new memory where it made none); under only if `fades`."""
+    def _spot_memory(self, out: Output, box: Box) -> np.ndarray:
+        """The scaled picture of a panel's spotlit rectangle `box`: a view of panel-sized memory
+        `ready_targets` made (new memory where it made none)."""
         self._install_memory(wait=True)
         held = self._cpu_ready.setdefault(out.display.id, [])
-        w, h = out.display.resolution
-        while len(held) < (2 if fades else 1):
+        if not held:
+            w, h = out.display.resolution
             held.append(np.empty((h, w, 4), np.uint8))
         size = box[2] * box[3] * 4  # the first rows of a panel-sized picture, as the box's own shape
-        views = [held[i].reshape(-1)[:size].reshape(box[3], box[2], 4) for i in range(2 if fades else 1)]
-        return views[0], views[1] if fades else None
+        return held[0].reshape(-1)[:size].reshape(box[3], box[2], 4)
+
+    def _spot_under(self, out: Output, damage: list[Box]) -> np.ndarray:
+        """The panel's new picture, which a shrinking spotlight fades over: read back whole on the
+        first fading frame (into the second picture `ready_targets` made), then only `damage`."""
+        under = self._spot_unders.get(out.display.id)
+        if under is not None:
+            for rect in damage:
+                _refresh(out.fbo, under, (0, 0, *out.display.resolution), rect)
+            return under
+        held = self._cpu_ready.get(out.display.id, [])
+        w, h = out.display.resolution
+        under = held.pop() if len(held) > 1 else np.empty((h, w, 4), np.uint8)
+        out.fbo.read_into(under, components=4, alignment=1)
+        self._spot_unders[out.display.id] = under
+        return under
 
     def _quad(
         self,
@@ -1208,6 +1254,7 @@ class Compositor:
             out.texture.release()
         self._mix_pool.close()
         self._mixing.clear()
+        self._spot_unders.clear()
         self._post_vao.release()
         self._post_vbo.release()
         self._post_prog.release()
@@ -1240,6 +1287,22 @@ def _refresh(fbo: moderngl.Framebuffer, copy: np.ndarray, box: Box, rect: Box) -
     if x1 <= x0 or y1 <= y0:
         return
     copy[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]] = _read_box(fbo, (x0, y0, x1 - x0, y1 - y0))
+
+
+def _around(whole: Box, box: Box) -> list[Box]:
+    """The parts of rectangle `whole` outside `box` (inside it): up to four, none overlapping."""
+    x, y, w, h = whole
+    bx0, by0 = max(x, box[0]), max(y, box[1])
+    bx1, by1 = min(x + w, box[0] + box[2]), min(y + h, box[1] + box[3])
+    if bx1 <= bx0 or by1 <= by0:
+        return [whole]
+    parts = [
+        (x, y, w, by0 - y),  # the rows before the box
+        (x, by1, w, y + h - by1),  # the rows after it
+        (x, by0, bx0 - x, by1 - by0),  # beside it, on either side
+        (bx1, by0, x + w - bx1, by1 - by0),
+    ]
+    return [part for part in parts if part[2] > 0 and part[3] > 0]
 
 
 def _turned_uv(s: float, t: float, turn: int) -> tuple[float, float]:
