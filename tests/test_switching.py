@@ -363,20 +363,15 @@ def _spotlit_part(c, d, big: np.ndarray, grown) -> tuple[tuple[slice, slice], li
     return (slice(seen.y - vp.y, seen.y1 - vp.y), slice(seen.x - vp.x, seen.x1 - vp.x)), near
 
 
-@pytest.mark.parametrize("kind", ["zoom_in", "zoom_out"])
-def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(rt, mixer, kind):
-    # zoom in: the spotlit zone's picture (painted at the canvas's size) grows out of its rectangle
-    # over a copy of the picture the switch left; zoom out: it shrinks back into it, fading (alpha
-    # 1 - p^2), over the scenario it returns to. On software GL Pillow scales it (nearest pixels);
-    # elsewhere a linear GL pass does
-    from wall.render.compositor import _lerp_rect
+def _spotlit_tone(rt, kind: str):
+    """Monitoring's tone zone spotlit for 1 s: growing to the whole wall (zoom_in), or shrinking back
+    from it (zoom_out, once it has grown); run until committed. The zone's rectangle, the canvas's
+    and when the spotlight started."""
     from wall.scenes.director import Zoom, spotlight_plan
 
     settled(rt, "monitoring", T)
     base = rt.loaded.scenarios["monitoring"]
     rect = base.layout.zone("tone").rect
-    canvas = type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h)
-    c = rt.engine.compositor
     spot = TransitionConfig(kind="cut", duration_s=1.0)
     if kind == "zoom_out":  # from the spotlight, back to the scenario
         rt.engine.prepare(spotlight_plan(base, "tone", rt.loaded.wall), spot, Zoom("zoom_in", rect))
@@ -391,7 +386,19 @@ def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(
     for _ in range(2000):
         if rt.frame(at).committed:
             break
-    start = rt.engine.transition.start
+    return rect, type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h), rt.engine.transition.start
+
+
+@pytest.mark.parametrize("kind", ["zoom_in", "zoom_out"])
+def test_a_spotlight_frame_is_the_zone_picture_scaled_over_the_picture_under_it(rt, mixer, kind):
+    # zoom in: the spotlit zone's picture (painted at the canvas's size) grows out of its rectangle
+    # over a copy of the picture the switch left; zoom out: it shrinks back into it, fading (alpha
+    # 1 - p^2), over the scenario it returns to. On software GL Pillow scales it (nearest pixels);
+    # elsewhere a linear GL pass does
+    from wall.render.compositor import _lerp_rect
+
+    rect, canvas, start = _spotlit_tone(rt, kind)
+    c = rt.engine.compositor
     rt.settle(start + timedelta(seconds=0.3))
     p = rt.engine.transition.progress(start + timedelta(seconds=0.3))
     assert 0.1 < p < 0.9
@@ -430,25 +437,10 @@ def test_a_shrinking_spotlight_fades_over_the_wall_as_it_is_redrawn_under_it(rt,
     # (on the CPU it is read back once, then where the compositor redrew it): an operator hides a
     # post mid-spotlight, a zone is blanked, and the next frame fades over the blanked zone
     from wall.render.compositor import _lerp_rect
-    from wall.scenes.director import Zoom, spotlight_plan
 
-    settled(rt, "monitoring", T)
+    rect, canvas, start = _spotlit_tone(rt, "zoom_out")
     base = rt.loaded.scenarios["monitoring"]
-    rect = base.layout.zone("tone").rect
-    canvas = type(rect)(0, 0, rt.loaded.wall.canvas_w, rt.loaded.wall.canvas_h)
     c = rt.engine.compositor
-    spot = TransitionConfig(kind="cut", duration_s=1.0)
-    rt.engine.prepare(spotlight_plan(base, "tone", rt.loaded.wall), spot, Zoom("zoom_in", rect))
-    for _ in range(2000):
-        if rt.frame(T).committed:
-            break
-    rt.settle(T + timedelta(seconds=2))
-    at = T + timedelta(seconds=5)
-    rt.engine.prepare(base, spot, Zoom("zoom_out", rect))
-    for _ in range(2000):
-        if rt.frame(at).committed:
-            break
-    start = rt.engine.transition.start
     now = start + timedelta(seconds=0.5)
     rt.settle(now)
     p = rt.engine.transition.progress(now)
