@@ -804,7 +804,7 @@ class Compositor:
                         uv = (u0, 0.0, u0 + r.w / surf.period, 1.0)
                         self._quad(out, fbo, surf.texture, moved, uv, turn=surf.turn)
             return
-        if post.kind in ("zoom_in", "zoom_out") and post.rect is not None and before is not None and self.use_blit:
+        if post.kind in ("zoom_in", "zoom_out") and post.rect is not None and before is not None:
             self._spotlight(out, post, fbo)
             return
         # the others start from the new picture (not a crossfade that changes all of this panel)
@@ -842,26 +842,13 @@ class Compositor:
                 x, y, rw, rh = _native_rect(out.display, rest)
                 if self.use_blit:
                     gl.blit(before[1], fbo, x, y, rw, rh, x, y)
-        elif post.kind in ("zoom_in", "zoom_out") and post.rect is not None:
-            # a spotlight without blits: the full-canvas zone grows out of its rectangle (or shrinks
-            # back into it) over the picture under it, drawn as a shaded pass
-            canvas = Rect(0, 0, self.wall.canvas_w, self.wall.canvas_h)
-            big = self._spotlit(post.kind, committed=True)
-            if post.kind == "zoom_in":
-                self._quad(out, fbo, before[0], vp, (0.0, 0.0, 1.0, 1.0), native_uv=True)
-                a, b, alpha = post.rect, canvas, 1.0
-            else:
-                a, b, alpha = canvas, post.rect, 1.0 - p * p
-            if big is not None:
-                r = _lerp_rect(a, b, p)
-                if not r.intersect(vp).empty:
-                    self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
 
     def _spotlight(self, out: Output, post: PostEffects, fbo: moderngl.Framebuffer) -> None:
         """One frame of a spotlight on a panel: the full-canvas zone grows out of its rectangle over
         the picture the switch left (zoom in), or shrinks back into it over the new picture, fading
         (zoom out). The picture under it is copied; where the CPU scales the zone (software GL,
-        _spot_on_cpu) only around the rectangle it will cover, since its upload replaces that."""
+        _spot_on_cpu) only around the rectangle it will cover, since its upload replaces that;
+        elsewhere a shaded pass draws the zone over the copy."""
         assert out.before is not None and post.rect is not None
         w, h = out.display.resolution
         vp = out.display.viewport
@@ -874,17 +861,19 @@ class Compositor:
             under, a, b, alpha = out.fbo, canvas, post.rect, 1.0 - p * p
         r = _lerp_rect(a, b, p)
         seen = r.intersect(vp)
-        if big is None or seen.empty:
-            gl.blit(under, fbo, 0, 0, w, h, 0, 0)
-        elif self._scales_on_cpu(out, big, seen, post):
+        if big is not None and not seen.empty and self._scales_on_cpu(out, big, seen, post):
             box = _native_rect(out.display, seen)
             for x, y, bw, bh in _around((0, 0, w, h), box):
                 gl.blit(under, fbo, x, y, bw, bh, x, y)
             # scaled by the CPU after every panel is composed (compose: _spot_on_cpu); a fading
             # picture is mixed over the new one, kept read back from GL (damage: what was redrawn)
             self._spot_jobs.append((out, big, r, seen, alpha, list(out.damage)))
-        else:
+            return
+        if self.use_blit:
             gl.blit(under, fbo, 0, 0, w, h, 0, 0)
+        else:
+            self.ctx.copy_framebuffer(fbo, under)
+        if big is not None and not seen.empty:
             self._quad(out, fbo, big.texture, r, (0.0, 0.0, 1.0, 1.0), alpha=alpha, linear=True, turn=big.turn)
 
     def _mix_on_cpu(self, progress: float) -> None:
@@ -898,14 +887,12 @@ class Compositor:
             held = self._mixing.setdefault(out.display.id, {})
             for box in boxes:
                 pictures = held.get(box)
+                first = pictures is None
                 if pictures is None:
                     assert out.before is not None
                     pictures = held[box] = self._mix_memory(out, box)
                     out.before[1].read_into(pictures[0], viewport=box, components=4, alignment=1)
-                    out.fbo.read_into(pictures[1], viewport=box, components=4, alignment=1)
-                else:
-                    for rect in damage:
-                        _refresh(out.fbo, pictures[1], box, rect)
+                _read_back(out.fbo, pictures[1], box, None if first else damage)
                 work.append((out, box, pictures))
         running = self._mix_pool.mix([pictures for _, _, pictures in work], k)
         # each panel goes up as soon as it is mixed, while the threads mix the next
@@ -1016,16 +1003,13 @@ class Compositor:
     def _spot_under(self, out: Output, damage: list[Box]) -> np.ndarray:
         """The panel's new picture, which a shrinking spotlight fades over: read back whole on the
         first fading frame (into the second picture `ready_targets` made), then only `damage`."""
-        under = self._spot_unders.get(out.display.id)
-        if under is not None:
-            for rect in damage:
-                _refresh(out.fbo, under, (0, 0, *out.display.resolution), rect)
-            return under
-        held = self._cpu_ready.get(out.display.id, [])
         w, h = out.display.resolution
-        under = held.pop() if len(held) > 1 else np.empty((h, w, 4), np.uint8)
-        out.fbo.read_into(under, components=4, alignment=1)
-        self._spot_unders[out.display.id] = under
+        under = self._spot_unders.get(out.display.id)
+        first = under is None
+        if under is None:
+            held = self._cpu_ready.get(out.display.id, [])
+            under = self._spot_unders[out.display.id] = held.pop() if len(held) > 1 else np.empty((h, w, 4), np.uint8)
+        _read_back(out.fbo, under, (0, 0, w, h), None if first else damage)
         return under
 
     def _quad(
@@ -1278,6 +1262,16 @@ def _read_box(fbo: moderngl.Framebuffer, box: Box) -> np.ndarray:
     pixels = np.empty((box[3], box[2], 4), np.uint8)
     fbo.read_into(pixels, viewport=box, components=4, alignment=1)
     return pixels
+
+
+def _read_back(fbo: moderngl.Framebuffer, copy: np.ndarray, box: Box, damage: list[Box] | None) -> None:
+    """Keep `copy`, the native rectangle `box` of `fbo` read back, up to date: read all of it (damage
+    None: its first read), or again only where `damage` (what was redrawn since) meets it."""
+    if damage is None:
+        fbo.read_into(copy, viewport=box, components=4, alignment=1)
+        return
+    for rect in damage:
+        _refresh(fbo, copy, box, rect)
 
 
 def _refresh(fbo: moderngl.Framebuffer, copy: np.ndarray, box: Box, rect: Box) -> None:

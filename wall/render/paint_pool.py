@@ -492,24 +492,21 @@ def _remove_leftovers(pid: int) -> None:
             pass
 
 
-def remove_orphaned_pictures() -> int:
+def remove_orphaned_pictures() -> None:
     """Remove the shared pictures of workers that are gone along with their wall (a wall killed with
     -9, or by the OOM killer, takes its workers with it, and nobody was left to call
     `_remove_leftovers`: each such file held a zone's picture in memory until the machine restarted).
-    A file whose worker still runs (another wall's, on this machine) stays. The files removed."""
-    removed = 0
+    A file whose worker still runs (another wall's, on this machine) stays."""
+    pids = set()
     for path in glob.glob(_shared_name("*", "*")):
         try:
-            pid = int(os.path.basename(path).split("-")[2])
-            os.kill(pid, 0)  # raises when no such process exists
+            pids.add(int(os.path.basename(path).split("-")[2]))
+        except (ValueError, IndexError):  # not ours
             continue
-        except ProcessLookupError:
-            pass
-        except (ValueError, IndexError, PermissionError):  # not ours, or another user's live process
-            continue
+    for pid in pids:
         try:
-            os.unlink(path)
-            removed += 1
-        except OSError:
+            os.kill(pid, 0)  # raises when no such process exists
+        except ProcessLookupError:
+            _remove_leftovers(pid)
+        except PermissionError:  # another user's live process
             pass
-    return removed
