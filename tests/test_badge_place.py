@@ -9,6 +9,7 @@ import pytest
 from widget_kit import T0, demo_snapshot, make_ctx, options
 
 from wall.paint import status as status_paint
+from wall.painters.registry import painter
 from wall.widgets.registry import widget
 
 WIDGETS = [
@@ -54,7 +55,7 @@ def test_nothing_is_painted_under_the_badge(name, opts, width, height, floor, mo
     module = widget(name)
     view = module.build(options(name, **opts), _stale_ctx(width, height, floor, "stale"))
     assert view.status.state == "stale" and view.status.note.startswith("data from ")
-    pixels, boxes = _painted_without_badge(module, view, width, height, monkeypatch)
+    pixels, boxes = _painted_without_badge(painter(name), view, width, height, monkeypatch)
     assert len(boxes) == 1, f"{name} painted {len(boxes)} badges"
     b = boxes[0]
     x0, y0, x1, y1 = int(b.x), int(b.y), int(np.ceil(b.x + b.w)), int(np.ceil(b.y + b.h))

@@ -68,6 +68,58 @@ def test_a_paint_worker_loads_no_network_stack():
     assert done.stdout.strip() == "[]"
 
 
+WORKER_PROBE = r"""
+import json, pickle, sys
+from wall.render.paint_pool import _worker_init, paint_view
+_worker_init()
+painted = []
+for widget, view, width, height in pickle.loads(open(sys.argv[1], "rb").read()):
+    pixels, error, boxes = paint_view(widget, view, width, height)
+    colours = len({bytes(p) for p in pixels[::7, ::7].reshape(-1, 4)})
+    painted.append({"widget": widget, "error": error, "colours": colours})
+loaded = [m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core", "_hashlib", "yaml")
+          or m.startswith(("wall.widgets", "wall.config", "feeds.model", "wall.pictures"))]
+print(json.dumps({"painted": painted, "loaded": sorted(loaded)}))
+"""
+
+
+def test_a_paint_worker_paints_every_demo_widget_without_the_config_and_feed_models(tmp_path):
+    # a worker unpickles views, which imports the modules that define them: views and painters live in
+    # wall/painters, away from the options models (pydantic) and builders, so each worker is about
+    # 16 MB smaller for the life of the wall (pydantic and its schemas; OpenSSL, which hashlib loads)
+    import json
+    import pickle
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from wall.config.loader import load_config
+    from wall.scenes.views import SceneViews
+    from wall.store import Store
+
+    loaded = load_config("config/demo.yaml")
+    store = Store.from_config(loaded.config)
+    jobs = []
+    try:
+        for plan in loaded.scenarios.values():
+            for zone_id, (widget, view) in SceneViews(loaded, store).frame(plan, datetime.now(UTC)).views.items():
+                rect = plan.layout.zone(zone_id).rect
+                jobs.append((widget, view, rect.w, rect.h))
+    finally:
+        store.close()
+    (tmp_path / "jobs.pickle").write_bytes(pickle.dumps(jobs))
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_PROBE, str(tmp_path / "jobs.pickle")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == [], "a paint worker loaded what only the wall process needs"
+    widgets = {p["widget"] for p in got["painted"]}
+    assert len(got["painted"]) == len(jobs) and len(widgets) >= 10, widgets
+    assert [p for p in got["painted"] if p["error"]] == []  # every view unpickled and painted...
+    assert min(p["colours"] for p in got["painted"]) > 1  # ...into a picture, not a blank
+
+
 COMPILER_PROBE = r"""
 import json, re, sys
 from pathlib import Path

@@ -16,6 +16,7 @@ from feeds.demo import COUNTRIES
 from feeds.model import Metric
 from wall.config.base import rgba
 from wall.paint.text import record_text_sizes
+from wall.painters import map as world_painter
 from wall.widgets import map as world
 
 
@@ -132,10 +133,10 @@ def test_options_are_validated():
 
 
 def test_shipped_shapes_are_small_public_domain_and_keyed_by_iso_alpha2():
-    doc = json.loads(world.GEO_FILE.read_text(encoding="utf-8"))
-    assert world.GEO_FILE.stat().st_size < 300_000
+    doc = json.loads(world_painter.GEO_FILE.read_text(encoding="utf-8"))
+    assert world_painter.GEO_FILE.stat().st_size < 300_000
     assert "public domain" in doc["licence"]
-    readme = (world.GEO_FILE.parent / "README.md").read_text(encoding="utf-8")
+    readme = (world_painter.GEO_FILE.parent / "README.md").read_text(encoding="utf-8")
     assert "public domain" in readme and "make_world_geo.py" in readme
     names = world.country_names()
     assert len(names) > 170
@@ -150,7 +151,7 @@ def test_france_and_norway_are_coloured(code):
 
 
 def test_projection_is_natural_earth():
-    x, y = world.natural_earth(np.array([0.0, 180.0, 0.0]), np.array([0.0, 0.0, 90.0]))
+    x, y = world_painter.natural_earth(np.array([0.0, 180.0, 0.0]), np.array([0.0, 0.0, 90.0]))
     assert x[0] == 0 and y[0] == 0
     assert x[1] == pytest.approx(math.pi * 0.8707, rel=1e-4)
     assert y[2] == pytest.approx(1.4224, abs=1e-3)  # the flat pole of the Natural Earth projection
@@ -158,11 +159,11 @@ def test_projection_is_natural_earth():
 
 def test_geometry_is_parsed_once_per_process():
     render("map", 320, 180, data=demo_snapshot())
-    before = world._projected.cache_info()
+    before = world_painter._projected.cache_info()
     render("map", 320, 180, data=demo_snapshot())
-    after = world._projected.cache_info()
+    after = world_painter._projected.cache_info()
     assert after.misses == before.misses and after.hits > before.hits
-    assert world._geo.cache_info().currsize == 1
+    assert world_painter.world_countries.cache_info().currsize == 1
 
 
 @pytest.mark.parametrize("region", list(world.REGIONS))

@@ -13,6 +13,7 @@ from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, option
 from feeds.demo import HEADLINES
 from feeds.model import Author, Post
 from wall.paint.text import record_text_sizes
+from wall.painters import ticker as ticker_painter
 from wall.widgets import ticker
 
 
@@ -244,7 +245,7 @@ def test_no_text_below_the_rooms_floor(h):
     assert sizes and min(size for size, _ in sizes) >= 42, sorted(sizes)[:3]
     # the strip logic is unchanged: zone-high, one period wide, at least the zone's width
     assert strip.shape == (h, view.period_px, 4) and view.period_px >= 1920
-    assert view.font_size * ticker.LINE_EM <= h - 2 * ticker.edge_px(h)  # a line fits between the edges
+    assert view.font_size * ticker_painter.LINE_EM <= h - 2 * ticker_painter.edge_px(h)  # a line fits between the edges
 
 
 def test_a_short_band_is_raised_to_the_floor_and_its_period_follows():
@@ -263,7 +264,7 @@ def test_a_short_band_is_raised_to_the_floor_and_its_period_follows():
 def test_a_band_too_short_for_the_floor_keeps_what_fits_between_its_edges():
     view = build("ticker", far(1280, 50))
     assert 21 < view.font_size < 42  # the legibility check warns about this zone; the text is not clipped
-    assert view.font_size * ticker.LINE_EM <= 50 - 2 * ticker.edge_px(50)
+    assert view.font_size * ticker_painter.LINE_EM <= 50 - 2 * ticker_painter.edge_px(50)
     strip = paint("ticker", view, 1280, 50)
     assert strip.shape == (50, view.period_px, 4)
 

@@ -15,6 +15,7 @@ from widget_kit import T0, assert_golden, build, demo_snapshot, make_ctx, option
 from feeds.demo import TOPICS
 from feeds.model import Author, Metric, Post
 from wall.paint.text import record_text_sizes
+from wall.painters import topics as topics_painter
 from wall.widgets import topics
 
 
@@ -203,8 +204,8 @@ def _overlaps(words) -> bool:
 
 def test_cloud_layout_is_deterministic_bounded_and_without_overlaps():
     view = build("topics", make_ctx(960, 540, data=demo_snapshot()), style="cloud")
-    a = topics.layout_cloud(view, 860, 400)
-    b = topics.layout_cloud(view, 860, 400)
+    a = topics_painter.layout_cloud(view, 860, 400)
+    b = topics_painter.layout_cloud(view, 860, 400)
     assert a == b
     assert [w.label for w in a] == [i.label for i in view.items]  # every word is placed
     assert not _overlaps(a)
@@ -216,7 +217,7 @@ def test_cloud_layout_is_deterministic_bounded_and_without_overlaps():
 def test_a_crowded_cloud_shrinks_to_fit_every_word():
     many = {f"#topic{i:02d}": 1000 - i * 15 for i in range(60)}
     view = build("topics", make_ctx(480, 270, data=snapshot_with(metrics=breakdown(many))), style="cloud", limit=60)
-    placed = topics.layout_cloud(view, 430, 190)
+    placed = topics_painter.layout_cloud(view, 430, 190)
     assert len(placed) == 60 and not _overlaps(placed)
     assert all(w.x + w.w <= 430 and w.y + w.h <= 190 for w in placed)
 
@@ -260,7 +261,7 @@ def test_the_list_shows_fewer_rows_at_the_floor():
 def test_the_cloud_leaves_words_out_rather_than_go_below_the_floor():
     many = {f"#topic{i:02d}": 1000 - i * 15 for i in range(60)}
     view = build("topics", far(480, 270, snapshot_with(metrics=breakdown(many))), style="cloud", limit=60)
-    placed = topics.layout_cloud(view, 430, 190)
+    placed = topics_painter.layout_cloud(view, 430, 190)
     labels = [w.label for w in placed]
     assert 0 < len(placed) < 60 and labels[0] == "#topic00"
     ranked = [i.label for i in view.items]
@@ -272,7 +273,7 @@ def test_the_cloud_leaves_words_out_rather_than_go_below_the_floor():
 def test_the_cloud_at_the_floor_keeps_its_ranking_and_drops_an_unfittable_word():
     data = snapshot_with(metrics=breakdown({"#big": 900, "#mid": 400, "#" + "x" * 119: 300, "#small": 10}))
     view = build("topics", far(960, 540, data), style="cloud")
-    placed = topics.layout_cloud(view, 860, 400)
+    placed = topics_painter.layout_cloud(view, 860, 400)
     assert [w.label for w in placed] == ["#big", "#mid", "#small"]  # 120 characters never fit at 42 px
     sizes = [w.size for w in placed]
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] >= 42 and sizes[0] >= 2 * 42

@@ -71,9 +71,9 @@ class _Floor:
 def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int = 3) -> dict[str, dict]:
     """Median time to paint each zone of a scenario once (what a worker process spends when the
     zone's content changes; never on the render thread)."""
+    from .painters.registry import painter
     from .scenes.views import SceneViews
     from .store import Store
-    from .widgets.registry import widget
 
     plan = loaded.scenarios[scenario]
     store = Store.from_config(loaded.config)
@@ -87,7 +87,7 @@ def paint_costs(loaded: LoadedConfig, scenario: str, t: datetime, repeats: int =
         samples = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            widget(name).paint(view, rect.w, rect.h)
+            painter(name).paint(view, rect.w, rect.h)
             samples.append((time.perf_counter() - t0) * 1000)
         out[zone_id] = {"widget": name, "size": [rect.w, rect.h], "paint_ms": round(float(np.median(samples)), 2)}
     return out

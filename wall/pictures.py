@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from feeds.model import web_url
+from feeds.urls import web_url
 
 if TYPE_CHECKING:
     import asyncio

@@ -6,10 +6,10 @@ reference into a path without touching the disk, so widgets can call it in build
 references give None: painters never go to the network (callers draw a placeholder instead).
 
 Only the wall's config names files. A reference that came from a feed (a post's picture, an
-author's avatar: a `feeds.model.FeedURL`, or any reference passed with `feed=True`) is never opened
+author's avatar: a `feeds.urls.FeedURL`, or any reference passed with `feed=True`) is never opened
 from this machine's files, whatever it says ('asset:../..', 'file:///etc/passwd', '/etc/passwd',
-'../x.png'): the feeds' models already refuse such URLs where feed data enters (feeds/model.py), and
-this is the second lock, for one that slipped past. The exceptions are the pictures bundled for
+'../x.png'): the feeds' models already refuse such URLs where feed data enters (the check in
+feeds/urls.py), and this is the second lock, for one that slipped past. The exceptions are the pictures bundled for
 the demo feed ('asset:demo/photo1.png', confined to assets/demo/) and the files of the web picture
 cache (wall/pictures.py): a file named '<sha-256>.png' directly inside a directory that
 WALL_PICTURE_CACHE names (set by the picture service, inherited by painter processes; never by a feed).
@@ -40,7 +40,7 @@ import numpy as np
 import skia
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from feeds.model import BUNDLED_PICTURE, FeedURL, web_url
+from feeds.urls import BUNDLED_PICTURE, FeedURL, web_url
 
 from ..assets import ASSETS, ROOT
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import unicodedata
 
@@ -35,6 +34,10 @@ AVATAR_COLORS = (
 
 def avatar_color(key: str) -> str:
     """A stable colour per person (same author, same colour on every screen and every day)."""
+    # imported here: builders call this in the wall's process, and a paint worker, which only draws
+    # avatars, then never loads hashlib's OpenSSL (3.6 MB)
+    import hashlib
+
     digest = hashlib.blake2s(key.encode("utf-8", "replace"), digest_size=2).digest()
     return AVATAR_COLORS[int.from_bytes(digest, "big") % len(AVATAR_COLORS)]
 

@@ -112,13 +112,12 @@ def turned(pixels: np.ndarray, turn: int) -> np.ndarray:
 
 def _paint(widget_name: str, view: Any, width: int, height: int) -> tuple[np.ndarray, str | None]:
     from ..paint.error_card import paint_error_card
-    from ..widgets.registry import scrolls, widget
+    from ..painters.registry import painter, scrolls  # not wall.widgets: a worker imports no pydantic
 
     try:
         if view.__class__.__name__ == "ErrorView":
             return paint_error_card(view, width, height), view.message
-        module = widget(widget_name)
-        pixels = module.paint(view, width, height)
+        pixels = painter(widget_name).paint(view, width, height)
         # a scrolling widget paints one period of its strip, at least as wide as the zone
         strip = scrolls(widget_name)
         ok_width = pixels.shape[1] >= width if strip else pixels.shape[1] == width
@@ -256,9 +255,9 @@ def _worker_init(parent: int | None = None) -> None:
         pass
     if parent is not None and os.getppid() != parent:
         os._exit(0)
-    from ..widgets.registry import widgets
+    from ..painters.registry import load_all
 
-    widgets()  # import painters and fonts up front, not on the first paint
+    load_all()  # import painters and fonts up front, not on the first paint
 
 
 HEADER = struct.Struct("<Q")  # the length of the pickle that follows

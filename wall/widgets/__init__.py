@@ -1,1 +1,2 @@
-"""Widgets: one module each, holding its options model, a pure view-model builder and a painter."""
+"""Widgets: one module each, holding its options model and a pure view-model builder; its views and
+painter are in the wall/painters module of the same name."""

@@ -5,8 +5,9 @@ A widget module defines:
 - `build(options, ctx) -> view`: pure and cheap (it runs on the render thread every frame): store
   data + zone size + time -> a frozen dataclass of exactly what to draw. Equal views paint equal
   pixels, so the compositor repaints a zone only when its view changes;
-- `paint(view, width, height) -> ndarray`: view -> (height, width, 4) uint8 RGBA pixels, run on a
-  worker thread, never on the render thread;
+- `paint(view, width, height) -> ndarray`: view -> (height, width, 4) uint8 RGBA pixels, run in a
+  paint worker, never on the render thread. It and the view's classes are defined in
+  wall/painters/<name>.py (no pydantic there: that is all a worker imports) and imported here;
 - `TEXT_BEARING`: whether the zone shows text (for bezel and legibility checks).
 """
 
@@ -27,6 +28,7 @@ from ..calendar_names import DAY_ABBR, MONTH_ABBR
 from ..config.base import StrictModel
 from ..config.syntax import zone
 from ..numbers import human_number
+from ..painters.base import DataStatus, ThemeView
 
 
 class BindingBase(StrictModel):
@@ -49,43 +51,6 @@ def _known_zone(name: str, *, local: bool) -> str:
 # An option naming an IANA time zone ('Europe/Paris'); LocalOrZone also takes 'local' (the machine's).
 TimeZone = Annotated[str, AfterValidator(partial(_known_zone, local=False))]
 LocalOrZone = Annotated[str, AfterValidator(partial(_known_zone, local=True))]
-
-
-@dataclass(frozen=True)
-class ThemeView:
-    """The colours and font a painter uses, copied into each view so painting is view -> pixels."""
-
-    background: str
-    surface: str
-    text: str
-    muted: str
-    accent: str
-    font: str
-    positive: str = "#3ddc97"
-    neutral: str = "#9aa3b8"
-    negative: str = "#ff5c6c"
-    ok: str = "#3ddc97"
-    warn: str = "#f2a900"
-    breach: str = "#ff5c6c"
-    variant: str = "dark"
-    logo: str = ""  # the brand's logo ('asset:...' or a path): holding cards and screens show it
-
-    @classmethod
-    def from_config(cls, theme: Any) -> ThemeView:
-        return cls(**{f: getattr(theme, f) for f in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
-class DataStatus:
-    """How fresh the data a zone shows is, in words a room operator reads at a glance."""
-
-    state: str  # ok | loading | stale | failing | credentials | unbound
-    note: str = ""  # the badge text; empty when all is well
-    min_px: float = 0.0  # the room's smallest legible font size: the badge is never smaller
-
-    @property
-    def ok(self) -> bool:
-        return self.state == "ok"
 
 
 def _ago(seconds: float) -> str:

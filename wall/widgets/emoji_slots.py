@@ -1,25 +1,18 @@
-"""Custom emoji drawn inline (Mastodon's `emojis`, in post texts and display names).
-
-A ':shortcode:' never reaches the screen: when its picture is in the picture service's cache, an
-em space (EMOJI_SLOT) holds its place in the text and the painter draws the picture over the gap the
-laid-out paragraph left; until then (or when it failed) the shortcode is simply left out. Used by
-every widget that shows a name or a text carrying them (post cards, the influencer board, the
-ticker)."""
+"""Custom emoji placed in a text (Mastodon's `emojis`): each known ':shortcode:' becomes a slot
+(EMOJI_SLOT) whose picture the painter draws over it (wall/painters/inline_emoji.py). Builders run this;
+it asks the picture service for each picture, so the paint workers never import it."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import skia
-
-from feeds.model import CustomEmoji
-
-from ..paint.images import PictureUnavailable, draw_picture
-from ..paint.text import Fitted, TextStyle, slot_centres
+from ..painters.inline_emoji import EMOJI_SLOT
 from ..pictures import cached
 
-# one em wide, so the picture drawn over it sits in the flow of the text
-EMOJI_SLOT = "\u2003"
+if TYPE_CHECKING:
+    from feeds.model import CustomEmoji
+
 _SHORTCODE = re.compile(r":([A-Za-z0-9_]{1,64}):")
 
 
@@ -65,30 +58,3 @@ def restore_slots(text: str) -> str:
 def without_slots(text: str) -> str:
     """The text with its emoji slots taken out (what initials are taken from)."""
     return re.sub(r"[ \t]{2,}", " ", text.replace(EMOJI_SLOT, " ")).strip()
-
-
-def draw_emoji(
-    canvas: skia.Canvas, body: Fitted, pictures: tuple[str, ...], style: TextStyle, x: float, y: float, width: float
-) -> None:
-    """The cached custom emoji over the slots the painted (maybe ellipsised) text kept; (x, y) is
-    where the paragraph's top left was painted, `width` the width it was laid out in."""
-    draw_emoji_in(canvas, body.text, body.size, pictures, style, x, y, width)
-
-
-def draw_emoji_in(
-    canvas: skia.Canvas,
-    text: str,
-    size: float,
-    pictures: tuple[str, ...],
-    style: TextStyle,
-    x: float,
-    y: float,
-    width: float,
-) -> None:
-    """draw_emoji for a paragraph of `text` at `size` painted at (x, y), laid out `width` wide."""
-    s = size * 1.05
-    for (cx, cy), path in zip(slot_centres(text, size, width, style, EMOJI_SLOT), pictures, strict=False):
-        try:
-            draw_picture(canvas, path, x + cx - s / 2, y + cy - s / 2, s, s, "contain", feed=True)
-        except PictureUnavailable:
-            pass  # the gap stays: never the shortcode
