@@ -13,9 +13,9 @@ what the model guarantees that no adapter should have to remember: text, names a
 by `plain_text`, `published_at` in UTC. The result is the same object validation would give.
 
 URLs a feed supplies (a post's link, its pictures, an author's avatar) are web URLs only: `web_url` (in
-feeds/urls.py) is the one check, which adapters apply at the edge and validation applies to everything read from
-outside, so a feed can never name a file of this machine (`asset:`, `file:`, a path: those are for the
-wall's own config). The one exception is `picture_url`'s: the pictures bundled for the demo feed
+feeds/urls.py) is the one check, which adapters apply at the edge and validation applies to everything
+read from outside, so a feed can never name a file of this machine (`asset:`, `file:`, a path: those
+are for the wall's own config). The one exception is `picture_url`'s: the pictures bundled for the demo feed
 (`asset:demo/photo1.png`), confined to that folder. Every such URL is a `FeedURL` (also when an adapter
 builds a model with `trusted`), a string marked as the feed's, which the painters' picture loader
 (wall/paint/images.py) never opens from disk, whatever check it slipped past.

@@ -1,5 +1,4 @@
-"""How `alert` is drawn: its view (what the builder in wall/widgets/alert.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`alert`'s views and painter; its options and builder are in wall/widgets/alert.py."""
 
 from __future__ import annotations
 

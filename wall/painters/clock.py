@@ -1,5 +1,4 @@
-"""How `clock` is drawn: its view (what the builder in wall/widgets/clock.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`clock`'s views and painter; its options and builder are in wall/widgets/clock.py."""
 
 from __future__ import annotations
 

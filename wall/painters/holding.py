@@ -1,5 +1,4 @@
-"""How `holding` is drawn: its view (what the builder in wall/widgets/holding.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`holding`'s views and painter; its options and builder are in wall/widgets/holding.py."""
 
 from __future__ import annotations
 

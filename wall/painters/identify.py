@@ -1,5 +1,4 @@
-"""How `identify` is drawn: its view (what the builder in wall/widgets/identify.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`identify`'s views and painter; its options and builder are in wall/widgets/identify.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""How `influencers` is drawn: its view (what the builder in wall/widgets/influencers.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`influencers`'s views and painter; its options and builder are in wall/widgets/influencers.py."""
 
 from __future__ import annotations
 

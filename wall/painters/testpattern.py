@@ -1,5 +1,4 @@
-"""How `testpattern` is drawn: its view (what the builder in wall/widgets/testpattern.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`testpattern`'s views and painter; its options and builder are in wall/widgets/testpattern.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""How `ticker` is drawn: its view (what the builder in wall/widgets/ticker.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`ticker`'s views and painter; its options and builder are in wall/widgets/ticker.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""How `timeline` is drawn: its view (what the builder in wall/widgets/timeline.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`timeline`'s views and painter; its options and builder are in wall/widgets/timeline.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""How `top_posts` is drawn: its view (what the builder in wall/widgets/top_posts.py decides to show) and
-the painter that turns it into pixels. No pydantic here: the paint worker imports only this side."""
+"""`top_posts`'s views and painter; its options and builder are in wall/widgets/top_posts.py."""
 
 from __future__ import annotations
 

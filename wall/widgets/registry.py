@@ -7,7 +7,7 @@ import importlib
 from functools import cache
 
 from ..painters.registry import INTERNAL, WIDGETS
-from ..painters.registry import scrolls as scrolls  # the compositor asks here, with the rest
+from ..painters.registry import scrolls as scrolls  # the engine and `wallctl check` ask here
 from .base import WidgetModule
 
 
