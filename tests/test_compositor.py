@@ -349,7 +349,7 @@ def test_a_still_zone_across_panels_keeps_its_pixels_in_them_and_what_the_bezels
 
     # a switch with a transition copies it back into a texture: every pixel, the hidden ones too
     comp.begin_pending([corner])
-    assert comp.ready_zones(None, transition=True)
+    assert comp.ready_zones(None, "slide")
     assert surf.holders == () and surf.hidden == []
     back = np.frombuffer(surf.texture.read(alignment=1), np.uint8).reshape(30, 60, 4)
     assert np.array_equal(back, pixels["across"])
@@ -406,10 +406,10 @@ def test_a_still_zone_keeps_its_pixels_once_in_its_panels_picture(make_composito
     # a switch that carries the zone over: a texture again while prepared, then the new layout
     moved = Zone("moved", Rect(70, 2, 20, 20), 0)
     comp.begin_pending([alone, moved], reuse={"alone"})
-    assert comp.ready_zones(None, transition=False)
+    assert comp.ready_zones(None, "cut")
     assert comp.zones["alone"].holders == () and comp.zones["alone"]._texture is not None
     comp.upload("moved", random_rgba(rng, 20, 20), pending=True)
-    comp.commit_pending(None, keep_old=False)
+    comp.commit_pending(None)
     comp.compose()
     assert np.array_equal(comp.read_output("A1")[2:22, 2:32, :], pixels["alone"])
     assert comp.zones["alone"].holders == ("A1",)  # (the wall is still again)

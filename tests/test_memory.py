@@ -202,3 +202,48 @@ def test_the_shader_compilers_code_goes_back_to_the_system_and_still_compiles_af
     assert got["asked"] > 50 * 2**20, "the compiler's read-only mappings were found"
     assert got["before"] > 20, f"the compiler's code was resident: {got['before']:.1f} MB"
     assert got["after"] < got["before"] / 4, f"{got['before']:.1f} MB -> {got['after']:.1f} MB"
+
+
+def test_the_rankings_a_wall_remembers_keep_no_post_of_a_snapshot_the_store_replaced(monkeypatch):
+    # a live wall builds its top posts and influencers every frame and remembers their rankings
+    # (sorting thousands of posts a frame would eat its budget); a snapshot the store replaced (a
+    # poll re-delivered its posts, the demo built the next minute's) must take its posts with it:
+    # remembered by entry count only, 32 stale rankings kept hundreds of posts for hours
+    import weakref
+    from datetime import timedelta
+
+    from widget_kit import T0, build, make_ctx
+
+    from wall.store import Store
+    from wall.widgets import influencers, top_posts
+
+    ranked = {"top_posts": 0, "influencers": 0}
+    for module, name, fn in ((top_posts, "top_posts", "rank_cards"), (influencers, "influencers", "rank_authors")):
+        real = getattr(module, fn)
+
+        def counting(*args, real=real, name=name, **kw):
+            ranked[name] += 1
+            return real(*args, **kw)
+
+        monkeypatch.setattr(module, fn, counting)
+
+    store = Store({"demo": ("demo", 60.0)})  # it keeps the demo's last minutes' snapshots, and the next
+    replaced: list[weakref.ref] = []
+    for minute in range(40):  # the demo builds each minute's posts anew
+        t = T0 + timedelta(minutes=minute)
+        snapshot = store.snapshot("demo", t)
+        for name, kw in (("top_posts", {}), ("influencers", {"source": "posts"})):
+            before = dict(ranked)
+            first = build(name, make_ctx(1280, 720, t=t, data=snapshot), **kw)
+            asked = ranked[name] - before[name]
+            assert asked >= 1
+            again = build(name, make_ctx(1280, 720, t=t, data=snapshot), **kw)  # the next frame
+            assert again == first and ranked[name] == before[name] + asked, f"{name} ranked again a frame later"
+        if minute < 37:  # the store keeps 38, 39 and 40 (built ahead)
+            replaced += [weakref.ref(p) for p in snapshot.posts]
+        del snapshot
+    store.close()
+    gc.collect()
+    alive = [r() for r in replaced if r() is not None]
+    assert len(replaced) > 1000
+    assert not alive, f"{len(alive)} posts of replaced snapshots still alive, e.g. {alive[0].key}"

@@ -500,6 +500,18 @@ def test_zones_kept_only_in_their_panels_picture_change_no_pixel_of_the_wall(rt)
                 start = rt.engine.transition.start
                 rt.settle(start + timedelta(seconds=0.4))  # mid-transition
                 frames.append(outputs(rt))
+                if settles:
+                    # a slide draws the zones it leaves, so they got textures back; a crossfade and
+                    # a wipe draw the picture captured at the commit, so theirs were never remade
+                    leaving = [s for s in c.old_zones.values() if all(s is not n for n in c.zones.values())]
+                    in_panels = [s for s in leaving if s._texture is None]
+                    assert len(leaving) >= 5
+                    if kind == "slide":
+                        assert not in_panels, [s.zone.id for s in in_panels]
+                    else:
+                        assert len(in_panels) >= 4 and all(s.holders for s in in_panels), [
+                            (s.zone.id, s.holders) for s in leaving
+                        ]
                 t = start + timedelta(seconds=2)
                 rt.settle(t)  # after it: still again
                 frames.append(outputs(rt))

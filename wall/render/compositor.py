@@ -146,6 +146,9 @@ class Output:
 
 # transitions whose first step (progress 0) is exactly the picture they leave
 UNMOVED_AT_START = frozenset({"crossfade", "slide", "wipe"})
+# transitions that draw the scenario they leave from its zones' pictures (a slide moves them, a
+# shrinking spotlight scales its zone); the others draw it from the picture captured at the commit
+DRAWS_OLD_ZONES = frozenset({"slide", "zoom_out"})
 
 
 @dataclass
@@ -286,30 +289,36 @@ class Compositor:
         self.pending = None
         self.pending_order = []
 
-    def ready_zones(self, limit_s: float | None, transition: bool) -> bool:
+    def ready_zones(self, limit_s: float | None, kind: str) -> bool:
         """Give a texture again, copied from its panels' pictures, to each zone whose pixels only
-        those pictures hold (`_settle_zones`) and that the switch being prepared draws from a texture: the
-        zones the next scenario carries over, and, when the switch has a transition, every zone of
-        the one it leaves (a slide copies them). For up to `limit_s` of this frame (None: all; at
-        least one a call), on the frames a switch is prepared; the commit does the rest. True when
-        none is left."""
+        those pictures hold (`_settle_zones`) and that the switch being prepared draws from a
+        texture: the zones the next scenario carries over, and, when its transition (`kind`, "cut":
+        none) draws the scenario it leaves from its zones (`DRAWS_OLD_ZONES`: a slide copies them),
+        every zone of that one. A crossfade, a wipe or a growing spotlight draws it from the
+        picture captured at the commit, so its zones stay in the panels' pictures: on the demo wall
+        that is 40 MB of textures not made for each such switch, and their copies not made while it
+        is prepared. For up to `limit_s` of this frame (None: all; at least one a call), on the
+        frames a switch is prepared; the commit does the rest. True when none is left."""
         start = time.perf_counter()
         carried = {id(s) for s in (self.pending or {}).values()}
-        left = [s for s in self.zones.values() if s.holders and (transition or id(s) in carried)]
+        old_drawn = kind in DRAWS_OLD_ZONES
+        left = [s for s in self.zones.values() if s.holders and (old_drawn or id(s) in carried)]
         for n, surf in enumerate(left):
             if n and limit_s is not None and time.perf_counter() - start >= limit_s:
                 return False
             self._unsettle(surf)
         return True
 
-    def commit_pending(self, background: tuple[int, int, int, int] | None, keep_old: bool) -> None:
-        """Install the prepared zones at this frame boundary. keep_old: the previous zones and the
-        picture each panel showed are kept for a transition (release_old() when it ends)."""
+    def commit_pending(self, background: tuple[int, int, int, int] | None, kind: str = "cut") -> None:
+        """Install the prepared zones at this frame boundary. With a transition (`kind` not "cut"),
+        the previous zones and the picture each panel showed are kept for it (release_old() when it
+        ends)."""
         assert self.pending is not None
         self.release_old()
+        keep_old = kind != "cut"
         shared_ids = {id(s) for s in self.pending.values()}
         for surf in list(self.zones.values()):
-            if surf.holders and (keep_old or id(surf) in shared_ids):
+            if surf.holders and (kind in DRAWS_OLD_ZONES or id(surf) in shared_ids):
                 self._unsettle(surf)  # (ready_zones left it: the panel is about to be drawn again)
         if keep_old:
             for out in self.outputs.values():
@@ -352,6 +361,7 @@ class Compositor:
         for surf in self.old_zones.values():
             if id(surf) not in shared:
                 surf.release()
+                surf.holders = ()  # (a zone the transition did not draw: still settled, in no panel now)
         self.old_zones, self.old_order = {}, []
         self._old_shared = set()
 

@@ -275,7 +275,7 @@ class Engine:
         assert scene is not None and self.scene is not None
         kind, duration = self._motion(scene)
         animated = kind != "cut" and duration > 0
-        self.compositor.commit_pending(rgba(scene.plan.theme.background), keep_old=animated)
+        self.compositor.commit_pending(rgba(scene.plan.theme.background), kind if animated else "cut")
         self.scene.release()
         self.scene, self.pending = scene, None
         self.transition = (
@@ -464,10 +464,12 @@ class Engine:
             report.uploads += uploads
             report.uploaded_bytes += sent
             kind, duration = self._motion(preparing)
+            if duration <= 0:
+                kind = "cut"
             # zones whose pixels only their panels' pictures hold get their textures back first (the
-            # commit draws every panel again, a transition copies the zones it leaves)
-            self.compositor.ready_zones(None if budget is None else TARGETS_S_PER_FRAME, kind != "cut" and duration > 0)
-            if kind != "cut" and duration > 0:
+            # commit draws every panel again, a slide copies the zones it leaves)
+            self.compositor.ready_zones(None if budget is None else TARGETS_S_PER_FRAME, kind)
+            if kind != "cut":
                 # the transition's targets are made on the frames the switch is prepared in, a few
                 # ms of each, so that none of its own frames waits for an allocation
                 self.compositor.ready_targets(None if budget is None else TARGETS_S_PER_FRAME, kind)

@@ -40,11 +40,10 @@ when the wall states no distance); a `count` the room cannot read is reduced, ne
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -62,6 +61,7 @@ from ..painters.motion import step_progress
 from ..pictures import cached
 from .base import BindingBase, BuildContext, data_status, text_floor
 from .emoji_slots import with_emoji, without_slots
+from .snapshot_memo import SnapshotMemo
 
 NAME = "influencers"
 TEXT_BEARING = True
@@ -158,22 +158,15 @@ def rank_authors(posts: Iterable[Post], start: datetime, end: datetime, rank_by:
     return stats
 
 
-_memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[AuthorStats]]] = OrderedDict()
+# rankings per snapshot: now, the previous boundary's, compare_minutes ago's, the earliest
+_memo: SnapshotMemo[list[AuthorStats]] = SnapshotMemo(per_snapshot=32)
 
 
-def _ranking(posts: tuple[Post, ...], start: datetime, end: datetime, rank_by: str) -> list[AuthorStats]:
-    """rank_authors, remembered: build() runs every frame and asks for the same few rankings
-    (now, the previous boundary, compare_minutes ago) until the clock reaches the next boundary."""
-    key = (id(posts), start, end, rank_by)
-    hit = _memo.get(key)
-    if hit is not None and hit[0] is posts:  # `is`: an id can be reused once a tuple is freed
-        _memo.move_to_end(key)
-        return hit[1]
-    ranking = rank_authors(posts, start, end, rank_by)
-    _memo[key] = (posts, ranking)
-    while len(_memo) > 64:
-        _memo.popitem(last=False)
-    return ranking
+def _ranking(data: Any, start: datetime, end: datetime, rank_by: str) -> list[AuthorStats]:
+    """rank_authors of the snapshot's posts, remembered while the snapshot lives (snapshot_memo.py):
+    build() runs every frame and asks for the same few rankings until the clock reaches the next
+    boundary."""
+    return _memo.get(data, (start, end, rank_by), lambda: rank_authors(data.posts, start, end, rank_by))
 
 
 def _leaderboard(metric: Metric) -> list[LeaderboardEntry]:
@@ -247,24 +240,24 @@ def _figure(value: float | int | None) -> int | None:
 
 
 def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
-    posts = ctx.data.posts
+    data = ctx.data
     rank_by = options.rank_by or "mentions"
     window = timedelta(minutes=options.window_minutes)
     epoch = math.floor(ctx.time.timestamp() / RANK_EVERY_S) * RANK_EVERY_S
     at = datetime.fromtimestamp(epoch, UTC)
-    now = _ranking(posts, at - window, at, rank_by)
+    now = _ranking(data, at - window, at, rank_by)
     then_at = at - timedelta(minutes=options.compare_minutes)
     before = None
-    if _ranking(posts, _BEGINNING, then_at, rank_by):  # the snapshot reaches back that far
+    if _ranking(data, _BEGINNING, then_at, rank_by):  # the snapshot reaches back that far
         before = {
-            _author_key(s.author): i + 1 for i, s in enumerate(_ranking(posts, then_at - window, then_at, rank_by))
+            _author_key(s.author): i + 1 for i, s in enumerate(_ranking(data, then_at - window, then_at, rank_by))
         }
     # the re-order animation: the order at the previous boundary, from the same snapshot
     progress, prev_slot = 1.0, None
     into = ctx.time.timestamp() - epoch
     if into < REORDER_S:
         prev_at = at - timedelta(seconds=RANK_EVERY_S)
-        prev = [_author_key(s.author) for s in _ranking(posts, prev_at - window, prev_at, rank_by)[:slots]]
+        prev = [_author_key(s.author) for s in _ranking(data, prev_at - window, prev_at, rank_by)[:slots]]
         if prev != [_author_key(s.author) for s in now[:slots]]:
             progress = step_progress(into, REORDER_S, REORDER_STEPS)
             prev_slot = {k: i for i, k in enumerate(prev)}
@@ -282,7 +275,7 @@ def _from_posts(options: InfluencersOptions, ctx: BuildContext, slots: int):
         by_key = {
             _author_key(s.author): s
             for s in _ranking(
-                posts, at - window - timedelta(seconds=RANK_EVERY_S), at - timedelta(seconds=RANK_EVERY_S), rank_by
+                data, at - window - timedelta(seconds=RANK_EVERY_S), at - timedelta(seconds=RANK_EVERY_S), rank_by
             )
         }
         for key, slot in prev_slot.items():

@@ -35,9 +35,8 @@ placeholder with the alt text (initials for an avatar).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -56,6 +55,7 @@ from ..painters.top_posts import paint as paint  # the widget's painter
 from ..pictures import cached
 from .base import BindingBase, BuildContext, data_status, text_floor
 from .emoji_slots import with_emoji
+from .snapshot_memo import SnapshotMemo
 
 NAME = "top_posts"
 TEXT_BEARING = True
@@ -177,23 +177,21 @@ def rank_posts(
     return [g[0] for g in rank_cards(posts, t, rank_by, window_minutes, include_articles)]
 
 
-_memo: OrderedDict[tuple, tuple[tuple[Post, ...], list[tuple[Post, ...]]]] = OrderedDict()
+# rankings per snapshot: a zone asks for its page's and, while a page turns, the previous page's
+_memo: SnapshotMemo[list[tuple[Post, ...]]] = SnapshotMemo(per_snapshot=16)
 
 
-def _ranked(posts: tuple[Post, ...], t: datetime, options: TopPostsOptions) -> list[tuple[Post, ...]]:
-    """rank_cards as of t (a page's start), remembered: build() runs every frame, and sorting a few
-    thousand posts per zone per frame would eat the frame budget."""
+def _ranked(data: Any, t: datetime, options: TopPostsOptions) -> list[tuple[Post, ...]]:
+    """rank_cards of the snapshot's posts as of t (a page's start), remembered while the snapshot
+    lives (snapshot_memo.py): build() runs every frame, and sorting a few thousand posts per zone
+    per frame would eat the frame budget."""
     tones = frozenset(options.tone) if options.tone else None
-    key = (id(posts), t, options.rank_by, options.window_minutes, options.include_articles, tones)
-    hit = _memo.get(key)
-    if hit is not None and hit[0] is posts:  # `is`: an id can be reused once a tuple is freed
-        _memo.move_to_end(key)
-        return hit[1]
-    ranked = rank_cards(posts, t, options.rank_by, options.window_minutes, options.include_articles, tones)
-    _memo[key] = (posts, ranked)
-    while len(_memo) > 32:
-        _memo.popitem(last=False)
-    return ranked
+    key = (t, options.rank_by, options.window_minutes, options.include_articles, tones)
+    return _memo.get(
+        data,
+        key,
+        lambda: rank_cards(data.posts, t, options.rank_by, options.window_minutes, options.include_articles, tones),
+    )
 
 
 def planning_floor(ctx: BuildContext) -> float:
@@ -324,7 +322,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
     as_of = datetime.fromtimestamp(slot * options.page_seconds, UTC)
     ranked: list[tuple[Post, ...]] = []
     if ctx.data is not None:
-        ranked = _ranked(ctx.data.posts, as_of, options)[: per_page * options.pages]
+        ranked = _ranked(ctx.data, as_of, options)[: per_page * options.pages]
     pages = max(1, math.ceil(len(ranked) / per_page))
     page = slot % pages
     posts = ranked[page * per_page : (page + 1) * per_page]
@@ -336,9 +334,7 @@ def build(options: TopPostsOptions, ctx: BuildContext) -> TopPostsView:
         progress = step_progress(into, TRANSITION_S, TRANSITION_STEPS)
         # the page leaving looks exactly as it did: ranked and aged as of its own start
         before = (
-            _ranked(ctx.data.posts, as_of - timedelta(seconds=options.page_seconds), options)[
-                : per_page * options.pages
-            ]
+            _ranked(ctx.data, as_of - timedelta(seconds=options.page_seconds), options)[: per_page * options.pages]
             if ctx.data is not None
             else []
         )
