@@ -262,20 +262,21 @@ class Engine:
 
     @staticmethod
     def _motion(scene: Scene) -> tuple[str, float]:
-        """How a switch to `scene` moves: the transition's kind ("cut": none) and its duration."""
+        """How a switch to `scene` moves: the transition's kind and its duration ("cut", 0: none,
+        which a transition of no duration is too)."""
         kind: str = scene.transition.kind if scene.transition is not None else "cut"
         duration = float(scene.transition.duration_s) if scene.transition is not None else 0.0
         if scene.zoom is not None:
             kind = scene.zoom.kind
             duration = duration or SPOTLIGHT_S
-        return kind, duration
+        return (kind, duration) if duration > 0 else ("cut", 0.0)
 
     def _commit(self, t: datetime, report: FrameReport) -> None:
         scene = self.pending
         assert scene is not None and self.scene is not None
         kind, duration = self._motion(scene)
-        animated = kind != "cut" and duration > 0
-        self.compositor.commit_pending(rgba(scene.plan.theme.background), kind if animated else "cut")
+        animated = kind != "cut"
+        self.compositor.commit_pending(rgba(scene.plan.theme.background), kind)
         self.scene.release()
         self.scene, self.pending = scene, None
         self.transition = (
@@ -463,9 +464,7 @@ class Engine:
             uploads, sent = self._upload(preparing, left, pending=True)
             report.uploads += uploads
             report.uploaded_bytes += sent
-            kind, duration = self._motion(preparing)
-            if duration <= 0:
-                kind = "cut"
+            kind, _ = self._motion(preparing)
             # zones whose pixels only their panels' pictures hold get their textures back first (the
             # commit draws every panel again, a slide copies the zones it leaves)
             self.compositor.ready_zones(None if budget is None else TARGETS_S_PER_FRAME, kind)

@@ -6,7 +6,7 @@ budget, so rankings are remembered. A memo bounded only by its number of entries
 of snapshots the store had long replaced: each entry held its posts tuple, and the ranking itself
 holds posts. A real feed re-delivers its newest posts on every poll (new objects with updated
 counts) and the demo builds a minute's posts anew, so 32 stale entries held hundreds of posts the
-wall would never show again (10 MB over the first hours of a demo wall). Here each snapshot's
+wall would never show again (7-10 MB on the demo wall). Here each snapshot's
 entries go with the snapshot: a weak reference's callback drops them once it is freed.
 """
 
@@ -65,7 +65,3 @@ class SnapshotMemo(Generic[V]):
         held = self._held.get(ref.ident)
         if held is not None and held[0] is ref:
             self._held.pop(ref.ident, None)
-
-    def __len__(self) -> int:
-        """The snapshots with results held."""
-        return len(self._held)
